@@ -220,9 +220,7 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
             continue
         if item.doc not in cache:
             doc_path = corpus_dir / item.doc
-            cache[item.doc] = (
-                doc_path.read_text(encoding="utf-8").split("\n") if doc_path.is_file() else None
-            )
+            cache[item.doc] = doc_path.read_text(encoding="utf-8").split("\n") if doc_path.is_file() else None
         doc_lines = cache[item.doc]
         if doc_lines is None:
             problems.append(f"{item.id}: document {item.doc} not found in {corpus_dir}")
@@ -242,9 +240,7 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
                     )
         for a_first, a_last in item.alt_lines:
             if a_last > n:
-                problems.append(
-                    f"{item.id}: alt_lines {a_first}-{a_last} outside {item.doc} ({n} lines)"
-                )
+                problems.append(f"{item.id}: alt_lines {a_first}-{a_last} outside {item.doc} ({n} lines)")
     return problems
 
 

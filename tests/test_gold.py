@@ -1,0 +1,291 @@
+"""Tests of the gold Q&A set (eval/gold.jsonl) and of its loader/validator."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import GoldFormatError
+from assistant.gold import (
+    KINDS,
+    GoldItem,
+    answer_matches,
+    citation_matches,
+    load_gold,
+    validate_against_corpus,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "eval" / "gold.jsonl"
+CORPUS = ROOT / "corpus"
+DOC_A = "000_e9304f07821ba9f3.txt"
+DOC_B = "001_03104d5e0bee15ed.txt"
+
+
+@pytest.fixture(scope="module")
+def gold() -> list[GoldItem]:
+    return load_gold(GOLD)
+
+
+def _doc_len(name: str) -> int:
+    return len((CORPUS / name).read_text(encoding="utf-8").split("\n"))
+
+
+# ---------------------------------------------------------------- the gold set
+
+
+def test_gold_has_no_corpus_problems(gold: list[GoldItem]) -> None:
+    assert validate_against_corpus(gold, CORPUS) == []
+
+
+def test_gold_size_and_kinds(gold: list[GoldItem]) -> None:
+    assert len(gold) >= 120
+    counts = Counter(item.kind for item in gold)
+    for kind in KINDS:
+        assert counts[kind] >= 10, f"only {counts[kind]} {kind!r} items"
+
+
+def test_gold_ids_are_sequential(gold: list[GoldItem]) -> None:
+    assert [item.id for item in gold] == [f"G{n:03d}" for n in range(1, len(gold) + 1)]
+
+
+@pytest.mark.parametrize("doc", [DOC_A, DOC_B])
+def test_gold_covers_each_document_to_the_end(gold: list[GoldItem], doc: str) -> None:
+    items = [item for item in gold if item.doc == doc]
+    assert len(items) >= 20
+    n = _doc_len(doc)
+    firsts = [item.lines[0] for item in items if item.lines]
+    assert min(firsts) <= 0.1 * n, "no item in the first 10% of the document"
+    assert any(first > 0.8 * n for first in firsts), "no item in the last 20% of the document"
+
+
+def test_gold_answers_avoid_unnormalisable_radicals(gold: list[GoldItem]) -> None:
+    for item in gold:
+        for answer in item.answers:
+            assert "\u2ea0" not in answer and "\u2ed1" not in answer, item.id
+            assert "\n" not in answer, item.id
+
+
+def test_gold_spans_are_narrow(gold: list[GoldItem]) -> None:
+    for item in gold:
+        for first, last in item.spans():
+            assert last - first <= 12, f"{item.id}: span {first}-{last} is too wide"
+
+
+def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
+    questions = Counter(item.question for item in gold)
+    assert [q for q, n in questions.items() if n > 1] == []
+
+
+def test_gold_file_is_plain_utf8_jsonl() -> None:
+    raw = GOLD.read_text(encoding="utf-8")
+    for lineno, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            assert "\\u" not in line, f"line {lineno}: not written with ensure_ascii=False"
+            assert isinstance(json.loads(line), dict)
+
+
+# ---------------------------------------------------------------- load_gold errors
+
+
+def _row(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": "G001",
+        "kind": "fact",
+        "question": "q?",
+        "answers": ["a"],
+        "all_required": False,
+        "doc": DOC_A,
+        "lines": [1, 2],
+        "alt_lines": [],
+    }
+    row.update(overrides)
+    return row
+
+
+NONE_ROW = {
+    "id": "G009",
+    "kind": "none",
+    "question": "q?",
+    "answers": [],
+    "all_required": False,
+    "doc": None,
+    "lines": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "expected"),
+    [
+        ('{"id": "G002", "kind": "fact",', "invalid JSON"),
+        (json.dumps(_row(id="G002", kind="trivia")), "unknown kind"),
+        (json.dumps(_row(id="G002", lines=[5, 3])), "reversed"),
+        (json.dumps(_row(id="G002", lines=[0, 3])), "positive"),
+        (json.dumps(_row(id="G002", lines=[1])), "pair of integers"),
+        (json.dumps(dict(NONE_ROW, id="G002", answers=["x"])), "empty answers"),
+        (json.dumps(dict(NONE_ROW, id="G002", doc=DOC_A, lines=[1, 1])), "null"),
+        (json.dumps(_row(id="G001")), "duplicate id"),
+        (json.dumps(_row(id="G002", answers=[])), "at least one answer"),
+        (json.dumps(_row(id="G002", lines=None)), "needs doc and lines"),
+        (json.dumps(_row(id="G002", all_required="yes")), "all_required"),
+        (json.dumps({"id": "G002", "kind": "fact"}), "missing key"),
+        (json.dumps(["not", "an", "object"]), "JSON object"),
+        (json.dumps(_row(id="G002", alt_lines=[[9, 4]])), "alt_lines[1]"),
+    ],
+)
+def test_load_gold_reports_bad_line(tmp_path: Path, bad_line: str, expected: str) -> None:
+    path = tmp_path / "gold.jsonl"
+    # line 1 good, line 2 blank (skipped), line 3 bad
+    path.write_text(json.dumps(_row()) + "\n\n" + bad_line + "\n", encoding="utf-8")
+    with pytest.raises(GoldFormatError) as info:
+        load_gold(path)
+    message = info.value.message
+    assert f"{path}:3:" in message
+    assert expected in message
+
+
+def test_load_gold_collects_all_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    lines = [
+        json.dumps(_row()),
+        "not json",
+        json.dumps(_row(id="G003", kind="bogus")),
+        json.dumps(_row(id="G004")),
+        json.dumps(_row(id="G004")),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(GoldFormatError) as info:
+        load_gold(path)
+    message = info.value.message
+    assert "3 bad line(s)" in message
+    for lineno in (2, 3, 5):
+        assert f"{path}:{lineno}:" in message
+    assert f"{path}:4:" not in message
+
+
+def test_load_gold_caps_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    path.write_text("\n".join(["{bad"] * 30) + "\n", encoding="utf-8")
+    with pytest.raises(GoldFormatError) as info:
+        load_gold(path)
+    message = info.value.message
+    assert "30 bad line(s)" in message
+    assert "and 10 more" in message
+
+
+def test_load_gold_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(GoldFormatError, match="not found"):
+        load_gold(tmp_path / "nope.jsonl")
+
+
+def test_load_gold_good_file(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    rows = [
+        _row(alt_lines=[[7, 8]]),
+        dict(NONE_ROW, id="G002"),
+        _row(id="G003", kind="cite", answers=[]),
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    items = load_gold(path)
+    assert [i.id for i in items] == ["G001", "G002", "G003"]
+    assert items[0].spans() == ((1, 2), (7, 8))
+    assert items[0].answers == ("a",)
+    assert items[1].spans() == () and items[1].doc is None
+
+
+# ---------------------------------------------------------------- validate_against_corpus
+
+
+def _item(**kw: object) -> GoldItem:
+    base: dict[str, object] = dict(
+        id="X1",
+        kind="fact",
+        question="q",
+        answers=("J-Fusion",),
+        all_required=False,
+        doc=DOC_A,
+        lines=(99, 102),
+        alt_lines=(),
+    )
+    base.update(kw)
+    return GoldItem(**base)  # type: ignore[arg-type]
+
+
+def test_validate_against_corpus_finds_problems() -> None:
+    n = _doc_len(DOC_A)
+    items = [
+        _item(),
+        _item(id="X2", doc="missing.txt"),
+        _item(id="X3", lines=(n, n + 1)),
+        _item(id="X4", answers=("ITER機構長",)),
+        _item(id="X5", alt_lines=((n + 5, n + 6),)),
+        # NFKC: ⽉ (Kangxi) in the file matches 月 in the answer
+        _item(id="X6", lines=(1, 1), answers=("2023年4月",)),
+        # answer wrapped over a line break is accepted via the ""-joined form
+        _item(id="X7", lines=(186, 187), answers=("世界の次世代エネルギーであるフュージョン",)),
+    ]
+    problems = validate_against_corpus(items, CORPUS)
+    joined = "\n".join(problems)
+    assert not any(p.startswith(("X1:", "X6:", "X7:")) for p in problems), joined
+    for item_id in ("X2", "X3", "X4", "X5"):
+        assert any(p.startswith(f"{item_id}:") for p in problems), joined
+
+
+# ---------------------------------------------------------------- answer_matches
+
+
+@pytest.mark.parametrize(
+    ("text", "answers", "all_required", "expected"),
+    [
+        ("欧州の分担は４５．５％です", ("45.5%",), False, True),
+        ("欧州の分担は45.5%です", ("４５．５％",), False, True),
+        ("欧州の分担は9.1%です", ("45.5%",), False, False),
+        ("2023年4⽉に策定", ("2023年4月",), False, True),
+        ("ｲﾉﾍﾞｰｼｮﾝ会議", ("イノベーション会議",), False, True),
+        ("六ヶ所村と那珂市", ("六ヶ所村", "那珂市"), True, True),
+        ("六ヶ所村で実施", ("六ヶ所村", "那珂市"), True, False),
+        ("六ヶ所村で実施", ("六ヶ所村", "那珂市"), False, True),
+        ("", ("六ヶ所村",), False, False),
+    ],
+)
+def test_answer_matches(text: str, answers: tuple[str, ...], all_required: bool, expected: bool) -> None:
+    item = _item(answers=answers, all_required=all_required)
+    assert answer_matches(text, item) is expected
+
+
+def test_answer_matches_never_true_without_answers() -> None:
+    none_item = _item(kind="none", answers=(), doc=None, lines=None)
+    assert answer_matches("何でも", none_item) is False
+
+
+# ---------------------------------------------------------------- citation_matches
+
+
+@pytest.mark.parametrize(
+    ("doc", "first", "last", "expected"),
+    [
+        (DOC_A, 99, 102, True),  # exact
+        (DOC_A, 95, 99, True),  # overlaps the first line
+        (DOC_A, 102, 110, True),  # overlaps the last line
+        (DOC_A, 100, 100, True),  # inside
+        (DOC_A, 90, 120, True),  # contains
+        (DOC_A, 95, 98, False),  # adjacent before
+        (DOC_A, 103, 105, False),  # adjacent after
+        (DOC_A, 200, 201, True),  # alternative span
+        (DOC_A, 202, 203, False),  # adjacent to the alternative
+        (DOC_B, 99, 102, False),  # wrong document
+        (None, 99, 102, False),
+    ],
+)
+def test_citation_matches(doc: str | None, first: int, last: int, expected: bool) -> None:
+    item = _item(alt_lines=((200, 201),))
+    assert citation_matches(doc, first, last, item) is expected
+
+
+def test_citation_matches_none_item() -> None:
+    none_item = _item(kind="none", answers=(), doc=None, lines=None)
+    assert citation_matches(None, 1, 1, none_item) is False
+    assert citation_matches(DOC_A, 1, 1, none_item) is False
