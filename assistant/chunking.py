@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.corpus import Document
-from assistant.normalize import SENTENCE_END, normalize, normalize_query, starts_item
+from assistant.normalize import SENTENCE_END, normalize, normalize_query, normalize_with_map, starts_item
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -256,3 +256,40 @@ def chunk_corpus(docs: Iterable[Document], chunk_chars: int = 400, chunk_overlap
 def chunks_to_nodes(chunks: Sequence[Chunk]) -> list[TextNode]:
     """The passages as llama-index ``TextNode`` objects."""
     return [c.to_node() for c in chunks]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence or list item of a passage, with its exact original span."""
+
+    #: Offsets of the original text in the stored document.
+    start: int
+    end: int
+    #: Normalised text (what is scored).
+    text: str
+
+
+_SENT_BREAK = re.compile(r"\n|(?<=[。！？!?])")
+
+
+def split_sentences(chunk: Chunk) -> list[Sentence]:
+    """Split a passage into sentences/list items, each mapped back to original text.
+
+    Breaks at sentence-final punctuation and at the line breaks that the normaliser
+    kept (wrapped lines are already joined), so a list item is one unit.
+    """
+    norm, offs = normalize_with_map(chunk.text)
+    out: list[Sentence] = []
+    pos = 0
+    for piece in _SENT_BREAK.split(norm):
+        a, b = pos, pos + len(piece)
+        pos = b
+        if pos < len(norm) and norm[pos] == "\n":
+            pos += 1
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        a += len(piece) - len(piece.lstrip())
+        b -= len(piece) - len(piece.rstrip())
+        out.append(Sentence(chunk.start + offs[a], chunk.start + offs[b - 1] + 1, norm[a:b]))
+    return out

