@@ -346,6 +346,9 @@ def support_of(cands: list[Candidate]) -> float:
 
 def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:
     """Retrieve, select sentences, cite; abstain when the support is below the threshold."""
+    from assistant.validate import clean_query
+
+    question = clean_query(question, "question")
     t0 = time.perf_counter()
     result = pipeline.search(question, k=max(k or pipeline.settings.top_k, ANSWER_PASSAGES), mode=mode)
     t1 = time.perf_counter()

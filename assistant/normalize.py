@@ -48,6 +48,7 @@ _ITEM_START = re.compile(
     r"^(?:[" + re.escape(BULLETS) + r"]|[①-⑳]|[^\s:：、。]{1,8}[:：]|[ivx]+\.\s|\d{1,2}[.．)）]\s?|[（(]\d{1,2}[)）]|【|＜|<|#)"
 )
 SENTENCE_END = "。！？!?"
+_VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
 # A line continues the previous one when it starts with something that cannot open
 # a sentence: kana particles and auxiliaries, closing brackets, commas.
 _CONTINUATION_START = re.compile(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
@@ -83,8 +84,19 @@ def fold_char(ch: str) -> str:
     o = ord(ch)
     if 0xE000 <= o <= 0xF8FF:
         return ""
-    if ch == "\t" or ch == "\u3000" or ch == "\xa0":
+    if ch == "\n":
+        return ch
+    if ch.isspace():
+        # Tabs, ideographic/no-break spaces, and stray "\r", form feeds or U+2028
+        # separators inside a line: all are a gap between words.
         return " "
+    if ch in _VOICED_MARKS:
+        # A voiced mark that did not compose with the character before it (see
+        # ``_fold_line``) is noise; kept, it could compose on a second pass.
+        return ""
+    if ch in "\u309b\u309c":
+        # Spacing ゛゜: NFKC would turn them into a space plus a combining mark.
+        return ch
     cat = unicodedata.category(ch)
     if cat in ("Cc", "Cf") and ch != "\n":
         return ""
@@ -106,9 +118,14 @@ def _fold_line(line: str, base: int) -> tuple[list[str], list[int]]:
         i = lead + 1
     while i < n:
         ch = line[i]
-        # Half-width voiced marks and combining marks compose with the previous char.
-        if i + 1 < n and line[i + 1] in "\uff9e\uff9f\u3099\u309a":
-            folded = unicodedata.normalize("NFKC", line[i : i + 2])
+        # A voiced mark (half-width ﾞﾟ or combining) composes with the char before
+        # it (ﾊﾟ -> パ); when no composed form exists, the mark is dropped.
+        if i + 1 < n and line[i + 1] in _VOICED_MARKS:
+            folded = fold_char(ch)
+            if folded:
+                composed = unicodedata.normalize("NFKC", folded + line[i + 1])
+                if len(composed) == len(folded):
+                    folded = composed
             step = 2
         else:
             folded = fold_char(ch)
@@ -151,18 +168,23 @@ def starts_item(line: str) -> bool:
     return bool(_ITEM_START.match(line))
 
 
-def _joiner(prev: str, nxt: str, blank_between: bool) -> str:
-    """How to join two normalised non-empty lines: "" (wrapped), " " or "\\n"."""
+def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool) -> str:
+    """How to join a normalised line to the output: "" (wrapped), " " or "\\n".
+
+    ``prev_last`` and ``prev_len`` describe the output line so far (everything
+    since the last kept line break), not just the previous source line: that is
+    what a second pass over the output sees, so ``normalize`` is idempotent.
+    """
     if starts_item(nxt):
         return "\n"
     if blank_between and not _CONTINUATION_START.match(nxt):
         return "\n"
-    if prev[-1] in SENTENCE_END or prev[-1] in ":：":
+    if prev_last in SENTENCE_END or prev_last in ":：":
         return "\n"
-    if len(prev) < 12 and not _CONTINUATION_START.match(nxt):
+    if prev_len < 12 and not _CONTINUATION_START.match(nxt):
         # A short line that does not end a sentence is a label or a heading.
         return "\n"
-    if _is_word(prev[-1]) and _is_word(nxt[0]):
+    if _is_word(prev_last) and _is_word(nxt[0]):
         return " "
     return ""
 
@@ -171,35 +193,39 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Normalise ``text`` and map every output character to its source index.
 
     ``offsets[i]`` is the index in ``text`` of the character that produced
-    ``normalized[i]``; a joining newline maps to the line break it replaces.
-    Offsets never decrease.
+    ``normalized[i]``; a joining newline or space maps to the line break it
+    replaces. Offsets never decrease and always index into ``text``.
+
+    A line break kept across blank lines is written as ``"\\n\\n"`` (the blank
+    line is what made it a break), so normalising the output again changes nothing.
     """
     out_chars: list[str] = []
     out_offs: list[int] = []
-    prev_line: str | None = None
+    line_start = 0  # index in out_chars where the current output line begins
+    prev_nl = -1  # index in text of the "\n" that ends the last non-empty line
     blank_between = False
     pos = 0
     for raw in text.split("\n"):
         chars, offs = _fold_line(raw, pos)
         line_end = pos + len(raw)  # index of this line's "\n" (or len(text))
         if chars:
-            line = "".join(chars)
-            if prev_line is not None:
-                sep = _joiner(prev_line, line, blank_between)
-                if sep:
+            if out_chars:
+                sep = _joiner(out_chars[-1], len(out_chars) - line_start, "".join(chars), blank_between)
+                if sep == "\n" and blank_between:
+                    out_chars += ["\n", "\n"]
+                    out_offs += [prev_nl, pos - 1]
+                elif sep:
                     out_chars.append(sep)
-                    out_offs.append(out_offs[-1] + 1 if sep == "\n" else offs[0])
+                    out_offs.append(prev_nl)
+                if sep == "\n":
+                    line_start = len(out_chars)
             out_chars.extend(chars)
             out_offs.extend(offs)
-            prev_line = line
+            prev_nl = line_end
             blank_between = False
-        elif prev_line is not None:
+        elif out_chars:
             blank_between = True
         pos = line_end + 1
-    # A joining "\n" maps to the character after the previous line's last kept char;
-    # clamp into the text so the map always points at a real character.
-    limit = max(len(text) - 1, 0)
-    out_offs = [min(o, limit) for o in out_offs]
     return "".join(out_chars), out_offs
 
 
@@ -210,7 +236,7 @@ def normalize(text: str) -> str:
 
 def normalize_query(text: str) -> str:
     """Normalise a user query: same folding, but lines are simply joined."""
-    return normalize(text).replace("\n", " ").strip()
+    return " ".join(line for line in normalize(text).split("\n") if line)
 
 
 def display_text(original: str) -> str:

@@ -1,0 +1,304 @@
+"""The ``shiori`` command line.
+
+Only ``argparse``, ``json``, ``logging``, ``os`` and ``sys`` are imported at the
+top: each subcommand imports what it needs inside its handler, so ``shiori --help``
+and a cold ``shiori ask`` do not pay for llama-index, torch or gradio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+logger = logging.getLogger("shiori")
+
+
+def _settings(args: argparse.Namespace, **extra: Any):  # type: ignore[no-untyped-def]
+    from assistant.config import Settings
+
+    overrides = {
+        "top_k": getattr(args, "k", None),
+        "mode": getattr(args, "mode", None),
+        "store": getattr(args, "store", None),
+        "answer_mode": getattr(args, "answer_mode", None),
+        **extra,
+    }
+    if getattr(args, "no_rebuild", False):
+        overrides["auto_rebuild"] = False
+    return Settings.from_env(**overrides)
+
+
+def _pipeline(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from assistant.pipeline import Pipeline
+
+    return Pipeline(_settings(args), progress=not getattr(args, "quiet", False))
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _console():  # type: ignore[no-untyped-def]
+    """A rich console when stdout is a terminal, else ``None`` (plain text)."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return None
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+# ----------------------------------------------------------------- commands
+
+
+def cmd_chunks(args: argparse.Namespace) -> int:
+    from assistant.chunking import chunk_corpus
+    from assistant.corpus import load_corpus
+    from assistant.errors import UsageError
+
+    s = _settings(args)
+    docs = load_corpus(s.corpus_dir)
+    if args.doc:
+        docs = [d for d in docs if d.id == args.doc]
+        if not docs:
+            raise UsageError(f"no document {args.doc!r} in {s.corpus_dir}; see corpus/manifest.json")
+    chunks = chunk_corpus(docs, s.chunk_chars, s.chunk_overlap)
+    if args.json:
+        _print_json([c.to_json() for c in chunks])
+        return 0
+    for c in chunks:
+        head = f"{c.doc} L{c.first_line}–L{c.last_line}" + (f" p.{c.page}" if c.page else "")
+        print(f"── {head}  [{c.heading}]" if c.heading else f"── {head}")
+        print(c.text)
+    print(f"{len(chunks)} passages", file=sys.stderr)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from assistant.corpus import add_document
+
+    s = _settings(args)
+    info = add_document(s.corpus_dir, Path(args.path), title=args.title, issuer=args.issuer or "",
+                        doc_date=args.date)
+    if args.json:
+        _print_json(info.to_json())
+    else:
+        pages = f", {len(info.page_starts)} pages" if info.page_starts else ""
+        print(f"added {args.path} as {info.id} ({info.title}{pages}); run `shiori index` to update the index")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    p = _pipeline(args)
+    manifest = p.build(rebuild=args.rebuild)
+    summary = {
+        "index_dir": str(p.settings.index_dir),
+        "passages": manifest["passages"],
+        "sentences": manifest.get("sentences"),
+        "dimension": manifest["embedder"]["dim"],
+        "embedder": manifest["embedder"]["name"],
+        "dense": manifest["dense"]["kind"],
+        "seconds": manifest.get("build_seconds"),
+        "created": manifest.get("created"),
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"index {summary['index_dir']}: {summary['passages']} passages, dimension {summary['dimension']}, "
+            f"{summary['dense']} dense index, built in {summary['seconds']} s ({summary['created']})"
+        )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    p = _pipeline(args)
+    res = p.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(res.to_json())
+        return 0
+    from assistant.render import render_search
+
+    render_search(res, _console())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    p = _pipeline(args)
+    ans = p.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(ans.to_json())
+        return 0
+    from assistant.render import render_answer
+
+    render_answer(ans, _console())
+    return 0
+
+
+def cmd_cite(args: argparse.Namespace) -> int:
+    sentences: list[str] = list(args.sentences)
+    if sentences == ["-"]:
+        sentences = sys.stdin.read().splitlines()
+    p = _pipeline(args)
+    results = p.cite(sentences, k=args.k)
+    if args.json:
+        _print_json({"results": [r.to_json() for r in results]})
+        return 0
+    from assistant.render import render_cite
+
+    render_cite(results, _console())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from assistant.evaluate import check_thresholds, load_thresholds, markdown_table, run
+    from assistant.gold import load_gold
+
+    p = _pipeline(args)
+    items = load_gold(args.gold)
+    p.index()  # build before timing anything
+    report = run(p, items, config={**p.settings.to_dict(), "gold": str(args.gold)}, mode=args.mode,
+                 progress=not args.quiet)
+    table = markdown_table(report)
+    data = report.to_json()
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(f"# shiori eval\n\nGold: `{args.gold}` ({len(items)} items), "
+                                       f"mode `{args.mode or p.settings.mode}`\n\n{table}\n", encoding="utf-8")
+    print(table)
+    if args.thresholds:
+        failures = check_thresholds(data, load_thresholds(Path(args.thresholds)))
+        if failures:
+            print("\nEVAL GATE FAILED:", file=sys.stderr)
+            for f in failures:
+                print(f"  {f}", file=sys.stderr)
+            return 1
+        print(f"\neval gate passed ({args.thresholds})", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app import main as app_main  # app.py lives at the project root
+
+    return app_main(["--host", args.host, "--port", str(args.port)] + (["--auth", args.auth] if args.auth else []))
+
+
+# ------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shiori",
+        description="栞 shiori — answers from Japanese policy documents, with line-exact citations.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, k: bool = True, mode: bool = True) -> None:
+        if k:
+            p.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
+        if mode:
+            p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None,
+                           help="retrieval mode (default hybrid)")
+        p.add_argument("--store", choices=["faiss", "milvus"], default=None, help="vector store (default faiss)")
+        p.add_argument("--no-rebuild", action="store_true",
+                       help="refuse a missing or stale index instead of rebuilding it")
+        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    p = sub.add_parser("chunks", help="print the passages with their line spans")
+    p.add_argument("--doc", help="only this document (file name in corpus/)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.set_defaults(func=cmd_chunks)
+
+    p = sub.add_parser("add", help="add a .txt, .md or .pdf file to the corpus")
+    p.add_argument("path")
+    p.add_argument("--title", help="document title (default: its first line)")
+    p.add_argument("--issuer", help="issuing body, e.g. 内閣府")
+    p.add_argument("--date", help="document date (default: today)")
+    p.add_argument("--json", action="store_true", help="print the manifest entry as JSON")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("index", help="build or refresh the index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+    common(p, k=False, mode=False)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    common(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a short answer with numbered citations")
+    p.add_argument("question")
+    common(p)
+    p.add_argument("--answer-mode", choices=["extractive", "llm"], default=None,
+                   help="extractive (default) or llm (needs SHIORI_LLM_BASE_URL)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("cite", help="find the source of draft sentences (one per argument, or - for stdin)")
+    p.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    common(p, mode=False)
+    p.set_defaults(func=cmd_cite)
+
+    p = sub.add_parser("eval", help="run the gold Q&A evaluation")
+    p.add_argument("--gold", default="eval/gold.jsonl", help="gold file (JSON Lines)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
+    p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
+    p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+    p.add_argument("--thresholds", metavar="TOML", help="fail (exit 1) naming each metric below its threshold")
+    p.add_argument("--store", choices=["faiss", "milvus"], default=None)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the Gradio app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", default=None, help="user:pass (or SHIORI_AUTH)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: exit 0 on success, 2 on bad input/usage, 1 on other failures."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
+        return int(e.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return 2
+    from assistant.errors import ShioriError
+
+    try:
+        return int(args.func(args) or 0)
+    except ShioriError as e:
+        if args.debug:
+            raise
+        print(f"shiori: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("shiori: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the one place that turns any failure into a one-line cause
+        if args.debug:
+            raise
+        print(f"shiori: {type(e).__name__}: {e} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
