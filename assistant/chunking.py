@@ -22,12 +22,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.corpus import Document
-from assistant.normalize import SENTENCE_END, normalize, normalize_query, normalize_with_map, starts_item
+from assistant.normalize import (
+    SENTENCE_END,
+    normalize,
+    normalize_query,
+    normalize_with_map,
+    source_end,
+    starts_item,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 _HEADING_MARK = re.compile(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
 _SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?])")
@@ -178,8 +185,10 @@ def _units(doc: Document, limit: int) -> list[_Unit]:
     return units
 
 
-def _chunk_id(doc: str, first: int, last: int, text: str) -> str:
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+def _chunk_id(doc: str, first: int, last: int, start: int, text: str) -> str:
+    # The offset is hashed too: pieces of one over-long line share the line span
+    # and may have the same text (a repeated run), yet need distinct ids.
+    digest = hashlib.sha1(f"{start}:{text}".encode()).hexdigest()[:8]
     return f"{doc}:{first}-{last}:{digest}"
 
 
@@ -232,7 +241,7 @@ def chunk_document(doc: Document, chunk_chars: int = 400, chunk_overlap: int = 8
         first, last = units[i].line, units[j].line
         chunks.append(
             Chunk(
-                id=_chunk_id(doc.id, first, last, body),
+                id=_chunk_id(doc.id, first, last, start, body),
                 doc=doc.id,
                 title=doc.title,
                 first_line=first,
@@ -269,7 +278,31 @@ class Sentence:
     text: str
 
 
-_SENT_BREAK = re.compile(r"\n|(?<=[。！？!?])")
+_OPEN = "「『（(【〔［"
+_CLOSE = "」』）)】〕］"
+
+
+def _sentence_pieces(norm: str) -> list[str]:
+    """Split at newlines and at 。！？ outside brackets (「…という。」 stays whole)."""
+    pieces: list[str] = []
+    depth = 0
+    cur: list[str] = []
+    for ch in norm:
+        if ch == "\n":
+            pieces.append("".join(cur))
+            pieces.append("\n")
+            cur, depth = [], 0
+            continue
+        cur.append(ch)
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch in "。！？!?" and depth == 0:
+            pieces.append("".join(cur))
+            cur = []
+    pieces.append("".join(cur))
+    return pieces
 
 
 def split_sentences(chunk: Chunk) -> list[Sentence]:
@@ -281,15 +314,16 @@ def split_sentences(chunk: Chunk) -> list[Sentence]:
     norm, offs = normalize_with_map(chunk.text)
     out: list[Sentence] = []
     pos = 0
-    for piece in _SENT_BREAK.split(norm):
+    for piece in _sentence_pieces(norm):
         a, b = pos, pos + len(piece)
         pos = b
-        if pos < len(norm) and norm[pos] == "\n":
-            pos += 1
+        if piece == "\n":
+            continue
         stripped = piece.strip()
         if not stripped:
             continue
         a += len(piece) - len(piece.lstrip())
         b -= len(piece) - len(piece.rstrip())
-        out.append(Sentence(chunk.start + offs[a], chunk.start + offs[b - 1] + 1, norm[a:b]))
+        end = source_end(chunk.text, offs[b - 1])
+        out.append(Sentence(chunk.start + offs[a], chunk.start + end, norm[a:b]))
     return out

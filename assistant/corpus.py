@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from bisect import bisect_right
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import CorpusError, DocumentRejectedError
+from assistant.normalize import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -172,19 +174,33 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
     import io
 
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentRejectedError(
-                f"{name}: the PDF is encrypted", hint="remove the password and add it again"
-            )
+            # Many official PDFs carry only an owner password (printing or editing
+            # restricted): they open without one, so the text can be read too.
+            try:
+                opened = reader.decrypt("")
+            except DependencyError as e:
+                raise DocumentRejectedError(
+                    f"{name}: the PDF is encrypted with a cipher that needs an extra package ({e})",
+                    hint="pip install cryptography, or remove the encryption and add it again",
+                ) from e
+            if opened == pypdf.PasswordType.NOT_DECRYPTED:
+                raise DocumentRejectedError(
+                    f"{name}: the PDF is encrypted (it needs a password to open)",
+                    hint="remove the password and add it again",
+                )
         pages = [(p.extract_text() or "") for p in reader.pages]
     except DocumentRejectedError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise DocumentRejectedError(f"{name}: not a readable PDF ({e})") from e
+    except Exception as e:
+        # A damaged PDF makes pypdf raise PdfReadError, but also NotImplementedError
+        # (a garbled filter name), LimitReachedError, ValueError, KeyError...: all
+        # mean the file cannot be read, and the user needs that, not a traceback.
+        raise DocumentRejectedError(f"{name}: not a readable PDF ({type(e).__name__}: {e})") from e
     if not pages:
         raise DocumentRejectedError(f"{name}: the PDF has no pages")
     starts: list[int] = []
@@ -196,7 +212,9 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
         chunks.append(body)
         line += body.count("\n") + 1
     text = "\n".join(chunks) + "\n"
-    if not text.strip():
+    if not normalize(text):
+        # Only whitespace, private-use glyphs or page numbers (a scan with stamped
+        # page numbers): nothing to search or quote.
         raise DocumentRejectedError(
             f"{name}: the PDF has no text layer (scanned images?)",
             hint="run OCR on it first, then add the text",
@@ -216,15 +234,17 @@ def extract(path: Path) -> Extracted:
         data = path.read_bytes()
     except OSError as e:
         raise DocumentRejectedError(f"{name}: cannot read the file ({e.strerror or e})") from e
-    if not data.strip():
+    if not data:
         raise DocumentRejectedError(f"{name}: the file is empty")
+    if not data.strip():
+        raise DocumentRejectedError(f"{name}: the file has no text (only whitespace)")
     if suffix == ".pdf":
         return extract_pdf(data, name)
     if b"\x00" in data:
         raise DocumentRejectedError(f"{name}: looks like a binary file, not {suffix} text")
     text = _decode_text(data, name).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise DocumentRejectedError(f"{name}: the file has no text")
+        raise DocumentRejectedError(f"{name}: the file has no text (only whitespace)")
     return Extracted(text=text, page_starts=None, source_type="markdown" if suffix == ".md" else "text")
 
 
@@ -309,7 +329,12 @@ def write_manifest(corpus_dir: Path, docs: Sequence[DocumentInfo]) -> None:
     """Write the manifest atomically (used to create a corpus)."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=corpus_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(_manifest_json(docs))
-    os.replace(tmp, corpus_dir / MANIFEST_NAME)
+    # Not mkstemp: its 0600 mode would make the manifest unreadable to other users
+    # of a shared corpus; "x" mode creates the file with the usual umask.
+    tmp = corpus_dir / f".manifest-{secrets.token_hex(8)}.tmp"
+    try:
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(_manifest_json(docs))
+        os.replace(tmp, corpus_dir / MANIFEST_NAME)
+    finally:
+        tmp.unlink(missing_ok=True)

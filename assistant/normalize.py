@@ -17,7 +17,11 @@ What is folded, and why:
 - Stray page numbers at line ends (``…の開催 5``) and lines that hold only a page
   number are dropped.
 - Lines wrapped mid-sentence are joined without a newline, so a word broken by the
-  PDF layout (``構成\\n員``) is whole again for search.
+  PDF layout (``構成\\n員``) is whole again for search. A break kept across blank
+  lines is written ``\\n\\n``; whether a line is short (a label) is judged on the
+  output line, so ``normalize(normalize(x)) == normalize(x)``.
+- Half-width voiced marks compose with the kana before them (``ﾍﾞ`` -> ベ); a mark
+  that composes with nothing is dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from functools import lru_cache
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 2
+NORMALIZER_VERSION = 3
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -227,6 +231,19 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
             blank_between = True
         pos = line_end + 1
     return "".join(out_chars), out_offs
+
+
+def source_end(text: str, offset: int) -> int:
+    """End (exclusive) in ``text`` of the source of a normalised character.
+
+    ``offset`` is that character's entry in the ``normalize_with_map`` offsets. A
+    character composed from two (``ﾌﾟ`` -> プ) maps to the first; a quote must
+    also take the second, or it would end in ``ﾌ``.
+    """
+    end = offset + 1
+    if end < len(text) and text[end] in _VOICED_MARKS:
+        end += 1
+    return end
 
 
 def normalize(text: str) -> str:
