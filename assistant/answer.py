@@ -152,6 +152,10 @@ class Candidate:
     lexical: float
     cue: float
     score: float
+    #: Position of the sentence in its passage and the best dense score of its neighbours.
+    pos: int = 0
+    context: float = 0.0
+    cues: frozenset[str] = frozenset()
 
 
 def _line_span(chunk: Chunk, start: int, end: int) -> tuple[int, int]:
@@ -192,12 +196,15 @@ class Weights:
     """Sentence-scoring weights (chosen on the eval set; see eval/REPORT.md)."""
 
     dense: float = 1.0
-    lexical: float = 0.2
-    cue: float = 0.03
-    rank: float = 0.0
+    lexical: float = 0.1
+    cue: float = 0.02
+    #: Slides put a label and its value on adjacent lines: a sentence next to a
+    #: strong match is likely the answer, so the neighbours' similarity counts too.
+    context: float = 0.3
+    rank: float = 0.02
     short_penalty: float = 0.08
     #: Runners-up within this score of the best join the answer.
-    margin: float = 0.08
+    margin: float = 0.1
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -228,17 +235,24 @@ def score_candidates(
             text = sents.texts[si]
             toks = set(tokenize(text))
             lex = sum(v for t, v in q_idf.items() if t in toks) / q_total
-            cue = sum(1.0 for qt in qtypes if _CUES[qt].search(text))
+            cues = frozenset(qt for qt in _CUES if _CUES[qt].search(text))
+            cue = float(len(cues & qtypes))
+            neighbours = [float(dense[x]) for x in (j - 1, j + 1) if 0 <= x < len(idxs)]
+            context = max(neighbours) if neighbours else float(dense[j])
             short = 1.0 if len(text) < 8 else 0.0
             score = (
                 weights.dense * float(dense[j])
                 + weights.lexical * lex
                 + weights.cue * cue
+                + weights.context * context
                 + weights.rank / hit.rank
                 - weights.short_penalty * short
             )
             start, end = (int(x) for x in sents.spans[si])
-            out.append(Candidate(hit.rank, hit.chunk, si, start, end, text, float(dense[j]), lex, cue, score))
+            out.append(
+                Candidate(hit.rank, hit.chunk, si, start, end, text, float(dense[j]), lex, cue, score,
+                          j, context, cues)
+            )
     out.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
     return out
 
@@ -277,10 +291,23 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
+#: Question types whose answer must contain a value the sentence can be checked for.
+_VALUE_TYPES = ("number", "date", "who")
+
+
 def select_sentences(
     cands: list[Candidate], qtypes: set[str], margin: float = DEFAULT_WEIGHTS.margin
 ) -> list[Candidate]:
-    """The sentences that make the answer, in reading order of their selection."""
+    """The sentences that make the answer, best first.
+
+    - list questions: the run of items around the best sentence (or following it,
+      when the best is the list's heading or lead-in);
+    - number/date/who questions whose best sentence has no such value: the next
+      sentences of the passage up to the first that has one (a label line, then
+      its value);
+    - then runners-up within ``margin`` of the best score, up to three sentences
+      and ~300 characters in all.
+    """
     cands = _dedupe(cands)
     if not cands:
         return []
@@ -291,10 +318,22 @@ def select_sentences(
             return block
     chosen = [best]
     total = len(best.text)
+    wanted = [t for t in _VALUE_TYPES if t in qtypes]
+    if wanted and not (best.cues & set(wanted)):
+        following = sorted(
+            (c for c in cands if c.chunk.id == best.chunk.id and c.pos > best.pos), key=lambda c: c.pos
+        )
+        for c in following[:3]:
+            if total + len(c.text) > MAX_ANSWER_CHARS:
+                break
+            chosen.append(c)
+            total += len(c.text)
+            if c.cues & set(wanted):
+                break
     for c in cands[1:]:
-        if len(chosen) >= MAX_SENTENCES or c.score < best.score - margin:
+        if len(chosen) >= MAX_SENTENCES + 1 or c.score < best.score - margin:
             break
-        if total + len(c.text) > MAX_ANSWER_CHARS or len(c.text) < 8:
+        if c in chosen or total + len(c.text) > MAX_ANSWER_CHARS or len(c.text) < 8:
             continue
         chosen.append(c)
         total += len(c.text)
