@@ -27,6 +27,7 @@ from assistant.messages import ABSTAIN_MESSAGE, ABSTAIN_MESSAGE_EN, CITE_MARK, E
 from assistant.normalize import display_text, starts_item
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.pipeline import Hit, Pipeline, SearchResult
     from assistant.store import LoadedIndex
 
@@ -121,6 +122,7 @@ class Answer:
     mode: str = "extractive"
     notice: str | None = None
     support: float = 0.0
+    evidence: Evidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -133,6 +135,8 @@ class Answer:
             "answer_mode": self.mode,
             "support": round(self.support, 4),
         }
+        if self.evidence is not None:
+            d["evidence"] = self.evidence.to_json()
         if self.notice:
             d["notice"] = self.notice
         return d
@@ -233,7 +237,7 @@ def score_candidates(
         )
         for j, si in enumerate(idxs):
             text = sents.texts[si]
-            toks = set(tokenize(text))
+            toks = sents.tokens[si]
             lex = sum(v for t, v in q_idf.items() if t in toks) / q_total
             cues = frozenset(qt for qt in _CUES if _CUES[qt].search(text))
             cue = float(len(cues & qtypes))
@@ -376,11 +380,63 @@ def related_citations(pipeline: Pipeline, result: SearchResult, limit: int = 3) 
 
 
 def support_of(cands: list[Candidate]) -> float:
-    """How well the best sentence supports an answer (compared with the abstention threshold)."""
+    """How well the best sentence supports a claim (used for citation strength)."""
     if not cands:
         return 0.0
     best = cands[0]
     return best.dense + 0.5 * best.lexical
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the abstention decision looks at."""
+
+    dense: float  # best passage similarity
+    coverage: float  # IDF-weighted share of the question's subject nouns found in one top passage
+    unknown: float  # IDF-weighted share of those nouns that the corpus never uses
+    english: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
+                (("dense", self.dense), ("coverage", self.coverage), ("unknown", self.unknown),
+                 ("english", self.english))}
+
+
+def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> Evidence:
+    """Similarity and subject-noun coverage of the retrieved passages."""
+    index = pipeline.index()
+    dense = max((h.dense_score or 0.0 for h in result.hits[:ANSWER_PASSAGES]), default=0.0)
+    if english or pipeline.settings.tokenizer != "mecab":
+        return Evidence(dense, 0.0, 0.0, english)
+    from assistant.bm25 import mecab_content_nouns
+
+    nouns = list(dict.fromkeys(mecab_content_nouns(result.normalized)))
+    if not nouns:
+        return Evidence(dense, 1.0, 0.0, english)
+    idf = {t: _idf(index, t) for t in nouns}
+    total = sum(idf.values()) or 1.0
+    unknown = sum(v for t, v in idf.items() if t not in index.bm25.vocab) / total
+    sents = index.sentences
+    coverage = 0.0
+    for hit in result.hits[:ANSWER_PASSAGES]:
+        toks: set[str] = set()
+        for si in sents.of_row(hit.row):
+            toks |= sents.tokens[si]
+        coverage = max(coverage, sum(v for t, v in idf.items() if t in toks) / total)
+    return Evidence(dense, coverage, unknown, english)
+
+
+def should_abstain(ev: Evidence, settings: Settings) -> bool:
+    """The abstention rule (thresholds in ``Settings``).
+
+    When most of a question's subject nouns never occur in the corpus it is
+    phrased in other words than the documents, so only similarity can judge it;
+    when they do occur but no retrieved passage holds them together, what is
+    asked is not covered.
+    """
+    if ev.english:
+        return ev.dense < settings.abstain_dense_en
+    return ev.coverage < settings.abstain_coverage and ev.dense < settings.abstain_dense and ev.unknown < settings.abstain_oov
 
 
 def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:
@@ -395,9 +451,10 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
     qtypes = question_types(result.query)
     cands = score_candidates(pipeline, result, qtypes)
     support = support_of(cands)
+    evidence = gather_evidence(pipeline, result, english)
     timings = dict(result.timings_ms)
     timings["retrieve"] = (t1 - t0) * 1000
-    abstain = not cands or support < pipeline.settings.abstain_threshold
+    abstain = not cands or should_abstain(evidence, pipeline.settings)
     if abstain:
         related = related_citations(pipeline, result)
         timings["answer"] = (time.perf_counter() - t1) * 1000
@@ -411,6 +468,7 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
             retrieved=result.hits,
             timings_ms=timings,
             support=support,
+            evidence=evidence,
         )
     chosen = select_sentences(cands, qtypes)
     grouped = _group_citations(chosen)
@@ -433,4 +491,5 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
         retrieved=result.hits,
         timings_ms=timings,
         support=support,
+        evidence=evidence,
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import IndexCorruptError
+from assistant.errors import IndexCorruptError, UsageError
 
 Tokenize = Callable[[str], list[str]]
 
@@ -62,6 +62,14 @@ def bigram_tokenize(text: str) -> list[str]:
 
 
 TOKENIZERS: dict[str, Tokenize] = {"mecab": mecab_tokenize, "bigram": bigram_tokenize}
+
+
+def get_tokenizer(name: str) -> Tokenize:
+    """The tokenizer registered under ``name`` (``Settings.tokenizer``)."""
+    try:
+        return TOKENIZERS[name]
+    except KeyError:
+        raise UsageError(f"unknown tokenizer {name!r}; choose one of {sorted(TOKENIZERS)}") from None
 
 
 class BM25Index:
@@ -168,3 +176,26 @@ class BM25Index:
                 f"BM25 index in {directory} is inconsistent", hint="run `shiori index --rebuild`"
             )
         return cls(vocab, offsets, docs, weights, n_docs, params)
+
+
+#: Question words and light nouns that say what is asked, not what it is about.
+QUESTION_WORDS = frozenset(
+    "何 なに どこ 誰 だれ いつ いくら どれ どの どう なぜ どちら どのよう どんな 何故 人物 とき ため こと もの "
+    "よう 側 中 際 方 等 点 上 これ それ 場合 ところ".split()
+)
+
+
+def mecab_content_nouns(text: str) -> list[str]:
+    """The nouns of a question that name its subject (question words dropped), in order."""
+    out: list[str] = []
+    for w in _tagger()(text):
+        f = w.feature
+        if f.pos1 != "名詞" or f.pos2 == "代名詞":
+            continue
+        base = getattr(f, "orthBase", None) or w.surface
+        if base == "*":
+            base = w.surface
+        base = base.lower()
+        if base not in QUESTION_WORDS and base.strip():
+            out.append(base)
+    return out

