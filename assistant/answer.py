@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.bm25 import TOKENIZERS
 from assistant.chunking import Chunk
+from assistant.errors import UsageError
 from assistant.messages import ABSTAIN_MESSAGE, ABSTAIN_MESSAGE_EN, CITE_MARK, EN_LEAD
 from assistant.normalize import display_text, starts_item
 
@@ -436,6 +437,8 @@ def should_abstain(ev: Evidence, settings: Settings) -> bool:
     """
     if ev.english:
         return ev.dense < settings.abstain_dense_en
+    if ev.dense < settings.abstain_dense_floor:
+        return True  # off-topic: nothing in the documents is even close
     return ev.coverage < settings.abstain_coverage and ev.dense < settings.abstain_dense and ev.unknown < settings.abstain_oov
 
 
@@ -445,7 +448,10 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
 
     question = clean_query(question, "question")
     t0 = time.perf_counter()
-    result = pipeline.search(question, k=max(k or pipeline.settings.top_k, ANSWER_PASSAGES), mode=mode)
+    k = pipeline.settings.top_k if k is None else k
+    if not 1 <= k <= 100:
+        raise UsageError(f"-k must be between 1 and 100, got {k}")
+    result = pipeline.search(question, k=max(k, ANSWER_PASSAGES), mode=mode)
     t1 = time.perf_counter()
     english = is_english(result.query)
     qtypes = question_types(result.query)

@@ -143,7 +143,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_cite(args: argparse.Namespace) -> int:
     sentences: list[str] = list(args.sentences)
     if sentences == ["-"]:
-        sentences = sys.stdin.read().splitlines()
+        # Decode ourselves: undecodable bytes become U+FFFD, which the input check
+        # refuses with a message (a strict decoder would fail with a traceback-like error).
+        buffer = getattr(sys.stdin, "buffer", None)
+        raw = buffer.read().decode("utf-8", errors="replace") if buffer else sys.stdin.read()
+        sentences = raw.splitlines()
     p = _pipeline(args)
     results = p.cite(sentences, k=args.k)
     if args.json:
@@ -161,8 +165,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from assistant.evaluate import check_thresholds, load_thresholds, markdown_table, run
     from assistant.gold import load_gold
 
-    p = _pipeline(args)
+    # Bad thresholds or gold files are reported before the (slow) run, not after it.
+    thresholds = load_thresholds(Path(args.thresholds)) if args.thresholds else None
     items = load_gold(args.gold)
+    p = _pipeline(args)
     p.index()  # build before timing anything
     report = run(p, items, config={**p.settings.to_dict(), "gold": str(args.gold)}, mode=args.mode,
                  progress=not args.quiet)
@@ -174,8 +180,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         Path(args.markdown).write_text(f"# shiori eval\n\nGold: `{args.gold}` ({len(items)} items), "
                                        f"mode `{args.mode or p.settings.mode}`\n\n{table}\n", encoding="utf-8")
     print(table)
-    if args.thresholds:
-        failures = check_thresholds(data, load_thresholds(Path(args.thresholds)))
+    if thresholds is not None:
+        failures = check_thresholds(data, thresholds)
         if failures:
             print("\nEVAL GATE FAILED:", file=sys.stderr)
             for f in failures:
@@ -186,7 +192,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app import main as app_main  # app.py lives at the project root
+    from assistant.config import PROJECT_ROOT
+
+    # app.py sits at the project root (beside corpus/), not inside the package.
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from app import main as app_main
 
     return app_main(["--host", args.host, "--port", str(args.port)] + (["--auth", args.auth] if args.auth else []))
 

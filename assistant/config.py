@@ -61,10 +61,15 @@ class Settings:
     abstain_coverage: float = 0.6
     abstain_dense: float = 0.905
     abstain_oov: float = 0.5
-    abstain_dense_en: float = 0.80
-    #: Citation strength cut-offs for `cite` (calibrated on the eval set).
-    cite_strong: float = 0.85
-    cite_partial: float = 0.78
+    abstain_dense_en: float = 0.815
+    #: Below this best-passage similarity a Japanese question is off-topic whatever its words.
+    abstain_dense_floor: float = 0.855
+    #: Citation strength cut-offs for `cite` on the support of the best sentence
+    #: (similarity + half its token coverage). Calibrated on the eval set: draft
+    #: sentences restating a passage (kind `cite`) score 1.11–1.40, on-topic
+    #: questions the documents do not answer (kind `none`) 0.90–1.09.
+    cite_strong: float = 1.10
+    cite_partial: float = 0.95
     answer_mode: AnswerMode = "extractive"
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -104,7 +104,11 @@ class SentenceTransformerEmbedder:
                 hint="download it on a connected machine (huggingface-cli download ...) and pass its "
                 "local directory, e.g. SHIORI_EMBEDDER=st:/path/to/model",
             ) from e
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        # sentence-transformers >= 5 renamed the method (the old name warns, then goes away).
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim() or 0)
         lowered = model.lower()
         self._prefixes = next(
             (p for key, p in _ROLE_PREFIXES.items() if key in lowered), ("", "")
@@ -139,7 +143,7 @@ class FakeEmbedder:
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, np.float32)
         padded = f"^{text}$"
-        for a, b in zip(padded, padded[1:]):
+        for a, b in zip(padded, padded[1:], strict=False):
             h = int.from_bytes(hashlib.blake2b((a + b).encode(), digest_size=4).digest(), "little")
             v[h % self.dim] += 1.0 if h & 1 << 31 else -1.0
         return v
@@ -215,7 +219,7 @@ class EmbeddingCache:
             if len(keys) != len(vecs):
                 logger.warning("ignoring inconsistent embedding cache shard %s", keys_path.name)
                 continue
-            for k, v in zip(keys, vecs):
+            for k, v in zip(keys, vecs, strict=True):
                 self._rows[k] = v
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
@@ -229,7 +233,10 @@ class EmbeddingCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "model.txt").write_text(self.model_name + "\n", encoding="utf-8")
-        n = len(list(self.dir.glob("*.json")))
+        # Next number after every shard file, so a gap (a shard lost its .json) never
+        # makes a new shard overwrite an existing one half-way.
+        numbers = [int(f.stem) for f in self.dir.glob("*.*") if f.stem.isdigit()]
+        n = max(numbers, default=-1) + 1
         base = self.dir / f"{n:06d}"
         tmp_npy = base.with_name(base.name + ".tmp.npy")
         np.save(tmp_npy, np.asarray(vecs, dtype=np.float32), allow_pickle=False)
@@ -237,7 +244,7 @@ class EmbeddingCache:
         tmp_json = base.with_name(base.name + ".tmp")
         tmp_json.write_text(json.dumps(list(keys)), encoding="utf-8")
         os.replace(tmp_json, base.with_suffix(".json"))
-        for k, v in zip(keys, vecs):
+        for k, v in zip(keys, vecs, strict=True):
             self._rows[k] = v
 
 
@@ -276,7 +283,7 @@ def embed_passages_cached(
         bkeys = [keys[i] for i in batch]
         if cache:
             cache.put_many(bkeys, vecs)
-        done_vecs.update(zip(bkeys, vecs))
+        done_vecs.update(zip(bkeys, vecs, strict=True))
         if progress:
             progress(sum(1 for i in todo if keys[i] in bkeys))
     for i in todo:

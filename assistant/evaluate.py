@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.errors import ShioriError, UsageError
 from assistant.gold import GoldItem, answer_matches, citation_matches
 
 METRICS: tuple[str, ...] = (
@@ -206,9 +206,38 @@ def side_by_side(reports: dict[str, Report], metrics: Sequence[str] = METRICS) -
 
 
 def load_thresholds(path: Path) -> dict[str, Any]:
-    """``[overall]`` metric minimums (maxima for lower-is-better metrics) and ``[by_kind.<kind>]``."""
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+    """``[overall]`` metric minimums (maxima for lower-is-better metrics) and ``[by_kind.<kind>]``.
+
+    Raises ``UsageError`` naming the file for a missing or malformed file, an
+    unknown metric name (listing the valid ones) or a non-numeric limit.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser ships as the tomli package
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError as e:
+            raise ShioriError("reading a thresholds file needs Python 3.11+ or `pip install tomli`") from e
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise UsageError(f"cannot read thresholds file {path}: {e.strerror or e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"thresholds file {path} is not valid TOML: {e}") from e
+    tables = [("overall", data.get("overall", {}))]
+    tables += [(f"by_kind.{k}", v) for k, v in data.get("by_kind", {}).items()]
+    for scope, limits in tables:
+        if not isinstance(limits, dict):
+            raise UsageError(f"thresholds file {path}: [{scope}] must be a table of metric = number")
+        for metric, limit in limits.items():
+            if metric not in METRICS:
+                raise UsageError(
+                    f"thresholds file {path}: unknown metric {scope}.{metric}; choose from {sorted(METRICS)}"
+                )
+            if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+                raise UsageError(f"thresholds file {path}: {scope}.{metric} must be a number, got {limit!r}")
+    return data
 
 
 def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:

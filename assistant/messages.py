@@ -9,3 +9,18 @@ CITATION_FORMAT = "（出典：{title}、{doc} L{first}–L{last}）"
 EN_LEAD = "According to {title}:"
 LLM_FALLBACK_NOTICE = "（生成モードを利用できなかったため、抽出型の回答を表示しています：{reason}）"
 STRENGTH_LABELS = {"strong": "強い裏付け", "partial": "部分的な裏付け", "none": "裏付けなし"}
+
+#: System prompt of the optional generative mode: the model may use only the numbered passages.
+LLM_SYSTEM_PROMPT = (
+    "あなたは日本の政策文書について質問に答えるアシスタントです。"
+    "与えられた番号付きの資料だけを根拠に、簡潔に（3文以内で）答えてください。"
+    "各文の末尾に、根拠とした資料の番号を【1】のように必ず付けてください。"
+    "資料に答えがない場合は「" + ABSTAIN_MESSAGE + "」とだけ答えてください。"
+    "資料にない情報を加えてはいけません。"
+)
+LLM_USER_TEMPLATE = "資料:\n{passages}\n\n質問: {question}\n回答（日本語、各文に【番号】）:"
+LLM_USER_TEMPLATE_EN = (
+    "Sources:\n{passages}\n\nQuestion: {question}\n"
+    "Answer in English, in at most 3 sentences, each ending with the source number like 【1】:"
+)
+LLM_DROPPED_NOTICE = "（出典番号のない、または資料にない番号を示した文 {n} 件を除外しました）"

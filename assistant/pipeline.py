@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.bm25 import TOKENIZERS
+from assistant.bm25 import get_tokenizer
 from assistant.chunking import Chunk
-from assistant.config import MODES, Settings
+from assistant.config import ANSWER_MODES, MODES, Settings
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
@@ -157,7 +157,7 @@ class Pipeline:
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            tokens = tuple(TOKENIZERS[s.tokenizer](qn))
+            tokens = tuple(get_tokenizer(s.tokenizer)(qn))
             run = index.bm25.search(tokens, n_cand)
             bm25_by_row = dict(run)
             runs.append(run)
@@ -196,7 +196,7 @@ class Pipeline:
         """
         if index.dense.kind != "flat" or not self.settings.dense_sentences:
             scores, rows = index.dense.search(qvec, n)
-            return [(int(r), float(sc)) for r, sc in zip(rows[0], scores[0]) if r >= 0]
+            return [(int(r), float(sc)) for r, sc in zip(rows[0], scores[0], strict=True) if r >= 0]
         sims = np.asarray(index.dense.vectors @ qvec, dtype=np.float32)
         sent = index.sentences
         if len(sent.rows):
@@ -209,8 +209,17 @@ class Pipeline:
         return [(int(r), float(sims[r])) for r in order]
 
     # -------------------------------------------------------------- answering
-    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None
+    ) -> Answer:
         """A short extractive (or LLM) answer with numbered citations, or an abstention."""
+        answer_mode = answer_mode or self.settings.answer_mode
+        if answer_mode not in ANSWER_MODES:
+            raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
+        if answer_mode == "llm":
+            from assistant.generate import generate_answer
+
+            return generate_answer(self, question, k=k, mode=mode)
         from assistant.answer import answer_question
 
         return answer_question(self, question, k=k, mode=mode)

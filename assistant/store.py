@@ -16,6 +16,7 @@ would produce and names the first difference: a stale index is never used silent
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -112,11 +113,17 @@ class ChunkTable:
         self._cache: dict[int, Chunk] = {}
 
     @classmethod
-    def read(cls, path: Path) -> ChunkTable:
+    def read(cls, path: Path, sha256: str | None = None) -> ChunkTable:
+        """Read the passages; with ``sha256`` (from the manifest) any damage is found here,
+        not when a damaged line is first used."""
         try:
             data = path.read_bytes()
         except OSError as e:
             raise IndexCorruptError(f"{path} is unreadable: {e}", hint="run `shiori index --rebuild`") from e
+        if sha256 and hashlib.sha256(data).hexdigest() != sha256:
+            raise IndexCorruptError(
+                f"{path} does not match the checksum in its manifest", hint="run `shiori index --rebuild`"
+            )
         return cls(data.splitlines())
 
     def __len__(self) -> int:
@@ -264,6 +271,7 @@ def build_index(
             "embedder": {"spec": settings.embedder, "name": embedder.name, "dim": embedder.dim},
             "dense": {"kind": dense.kind, "count": len(dense)},
             "passages": len(chunks),
+            "chunks_sha256": hashlib.sha256((tmp / "chunks.jsonl").read_bytes()).hexdigest(),
             "sentences": len(sent_texts),
             "library_info": {name: _version(name) for name in _INFO_LIBRARIES},
             "python": sys.version.split()[0],
@@ -322,7 +330,7 @@ def load_index(settings: Settings) -> LoadedIndex:
     reason = check_manifest(manifest, expected_manifest(settings, read_manifest(settings.corpus_dir)))
     if reason:
         raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
-    chunks = ChunkTable.read(index_dir / "chunks.jsonl")
+    chunks = ChunkTable.read(index_dir / "chunks.jsonl", manifest.get("chunks_sha256"))
     dense = DenseIndex.load(index_dir, manifest.get("dense", {}).get("kind", "flat"))
     bm25 = BM25Index.load(index_dir / "bm25")
     n = manifest.get("passages")

@@ -1,0 +1,262 @@
+"""HTML and chat-message rendering for the Gradio app (pure functions, no gradio import).
+
+Every piece of document, question or answer text goes through ``esc`` (HTML) or
+``md_text`` (chat messages: Markdown and HTML) before it reaches the browser:
+documents added later may contain HTML, Markdown or script, and it must show as
+text, never run. Only the markup written here (tags, classes, ``data-*``
+attributes with escaped values) is HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from assistant.messages import CITE_MARK, STRENGTH_LABELS
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer, Citation
+    from assistant.cite import CiteResult
+    from assistant.corpus import Document
+
+#: Lines shown before and after a cited span in the Documents tab.
+CONTEXT_LINES = 5
+
+#: ASCII punctuation with a meaning in (GitHub-flavoured) Markdown; ``&<>"'`` are left
+#: to ``html.escape`` so that the entities it writes stay intact.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=:/^])")
+
+
+#: Private-use code points (PDF symbol fonts: bullets, arrows) have no glyph in any font.
+_PUA = re.compile("[\ue000-\uf8ff]")
+
+
+def esc(text: object) -> str:
+    """HTML-escape any text (quotes included, so it is safe inside attributes too)."""
+    return html.escape(str(text), quote=True)
+
+
+def md_text(text: str) -> str:
+    """Text for a chat message rendered as Markdown: shown literally, never as markup.
+
+    Markdown punctuation is backslash-escaped first, then HTML is escaped, so
+    ``<script>``, ``<img onerror=…>``, ``[x](javascript:…)``, ``**`` or ``$$`` in a
+    document or a question appear as typed.
+    """
+    return esc(_MD_SPECIAL.sub(r"\\\1", text))
+
+
+def _glyphs(escaped: str) -> str:
+    """Show private-use characters (tofu in every font) as a grey bullet naming the code point."""
+    return _PUA.sub(lambda m: f'<span class="pua" title="U+{ord(m.group()):04X}">•</span>', escaped)
+
+
+def span_label(doc: str, first: int, last: int, page: int | None = None) -> str:
+    """``doc L12–L14`` (plus ``p.3`` for PDFs)."""
+    span = f"L{first}" if first == last else f"L{first}–L{last}"
+    return f"{doc} {span}" + (f" p.{page}" if page else "")
+
+
+def citation_string(c: Citation) -> str:
+    """The ready-to-paste citation of a source (same format as ``shiori cite``)."""
+    from assistant.cite import format_citation
+
+    return format_citation(c)
+
+
+# ------------------------------------------------------------------ passages
+
+
+def quote_range(c: Citation) -> tuple[int, int] | None:
+    """Character range of ``c.quote`` inside ``c.passage_text`` (searched from its first line)."""
+    text, quote = c.passage_text, c.quote
+    if not text or not quote:
+        return None
+    start = 0
+    for _ in range(max(0, c.first_line - c.passage_first_line)):
+        nl = text.find("\n", start)
+        if nl < 0:
+            break
+        start = nl + 1
+    i = text.find(quote, start)
+    if i < 0:
+        i = text.find(quote)
+    return None if i < 0 else (i, i + len(quote))
+
+
+def _line_html(number: int, text: str, marked: tuple[int, int] | None, hl: bool = False) -> str:
+    """One numbered line; ``marked`` is the highlighted character range within ``text``."""
+    if marked is None:
+        body = _glyphs(esc(text))
+    else:
+        a, b = marked
+        body = f"{_glyphs(esc(text[:a]))}<mark>{_glyphs(esc(text[a:b]))}</mark>{_glyphs(esc(text[b:]))}"
+    cls = "ln hl" if hl else "ln"
+    return (
+        f'<div class="{cls}" data-line="{number}"><span class="no">{number}</span>'
+        f'<span class="tx">{body or "&#8203;"}</span></div>'
+    )
+
+
+def passage_html(c: Citation) -> str:
+    """The passage containing the quote, with line numbers and the quote in ``<mark>``."""
+    rng = quote_range(c)
+    if rng is None:  # no passage text: show the quote's own lines, all marked
+        lines = c.quote.split("\n")
+        rows = [_line_html(c.first_line + i, t, (0, len(t)), hl=True) for i, t in enumerate(lines)]
+        return f'<div class="lines">{"".join(rows)}</div>'
+    qa, qb = rng
+    rows = []
+    offset = 0
+    for i, line in enumerate(c.passage_text.split("\n")):
+        la, lb = offset, offset + len(line)
+        offset = lb + 1
+        a, b = max(qa, la), min(qb, lb)
+        mark = (a - la, b - la) if a < b else None
+        rows.append(_line_html(c.passage_first_line + i, line, mark, hl=mark is not None))
+    return f'<div class="lines">{"".join(rows)}</div>'
+
+
+def source_card(c: Citation, label: str | None = None) -> str:
+    """One numbered source: title, line span, passage with highlighted quote, citation."""
+    label = label if label is not None else CITE_MARK.format(n=c.n)
+    attrs = f'data-doc="{esc(c.doc)}" data-first="{c.first_line}" data-last="{c.last_line}"'
+    return (
+        f'<div class="src-card" id="src-{c.n}">'
+        f'<div class="src-head"><span class="src-n">{esc(label)}</span>'
+        f'<span class="src-title">{esc(c.title)}</span></div>'
+        f'<div class="src-meta"><span class="src-span">'
+        f"{esc(span_label(c.doc, c.first_line, c.last_line, c.page))}</span>"
+        f'<button type="button" class="open-doc" {attrs} title="文書タブでこの行を前後の文脈とともに表示">'
+        f"文書で表示</button></div>"
+        f"{passage_html(c)}"
+        f'<div class="src-cite">{esc(citation_string(c))}</div>'
+        f"</div>"
+    )
+
+
+# -------------------------------------------------------------------- chat tab
+
+EMPTY_SOURCES = '<div class="src-empty">質問すると、回答の根拠となる出典がここに表示されます。</div>'
+
+
+def sources_html(answer: Answer) -> str:
+    """The sources panel beside the chat: numbered citations, or related passages."""
+    parts: list[str] = []
+    if answer.abstained:
+        parts.append(f'<div class="notice">{esc(abstain_notice(answer))}</div>')
+        if answer.related:
+            parts.append('<div class="src-section">関連する箇所（回答の根拠ではありません）</div>')
+            parts += [source_card(c, label=f"関連{c.n}") for c in answer.related]
+        return "".join(parts)
+    parts.append(f'<div class="src-section">出典（{len(answer.citations)} 件）</div>')
+    parts += [source_card(c) for c in answer.citations]
+    return "".join(parts)
+
+
+def abstain_notice(answer: Answer) -> str:
+    return f"⚠ {answer.answer} 回答を控えました。下の関連する箇所を確認してください。"
+
+
+def notice_html(text: str | None, kind: str = "warn") -> str:
+    """A visible notice box (abstention, fallback, or an input error message)."""
+    if not text:
+        return ""
+    return f'<div class="notice notice-{esc(kind)}">{esc(text)}</div>'
+
+
+def citation_lines(answer: Answer) -> str:
+    """Citation strings of an answer, one per line, for the copy box."""
+    return "\n".join(f"{CITE_MARK.format(n=c.n)}{citation_string(c)}" for c in answer.citations)
+
+
+def answer_messages(answer: Answer) -> list[dict[str, Any]]:
+    """The assistant's chat messages for an answer: the text, then a collapsible sources list."""
+    body = md_text(answer.answer)
+    if answer.abstained:
+        body = "⚠ " + body
+    if answer.notice:
+        body += "\n\n*" + md_text(answer.notice) + "*"
+    msgs: list[dict[str, Any]] = [{"role": "assistant", "content": body}]
+    cits = answer.related if answer.abstained else answer.citations
+    if cits:
+        lines = []
+        for c in cits:
+            head = CITE_MARK.format(n=c.n) if not answer.abstained else f"関連{c.n}"
+            lines.append(
+                f"**{md_text(head)}** {md_text(c.title)} — {md_text(span_label(c.doc, c.first_line, c.last_line, c.page))}"
+            )
+            lines += ["> " + md_text(_PUA.sub("•", q)) for q in c.quote.split("\n")]
+            lines.append("")
+        title = "関連する箇所" if answer.abstained else "出典"
+        meta = {"title": title, "status": "done", "log": f"{len(cits)} 件（右の欄に原文の文脈）"}
+        msgs.append({"role": "assistant", "content": "\n".join(lines).strip(), "metadata": meta})
+    return msgs
+
+
+# -------------------------------------------------------------------- cite tab
+
+EMPTY_CITE = '<div class="src-empty">下書きの文を1行に1文ずつ貼り付けて「出典を探す」を押してください。</div>'
+
+
+def cite_results_html(results: Sequence[CiteResult]) -> str:
+    """For each draft sentence: strength, ready-to-paste citation and supporting passage."""
+    parts = []
+    for i, r in enumerate(results, start=1):
+        label = STRENGTH_LABELS.get(r.strength, r.strength)
+        head = (
+            f'<div class="cite-head"><span class="src-n">{i}</span>'
+            f'<span class="strength strength-{esc(r.strength)}">{esc(r.strength)}：{esc(label)}</span></div>'
+            f'<div class="cite-sentence">{esc(r.sentence)}</div>'
+        )
+        if r.citation:
+            cite = f'<div class="src-cite">{esc(r.citation)}</div>'
+        else:
+            cite = '<div class="src-cite none">資料に裏付けが見つかりません（出典なし）。最も近い箇所を参考に表示します。</div>'
+        src = source_card(r.sources[0], label="根拠") if r.sources else ""
+        parts.append(f'<div class="cite-card">{head}{cite}{src}</div>')
+    return "".join(parts)
+
+
+def cited_draft(results: Sequence[CiteResult]) -> str:
+    """The draft with each supported sentence followed by its citation (for copying)."""
+    return "\n".join(r.sentence + (r.citation or "") for r in results)
+
+
+# --------------------------------------------------------------- documents tab
+
+
+def document_choices(docs: Sequence[Document]) -> list[tuple[str, str]]:
+    """Dropdown choices: (label, document id)."""
+    return [(f"{d.title}（{d.id}）", d.id) for d in docs]
+
+
+def document_html(
+    doc: Document | None, first: int | None = None, last: int | None = None, context: int = CONTEXT_LINES
+) -> str:
+    """A document with line numbers; with a span, only the span ±``context`` lines, highlighted."""
+    if doc is None:
+        return '<div class="src-empty">文書を選んでください。</div>'
+    n = len(doc.lines)
+    if first is not None:
+        first = min(max(1, int(first)), n)
+        last = min(max(first, int(last if last is not None else first)), n)
+        lo, hi = max(1, first - context), min(n, last + context)
+        info = f"{esc(span_label(doc.id, first, last))}（前後 {context} 行を表示・全 {n} 行）"
+    else:
+        lo, hi = 1, n
+        info = f"{esc(doc.id)}（全 {n} 行）"
+    rows = []
+    for no in range(lo, hi + 1):
+        text = doc.lines[no - 1]
+        hl = first is not None and last is not None and first <= no <= last
+        rows.append(_line_html(no, text, (0, len(text)) if hl and text else None, hl=hl))
+    issuer = f"{esc(doc.info.issuer)} " if doc.info.issuer else ""
+    date = esc(doc.info.date) if doc.info.date else ""
+    return (
+        f'<div class="doc-head"><div class="src-title">{esc(doc.title)}</div>'
+        f'<div class="src-meta">{issuer}{date}　{info}</div></div>'
+        f'<div class="lines doc-lines">{"".join(rows)}</div>'
+    )

@@ -1,0 +1,181 @@
+"""The app in a real headless Chromium (Debian's /usr/bin/chromium, never `playwright install`).
+
+Uses the session's live app from ``test_app.py`` (real embedder and index over a
+copy of ``corpus/`` plus a document full of HTML, Markdown and script). Skips with
+the reason when Chromium or playwright is missing, except under ``CI=true``,
+where that is a failure. Writes ``docs/screenshots/chat.png`` (shown in the README).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_app import GRADIO_WARNINGS, LiveApp, live_app  # noqa: F401  (shared session app)
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = ROOT / "docs" / "screenshots" / "chat.png"
+VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOT_QUESTION = "JT-60SAはどの研究所にある装置か。"
+TIMEOUT_MS = 60_000
+
+pytestmark = [pytest.mark.slow, *GRADIO_WARNINGS]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -e '.[test]'")
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def page(browser: Any, live_app: LiveApp) -> Iterator[Any]:  # noqa: F811
+    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP", device_scale_factor=1)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.goto(live_app.url, wait_until="domcontentloaded")
+    pg.wait_for_selector("#question textarea, #question input", state="visible")
+    yield pg
+    context.close()
+
+
+def _ask(page: Any, question: str) -> None:
+    box = page.locator("#question textarea, #question input").first
+    box.fill(question)
+    box.press("Enter")
+
+
+def _wait_for_answer(page: Any, n_user_messages: int) -> None:
+    """Wait until the chat shows ``n_user_messages`` questions and the sources panel is filled."""
+    page.wait_for_function(
+        """n => document.querySelectorAll('#chat .message-row.user-row, #chat [data-testid="user"]').length >= n
+             && document.querySelector('#sources .src-card, #sources .notice') !== null""",
+        arg=n_user_messages,
+    )
+
+
+def test_chat_answer_shows_marked_sources(page: Any, live_app: LiveApp) -> None:  # noqa: F811
+    _ask(page, SCREENSHOT_QUESTION)
+    page.wait_for_selector("#sources mark")
+    _wait_for_answer(page, 1)
+    chat = page.locator("#chat").inner_text()
+    assert SCREENSHOT_QUESTION in chat
+    assert "【1】" in chat
+    marks = page.locator("#sources mark").all_inner_texts()
+    assert marks and all(m.strip() for m in marks)
+    assert "【1】" in page.locator("#sources .src-card").first.inner_text()
+    copy_box = page.locator("#citation-copy textarea").input_value()
+    assert copy_box.startswith("【1】（出典：") and "L" in copy_box
+
+    page.evaluate("document.fonts.ready")
+    time.sleep(0.5)  # let the chat finish scrolling before the picture
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 20_000
+
+    # "文書で表示" opens the Documents tab at the cited lines, highlighted, with context.
+    btn = page.locator("#sources button.open-doc").first
+    first, last = int(btn.get_attribute("data-first")), int(btn.get_attribute("data-last"))
+    btn.click()
+    page.wait_for_selector("#doc-view .ln.hl", state="visible")
+    lit = [
+        int(x) for x in page.locator("#doc-view .ln.hl").evaluate_all("els => els.map(e => e.dataset.line)")
+    ]
+    assert lit == list(range(first, last + 1))
+    shown = [
+        int(x) for x in page.locator("#doc-view .ln").evaluate_all("els => els.map(e => e.dataset.line)")
+    ]
+    assert shown[0] == max(1, first - 5) and shown[-1] >= last
+
+    # An empty question shows a message, not a traceback, and leaves the history alone.
+    page.get_by_role("tab", name="チャット").click()
+    page.locator("#question textarea").fill("   ")
+    page.locator("#send").click()
+    page.wait_for_selector("#notice .notice-error", state="visible")
+    assert "empty" in page.locator("#notice").inner_text()
+    assert "Traceback" not in page.content()
+    assert page.locator('#chat [data-testid="user"]').count() == 1
+
+
+def test_untrusted_text_is_shown_not_run(page: Any, live_app: LiveApp) -> None:  # noqa: F811
+    # A question about the hostile document: its passage reaches the sources panel.
+    _ask(page, "ザクロ検証の注意その一は何か。")
+    page.wait_for_function(
+        "() => (document.querySelector('#sources')?.innerText || '').includes('window.__xss')"
+    )
+    sources = page.locator("#sources").inner_text()
+    assert "<script>window.__xss=1</script>" in sources
+
+    # A hostile question is echoed as text in the chat.
+    hostile_q = '<img src=x onerror="window.__xss=7">ザクロ検証の注意その二は **何** か'
+    _ask(page, hostile_q)
+    _wait_for_answer(page, 2)
+    page.wait_for_function(
+        "t => (document.querySelector('#chat')?.innerText || '').includes(t)", arg=hostile_q
+    )
+
+    # The document itself, opened from its source card.
+    page.locator(f'#sources button.open-doc[data-doc="{live_app.hostile_doc}"]').first.click()
+    page.wait_for_function(
+        "() => (document.querySelector('#doc-view')?.innerText || '').includes('ザクロ検証')"
+    )
+    page.locator("#doc-full").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#doc-view')?.innerText || '').includes('{{constructor}}')"
+    )
+    doc_text = page.locator("#doc-view").inner_text()
+    for needle in (
+        "<script>window.__xss=1</script>",
+        '<img src=x onerror="window.__xss=2">',
+        "[リンク](javascript:window.__xss=3)",
+        "**強調**",
+        "${window.__xss=4}",
+        'ザクロ検証 <img src=x onerror="window.__xss=5">',  # the title
+    ):
+        assert needle in doc_text
+
+    # The citation lookup tab shows a hostile draft sentence as text too.
+    page.get_by_role("tab", name="出典検索").click()
+    draft = '<img src=x onerror="window.__xss=6">ザクロ検証の注意その三は文字のまま表示される。'
+    page.locator("#draft textarea").fill(draft)
+    page.locator("#cite-btn").click()
+    page.wait_for_selector("#cite-results .cite-card")
+    assert draft in page.locator("#cite-results").inner_text()
+    assert page.locator("#cite-results .strength").count() == 1
+
+    time.sleep(0.5)  # give any injected handler (there must be none) a chance to run
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    for panel in ("#sources", "#doc-view", "#cite-results", "#chat .message-row"):
+        assert page.locator(f"{panel} img, {panel} script").count() == 0, panel
