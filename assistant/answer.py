@@ -24,6 +24,7 @@ import numpy as np
 from assistant.bm25 import TOKENIZERS
 from assistant.chunking import Chunk
 from assistant.errors import UsageError
+from assistant.glossary import is_english
 from assistant.messages import ABSTAIN_MESSAGE, ABSTAIN_MESSAGE_EN, CITE_MARK, EN_LEAD
 from assistant.normalize import display_text, starts_item
 
@@ -63,15 +64,6 @@ _CUES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"^(?:[・●○〇◆■◎※•\-]|[①-⑳]|\d{1,2}[.)．]|[(（]\d+[)）])"),
     "who": re.compile(r"株式会社|機構|大臣|会社|省|庁|大学|研究所|協議会|委員会|[氏様]|主査|会長|長官|首相|総理"),
 }
-_ENGLISH = re.compile(r"[A-Za-z]")
-
-
-def is_english(text: str) -> bool:
-    """True when the question is written mostly in Latin letters."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return False
-    return sum(1 for c in letters if _ENGLISH.match(c)) / len(letters) > 0.6
 
 
 def question_types(question: str) -> set[str]:
@@ -161,6 +153,7 @@ class Candidate:
     pos: int = 0
     context: float = 0.0
     cues: frozenset[str] = frozenset()
+    row: int = -1  # passage row in the index
 
 
 def _line_span(chunk: Chunk, start: int, end: int) -> tuple[int, int]:
@@ -256,29 +249,63 @@ def score_candidates(
             start, end = (int(x) for x in sents.spans[si])
             out.append(
                 Candidate(hit.rank, hit.chunk, si, start, end, text, float(dense[j]), lex, cue, score,
-                          j, context, cues)
+                          j, context, cues, hit.row)
             )
     out.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
     return out
 
 
-def _list_block(best: Candidate, cands: list[Candidate]) -> list[Candidate]:
+def following_sentences(index: LoadedIndex, cand: Candidate, limit: int = 8) -> list[Candidate]:
+    """The sentences after ``cand`` in document order, across passage boundaries.
+
+    A list often starts at the end of one passage and continues in the next, so
+    the walk goes on through the following passages of the same document
+    (skipping their overlap with what was already read).
+    """
+    sents = index.sentences
+    out: list[Candidate] = []
+    last_end = cand.end
+    row = cand.row
+    while 0 <= row < index.size and len(out) < limit:
+        chunk = index.chunks[row]
+        if chunk.doc != cand.chunk.doc:
+            break
+        for pos, si in enumerate(sents.of_row(row)):
+            start, end = (int(x) for x in sents.spans[si])
+            if start < last_end:
+                continue
+            text = sents.texts[si]
+            cues = frozenset(qt for qt in _CUES if _CUES[qt].search(text))
+            out.append(Candidate(cand.hit_rank, chunk, si, start, end, text, 0.0, 0.0, 0.0, 0.0, pos, 0.0, cues, row))
+            last_end = end
+            if len(out) >= limit:
+                break
+        row += 1
+    return out
+
+
+def _list_block(index: LoadedIndex, best: Candidate, cands: list[Candidate]) -> list[Candidate]:
     """The list around ``best``: from the first item of its run of items (or from
-    ``best`` when it is a heading or lead-in), forward through its passage while
-    the answer stays under the length limit."""
+    ``best`` when it is a heading or lead-in), forward in document order while
+    the answer stays under the length limit and the items go on."""
     same = sorted((c for c in cands if c.chunk.id == best.chunk.id), key=lambda c: c.start)
     pos = next(i for i, c in enumerate(same) if c.sent_index == best.sent_index)
     lo = pos
     if starts_item(best.text):
         while lo - 1 >= 0 and starts_item(same[lo - 1].text):
             lo -= 1
-    block: list[Candidate] = []
-    total = 0
-    for c in same[lo:]:
-        if total + len(c.text) > MAX_ANSWER_CHARS and block:
+    block = same[lo : pos + 1]
+    total = sum(len(c.text) for c in block)
+    items = sum(starts_item(c.text) for c in block)
+    for c in following_sentences(index, best):
+        is_item = starts_item(c.text)
+        if items >= 2 and not is_item:
+            break  # the list has ended
+        if total + len(c.text) > MAX_ANSWER_CHARS:
             break
         block.append(c)
         total += len(c.text)
+        items += is_item
     return block
 
 
@@ -301,7 +328,7 @@ _VALUE_TYPES = ("number", "date", "who")
 
 
 def select_sentences(
-    cands: list[Candidate], qtypes: set[str], margin: float = DEFAULT_WEIGHTS.margin
+    index: LoadedIndex, cands: list[Candidate], qtypes: set[str], margin: float = DEFAULT_WEIGHTS.margin
 ) -> list[Candidate]:
     """The sentences that make the answer, best first.
 
@@ -318,17 +345,14 @@ def select_sentences(
         return []
     best = cands[0]
     if "list" in qtypes:
-        block = _list_block(best, cands)
+        block = _list_block(index, best, cands)
         if len(block) > 1:
             return block
     chosen = [best]
     total = len(best.text)
     wanted = [t for t in _VALUE_TYPES if t in qtypes]
     if wanted and not (best.cues & set(wanted)):
-        following = sorted(
-            (c for c in cands if c.chunk.id == best.chunk.id and c.pos > best.pos), key=lambda c: c.pos
-        )
-        for c in following[:3]:
+        for c in following_sentences(index, best, limit=3):
             if total + len(c.text) > MAX_ANSWER_CHARS:
                 break
             chosen.append(c)
@@ -476,7 +500,7 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
             support=support,
             evidence=evidence,
         )
-    chosen = select_sentences(cands, qtypes)
+    chosen = select_sentences(pipeline.index(), cands, qtypes)
     grouped = _group_citations(chosen)
     parts = []
     for group, cit in grouped:

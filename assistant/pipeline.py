@@ -20,6 +20,7 @@ from assistant.config import ANSWER_MODES, MODES, Settings
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
+from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
 from assistant.store import LoadedIndex, build_index, load_index
 from assistant.validate import clean_query
@@ -157,7 +158,11 @@ class Pipeline:
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            tokens = tuple(get_tokenizer(s.tokenizer)(qn))
+            lexical_query = qn
+            if is_english(q):
+                # BM25 indexes Japanese tokens: search with the glossary's Japanese terms.
+                lexical_query = normalize_query(to_japanese_terms(q)) or qn
+            tokens = tuple(get_tokenizer(s.tokenizer)(lexical_query))
             run = index.bm25.search(tokens, n_cand)
             bm25_by_row = dict(run)
             runs.append(run)
