@@ -60,7 +60,7 @@ class Settings:
     #: an English question abstains when the best similarity is under abstain_dense_en.
     abstain_coverage: float = 0.6
     abstain_dense: float = 0.905
-    abstain_oov: float = 0.5
+    abstain_oov: float = 0.4
     abstain_dense_en: float = 0.815
     #: Below this best-passage similarity a Japanese question is off-topic whatever its words.
     abstain_dense_floor: float = 0.855

