@@ -366,25 +366,61 @@ def select_sentences(
             continue
         chosen.append(c)
         total += len(c.text)
-    return chosen
+    return _complete_labels(index, chosen)
+
+
+def _complete_labels(index: LoadedIndex, chosen: list[Candidate]) -> list[Candidate]:
+    """A chosen label line (``…分担(建設期):``) brings the lines that hold its value."""
+    out: list[Candidate] = []
+    total = sum(len(c.text) for c in chosen)
+    taken = {c.sent_index for c in chosen}
+    for c in chosen:
+        out.append(c)
+        if not c.text.rstrip().endswith((":", "：")):
+            continue
+        for nxt in following_sentences(index, c, limit=3):
+            if nxt.sent_index in taken or total + len(nxt.text) > MAX_ANSWER_CHARS:
+                break
+            out.append(nxt)
+            taken.add(nxt.sent_index)
+            total += len(nxt.text)
+            if nxt.cues & {"number", "date"}:
+                break
+    return out
+
+
+#: At most this many numbered citations in one answer.
+MAX_CITATIONS = 4
+
+
+def _joinable(last: Candidate, c: Candidate) -> Chunk | None:
+    """The passage that holds both sentences when only whitespace separates them."""
+    if last.chunk.doc != c.chunk.doc or c.start < last.end:
+        return None
+    for chunk in (last.chunk, c.chunk):
+        if chunk.start <= last.start and c.end <= chunk.end:
+            if not chunk.text[last.end - chunk.start : c.start - chunk.start].strip():
+                return chunk
+    return None
 
 
 def _group_citations(chosen: list[Candidate]) -> list[tuple[list[Candidate], Citation]]:
-    """Adjacent sentences of one passage share one citation; numbering follows order."""
-    groups: list[list[Candidate]] = []
+    """Sentences that follow each other in the document share one citation.
+
+    Numbering follows the order of selection (best first); at most
+    ``MAX_CITATIONS`` citations are kept.
+    """
+    groups: list[tuple[Chunk, list[Candidate]]] = []
     for c in chosen:
-        last = groups[-1][-1] if groups else None
-        if (
-            last is not None
-            and last.chunk.id == c.chunk.id
-            and 0 <= c.start - last.end <= 2
-        ):
-            groups[-1].append(c)
-        else:
-            groups.append([c])
+        if groups:
+            host = _joinable(groups[-1][1][-1], c)
+            if host is not None and host.start <= groups[-1][1][0].start:
+                groups[-1] = (host, [*groups[-1][1], c])
+                continue
+        groups.append((c.chunk, [c]))
     out = []
-    for n, g in enumerate(groups, start=1):
-        cit = make_citation(n, g[0].chunk, g[0].start, g[-1].end, max(c.score for c in g))
+    for n, (host, g) in enumerate(groups[:MAX_CITATIONS], start=1):
+        cit = make_citation(n, host, g[0].start, g[-1].end, max(c.score for c in g))
         out.append((g, cit))
     return out
 

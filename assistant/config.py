@@ -18,11 +18,13 @@ Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["rrf", "weighted"]
 Store = Literal["faiss", "milvus"]
 AnswerMode = Literal["extractive", "llm"]
+EmbedEngine = Literal["local", "ray"]
 
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 FUSIONS: tuple[str, ...] = ("rrf", "weighted")
 STORES: tuple[str, ...] = ("faiss", "milvus")
 ANSWER_MODES: tuple[str, ...] = ("extractive", "llm")
+EMBED_ENGINES: tuple[str, ...] = ("local", "ray")
 
 #: The checkout this package lives in: the default corpus and index sit beside it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +78,16 @@ class Settings:
     llm_api_key: str | None = None
     llm_timeout: float = 30.0
     store: Store = "faiss"
+    #: Milvus Lite database path (``*.db``) or server URI (``http://host:19530``);
+    #: default: a Milvus Lite database beside the index (see docs/SCALING.md).
     milvus_uri: str | None = None
+    milvus_token: str | None = None
+    #: Prefix of the collections an index writes to Milvus (each build gets its own).
+    milvus_collection: str = "shiori"
+    #: Where index builds embed: in this process, or with Ray Data on a Ray cluster.
+    embed_engine: EmbedEngine = "local"
+    #: Ray cluster address (e.g. ``ray://head:10001`` or ``auto``); None starts a local Ray.
+    ray_address: str | None = None
     #: Embedding batch size for index builds.
     batch_size: int = 32
 
@@ -104,6 +115,7 @@ class Settings:
             ("fusion", FUSIONS),
             ("store", STORES),
             ("answer_mode", ANSWER_MODES),
+            ("embed_engine", EMBED_ENGINES),
         ):
             if getattr(self, name) not in allowed:
                 raise UsageError(
@@ -124,18 +136,29 @@ class Settings:
         """JSON-ready view (paths as strings, the API key masked)."""
         d = asdict(self)
         d = {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
-        if d.get("llm_api_key"):
-            d["llm_api_key"] = "***"
+        for secret in ("llm_api_key", "milvus_token"):
+            if d.get(secret):
+                d[secret] = "***"
         return d
 
     def index_params(self) -> dict[str, Any]:
         """The settings an index depends on: a change here makes the index stale."""
-        return {
+        params: dict[str, Any] = {
             "embedder": self.embedder,
             "tokenizer": self.tokenizer,
             "chunk_chars": self.chunk_chars,
             "chunk_overlap": self.chunk_overlap,
         }
+        if self.store != "faiss":  # absent for faiss, so indexes built before stores existed stay valid
+            params["store"] = self.store
+            params["milvus_uri"] = self.resolved_milvus_uri()
+        return params
+
+    def resolved_milvus_uri(self) -> str:
+        """``milvus_uri``, or a Milvus Lite database (a directory) beside the index."""
+        if self.milvus_uri:
+            return self.milvus_uri
+        return str(Path(self.index_dir).resolve().with_name(Path(self.index_dir).name + ".milvus.db"))
 
 
 def _parse(name: str, raw: str, default: Any) -> Any:

@@ -53,3 +53,7 @@ class IndexCorruptError(ShioriError):
 
 class EmbedderUnavailableError(ShioriError):
     """The configured embedding model cannot be loaded."""
+
+
+class BackendUnavailableError(ShioriError):
+    """An optional scale-out backend (Milvus, Ray) is not installed or cannot be reached."""
