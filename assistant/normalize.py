@@ -268,7 +268,10 @@ def display_text(original: str) -> str:
     parts: list[str] = []
     for line in original.split("\n"):
         folded = "".join(
-            "" if 0xE000 <= ord(c) <= 0xF8FF else unicodedata.normalize("NFKC", c) for c in line
+            "" if 0xE000 <= ord(c) <= 0xF8FF
+            else c if "\u2460" <= c <= "\u2473"  # ① stays ①: NFKC would make it a bare 1
+            else unicodedata.normalize("NFKC", c)
+            for c in line
         )
         folded = re.sub(r"[ \t\u3000]+", " ", folded).strip()
         if not folded:
