@@ -425,9 +425,8 @@ def _group_citations(chosen: list[Candidate]) -> list[tuple[list[Candidate], Cit
     return out
 
 
-def related_citations(pipeline: Pipeline, result: SearchResult, limit: int = 3) -> list[Citation]:
-    """The nearest passages, each cited by its best sentence (shown when abstaining)."""
-    cands = _dedupe(score_candidates(pipeline, result, set()))
+def passage_citations(cands: list[Candidate], limit: int = 3) -> list[Citation]:
+    """One citation per passage, best passages first, each quoting its best sentence."""
     out: list[Citation] = []
     seen: set[str] = set()
     for c in cands:
@@ -438,6 +437,11 @@ def related_citations(pipeline: Pipeline, result: SearchResult, limit: int = 3) 
         if len(out) >= limit:
             break
     return out
+
+
+def related_citations(pipeline: Pipeline, result: SearchResult, limit: int = 3) -> list[Citation]:
+    """The nearest passages, each cited by its best sentence (shown when abstaining)."""
+    return passage_citations(_dedupe(score_candidates(pipeline, result, set())), limit)
 
 
 def support_of(cands: list[Candidate]) -> float:
@@ -452,7 +456,7 @@ def support_of(cands: list[Candidate]) -> float:
 class Evidence:
     """What the abstention decision looks at."""
 
-    dense: float  # best passage similarity
+    dense: float | None  # best passage similarity (None in bm25-only mode)
     coverage: float  # IDF-weighted share of the question's subject nouns found in one top passage
     unknown: float  # IDF-weighted share of those nouns that the corpus never uses
     english: bool
@@ -466,7 +470,8 @@ class Evidence:
 def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> Evidence:
     """Similarity and subject-noun coverage of the retrieved passages."""
     index = pipeline.index()
-    dense = max((h.dense_score or 0.0 for h in result.hits[:ANSWER_PASSAGES]), default=0.0)
+    scores = [h.dense_score for h in result.hits[:ANSWER_PASSAGES] if h.dense_score is not None]
+    dense = max(scores) if result.query_vector is not None and scores else None
     if english or pipeline.settings.tokenizer != "mecab":
         return Evidence(dense, 0.0, 0.0, english)
     from assistant.bm25 import mecab_content_nouns
@@ -495,11 +500,14 @@ def should_abstain(ev: Evidence, settings: Settings) -> bool:
     when they do occur but no retrieved passage holds them together, what is
     asked is not covered.
     """
+    lexical_gap = ev.coverage < settings.abstain_coverage and ev.unknown < settings.abstain_oov
+    if ev.dense is None:  # bm25-only mode: the words are all there is to go by
+        return not ev.english and lexical_gap
     if ev.english:
         return ev.dense < settings.abstain_dense_en
     if ev.dense < settings.abstain_dense_floor:
         return True  # off-topic: nothing in the documents is even close
-    return ev.coverage < settings.abstain_coverage and ev.dense < settings.abstain_dense and ev.unknown < settings.abstain_oov
+    return lexical_gap and ev.dense < settings.abstain_dense
 
 
 def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:

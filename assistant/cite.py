@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.answer import Citation, _dedupe, make_citation, score_candidates, support_of
+from assistant.answer import Citation, _dedupe, passage_citations, score_candidates, support_of
 from assistant.messages import CITATION_FORMAT
 from assistant.validate import clean_query
 
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 Strength = Literal["strong", "partial", "none"]
 MAX_SOURCES = 3
+#: In bm25-only mode there is no similarity: strength comes from the share of the
+#: draft's (IDF-weighted) words found in the best sentence.
+LEXICAL_STRONG = 0.7
+LEXICAL_PARTIAL = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +70,12 @@ def lookup_one(pipeline: Pipeline, sentence: str, k: int | None = None) -> CiteR
     result = pipeline.search(text, k=max(k or s.top_k, 5))
     cands = _dedupe(score_candidates(pipeline, result, set()))
     support = support_of(cands)
-    sources: list[Citation] = []
-    seen: set[str] = set()
-    for c in cands:
-        if c.chunk.id in seen:
-            continue
-        seen.add(c.chunk.id)
-        sources.append(make_citation(len(sources) + 1, c.chunk, c.start, c.end, c.score))
-        if len(sources) >= MAX_SOURCES:
-            break
-    strength = strength_of(support, s.cite_strong, s.cite_partial)
+    sources = passage_citations(cands, MAX_SOURCES)
+    if result.query_vector is None:
+        support = cands[0].lexical if cands else 0.0
+        strength = strength_of(support, LEXICAL_STRONG, LEXICAL_PARTIAL)
+    else:
+        strength = strength_of(support, s.cite_strong, s.cite_partial)
     citation = format_citation(sources[0]) if sources and strength != "none" else ""
     return CiteResult(text, strength, citation, sources, support, result.hits)
 

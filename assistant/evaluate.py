@@ -258,3 +258,85 @@ def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list
     for kind, limits in thresholds.get("by_kind", {}).items():
         check(f"by_kind.{kind}", report.get("by_kind", {}).get(kind, {}), limits)
     return failures
+
+
+# ------------------------------------------------------------------ the report
+
+#: Targets of the eval issue (default offline configuration).
+TARGETS: dict[str, float] = {
+    "answer_accuracy": 0.85,
+    "recall_at_5": 0.95,
+    "citation_accuracy": 0.90,
+    "abstention_precision": 0.80,
+    "abstention_recall": 0.80,
+}
+KIND_TARGET = 0.70
+
+
+def targets_table(report: Report) -> str:
+    """Each target beside the achieved value and the gap."""
+    lines = ["| target | required | achieved | gap |", "|---|---|---|---|"]
+    rows = [(m, TARGETS[m], report.overall.get(m)) for m in TARGETS]
+    rows += [(f"answer_accuracy ({k})", KIND_TARGET, v.get("answer_accuracy"))
+             for k, v in report.by_kind.items() if v.get("answer_accuracy") is not None]
+    for name, want, have in rows:
+        if have is None:
+            lines.append(f"| {name} | {want:.2f} | – | – |")
+            continue
+        gap = "met" if have >= want else f"short by {want - have:.3f}"
+        lines.append(f"| {name} | {want:.2f} | {have:.3f} | {gap} |")
+    return "\n".join(lines)
+
+
+def headline(report: Report, baseline: Report | None = None) -> str:
+    """One sentence with the main numbers (for the README)."""
+    o = report.overall
+    text = (
+        f"answer accuracy {o['answer_accuracy']:.1%}, Recall@5 {o['recall_at_5']:.1%}, "
+        f"citation accuracy {o['citation_accuracy']:.1%}, abstention precision/recall "
+        f"{(o['abstention_precision'] or 0):.0%}/{(o['abstention_recall'] or 0):.0%}, "
+        f"answers of {o['answer_chars_mean']:.0f} characters citing {o['cited_lines_mean']:.1f} lines on average"
+    )
+    if baseline is not None:
+        b = baseline.overall
+        text += (
+            f" (plain llama-index defaults on the same embedder: answer accuracy {b['answer_accuracy']:.1%}, "
+            f"Recall@5 {b['recall_at_5']:.1%}, answers of {b['answer_chars_mean']:.0f} characters citing "
+            f"{b['cited_lines_mean']:.0f} lines)"
+        )
+    return text + "."
+
+
+def render_report(main: Report, others: dict[str, Report], gold: str, n_items: int, notes: str = "") -> str:
+    """The Markdown report: headline, targets, per-kind table, side by side."""
+    baseline = next((r for name, r in others.items() if "llama" in name), None)
+    parts = [
+        "# shiori eval report",
+        "",
+        f"Gold set: `{gold}` ({n_items} items). Default offline configuration "
+        f"(`{main.config.get('embedder')}` embedder, `{main.config.get('mode')}` retrieval, "
+        f"`{main.config.get('fusion')}` fusion). Reproduce with `shiori eval --compare --markdown eval/REPORT.md`.",
+        "",
+        "**Headline:** " + headline(main, baseline),
+        "",
+        "## Targets",
+        "",
+        targets_table(main),
+        "",
+        "## By kind (default configuration)",
+        "",
+        markdown_table(main),
+    ]
+    if others:
+        parts += [
+            "",
+            "## Side by side",
+            "",
+            "Same gold set and metric code for every column; `llama-index defaults` is SentenceSplitter "
+            "(1024 tokens) + VectorStoreIndex over the same embedder, top-k retrieval, the top passage as the answer.",
+            "",
+            side_by_side({"shiori (hybrid)": main, **others}),
+        ]
+    if notes:
+        parts += ["", notes]
+    return "\n".join(parts) + "\n"
