@@ -31,7 +31,7 @@ from assistant.normalize import display_text, starts_item
 if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.pipeline import Hit, Pipeline, SearchResult
-    from assistant.store import LoadedIndex
+    from assistant.store import LoadedIndex, SentenceTable
 
 MAX_ANSWER_CHARS = 300
 MAX_SENTENCES = 3
@@ -189,6 +189,16 @@ def _idf(index: LoadedIndex, token: str) -> float:
     return math.log(1 + (bm.n_docs - df + 0.5) / (df + 0.5))
 
 
+def sentence_cues(sents: SentenceTable, si: int) -> frozenset[str]:
+    """The answer-type cues a sentence carries (cached on the table: they never change)."""
+    hit = sents.cue_cache.get(si)
+    if hit is None:
+        text = sents.texts[si]
+        hit = frozenset(qt for qt, pat in _CUES.items() if pat.search(text))
+        sents.cue_cache[si] = hit
+    return hit
+
+
 @dataclass(frozen=True, slots=True)
 class Weights:
     """Sentence-scoring weights (chosen on the eval set; see eval/REPORT.md)."""
@@ -233,7 +243,7 @@ def score_candidates(
             text = sents.texts[si]
             toks = sents.tokens[si]
             lex = sum(v for t, v in q_idf.items() if t in toks) / q_total
-            cues = frozenset(qt for qt in _CUES if _CUES[qt].search(text))
+            cues = sentence_cues(sents, si)
             cue = float(len(cues & qtypes))
             neighbours = [float(dense[x]) for x in (j - 1, j + 1) if 0 <= x < len(idxs)]
             context = max(neighbours) if neighbours else float(dense[j])
@@ -275,7 +285,7 @@ def following_sentences(index: LoadedIndex, cand: Candidate, limit: int = 8) -> 
             if start < last_end:
                 continue
             text = sents.texts[si]
-            cues = frozenset(qt for qt in _CUES if _CUES[qt].search(text))
+            cues = sentence_cues(sents, si)
             out.append(Candidate(cand.hit_rank, chunk, si, start, end, text, 0.0, 0.0, 0.0, 0.0, pos, 0.0, cues, row))
             last_end = end
             if len(out) >= limit:

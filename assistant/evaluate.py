@@ -288,21 +288,29 @@ def targets_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _pct(v: float | None, digits: int = 1) -> str:
+    return "–" if v is None else f"{v:.{digits}%}"
+
+
+def _num(v: float | None, digits: int = 0) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
 def headline(report: Report, baseline: Report | None = None) -> str:
     """One sentence with the main numbers (for the README)."""
     o = report.overall
     text = (
-        f"answer accuracy {o['answer_accuracy']:.1%}, Recall@5 {o['recall_at_5']:.1%}, "
-        f"citation accuracy {o['citation_accuracy']:.1%}, abstention precision/recall "
-        f"{(o['abstention_precision'] or 0):.0%}/{(o['abstention_recall'] or 0):.0%}, "
-        f"answers of {o['answer_chars_mean']:.0f} characters citing {o['cited_lines_mean']:.1f} lines on average"
+        f"answer accuracy {_pct(o['answer_accuracy'])}, Recall@5 {_pct(o['recall_at_5'])}, "
+        f"citation accuracy {_pct(o['citation_accuracy'])}, abstention precision/recall "
+        f"{_pct(o['abstention_precision'], 0)}/{_pct(o['abstention_recall'], 0)}, "
+        f"answers of {_num(o['answer_chars_mean'])} characters citing {_num(o['cited_lines_mean'], 1)} lines on average"
     )
     if baseline is not None:
         b = baseline.overall
         text += (
-            f" (plain llama-index defaults on the same embedder: answer accuracy {b['answer_accuracy']:.1%}, "
-            f"Recall@5 {b['recall_at_5']:.1%}, answers of {b['answer_chars_mean']:.0f} characters citing "
-            f"{b['cited_lines_mean']:.0f} lines)"
+            f" (plain llama-index defaults on the same embedder: answer accuracy {_pct(b['answer_accuracy'])}, "
+            f"Recall@5 {_pct(b['recall_at_5'])}, answers of {_num(b['answer_chars_mean'])} characters citing "
+            f"{_num(b['cited_lines_mean'])} lines)"
         )
     return text + "."
 

@@ -418,3 +418,25 @@ def test_cli_eval_bad_files_exit_2_before_any_work(tiny: dict[str, Path], setup:
     assert expected in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
     assert not tiny["index"].exists()  # nothing was built
+
+
+def test_report_states_targets_gaps_and_side_by_side():
+    from assistant.evaluate import Report, headline, render_report, targets_table
+
+    recs = [
+        _rec("A", "fact", answer_correct=True, citation_correct=True, rank=1),
+        _rec("B", "fact", answer_correct=False, citation_correct=False, rank=None),
+        _rec("N", "none", abstained=True),
+    ]
+    main = Report({"embedder": "fake", "mode": "hybrid", "fusion": "weighted"}, compute_metrics(recs),
+                  {"fact": compute_metrics(recs[:2]), "none": compute_metrics(recs[2:])}, recs)
+    other = Report({}, compute_metrics(recs[:2]), {}, recs[:2])
+    table = targets_table(main)
+    assert "| answer_accuracy | 0.85 | 0.500 | short by 0.350 |" in table
+    assert "| abstention_precision | 0.80 | 1.000 | met |" in table
+    assert "answer_accuracy (fact)" in table
+    # A report whose metrics have no items still renders (dashes, not a crash).
+    empty = Report({}, compute_metrics([]), {}, [])
+    assert "–" in headline(empty)
+    md = render_report(main, {"llama-index defaults": other}, "gold.jsonl", 3)
+    assert "## Side by side" in md and "llama-index defaults" in md and "## Targets" in md
