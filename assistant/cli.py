@@ -25,6 +25,7 @@ def _settings(args: argparse.Namespace, **extra: Any):  # type: ignore[no-untype
         "mode": getattr(args, "mode", None),
         "store": getattr(args, "store", None),
         "answer_mode": getattr(args, "answer_mode", None),
+        "embed_engine": "ray" if getattr(args, "ray", False) else None,
         **extra,
     }
     if getattr(args, "no_rebuild", False):
@@ -103,6 +104,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         "dimension": manifest["embedder"]["dim"],
         "embedder": manifest["embedder"]["name"],
         "dense": manifest["dense"]["kind"],
+        "store": manifest.get("store", {}).get("kind", "faiss"),
+        "store_uri": manifest.get("store", {}).get("uri"),
         "seconds": manifest.get("build_seconds"),
         "created": manifest.get("created"),
     }
@@ -174,11 +177,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
                  progress=not args.quiet)
     table = markdown_table(report)
     data = report.to_json()
+    others = {}
+    if args.compare:
+        from assistant.baseline import LlamaIndexDefaults
+        from assistant.evaluate import side_by_side
+
+        for mode in ("dense", "bm25"):
+            if mode != (args.mode or p.settings.mode):
+                others[f"{mode} only"] = run(p, items, config={**p.settings.to_dict(), "mode": mode}, mode=mode,
+                                             progress=not args.quiet)
+        base = LlamaIndexDefaults(p.settings.corpus_dir, p.embedder)
+        others[base.name] = run(base, items, config=base.describe(), progress=not args.quiet)
+        data["compare"] = {name: {"config": r.config, "overall": r.overall, "by_kind": r.by_kind}
+                           for name, r in others.items()}
+        table += "\n\n" + side_by_side({"shiori": report, **others})
     if args.json:
         Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if args.markdown:
-        Path(args.markdown).write_text(f"# shiori eval\n\nGold: `{args.gold}` ({len(items)} items), "
-                                       f"mode `{args.mode or p.settings.mode}`\n\n{table}\n", encoding="utf-8")
+        from assistant.evaluate import render_report
+
+        Path(args.markdown).write_text(render_report(report, others, args.gold, len(items)), encoding="utf-8")
     print(table)
     if thresholds is not None:
         failures = check_thresholds(data, thresholds)
@@ -240,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or refresh the index")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+    p.add_argument("--ray", action="store_true",
+                   help="embed with Ray Data (SHIORI_RAY_ADDRESS, else a local Ray); needs shiori[scale]")
     common(p, k=False, mode=False)
     p.set_defaults(func=cmd_index)
 
@@ -266,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     p.add_argument("--thresholds", metavar="TOML", help="fail (exit 1) naming each metric below its threshold")
+    p.add_argument("--compare", action="store_true",
+                   help="also run dense-only, bm25-only and a plain llama-index pipeline, side by side")
     p.add_argument("--store", choices=["faiss", "milvus"], default=None)
     p.set_defaults(func=cmd_eval)
 
@@ -304,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shiori: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`shiori ask … | head`): stop quietly, like other CLI tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as e:  # noqa: BLE001 - the one place that turns any failure into a one-line cause
         if args.debug:
             raise

@@ -6,6 +6,8 @@ Layout of ``index/``::
     chunks.jsonl       one passage per line, in row order (row = vector row = BM25 doc)
     embeddings.npy     float32, L2-normalised, one row per passage
     dense.faiss        HNSW graph, only for large corpora
+                       (with ``store: milvus`` the passage vectors live in Milvus
+                       instead of these two files, see ``milvus_store``)
     bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
 
 No pickle anywhere. A build writes into a temporary sibling directory and swaps
@@ -24,11 +26,11 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +42,9 @@ from assistant.dense import DenseIndex, choose_kind
 from assistant.embedding import Embedder, EmbeddingCache, embed_passages_cached
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.normalize import NORMALIZER_VERSION
+
+if TYPE_CHECKING:
+    from assistant.milvus_store import MilvusDense
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +161,8 @@ class SentenceTable:
     vectors: np.ndarray  # (n, dim) float32
     #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
     by_row: np.ndarray
+    #: Per-process cache of derived per-sentence facts (answer-type cues).
+    cue_cache: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, directory: Path, n_rows: int) -> SentenceTable:
@@ -189,7 +196,7 @@ class LoadedIndex:
     directory: Path
     manifest: dict[str, Any]
     chunks: ChunkTable
-    dense: DenseIndex
+    dense: DenseIndex | MilvusDense
     bm25: BM25Index
     sentences: SentenceTable
 
@@ -235,17 +242,25 @@ def build_index(
             sent_spans.append((sent.start, sent.end))
             sent_texts.append(sent.text)
     cache = EmbeddingCache(cache_dir(settings), embedder.name)
+    embed = embed_passages_cached
+    if settings.embed_engine == "ray":
+        from assistant.ray_embed import ray_embed_function
+
+        embed = ray_embed_function(settings)
     total = len(texts) + len(sent_texts)
     update, close = _stderr_progress(total, "embedding") if progress else (None, lambda: None)
     t_embed = time.perf_counter()
     try:
-        vectors, n_new = embed_passages_cached(embedder, texts, cache, settings.batch_size, update)
-        sent_vectors, n_new_s = embed_passages_cached(embedder, sent_texts, cache, settings.batch_size, update)
+        vectors, n_new = embed(embedder, texts, cache, settings.batch_size, update)
+        sent_vectors, n_new_s = embed(embedder, sent_texts, cache, settings.batch_size, update)
     finally:
         close()
     embed_seconds = time.perf_counter() - t_embed
     bm25 = BM25Index.build(texts, tokenize)
-    dense = DenseIndex.build(vectors, choose_kind(len(vectors)))
+    milvus = settings.store == "milvus"
+    dense = None if milvus else DenseIndex.build(vectors, choose_kind(len(vectors)))
+    old_store = _previous_store(index_dir)
+    store_meta: dict[str, Any] = {"kind": "faiss"}
 
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
@@ -255,7 +270,16 @@ def build_index(
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.store_json(), ensure_ascii=False) + "\n")
-        dense.save(tmp)
+        if dense is not None:
+            dense.save(tmp)
+        else:
+            from assistant.milvus_store import write_store
+
+            update, close = _stderr_progress(total, "writing to Milvus") if progress else (None, lambda: None)
+            try:
+                store_meta = write_store(settings, chunks, vectors, sent_rows, sent_texts, sent_vectors, update)
+            finally:
+                close()
         bm25.save(tmp / "bm25")
         np.save(tmp / "sent_embeddings.npy", sent_vectors.astype(np.float32), allow_pickle=False)
         np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
@@ -269,7 +293,8 @@ def build_index(
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),
             "embedder": {"spec": settings.embedder, "name": embedder.name, "dim": embedder.dim},
-            "dense": {"kind": dense.kind, "count": len(dense)},
+            "dense": {"kind": "milvus" if dense is None else dense.kind, "count": len(chunks)},
+            "store": store_meta,
             "passages": len(chunks),
             "chunks_sha256": hashlib.sha256((tmp / "chunks.jsonl").read_bytes()).hexdigest(),
             "sentences": len(sent_texts),
@@ -286,7 +311,16 @@ def build_index(
         _swap_in(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if store_meta["kind"] == "milvus":
+            from assistant.milvus_store import drop_store
+
+            drop_store(settings, store_meta)
         raise
+    if old_store.get("kind") == "milvus":
+        # The replaced index's collections: dropped only now that the new index is in place.
+        from assistant.milvus_store import collections_of, drop_store
+
+        drop_store(settings, old_store, keep=collections_of(store_meta))
     logger.info("built index: %d passages in %.1fs", len(chunks), manifest["build_seconds"])
     return manifest
 
@@ -298,6 +332,15 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
         os.replace(index_dir, old)
     os.replace(tmp, index_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _previous_store(index_dir: Path) -> dict[str, Any]:
+    """The ``store`` section of the index about to be replaced (``{}`` if none or unreadable)."""
+    try:
+        store = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8")).get("store")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return store if isinstance(store, dict) else {}
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -331,7 +374,14 @@ def load_index(settings: Settings) -> LoadedIndex:
     if reason:
         raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
     chunks = ChunkTable.read(index_dir / "chunks.jsonl", manifest.get("chunks_sha256"))
-    dense = DenseIndex.load(index_dir, manifest.get("dense", {}).get("kind", "flat"))
+    dense_kind = manifest.get("dense", {}).get("kind", "flat")
+    dense: DenseIndex | MilvusDense
+    if dense_kind == "milvus":
+        from assistant.milvus_store import open_store
+
+        dense = open_store(settings, manifest, lambda row: chunks[row].id)
+    else:
+        dense = DenseIndex.load(index_dir, dense_kind)
     bm25 = BM25Index.load(index_dir / "bm25")
     n = manifest.get("passages")
     if not (len(chunks) == len(dense) == bm25.n_docs == n):
@@ -348,5 +398,7 @@ def load_index(settings: Settings) -> LoadedIndex:
 
 
 def vectors_of(index: LoadedIndex) -> np.ndarray:
-    """The passage matrix (memory-mapped)."""
+    """The passage matrix (memory-mapped); not available when the vectors live in Milvus."""
+    if not isinstance(index.dense, DenseIndex):
+        raise UsageError("the passage vectors of this index are in Milvus, not in index/")
     return index.dense.vectors
