@@ -1,7 +1,9 @@
 """Dense passage index: inner product on L2-normalised vectors.
 
 Small corpora use exact search; above ``HNSW_THRESHOLD`` passages an HNSW graph
-(FAISS) is built instead (the switch point comes from ``bench/`` scale numbers).
+(FAISS) is built instead, over the passages and over their sentences (the switch
+point comes from the ``bench/`` scale study: exact search over passages plus
+sentences passes a 10 ms budget at about 6,000 passages).
 Exact search runs as one numpy matrix-vector product over the memory-mapped
 ``embeddings.npy``: the same result as FAISS ``IndexFlatIP`` (a test checks it)
 without importing FAISS (0.3 s) on the query path of a small corpus.
@@ -19,10 +21,11 @@ from assistant.errors import IndexCorruptError
 DenseKind = Literal["flat", "hnsw"]
 
 #: Passages above which the approximate index is used (see docs/PERFORMANCE.md).
-HNSW_THRESHOLD = 50_000
+HNSW_THRESHOLD = 5_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+#: recall@10 >= 0.95 up to 1M vectors (96 gave 0.934 there; docs/PERFORMANCE.md).
+HNSW_EF_SEARCH = 128
 
 
 def choose_kind(n: int) -> DenseKind:
@@ -79,17 +82,19 @@ class DenseIndex:
         scores, rows = self._faiss.search(q, k)  # type: ignore[attr-defined]
         return scores, rows
 
-    def save(self, directory: Path) -> None:
-        np.save(directory / "embeddings.npy", self.vectors, allow_pickle=False)
+    def save(self, directory: Path, prefix: str = "") -> None:
+        """Write ``{prefix}embeddings.npy`` (and ``{prefix}dense.faiss`` for HNSW)."""
+        np.save(directory / f"{prefix}embeddings.npy", self.vectors, allow_pickle=False)
         if self._faiss is not None:
             import faiss
 
-            faiss.write_index(self._faiss, str(directory / "dense.faiss"))
+            faiss.write_index(self._faiss, str(directory / f"{prefix}dense.faiss"))
 
     @classmethod
-    def load(cls, directory: Path, kind: DenseKind) -> DenseIndex:
+    def load(cls, directory: Path, kind: DenseKind, prefix: str = "") -> DenseIndex:
+        """Read what ``save`` wrote; the vectors are memory-mapped."""
         try:
-            vectors = np.load(directory / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+            vectors = np.load(directory / f"{prefix}embeddings.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as e:
             raise IndexCorruptError(
                 f"embeddings in {directory} are unreadable: {e}", hint="run `shiori index --rebuild`"
@@ -101,7 +106,7 @@ class DenseIndex:
         import faiss
 
         try:
-            index = faiss.read_index(str(directory / "dense.faiss"))
+            index = faiss.read_index(str(directory / f"{prefix}dense.faiss"))
         except RuntimeError as e:
             raise IndexCorruptError(
                 f"FAISS index in {directory} is unreadable", hint="run `shiori index --rebuild`"
