@@ -78,6 +78,7 @@ def _unreachable(uri: str, e: Exception) -> BackendUnavailableError:
 def _connecting() -> Iterator[None]:
     """Milvus Lite logs a traceback when it cannot open a database (e.g. locked by another
     process); shiori reports the cause in one line instead (the traceback stays with --debug)."""
+    _quiet_lite_server()
     log = logging.getLogger("milvus_lite.server_manager")
     if logging.getLogger().isEnabledFor(logging.DEBUG):
         yield
@@ -88,6 +89,14 @@ def _connecting() -> Iterator[None]:
         yield
     finally:
         log.setLevel(level)
+
+
+def _quiet_lite_server() -> None:
+    """Milvus Lite's in-process gRPC server does not implement every call pymilvus makes
+    (``AllocTimestamp``); pymilvus falls back, but grpc logs each refusal as an ERROR with a
+    traceback. Silence that logger unless debugging."""
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
 def _client(settings: Settings) -> Any:
