@@ -180,3 +180,20 @@ def test_corrupt_files_raise_index_corrupt_error(tmp_path: Path, damage, what: s
     assert what in err.value.message
     assert str(d) in err.value.message
     assert err.value.hint and "shiori index --rebuild" in err.value.hint
+
+
+def test_build_in_bounded_runs_equals_one_run() -> None:
+    """The postings built a few tokens at a time (as for huge corpora) equal one pass."""
+    from assistant.bm25 import build_from_ids
+
+    rng = np.random.default_rng(0)
+    terms = [f"t{i:03d}" for i in range(50)]
+    lengths = rng.integers(0, 30, size=200)
+    ids = rng.integers(0, 50, size=int(lengths.sum())).astype(np.int32)
+    whole = build_from_ids(ids, lengths, terms)
+    runs = build_from_ids(ids, lengths, terms, chunk_tokens=37)
+    assert whole.vocab == runs.vocab and whole.params == runs.params
+    assert np.array_equal(whole.offsets, runs.offsets) and np.array_equal(whole.docs, runs.docs)
+    assert np.array_equal(whole.weights, runs.weights)
+    for t in ("t001", "t042"):
+        assert whole.search([t], 5) == runs.search([t], 5)
