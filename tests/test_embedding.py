@@ -279,6 +279,34 @@ def test_new_shard_never_overwrites_an_existing_one(tmp_path: Path) -> None:
         np.testing.assert_array_equal(got[content_key(t)], e.embed_passages([t])[0])
 
 
+def test_many_writes_make_distinct_shards_that_reload(tmp_path: Path) -> None:
+    e = FakeEmbedder()
+    texts = [f"段落{i}の本文。" for i in range(250)]
+    cache = EmbeddingCache(tmp_path, e.name)
+    for i in range(0, len(texts), 2):
+        cache.put_many([content_key(t) for t in texts[i : i + 2]], e.embed_passages(texts[i : i + 2]))
+    assert sorted(p.name for p in cache.dir.glob("*.json")) == [f"{n:06d}.json" for n in range(125)]
+    assert len(list(cache.dir.glob("*.npy"))) == 125 and not list(cache.dir.glob("*.tmp*"))
+    # A new process continues the numbering and reads back exactly what was written.
+    EmbeddingCache(tmp_path, e.name).put_many([content_key("最後。")], e.embed_passages(["最後。"]))
+    assert (cache.dir / "000125.json").exists() and (cache.dir / "000125.npy").exists()
+    every = [*texts, "最後。"]
+    got = EmbeddingCache(tmp_path, e.name).get_many([content_key(t) for t in every])
+    np.testing.assert_array_equal(np.stack([got[content_key(t)] for t in every]), e.embed_passages(every))
+
+
+def test_shard_number_taken_by_another_writer_is_skipped(tmp_path: Path) -> None:
+    e = FakeEmbedder()
+    first, second = EmbeddingCache(tmp_path, e.name), EmbeddingCache(tmp_path, e.name)
+    first.put_many([content_key("a")], e.embed_passages(["a"]))  # 000000
+    second.put_many([content_key("b")], e.embed_passages(["b"]))  # lists the directory: 000001
+    first.put_many([content_key("c")], e.embed_passages(["c"]))  # its counter says 1, taken: 000002
+    assert sorted(p.name for p in first.dir.glob("*.json")) == ["000000.json", "000001.json", "000002.json"]
+    got = EmbeddingCache(tmp_path, e.name).get_many([content_key(t) for t in "abc"])
+    for t in "abc":
+        np.testing.assert_array_equal(got[content_key(t)], e.embed_passages([t])[0])
+
+
 # ------------------------------------------------------------------- llama-index
 
 
