@@ -46,7 +46,13 @@ def run_pipeline_bench(quick: bool, sections: tuple[str, ...], out: Path) -> dic
     }
     items = load_gold(GOLD_PATH)
     with tempfile.TemporaryDirectory(prefix="shiori-bench-") as tmp:
-        corpus_dir, index_dir = prepare_workspace(Path(tmp))
+        corpus_dir, index_dir = prepare_workspace(Path(tmp), first_only=quick)
+        if quick:
+            from assistant.corpus import read_manifest
+
+            kept = {d.id for d in read_manifest(corpus_dir)}
+            items = [it for it in items if it.doc in kept or it.kind == "none"]
+        results["corpus"] = {"documents": sorted(p.name for p in corpus_dir.glob("*.txt")), "gold_items": len(items)}
         logger.info("build (a child process; fresh embedding cache)")
         results["build"] = run_worker(
             {
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     p = argparse.ArgumentParser(prog="python -m bench", description="shiori performance benchmarks")
-    p.add_argument("--quick", action="store_true", help="fewer queries, repeats and gold items")
+    p.add_argument("--quick", action="store_true",
+                   help="the first document only, fewer queries, repeats and gold items (under a minute)")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "latest.json", metavar="OUT")
     p.add_argument(
         "--sections",

@@ -35,10 +35,24 @@ SMALL_DOC = """\
 """
 
 
-def prepare_workspace(root: Path, corpus_src: Path = ROOT / "corpus") -> tuple[Path, Path]:
-    """Copy the corpus into ``root/corpus``; the index will live in ``root/index``."""
+def prepare_workspace(
+    root: Path, corpus_src: Path = ROOT / "corpus", first_only: bool = False
+) -> tuple[Path, Path]:
+    """Copy the corpus into ``root/corpus``; the index will live in ``root/index``.
+
+    ``first_only`` keeps only the manifest's first document (``--quick``: every
+    section still runs, on about a quarter of the texts, in under a minute).
+    """
+    from assistant.corpus import read_manifest, write_manifest
+
     corpus = Path(root) / "corpus"
     shutil.copytree(corpus_src, corpus, ignore=shutil.ignore_patterns(".*"))
+    if first_only:
+        docs = read_manifest(corpus)
+        for d in docs[1:]:
+            for f in corpus.glob(f"{Path(d.id).stem}*"):
+                f.unlink()
+        write_manifest(corpus, docs[:1])
     return corpus, Path(root) / "index"
 
 
