@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,13 @@ from assistant.bm25 import TOKENIZERS
 from assistant.chunking import Chunk
 from assistant.errors import UsageError
 from assistant.glossary import is_english
-from assistant.messages import ABSTAIN_MESSAGE, ABSTAIN_MESSAGE_EN, CITE_MARK, EN_LEAD
+from assistant.messages import (
+    ABSTAIN_MESSAGE,
+    ABSTAIN_MESSAGE_EN,
+    CITE_MARK,
+    EN_LEAD,
+    MISSING_LITERALS_NOTICE,
+)
 from assistant.normalize import display_text, starts_item
 
 if TYPE_CHECKING:
@@ -470,11 +477,54 @@ class Evidence:
     coverage: float  # IDF-weighted share of the question's subject nouns found in one top passage
     unknown: float  # IDF-weighted share of those nouns that the corpus never uses
     english: bool
+    #: The question's literals (``question_literals``) that no answer passage contains.
+    missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
                 (("dense", self.dense), ("coverage", self.coverage), ("unknown", self.unknown),
-                 ("english", self.english))}
+                 ("english", self.english), ("missing", list(self.missing)))}
+
+
+_LITERAL_PATTERNS = (
+    # A number with its counter or era: 令和7年度, 第1回 -> 1回, 3月22日 -> 3月, 22日.
+    re.compile(r"(?:令和|平成|昭和)?\d+(?:\.\d+)?(?:年度|年|月|日|回|期|次|%|億|万)?"),
+    # The unit a number question asks for: 何ユーロ, 何メガアンペア.
+    re.compile(r"(?<=何)[ァ-ヴー]{2,}"),
+    # A Latin-script name: STEP, LHD, JT-60SA.
+    re.compile(r"[A-Za-z][A-Za-z0-9\-]+"),
+)
+
+
+def question_literals(question: str) -> list[str]:
+    """The literals a (normalised, Japanese) question is pinned to, in order, without repeats."""
+    found = [m.group() for pat in _LITERAL_PATTERNS for m in pat.finditer(question)]
+    return list(dict.fromkeys(found))
+
+
+def _squash(text: str) -> str:
+    """Case, spaces and digit-group commas do not matter when looking for a literal."""
+    return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def missing_literals(question: str, passages: Sequence[str]) -> tuple[str, ...]:
+    """Literals of ``question`` that occur in none of ``passages`` (normalised texts).
+
+    令和N and the slides' abbreviation RN (R5年度) match each other.
+    """
+    text = _squash(" ".join(passages))
+    out = []
+    for lit in question_literals(question):
+        forms = {_squash(lit)}
+        era = re.fullmatch(r"令和(\d+)(.*)", lit)
+        if era:
+            forms.add(_squash(f"R{era.group(1)}{era.group(2)}"))
+        short = re.fullmatch(r"[Rr](\d+)", lit)
+        if short:
+            forms.add(f"令和{short.group(1)}")
+        if not any(f in text for f in forms):
+            out.append(lit)
+    return tuple(out)
 
 
 def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> Evidence:
@@ -484,11 +534,12 @@ def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> 
     dense = max(scores) if result.query_vector is not None and scores else None
     if english or pipeline.settings.tokenizer != "mecab":
         return Evidence(dense, 0.0, 0.0, english)
+    missing = missing_literals(result.normalized, [h.chunk.search_text for h in result.hits[:ANSWER_PASSAGES]])
     from assistant.bm25 import mecab_content_nouns
 
     nouns = list(dict.fromkeys(mecab_content_nouns(result.normalized)))
     if not nouns:
-        return Evidence(dense, 1.0, 0.0, english)
+        return Evidence(dense, 1.0, 0.0, english, missing)
     idf = {t: _idf(index, t) for t in nouns}
     total = sum(idf.values()) or 1.0
     unknown = sum(v for t, v in idf.items() if t not in index.bm25.vocab) / total
@@ -499,7 +550,7 @@ def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> 
         for si in sents.of_row(hit.row):
             toks |= sents.tokens[si]
         coverage = max(coverage, sum(v for t, v in idf.items() if t in toks) / total)
-    return Evidence(dense, coverage, unknown, english)
+    return Evidence(dense, coverage, unknown, english, missing)
 
 
 def should_abstain(ev: Evidence, settings: Settings) -> bool:
@@ -510,6 +561,8 @@ def should_abstain(ev: Evidence, settings: Settings) -> bool:
     when they do occur but no retrieved passage holds them together, what is
     asked is not covered.
     """
+    if ev.missing and settings.abstain_literals:
+        return True
     lexical_gap = ev.coverage < settings.abstain_coverage and ev.unknown < settings.abstain_oov
     if ev.dense is None:  # bm25-only mode: the words are all there is to go by
         return not ev.english and lexical_gap
@@ -518,6 +571,12 @@ def should_abstain(ev: Evidence, settings: Settings) -> bool:
     if ev.dense < settings.abstain_dense_floor:
         return True  # off-topic: nothing in the documents is even close
     return lexical_gap and ev.dense < settings.abstain_dense
+
+
+def _missing_notice(ev: Evidence, settings: Settings) -> str | None:
+    if not (ev.missing and settings.abstain_literals):
+        return None
+    return MISSING_LITERALS_NOTICE.format(items="".join(f"「{x}」" for x in ev.missing))
 
 
 def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:
@@ -553,6 +612,7 @@ def answer_question(pipeline: Pipeline, question: str, k: int | None = None, mod
             timings_ms=timings,
             support=support,
             evidence=evidence,
+            notice=_missing_notice(evidence, pipeline.settings),
         )
     chosen = select_sentences(pipeline.index(), cands, qtypes)
     grouped = _group_citations(chosen)

@@ -66,6 +66,10 @@ class Settings:
     abstain_dense_en: float = 0.815
     #: Below this best-passage similarity a Japanese question is off-topic whatever its words.
     abstain_dense_floor: float = 0.855
+    #: Abstain when a literal the question is pinned to (令和7年度, 第1回, a unit asked
+    #: for such as 何ユーロ, a Latin name such as STEP) occurs in none of the passages
+    #: the answer is drawn from: whatever they say is about something else.
+    abstain_literals: bool = True
     #: Citation strength cut-offs for `cite` on the support of the best sentence
     #: (similarity + half its token coverage). Calibrated on the eval set: draft
     #: sentences restating a passage (kind `cite`) score 1.11–1.40, on-topic

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 ABSTAIN_MESSAGE = "資料には該当する記述が見つかりませんでした。"
 ABSTAIN_MESSAGE_EN = "The documents do not appear to answer this question."
+#: Why an answer was withheld when the question names something the passages never mention.
+MISSING_LITERALS_NOTICE = "質問中の{items}は、回答の候補となる資料の箇所に見当たりません。"
 CITE_MARK = "【{n}】"
 CITATION_FORMAT = "（出典：{title}、{doc} L{first}–L{last}）"
 EN_LEAD = "According to {title}:"

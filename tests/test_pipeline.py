@@ -259,6 +259,17 @@ def test_off_corpus_question_abstains(real_pipeline: Pipeline) -> None:
     assert not ans.citations and ans.related
 
 
+@pytest.mark.slow
+def test_question_pinned_to_an_uncovered_year_abstains_and_says_why(real_pipeline: Pipeline) -> None:
+    ans = real_pipeline.ask("令和9年度のJT-60SAの運転・整備の予算額はいくらか。")
+    assert ans.abstained and ans.answer == ABSTAIN_MESSAGE
+    assert ans.evidence is not None and ans.evidence.missing == ("令和9年度",)
+    assert ans.notice is not None and "「令和9年度」" in ans.notice
+    assert ans.related and not ans.citations
+    covered = real_pipeline.ask("令和6年度のJT-60SAの運転・整備の予算額はいくらか。")
+    assert not covered.abstained and "3,293百万円" in covered.answer
+
+
 # ------------------------------------------------------------------------- cite
 
 
