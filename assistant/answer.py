@@ -479,11 +479,13 @@ class Evidence:
     english: bool
     #: The question's literals (``question_literals``) that no answer passage contains.
     missing: tuple[str, ...] = ()
+    #: English questions: how many of their glossary terms the corpus uses (-1: not known).
+    terms: int = -1
 
     def to_json(self) -> dict[str, Any]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in
                 (("dense", self.dense), ("coverage", self.coverage), ("unknown", self.unknown),
-                 ("english", self.english), ("missing", list(self.missing)))}
+                 ("english", self.english), ("missing", list(self.missing)), ("terms", self.terms))}
 
 
 _LITERAL_PATTERNS = (
@@ -532,7 +534,14 @@ def gather_evidence(pipeline: Pipeline, result: SearchResult, english: bool) -> 
     index = pipeline.index()
     scores = [h.dense_score for h in result.hits[:ANSWER_PASSAGES] if h.dense_score is not None]
     dense = max(scores) if result.query_vector is not None and scores else None
-    if english or pipeline.settings.tokenizer != "mecab":
+    if english:
+        # Nothing in the question maps to the documents' vocabulary (sourdough, weather): off-topic.
+        from assistant.glossary import to_japanese_terms
+
+        terms = TOKENIZERS[pipeline.settings.tokenizer](to_japanese_terms(result.query))
+        known = {t for t in terms if t in index.bm25.vocab and not t.isdigit()}
+        return Evidence(dense, 0.0, 0.0, english, terms=len(known))
+    if pipeline.settings.tokenizer != "mecab":
         return Evidence(dense, 0.0, 0.0, english)
     missing = missing_literals(result.normalized, [h.chunk.search_text for h in result.hits[:ANSWER_PASSAGES]])
     from assistant.bm25 import mecab_content_nouns
@@ -567,7 +576,7 @@ def should_abstain(ev: Evidence, settings: Settings) -> bool:
     if ev.dense is None:  # bm25-only mode: the words are all there is to go by
         return not ev.english and lexical_gap
     if ev.english:
-        return ev.dense < settings.abstain_dense_en
+        return ev.terms == 0 or ev.dense < settings.abstain_dense_en
     if ev.dense < settings.abstain_dense_floor:
         return True  # off-topic: nothing in the documents is even close
     return lexical_gap and ev.dense < settings.abstain_dense

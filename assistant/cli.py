@@ -17,6 +17,10 @@ from typing import Any
 logger = logging.getLogger("shiori")
 
 
+#: The project's gold set (relative to the working directory, like the CI gate).
+DEFAULT_GOLD = "eval/gold.jsonl"
+
+
 def _settings(args: argparse.Namespace, **extra: Any):  # type: ignore[no-untyped-def]
     from assistant.config import Settings
 
@@ -196,7 +200,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.markdown:
         from assistant.evaluate import render_report
 
-        Path(args.markdown).write_text(render_report(report, others, args.gold, len(items)), encoding="utf-8")
+        command = " ".join(["shiori eval", *([f"--gold {args.gold}"] if args.gold != DEFAULT_GOLD else []),
+                            *([f"--mode {args.mode}"] if args.mode else []), *(["--compare"] if args.compare else []),
+                            f"--markdown {args.markdown}"])
+        Path(args.markdown).write_text(render_report(report, others, args.gold, len(items), command=command),
+                                       encoding="utf-8")
     print(table)
     if thresholds is not None:
         failures = check_thresholds(data, thresholds)
@@ -281,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_cite)
 
     p = sub.add_parser("eval", help="run the gold Q&A evaluation")
-    p.add_argument("--gold", default="eval/gold.jsonl", help="gold file (JSON Lines)")
+    p.add_argument("--gold", default=DEFAULT_GOLD, help="gold file (JSON Lines)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")

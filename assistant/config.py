@@ -59,11 +59,12 @@ class Settings:
     #: Japanese question abstains when its subject nouns are known to the corpus
     #: (unknown fraction < abstain_oov) but the retrieved passages cover less than
     #: abstain_coverage of them and the best passage similarity is under abstain_dense;
-    #: an English question abstains when the best similarity is under abstain_dense_en.
+    #: an English question abstains when none of its glossary terms occurs in the corpus
+    #: or the best similarity is under abstain_dense_en.
     abstain_coverage: float = 0.6
     abstain_dense: float = 0.905
     abstain_oov: float = 0.4
-    abstain_dense_en: float = 0.815
+    abstain_dense_en: float = 0.80
     #: Below this best-passage similarity a Japanese question is off-topic whatever its words.
     abstain_dense_floor: float = 0.855
     #: Abstain when a literal the question is pinned to (令和7年度, 第1回, a unit asked

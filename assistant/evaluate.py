@@ -315,7 +315,14 @@ def headline(report: Report, baseline: Report | None = None) -> str:
     return text + "."
 
 
-def render_report(main: Report, others: dict[str, Report], gold: str, n_items: int, notes: str = "") -> str:
+def render_report(
+    main: Report,
+    others: dict[str, Report],
+    gold: str,
+    n_items: int,
+    notes: str = "",
+    command: str = "shiori eval --compare --markdown eval/REPORT.md",
+) -> str:
     """The Markdown report: headline, targets, per-kind table, side by side."""
     baseline = next((r for name, r in others.items() if "llama" in name), None)
     parts = [
@@ -323,7 +330,7 @@ def render_report(main: Report, others: dict[str, Report], gold: str, n_items: i
         "",
         f"Gold set: `{gold}` ({n_items} items). Default offline configuration "
         f"(`{main.config.get('embedder')}` embedder, `{main.config.get('mode')}` retrieval, "
-        f"`{main.config.get('fusion')}` fusion). Reproduce with `shiori eval --compare --markdown eval/REPORT.md`.",
+        f"`{main.config.get('fusion')}` fusion). Reproduce with `{command}`.",
         "",
         "**Headline:** " + headline(main, baseline),
         "",

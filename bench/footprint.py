@@ -2,8 +2,8 @@
 
 ``.npy`` arrays are memory-mapped or small and count at their size; the JSON and
 JSONL artefacts become Python objects when loaded, whose memory is measured with
-``tracemalloc`` (bytes held by the loaded objects). The BM25 vocabulary grows
-more slowly than the corpus and is not scaled (the scale study measures BM25).
+``tracemalloc`` (bytes held by the loaded objects). The vocabularies grow
+more slowly than the corpus and are not scaled (the scale study measures BM25).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-#: How the loader reads each text artefact (chunks.jsonl stays bytes lines; see store.ChunkTable).
+#: How the loader reads each text artefact (chunks.jsonl is one buffer; see store.ChunkTable).
 _LOADERS = {
     ".json": lambda p: json.loads(p.read_text(encoding="utf-8")),
-    ".jsonl": lambda p: p.read_bytes().splitlines(),
+    ".jsonl": lambda p: p.read_bytes(),
 }
+#: Vocabularies grow more slowly than the corpus: measured, not scaled.
+_VOCABS = {"bm25/vocab.json", "sentence_tokens_vocab.json"}
 
 
 def index_footprint(index_dir: Path) -> dict[str, Any]:
@@ -35,8 +37,8 @@ def index_footprint(index_dir: Path) -> dict[str, Any]:
             "memory": "mmap/array",
         }
         loader = _LOADERS.get(p.suffix)
-        if p.parent.name == "bm25" and p.name == "vocab.json":
-            row["memory"] = "python dict (not scaled)"
+        if row["file"] in _VOCABS:
+            row["memory"] = "python dict/list (not scaled)"
         elif loader:
             tracemalloc.start()
             obj = loader(p)

@@ -41,6 +41,15 @@ def test_gold_has_no_corpus_problems(gold: list[GoldItem]) -> None:
     assert validate_against_corpus(gold, CORPUS) == []
 
 
+def test_holdout_set_is_valid_and_apart_from_the_gold_set(gold: list[GoldItem]) -> None:
+    """eval/holdout.jsonl: written apart from the gold set (without seeing it), same schema and checks."""
+    holdout = load_gold(ROOT / "eval" / "holdout.jsonl")
+    assert validate_against_corpus(holdout, CORPUS) == []
+    assert {it.kind for it in holdout} == {it.kind for it in gold}
+    assert not {it.id for it in holdout} & {it.id for it in gold}
+    assert not {it.question for it in holdout} & {it.question for it in gold}
+
+
 def test_gold_size_and_kinds(gold: list[GoldItem]) -> None:
     assert len(gold) >= 120
     counts = Counter(item.kind for item in gold)

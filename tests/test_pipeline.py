@@ -270,6 +270,17 @@ def test_question_pinned_to_an_uncovered_year_abstains_and_says_why(real_pipelin
     assert not covered.abstained and "3,293百万円" in covered.answer
 
 
+@pytest.mark.slow
+def test_english_question_with_no_term_of_the_documents_abstains(real_pipeline: Pipeline) -> None:
+    from assistant.messages import ABSTAIN_MESSAGE_EN
+
+    off = real_pipeline.ask("How do I bake sourdough bread?")
+    assert off.abstained and off.answer == ABSTAIN_MESSAGE_EN
+    assert off.evidence is not None and off.evidence.terms == 0
+    on = real_pipeline.ask("When did the Broader Approach (BA) agreement enter into force?")
+    assert not on.abstained and on.evidence is not None and on.evidence.terms > 0
+
+
 # ------------------------------------------------------------------------- cite
 
 

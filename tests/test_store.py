@@ -228,7 +228,16 @@ CORRUPTIONS = {
     "chunks.jsonl garbled line": lambda d: _garble_first_line(d / "chunks.jsonl"),
     "bm25 weights garbage": lambda d: (d / "bm25" / "weights.npy").write_bytes(b"\x00" * 10),
     "bm25 vocab missing": lambda d: (d / "bm25" / "vocab.json").unlink(),
-    "sentences garbage": lambda d: (d / "sentences.json").write_text("[", encoding="utf-8"),
+    "sentence text garbage": lambda d: (d / "sentence_text.npy").write_bytes(b"\x00" * 10),
+    "sentence text offsets beyond the data": lambda d: np.save(
+        d / "sentence_text_offsets.npy",
+        np.load(d / "sentence_text_offsets.npy") * 2,
+        allow_pickle=False,
+    ),
+    "sentence tokens vocab missing": lambda d: (d / "sentence_tokens_vocab.json").unlink(),
+    "sentence tokens vocab too short": lambda d: (d / "sentence_tokens_vocab.json").write_text(
+        '["x"]', encoding="utf-8"
+    ),
     "manifest garbage": lambda d: (d / MANIFEST).write_text("{", encoding="utf-8"),
 }
 
@@ -318,3 +327,31 @@ def test_hnsw_index_keeps_sentence_level_dense_ranking(
         got = [(h.chunk.id, round(h.score, 5)) for h in approx.search(q, k=5, mode="dense").hits]
         want = [(h.chunk.id, round(h.score, 5)) for h in flat.search(q, k=5, mode="dense").hits]
         assert got == want, q
+
+
+def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
+    from assistant.store import TextColumn, TokenColumn
+
+    texts = ["国民の理解を深める。", "", "ITER（フランスに建設中）", "改行\nを含む"]
+    TextColumn.save(tmp_path, "t", texts)
+    col = TextColumn.load(tmp_path, "t")
+    assert len(col) == 4 and [col[i] for i in range(4)] == texts and col[-1] == texts[-1]
+    assert col[1:3] == texts[1:3]
+    assert isinstance(col._data, np.memmap)
+    with pytest.raises(IndexError):
+        col[4]
+    sets = [["国民", "理解"], [], ["iter", "フランス", "国民"]]
+    TokenColumn.save(tmp_path, "k", sets)
+    tok = TokenColumn.load(tmp_path, "k")
+    assert [tok[i] for i in range(3)] == [frozenset(x) for x in sets]
+    TextColumn.save(tmp_path, "empty", [])
+    assert len(TextColumn.load(tmp_path, "empty")) == 0
+
+
+def test_chunk_table_rows_from_one_buffer(built: dict, settings: Settings) -> None:
+    index = load_index(settings)
+    lines = (settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(index.chunks) == len(lines) == built["passages"]
+    assert [c.id for c in index.chunks.all()] == [json.loads(x)["id"] for x in lines]
+    with pytest.raises(IndexError):
+        index.chunks[len(lines)]
