@@ -1,9 +1,10 @@
 """Dense passage index: inner product on L2-normalised vectors.
 
 Small corpora use exact search; above ``HNSW_THRESHOLD`` passages an HNSW graph
-(FAISS) is built instead, over the passages and over their sentences (the switch
-point comes from the ``bench/`` scale study: exact search over passages plus
-sentences passes a 10 ms budget at about 6,000 passages).
+(FAISS) over the passages is built instead, and the pipeline rescores its hits
+with their sentences (the switch point comes from the ``bench/`` scale study:
+exact search over passages plus sentences passes a 10 ms budget at about 6,000
+passages).
 Exact search runs as one numpy matrix-vector product over the memory-mapped
 ``embeddings.npy``: the same result as FAISS ``IndexFlatIP`` (a test checks it)
 without importing FAISS (0.3 s) on the query path of a small corpus.

@@ -22,7 +22,7 @@ from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleErr
 from assistant.fusion import get_fuser
 from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
-from assistant.store import LoadedIndex, build_index, load_index
+from assistant.store import LoadedIndex, SentenceTable, build_index, load_index
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from assistant.cite import CiteResult
 
 logger = logging.getLogger(__name__)
+
+#: With an approximate passage index, this many times k passages (at least
+#: SENTENCE_POOL_MIN) are rescored with their best sentence's similarity.
+SENTENCE_POOL_FACTOR = 10
+SENTENCE_POOL_MIN = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,23 +201,21 @@ class Pipeline:
 
         Slides pack unrelated items into one passage, which dilutes the passage
         vector; the best-matching sentence recovers them (eval: Recall@5 0.83 -> 0.91
-        dense-only). Large corpora search HNSW graphs over both passages and
-        sentences and merge by row. Milvus (``--store milvus``) ranks the same way itself.
+        dense-only). Large corpora search the passages' HNSW graph for a wider pool
+        and rescore it with the sentences' memory-mapped vectors (a sentence graph
+        would hold ~12 GiB of vectors in RAM at 1M passages). Milvus
+        (``--store milvus``) ranks the same way itself.
         """
         if index.dense.kind == "milvus":
             return index.dense.best_rows(qvec, n, self.settings.dense_sentences)  # type: ignore[union-attr]
         sent = index.sentences
         if index.dense.kind != "flat" or not self.settings.dense_sentences:
-            scores, rows = index.dense.search(qvec, n)
-            best_of = {int(r): float(sc) for r, sc in zip(rows[0], scores[0], strict=True) if r >= 0}
-            if self.settings.dense_sentences and sent.dense is not None:
-                # Several sentences per passage: search deeper so n distinct rows remain.
-                s_scores, s_idx = sent.dense.search(qvec, 4 * n)
-                for si, sc in zip(s_idx[0], s_scores[0], strict=True):
-                    if si >= 0:
-                        r = int(sent.rows[si])
-                        best_of[r] = max(best_of.get(r, -1.0), float(sc))
-            return sorted(best_of.items(), key=lambda x: (-x[1], x[0]))[:n]
+            pool = max(SENTENCE_POOL_FACTOR * n, SENTENCE_POOL_MIN) if self.settings.dense_sentences else n
+            scores, rows = index.dense.search(qvec, pool)
+            found = [(int(r), float(sc)) for r, sc in zip(rows[0], scores[0], strict=True) if r >= 0]
+            if self.settings.dense_sentences and len(sent.rows):
+                found = [(r, max(sc, self._best_sentence(sent, r, qvec))) for r, sc in found]
+            return sorted(found, key=lambda x: (-x[1], x[0]))[:n]
         sims = np.asarray(index.dense.vectors @ qvec, dtype=np.float32)
         if len(sent.rows):
             best = np.full(len(sims), -1.0, dtype=np.float32)
@@ -222,6 +225,11 @@ class Pipeline:
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         order = top[np.lexsort((top, -sims[top]))]
         return [(int(r), float(sims[r])) for r in order]
+
+    @staticmethod
+    def _best_sentence(sent: SentenceTable, row: int, qvec: np.ndarray) -> float:
+        lo, hi = int(sent.by_row[row]), int(sent.by_row[row + 1])
+        return float(np.max(sent.vectors[lo:hi] @ qvec)) if hi > lo else -1.0
 
     # -------------------------------------------------------------- answering
     def ask(

@@ -6,7 +6,7 @@ Layout of ``index/``::
     chunks.jsonl       one passage per line, in row order (row = vector row = BM25 doc)
     embeddings.npy     float32, L2-normalised, one row per passage
     dense.faiss        HNSW graph, only for large corpora
-    sent_embeddings.npy, sent_dense.faiss   the same for the passages' sentences
+    sent_embeddings.npy                     float32 vectors of the passages' sentences
     sent_rows.npy, sent_spans.npy           each sentence's passage row and document offsets
     sentence_text{,_offsets}.npy            sentence texts: UTF-8 bytes + offsets (memory-mapped)
     sentence_tokens{,_offsets}.npy, sentence_tokens_vocab.json   token ids per sentence
@@ -269,19 +269,15 @@ class SentenceTable:
     vectors: np.ndarray  # (n, dim) float32
     #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
     by_row: np.ndarray
-    #: HNSW graph over ``vectors`` for large corpora (None: exact search).
-    dense: DenseIndex | None = None
     #: Per-process cache of derived per-sentence facts (answer-type cues).
     cue_cache: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path, n_rows: int, dense_kind: str = "flat") -> SentenceTable:
+    def load(cls, directory: Path, n_rows: int) -> SentenceTable:
         try:
             rows = np.load(directory / "sent_rows.npy", allow_pickle=False)
             spans = np.load(directory / "sent_spans.npy", allow_pickle=False)
-            dense = DenseIndex.load(directory, "hnsw", prefix="sent_") if dense_kind == "hnsw" else None
-            vectors = dense.vectors if dense is not None else np.load(
-                directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
+            vectors = np.load(directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
             texts = TextColumn.load(directory, "sentence_text")
             tokens = TokenColumn.load(directory, "sentence_tokens")
         except (OSError, ValueError, TypeError) as e:
@@ -291,7 +287,7 @@ class SentenceTable:
             raise IndexCorruptError(f"sentence data in {directory} is inconsistent",
                                     hint="run `shiori index --rebuild`")
         by_row = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
-        return cls(rows, spans, texts, tokens, vectors, by_row, dense)
+        return cls(rows, spans, texts, tokens, vectors, by_row)
 
     def of_row(self, row: int) -> range:
         """Indices of the sentences of passage ``row``."""
@@ -390,12 +386,9 @@ def build_index(
             finally:
                 close()
         bm25.save(tmp / "bm25")
-        # Sentence vectors (sent_embeddings.npy), with their own HNSW graph when the
-        # passages have one, so sentence-level dense scoring survives at scale.
-        sent_kind = dense.kind if dense is not None and len(sent_texts) else "flat"
-        DenseIndex.build(np.asarray(sent_vectors, dtype=np.float32).reshape(len(sent_texts), -1)
-                         if len(sent_texts) else np.zeros((0, embedder.dim), np.float32),
-                         sent_kind).save(tmp, prefix="sent_")
+        np.save(tmp / "sent_embeddings.npy",
+                np.asarray(sent_vectors, dtype=np.float32).reshape(len(sent_texts), embedder.dim),
+                allow_pickle=False)
         np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
         np.save(tmp / "sent_spans.npy", np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
         TextColumn.save(tmp, "sentence_text", sent_texts)
@@ -405,8 +398,7 @@ def build_index(
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),
             "embedder": {"spec": settings.embedder, "name": embedder.name, "dim": embedder.dim},
-            "dense": {"kind": "milvus" if dense is None else dense.kind, "count": len(chunks),
-                      "sentences": sent_kind},
+            "dense": {"kind": "milvus" if dense is None else dense.kind, "count": len(chunks)},
             "store": store_meta,
             "passages": len(chunks),
             "chunks_sha256": hashlib.sha256((tmp / "chunks.jsonl").read_bytes()).hexdigest(),
@@ -506,7 +498,7 @@ def load_index(settings: Settings) -> LoadedIndex:
     if dense.dim != manifest.get("embedder", {}).get("dim"):
         raise IndexCorruptError(f"the embeddings in {index_dir} have the wrong dimension",
                                 hint="run `shiori index --rebuild`")
-    sentences = SentenceTable.load(index_dir, len(chunks), manifest["dense"].get("sentences", "flat"))
+    sentences = SentenceTable.load(index_dir, len(chunks))
     return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences)
 
 

