@@ -120,10 +120,11 @@ class BM25Index:
         ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
         if not ids:
             return np.zeros(self.n_docs, dtype=np.float32)
-        idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in ids])
-        return np.bincount(self.docs[idx], weights=self.weights[idx], minlength=self.n_docs).astype(
-            np.float32
-        )
+        # Slices of the postings (views), concatenated once: no index arrays to build and gather.
+        spans = [(int(self.offsets[i]), int(self.offsets[i + 1])) for i in ids]
+        docs = np.concatenate([self.docs[a:b] for a, b in spans])
+        weights = np.concatenate([self.weights[a:b] for a, b in spans])
+        return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)
 
     def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Top ``k`` (row, score) with score > 0, best first; ties by row."""
