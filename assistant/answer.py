@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -218,27 +218,11 @@ class Weights:
     context: float = 0.3
     rank: float = 0.02
     short_penalty: float = 0.08
-    #: Slides state attributes as ``label: value`` lines (会長: …, 実施地: …): a line
-    #: whose label the question names holds the value asked for (eval: held-out set
-    #: +1 answer and +1 citation of 56, gold set unchanged).
-    label: float = 0.05
     #: Runners-up within this score of the best join the answer.
     margin: float = 0.1
 
 
 DEFAULT_WEIGHTS = Weights()
-
-
-_LABEL = re.compile(r"^\s*[・●○〇◆■◎※•\-]?\s*([^:：]{1,12}?)\s*[:：]\s*(\S.*)$")
-
-
-def _label_match(text: str, q_tokens: set[str], tokenize: Callable[[str], list[str]]) -> float:
-    """1.0 for a ``label: value`` line whose label the question names (会長: …, 実施地: …)."""
-    m = _LABEL.match(text)
-    if not m:
-        return 0.0
-    label = set(tokenize(m.group(1)))
-    return 1.0 if label and label <= q_tokens else 0.0
 
 
 def score_candidates(
@@ -271,7 +255,6 @@ def score_candidates(
             neighbours = [float(dense[x]) for x in (j - 1, j + 1) if 0 <= x < len(idxs)]
             context = max(neighbours) if neighbours else float(dense[j])
             short = 1.0 if len(text) < 8 else 0.0
-            label = _label_match(text, q_tokens, tokenize)
             score = (
                 weights.dense * float(dense[j])
                 + weights.lexical * lex
@@ -279,7 +262,6 @@ def score_candidates(
                 + weights.context * context
                 + weights.rank / hit.rank
                 - weights.short_penalty * short
-                + weights.label * label
             )
             start, end = (int(x) for x in sents.spans[si])
             out.append(

@@ -54,23 +54,3 @@ def test_question_literals(question: str, literals: list[str]) -> None:
 )
 def test_missing_literals(question: str, passages: list[str], missing: tuple[str, ...]) -> None:
     assert missing_literals(question, passages) == missing
-
-
-@pytest.mark.parametrize(
-    ("line", "question", "hit"),
-    [
-        ("会長:京都フュージョニアリング株式会社", "協議会の会長を務める企業はどこか。", 1.0),
-        ("○ 実施地：青森県六ヶ所村、茨城県那珂市", "BA活動の実施地はどこか。", 1.0),
-        ("副会長:住友商事株式会社", "協議会の会長を務める企業はどこか。", 0.0),  # 副 is not asked for
-        ("会長 京都フュージョニアリング株式会社", "協議会の会長は。", 0.0),  # no label form
-        ("フュージョンエネルギー産業協議会", "協議会の会長は。", 0.0),
-        ("本戦略の目的:産業化", "協議会の会長は。", 0.0),
-    ],
-)
-def test_label_lines_the_question_names(line: str, question: str, hit: float) -> None:
-    from assistant.answer import _label_match
-    from assistant.bm25 import mecab_tokenize
-    from assistant.normalize import normalize_query
-
-    q_tokens = set(mecab_tokenize(normalize_query(question)))
-    assert _label_match(normalize_query(line), q_tokens, mecab_tokenize) == hit
