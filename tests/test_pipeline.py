@@ -260,6 +260,17 @@ def test_off_corpus_question_abstains(real_pipeline: Pipeline) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    ["明日の東京の天気はどうですか。", "おいしいカレーの作り方を教えてください。", "プロ野球の日本シリーズで優勝したチームはどこか。"],
+)
+def test_off_topic_japanese_question_abstains(real_pipeline: Pipeline, question: str) -> None:
+    ans = real_pipeline.ask(question)
+    assert ans.abstained and ans.answer == ABSTAIN_MESSAGE
+    assert not ans.citations and ans.related  # the nearest passages are still shown
+
+
+@pytest.mark.slow
 def test_question_pinned_to_an_uncovered_year_abstains_and_says_why(real_pipeline: Pipeline) -> None:
     ans = real_pipeline.ask("令和9年度のJT-60SAの運転・整備の予算額はいくらか。")
     assert ans.abstained and ans.answer == ABSTAIN_MESSAGE
