@@ -83,19 +83,17 @@ class DenseIndex:
         scores, rows = self._faiss.search(q, k)  # type: ignore[attr-defined]
         return scores, rows
 
-    def save(self, directory: Path, prefix: str = "") -> None:
-        """Write ``{prefix}embeddings.npy`` (and ``{prefix}dense.faiss`` for HNSW)."""
-        np.save(directory / f"{prefix}embeddings.npy", self.vectors, allow_pickle=False)
+    def save(self, directory: Path) -> None:
+        np.save(directory / "embeddings.npy", self.vectors, allow_pickle=False)
         if self._faiss is not None:
             import faiss
 
-            faiss.write_index(self._faiss, str(directory / f"{prefix}dense.faiss"))
+            faiss.write_index(self._faiss, str(directory / "dense.faiss"))
 
     @classmethod
-    def load(cls, directory: Path, kind: DenseKind, prefix: str = "") -> DenseIndex:
-        """Read what ``save`` wrote; the vectors are memory-mapped."""
+    def load(cls, directory: Path, kind: DenseKind) -> DenseIndex:
         try:
-            vectors = np.load(directory / f"{prefix}embeddings.npy", mmap_mode="r", allow_pickle=False)
+            vectors = np.load(directory / "embeddings.npy", mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as e:
             raise IndexCorruptError(
                 f"embeddings in {directory} are unreadable: {e}", hint="run `shiori index --rebuild`"
@@ -107,7 +105,7 @@ class DenseIndex:
         import faiss
 
         try:
-            index = faiss.read_index(str(directory / f"{prefix}dense.faiss"))
+            index = faiss.read_index(str(directory / "dense.faiss"))
         except RuntimeError as e:
             raise IndexCorruptError(
                 f"FAISS index in {directory} is unreadable", hint="run `shiori index --rebuild`"
