@@ -22,7 +22,7 @@ from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleErr
 from assistant.fusion import get_fuser
 from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
-from assistant.store import LoadedIndex, SentenceTable, build_index, load_index
+from assistant.store import LoadedIndex, build_index, load_index
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
@@ -212,10 +212,19 @@ class Pipeline:
         if index.dense.kind != "flat" or not self.settings.dense_sentences:
             pool = max(SENTENCE_POOL_FACTOR * n, SENTENCE_POOL_MIN) if self.settings.dense_sentences else n
             scores, rows = index.dense.search(qvec, pool)
-            found = [(int(r), float(sc)) for r, sc in zip(rows[0], scores[0], strict=True) if r >= 0]
-            if self.settings.dense_sentences and len(sent.rows):
-                found = [(r, max(sc, self._best_sentence(sent, r, qvec))) for r, sc in found]
-            return sorted(found, key=lambda x: (-x[1], x[0]))[:n]
+            keep = rows[0] >= 0
+            pool_rows, pool_scores = rows[0][keep], scores[0][keep].astype(np.float32)
+            if self.settings.dense_sentences and len(sent.rows) and len(pool_rows):
+                # All the pool's sentences in one product, then each passage's best.
+                lo, hi = sent.by_row[pool_rows], sent.by_row[pool_rows + 1]
+                lens = hi - lo
+                idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+                best = np.full(len(pool_rows), -1.0, dtype=np.float32)
+                np.maximum.at(best, np.repeat(np.arange(len(pool_rows)), lens),
+                              np.asarray(sent.vectors[idx] @ qvec, dtype=np.float32))
+                pool_scores = np.maximum(pool_scores, best)
+            order = np.lexsort((pool_rows, -pool_scores))[:n]
+            return [(int(pool_rows[i]), float(pool_scores[i])) for i in order]
         sims = np.asarray(index.dense.vectors @ qvec, dtype=np.float32)
         if len(sent.rows):
             best = np.full(len(sims), -1.0, dtype=np.float32)
@@ -225,11 +234,6 @@ class Pipeline:
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
         order = top[np.lexsort((top, -sims[top]))]
         return [(int(r), float(sims[r])) for r in order]
-
-    @staticmethod
-    def _best_sentence(sent: SentenceTable, row: int, qvec: np.ndarray) -> float:
-        lo, hi = int(sent.by_row[row]), int(sent.by_row[row + 1])
-        return float(np.max(sent.vectors[lo:hi] @ qvec)) if hi > lo else -1.0
 
     # -------------------------------------------------------------- answering
     def ask(

@@ -6,12 +6,12 @@ Layout of ``index/``::
     chunks.jsonl       one passage per line, in row order (row = vector row = BM25 doc)
     embeddings.npy     float32, L2-normalised, one row per passage
     dense.faiss        HNSW graph, only for large corpora
+                       (with ``store: milvus`` the passage vectors live in Milvus
+                       instead of these two files, see ``milvus_store``)
     sent_embeddings.npy                     float32 vectors of the passages' sentences
     sent_rows.npy, sent_spans.npy           each sentence's passage row and document offsets
     sentence_text{,_offsets}.npy            sentence texts: UTF-8 bytes + offsets (memory-mapped)
     sentence_tokens{,_offsets}.npy, sentence_tokens_vocab.json   token ids per sentence
-                       (with ``store: milvus`` the passage vectors live in Milvus
-                       instead of these two files, see ``milvus_store``)
     bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
 
 No pickle anywhere. A build writes into a temporary sibling directory and swaps
