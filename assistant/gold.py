@@ -22,6 +22,7 @@ from typing import Any
 from assistant.errors import GoldFormatError
 
 __all__ = [
+    "EXPECTS",
     "KINDS",
     "GoldItem",
     "answer_matches",
@@ -33,8 +34,11 @@ __all__ = [
 KINDS: tuple[str, ...] = ("fact", "number", "list", "why", "en", "paraphrase", "cite", "none")
 """The question kinds a gold item may have."""
 
+EXPECTS: tuple[str, ...] = ("supported", "contradicted", "unsupported")
+"""What a ``cite`` item's draft sentence is: stated, stated differently, or not stated at all."""
+
 _REQUIRED_KEYS: tuple[str, ...] = ("id", "kind", "question", "answers", "all_required", "doc", "lines")
-_OPTIONAL_KEYS: tuple[str, ...] = ("alt_lines",)
+_OPTIONAL_KEYS: tuple[str, ...] = ("alt_lines", "expect")
 _MAX_REPORTED = 20
 
 Span = tuple[int, int]
@@ -52,6 +56,7 @@ class GoldItem:
     doc: str | None
     lines: Span | None
     alt_lines: tuple[Span, ...] = ()
+    expect: str = "supported"
 
     def spans(self) -> tuple[Span, ...]:
         """All acceptable ``(first, last)`` spans: the gold span, then the alternatives."""
@@ -109,6 +114,11 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
         problems.append(f"all_required must be true or false, got {all_required!r}")
     if doc is not None and (not isinstance(doc, str) or not doc.strip()):
         problems.append(f"doc must be a file name or null, got {doc!r}")
+    expect = obj.get("expect", "supported")
+    if expect not in EXPECTS:
+        problems.append(f"unknown expect {expect!r} (expected one of {', '.join(EXPECTS)})")
+    elif "expect" in obj and kind != "cite":
+        problems.append("expect is only for 'cite' items")
 
     lines: Span | None = None
     if obj["lines"] is not None:
@@ -138,7 +148,11 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
     elif kind in KINDS:
         if kind != "cite" and not answers:
             problems.append(f"a {kind!r} item needs at least one answer")
-        if doc is None or obj["lines"] is None:
+        if kind == "cite" and expect == "unsupported":
+            # nothing states it, so there is no span to point at
+            if doc is not None or obj["lines"] is not None or alt:
+                problems.append("an unsupported 'cite' item must have doc and lines null and no alt_lines")
+        elif doc is None or obj["lines"] is None:
             problems.append(f"a {kind!r} item needs doc and lines")
 
     if problems:
@@ -153,6 +167,7 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
             doc=doc,
             lines=lines,
             alt_lines=tuple(alt),
+            expect=expect,
         ),
         [],
     )

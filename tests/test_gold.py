@@ -143,6 +143,10 @@ NONE_ROW = {
         (json.dumps({"id": "G002", "kind": "fact"}), "missing key"),
         (json.dumps(["not", "an", "object"]), "JSON object"),
         (json.dumps(_row(id="G002", alt_lines=[[9, 4]])), "alt_lines[1]"),
+        (json.dumps(_row(id="G002", kind="cite", expect="maybe")), "unknown expect"),
+        (json.dumps(_row(id="G002", expect="supported")), "only for 'cite'"),
+        (json.dumps(_row(id="G002", kind="cite", answers=[], expect="unsupported")), "must have doc and lines null"),
+        (json.dumps(_row(id="G002", kind="cite", expect="contradicted", doc=None, lines=None)), "needs doc and lines"),
     ],
 )
 def test_load_gold_reports_bad_line(tmp_path: Path, bad_line: str, expected: str) -> None:
@@ -203,6 +207,20 @@ def test_load_gold_good_file(tmp_path: Path) -> None:
     assert items[0].spans() == ((1, 2), (7, 8))
     assert items[0].answers == ("a",)
     assert items[1].spans() == () and items[1].doc is None
+
+
+def test_load_gold_reads_expect(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    rows = [
+        _row(kind="cite", answers=[]),
+        _row(id="G002", kind="cite", answers=[], expect="contradicted"),
+        dict(NONE_ROW, id="G003", kind="cite", expect="unsupported"),
+        _row(id="G004"),
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    items = load_gold(path)
+    assert [i.expect for i in items] == ["supported", "contradicted", "unsupported", "supported"]
+    assert items[2].doc is None and items[2].spans() == ()
 
 
 # ---------------------------------------------------------------- validate_against_corpus
