@@ -177,8 +177,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     items = load_gold(args.gold)
     p = _pipeline(args)
     p.index()  # build before timing anything
-    report = run(p, items, config={**p.settings.to_dict(), "gold": str(args.gold)}, mode=args.mode,
-                 progress=not args.quiet)
+    system = p
+    config = {**p.settings.to_dict(), "gold": str(args.gold), "reader": p.reader_policy.to_dict(),
+              "cite": p.cite_policy.to_dict()}
+    if args.oof:
+        from assistant.evaluate import OutOfFold
+
+        system = OutOfFold.fit(p, items, progress=not args.quiet)
+        config["reader_model"] = "out of fold: each item answered by a model fitted without it"
+    else:
+        from assistant.reader.scorer import load_model
+
+        config["reader_model"] = load_model().info
+    report = run(system, items, config=config, mode=args.mode, progress=not args.quiet)
     table = markdown_table(report)
     data = report.to_json()
     others = {}
@@ -202,6 +213,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         command = " ".join(["shiori eval", *([f"--gold {args.gold}"] if args.gold != DEFAULT_GOLD else []),
                             *([f"--mode {args.mode}"] if args.mode else []), *(["--compare"] if args.compare else []),
+                            *(["--oof"] if args.oof else []),
                             f"--markdown {args.markdown}"])
         Path(args.markdown).write_text(render_report(report, others, args.gold, len(items), command=command),
                                        encoding="utf-8")
@@ -296,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thresholds", metavar="TOML", help="fail (exit 1) naming each metric below its threshold")
     p.add_argument("--compare", action="store_true",
                    help="also run dense-only, bm25-only and a plain llama-index pipeline, side by side")
+    p.add_argument("--oof", action="store_true",
+                   help="score each item with a reader model fitted without it (for the training gold set)")
     p.add_argument("--store", choices=["faiss", "milvus"], default=None)
     p.set_defaults(func=cmd_eval)
 

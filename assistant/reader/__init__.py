@@ -1,0 +1,90 @@
+"""The reader stage: from an analysed question and retrieved passages to a cited answer.
+
+``read(query, result, index, policy, model) -> Answer`` is a pure stage: it
+calls nothing back in ``Pipeline``. It gathers candidates (sentences and
+recovered cells of the top passages), scores them with the learned scorer,
+decides whether to abstain from its own evidence, selects the answer's units and
+direct value, and shapes the answer: the value first for value questions, one item
+a line for lists, the reason sentence for why-questions, each part of a two-part
+question with its own citation.
+
+Modules: ``query`` (question analysis), ``candidates``, ``features``, ``scorer``
+(learned weights), ``abstain``, ``select``, ``shape`` (answer text and citations),
+``policy`` (every tuned value), ``train`` (one-command retrain).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.reader.abstain import abstain_features, missing_literals
+from assistant.reader.candidates import Candidate, gather
+from assistant.reader.features import featurize
+from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
+from assistant.reader.query import Query, analyse
+from assistant.reader.scorer import ReaderModel, load_model
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer
+    from assistant.bm25 import Tokenize
+    from assistant.pipeline import SearchResult
+    from assistant.store import LoadedIndex
+
+__all__ = ["Evidence", "Query", "ReaderPolicy", "analyse", "evidence", "read"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the reader computed about one question before shaping the answer."""
+
+    query: Query
+    cands: list[Candidate]
+    X: np.ndarray
+    logits: np.ndarray
+    abstain_x: np.ndarray
+    abstain_score: float
+    missing: tuple[str, ...]
+
+
+def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool,
+             policy: ReaderPolicy, model: ReaderModel) -> Evidence:
+    """Candidates, their features and scores, and the abstention evidence for one question."""
+    hits = result.hits[: policy.passages]
+    cands = gather(index, hits, result.query_vector, tokenize, policy.passages, names)
+    X = featurize(query, cands)
+    logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
+    sents = index.sentences
+    passage_tokens = []
+    for h in hits:
+        toks: set[str] = set()
+        for si in sents.of_row(h.row):
+            toks |= sents.tokens[si]
+        passage_tokens.append(frozenset(toks))
+    pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
+    ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df)
+    score = float(model.abstain.proba(ax[None, :])[0])
+    missing = missing_literals(query, [h.chunk.search_text for h in hits]) if not query.english else ()
+    return Evidence(query, cands, X, logits, ax, score, missing)
+
+
+def read(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,
+         policy: ReaderPolicy = DEFAULT_POLICY, model: ReaderModel | None = None,
+         clock: Callable[[], float] = time.perf_counter) -> Answer:
+    """The cited answer to ``query`` from the passages of ``result`` (or an abstention)."""
+    from assistant.reader.shape import shape
+
+    t0 = clock()
+    model = model or load_model()
+    ev = evidence(query, result, index, tokenize, names, policy, model)
+    answer = shape(ev, result, index, tokenize, names, policy, model)
+    timings = dict(result.timings_ms)
+    timings["read"] = (clock() - t0) * 1000
+    timings["total"] = timings.get("total", 0.0) + timings["read"]
+    from dataclasses import replace
+
+    return replace(answer, timings_ms=timings)

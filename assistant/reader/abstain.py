@@ -1,0 +1,88 @@
+"""Abstention from the reader's own evidence.
+
+A question is answered only when the reader found a candidate it believes: the
+abstention model (a logistic regression fitted with the candidate scorer) looks
+at the best candidate's probability, whether a candidate of the expected type
+covers the focus, how much of the question the best passage covers, whether the
+question's words are known to the corpus at all, and how similar the passages
+are. A literal the question is pinned to (a year, 第N回, a unit, a Latin name)
+that no candidate passage contains is a hard stop, reported to the user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from assistant.reader.candidates import Candidate
+from assistant.reader.features import F, coverage
+from assistant.reader.query import VALUE_TYPES, Query
+
+ABSTAIN_FEATURES: tuple[str, ...] = (
+    "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
+    "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
+)
+A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def missing_literals(query: Query, passages: Sequence[str]) -> tuple[str, ...]:
+    """Literals of the question that occur in none of ``passages`` (normalised texts).
+
+    令和N and the slides' abbreviation RN (R5年度) match each other.
+    """
+    text = _squash(" ".join(passages))
+    out = []
+    for lit in query.literals:
+        forms = {_squash(lit)}
+        era = re.fullmatch(r"令和(\d+)(.*)", lit)
+        if era:
+            forms.add(_squash(f"R{era.group(1)}{era.group(2)}"))
+        short = re.fullmatch(r"[Rr](\d+)", lit)
+        if short:
+            forms.add(f"令和{short.group(1)}")
+        if not any(f in text for f in forms):
+            out.append(lit)
+    return tuple(out)
+
+
+def abstain_features(
+    query: Query,
+    cands: Sequence[Candidate],
+    X: np.ndarray,
+    logits: np.ndarray,
+    passage_tokens: Sequence[frozenset[str]],
+    passage_dense: Sequence[float],
+    df: Callable[[str], int],
+) -> np.ndarray:
+    """One row of question-level evidence (``ABSTAIN_FEATURES``)."""
+    v = np.zeros(len(ABSTAIN_FEATURES), dtype=np.float32)
+    terms = query.terms
+    if len(cands):
+        order = np.argsort(-logits)
+        b = int(order[0])
+        v[A["best_logit"]] = float(logits[b])
+        v[A["best_prob"]] = float(1 / (1 + np.exp(-logits[b])))
+        v[A["margin"]] = float(logits[b] - logits[order[1]]) if len(order) > 1 else 0.0
+        typed = X[:, F["type_match"]] > 0
+        if query.answer_type in VALUE_TYPES:
+            v[A["best_typed_prob"]] = float(1 / (1 + np.exp(-logits[typed].max()))) if typed.any() else 0.0
+        else:
+            v[A["best_typed_prob"]] = v[A["best_prob"]]
+        v[A["best_focus"]] = float(X[b, F["focus"]])
+        v[A["best_lex"]] = float(X[b, F["lex"]])
+        v[A["best_dense"]] = float(X[b, F["dense"]])
+    v[A["passage_cov"]] = max((coverage(terms, toks) for toks in passage_tokens), default=0.0)
+    total = sum(terms.values())
+    v[A["unknown"]] = sum(w for t, w in terms.items() if df(t) == 0) / total if total > 0 else 0.0
+    v[A["max_passage_dense"]] = max(passage_dense, default=0.0)
+    v[A["value_type"]] = float(query.answer_type in VALUE_TYPES)
+    v[A["english"]] = float(query.english)
+    v[A["has_focus"]] = float(bool(query.focus))
+    v[A["n_terms"]] = min(len(terms), 10) / 10
+    return v

@@ -1,0 +1,232 @@
+"""Question analysis: what is asked, about what, and of which type — computed once.
+
+``analyse`` turns a question into a ``Query``: normalised text, language, the
+expected answer type (from the interrogative nearest the end of a Japanese
+question, or the first wh-phrase of an English one), the focus (the attribute
+asked for: the noun compound just before the interrogative), the content terms
+with their IDF, the literals the question is pinned to, and, for a two-part or
+comparison question, one sub-query per part. The reader, the drafting check and
+the training script all use this one analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from assistant.bm25 import QUESTION_WORDS, Tokenize
+from assistant.glossary import is_english
+from assistant.normalize import normalize_query
+
+AnswerType = str  # "number" | "date" | "person" | "organization" | "place" | "list" | "reason" | "other"
+ANSWER_TYPES: tuple[str, ...] = ("number", "date", "person", "organization", "place", "list", "reason", "other")
+#: Answer types whose answer is one typed value (the reader gives a ``direct`` answer).
+VALUE_TYPES: frozenset[str] = frozenset({"number", "date", "person", "organization", "place"})
+
+_JA_TYPES: tuple[tuple[str, str], ...] = (
+    ("organization", r"どの(?:企業|会社|機関|組織|団体|大学|省庁|省|研究機関|研究所|法人|業界団体)|どこが|どこの(?:企業|機関|組織|団体|大学)"
+                     r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"),
+    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人"),
+    ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地"),
+    ("number", r"いくら|いくつ|どれだけ|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何倍"
+               r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
+               r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"),
+    ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
+    ("reason", r"なぜ|何故|どうして|理由|目的|ねらい|狙い|意義|何のため|背景"),
+    ("list", r"挙げ|すべて|全て|列挙|何があ|主な|いくつか|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
+             r"|構成機関|構成員|項目は"),
+)
+_EN_TYPES: tuple[tuple[str, str], ...] = (
+    ("organization", r"which (?:companies|company|organi[sz]ations?|agenc(?:y|ies)|institut(?:e|ion)s?|bod(?:y|ies)|firms?"
+                     r"|groups?|ministr(?:y|ies)|universit(?:y|ies)|industry associations?)"
+                     r"|what (?:company|organi[sz]ation|agency|institute|body|ministry)|who (?:hosts|hosted|organi[sz]ed)"),
+    ("person", r"\bwho\b|\bwhom\b|which (?:person|prime minister|minister|official|chair)|whose name"),
+    ("place", r"\bwhere\b|which (?:country|countries|city|prefecture|place|location|region|site)"
+              r"|what (?:country|city|location|place|site|prefecture)"),
+    ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?"
+               r"(?:amount|budget|cost|number|share)|what amount|how large|how big|how long"),
+    ("date", r"\bwhen\b|what year|which year|what date|what month|by when|in which year|what fiscal year"),
+    ("reason", r"\bwhy\b|what (?:is|was) the (?:purpose|reason|aim|goal|objective)|for what purpose|purpose of|reason for"),
+    ("list", r"what are the|\blist\b|name the|what kinds|what types|which (?:items|areas|fields|activities|measures)"
+             r"|what (?:items|areas|fields|activities|measures)"),
+)
+_JA_TYPE_RES = [(t, re.compile(p)) for t, p in _JA_TYPES]
+_EN_TYPE_RES = [(t, re.compile(p, re.I)) for t, p in _EN_TYPES]
+_PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
+
+#: Two-part and comparison questions.
+_TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|each|respectively|both|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
+_COMPARISON_CUE = re.compile(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
+_CONJ_JA = re.compile(r"(?P<a>[^、。はがをにでと\s]{1,24}?)(?:と|及び|および|並びに|、)(?P<b>[^、。はがをにでと\s]{1,24}?)(?=(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
+_CONJ_EN = re.compile(r"(?P<a>\b[\w\- ]{2,40}?) and (?P<b>[\w\- ]{2,40}?)(?=[,?]| respectively| each|$)", re.I)
+
+# Literals a question is pinned to: whatever answers must be about them.
+_LITERAL_PATTERNS = (
+    re.compile(r"(?:令和|平成|昭和)?\d+(?:\.\d+)?(?:年度|年|月|日|回|期|次|%|億|万)?"),
+    re.compile(r"(?<=何)[ァ-ヴー]{2,}"),
+    re.compile(r"[A-Za-z][A-Za-z0-9\-]+"),
+)
+#: Words that name the asked attribute in general terms, never the thing asked about.
+_GENERIC = QUESTION_WORDS | frozenset(
+    "ます です する ある いる なる れる られる 行う 何 いつ 誰 どこ 教える 下さる ください 知る おく 於く".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question analysed once for the reader and the drafting check."""
+
+    text: str
+    normalized: str
+    language: str  # "ja" or "en"
+    answer_type: AnswerType
+    #: Content tokens (BM25 token forms) with their IDF, in question order.
+    terms: dict[str, float] = field(default_factory=dict)
+    #: The attribute asked for (tokens of the noun compound before the interrogative).
+    focus: tuple[str, ...] = ()
+    literals: tuple[str, ...] = ()
+    #: One sub-query per part of a two-part or comparison question (else empty).
+    parts: tuple[Query, ...] = ()
+    comparison: bool = False
+    #: BM25 tokens retrieval used (for an English question: the Japanese terms it derived).
+    search_terms: tuple[str, ...] = ()
+    #: The unit a number question asks for: "money", "percent" or a counter ("名", "社", "回" ...).
+    units: tuple[str, ...] = ()
+
+    @property
+    def english(self) -> bool:
+        return self.language == "en"
+
+    def with_search_terms(self, terms: Sequence[str], idf: Callable[[str], float]) -> Query:
+        """An English question's content terms are the Japanese terms retrieval derived for it."""
+        if not self.english:
+            return replace(self, search_terms=tuple(terms))
+        extra = {t: idf(t) for t in terms if t not in self.terms and t not in _GENERIC}
+        return replace(self, search_terms=tuple(terms), terms={**self.terms, **extra})
+
+
+def answer_type(question: str) -> AnswerType:
+    """The expected answer type of a (normalised) question."""
+    if is_english(question):
+        found = [(m.start(), _PRIORITY[t], t) for t, pat in _EN_TYPE_RES for m in [pat.search(question)] if m]
+        return min(found)[2] if found else "other"
+    found2 = [(m.start(), len(m.group()), -_PRIORITY[t], t) for t, pat in _JA_TYPE_RES for m in pat.finditer(question)]
+    return max(found2)[3] if found2 else "other"
+
+
+#: A place question whose focus names an organisation (``業界団体はどこか``) asks for an organisation.
+_ORG_HEADS = ("団体", "機関", "組織", "企業", "会社", "省", "庁", "府", "大学", "研究所", "協議会", "機構", "司令塔",
+              "主体", "事務局", "委員会", "ホスト", "主催")
+_DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
+
+
+_UNIT_ASKED = re.compile(r"何(%|パーセント|割|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校|円|億|万|年間|日間|週間|か月|ヶ月)")
+_UNIT_WORDS: tuple[tuple[str, str], ...] = (
+    (r"いくら|金額|予算|費用|経費|総額|how much|budget|cost|amount|yen", "money"),
+    (r"割合|比率|分担率|シェア|percentage|percent|share", "percent"),
+    (r"人数|how many people|participants|lecturers|students", "名"),
+    (r"件数", "件"),
+)
+_UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "%": "percent", "パーセント": "percent",
+               "割": "percent", "円": "money", "億": "money", "万": "money"}
+
+
+def asked_units(question: str) -> tuple[str, ...]:
+    """The unit(s) a number question asks for (``何名`` -> 名, ``いくら`` -> money)."""
+    units = [_UNIT_CANON.get(m.group(1), m.group(1)) for m in _UNIT_ASKED.finditer(question)]
+    units += [u for pat, u in _UNIT_WORDS if re.search(pat, question, re.I)]
+    return tuple(dict.fromkeys(units))
+
+
+def _anchor(question: str) -> int:
+    """Character offset of the interrogative (or the question's end when it has none)."""
+    positions = [m.start() for _, pat in _JA_TYPE_RES for m in pat.finditer(question)]
+    return max(positions) if positions else len(question)
+
+
+def question_literals(question: str) -> tuple[str, ...]:
+    """The literals a (normalised, Japanese) question is pinned to, in order, without repeats."""
+    found = [m.group() for pat in _LITERAL_PATTERNS for m in pat.finditer(question)]
+    return tuple(dict.fromkeys(found))
+
+
+def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
+    """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``)."""
+    head = question[: _anchor(question)]
+    if not pos_tags:
+        toks = [t for t in tokenize(head) if t not in _GENERIC]
+        return tuple(toks[-2:])
+    from assistant.bm25 import _tagger
+
+    words = list(_tagger()(head))
+    compound: list[str] = []
+    for w in reversed(words):
+        f = w.feature
+        base = (getattr(f, "orthBase", None) or w.surface)
+        base = (w.surface if base == "*" else base).lower()
+        is_noun = f.pos1 in ("名詞", "接頭辞", "接尾辞") and f.pos2 != "代名詞"
+        if is_noun and base not in _GENERIC:
+            compound.append(base)
+            continue
+        if is_noun and not compound:
+            continue  # a question word right before the anchor (何 / こと)
+        if compound:
+            break
+    return tuple(reversed(compound))
+
+
+def _parts(question: str) -> tuple[str, ...]:
+    """The two part-questions of ``AとBはそれぞれ…`` / ``A and B respectively``, else ()."""
+    if not _TWO_PART_CUE.search(question):
+        return ()
+    pat = _CONJ_EN if is_english(question) else _CONJ_JA
+    m = pat.search(question)
+    if not m:
+        return ()
+    a, b = m.group("a").strip(), m.group("b").strip()
+    if not a or not b or a == b:
+        return ()
+    lead, tail = question[: m.start()], question[m.end():]
+    tail = re.sub(r"^(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに)", "は", tail)
+    return (f"{lead}{a}{tail}", f"{lead}{b}{tail}")
+
+
+def analyse(
+    question: str,
+    tokenize: Tokenize,
+    idf: Callable[[str], float],
+    pos_tags: bool = True,
+    _depth: int = 0,
+) -> Query:
+    """Analyse a question (already checked by ``validate.clean_query``).
+
+    ``tokenize`` is the index's BM25 tokenizer and ``idf`` its IDF; ``pos_tags``
+    says whether MeCab part-of-speech tags are available (the mecab tokenizer).
+    """
+    norm = normalize_query(question)
+    english = is_english(norm)
+    atype = answer_type(norm)
+    tokens = [t for t in tokenize(norm) if t not in _GENERIC and t.strip()]
+    terms = {t: idf(t) for t in dict.fromkeys(tokens)}
+    focus = () if english else _focus(norm, tokenize, pos_tags)
+    content_focus = tuple(t for t in focus if not t.isdigit() and t not in _DATE_WORDS)
+    focus = content_focus or focus
+    if atype == "place" and focus and "".join(focus).endswith(_ORG_HEADS):
+        atype = "organization"
+    literals = () if english else question_literals(norm)
+    parts: tuple[Query, ...] = ()
+    if _depth == 0:
+        texts = _parts(norm)
+        parts = tuple(analyse(t, tokenize, idf, pos_tags, _depth + 1) for t in texts)
+    return Query(
+        text=question,
+        normalized=norm,
+        language="en" if english else "ja",
+        answer_type=atype,
+        terms=terms,
+        focus=focus,
+        literals=literals,
+        parts=parts,
+        comparison=bool(parts) and bool(_COMPARISON_CUE.search(norm)),
+        units=asked_units(norm) if atype == "number" else (),
+    )

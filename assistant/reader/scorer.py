@@ -1,0 +1,178 @@
+"""The learned candidate scorer and abstention model: one small JSON file, numpy at answer time.
+
+The candidate scorer is a LightGBM lambdarank ensemble (small trees over the
+candidate features, ranking the candidates of one question), or a logistic
+regression; the abstention model is a logistic regression over question-level
+evidence. Both are fitted by ``python -m assistant.reader.train`` with
+cross-validation grouped by question. The trees are stored flattened (feature,
+threshold, children, leaf values per node) and evaluated for all trees at once in
+numpy, so ``ask`` imports neither LightGBM nor scikit-learn.
+The file records its feature names, the training set's size and hash, the seed
+and the cross-validated figures, so a reviewer sees what the weights were fitted
+on; answering needs only numpy (no scikit-learn import at ``ask`` time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.errors import IndexCorruptError
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A standardised logistic regression: ``sigmoid(((x - mean) / scale) @ w + b)``."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[1] != len(self.features):
+            raise ValueError(f"expected {len(self.features)} features, got {X.shape[1]}")
+        return ((X - self.mean) / self.scale) @ self.weights + self.bias
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(X)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "weights": [round(float(w), 6) for w in self.weights],
+            "bias": round(float(self.bias), 6),
+            "mean": [round(float(m), 6) for m in self.mean],
+            "scale": [round(float(s), 6) for s in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Linear:
+        return cls(tuple(d["features"]), np.asarray(d["weights"], np.float32), float(d["bias"]),
+                   np.asarray(d["mean"], np.float32), np.asarray(d["scale"], np.float32))
+
+
+@dataclass(frozen=True)
+class Trees:
+    """A sum of regression trees (LightGBM's ``dump_model``), flattened into padded arrays.
+
+    Node ``j`` of tree ``t``: ``feature[t, j]`` (-1 for a leaf), ``threshold``, ``left`` and
+    ``right`` child indices, ``value`` (leaf output). A row goes left when
+    ``x[feature] <= threshold``.
+    """
+
+    features: tuple[str, ...]
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[1] != len(self.features):
+            raise ValueError(f"expected {len(self.features)} features, got {X.shape[1]}")
+        n, t = len(X), self.feature.shape[0]
+        node = np.zeros((n, t), dtype=np.int64)
+        trees = np.arange(t)[None, :]
+        rows = np.arange(n)[:, None]
+        for _ in range(self.feature.shape[1]):
+            feat = self.feature[trees, node]
+            inner = feat >= 0
+            if not inner.any():
+                break
+            x = X[rows, np.where(inner, feat, 0)]
+            go_left = x <= self.threshold[trees, node]
+            nxt = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(inner, nxt, node)
+        return self.value[trees, node].sum(axis=1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"features": list(self.features), "feature": self.feature.tolist(),
+                "threshold": [[round(float(v), 6) for v in r] for r in self.threshold],
+                "left": self.left.tolist(), "right": self.right.tolist(),
+                "value": [[round(float(v), 6) for v in r] for r in self.value]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Trees:
+        return cls(tuple(d["features"]), np.asarray(d["feature"], np.int64), np.asarray(d["threshold"], np.float64),
+                   np.asarray(d["left"], np.int64), np.asarray(d["right"], np.int64),
+                   np.asarray(d["value"], np.float64))
+
+    @classmethod
+    def from_lightgbm(cls, dump: dict[str, Any], features: Sequence[str]) -> Trees:
+        """Flatten LightGBM's ``Booster.dump_model()`` (numerical splits, ``<=``)."""
+        flat: list[list[tuple[int, float, int, int, float]]] = []
+        for info in dump["tree_info"]:
+            nodes: list[tuple[int, float, int, int, float]] = []
+
+            def walk(node: dict[str, Any]) -> int:
+                i = len(nodes)
+                nodes.append((-1, 0.0, 0, 0, 0.0))
+                if "leaf_value" in node or "split_feature" not in node:
+                    nodes[i] = (-1, 0.0, i, i, float(node.get("leaf_value", 0.0)))
+                    return i
+                if node.get("decision_type", "<=") != "<=":
+                    raise ValueError(f"unsupported split {node.get('decision_type')!r}")
+                left = walk(node["left_child"])
+                right = walk(node["right_child"])
+                nodes[i] = (int(node["split_feature"]), float(node["threshold"]), left, right, 0.0)
+                return i
+
+            walk(info["tree_structure"])
+            flat.append(nodes)
+        width = max(len(x) for x in flat)
+        pad = [x + [(-1, 0.0, 0, 0, 0.0)] * (width - len(x)) for x in flat]
+        arr = np.asarray(pad, dtype=np.float64)
+        return cls(tuple(features), arr[:, :, 0].astype(np.int64), arr[:, :, 1], arr[:, :, 2].astype(np.int64),
+                   arr[:, :, 3].astype(np.int64), arr[:, :, 4])
+
+
+def _candidate_from_json(d: dict[str, Any]) -> Linear | Trees:
+    return Trees.from_json(d) if "feature" in d else Linear.from_json(d)
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """The candidate scorer, the abstention model and its threshold, with their provenance."""
+
+    candidate: Linear | Trees
+    abstain: Linear
+    abstain_threshold: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"candidate": self.candidate.to_json(), "abstain": self.abstain.to_json(),
+                "abstain_threshold": round(self.abstain_threshold, 4), "info": self.info}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ReaderModel:
+        return cls(_candidate_from_json(d["candidate"]), Linear.from_json(d["abstain"]),
+                   float(d["abstain_threshold"]), d.get("info", {}))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+_CACHE: dict[Path, ReaderModel] = {}
+
+
+def load_model(path: Path = MODEL_PATH) -> ReaderModel:
+    """The reader model shipped with shiori (or another file); read once per process."""
+    path = Path(path)
+    hit = _CACHE.get(path)
+    if hit is None:
+        try:
+            hit = ReaderModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IndexCorruptError(f"the reader model {path} is unreadable: {e}",
+                                    hint="retrain it: python -m assistant.reader.train") from e
+        _CACHE[path] = hit
+    return hit

@@ -1,0 +1,195 @@
+"""Answer shape: the text users read, its numbered markers and the citations behind them.
+
+- Value questions: ``{direct}（{context}）【1】`` — the value first (≤ 80 characters),
+  then the stretch of the cited sentence around it, or a cell's label.
+- Lists: one item a line, each with its marker.
+- Reasons and other questions: the cited sentence.
+- Two-part questions: each part answered with its own citation; two values of
+  one kind are compared.
+- English questions: an English lead that carries the value (or the Latin names
+  of the quote), then the Japanese quote.
+Runners-up never go into the answer: they are listed under ``related``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer import Answer, Citation, make_citation
+from assistant.messages import (
+    ABSTAIN_MESSAGE,
+    ABSTAIN_MESSAGE_EN,
+    CITE_MARK,
+    COMPARE_EQUAL,
+    COMPARE_MORE,
+    EN_DIRECT_LEAD,
+    EN_LEAD,
+    MISSING_LITERALS_NOTICE,
+)
+from assistant.reader.candidates import Candidate
+from assistant.reader.features import featurize
+from assistant.reader.policy import ReaderPolicy
+from assistant.reader.query import Query
+from assistant.reader.select import Selection, select
+from assistant.spans import TypedSpan
+
+if TYPE_CHECKING:
+    from assistant.bm25 import Tokenize
+    from assistant.pipeline import SearchResult
+    from assistant.reader import Evidence
+    from assistant.reader.scorer import ReaderModel
+    from assistant.store import LoadedIndex
+
+_BULLET = re.compile(r"^[・●○〇◆◇■□▪•◎◯★☆➢➤►▶→⇒\-–—*+\s]+")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9\-&.]*[A-Za-z0-9]|\d[\d,.]*\s?(?:%|百万円|億円|円|名|社|件)?")
+
+
+def snippet(text: str, around: tuple[int, int] | None, width: int) -> str:
+    """``text`` cut to about ``width`` characters around ``around`` (a span), with ellipses."""
+    text = text.strip()
+    if len(text) <= width:
+        return text
+    if around is None:
+        return text[: width - 1] + "…"
+    a, b = around
+    pad = max(0, (width - (b - a)) // 2)
+    lo = max(0, a - pad)
+    hi = min(len(text), lo + width)
+    lo = max(0, hi - width)
+    return ("…" if lo > 0 else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+
+
+def _cite_units(units: Sequence[Candidate], index: LoadedIndex, start_n: int = 1) -> list[Citation]:
+    return [make_citation(start_n + i, c.chunk, c.start, c.end, c.dense, index.page_of) for i, c in enumerate(units)]
+
+
+def _related(ev: Evidence, index: LoadedIndex, policy: ReaderPolicy) -> list[Citation]:
+    """The nearest passages, each cited by its best candidate."""
+    out: list[Citation] = []
+    seen: set[str] = set()
+    for i in np.argsort(-ev.logits, kind="stable") if len(ev.cands) else []:
+        c = ev.cands[int(i)]
+        if c.chunk.id in seen:
+            continue
+        seen.add(c.chunk.id)
+        out.append(make_citation(len(out) + 1, c.chunk, c.start, c.end, float(ev.logits[int(i)]), index.page_of))
+        if len(out) >= policy.related:
+            break
+    return out
+
+
+def _value_text(sel: Selection, policy: ReaderPolicy) -> str:
+    unit = sel.units[0]
+    d = sel.direct
+    assert d is not None
+    if unit.cell is not None:
+        return f"{d.text}（{unit.cell.label}）" if unit.cell.label else d.text
+    ctx = snippet(unit.text, (d.start, d.end), policy.snippet_chars)
+    return d.text if ctx == d.text else f"{d.text}（{ctx}）"
+
+
+def _item_text(c: Candidate) -> str:
+    return _BULLET.sub("", c.text).strip() or c.text.strip()
+
+
+def _english_lead(sel: Selection, text: str) -> str:
+    if sel.direct is not None:
+        return EN_DIRECT_LEAD.format(value=sel.direct.text)
+    names = list(dict.fromkeys(m.group().strip() for m in _LATIN.finditer(text)))[:4]
+    return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
+
+
+def _compare(a: TypedSpan, b: TypedSpan, labels: tuple[str, str]) -> str:
+    """A sentence comparing two values of the same kind (money, percent, count, number)."""
+    import re as _re
+
+    def num(s: TypedSpan) -> float | None:
+        m = _re.match(r"[\d.]+", s.value)
+        return float(m.group()) if m else None
+
+    if a.kind != b.kind or a.kind not in ("money", "percent", "count", "number"):
+        return ""
+    x, y = num(a), num(b)
+    if x is None or y is None:
+        return ""
+    if abs(x - y) < 1e-9:
+        return COMPARE_EQUAL
+    more = labels[0] if x > y else labels[1]
+    return COMPARE_MORE.format(more=more)
+
+
+def _part_label(part: Query, whole: Query) -> str:
+    """What distinguishes a part from the other (the conjoined phrase it was made from)."""
+    other = set(whole.normalized)
+    diff = "".join(ch for ch in part.normalized if ch not in other)
+    return diff or part.normalized[:12]
+
+
+def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool,
+          policy: ReaderPolicy, model: ReaderModel) -> Answer:
+    """The ``Answer`` for the reader's evidence."""
+    q = ev.query
+    abstain_msg = ABSTAIN_MESSAGE_EN if q.english else ABSTAIN_MESSAGE
+    base = Answer(question=q.text, answer=abstain_msg, abstained=True, citations=[], related=[],
+                  retrieved=list(result.hits), timings_ms={}, answer_type=q.answer_type,
+                  confidence=ev.abstain_score,
+                  evidence={"abstain_score": round(ev.abstain_score, 4), "missing": list(ev.missing),
+                            "focus": list(q.focus)})
+    if not ev.cands:
+        return base
+    if ev.missing and policy.abstain_on_missing_literals:
+        return replace(base, related=_related(ev, index, policy),
+                       notice=MISSING_LITERALS_NOTICE.format(items="".join(f"「{x}」" for x in ev.missing)))
+    if ev.abstain_score < model.abstain_threshold:
+        return replace(base, related=_related(ev, index, policy))
+    if q.parts:
+        return _two_part(ev, base, index, policy, model)
+    sel = select(q, index, ev.cands, ev.logits, policy)
+    citations = _cite_units(sel.units, index)[: policy.max_citations if q.answer_type != "list" else None]
+    if q.answer_type == "list" and len(sel.units) > 1:
+        text = "\n".join(f"・{_item_text(c)}{CITE_MARK.format(n=i + 1)}" for i, c in enumerate(sel.units))
+    elif sel.direct is not None:
+        text = _value_text(sel, policy) + CITE_MARK.format(n=1)
+    else:
+        unit = sel.units[0]
+        body = unit.text if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
+        text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
+    if q.english:
+        text = f"{_english_lead(sel, text)} {text}"
+    return replace(base, answer=text, abstained=False, citations=citations,
+                   direct=sel.direct.text if sel.direct is not None else None, related=[])
+
+
+def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPolicy, model: ReaderModel) -> Answer:
+    """Answer each part of a two-part question from the same candidates, each with its own citation."""
+    q = ev.query
+    pieces: list[str] = []
+    units: list[Candidate] = []
+    directs: list[TypedSpan | None] = []
+    labels: list[str] = []
+    for part in q.parts:
+        X = featurize(part, ev.cands)
+        sel = select(part, index, ev.cands, model.candidate.logits(X), policy)
+        label = _part_label(part, q)
+        unit = sel.units[0]
+        n = next((i + 1 for i, u in enumerate(units) if u.key == unit.key), len(units) + 1)
+        if n == len(units) + 1:
+            units.append(unit)
+        value = sel.direct.text if sel.direct is not None else snippet(unit.text, None, policy.snippet_chars)
+        pieces.append(f"{label}：{value}{CITE_MARK.format(n=n)}")
+        directs.append(sel.direct)
+        labels.append(label)
+    text = "／".join(pieces)
+    a, b = directs[0], directs[1] if len(directs) > 1 else None
+    if q.comparison and a is not None and b is not None:
+        text += _compare(a, b, (labels[0], labels[1]))
+    direct = "／".join(d.text for d in directs if d is not None) or None
+    if q.english:
+        text = f"{EN_LEAD} {text}"
+    return replace(base, answer=text, abstained=False, citations=_cite_units(units, index), direct=direct,
+                   related=[])

@@ -1,0 +1,284 @@
+"""Fit the reader model: ``python -m assistant.reader.train`` (one command, fixed seed).
+
+Training data: ``eval/gold.jsonl`` and ``eval/train.jsonl`` (never
+``eval/holdout.jsonl``). For every question the pipeline retrieves passages and
+gathers candidates exactly as ``ask`` does; a candidate is positive when its text
+contains a gold answer and its lines overlap a gold span. The candidate scorer is
+a logistic regression; the abstention model is a second one over question-level
+evidence, fitted on out-of-fold candidate scores so it sees the scorer as it
+behaves on unseen questions; its threshold is chosen on those out-of-fold scores.
+Cross-validation is grouped by question. ``fold_models`` gives the per-fold
+models the eval uses to score the gold set out of fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.gold import GoldItem, load_gold
+from assistant.reader.abstain import ABSTAIN_FEATURES, abstain_features
+from assistant.reader.candidates import Candidate
+from assistant.reader.features import FEATURES
+from assistant.reader.scorer import MODEL_PATH, Linear, ReaderModel, Trees
+
+logger = logging.getLogger(__name__)
+
+SEED = 13
+FOLDS = 5
+#: Candidate scorer: "trees" (LightGBM lambdarank) or "linear" (logistic regression).
+SCORER = "trees"
+#: LightGBM settings of the candidate ranker, chosen by grouped CV (small trees: little data).
+LGB_PARAMS: dict[str, float | int] = {"n_estimators": 300, "num_leaves": 4, "learning_rate": 0.05,
+                                      "min_child_samples": 10, "subsample": 0.8, "subsample_freq": 1,
+                                      "colsample_bytree": 0.8}
+#: Regularisation of the logistic regressions (inverse strength), chosen by grouped CV.
+C_CANDIDATE = 0.5
+C_ABSTAIN = 0.5
+TRAIN_FILES = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "eval" / "train.jsonl")
+#: Kinds that train the candidate scorer (``cite`` items are draft sentences, not questions).
+ANSWER_KINDS = ("fact", "number", "list", "why", "en", "paraphrase")
+
+
+def _squash(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+@dataclass
+class Example:
+    """One question's candidates, features and labels."""
+
+    item: GoldItem
+    cands: list[Candidate]
+    X: np.ndarray
+    y: np.ndarray  # 1 for candidates that answer
+    passage_tokens: list[frozenset[str]]
+    passage_dense: list[float]
+    query: object
+
+
+def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
+    """1 for candidates whose text holds a gold answer and whose lines overlap a gold span."""
+    from assistant.reader.candidates import line_of
+
+    answers = [_squash(a) for a in item.answers]
+    y = np.zeros(len(cands), dtype=np.int8)
+    if not answers or item.doc is None:
+        return y
+    for i, c in enumerate(cands):
+        if c.chunk.doc != item.doc:
+            continue
+        first, last = line_of(c.chunk, c.start), line_of(c.chunk, max(c.start, c.end - 1))
+        if not any(first <= b and a <= last for a, b in item.spans()):
+            continue
+        text = _squash(c.text if c.cell is None else c.cell.label + c.cell.value)
+        quote = _squash(c.chunk.text[c.start - c.chunk.start : c.end - c.chunk.start])
+        if any(a in text or a in quote for a in answers):
+            y[i] = 1
+    return y
+
+
+def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -> list[Example]:  # type: ignore[no-untyped-def]
+    """Candidates and features of every item, computed as ``ask`` computes them."""
+    from assistant.bm25 import get_tokenizer
+    from assistant.reader.candidates import gather
+    from assistant.reader.features import featurize
+
+    s = pipeline.settings
+    tokenize = get_tokenizer(s.tokenizer)
+    policy = pipeline.reader_policy
+    index = pipeline.index()
+    out = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="features", unit="q", file=sys.stderr, leave=False)
+    for item in items:
+        query = pipeline.analyse(item.question)
+        result = pipeline.search(item.question, k=10)
+        query = query.with_search_terms(result.query_tokens, index.idf)
+        hits = result.hits[: policy.passages]
+        cands = gather(index, hits, result.query_vector, tokenize, policy.passages, s.tokenizer == "mecab")
+        X = featurize(query, cands)
+        sents = index.sentences
+        ptoks = []
+        for h in hits:
+            toks: set[str] = set()
+            for si in sents.of_row(h.row):
+                toks |= sents.tokens[si]
+            ptoks.append(frozenset(toks))
+        pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
+        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query))
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    return out
+
+
+def _fit_linear(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float, balanced: bool) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=2000, random_state=SEED)
+    clf.fit((X - mean) / scale, y)
+    return Linear(tuple(names), clf.coef_[0].astype(np.float32), float(clf.intercept_[0]),
+                  mean.astype(np.float32), scale.astype(np.float32))
+
+
+def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: str = SCORER) -> Linear | Trees:
+    """The candidate scorer, fitted on the candidates of the answerable examples that have a positive."""
+    use = [e for e in examples if e.item.kind in ANSWER_KINDS and e.y.any()]
+    X = np.concatenate([e.X for e in use])
+    y = np.concatenate([e.y for e in use])
+    if scorer == "linear":
+        return _fit_linear(X, y, FEATURES, C, balanced=True)
+    import lightgbm as lgb
+
+    model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED, verbose=-1, n_jobs=1, **LGB_PARAMS)
+    model.fit(X, y, group=[len(e.cands) for e in use])
+    return Trees.from_lightgbm(model.booster_.dump_model(), FEATURES)
+
+
+def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
+    logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
+    return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df)  # type: ignore[arg-type]
+
+
+def _groups(examples: Sequence[Example], folds: int) -> np.ndarray:
+    rng = np.random.default_rng(SEED)
+    ids = np.arange(len(examples)) % folds
+    rng.shuffle(ids)
+    return ids
+
+
+def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type: ignore[no-untyped-def]
+                   C: float = C_CANDIDATE, C_abs: float = C_ABSTAIN) -> dict[str, object]:
+    """Out-of-fold candidate accuracy and abstention features (for the abstention model)."""
+    fold = _groups(examples, folds)
+    top1 = []
+    rows = np.zeros((len(examples), len(ABSTAIN_FEATURES)), np.float32)
+    for k in range(folds):
+        train = [e for e, f in zip(examples, fold, strict=True) if f != k]
+        scorer = fit_candidate(train, C)
+        for i, (e, f) in enumerate(zip(examples, fold, strict=True)):
+            if f != k:
+                continue
+            rows[i] = _abstain_row(e, scorer, df)
+            if e.item.kind in ANSWER_KINDS and len(e.cands):
+                top1.append(float(e.y[int(np.argmax(scorer.logits(e.X)))]))
+    answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
+    abstain_oof = np.zeros(len(examples))
+    for k in range(folds):
+        tr, te = fold != k, fold == k
+        model = _fit_linear(rows[tr], answerable[tr], ABSTAIN_FEATURES, C_abs, balanced=True)
+        abstain_oof[te] = model.proba(rows[te])
+    return {"top1": float(np.mean(top1)) if top1 else 0.0, "n_top1": len(top1), "abstain_rows": rows,
+            "abstain_oof": abstain_oof, "answerable": answerable}
+
+
+def choose_threshold(scores: np.ndarray, answerable: np.ndarray) -> tuple[float, float, float]:
+    """The abstention cut-off maximising the lower of abstention precision and recall.
+
+    Returns (threshold, precision, recall) measured on the given (out-of-fold) scores.
+    """
+    none = answerable == 0
+    best = (0.5, 0.0, 0.0)
+    best_key = (-1.0, -1.0)
+    for t in np.unique(np.round(scores, 3)):
+        abstain = scores < t
+        if not abstain.any():
+            continue
+        p = float((abstain & none).sum() / abstain.sum())
+        r = float((abstain & none).sum() / max(none.sum(), 1))
+        key = (min(p, r), p + r)
+        if key > best_key:
+            best_key, best = key, (float(t), p, r)
+    return best
+
+
+def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # type: ignore[no-untyped-def]
+    """The shipped model: both parts fitted on every example; the threshold from out-of-fold scores."""
+    cv = cross_validate(examples, df, folds)
+    thr, p, r = choose_threshold(cv["abstain_oof"], cv["answerable"])  # type: ignore[arg-type]
+    scorer = fit_candidate(examples)
+    abstain = _fit_linear(cv["abstain_rows"], cv["answerable"], ABSTAIN_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
+    return ReaderModel(scorer, abstain, thr, {
+        "cv_candidate_top1": round(float(cv["top1"]), 4),  # type: ignore[arg-type]
+        "cv_abstention_precision": round(p, 4), "cv_abstention_recall": round(r, 4),
+        "folds": folds, "seed": SEED, "scorer": SCORER, "lgb": LGB_PARAMS, "C_abstain": C_ABSTAIN,
+    })
+
+
+def fold_models(examples: Sequence[Example], eval_ids: set[str], df, folds: int = FOLDS,  # type: ignore[no-untyped-def]
+                ) -> dict[str, ReaderModel]:
+    """For each of ``eval_ids``, a model fitted without that item's fold (out-of-fold eval).
+
+    The items in ``eval_ids`` are split into folds; every other example always trains.
+    """
+    ev = [i for i, e in enumerate(examples) if e.item.id in eval_ids]
+    rng = np.random.default_rng(SEED)
+    order = np.array(ev)
+    rng.shuffle(order)
+    out: dict[str, ReaderModel] = {}
+    for k in range(folds):
+        held = set(order[k::folds].tolist())
+        train = [e for i, e in enumerate(examples) if i not in held]
+        model = fit(train, df, folds)
+        for i in held:
+            out[examples[i].item.id] = model
+    return out
+
+
+def data_hash(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_training_items(paths: Sequence[Path] = TRAIN_FILES) -> list[GoldItem]:
+    """Every question of the training files (``cite`` items are not questions)."""
+    items: list[GoldItem] = []
+    for p in paths:
+        if p.exists():
+            items.extend(i for i in load_gold(p) if i.kind != "cite")
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.reader.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model (default: the shipped one)")
+    parser.add_argument("--data", type=Path, nargs="*", default=list(TRAIN_FILES), help="training JSONL files")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    from assistant.pipeline import Pipeline
+
+    pipeline = Pipeline(Settings.from_env())
+    items = load_training_items(args.data)
+    examples = build_examples(pipeline, items)
+    model = fit(examples, pipeline.index().df)
+    model.info.update({"items": len(items), "data_sha256": data_hash(args.data),
+                       "data": [str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
+                                for p in args.data]})
+    model.save(args.out)
+    print(json.dumps(model.info, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,384 @@
+"""Typed spans: the values a sentence states (amounts, percentages, dates, counts, names).
+
+The reader answers value questions with one of these spans (the ``direct``
+answer) and the drafting check compares a claim's spans with its source's. The
+rules here work on normalised text (NFKC: half-width digits, ``%``, ``:``) and are
+pure; proper names come from the morphological analyser (MeCab proper-noun tags,
+available wherever the index is) plus suffix rules for organisations and places,
+and, optionally at index time, from a statistical NER (``ner.py``).
+
+Every span carries a canonical ``value`` so two spellings of the same thing
+compare equal: ``令和5年10月`` and ``2023年10月`` are both ``2023-10``;
+``12,500百万円`` and ``125億円`` are both ``12500000000円``; ``約``/``以上``/``以内``
+are kept as a qualifier, not dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place"]
+SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place")
+
+#: Which span kinds answer which expected answer type.
+TYPE_KINDS: dict[str, frozenset[str]] = {
+    "number": frozenset({"money", "percent", "count", "number"}),
+    "date": frozenset({"date"}),
+    "person": frozenset({"person"}),
+    "organization": frozenset({"org"}),
+    "place": frozenset({"place"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TypedSpan:
+    """A value found in a (normalised) text: ``text[start:end]``, its kind and canonical value."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    value: str
+    #: 約 / 以上 / 以下 / 以内 / 未満 / 程度 / 超 / 最大 / 計 ... ("" when exact).
+    qualifier: str = ""
+
+    def shifted(self, by: int) -> TypedSpan:
+        return TypedSpan(self.kind, self.start + by, self.end + by, self.text, self.value, self.qualifier)
+
+
+# ----------------------------------------------------------------- numerals
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_MONEY_UNITS = {"兆円": 1e12, "億円": 1e8, "千万円": 1e7, "百万円": 1e6, "万円": 1e4, "千円": 1e3, "円": 1.0,
+                "兆ドル": 1e12, "億ドル": 1e8, "万ドル": 1e4, "ドル": 1.0, "億ユーロ": 1e8, "万ユーロ": 1e4,
+                "ユーロ": 1.0}
+_PREFIX_QUAL = r"(?P<pre>約|およそ|概ね|最大|最低|少なくとも|計|合計|総額|総勢|全|延べ)?"
+_SUFFIX_QUAL = r"(?P<post>以上|以下|以内|未満|程度|超|余り|強|弱|前後|ほど)?"
+#: Counters: what is being counted. Longest first so 百万円 wins over 円 etc.
+_COUNTERS = ("か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
+             "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
+             "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
+             "kW", "km", "m", "MA", "keV", "億度", "万度", "度")
+
+
+def parse_number(text: str) -> float | None:
+    """``"10,702"`` -> 10702.0, ``"45.5"`` -> 45.5; kanji numerals up to 99 (``二十一``)."""
+    t = text.replace(",", "").strip()
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    if t and all(c in _KANJI_DIGITS or c == "十" for c in t):
+        if "十" in t:
+            a, _, b = t.partition("十")
+            tens = _KANJI_DIGITS.get(a, 1) if a else 1
+            ones = _KANJI_DIGITS.get(b, 0) if b else 0
+            return float(tens * 10 + ones)
+        return float("".join(str(_KANJI_DIGITS[c]) for c in t))
+    return None
+
+
+def _fmt(x: float) -> str:
+    """Canonical number text: no trailing ``.0``, no exponent."""
+    if abs(x - round(x)) < 1e-9:
+        return str(int(round(x)))
+    return f"{x:.6f}".rstrip("0").rstrip(".")
+
+
+# -------------------------------------------------------------------- dates
+
+_ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988}
+_DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # 令和5年10月23日, 令和6年度, 平成30年3月28日, 令和元年
+    re.compile(
+        r"(?P<era>令和|平成|昭和)\s*(?P<y>\d{1,2}|元)\s*年(?P<fy>度)?"
+        r"(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
+    ),
+    # R5年度, R5.4.14, H30
+    re.compile(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
+    # 2023年10月23日, 2024年度, 2035年12月
+    re.compile(
+        r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
+    ),
+    # 2023.4, 2023/4/1, 2023-04-01
+    re.compile(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
+    # 3月22日, 10月 (no year)
+    re.compile(r"(?<![\d年.])(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
+)
+
+
+def _date_value(m: re.Match[str]) -> str | None:
+    g = m.groupdict()
+    year: int | None = None
+    if g.get("era"):
+        y = g["y"]
+        year = _ERA_BASE[g["era"]] + (1 if y == "元" else int(y))
+    elif g.get("y4"):
+        year = int(g["y4"])
+    month = int(g["m"]) if g.get("m") else None
+    day = int(g["d"]) if g.get("d") else None
+    if month is not None and not 1 <= month <= 12:
+        return None
+    if day is not None and not 1 <= day <= 31:
+        return None
+    if year is None and month is None:
+        return None
+    parts = [f"FY{year}" if g.get("fy") and year else (str(year) if year else "")]
+    if month is not None:
+        parts.append(f"{month:02d}")
+        if day is not None:
+            parts.append(f"{day:02d}")
+    return "-".join(parts) if parts[0] else "--" + "-".join(parts[1:])
+
+
+def date_spans(text: str) -> list[TypedSpan]:
+    """Dates: era and Western years (fiscal years marked ``FY``), months, days."""
+    out: list[TypedSpan] = []
+    taken: list[tuple[int, int]] = []
+    for pat in _DATE_PATTERNS:
+        for m in pat.finditer(text):
+            a, b = m.span()
+            if any(a < y and x < b for x, y in taken):
+                continue
+            value = _date_value(m)
+            if value is None:
+                continue
+            taken.append((a, b))
+            out.append(TypedSpan("date", a, b, text[a:b], value))
+    return sorted(out, key=lambda s: s.start)
+
+
+# ------------------------------------------------------------------ amounts
+
+_MONEY = re.compile(
+    _PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>" + "|".join(sorted(_MONEY_UNITS, key=len, reverse=True)) + r")"
+    + r"(?:の内数)?" + _SUFFIX_QUAL
+)
+_PERCENT = re.compile(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
+_COUNT = re.compile(
+    _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<u>"
+    + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?![A-Za-z村町市区])" + _SUFFIX_QUAL
+)
+_BARE_NUMBER = re.compile(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
+
+
+def _qual(m: re.Match[str]) -> str:
+    return "".join(x for x in (m.group("pre"), m.groupdict().get("post")) if x)
+
+
+def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[TypedSpan]:
+    """Money (canonical yen/dollar/euro value), percentages and counts, outside ``taken``."""
+    out: list[TypedSpan] = []
+    busy = list(taken)
+
+    def free(a: int, b: int) -> bool:
+        return not any(a < y and x < b for x, y in busy)
+
+    for m in _MONEY.finditer(text):
+        n = parse_number(m.group("n"))
+        a, b = m.span()
+        if n is None or not free(a, b):
+            continue
+        unit = m.group("u")
+        base = "円" if unit.endswith("円") else "ドル" if unit.endswith("ドル") else "ユーロ"
+        out.append(TypedSpan("money", a, b, text[a:b], _fmt(n * _MONEY_UNITS[unit]) + base, _qual(m)))
+        busy.append((a, b))
+    for m in _PERCENT.finditer(text):
+        n = parse_number(m.group("n"))
+        a, b = m.span()
+        if n is None or not free(a, b):
+            continue
+        pct = n * 10 if m.group("u") == "割" else n
+        out.append(TypedSpan("percent", a, b, text[a:b], _fmt(pct) + "%", _qual(m)))
+        busy.append((a, b))
+    for m in _COUNT.finditer(text):
+        n = parse_number(m.group("n"))
+        a, b = m.span()
+        if n is None or not free(a, b):
+            continue
+        unit = m.group("u")
+        unit = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
+                "カ月": "か月", "ヶ月": "か月", "人": "名"}.get(unit, unit)
+        out.append(TypedSpan("count", a, b, text[a:b], _fmt(n) + unit, _qual(m)))
+        busy.append((a, b))
+    return out
+
+
+def number_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[TypedSpan]:
+    """Bare numbers not inside another span (table cells such as ``45.5`` or ``213``)."""
+    out = []
+    for m in _BARE_NUMBER.finditer(text):
+        a, b = m.span()
+        if any(a < y and x < b for x, y in taken):
+            continue
+        n = parse_number(m.group("n"))
+        if n is not None:
+            out.append(TypedSpan("number", a, b, text[a:b], _fmt(n)))
+    return out
+
+
+# -------------------------------------------------------------------- names
+
+_ORG_SUFFIX = (
+    "株式会社", "合同会社", "有限会社", "機構", "研究所", "研究開発機構", "大学", "大学院", "省", "庁", "府", "委員会",
+    "協議会", "会議", "学会", "センター", "財団", "法人", "公社", "銀行", "組合", "連合会", "協会", "本部", "事務局",
+    "局", "課", "室", "チーム", "タスクフォース", "グループ", "Association", "Council", "Agency", "Institute",
+    "Inc.", "Ltd.", "Corporation",
+)
+_ORG_PREFIX = ("株式会社", "合同会社", "一般社団法人", "公益社団法人", "一般財団法人", "公益財団法人",
+               "国立研究開発法人", "独立行政法人", "大学共同利用機関法人", "国立大学法人")
+#: A name-like run: kanji, katakana, Latin letters, digits and the marks inside names.
+_NAME_RUN = r"[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]"
+_ORG = re.compile(
+    r"(?:" + "|".join(_ORG_PREFIX) + r")" + _NAME_RUN + r"{1,30}"
+    + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"
+    + r"(?:" + _NAME_RUN + r"{1,12}?(?:" + "|".join(("研究所", "センター", "部門", "部", "課", "室")) + r"))?"
+)
+_PLACE_SUFFIX = re.compile(r"[一-鿿々ヶ]{1,6}(?:都|道|府|県|市|区|町|村|郡|州)(?![一-鿿])")
+_LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
+#: Words that end like an organisation but name a role or a kind of thing.
+_NOT_ORG_HEADS = ("政府", "各省", "関係省", "関係府省", "関係省庁", "本省")
+
+
+def _tagger():  # type: ignore[no-untyped-def]
+    from assistant.bm25 import _tagger as tagger
+
+    return tagger()
+
+
+def mecab_name_spans(text: str) -> list[TypedSpan]:
+    """People and places from MeCab's proper-noun tags (unidic: 固有名詞 / 人名, 地名).
+
+    A surname followed by a given name (``天谷 政樹``) is one person span.
+    """
+    out: list[TypedSpan] = []
+    pos = 0
+    words = []
+    for w in _tagger()(text):
+        i = text.find(w.surface, pos)
+        if i < 0:
+            continue
+        pos = i + len(w.surface)
+        words.append((i, pos, w.feature))
+    k = 0
+    while k < len(words):
+        a, b, f = words[k]
+        if f.pos2 == "固有名詞" and f.pos3 == "人名":
+            end = b
+            j = k + 1
+            while j < len(words) and words[j][2].pos2 == "固有名詞" and words[j][2].pos3 == "人名" \
+                    and words[j][0] - end <= 1:
+                end = words[j][1]
+                j += 1
+            if end - a >= 2 or j - k > 1:
+                out.append(TypedSpan("person", a, end, text[a:end], _name_key(text[a:end])))
+            k = j
+            continue
+        if f.pos2 == "固有名詞" and f.pos3 == "地名":
+            out.append(TypedSpan("place", a, b, text[a:b], _name_key(text[a:b])))
+        k += 1
+    return out
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[\s・]", "", name).casefold()
+
+
+def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
+    """Organisations (suffix/prefix rules), places (suffix rules + MeCab) and people (MeCab)."""
+    out: list[TypedSpan] = []
+    for m in _ORG.finditer(text):
+        a, b = m.span()
+        name = text[a:b]
+        if name in _ORG_SUFFIX or name.endswith(_NOT_ORG_HEADS) or len(name) < 2:
+            continue
+        out.append(TypedSpan("org", a, b, name, _name_key(name)))
+    for m in _PLACE_SUFFIX.finditer(text):
+        out.append(TypedSpan("place", m.start(), m.end(), m.group(), _name_key(m.group())))
+    if use_mecab:
+        named = [(s.start, s.end) for s in out]
+        for s in mecab_name_spans(text):
+            # A name inside a longer organisation or place name (京都 in 京都…株式会社, 青森 in
+            # 青森県六ヶ所村, 那珂 in 那珂研究所) is part of that name, not an answer of its own.
+            if any(x <= s.start and s.end <= y for x, y in named):
+                continue
+            out.append(s)
+    return out
+
+
+# ------------------------------------------------------------------ all spans
+
+
+def extract_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
+    """Every typed span of a normalised text, sorted by position (dates win over counts)."""
+    dates = date_spans(text)
+    taken = [(s.start, s.end) for s in dates]
+    amounts = amount_spans(text, taken)
+    taken += [(s.start, s.end) for s in amounts]
+    numbers = number_spans(text, taken)
+    names = name_spans(text, use_mecab)
+    spans = dates + amounts + numbers + names
+    return sorted(_dedupe(spans), key=lambda s: (s.start, -s.end, s.kind))
+
+
+def _dedupe(spans: Iterable[TypedSpan]) -> list[TypedSpan]:
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for s in spans:
+        key = (s.kind, s.start, s.end)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def spans_of_kinds(spans: Iterable[TypedSpan], kinds: Iterable[str]) -> list[TypedSpan]:
+    """The spans whose kind is in ``kinds``."""
+    want = set(kinds)
+    return [s for s in spans if s.kind in want]
+
+
+def values_equal(a: TypedSpan, b: TypedSpan) -> bool:
+    """Whether two spans state the same value (kind-aware; a date without a year matches on month/day)."""
+    if a.kind != b.kind and not ({a.kind, b.kind} <= {"count", "number"}):
+        return False
+    if a.value == b.value:
+        return True
+    if a.kind == "date":
+        return _date_compatible(a.value, b.value)
+    if {a.kind, b.kind} <= {"count", "number"}:
+        return _leading_number(a.value) == _leading_number(b.value)
+    if a.kind in ("person", "org", "place"):
+        return a.value in b.value or b.value in a.value
+    return False
+
+
+def _leading_number(v: str) -> str:
+    m = re.match(r"[\d.]+", v)
+    return m.group() if m else v
+
+
+def _date_compatible(a: str, b: str) -> bool:
+    """``2023-10`` vs ``--10``: a yearless date agrees with a dated one on the parts both have;
+    a fiscal year agrees with its calendar year only when no month is given."""
+    pa, pb = a.split("-"), b.split("-")
+    ya, yb = pa[0].removeprefix("FY"), pb[0].removeprefix("FY")
+    if ya and yb and ya != yb:
+        return False
+    rest_a, rest_b = [x for x in pa[1:] if x], [x for x in pb[1:] if x]
+    n = min(len(rest_a), len(rest_b))
+    if rest_a[:n] != rest_b[:n]:
+        return False
+    return bool(ya and yb) or n > 0
+
+
+Annotator = Callable[[Sequence[str]], list[list[TypedSpan]]]
+
+
+def annotate_rules(texts: Sequence[str]) -> list[list[TypedSpan]]:
+    """Rule and MeCab spans for many texts (the default index-time annotator)."""
+    return [extract_spans(t) for t in texts]
