@@ -22,12 +22,15 @@ import numpy as np
 from assistant.chunking import Chunk
 from assistant.corpus import Document
 from assistant.errors import IndexCorruptError, UsageError
-from assistant.spans import TypedSpan, annotate_rules
-from assistant.structure import Cell, recover_cells
+from assistant.spans import SPANS_VERSION, TypedSpan, annotate_rules
+from assistant.structure import STRUCTURE_VERSION, Cell, recover_cells
 
 logger = logging.getLogger(__name__)
 
 Annotator = Callable[[Sequence[str]], list[list[TypedSpan]]]
+
+#: Recorded in the index manifest: a change to the span rules or to structure recovery makes it stale.
+ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}"
 
 
 def _ginza(texts: Sequence[str]) -> list[list[TypedSpan]]:

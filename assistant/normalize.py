@@ -32,7 +32,7 @@ from functools import lru_cache
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 3
+NORMALIZER_VERSION = 4
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -49,7 +49,7 @@ _RADICAL_SUPPLEMENT.pop(chr(0x2E9A))  # unassigned code point
 #: begins a new item even when the previous line did not end a sentence.
 BULLETS = "●○〇◆◇■□▪▫・•‣◎◯★☆※➢➤►▶→⇒-–—*+"
 _ITEM_START = re.compile(
-    r"^(?:[" + re.escape(BULLETS) + r"]|[①-⑳]|[^\s:：、。]{1,8}[:：]|[ivx]+\.\s|\d{1,2}[.．)）]\s?|[（(]\d{1,2}[)）]|【|＜|<|#)"
+    r"^(?:[" + re.escape(BULLETS) + r"]|[①-⑳]|[^\s:：、。]{1,8}[:：]|[ivx]+\.(?=\s|[^\sA-Za-z.])|\d{1,2}[.．)）]\s?|[（(]\d{1,2}[)）]|【|＜|<|#)"
 )
 SENTENCE_END = "。！？!?"
 _VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
@@ -120,6 +120,13 @@ def _fold_line(line: str, base: int) -> tuple[list[str], list[int]]:
         out.append("・")
         src.append(base + lead)
         i = lead + 1
+    elif 0 < lead == len(line) - len(line.lstrip(" \u3000\t")) < n and not starts_item(line[lead:]) \
+            and not _PAGE_NUMBER_LINE.match(line) and fold_char(line[lead]).strip():
+        # PDF text extraction leaves a space where a bullet glyph it could not map
+        # stood: an indented line opens an item, it does not continue the one above.
+        out.append("・")
+        src.append(base + lead - 1)
+        i = lead
     while i < n:
         ch = line[i]
         # A voiced mark (half-width ﾞﾟ or combining) composes with the char before
@@ -253,6 +260,8 @@ def normalize(text: str) -> str:
 
 def normalize_query(text: str) -> str:
     """Normalise a user query: same folding, but lines are simply joined."""
+    # A query's indentation is typing, not layout: no line of it opens a list item.
+    text = "\n".join(line.strip() for line in text.split("\n"))
     return " ".join(line for line in normalize(text).split("\n") if line)
 
 

@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+#: Bump when the spans found change: indexes store them, so an older index is then stale.
+SPANS_VERSION = 2
+
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place")
 
@@ -238,6 +241,19 @@ _ORG = re.compile(
     + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"
     + r"(?:" + _NAME_RUN + r"{1,12}?(?:" + "|".join(("研究所", "センター", "部門", "部", "課", "室")) + r"))?"
 )
+#: Latin-script organisation names: capitalised words ending in an organisation word.
+_LATIN_ORG = re.compile(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|Agency|Institute|Organization|"
+                        r"Organisation|Corporation|Commission|Foundation|Laboratory|University|Department|Ministry)\b")
+#: A name right before a title or honorific (盛山文部科学大臣, ターク米国エネルギー省副長官, 近藤主査).
+_TITLES = ("大臣", "副大臣", "長官", "副長官", "委員長", "委員", "議員", "会長", "副会長", "理事長", "理事", "主査", "主査代理",
+           "代表", "教授", "准教授", "総理", "首相", "大統領", "議長", "氏", "様", "所長", "機構長", "センター長", "部長", "次長")
+_TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
+#: A katakana name before a title, possibly with the organisation between (ターク米国エネルギー省副長官).
+_PERSON_BEFORE_TITLE = re.compile(
+    r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,16}?)(?:" + _TITLE_ALT + r"))"
+)
+#: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
+_TITLE_AFTER = re.compile(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
 _PLACE_SUFFIX = re.compile(r"[一-鿿々ヶ]{1,6}(?:都|道|府|県|市|区|町|村|郡|州)(?![一-鿿])")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
 #: Words that end like an organisation but name a role or a kind of thing.
@@ -278,7 +294,11 @@ def mecab_name_spans(text: str) -> list[TypedSpan]:
                 out.append(TypedSpan("person", a, end, text[a:end], _name_key(text[a:end])))
             k = j
             continue
-        if f.pos2 == "固有名詞" and f.pos3 == "地名":
+        if f.pos2 == "固有名詞" and _TITLE_AFTER.match(text[b : b + 12]) and b - a >= 2 \
+                and f.pos4 != "国" and not text[a:b].endswith(("州", "国", "県", "府", "市")):
+            # A surname tagged as a place (盛山) is a person when a title follows it.
+            out.append(TypedSpan("person", a, b, text[a:b], _name_key(text[a:b])))
+        elif f.pos2 == "固有名詞" and f.pos3 == "地名":
             out.append(TypedSpan("place", a, b, text[a:b], _name_key(text[a:b])))
         k += 1
     return out
@@ -294,11 +314,25 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
     for m in _ORG.finditer(text):
         a, b = m.span()
         name = text[a:b]
-        if name in _ORG_SUFFIX or name.endswith(_NOT_ORG_HEADS) or len(name) < 2:
+        if name in _ORG_SUFFIX or name in _ORG_PREFIX or name.endswith(_NOT_ORG_HEADS) or len(name) < 2:
             continue
         out.append(TypedSpan("org", a, b, name, _name_key(name)))
+    for m in _LATIN_ORG.finditer(text):
+        out.append(TypedSpan("org", m.start(), m.end(), m.group(), _name_key(m.group())))
     for m in _PLACE_SUFFIX.finditer(text):
         out.append(TypedSpan("place", m.start(), m.end(), m.group(), _name_key(m.group())))
+    for m in _PERSON_BEFORE_TITLE.finditer(text):
+        a, b = m.span("name")
+        name = m.group("name")
+        # An organisation that starts with the name (ターク米国エネルギー省) starts after it.
+        for i, o in enumerate(out):
+            if o.kind == "org" and o.start == a and o.end > b:
+                rest = text[b : o.end]
+                out[i] = TypedSpan("org", b, o.end, rest, _name_key(rest))
+            elif o.kind == "org" and o.start < a and b <= o.end:
+                break
+        else:
+            out.append(TypedSpan("person", a, b, name, _name_key(name)))
     if use_mecab:
         named = [(s.start, s.end) for s in out]
         for s in mecab_name_spans(text):

@@ -94,6 +94,7 @@ def expected_manifest(settings: Settings, infos: Sequence[DocumentInfo]) -> dict
         "schema": INDEX_SCHEMA,
         "normalizer_version": NORMALIZER_VERSION,
         "chunker_version": CHUNKER_VERSION,
+        "annotation_version": annotate.ANNOTATION_VERSION,
         "params": settings.index_params(),
         "libraries": {name: _version(name) for name in _CONTENT_LIBRARIES},
         "corpus": corpus_fingerprint(settings.corpus_dir, infos),

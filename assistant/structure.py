@@ -24,6 +24,9 @@ from typing import Any
 
 from assistant.normalize import normalize
 
+#: Bump when the cells recovered change (indexes store them).
+STRUCTURE_VERSION = 1
+
 #: Longest label (normalised characters) of a ``label：value`` line or a bare label.
 MAX_LABEL = 20
 #: A value line may sit this many (non-blank) lines under its bare label.

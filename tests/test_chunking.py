@@ -104,8 +104,8 @@ def check_quote(quote: str, sentence: str) -> None:
     both start and end on the same character.
     """
     want = re.sub(r"\s", "", sentence)
-    if want.startswith("・") and 0xE000 <= ord(quote.lstrip()[0]) <= 0xF8FF:
-        want = want[1:]  # a private-use bullet opening the line
+    if want.startswith("・") and (0xE000 <= ord(quote.lstrip()[0]) <= 0xF8FF or quote[:1] in " \u3000\t"):
+        want = want[1:]  # a private-use bullet opening the line, or the indentation standing for one
     if not want:
         return
     have = _folded(quote)

@@ -173,8 +173,8 @@ def check_offsets(text: str) -> tuple[str, list[int]]:
         if ch in " \n":
             # A kept space or a joining line break maps to whitespace in the source.
             assert src.isspace(), (ch, src, o)
-        elif ch == "・" and 0xE000 <= ord(src) <= 0xF8FF:
-            pass  # a private-use bullet opening a line
+        elif ch == "・" and (0xE000 <= ord(src) <= 0xF8FF or src in " \u3000\t"):
+            pass  # a private-use bullet opening a line, or the indentation that stood for a bullet
         elif o + 1 < len(text) and text[o + 1] in _VOICED:
             assert ch in unicodedata.normalize("NFKC", fold_char(src) + text[o + 1]) or ch in fold_char(src)
         else:

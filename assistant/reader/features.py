@@ -19,6 +19,7 @@ import numpy as np
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
+from assistant.structure import Cell
 
 FEATURES: tuple[str, ...] = (
     "dense", "dense_gap", "context", "passage_dense", "passage_score", "inv_rank",
@@ -27,6 +28,7 @@ FEATURES: tuple[str, ...] = (
     "cell_row", "item", "item_x_list", "reason_cue", "reason_cue_x_reason", "heading", "short", "log_len",
     "first", "novelty", "english", "english_dense", "type_kind_count",
     "lex_before", "focus_before", "literal_before", "n_terms_hit", "dense_rank", "lex_rank",
+    "key_in_question", "unit_mismatch",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -36,6 +38,14 @@ _HEADING = re.compile(r"[:：]\s*$")
 
 def _squash(text: str) -> str:
     return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def cell_key(cell: Cell) -> str:
+    """What a cell is about in its own words: a table cell's column, a row's key, a kv line's label."""
+    parts = cell.label.split(" ")
+    if cell.kind == "row":
+        return parts[0]
+    return parts[-1]
 
 
 def coverage(terms: dict[str, float], tokens: frozenset[str] | set[str]) -> float:
@@ -132,6 +142,11 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
         if literals:
             row[F["literal_before"]] = max(row[F["literal"]], float(any(x in c.before for x in query.literals)))
         row[F["n_terms_hit"]] = min(sum(t in c.tokens for t in terms), 6) / 6
+        if c.cell is not None:
+            key = cell_key(c.cell)
+            row[F["key_in_question"]] = float(bool(key) and key in query.normalized)
+        if query.units and typed:
+            row[F["unit_mismatch"]] = float(not row[F["unit_match"]])
         row[F["dense_rank"]] = 1.0 / (1 + dense_rank[i])
         row[F["lex_rank"]] = 1.0 / (1 + lex_rank[i])
     return X

@@ -23,6 +23,8 @@ class ReaderPolicy:
     #: Items of a list answer, and characters in all.
     max_list_items: int = 8
     max_list_chars: int = 400
+    #: A list question's answer is the list that one of its top candidates heads or belongs to.
+    list_heads: int = 3
     #: A candidate of the expected type may replace a better-scored one without it when its
     #: ranking score is within this margin of the best candidate's.
     typed_fallback_margin: float = 1.0

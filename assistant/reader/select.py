@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
+from assistant.reader.features import unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
@@ -36,8 +37,6 @@ class Selection:
 
 def _span_score(query: Query, cand: Candidate, span: TypedSpan) -> float:
     """How well a span answers: matching unit first, then closeness to the question's words."""
-    from assistant.reader.features import unit_matches
-
     score = 2.0 if unit_matches(query, span) else 0.0
     text = cand.text
     anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
@@ -54,6 +53,13 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if not kinds:
         return None
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
+    # The question names what it asks about; the answer is what it does not name.
+    new = [s for s in spans if s.text not in query.normalized and s.value not in query.normalized.casefold()]
+    spans = new or spans
+    if cand.cell is None and any(s.kind != "number" for s in spans):
+        spans = [s for s in spans if s.kind != "number"]  # a bare number answers only inside a table cell
+    if query.units and any(unit_matches(query, s) for s in spans):
+        spans = [s for s in spans if unit_matches(query, s)]
     if cand.cell is not None:
         label_end = len(cand.cell.label) + 1
         in_value = [s for s in spans if s.start >= label_end]
@@ -68,6 +74,17 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     best = int(order[0])
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
+    if direct is not None and (not query.units or unit_matches(query, direct)):
+        return Selection([cands[best]], direct, cands[best], best_prob)
+    if query.units:
+        # The question names its unit (何名, 何%): a close candidate with that unit wins.
+        for i in order[1:]:
+            i = int(i)
+            if scores[i] < best_prob - policy.typed_fallback_margin:
+                break
+            d = direct_span(query, cands[i], policy)
+            if d is not None and unit_matches(query, d):
+                return Selection([cands[i]], d, cands[i], float(scores[i]))
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
     for i in order[1:]:
@@ -80,36 +97,50 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     return Selection([cands[best]], None, None, best_prob)
 
 
-def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
-                policy: ReaderPolicy) -> Selection:
-    """The run of list items around the best candidate (or after it, when it heads the list)."""
-    best = cands[int(np.argmax(scores))]
-    prob = float(scores.max())
-    if best.kind == "cell":
-        return Selection([best], None, None, prob)
+def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+    """The list ``head`` belongs to: the run of items around it, or the items right after it
+    when it is the list's heading or lead-in; ``[head]`` when there is no list."""
+    if head.kind == "cell":
+        return [head]
     before: list[Candidate] = []
-    if starts_item(best.text):
-        for c in preceding(index, best, policy.max_list_items):
+    if starts_item(head.text):
+        for c in preceding(index, head, policy.max_list_items):
             if not starts_item(c.text):
                 break
             before.insert(0, c)
-    block = [*before, best]
+    block = [*before, head]
     total = sum(len(c.text) for c in block)
     items = sum(starts_item(c.text) for c in block)
-    for c in following(index, best, policy.max_list_items):
+    lead_in = 0
+    for c in following(index, head, policy.max_list_items):
         is_item = starts_item(c.text)
-        if items >= 2 and not is_item:
-            break  # the list has ended
-        if not is_item and items == 0 and len(block) >= 2:
-            break  # neither a list nor its lead-in
+        if not is_item:
+            if items == 0 and lead_in == 0 and not before:
+                lead_in = 1  # the rest of a lead-in sentence (…を活用し、) before the first item
+                block.append(c)
+                total += len(c.text)
+                continue
+            break  # the list has ended (or never started)
         if total + len(c.text) > policy.max_list_chars or len(block) >= policy.max_list_items:
             break
         block.append(c)
         total += len(c.text)
-        items += is_item
-    if items < 2:
-        return Selection([best], None, None, prob)
-    return Selection(block, None, None, prob)
+        items += 1
+    return block if items >= 2 else [head]
+
+
+def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                policy: ReaderPolicy) -> Selection:
+    """The list the best-scored candidates belong to (one of the top few heads a list)."""
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    best = order[0]
+    for i in order[: policy.list_heads]:
+        if scores[i] < scores[best] - policy.typed_fallback_margin:
+            break
+        block = list_block(index, cands[i], policy)
+        if len(block) > 1:
+            return Selection(block, None, None, float(scores[i]))
+    return Selection([cands[best]], None, None, float(scores[best]))
 
 
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,

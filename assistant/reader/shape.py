@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from assistant.store import LoadedIndex
 
 _BULLET = re.compile(r"^[・●○〇◆◇■□▪•◎◯★☆➢➤►▶→⇒\-–—*+\s]+")
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9\-&.]*[A-Za-z0-9]|\d[\d,.]*\s?(?:%|百万円|億円|円|名|社|件)?")
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*(?:\s[A-Z][A-Za-z0-9\-&]*)*")
 
 
 def snippet(text: str, around: tuple[int, int] | None, width: int) -> str:
@@ -97,10 +97,14 @@ def _item_text(c: Candidate) -> str:
     return _BULLET.sub("", c.text).strip() or c.text.strip()
 
 
-def _english_lead(sel: Selection, text: str) -> str:
+def _english_lead(sel: Selection, question: str) -> str:
+    """The value, else the Latin names of the quote the question does not already name."""
     if sel.direct is not None:
         return EN_DIRECT_LEAD.format(value=sel.direct.text)
-    names = list(dict.fromkeys(m.group().strip() for m in _LATIN.finditer(text)))[:4]
+    asked = question.casefold()
+    names = [m.group() for m in _LATIN_NAME.finditer(sel.units[0].text)
+             if len(m.group()) >= 2 and m.group().casefold() not in asked]
+    names = list(dict.fromkeys(names))[:3]
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
 
 
@@ -160,7 +164,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         body = unit.text if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
         text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     if q.english:
-        text = f"{_english_lead(sel, text)} {text}"
+        text = f"{_english_lead(sel, q.normalized)} {text}"
     return replace(base, answer=text, abstained=False, citations=citations,
                    direct=sel.direct.text if sel.direct is not None else None, related=[])
 
