@@ -143,6 +143,20 @@ NONE_ROW = {
         (json.dumps({"id": "G002", "kind": "fact"}), "missing key"),
         (json.dumps(["not", "an", "object"]), "JSON object"),
         (json.dumps(_row(id="G002", alt_lines=[[9, 4]])), "alt_lines[1]"),
+        (json.dumps(_row(id="G002", kind="cite", answers=[], expect="maybe")), "unknown expect"),
+        (json.dumps(_row(id="G002", expect="contradicted")), "only for 'cite'"),
+        (
+            json.dumps(_row(id="G002", kind="cite", answers=[], expect="contradicted", lines=None)),
+            "needs doc and lines",
+        ),
+        (
+            json.dumps(dict(NONE_ROW, id="G002", kind="cite", expect="unsupported", doc=DOC_A, lines=[1, 1])),
+            "null",
+        ),
+        (
+            json.dumps(dict(NONE_ROW, id="G002", kind="cite", expect="unsupported", answers=["x"])),
+            "empty answers",
+        ),
     ],
 )
 def test_load_gold_reports_bad_line(tmp_path: Path, bad_line: str, expected: str) -> None:
@@ -203,6 +217,22 @@ def test_load_gold_good_file(tmp_path: Path) -> None:
     assert items[0].spans() == ((1, 2), (7, 8))
     assert items[0].answers == ("a",)
     assert items[1].spans() == () and items[1].doc is None
+
+
+def test_load_gold_cite_expect(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    rows = [
+        _row(kind="cite", answers=[]),
+        _row(id="G002", kind="cite", answers=[], expect="supported"),
+        _row(id="G003", kind="cite", answers=[], expect="contradicted", lines=[5, 6]),
+        dict(NONE_ROW, id="G004", kind="cite", expect="unsupported"),
+        _row(id="G005"),
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    items = load_gold(path)
+    assert [i.expect for i in items] == ["supported", "supported", "contradicted", "unsupported", "supported"]
+    assert items[2].spans() == ((5, 6),)
+    assert items[3].spans() == () and items[3].doc is None
 
 
 # ---------------------------------------------------------------- validate_against_corpus
