@@ -10,6 +10,7 @@ import pytest
 
 from assistant.errors import GoldFormatError
 from assistant.gold import (
+    EXPECTS,
     KINDS,
     GoldItem,
     answer_matches,
@@ -95,6 +96,18 @@ def test_gold_file_is_plain_utf8_jsonl() -> None:
         if line.strip():
             assert "\\u" not in line, f"line {lineno}: not written with ensure_ascii=False"
             assert isinstance(json.loads(line), dict)
+
+
+def test_gold_cite_items_cover_each_expect(gold: list[GoldItem]) -> None:
+    """Drafting check: sentences the documents state, state differently, and do not state."""
+    cites = [item for item in gold if item.kind == "cite"]
+    counts = Counter(item.expect for item in cites)
+    for expect in EXPECTS:
+        assert counts[expect] >= 30, f"only {counts[expect]} {expect!r} cite items"
+    for item in cites:
+        # unsupported: nothing to point at; the others point at what the documents state
+        assert (item.lines is None) == (item.expect == "unsupported"), item.id
+    assert all(item.expect == "supported" for item in gold if item.kind != "cite")
 
 
 # ---------------------------------------------------------------- load_gold errors
