@@ -21,6 +21,8 @@ from assistant.gold import (
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
+TRAIN = ROOT / "eval" / "train.jsonl"
+HOLDOUT = ROOT / "eval" / "holdout.jsonl"
 CORPUS = ROOT / "corpus"
 DOC_A = "000_e9304f07821ba9f3.txt"
 DOC_B = "001_03104d5e0bee15ed.txt"
@@ -90,8 +92,9 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
     assert [q for q, n in questions.items() if n > 1] == []
 
 
-def test_gold_file_is_plain_utf8_jsonl() -> None:
-    raw = GOLD.read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", [GOLD, TRAIN])
+def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
+    raw = path.read_text(encoding="utf-8")
     for lineno, line in enumerate(raw.splitlines(), 1):
         if line.strip():
             assert "\\u" not in line, f"line {lineno}: not written with ensure_ascii=False"
@@ -108,6 +111,50 @@ def test_gold_cite_items_cover_each_expect(gold: list[GoldItem]) -> None:
         # unsupported: nothing to point at; the others point at what the documents state
         assert (item.lines is None) == (item.expect == "unsupported"), item.id
     assert all(item.expect == "supported" for item in gold if item.kind != "cite")
+
+
+# ---------------------------------------------------------------- the training set
+
+
+@pytest.fixture(scope="module")
+def train() -> list[GoldItem]:
+    return load_gold(TRAIN)
+
+
+def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
+    train: list[GoldItem], gold: list[GoldItem]
+) -> None:
+    """eval/train.jsonl feeds learned components: same schema and checks, no id or question of an eval set."""
+    assert validate_against_corpus(train, CORPUS) == []
+    holdout = load_gold(HOLDOUT)
+    for other in (gold, holdout):
+        assert not {it.id for it in train} & {it.id for it in other}
+        assert not {it.question for it in train} & {it.question for it in other}
+    assert len({it.question for it in train}) == len(train)
+
+
+def test_train_set_size_kinds_and_spans(train: list[GoldItem]) -> None:
+    counts = Counter(item.kind for item in train)
+    minimum = {
+        "fact": 70,
+        "number": 60,
+        "list": 40,
+        "why": 35,
+        "en": 35,
+        "paraphrase": 35,
+        "none": 40,
+        "cite": 30,
+    }
+    for kind, n in minimum.items():
+        assert counts[kind] >= n, f"only {counts[kind]} {kind!r} items"
+    assert {item.expect for item in train if item.kind == "cite"} == set(EXPECTS)
+    for item in train:
+        for first, last in item.spans():
+            assert last - first <= 12, f"{item.id}: span {first}-{last} is too wide"
+        for answer in item.answers:
+            assert "\u2ea0" not in answer and "\u2ed1" not in answer and "\n" not in answer, item.id
+        if item.all_required:
+            assert 2 <= len(item.answers) <= 4, item.id
 
 
 # ---------------------------------------------------------------- load_gold errors
