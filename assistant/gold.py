@@ -7,6 +7,9 @@ A gold file is JSON Lines; every non-blank line is one object::
      "alt_lines": [[200, 201]]}
 
 ``lines`` are 1-based and inclusive, counted by splitting the document on ``"\\n"``.
+``cite`` items (draft sentences) may carry ``"expect"``: ``supported`` (the default;
+``lines`` state the sentence), ``contradicted`` (``lines`` state the same item with a
+different value) or ``unsupported`` (nothing states it: ``doc`` and ``lines`` null).
 Answers are compared after NFKC normalisation (full-width digits, Kangxi radicals
 used as kanji, half-width katakana ...).
 """
@@ -35,7 +38,7 @@ KINDS: tuple[str, ...] = ("fact", "number", "list", "why", "en", "paraphrase", "
 """The question kinds a gold item may have."""
 
 EXPECTS: tuple[str, ...] = ("supported", "contradicted", "unsupported")
-"""What a ``cite`` item's draft sentence is: stated, stated differently, or not stated at all."""
+"""What the documents do with a ``cite`` item's sentence: state it, state it differently, or not at all."""
 
 _REQUIRED_KEYS: tuple[str, ...] = ("id", "kind", "question", "answers", "all_required", "doc", "lines")
 _OPTIONAL_KEYS: tuple[str, ...] = ("alt_lines", "expect")
@@ -56,7 +59,7 @@ class GoldItem:
     doc: str | None
     lines: Span | None
     alt_lines: tuple[Span, ...] = ()
-    expect: str = "supported"
+    expect: str = "supported"  # meaningful for ``cite`` items only; one of EXPECTS
 
     def spans(self) -> tuple[Span, ...]:
         """All acceptable ``(first, last)`` spans: the gold span, then the alternatives."""
@@ -114,11 +117,6 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
         problems.append(f"all_required must be true or false, got {all_required!r}")
     if doc is not None and (not isinstance(doc, str) or not doc.strip()):
         problems.append(f"doc must be a file name or null, got {doc!r}")
-    expect = obj.get("expect", "supported")
-    if expect not in EXPECTS:
-        problems.append(f"unknown expect {expect!r} (expected one of {', '.join(EXPECTS)})")
-    elif "expect" in obj and kind != "cite":
-        problems.append("expect is only for 'cite' items")
 
     lines: Span | None = None
     if obj["lines"] is not None:
@@ -138,7 +136,21 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
             elif span is not None:
                 alt.append(span)
 
-    if kind == "none":
+    expect = obj.get("expect", "supported")
+    if expect not in EXPECTS:
+        problems.append(f"unknown expect {expect!r} (expected one of {', '.join(EXPECTS)})")
+    elif "expect" in obj and kind != "cite":
+        problems.append(f"expect is only for 'cite' items, not {kind!r}")
+
+    # No source to point at: 'none' questions and sentences the documents do not state.
+    if kind == "cite" and expect == "unsupported":
+        if answers:
+            problems.append("an unsupported 'cite' item must have empty answers")
+        if doc is not None or obj["lines"] is not None:
+            problems.append("an unsupported 'cite' item must have doc and lines null")
+        if alt:
+            problems.append("an unsupported 'cite' item must not have alt_lines")
+    elif kind == "none":
         if answers:
             problems.append("a 'none' item must have empty answers")
         if doc is not None or obj["lines"] is not None:
@@ -148,11 +160,7 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
     elif kind in KINDS:
         if kind != "cite" and not answers:
             problems.append(f"a {kind!r} item needs at least one answer")
-        if kind == "cite" and expect == "unsupported":
-            # nothing states it, so there is no span to point at
-            if doc is not None or obj["lines"] is not None or alt:
-                problems.append("an unsupported 'cite' item must have doc and lines null and no alt_lines")
-        elif doc is None or obj["lines"] is None:
+        if doc is None or obj["lines"] is None:
             problems.append(f"a {kind!r} item needs doc and lines")
 
     if problems:

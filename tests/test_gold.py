@@ -10,6 +10,7 @@ import pytest
 
 from assistant.errors import GoldFormatError
 from assistant.gold import (
+    EXPECTS,
     KINDS,
     GoldItem,
     answer_matches,
@@ -20,6 +21,8 @@ from assistant.gold import (
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
+TRAIN = ROOT / "eval" / "train.jsonl"
+HOLDOUT = ROOT / "eval" / "holdout.jsonl"
 CORPUS = ROOT / "corpus"
 DOC_A = "000_e9304f07821ba9f3.txt"
 DOC_B = "001_03104d5e0bee15ed.txt"
@@ -89,12 +92,69 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
     assert [q for q, n in questions.items() if n > 1] == []
 
 
-def test_gold_file_is_plain_utf8_jsonl() -> None:
-    raw = GOLD.read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", [GOLD, TRAIN])
+def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
+    raw = path.read_text(encoding="utf-8")
     for lineno, line in enumerate(raw.splitlines(), 1):
         if line.strip():
             assert "\\u" not in line, f"line {lineno}: not written with ensure_ascii=False"
             assert isinstance(json.loads(line), dict)
+
+
+def test_gold_cite_items_cover_each_expect(gold: list[GoldItem]) -> None:
+    """Drafting check: sentences the documents state, state differently, and do not state."""
+    cites = [item for item in gold if item.kind == "cite"]
+    counts = Counter(item.expect for item in cites)
+    for expect in EXPECTS:
+        assert counts[expect] >= 30, f"only {counts[expect]} {expect!r} cite items"
+    for item in cites:
+        # unsupported: nothing to point at; the others point at what the documents state
+        assert (item.lines is None) == (item.expect == "unsupported"), item.id
+    assert all(item.expect == "supported" for item in gold if item.kind != "cite")
+
+
+# ---------------------------------------------------------------- the training set
+
+
+@pytest.fixture(scope="module")
+def train() -> list[GoldItem]:
+    return load_gold(TRAIN)
+
+
+def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
+    train: list[GoldItem], gold: list[GoldItem]
+) -> None:
+    """eval/train.jsonl feeds learned components: same schema and checks, no id or question of an eval set."""
+    assert validate_against_corpus(train, CORPUS) == []
+    holdout = load_gold(HOLDOUT)
+    for other in (gold, holdout):
+        assert not {it.id for it in train} & {it.id for it in other}
+        assert not {it.question for it in train} & {it.question for it in other}
+    assert len({it.question for it in train}) == len(train)
+
+
+def test_train_set_size_kinds_and_spans(train: list[GoldItem]) -> None:
+    counts = Counter(item.kind for item in train)
+    minimum = {
+        "fact": 70,
+        "number": 60,
+        "list": 40,
+        "why": 35,
+        "en": 35,
+        "paraphrase": 35,
+        "none": 40,
+        "cite": 30,
+    }
+    for kind, n in minimum.items():
+        assert counts[kind] >= n, f"only {counts[kind]} {kind!r} items"
+    assert {item.expect for item in train if item.kind == "cite"} == set(EXPECTS)
+    for item in train:
+        for first, last in item.spans():
+            assert last - first <= 12, f"{item.id}: span {first}-{last} is too wide"
+        for answer in item.answers:
+            assert "\u2ea0" not in answer and "\u2ed1" not in answer and "\n" not in answer, item.id
+        if item.all_required:
+            assert 2 <= len(item.answers) <= 4, item.id
 
 
 # ---------------------------------------------------------------- load_gold errors
@@ -143,10 +203,20 @@ NONE_ROW = {
         (json.dumps({"id": "G002", "kind": "fact"}), "missing key"),
         (json.dumps(["not", "an", "object"]), "JSON object"),
         (json.dumps(_row(id="G002", alt_lines=[[9, 4]])), "alt_lines[1]"),
-        (json.dumps(_row(id="G002", kind="cite", expect="maybe")), "unknown expect"),
-        (json.dumps(_row(id="G002", expect="supported")), "only for 'cite'"),
-        (json.dumps(_row(id="G002", kind="cite", answers=[], expect="unsupported")), "must have doc and lines null"),
-        (json.dumps(_row(id="G002", kind="cite", expect="contradicted", doc=None, lines=None)), "needs doc and lines"),
+        (json.dumps(_row(id="G002", kind="cite", answers=[], expect="maybe")), "unknown expect"),
+        (json.dumps(_row(id="G002", expect="contradicted")), "only for 'cite'"),
+        (
+            json.dumps(_row(id="G002", kind="cite", answers=[], expect="contradicted", lines=None)),
+            "needs doc and lines",
+        ),
+        (
+            json.dumps(dict(NONE_ROW, id="G002", kind="cite", expect="unsupported", doc=DOC_A, lines=[1, 1])),
+            "null",
+        ),
+        (
+            json.dumps(dict(NONE_ROW, id="G002", kind="cite", expect="unsupported", answers=["x"])),
+            "empty answers",
+        ),
     ],
 )
 def test_load_gold_reports_bad_line(tmp_path: Path, bad_line: str, expected: str) -> None:
@@ -209,18 +279,20 @@ def test_load_gold_good_file(tmp_path: Path) -> None:
     assert items[1].spans() == () and items[1].doc is None
 
 
-def test_load_gold_reads_expect(tmp_path: Path) -> None:
+def test_load_gold_cite_expect(tmp_path: Path) -> None:
     path = tmp_path / "gold.jsonl"
     rows = [
         _row(kind="cite", answers=[]),
-        _row(id="G002", kind="cite", answers=[], expect="contradicted"),
-        dict(NONE_ROW, id="G003", kind="cite", expect="unsupported"),
-        _row(id="G004"),
+        _row(id="G002", kind="cite", answers=[], expect="supported"),
+        _row(id="G003", kind="cite", answers=[], expect="contradicted", lines=[5, 6]),
+        dict(NONE_ROW, id="G004", kind="cite", expect="unsupported"),
+        _row(id="G005"),
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     items = load_gold(path)
-    assert [i.expect for i in items] == ["supported", "contradicted", "unsupported", "supported"]
-    assert items[2].doc is None and items[2].spans() == ()
+    assert [i.expect for i in items] == ["supported", "supported", "contradicted", "unsupported", "supported"]
+    assert items[2].spans() == ((5, 6),)
+    assert items[3].spans() == () and items[3].doc is None
 
 
 # ---------------------------------------------------------------- validate_against_corpus
