@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 Annotator = Callable[[Sequence[str]], list[list[TypedSpan]]]
 
 #: Recorded in the index manifest: a change to the span rules or to structure recovery makes it stale.
-ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}"
+ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}.files2"
 
 
 def _ginza(texts: Sequence[str]) -> list[list[TypedSpan]]:
@@ -73,14 +73,21 @@ def recover_all_cells(docs: Sequence[Document], chunks: Sequence[Chunk]) -> tupl
 
 
 def save(directory: Path, sentence_spans: Sequence[Sequence[TypedSpan]], cells: Sequence[Cell],
-         cell_rows: np.ndarray) -> None:
-    """Write the annotation files into an index directory being built."""
+         cell_rows: np.ndarray, tokenize: Callable[[str], list[str]], names: bool = True) -> None:
+    """Write the annotation files into an index directory being built.
+
+    Each cell is stored with its BM25 tokens and the typed spans of its value, so
+    answering never runs the tokenizer or the span rules on a cell.
+    """
+    from assistant.spans import extract_spans
     from assistant.store import TextColumn
 
     TextColumn.save(directory, "typed_spans", [_encode(s) for s in sentence_spans])
     with open(directory / "cells.jsonl", "w", encoding="utf-8") as f:
         for c in cells:
-            f.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+            rec = {**c.to_json(), "tokens": sorted(set(tokenize(c.text))),
+                   "spans": json.loads(_encode(extract_spans(c.value, use_mecab=names)))}
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     np.save(directory / "cell_rows.npy", np.asarray(cell_rows, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
 
 
@@ -91,6 +98,9 @@ class Annotations:
     spans_column: object  # TextColumn of JSON arrays
     cells: list[Cell]
     cell_rows: np.ndarray  # (n, 2) int64 sorted by row
+    #: Per cell: its BM25 tokens and the typed spans of its value (offsets in the value).
+    cell_tokens: list[frozenset[str]] = field(default_factory=list)
+    cell_spans: list[list[TypedSpan]] = field(default_factory=list)
     _cache: dict[int, list[TypedSpan]] = field(default_factory=dict)
 
     @classmethod
@@ -99,8 +109,12 @@ class Annotations:
 
         try:
             column = TextColumn.load(directory, "typed_spans")
-            cells = [Cell.from_json(json.loads(line)) for line in
-                     (directory / "cells.jsonl").read_text(encoding="utf-8").splitlines() if line]
+            records = [json.loads(line) for line in
+                       (directory / "cells.jsonl").read_text(encoding="utf-8").splitlines() if line]
+            cells = [Cell.from_json(r) for r in records]
+            cell_tokens = [frozenset(r["tokens"]) for r in records]
+            cell_spans = [[TypedSpan(k, a, b, c.value[a:b], v, q) for k, a, b, v, q in r["spans"]]
+                          for r, c in zip(records, cells, strict=True)]
             cell_rows = np.load(directory / "cell_rows.npy", allow_pickle=False)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexCorruptError(f"annotations in {directory} are unreadable: {e}",
@@ -109,7 +123,7 @@ class Annotations:
                                                               or int(cell_rows[:, 1].max()) >= len(cells))):
             raise IndexCorruptError(f"annotations in {directory} do not match the index",
                                     hint="run `shiori index --rebuild`")
-        return cls(column, cells, cell_rows)
+        return cls(column, cells, cell_rows, cell_tokens, cell_spans)
 
     def spans(self, si: int, text: str) -> list[TypedSpan]:
         """Typed spans of sentence ``si`` (whose normalised text is ``text``)."""
@@ -120,9 +134,9 @@ class Annotations:
             self._cache[si] = hit
         return hit
 
-    def cells_of_row(self, row: int) -> list[Cell]:
-        """Cells that lie wholly inside passage ``row``."""
+    def cells_of_row(self, row: int) -> list[int]:
+        """Indices of the cells that lie wholly inside passage ``row``."""
         if not len(self.cell_rows):
             return []
         lo, hi = np.searchsorted(self.cell_rows[:, 0], [row, row + 1])
-        return [self.cells[int(c)] for c in self.cell_rows[lo:hi, 1]]
+        return [int(c) for c in self.cell_rows[lo:hi, 1]]

@@ -197,7 +197,7 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
           policy: CitePolicy = DEFAULT_CITE_POLICY) -> CiteResult:
     """The drafting check of one sentence (``query``: its analysis) against its retrieved passages."""
     claim = make_claim(query, extract_spans(query.normalized, use_mecab=names), tokenize)
-    cands = gather(index, result.hits[: policy.passages], result.query_vector, tokenize, policy.passages, names)
+    cands = gather(index, result.hits[: policy.passages], result.query_vector, policy.passages)
     strength, unit, units = judge(claim, cands, policy)
     sources = _sources(unit.cand if unit else None, units if unit else
                        sorted(units, key=lambda u: -(u.item + u.cand.dense)), index)

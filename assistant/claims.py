@@ -28,10 +28,10 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
 _NEGATION = re.compile(r"(?:ない|なかった|ません|ませんでした|せず|しない|ず(?:に|、|。|$)|未定|未決定|未了|未実施|見送|できない)")
 
 #: Span kinds compared as values (names are compared as values too).
-VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place")
+VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
-                 "person": "name", "org": "name", "place": "place"}
+                 "person": "name", "org": "name", "place": "place", "facility": "place"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
 
 def _is_subject_name(s: TypedSpan, text: str) -> bool:
     """A name that qualifies the topic (``日本の費用分担``) names the item; it is not the asserted value."""
-    return s.kind in ("person", "org", "place") and text[s.end : s.end + 1] == "の"
+    return s.kind in ("person", "org", "place", "facility") and text[s.end : s.end + 1] == "の"
 
 
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
@@ -125,7 +125,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if len(ra) > len(rb):
             return "unknown" if ya == yb or not ya else "differ"
         return "equal"
-    if a.kind in ("person", "org", "place") and b.kind in ("person", "org", "place"):
+    names = ("person", "org", "place", "facility")
+    if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
             return "equal"
         return "differ" if a.kind == b.kind else "unknown"

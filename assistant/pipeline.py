@@ -16,17 +16,16 @@ import numpy as np
 
 from assistant.bm25 import get_tokenizer
 from assistant.chunking import Chunk
+from assistant.cite import DEFAULT_CITE_POLICY, CitePolicy
 from assistant.config import ANSWER_MODES, MODES, Settings
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
 from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
+from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
 from assistant.store import LoadedIndex, build_index, load_index
 from assistant.validate import clean_query
-
-from assistant.cite import DEFAULT_CITE_POLICY, CitePolicy
-from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
 
 if TYPE_CHECKING:
     from assistant.answer import Answer

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 2
+SPANS_VERSION = 3
 
-SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place"]
-SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place")
+SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
+SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 
 #: Which span kinds answer which expected answer type.
 TYPE_KINDS: dict[str, frozenset[str]] = {
@@ -32,7 +32,8 @@ TYPE_KINDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date"}),
     "person": frozenset({"person"}),
     "organization": frozenset({"org"}),
-    "place": frozenset({"place"}),
+    # A venue is often a building or an institution (大使公邸, 九州大学), not a place name.
+    "place": frozenset({"place", "facility", "org"}),
 }
 
 
@@ -254,6 +255,8 @@ _PERSON_BEFORE_TITLE = re.compile(
 )
 #: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
 _TITLE_AFTER = re.compile(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
+_FACILITY = re.compile(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|施設|キャンパス|"
+                       r"公園|空港|港|駅|ホテル|本社|本部|サイト|研究所|センター)(?![一-鿿ァ-ヺ])")
 _PLACE_SUFFIX = re.compile(r"[一-鿿々ヶ]{1,6}(?:都|道|府|県|市|区|町|村|郡|州)(?![一-鿿])")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
 #: Words that end like an organisation but name a role or a kind of thing.
@@ -319,6 +322,8 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
         out.append(TypedSpan("org", a, b, name, _name_key(name)))
     for m in _LATIN_ORG.finditer(text):
         out.append(TypedSpan("org", m.start(), m.end(), m.group(), _name_key(m.group())))
+    for m in _FACILITY.finditer(text):
+        out.append(TypedSpan("facility", m.start(), m.end(), m.group(), _name_key(m.group())))
     for m in _PLACE_SUFFIX.finditer(text):
         out.append(TypedSpan("place", m.start(), m.end(), m.group(), _name_key(m.group())))
     for m in _PERSON_BEFORE_TITLE.finditer(text):

@@ -258,7 +258,9 @@ class TokenColumn:
 def _load_array(path: Path) -> np.ndarray:
     """A memory-mapped ``.npy`` (numpy cannot map an empty one: that is read)."""
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        # A plain ndarray view of the map: slicing a np.memmap subclass costs ~10 µs a call
+        # in __array_finalize__, and answering slices thousands of times.
+        return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
     except ValueError:
         return np.load(path, allow_pickle=False)
 
@@ -425,7 +427,7 @@ def build_index(
         TextColumn.save(tmp, "sentence_text", sent_texts)
         # Tokens are stored so answering does not re-run the tokenizer on every candidate.
         TokenColumn.save(tmp, "sentence_tokens", [sorted(set(tokenize(t))) for t in sent_texts])
-        annotate.save(tmp, typed, cells, cell_rows)
+        annotate.save(tmp, typed, cells, cell_rows, tokenize, names=settings.tokenizer == "mecab")
         manifest = {
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),

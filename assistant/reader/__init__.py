@@ -16,7 +16,7 @@ Modules: ``query`` (question analysis), ``candidates``, ``features``, ``scorer``
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ from assistant.reader.scorer import ReaderModel, load_model
 if TYPE_CHECKING:
     from assistant.answer import Answer
     from assistant.bm25 import Tokenize
-    from assistant.pipeline import SearchResult
+    from assistant.pipeline import Hit, SearchResult
     from assistant.store import LoadedIndex
 
 __all__ = ["Evidence", "Query", "ReaderPolicy", "analyse", "evidence", "read"]
@@ -51,20 +51,22 @@ class Evidence:
     missing: tuple[str, ...]
 
 
+def passage_token_sets(hits: Sequence[Hit], cands: Sequence[Candidate]) -> list[frozenset[str]]:
+    """The tokens of each hit's candidates (what the abstention model calls passage coverage)."""
+    by_row: dict[int, set[str]] = {h.row: set() for h in hits}
+    for c in cands:
+        by_row.setdefault(c.row, set()).update(c.tokens)
+    return [frozenset(by_row[h.row]) for h in hits]
+
+
 def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool,
              policy: ReaderPolicy, model: ReaderModel) -> Evidence:
     """Candidates, their features and scores, and the abstention evidence for one question."""
     hits = result.hits[: policy.passages]
-    cands = gather(index, hits, result.query_vector, tokenize, policy.passages, names)
+    cands = gather(index, hits, result.query_vector, policy.passages)
     X = featurize(query, cands)
     logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
-    sents = index.sentences
-    passage_tokens = []
-    for h in hits:
-        toks: set[str] = set()
-        for si in sents.of_row(h.row):
-            toks |= sents.tokens[si]
-        passage_tokens.append(frozenset(toks))
+    passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
     ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df)
     score = float(model.abstain.proba(ax[None, :])[0])

@@ -18,11 +18,10 @@ import numpy as np
 
 from assistant.chunking import Chunk
 from assistant.normalize import starts_item
-from assistant.spans import TypedSpan, extract_spans
+from assistant.spans import TypedSpan
 from assistant.structure import Cell
 
 if TYPE_CHECKING:
-    from assistant.bm25 import Tokenize
     from assistant.pipeline import Hit
     from assistant.store import LoadedIndex
 
@@ -116,12 +115,13 @@ def sentence_candidates(index: LoadedIndex, hit: Hit, qvec: np.ndarray | None) -
     return out
 
 
-def cell_candidates(index: LoadedIndex, hit: Hit, sentences: Sequence[Candidate], tokenize: Tokenize,
-                    names: bool = True) -> list[Candidate]:
-    """The recovered cells that lie inside one retrieved passage (``names``: MeCab name spans)."""
+def cell_candidates(index: LoadedIndex, hit: Hit, sentences: Sequence[Candidate]) -> list[Candidate]:
+    """The recovered cells that lie inside one retrieved passage (tokens and spans from the index)."""
     out = []
     chunk = hit.chunk
-    for cell in index.annotations.cells_of_row(hit.row):
+    ann = index.annotations
+    for ci in ann.cells_of_row(hit.row):
+        cell = ann.cells[ci]
         offs = _line_offsets(chunk, cell.first_line, cell.last_line)
         if offs is None:
             continue
@@ -135,10 +135,10 @@ def cell_candidates(index: LoadedIndex, hit: Hit, sentences: Sequence[Candidate]
         pos = value_sent[0].pos if value_sent else (covering[0].pos if covering else 0)
         before = frozenset().union(*(s.before for s in covering[:1]))
         shift = len(cell.label) + 1
-        spans = tuple(s.shifted(shift) for s in extract_spans(cell.value, use_mecab=names))
+        spans = tuple(s.shifted(shift) for s in ann.cell_spans[ci])
         out.append(Candidate(
             "cell", hit.rank, hit.row, chunk, start, end, text, -1, pos, dense, ctx, hit.score,
-            sentences[0].passage_dense if sentences else 0.0, frozenset(tokenize(text)), spans, cell, before,
+            sentences[0].passage_dense if sentences else 0.0, ann.cell_tokens[ci], spans, cell, before,
         ))
     return out
 
@@ -157,13 +157,12 @@ def dedupe(cands: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, tokenize: Tokenize,
-           passages: int, names: bool = True) -> list[Candidate]:
+def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int) -> list[Candidate]:
     """Sentences and cells of the top ``passages`` hits, in rank order, without repeats."""
     out: list[Candidate] = []
     for hit in hits[:passages]:
         sents = sentence_candidates(index, hit, qvec)
-        cells = cell_candidates(index, hit, sents, tokenize, names)
+        cells = cell_candidates(index, hit, sents)
         # A flattened table's line of values means nothing without its headers: its cells replace it.
         value_lines = {c.cell.value_line for c in cells if c.cell is not None and c.cell.kind == "table"}
         if value_lines:

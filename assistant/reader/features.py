@@ -29,11 +29,15 @@ FEATURES: tuple[str, ...] = (
     "first", "novelty", "english", "english_dense", "type_kind_count",
     "lex_before", "focus_before", "literal_before", "n_terms_hit", "dense_rank", "lex_rank",
     "key_in_question", "unit_mismatch",
+    "bigram_cov", "focus_chars",
+    "heading_like", "lex_prev", "lex_idf2", "new_typed",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
 _REASON_CUE = re.compile(r"ため|目的|から|ので|により|によって|必要|期待|ことで|for |to |because")
 _HEADING = re.compile(r"[:：]\s*$")
+#: Slide titles and section heads: they restate a question's words and answer nothing.
+_HEADING_LIKE = re.compile(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
 
 
 def _squash(text: str) -> str:
@@ -77,76 +81,112 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
     return False
 
 
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"[\s・、。,.:：()（）「」『』【】]", "", text)
+    return {t[i : i + 2] for i in range(len(t) - 1)}
+
+
 def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
-    """The feature matrix of ``cands`` (rows) for ``query`` (columns: ``FEATURES``)."""
+    """The feature matrix of ``cands`` (rows) for ``query`` (columns: ``FEATURES``).
+
+    Term coverage is computed for all candidates at once from a candidate × term hit
+    matrix; the per-candidate loop only reads flags of the text.
+    """
     n = len(cands)
     X = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if not n:
         return X
-    terms = query.terms
-    focus = {t: terms.get(t, 1.0) for t in query.focus}
-    rare = max(terms, key=terms.get) if terms else None  # type: ignore[arg-type]
-    literals = [_squash(x) for x in query.literals]
-    value_type = query.answer_type in VALUE_TYPES
-    kinds = TYPE_KINDS.get(query.answer_type, frozenset())
-    lex = np.array([coverage(terms, c.tokens) for c in cands], dtype=np.float32)
+    terms = list(query.terms)
+    w = np.array([query.terms[t] for t in terms], dtype=np.float32)
+    total, total2 = float(w.sum()), float((w * w).sum())
+    fmask = np.array([t in query.focus for t in terms], dtype=bool)
+    extra_focus = [t for t in query.focus if t not in query.terms]
+    hits = np.array([[t in c.tokens for t in terms] for c in cands], dtype=np.float32).reshape(n, len(terms))
+    before = np.array([[t in c.before for t in terms] for c in cands], dtype=np.float32).reshape(n, len(terms))
+    ctx = np.maximum(hits, before)
+    lex = hits @ w / total if total > 0 else np.zeros(n, np.float32)
     dense = np.array([c.dense for c in cands], dtype=np.float32)
+    X[:, F["dense"]] = dense
+    X[:, F["dense_gap"]] = dense - dense.max()
+    X[:, F["context"]] = [c.context for c in cands]
+    X[:, F["passage_dense"]] = [c.passage_dense for c in cands]
+    X[:, F["passage_score"]] = [c.passage_score for c in cands]
+    X[:, F["inv_rank"]] = [1.0 / c.hit_rank for c in cands]
+    X[:, F["lex"]] = lex
+    X[:, F["lex_gap"]] = lex - lex.max()
+    if total > 0:
+        X[:, F["lex_before"]] = ctx @ w / total
+        X[:, F["lex_prev"]] = before @ w / total
+        X[:, F["lex_idf2"]] = hits @ (w * w) / total2
+        X[:, F["rare"]] = hits[:, int(np.argmax(w))]
+    X[:, F["n_terms_hit"]] = np.minimum(hits.sum(axis=1), 6) / 6
+    if fmask.any() or extra_focus:
+        fw = np.where(fmask, w, 0.0)
+        ftotal = float(fw.sum()) + len(extra_focus)
+        extra = np.array([[t in c.tokens for t in extra_focus] for c in cands], dtype=np.float32).reshape(n, -1)
+        extra_ctx = np.array([[t in c.before for t in extra_focus] for c in cands],
+                             dtype=np.float32).reshape(n, -1)
+        fcov = (hits @ fw + extra.sum(axis=1)) / ftotal
+        X[:, F["focus"]] = fcov
+        X[:, F["focus_before"]] = (ctx @ fw + np.maximum(extra, extra_ctx).sum(axis=1)) / ftotal
     dense_rank = np.argsort(np.argsort(-dense, kind="stable"), kind="stable")
     lex_rank = np.argsort(np.argsort(-lex, kind="stable"), kind="stable")
+    X[:, F["dense_rank"]] = 1.0 / (1 + dense_rank)
+    X[:, F["lex_rank"]] = 1.0 / (1 + lex_rank)
+    X[:, F["value_type"]] = float(query.answer_type in VALUE_TYPES)
+    X[:, F["english"]] = float(query.english)
+    X[:, F["english_dense"]] = float(query.english) * dense
+    literals = [_squash(x) for x in query.literals]
+    kinds = TYPE_KINDS.get(query.answer_type, frozenset())
+    # Character bigrams see compounds however the tokenizer split them (受講対象者 / 受講 対象 者).
+    q_text = query.normalized
+    q_bi = _bigrams(q_text) if not query.english else set()
+    focus_text = "".join(query.focus)
+    is_list, is_reason = query.answer_type == "list", query.answer_type == "reason"
+    focus_set = set(query.focus)
     for i, c in enumerate(cands):
         row = X[i]
-        row[F["dense"]] = c.dense
-        row[F["dense_gap"]] = c.dense - float(dense.max())
-        row[F["context"]] = c.context
-        row[F["passage_dense"]] = c.passage_dense
-        row[F["passage_score"]] = c.passage_score
-        row[F["inv_rank"]] = 1.0 / c.hit_rank
-        row[F["lex"]] = lex[i]
-        row[F["lex_gap"]] = lex[i] - float(lex.max())
-        fcov = coverage(focus, c.tokens) if focus else 0.0
-        row[F["focus"]] = fcov
-        if c.cell is not None and focus:
-            label_tokens = frozenset(t for t in c.tokens if t in c.cell.label.lower() or t in c.cell.label)
-            row[F["focus_label"]] = coverage(focus, label_tokens)
-        row[F["rare"]] = float(rare is not None and rare in c.tokens)
-        if literals:
-            text = _squash(c.text)
-            row[F["literal"]] = sum(x in text for x in literals) / len(literals)
-            row[F["has_literals"]] = 1.0
-        typed = [s for s in c.spans if s.kind in kinds]
-        row[F["type_match"]] = float(bool(typed))
-        row[F["type_match_x_focus"]] = float(bool(typed)) * fcov
-        row[F["type_kind_count"]] = min(len(typed), 5) / 5
-        row[F["unit_match"]] = float(any(unit_matches(query, s) for s in c.spans))
-        row[F["value_type"]] = float(value_type)
+        text = c.text
         if c.cell is not None:
             row[F["cell"]] = 1.0
             row[F["cell_" + c.cell.kind]] = 1.0
-        item = float(c.is_item)
-        row[F["item"]] = item
-        row[F["item_x_list"]] = item * float(query.answer_type == "list")
-        cue = float(bool(_REASON_CUE.search(c.text)))
-        row[F["reason_cue"]] = cue
-        row[F["reason_cue_x_reason"]] = cue * float(query.answer_type == "reason")
-        row[F["heading"]] = float(bool(_HEADING.search(c.text)) and c.cell is None)
-        row[F["short"]] = float(len(c.text) < 10)
-        row[F["log_len"]] = math.log1p(len(c.text)) / 5
+            key = cell_key(c.cell)
+            row[F["key_in_question"]] = float(bool(key) and key in q_text)
+            if focus_set:
+                label = c.cell.label
+                row[F["focus_label"]] = sum(t in label for t in focus_set) / len(focus_set)
+        if literals:
+            squashed = _squash(text)
+            lit = sum(x in squashed for x in literals) / len(literals)
+            row[F["literal"]] = lit
+            row[F["has_literals"]] = 1.0
+            row[F["literal_before"]] = max(lit, float(any(x in c.before for x in query.literals)))
+        typed = [s for s in c.spans if s.kind in kinds]
+        if typed:
+            row[F["type_match"]] = 1.0
+            row[F["type_match_x_focus"]] = X[i, F["focus"]]
+            row[F["type_kind_count"]] = min(len(typed), 5) / 5
+            row[F["new_typed"]] = float(any(s.text not in q_text for s in typed))
+        if query.units:
+            um = any(unit_matches(query, s) for s in c.spans)
+            row[F["unit_match"]] = float(um)
+            row[F["unit_mismatch"]] = float(bool(typed) and not um)
+        item = c.is_item
+        row[F["item"]] = float(item)
+        row[F["item_x_list"]] = float(item and is_list)
+        cue = bool(_REASON_CUE.search(text))
+        row[F["reason_cue"]] = float(cue)
+        row[F["reason_cue_x_reason"]] = float(cue and is_reason)
+        if c.cell is None:
+            row[F["heading"]] = float(bool(_HEADING.search(text)))
+            row[F["heading_like"]] = float(len(text) < 40 and "。" not in text and bool(_HEADING_LIKE.search(text)))
+        row[F["short"]] = float(len(text) < 10)
+        row[F["log_len"]] = math.log1p(len(text)) / 5
         row[F["first"]] = float(c.pos == 0)
         if c.tokens:
-            row[F["novelty"]] = sum(t not in terms for t in c.tokens) / len(c.tokens)
-        row[F["english"]] = float(query.english)
-        row[F["english_dense"]] = float(query.english) * c.dense
-        ctx = c.tokens | c.before
-        row[F["lex_before"]] = coverage(terms, ctx)
-        row[F["focus_before"]] = coverage(focus, ctx) if focus else 0.0
-        if literals:
-            row[F["literal_before"]] = max(row[F["literal"]], float(any(x in c.before for x in query.literals)))
-        row[F["n_terms_hit"]] = min(sum(t in c.tokens for t in terms), 6) / 6
-        if c.cell is not None:
-            key = cell_key(c.cell)
-            row[F["key_in_question"]] = float(bool(key) and key in query.normalized)
-        if query.units and typed:
-            row[F["unit_mismatch"]] = float(not row[F["unit_match"]])
-        row[F["dense_rank"]] = 1.0 / (1 + dense_rank[i])
-        row[F["lex_rank"]] = 1.0 / (1 + lex_rank[i])
+            row[F["novelty"]] = sum(t not in query.terms for t in c.tokens) / len(c.tokens)
+        if q_bi:
+            row[F["bigram_cov"]] = len(q_bi & _bigrams(text)) / len(q_bi)
+        if len(focus_text) >= 2:
+            row[F["focus_chars"]] = float(focus_text in text)
     return X

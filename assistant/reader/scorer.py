@@ -79,20 +79,30 @@ class Trees:
     def logits(self, X: np.ndarray) -> np.ndarray:
         if X.shape[1] != len(self.features):
             raise ValueError(f"expected {len(self.features)} features, got {X.shape[1]}")
-        n, t = len(X), self.feature.shape[0]
-        node = np.zeros((n, t), dtype=np.int64)
-        trees = np.arange(t)[None, :]
-        rows = np.arange(n)[:, None]
-        for _ in range(self.feature.shape[1]):
-            feat = self.feature[trees, node]
-            inner = feat >= 0
+        t, width = self.feature.shape
+        feat, thr, left, right, value = self._flat()
+        Xt = np.ascontiguousarray(X, dtype=np.float64)
+        node = np.broadcast_to(np.arange(t) * width, (len(X), t)).copy()
+        rows = np.arange(len(X))[:, None]
+        for _ in range(width):
+            f = feat[node]
+            inner = f >= 0
             if not inner.any():
                 break
-            x = X[rows, np.where(inner, feat, 0)]
-            go_left = x <= self.threshold[trees, node]
-            nxt = np.where(go_left, self.left[trees, node], self.right[trees, node])
-            node = np.where(inner, nxt, node)
-        return self.value[trees, node].sum(axis=1)
+            x = Xt[rows, np.maximum(f, 0)]
+            node = np.where(inner, np.where(x <= thr[node], left[node], right[node]), node)
+        return value[node].sum(axis=1)
+
+    def _flat(self) -> tuple[np.ndarray, ...]:
+        """The node arrays with flat ids (tree * width + node), so every step is a 1-D gather."""
+        flat = self.__dict__.get("_flat_cache")
+        if flat is None:
+            t, width = self.feature.shape
+            base = np.arange(t)[:, None] * width
+            flat = (self.feature.ravel(), self.threshold.ravel(), (self.left + base).ravel(),
+                    (self.right + base).ravel(), self.value.ravel())
+            object.__setattr__(self, "_flat_cache", flat)
+        return flat
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(self.features), "feature": self.feature.tolist(),
@@ -109,30 +119,33 @@ class Trees:
     @classmethod
     def from_lightgbm(cls, dump: dict[str, Any], features: Sequence[str]) -> Trees:
         """Flatten LightGBM's ``Booster.dump_model()`` (numerical splits, ``<=``)."""
-        flat: list[list[tuple[int, float, int, int, float]]] = []
-        for info in dump["tree_info"]:
-            nodes: list[tuple[int, float, int, int, float]] = []
-
-            def walk(node: dict[str, Any]) -> int:
-                i = len(nodes)
-                nodes.append((-1, 0.0, 0, 0, 0.0))
-                if "leaf_value" in node or "split_feature" not in node:
-                    nodes[i] = (-1, 0.0, i, i, float(node.get("leaf_value", 0.0)))
-                    return i
-                if node.get("decision_type", "<=") != "<=":
-                    raise ValueError(f"unsupported split {node.get('decision_type')!r}")
-                left = walk(node["left_child"])
-                right = walk(node["right_child"])
-                nodes[i] = (int(node["split_feature"]), float(node["threshold"]), left, right, 0.0)
-                return i
-
-            walk(info["tree_structure"])
-            flat.append(nodes)
+        flat = [_flatten_tree(info["tree_structure"]) for info in dump["tree_info"]]
         width = max(len(x) for x in flat)
         pad = [x + [(-1, 0.0, 0, 0, 0.0)] * (width - len(x)) for x in flat]
         arr = np.asarray(pad, dtype=np.float64)
         return cls(tuple(features), arr[:, :, 0].astype(np.int64), arr[:, :, 1], arr[:, :, 2].astype(np.int64),
                    arr[:, :, 3].astype(np.int64), arr[:, :, 4])
+
+
+def _flatten_tree(root: dict[str, Any]) -> list[tuple[int, float, int, int, float]]:
+    """One LightGBM tree as (feature, threshold, left, right, leaf value) rows, root first."""
+    nodes: list[tuple[int, float, int, int, float]] = []
+
+    def walk(node: dict[str, Any]) -> int:
+        i = len(nodes)
+        nodes.append((-1, 0.0, i, i, 0.0))
+        if "leaf_value" in node or "split_feature" not in node:
+            nodes[i] = (-1, 0.0, i, i, float(node.get("leaf_value", 0.0)))
+            return i
+        if node.get("decision_type", "<=") != "<=":
+            raise ValueError(f"unsupported split {node.get('decision_type')!r}")
+        left = walk(node["left_child"])
+        right = walk(node["right_child"])
+        nodes[i] = (int(node["split_feature"]), float(node["threshold"]), left, right, 0.0)
+        return i
+
+    walk(root)
+    return nodes
 
 
 def _candidate_from_json(d: dict[str, Any]) -> Linear | Trees:

@@ -90,12 +90,10 @@ def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
 
 def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -> list[Example]:  # type: ignore[no-untyped-def]
     """Candidates and features of every item, computed as ``ask`` computes them."""
-    from assistant.bm25 import get_tokenizer
+    from assistant.reader import passage_token_sets
     from assistant.reader.candidates import gather
     from assistant.reader.features import featurize
 
-    s = pipeline.settings
-    tokenize = get_tokenizer(s.tokenizer)
     policy = pipeline.reader_policy
     index = pipeline.index()
     out = []
@@ -109,15 +107,9 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         result = pipeline.search(item.question, k=10)
         query = query.with_search_terms(result.query_tokens, index.idf)
         hits = result.hits[: policy.passages]
-        cands = gather(index, hits, result.query_vector, tokenize, policy.passages, s.tokenizer == "mecab")
+        cands = gather(index, hits, result.query_vector, policy.passages)
         X = featurize(query, cands)
-        sents = index.sentences
-        ptoks = []
-        for h in hits:
-            toks: set[str] = set()
-            for si in sents.of_row(h.row):
-                toks |= sents.tokens[si]
-            ptoks.append(frozenset(toks))
+        ptoks = passage_token_sets(hits, cands)
         pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
         out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query))
         if bar:
