@@ -24,8 +24,15 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("決定", "見送"), ("開始", "中止"), ("開始", "終了"), ("実施", "中止"), ("設立", "解散"), ("設置", "廃止"),
     ("強化", "縮小"), ("推進", "中止"), ("参加", "離脱"), ("成功", "失敗"), ("承認", "否決"), ("締結", "破棄"),
     ("発効", "失効"), ("完成", "未完成"), ("達成", "未達"), ("可能", "不可能"), ("有効", "無効"),
+    ("十分", "不足"), ("同じ", "異なる"), ("同一", "異なる"), ("多い", "少ない"), ("容易", "困難"), ("受付中", "締め切"),
+    ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
 )
-_NEGATION = re.compile(r"(?:ない|なかった|ません|ませんでした|せず|しない|ず(?:に|、|。|$)|未定|未決定|未了|未実施|見送|できない)")
+#: Negation of the main predicate: only the end of a sentence says whether it is denied
+#: (選ばれなかった項目も…続ける is an affirmation about a negated group).
+_NEGATION = re.compile(
+    r"(?:ない|なかった|ません|ませんでした|せず|ず|未定|未決定|未了|未実施|見送った|見送られた|見送る|困難)"
+    r"(?:とされている|とされた|とされる|とする|としている|ものとする|見込み|予定|方針|状況)?(?:である|だ|です)?[。.!！]?$"
+)
 
 #: Span kinds compared as values (names are compared as values too).
 VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -58,7 +65,8 @@ def polarity_words(text: str) -> tuple[str, ...]:
 
 
 def is_negated(text: str) -> bool:
-    return bool(_NEGATION.search(text))
+    """Whether the sentence's main predicate (its end) is negated."""
+    return bool(_NEGATION.search(text.strip().rstrip("」』)）")))
 
 
 def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str], list[str]]) -> Claim:
@@ -72,7 +80,15 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
                    and not _is_subject_name(s, text))
     value_tokens = {t for v in values for t in tokenize(v.text)}
     topic = {t: w for t, w in query.terms.items() if t not in value_tokens and not t.isdigit()}
-    return Claim(query, values, topic, is_negated(text), polarity_words(text))
+    return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)))
+
+
+def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
+    """``text`` with its names and values blanked (推進 in 推進会議 is part of a name, not a polarity)."""
+    chars = list(text)
+    for s in spans:
+        chars[s.start : s.end] = "　" * (s.end - s.start)
+    return "".join(chars)
 
 
 def _is_subject_name(s: TypedSpan, text: str) -> bool:
@@ -129,8 +145,31 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
             return "equal"
-        return "differ" if a.kind == b.kind else "unknown"
+        if a.kind != b.kind:
+            return "unknown"
+        if a.kind == "place" and place_level(a.text) != place_level(b.text):
+            return "unknown"  # ワシントン and 米国: a city inside a country, not a different place
+        return "differ"
     return "unknown"
+
+
+#: Countries and regions (general knowledge, not a topic list): a place at this level does not
+#: contradict a city or prefecture inside it.
+_COUNTRIES = frozenset(
+    "日本 我が国 米国 アメリカ 英国 イギリス 欧州 ヨーロッパ EU 中国 韓国 インド ロシア フランス ドイツ イタリア カナダ "
+    "オーストラリア スペイン オランダ スイス スウェーデン ブラジル メキシコ 台湾 シンガポール 日米 日欧".split()
+)
+
+
+def place_level(name: str) -> str:
+    """``country``, ``prefecture``, ``municipality`` or ``place`` (a city or site without suffix)."""
+    if name in _COUNTRIES or name.endswith(("国", "州")):
+        return "country"
+    if name.endswith(("県", "都", "道", "府")):
+        return "prefecture"
+    if name.endswith(("市", "区", "町", "村", "郡")):
+        return "municipality"
+    return "place"
 
 
 def _leading(v: str) -> float | None:
@@ -156,7 +195,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         else:
             unknown.append(v)
     conflict = None
-    src_polar = polarity_words(text)
+    src_polar = polarity_words(_mask(text, spans))
     for a, b in ANTONYMS:
         if a in claim.polar and b in src_polar and a not in src_polar and b not in claim.polar:
             conflict = f"{a} ≠ {b}"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 3
+SPANS_VERSION = 5
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -63,7 +63,8 @@ _MONEY_UNITS = {"兆円": 1e12, "億円": 1e8, "千万円": 1e7, "百万円": 1e
 _PREFIX_QUAL = r"(?P<pre>約|およそ|概ね|最大|最低|少なくとも|計|合計|総額|総勢|全|延べ)?"
 _SUFFIX_QUAL = r"(?P<post>以上|以下|以内|未満|程度|超|余り|強|弱|前後|ほど)?"
 #: Counters: what is being counted. Longest first so 百万円 wins over 円 etc.
-_COUNTERS = ("か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
+_COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matched first
+             "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
              "kW", "km", "m", "MA", "keV", "億度", "万度", "度")
@@ -255,9 +256,9 @@ _PERSON_BEFORE_TITLE = re.compile(
 )
 #: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
 _TITLE_AFTER = re.compile(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
-_FACILITY = re.compile(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|施設|キャンパス|"
-                       r"公園|空港|港|駅|ホテル|本社|本部|サイト|研究所|センター)(?![一-鿿ァ-ヺ])")
-_PLACE_SUFFIX = re.compile(r"[一-鿿々ヶ]{1,6}(?:都|道|府|県|市|区|町|村|郡|州)(?![一-鿿])")
+_FACILITY = re.compile(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|キャンパス|"
+                       r"公園|空港|駅|ホテル|本社)(?![一-鿿ァ-ヺ])")
+_PLACE_SUFFIX = re.compile(r"(?:北海道|東京都|大阪府|京都府|[一-鿿々ヶ]{1,6}(?:県|市|区|町|村|郡|州))(?![一-鿿])")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
 #: Words that end like an organisation but name a role or a kind of thing.
 _NOT_ORG_HEADS = ("政府", "各省", "関係省", "関係府省", "関係省庁", "本省")

@@ -69,7 +69,7 @@ _LITERAL_PATTERNS = (
 )
 #: Words that name the asked attribute in general terms, never the thing asked about.
 _GENERIC = QUESTION_WORDS | frozenset(
-    "ます です する ある いる なる れる られる 行う 何 いつ 誰 どこ 教える 下さる ください 知る おく 於く それぞれ 両方 とも".split())
+    "ます です する ある いる なる れる られる 行う 何 いつ 誰 どこ 教える 下さる ください 知る おく 於く それぞれ 両方 とも 関する 対する 係る 因る よる 向ける 基づく 通じる".split())
 
 
 @dataclass(frozen=True, slots=True)
