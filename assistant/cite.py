@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, _dedupe, passage_citations, score_candidates, support_of
-from assistant.messages import CITATION_FORMAT
+from assistant.messages import format_citation as _format_citation
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class CiteResult:
 
 def format_citation(c: Citation) -> str:
     """The ready-to-paste citation string of a source."""
-    return CITATION_FORMAT.format(title=c.title, doc=c.doc, first=c.first_line, last=c.last_line)
+    return _format_citation(c.title, c.doc, c.first_line, c.last_line)
 
 
 def strength_of(support: float, strong: float, partial: float) -> Strength:
