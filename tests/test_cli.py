@@ -3,7 +3,7 @@
 Fast tests use the fixture corpus with the fake embedder and bigram tokenizer
 (``SHIORI_EMBEDDER=fake SHIORI_TOKENIZER=bigram``). The ``slow`` ones point
 ``SHIORI_CORPUS_DIR``/``SHIORI_INDEX_DIR`` at the session's real-model index.
-Field lists are those of ../shared/INTERFACE.md.
+Field lists are those of docs/INTERFACE.md (tests/test_interface.py reads them from it).
 """
 
 from __future__ import annotations
