@@ -54,7 +54,9 @@ def project_files() -> list[Path]:
             p
             for p in ROOT.rglob("*")
             if p.is_file()
-            and not any(part in _SKIP_DIRS or part.endswith(".egg-info") for part in p.relative_to(ROOT).parts)
+            and not any(
+                part in _SKIP_DIRS or part.endswith(".egg-info") for part in p.relative_to(ROOT).parts
+            )
         ]
     return [p for p in files if p.is_file() and p.suffix.lower() not in _BINARY]
 
@@ -155,4 +157,4 @@ def test_readme_setup_is_two_commands() -> None:
     assert len(lines) == 2
     main, tests = lines
     assert main.startswith("pip install -e . && shiori ask ")
-    assert "pip install -e \".[dev,scale]\"" in tests and tests.endswith("bash scripts/test.sh")
+    assert 'pip install -e ".[dev,scale]"' in tests and tests.endswith("bash scripts/test.sh")
