@@ -58,7 +58,7 @@ class Chunk:
     end: int
 
     def to_json(self) -> dict[str, Any]:
-        """The interface's ``shiori chunks --json`` record."""
+        """The ``shiori chunks --json`` record of docs/INTERFACE.md."""
         return {
             "id": self.id,
             "doc": self.doc,

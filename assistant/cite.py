@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
 from assistant.claims import MISMATCH_KIND, Claim, Comparison, compare, make_claim
-from assistant.messages import CITATION_FORMAT
+from assistant.messages import format_citation as _format_citation
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
 from assistant.spans import extract_spans
@@ -128,14 +128,9 @@ class CiteResult:
         }
 
 
-def format_lines(first: int, last: int) -> str:
-    """``L171`` for one line, ``L171–L174`` for a span."""
-    return f"L{first}" if first == last else f"L{first}–L{last}"
-
-
 def format_citation(c: Citation) -> str:
     """The ready-to-paste citation string of a source."""
-    return CITATION_FORMAT.format(title=c.title, doc=c.doc, first=c.first_line, last=c.last_line)
+    return _format_citation(c.title, c.doc, c.first_line, c.last_line)
 
 
 @dataclass(frozen=True, slots=True)

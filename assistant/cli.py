@@ -63,6 +63,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
     from assistant.chunking import chunk_corpus
     from assistant.corpus import load_corpus
     from assistant.errors import UsageError
+    from assistant.messages import format_lines
 
     s = _settings(args)
     docs = load_corpus(s.corpus_dir)
@@ -75,7 +76,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         _print_json([c.to_json() for c in chunks])
         return 0
     for c in chunks:
-        head = f"{c.doc} L{c.first_line}–L{c.last_line}" + (f" p.{c.page}" if c.page else "")
+        head = f"{c.doc} {format_lines(c.first_line, c.last_line)}" + (f" p.{c.page}" if c.page else "")
         print(f"── {head}  [{c.heading}]" if c.heading else f"── {head}")
         print(c.text)
     print(f"{len(chunks)} passages", file=sys.stderr)

@@ -293,7 +293,7 @@ def embed_passages_cached(
 ) -> tuple[np.ndarray, int]:
     """Embed passages, reusing cached vectors; returns (matrix, number newly embedded).
 
-    ``progress`` is called with the number of passages finished after each batch
+    ``progress`` is called with the number of texts finished after each batch
     (cached ones count at once).
     """
     keys, out, todo, first_of = split_cached(texts, cache, embedder.dim, progress)

@@ -1,6 +1,6 @@
 """The gold-set evaluation: run every item through the pipeline and compute the metrics.
 
-Metric names are fixed by ../shared/INTERFACE.md and used by reports and the CI gate
+Metric names are fixed by docs/INTERFACE.md and used by reports and the CI gate
 (``eval/thresholds.toml``). ``run`` takes anything with the ``ask``/``cite``
 methods of ``Pipeline`` so other systems (the plain llama-index baseline) are
 measured with exactly the same code.

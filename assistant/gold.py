@@ -40,8 +40,10 @@ KINDS: tuple[str, ...] = ("fact", "number", "list", "why", "en", "paraphrase", "
 EXPECTS: tuple[str, ...] = ("supported", "contradicted", "unsupported")
 """What the documents do with a ``cite`` item's sentence: state it, state it differently, or not at all."""
 
-_REQUIRED_KEYS: tuple[str, ...] = ("id", "kind", "question", "answers", "all_required", "doc", "lines")
-_OPTIONAL_KEYS: tuple[str, ...] = ("alt_lines", "expect")
+_REQUIRED_KEYS: tuple[str, ...] = ("id", "kind", "question", "answers", "doc", "lines")
+#: Optional keys (docs/INTERFACE.md): ``all_required`` defaults to false, ``alt_lines`` to [], ``expect``
+#: (cite items) to "supported".
+_OPTIONAL_KEYS: tuple[str, ...] = ("all_required", "alt_lines", "expect")
 _MAX_REPORTED = 20
 
 Span = tuple[int, int]
@@ -103,7 +105,7 @@ def _parse_item(obj: Any) -> tuple[GoldItem | None, list[str]]:
         return None, problems
 
     item_id, kind, question = obj["id"], obj["kind"], obj["question"]
-    answers, all_required, doc = obj["answers"], obj["all_required"], obj["doc"]
+    answers, all_required, doc = obj["answers"], obj.get("all_required", False), obj["doc"]
     if not isinstance(item_id, str) or not item_id.strip():
         problems.append(f"id must be a non-empty string, got {item_id!r}")
     if kind not in KINDS:

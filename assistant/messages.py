@@ -7,7 +7,8 @@ ABSTAIN_MESSAGE_EN = "The documents do not appear to answer this question."
 #: Why an answer was withheld when the question names something the passages never mention.
 MISSING_LITERALS_NOTICE = "質問中の{items}は、回答の候補となる資料の箇所に見当たりません。"
 CITE_MARK = "【{n}】"
-CITATION_FORMAT = "（出典：{title}、{doc} L{first}–L{last}）"
+#: ``lines`` is ``format_lines(first, last)``: ``L171``, or ``L171–L175`` (docs/INTERFACE.md).
+CITATION_FORMAT = "（出典：{title}、{doc} {lines}）"
 EN_LEAD = "According to the documents:"
 #: An English answer's lead when the reader found the value (or Latin names) it asks for.
 EN_DIRECT_LEAD = "{value} — according to the documents:"
@@ -15,7 +16,7 @@ EN_DIRECT_LEAD = "{value} — according to the documents:"
 COMPARE_MORE = "（{more}の方が大きい）"
 COMPARE_EQUAL = "（同じ値）"
 LLM_FALLBACK_NOTICE = "（生成モードを利用できなかったため、抽出型の回答を表示しています：{reason}）"
-STRENGTH_LABELS = {"strong": "強い裏付け", "partial": "部分的な裏付け", "none": "裏付けなし"}
+STRENGTH_LABELS = {"strong": "強い裏付け", "partial": "部分的な裏付け", "conflict": "資料と食い違い", "none": "裏付けなし"}
 
 #: System prompt of the optional generative mode: the model may use only the numbered passages.
 LLM_SYSTEM_PROMPT = (
@@ -31,3 +32,17 @@ LLM_USER_TEMPLATE_EN = (
     "Answer in English, in at most 3 sentences, each ending with the source number like 【1】:"
 )
 LLM_DROPPED_NOTICE = "（出典番号のない、または資料にない番号を示した文 {n} 件を除外しました）"
+
+
+def format_lines(first: int, last: int) -> str:
+    """A line span as shown everywhere: ``L171`` for one line, ``L171–L175`` for several.
+
+    The one place spans are spelled, so the CLI, the app, citation strings and the
+    docs cannot drift apart (``L171–L171`` reads like a typo).
+    """
+    return f"L{first}" if first == last else f"L{first}–L{last}"
+
+
+def format_citation(title: str, doc: str, first: int, last: int) -> str:
+    """``（出典：<title>、<doc> L<first>–L<last>）``, with a single line as ``L<first>``."""
+    return CITATION_FORMAT.format(title=title, doc=doc, lines=format_lines(first, last))

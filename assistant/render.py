@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from assistant.messages import format_lines
+
 if TYPE_CHECKING:
     from assistant.answer import Answer, Citation
     from assistant.cite import CiteResult
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 def _span(c: Any) -> str:
     page = f" p.{c.page}" if getattr(c, "page", None) else ""
-    return f"{c.doc} L{c.first_line}–L{c.last_line}{page}"
+    return f"{c.doc} {format_lines(c.first_line, c.last_line)}{page}"
 
 
 def _sources(title: str, cits: Sequence[Citation], console: Any) -> None:

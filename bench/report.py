@@ -193,12 +193,14 @@ def cold_table(c: dict[str, Any]) -> str:
         digits=3,
     )
     heavy = ", ".join(c["heavy_modules_after_ask"]) or "none"
+    on_import = ", ".join(c.get("heavy_modules_after_import", [])) or "none"
     top = ", ".join(f"{r['module']} {r['cumulative_ms']:.0f}" for r in c["importtime_top"])
     return (
         f"{table}\n\nMedian of {c['repeats']} runs each, interleaved. Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
         f"Heavy modules in `sys.modules` after a small-corpus `ask` (of llama_index, torch, gradio, "
-        f"sentence_transformers, faiss, transformers, sudachipy): **{heavy}**.\n"
+        f"sentence_transformers, faiss, transformers, sudachipy): **{heavy}**; after `import assistant`: "
+        f"**{on_import}**.\n"
         f"Slowest top-level imports of `ask` (`-X importtime`, cumulative ms): {top}."
     )
 

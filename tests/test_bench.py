@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -254,3 +255,7 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     assert "| operation | p50 ms | p95 ms | min ms | p50 / floor p50 |" in proc.stdout
     assert "| ask (hybrid + extractive answer) |" in proc.stdout and "### Build" in proc.stdout
     assert "yardstick median s" in proc.stdout and out.exists()
+    cold = json.loads(out.read_text(encoding="utf-8"))["cold"]
+    # llama-index is for assistant.llama_index only: never on the CLI's cold path.
+    assert "llama_index" not in cold["heavy_modules_after_ask"]
+    assert cold["heavy_modules_after_import"] == []

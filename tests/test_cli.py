@@ -3,7 +3,7 @@
 Fast tests use the fixture corpus with the fake embedder and bigram tokenizer
 (``SHIORI_EMBEDDER=fake SHIORI_TOKENIZER=bigram``). The ``slow`` ones point
 ``SHIORI_CORPUS_DIR``/``SHIORI_INDEX_DIR`` at the session's real-model index.
-Field lists are those of ../shared/INTERFACE.md.
+Field lists are those of docs/INTERFACE.md (tests/test_interface.py reads them from it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from assistant.messages import format_citation
 
 FIXTURE_CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 REAL_CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -278,7 +279,8 @@ def test_ask_json_shape(real_env: dict[str, str]) -> None:
     assert markers == [c["n"] for c in ans["citations"]]
     # The plain-text form lists the sources under 出典.
     plain = run_cli("ask", question, "--no-rebuild", env=real_env)
-    assert plain.returncode == 0 and "出典:" in plain.stdout and "L719–L719" in plain.stdout
+    assert plain.returncode == 0 and "出典:" in plain.stdout
+    assert "L719\n" in plain.stdout and "L719–L719" not in plain.stdout  # one line: L719
 
 
 @pytest.mark.slow
@@ -297,7 +299,7 @@ def test_cite_json_for_two_sentences_and_from_stdin(real_env: dict[str, str]) ->
             assert CITATION_FIELDS <= set(s)
         if r["strength"] != "none":
             s = r["sources"][0]
-            assert r["citation"] == f"（出典：{s['title']}、{s['doc']} L{s['first_line']}–L{s['last_line']}）"
+            assert r["citation"] == format_citation(s["title"], s["doc"], s["first_line"], s["last_line"])
     assert res["results"][0]["sources"][0]["first_line"] == 201
 
     # One sentence per line on stdin; blank lines are skipped.

