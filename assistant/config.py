@@ -65,28 +65,10 @@ class Settings:
     glossary: bool = True
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True
-    #: Abstention (calibrated on the eval set's `none` items, see eval/REPORT.md): a
-    #: Japanese question abstains when its subject nouns are known to the corpus
-    #: (unknown fraction < abstain_oov) but the retrieved passages cover less than
-    #: abstain_coverage of them and the best passage similarity is under abstain_dense;
-    #: an English question abstains when none of its glossary terms occurs in the corpus
-    #: or the best similarity is under abstain_dense_en.
-    abstain_coverage: float = 0.6
-    abstain_dense: float = 0.905
-    abstain_oov: float = 0.4
-    abstain_dense_en: float = 0.80
-    #: Below this best-passage similarity a Japanese question is off-topic whatever its words.
-    abstain_dense_floor: float = 0.855
-    #: Abstain when a literal the question is pinned to (令和7年度, 第1回, a unit asked
-    #: for such as 何ユーロ, a Latin name such as STEP) occurs in none of the passages
-    #: the answer is drawn from: whatever they say is about something else.
-    abstain_literals: bool = True
-    #: Citation strength cut-offs for `cite` on the support of the best sentence
-    #: (similarity + half its token coverage). Calibrated on the eval set: draft
-    #: sentences restating a passage (kind `cite`) score 1.11–1.40, on-topic
-    #: questions the documents do not answer (kind `none`) 0.90–1.09.
-    cite_strong: float = 1.10
-    cite_partial: float = 0.95
+    #: Abstention: the reader abstains when its abstention model scores the evidence below
+    #: this (0-1; lower answers more often). None: the threshold calibrated with the model
+    #: (``assistant/reader/model.json``); 0 never abstains on the model's word.
+    abstain_threshold: float | None = None
     answer_mode: AnswerMode = "extractive"
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -187,7 +169,7 @@ def _parse(name: str, raw: str, default: Any) -> Any:
             raise ValueError(raw)
         if isinstance(default, int):
             return int(raw)
-        if isinstance(default, float):
+        if isinstance(default, float) or name == "abstain_threshold":
             return float(raw)
         if isinstance(default, Path):
             return Path(raw).expanduser()

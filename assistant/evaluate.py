@@ -206,13 +206,6 @@ def compute_metrics(records: Sequence[ItemRecord]) -> dict[str, float | None]:
     contradicted = [r for r in cites if r.expect == "contradicted"]
     unsupported = [r for r in cites if r.expect == "unsupported"]
     return {
-        "direct_accuracy": _mean([float(bool(r.direct_correct)) for r in direct_items]),
-        "cite_supported_accuracy": _mean([float(r.strength in ("strong", "partial") and bool(r.citation_correct))
-                                          for r in supported]),
-        "cite_conflict_recall": _mean([float(r.strength != "strong") for r in contradicted]),
-        "cite_conflict_located": _mean([float(r.strength == "conflict" and bool(r.citation_correct))
-                                        for r in contradicted]),
-        "cite_unsupported_recall": _mean([float(r.strength == "none") for r in unsupported]),
         "answer_accuracy": _mean([float(bool(r.answer_correct)) for r in with_answers]),
         "citation_accuracy": _mean([float(bool(r.citation_correct)) for r in answerable]),
         "recall_at_1": _mean([float(r.rank == 1) for r in answerable]),
@@ -226,6 +219,13 @@ def compute_metrics(records: Sequence[ItemRecord]) -> dict[str, float | None]:
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 3) if lat else None,
         "answer_chars_mean": _mean([len(r.answer) for r in answered]),
         "cited_lines_mean": _mean(spans),
+        "direct_accuracy": _mean([float(bool(r.direct_correct)) for r in direct_items]),
+        "cite_supported_accuracy": _mean([float(r.strength in ("strong", "partial") and bool(r.citation_correct))
+                                          for r in supported]),
+        "cite_conflict_recall": _mean([float(r.strength != "strong") for r in contradicted]),
+        "cite_conflict_located": _mean([float(r.strength == "conflict" and bool(r.citation_correct))
+                                        for r in contradicted]),
+        "cite_unsupported_recall": _mean([float(r.strength == "none") for r in unsupported]),
     }
 
 

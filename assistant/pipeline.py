@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -313,6 +313,7 @@ class Pipeline:
         if answer_mode not in ANSWER_MODES:
             raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
         from assistant.reader import read
+        from assistant.reader.scorer import load_model
 
         question = clean_query(question, "question")
         k = self.settings.top_k if k is None else k
@@ -322,9 +323,11 @@ class Pipeline:
         result = self.search(question, k=max(k, self.reader_policy.passages), mode=mode)
         index = self.index()
         query = query.with_search_terms(result.query_tokens, index.idf)
+        model = self.reader_model or load_model()
+        if self.settings.abstain_threshold is not None:
+            model = replace(model, abstain_threshold=self.settings.abstain_threshold)
         answer = read(query, result, index, get_tokenizer(self.settings.tokenizer),
-                      names=self.settings.tokenizer == "mecab", policy=self.reader_policy,
-                      model=self.reader_model)
+                      names=self.settings.tokenizer == "mecab", policy=self.reader_policy, model=model)
         if answer_mode == "llm":
             from assistant.generate import generate_answer
 

@@ -35,9 +35,9 @@ def _lines(corpus: Path, doc: str, first: int, last: int) -> str:
 
 @pytest.fixture
 def fake_pipeline(tmp_corpus: Path, tmp_path: Path) -> Pipeline:
-    # Abstention floors off: the fake embedder's similarities sit below the real model's.
+    # Abstention off: the fake embedder's similarities are unlike the real model's.
     s = Settings.from_env(environ={}, corpus_dir=tmp_corpus, index_dir=tmp_path / "index", embedder="fake",
-                          tokenizer="bigram", abstain_dense_floor=-1.0, abstain_dense=-1.0)  # fmt: skip
+                          tokenizer="bigram", abstain_threshold=0.0)  # fmt: skip
     return Pipeline(s, FakeEmbedder(), progress=False)
 
 
@@ -121,8 +121,10 @@ def test_query_engine_abstains_with_related_passages(tmp_corpus: Path, tmp_path:
     from assistant.llama_index import ShioriQueryEngine
     from assistant.messages import ABSTAIN_MESSAGE
 
+    # The fake embedder's similarities are unlike the real model's: abstention is forced here.
     s = Settings.from_env(
-        environ={}, corpus_dir=tmp_corpus, index_dir=tmp_path / "index", embedder="fake", tokenizer="bigram"
+        environ={}, corpus_dir=tmp_corpus, index_dir=tmp_path / "index", embedder="fake", tokenizer="bigram",
+        abstain_threshold=1.01,
     )
     response = ShioriQueryEngine(Pipeline(s, FakeEmbedder(), progress=False)).query(
         "火星探査の予算はいくらか。"

@@ -99,7 +99,8 @@ def test_manifest_records_what_the_index_was_built_from(settings: Settings, buil
     sha_a = next(d.sha256 for d in read_manifest(settings.corpus_dir) if d.id == DOC_A)
     assert m["corpus"][DOC_A] == f"{sha_a}:{(settings.corpus_dir / DOC_A).stat().st_size}"
     assert m["embedder"] == {"spec": "fake", "name": FakeEmbedder.name, "dim": 64}
-    assert m["params"] == {"embedder": "fake", "tokenizer": "bigram", "chunk_chars": 120, "chunk_overlap": 20}
+    assert m["params"] == {"embedder": "fake", "tokenizer": "bigram", "ner": "rules", "chunk_chars": 120,
+                           "chunk_overlap": 20}
     assert m["libraries"] == {}  # the fake embedder and the bigram tokenizer use no library
     assert m["library_info"]["numpy"] == np.__version__
     assert m["created"].endswith("+00:00")
@@ -442,7 +443,7 @@ def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
     col = TextColumn.load(tmp_path, "t")
     assert len(col) == 4 and [col[i] for i in range(4)] == texts and col[-1] == texts[-1]
     assert col[1:3] == texts[1:3]
-    assert isinstance(col._data, np.memmap)
+    assert isinstance(col._data.base, np.memmap)  # a plain view of the map, not a copy
     with pytest.raises(IndexError):
         col[4]
     sets = [["国民", "理解"], [], ["iter", "フランス", "国民"]]

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,30 +98,74 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     return Selection([cands[best]], None, None, best_prob)
 
 
+_MARKERS = (
+    (re.compile(r"^[①-⑳]"), "circled"),
+    (re.compile(r"^[(（]\d{1,2}[)）]"), "paren"),
+    (re.compile(r"^\d{1,2}[.．)）]"), "number"),
+    (re.compile(r"^[ivx]+\."), "roman"),
+    (re.compile(r"^[^\s:：、。]{1,8}[:：]"), "label"),
+)
+
+
+def item_marker(text: str) -> str | None:
+    """What kind of item a line opens (its bullet, numbering or label), or None when it opens none."""
+    if not starts_item(text):
+        return None
+    for pat, name in _MARKERS:
+        if pat.match(text):
+            return name
+    return text[:1]
+
+
+def _sentence_at_line(index: LoadedIndex, cand: Candidate, line: int) -> Candidate | None:
+    """The sentence of ``cand``'s passage that starts on ``line`` (as an unscored candidate)."""
+    from assistant.reader.candidates import line_of
+
+    sents = index.sentences
+    for pos, si in enumerate(sents.of_row(cand.row)):
+        start, end = (int(x) for x in sents.spans[si])
+        if line_of(cand.chunk, start) == line:
+            text = sents.texts[si]
+            return Candidate("sentence", cand.hit_rank, cand.row, cand.chunk, start, end, text, si, pos, 0.0, 0.0,
+                             0.0, 0.0, sents.tokens[si], tuple(index.annotations.spans(si, text)))
+    return None
+
+
 def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
     when it is the list's heading or lead-in; ``[head]`` when there is no list."""
     if head.kind == "cell":
-        return [head]
+        # A cell under a heading label (主な支援策 / ・…) heads the list from its label line.
+        label_line = _sentence_at_line(index, head, head.cell.first_line) if head.cell else None
+        if label_line is None or head.cell is None or head.cell.kind != "below":
+            return [head]
+        head = label_line
+    marker = item_marker(head.text)
     before: list[Candidate] = []
-    if starts_item(head.text):
+    if marker:
         for c in preceding(index, head, policy.max_list_items):
-            if not starts_item(c.text):
+            if item_marker(c.text) != marker:
                 break
             before.insert(0, c)
     block = [*before, head]
     total = sum(len(c.text) for c in block)
-    items = sum(starts_item(c.text) for c in block)
+    items = len(block) if marker else 0
     lead_in = 0
     for c in following(index, head, policy.max_list_items):
-        is_item = starts_item(c.text)
-        if not is_item:
+        m = item_marker(c.text)
+        if m is None:
             if items == 0 and lead_in == 0 and not before:
                 lead_in = 1  # the rest of a lead-in sentence (…を活用し、) before the first item
                 block.append(c)
                 total += len(c.text)
                 continue
             break  # the list has ended (or never started)
+        if marker and m != marker:
+            if len(block) - lead_in == 1 and not before:
+                marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
+            else:
+                break
+        marker = marker or m
         if total + len(c.text) > policy.max_list_chars or len(block) >= policy.max_list_items:
             break
         block.append(c)
