@@ -94,6 +94,9 @@ class Citation:
     passage_id: str = ""
     passage_first_line: int = 0
     passage_text: str = field(default="", repr=False)
+    #: Page of ``last_line`` (PDFs; differs from ``page`` when the quote runs onto the
+    #: next page). ``page`` and this are set from the corpus manifest by the Pipeline.
+    page_last: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +106,7 @@ class Citation:
             "first_line": self.first_line,
             "last_line": self.last_line,
             "page": self.page,
+            "page_last": self.page_last,
             "quote": self.quote,
             "score": round(self.score, 6),
         }

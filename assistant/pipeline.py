@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from assistant.store import LoadedIndex, build_index, load_index
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
-    from assistant.answer import Answer
+    from assistant.answer import Answer, Citation
     from assistant.cite import CiteResult
 
 logger = logging.getLogger(__name__)
@@ -246,13 +246,32 @@ class Pipeline:
         if answer_mode == "llm":
             from assistant.generate import generate_answer
 
-            return generate_answer(self, question, k=k, mode=mode)
-        from assistant.answer import answer_question
+            answer = generate_answer(self, question, k=k, mode=mode)
+        else:
+            from assistant.answer import answer_question
 
-        return answer_question(self, question, k=k, mode=mode)
+            answer = answer_question(self, question, k=k, mode=mode)
+        index = self.index()
+        return replace(answer, citations=with_pages(index, answer.citations),
+                       related=with_pages(index, answer.related))
 
     def cite(self, sentences: Sequence[str], k: int | None = None) -> list[CiteResult]:
         """Find the supporting passage of each draft sentence."""
         from assistant.cite import lookup
 
-        return lookup(self, sentences, k=k)
+        results = lookup(self, sentences, k=k)
+        index = self.index()
+        return [replace(r, sources=with_pages(index, r.sources)) for r in results]
+
+
+def with_pages(index: LoadedIndex, citations: Sequence[Citation]) -> list[Citation]:
+    """Citations with ``page``/``page_last`` set to the pages of their first and last lines.
+
+    A passage may run across a page break, so the passage's own page (its first
+    line's) is not the quote's: the corpus manifest's page starts give each line's.
+    Documents without pages keep ``None``.
+    """
+    return [
+        replace(c, page=index.page_of(c.doc, c.first_line), page_last=index.page_of(c.doc, c.last_line))
+        for c in citations
+    ]

@@ -40,7 +40,7 @@ import numpy as np
 from assistant.bm25 import BM25Index, get_tokenizer
 from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
 from assistant.config import Settings
-from assistant.corpus import DocumentInfo, load_corpus, read_manifest
+from assistant.corpus import DocumentInfo, load_corpus, page_of_line, read_manifest
 from assistant.dense import DenseIndex, choose_kind
 from assistant.embedding import Embedder, EmbeddingCache, embed_passages_cached
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
@@ -304,10 +304,17 @@ class LoadedIndex:
     dense: DenseIndex | MilvusDense
     bm25: BM25Index
     sentences: SentenceTable
+    #: Document id -> 1-based line where each page starts (paged documents only),
+    #: read from the corpus manifest at load: citations get the page of their own lines.
+    page_starts: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.chunks)
+
+    def page_of(self, doc: str, line: int) -> int | None:
+        """The page of ``line`` in ``doc`` (``None`` for a document without pages)."""
+        return page_of_line(self.page_starts.get(doc), line)
 
 
 def _stderr_progress(total: int, desc: str) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -475,7 +482,8 @@ def load_index(settings: Settings) -> LoadedIndex:
     """
     index_dir = settings.index_dir
     manifest = read_index_manifest(index_dir)
-    reason = check_manifest(manifest, expected_manifest(settings, read_manifest(settings.corpus_dir)))
+    infos = read_manifest(settings.corpus_dir)
+    reason = check_manifest(manifest, expected_manifest(settings, infos))
     if reason:
         raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
     chunks = ChunkTable.read(index_dir / "chunks.jsonl", manifest.get("chunks_sha256"))
@@ -499,7 +507,8 @@ def load_index(settings: Settings) -> LoadedIndex:
         raise IndexCorruptError(f"the embeddings in {index_dir} have the wrong dimension",
                                 hint="run `shiori index --rebuild`")
     sentences = SentenceTable.load(index_dir, len(chunks))
-    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences)
+    pages = {d.id: d.page_starts for d in infos if d.page_starts}
+    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences, pages)
 
 
 def vectors_of(index: LoadedIndex) -> np.ndarray:
