@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.set_defaults(func=cmd_chunks)
 
-    p = sub.add_parser("add", help="add a .txt, .md or .pdf file to the corpus")
+    p = sub.add_parser("add", help="add a .txt, .md, .pdf or .docx file to the corpus")
     p.add_argument("path")
     p.add_argument("--title", help="document title (default: its first line)")
     p.add_argument("--issuer", help="issuing body, e.g. 内閣府")
