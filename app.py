@@ -224,21 +224,17 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
             return ui.notice_html(_user_message(e), "error"), ""
         return ui.cite_results_html(results), ui.cited_draft(results)
 
-    def line_input(doc, value: int):  # type: ignore[no-untyped-def]
-        """A line-number box set to ``value``, bounded by the document's lines (1..n)."""
-        return gr.Number(value=value, minimum=1, maximum=max(1, len(doc.lines)) if doc else None)
-
     def view_doc(doc_id: str | None, first: float | None, last: float | None, context: float):
         doc = by_id.get(doc_id or "")
         if doc is None:
             return ui.document_html(doc), gr.update(), gr.update()
         # Line numbers start at 1: the span is clamped to the document and written back.
         a, b = ui.clamp_span(len(doc.lines), first, last)
-        return ui.document_html(doc, a, b, int(context)), line_input(doc, a), line_input(doc, b)
+        return ui.document_html(doc, a, b, int(context)), a, b
 
     def full_doc(doc_id: str | None):
         doc = by_id.get(doc_id or "")
-        return ui.document_html(doc), line_input(doc, 1), line_input(doc, 1)
+        return ui.document_html(doc), 1, 1
 
     def open_source(context: float, evt: gr.EventData):
         data = getattr(evt, "_data", None) or {}
@@ -252,8 +248,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         return (
             gr.Tabs(selected="docs"),
             doc.id,
-            line_input(doc, first),
-            line_input(doc, last),
+            first,
+            last,
             ui.document_html(doc, first, last, int(context)),
         )
 
@@ -357,12 +353,11 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                         elem_id="doc-select",
                         scale=5,
                     )
-                    # Line numbers start at 1 (an empty box would show 0) and end at the document's last line.
-                    n0 = max(1, len(docs[0].lines)) if docs else None
-                    first = gr.Number(1, label="開始行", precision=0, minimum=1, maximum=n0, elem_id="doc-first",
-                                      scale=1)
-                    last = gr.Number(1, label="終了行", precision=0, minimum=1, maximum=n0, elem_id="doc-last",
-                                     scale=1)
+                    # Line numbers start at 1 (an empty box showed 0). No minimum/maximum: Gradio
+                    # would refuse a typed 0 or 9999 with an error before the handler, which
+                    # clamps it to the document's lines and writes it back.
+                    first = gr.Number(1, label="開始行", precision=0, elem_id="doc-first", scale=1)
+                    last = gr.Number(1, label="終了行", precision=0, elem_id="doc-last", scale=1)
                     context = gr.Slider(0, 50, value=ui.CONTEXT_LINES, step=1, label="前後の行数", scale=2)
                 with gr.Row():
                     show_btn = gr.Button("指定した行を表示", elem_id="doc-show")
