@@ -106,6 +106,8 @@ button.open-doc:hover { background: var(--button-secondary-background-fill-hover
 .notice-error { border-left-color: #d9534f; background: #fdecea; color: #8a1f1b; }
 .doc-head { margin-bottom: 8px; }
 .doc-head .src-title { font-weight: 700; font-size: 1.05em; }
+.page-start { font-size: 0.8em; color: var(--body-text-color-subdued); border-top: 1px dashed
+  var(--border-color-primary); margin: 4px 0 2px; padding-left: 4.6em; font-family: var(--font-mono); }
 """
 
 
@@ -224,12 +226,15 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
 
     def view_doc(doc_id: str | None, first: float | None, last: float | None, context: float):
         doc = by_id.get(doc_id or "")
-        if doc is None or first is None:
-            return ui.document_html(doc)
-        return ui.document_html(doc, int(first), int(last if last is not None else first), int(context))
+        if doc is None:
+            return ui.document_html(doc), gr.update(), gr.update()
+        # Line numbers start at 1: the span is clamped to the document and written back.
+        a, b = ui.clamp_span(len(doc.lines), first, last)
+        return ui.document_html(doc, a, b, int(context)), a, b
 
     def full_doc(doc_id: str | None):
-        return ui.document_html(by_id.get(doc_id or "")), None, None
+        doc = by_id.get(doc_id or "")
+        return ui.document_html(doc), 1, 1
 
     def open_source(context: float, evt: gr.EventData):
         data = getattr(evt, "_data", None) or {}
@@ -237,8 +242,7 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         if doc is None:
             return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         try:
-            first = int(data.get("first") or 1)
-            last = int(data.get("last") or first)
+            first, last = ui.clamp_span(len(doc.lines), int(data.get("first") or 1), data.get("last"))
         except (TypeError, ValueError):
             first = last = 1
         return (
@@ -349,8 +353,11 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                         elem_id="doc-select",
                         scale=5,
                     )
-                    first = gr.Number(label="開始行", precision=0, minimum=1, elem_id="doc-first", scale=1)
-                    last = gr.Number(label="終了行", precision=0, minimum=1, elem_id="doc-last", scale=1)
+                    # Line numbers start at 1 (an empty box showed 0). No minimum/maximum: Gradio
+                    # would refuse a typed 0 or 9999 with an error before the handler, which
+                    # clamps it to the document's lines and writes it back.
+                    first = gr.Number(1, label="開始行", precision=0, elem_id="doc-first", scale=1)
+                    last = gr.Number(1, label="終了行", precision=0, elem_id="doc-last", scale=1)
                     context = gr.Slider(0, 50, value=ui.CONTEXT_LINES, step=1, label="前後の行数", scale=2)
                 with gr.Row():
                     show_btn = gr.Button("指定した行を表示", elem_id="doc-show")
@@ -378,7 +385,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         doc_dd.input(full_doc, [doc_dd], [doc_view, first, last], api_visibility="private")
         full_btn.click(full_doc, [doc_dd], [doc_view, first, last], api_visibility="private")
         view = dict(
-            fn=view_doc, inputs=[doc_dd, first, last, context], outputs=[doc_view], api_visibility="private"
+            fn=view_doc, inputs=[doc_dd, first, last, context], outputs=[doc_view, first, last],
+            api_visibility="private",
         )
         show_btn.click(**view)
         first.submit(**view)

@@ -34,9 +34,11 @@ from assistant.normalize import (
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
-_HEADING_MARK = re.compile(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
+#: Heading marks, matched on normalised text. The space after a Markdown ``#`` is
+#: optional: normalisation drops spaces next to Japanese (``# 基本方針`` -> ``#基本方針``).
+_HEADING_MARK = re.compile(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s?[^\s#]|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
 _SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?])")
 
 

@@ -167,19 +167,54 @@ def cmd_cite(args: argparse.Namespace) -> int:
     return 0
 
 
+def corpus_index_dir(corpus_dir: str) -> str:
+    """The index of an evaluated corpus ``DIR``: ``DIR.index`` beside it, never the main ``index/``."""
+    from pathlib import Path
+
+    d = Path(corpus_dir)
+    if not d.name:  # "." or "/": name the index after the absolute path
+        d = d.resolve()
+    return str(d.with_name(d.name + ".index"))
+
+
+def _eval_inputs(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The gold file and the settings overrides of ``eval`` (``--corpus``, ``--index``)."""
+    from pathlib import Path
+
+    from assistant.errors import UsageError
+
+    if args.corpus is None:
+        if args.index:
+            raise UsageError("--index goes with --corpus (the main index is set by SHIORI_INDEX_DIR)")
+        return args.gold or DEFAULT_GOLD, {}
+    corpus = Path(args.corpus)
+    if not (corpus / "manifest.json").is_file():
+        raise UsageError(f"--corpus {args.corpus}: not a corpus directory (no manifest.json in it)")
+    gold = args.gold
+    if gold is None:  # the gold file of a corpus kept as DIR/../gold.jsonl
+        gold = str(corpus.parent / "gold.jsonl")
+        if not Path(gold).is_file():
+            raise UsageError(f"--corpus {args.corpus} needs --gold FILE (no {gold} beside it)")
+    return gold, {"corpus_dir": corpus, "index_dir": Path(args.index or corpus_index_dir(args.corpus))}
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from assistant.evaluate import check_thresholds, load_thresholds, markdown_table, run
-    from assistant.gold import load_gold
+    from assistant.evaluate import check_thresholds, load_report, load_thresholds, markdown_table, run
+    from assistant.gold import check_documents, load_gold
+    from assistant.pipeline import Pipeline
 
-    # Bad thresholds or gold files are reported before the (slow) run, not after it.
+    # Bad thresholds, gold or report files are reported before the (slow) run, not after it.
     thresholds = load_thresholds(Path(args.thresholds)) if args.thresholds else None
-    items = load_gold(args.gold)
-    p = _pipeline(args)
+    beside = load_report(Path(args.beside)) if args.beside else None
+    gold, overrides = _eval_inputs(args)
+    items = load_gold(gold)
+    p = Pipeline(_settings(args, **overrides), progress=not args.quiet)
+    check_documents(items, gold, p.settings.corpus_dir)
     p.index()  # build before timing anything
     system = p
-    config = {**p.settings.to_dict(), "gold": str(args.gold), "reader": p.reader_policy.to_dict(),
+    config = {**p.settings.to_dict(), "gold": str(gold), "reader": p.reader_policy.to_dict(),
               "cite": p.cite_policy.to_dict()}
     if args.oof:
         from assistant.evaluate import OutOfFold
@@ -209,15 +244,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         table += "\n\n" + side_by_side({"shiori": report, **others})
     if args.json:
         Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    corpora = ""
+    if beside is not None:
+        from assistant.evaluate import corpora_table, report_label
+
+        corpora = corpora_table({report_label(beside): beside, report_label(data, len(items)): data})
+        table += "\n\n" + corpora
     if args.markdown:
         from assistant.evaluate import render_report
 
-        command = " ".join(["shiori eval", *([f"--gold {args.gold}"] if args.gold != DEFAULT_GOLD else []),
+        command = " ".join(["shiori eval", *([f"--corpus {args.corpus}"] if args.corpus else []),
+                            *([f"--gold {gold}"] if gold != DEFAULT_GOLD else []),
                             *([f"--mode {args.mode}"] if args.mode else []), *(["--compare"] if args.compare else []),
                             *(["--oof"] if args.oof else []),
+                            *([f"--beside {args.beside}"] if args.beside else []),
                             f"--markdown {args.markdown}"])
-        Path(args.markdown).write_text(render_report(report, others, args.gold, len(items), command=command),
-                                       encoding="utf-8")
+        Path(args.markdown).write_text(render_report(report, others, gold, len(items), command=command,
+                                                     corpora=corpora), encoding="utf-8")
     print(table)
     if thresholds is not None:
         failures = check_thresholds(data, thresholds)
@@ -269,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.set_defaults(func=cmd_chunks)
 
-    p = sub.add_parser("add", help="add a .txt, .md or .pdf file to the corpus")
+    p = sub.add_parser("add", help="add a .txt, .md, .pdf or .docx file to the corpus")
     p.add_argument("path")
     p.add_argument("--title", help="document title (default: its first line)")
     p.add_argument("--issuer", help="issuing body, e.g. 内閣府")
@@ -302,7 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_cite)
 
     p = sub.add_parser("eval", help="run the gold Q&A evaluation")
-    p.add_argument("--gold", default=DEFAULT_GOLD, help="gold file (JSON Lines)")
+    p.add_argument("--gold", default=None,
+                   help=f"gold file (JSON Lines; default {DEFAULT_GOLD}, or gold.jsonl beside --corpus DIR)")
+    p.add_argument("--corpus", metavar="DIR", default=None,
+                   help="evaluate another corpus directory, with its own index (DIR.index beside it)")
+    p.add_argument("--index", metavar="DIR", default=None, help="the index directory for --corpus")
+    p.add_argument("--beside", metavar="REPORT_JSON", default=None,
+                   help="add a side-by-side table with another corpus's saved report (its --json output)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")

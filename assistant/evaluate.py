@@ -288,6 +288,50 @@ def side_by_side(reports: dict[str, Report], metrics: Sequence[str] = METRICS) -
     return "\n".join(lines)
 
 
+def load_report(path: Path) -> dict[str, Any]:
+    """A saved report (``shiori eval --json``); raises ``UsageError`` naming the file when unusable."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read report {path}: {e.strerror or e}") from e
+    except ValueError as e:
+        raise UsageError(f"report {path} is not valid JSON: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("overall"), dict) or not isinstance(
+        data.get("by_kind"), dict
+    ):
+        raise UsageError(f"report {path} is not a `shiori eval --json` report (no overall/by_kind)")
+    return data
+
+
+#: Per-kind rows of the corpora table: the answer, the first citation, retrieval.
+CORPORA_KIND_METRICS: tuple[str, ...] = ("answer_accuracy", "citation_accuracy", "recall_at_5")
+
+
+def report_label(data: dict[str, Any], n_items: int | None = None) -> str:
+    """A report's column name in the corpora table: its corpus, gold file and size."""
+    config = data.get("config", {})
+    n = n_items if n_items is not None else len(data.get("items", []))
+    corpus = _rel(config["corpus_dir"]) if config.get("corpus_dir") else "?"
+    return f"{corpus} ({config.get('gold', '?')}, {n} items)"
+
+
+def corpora_table(reports: dict[str, dict[str, Any]], metrics: Sequence[str] = METRICS) -> str:
+    """Several corpora side by side: one column per report (``--json`` dicts), overall then per kind."""
+    names = list(reports)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for m in metrics:
+        lines.append(f"| {m} | " + " | ".join(_fmt(reports[n]["overall"].get(m), m) for n in names) + " |")
+    kinds = sorted({k for r in reports.values() for k in r["by_kind"]})
+    for m in CORPORA_KIND_METRICS:
+        for k in kinds:
+            cells = [_fmt(reports[n]["by_kind"].get(k, {}).get(m), m) for n in names]
+            if any(c != "–" for c in cells):
+                lines.append(f"| {m} ({k}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------- gate
 
 
@@ -408,13 +452,16 @@ def render_report(
     n_items: int,
     notes: str = "",
     command: str = "shiori eval --compare --markdown eval/REPORT.md",
+    corpora: str = "",
 ) -> str:
-    """The Markdown report: headline, targets, per-kind table, side by side."""
+    """The Markdown report: headline, targets, per-kind table, side by side (systems, corpora)."""
     baseline = next((r for name, r in others.items() if "llama" in name), None)
+    corpus = main.config.get("corpus_dir")
+    where = f"Corpus: `{_rel(corpus)}`. " if corpus and Path(corpus).resolve() != _DEFAULT_CORPUS else ""
     parts = [
         "# shiori eval report",
         "",
-        f"Gold set: `{gold}` ({n_items} items). Default offline configuration "
+        f"{where}Gold set: `{gold}` ({n_items} items). Default offline configuration "
         f"(`{main.config.get('embedder')}` embedder, `{main.config.get('mode')}` retrieval, "
         f"`{main.config.get('fusion')}` fusion). Reproduce with `{command}`.",
         "",
@@ -438,6 +485,27 @@ def render_report(
             "",
             side_by_side({"shiori (hybrid)": main, **others}),
         ]
+    if corpora:
+        parts += [
+            "",
+            "## The corpora side by side",
+            "",
+            "The same pipeline, settings and metric code on each corpus, each with its own index; the "
+            "other column comes from its saved `--json` report (`--beside`).",
+            "",
+            corpora,
+        ]
     if notes:
         parts += ["", notes]
     return "\n".join(parts) + "\n"
+
+
+_DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _rel(path: str) -> str:
+    """``path`` relative to the working directory when it is under it (reports name no home paths)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

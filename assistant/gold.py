@@ -29,6 +29,7 @@ __all__ = [
     "KINDS",
     "GoldItem",
     "answer_matches",
+    "check_documents",
     "citation_matches",
     "load_gold",
     "validate_against_corpus",
@@ -228,6 +229,24 @@ def load_gold(path: str | Path) -> list[GoldItem]:
             message += f"\n... and {more} more"
         raise GoldFormatError(message, hint="fix these lines to follow the gold schema")
     return items
+
+
+def check_documents(items: list[GoldItem], gold: str | Path, corpus_dir: str | Path) -> None:
+    """Raise ``GoldFormatError`` when the gold file names documents the corpus does not hold.
+
+    A gold file run against the wrong corpus would otherwise score every answer
+    wrong without saying why.
+    """
+    from assistant.corpus import read_manifest
+
+    known = {d.id for d in read_manifest(Path(corpus_dir))}
+    missing = sorted({i.doc for i in items if i.doc is not None and i.doc not in known})
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise GoldFormatError(
+            f"{gold} names document(s) that are not in the corpus {corpus_dir}: {shown}",
+            hint="pass the gold file of this corpus (--gold), or the corpus of this gold file (--corpus)",
+        )
 
 
 def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> list[str]:

@@ -14,8 +14,11 @@ if TYPE_CHECKING:
 
 
 def _span(c: Any) -> str:
-    page = f" p.{c.page}" if getattr(c, "page", None) else ""
-    return f"{c.doc} {format_lines(c.first_line, c.last_line)}{page}"
+    """``doc L12–L14`` or ``doc L12``, plus the page(s) of a PDF line span (``p.3`` or ``p.3–4``)."""
+    from assistant.corpus import page_label
+
+    page = page_label(getattr(c, "page", None), getattr(c, "page_last", None))
+    return f"{c.doc} {format_lines(c.first_line, c.last_line)}" + (f" {page}" if page else "")
 
 
 def _sources(title: str, cits: Sequence[Citation], console: Any) -> None:

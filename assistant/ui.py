@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from assistant.corpus import page_label
 from assistant.messages import CITE_MARK, STRENGTH_LABELS, format_lines
 
 if TYPE_CHECKING:
@@ -53,9 +54,10 @@ def _glyphs(escaped: str) -> str:
     return _PUA.sub(lambda m: f'<span class="pua" title="U+{ord(m.group()):04X}">•</span>', escaped)
 
 
-def span_label(doc: str, first: int, last: int, page: int | None = None) -> str:
-    """``doc L12–L14`` or ``doc L12`` (plus ``p.3`` for PDFs)."""
-    return f"{doc} {format_lines(first, last)}" + (f" p.{page}" if page else "")
+def span_label(doc: str, first: int, last: int, page: int | None = None, page_last: int | None = None) -> str:
+    """``doc L12–L14`` or ``doc L12`` (plus ``p.3``, or ``p.3–4`` across a page break, for PDFs)."""
+    pages = page_label(page, page_last)
+    return f"{doc} {format_lines(first, last)}" + (f" {pages}" if pages else "")
 
 
 def citation_string(c: Citation) -> str:
@@ -127,7 +129,7 @@ def source_card(c: Citation, label: str | None = None) -> str:
         f'<div class="src-head"><span class="src-n">{esc(label)}</span>'
         f'<span class="src-title">{esc(c.title)}</span></div>'
         f'<div class="src-meta"><span class="src-span">'
-        f"{esc(span_label(c.doc, c.first_line, c.last_line, c.page))}</span>"
+        f"{esc(span_label(c.doc, c.first_line, c.last_line, c.page, c.page_last))}</span>"
         f'<button type="button" class="open-doc" {attrs} title="文書タブでこの行を前後の文脈とともに表示">'
         f"文書で表示</button></div>"
         f"{passage_html(c)}"
@@ -185,7 +187,7 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
         for c in cits:
             head = CITE_MARK.format(n=c.n) if not answer.abstained else f"関連{c.n}"
             lines.append(
-                f"**{md_text(head)}** {md_text(c.title)} — {md_text(span_label(c.doc, c.first_line, c.last_line, c.page))}"
+                f"**{md_text(head)}** {md_text(c.title)} — {md_text(span_label(c.doc, c.first_line, c.last_line, c.page, c.page_last))}"
             )
             lines += ["> " + md_text(_PUA.sub("•", q)) for q in c.quote.split("\n")]
             lines.append("")
@@ -232,6 +234,19 @@ def document_choices(docs: Sequence[Document]) -> list[tuple[str, str]]:
     return [(f"{d.title}（{d.id}）", d.id) for d in docs]
 
 
+def clamp_span(n_lines: int, first: float | None, last: float | None = None) -> tuple[int, int]:
+    """A line span inside a document of ``n_lines`` lines (1-based, ``first <= last``).
+
+    Line numbers start at 1: a missing, zero or negative start becomes 1, a start or
+    end past the end becomes the last line, and an end before the start becomes
+    the start.
+    """
+    top = max(1, int(n_lines))
+    a = min(max(1, int(first) if first is not None else 1), top)
+    b = min(max(a, int(last) if last is not None else a), top)
+    return a, b
+
+
 def document_html(
     doc: Document | None, first: int | None = None, last: int | None = None, context: int = CONTEXT_LINES
 ) -> str:
@@ -240,15 +255,19 @@ def document_html(
         return '<div class="src-empty">文書を選んでください。</div>'
     n = len(doc.lines)
     if first is not None:
-        first = min(max(1, int(first)), n)
-        last = min(max(first, int(last if last is not None else first)), n)
+        first, last = clamp_span(n, first, last)
         lo, hi = max(1, first - context), min(n, last + context)
-        info = f"{esc(span_label(doc.id, first, last))}（前後 {context} 行を表示・全 {n} 行）"
+        pages = (doc.info.page_of(first), doc.info.page_of(last))
+        info = f"{esc(span_label(doc.id, first, last, *pages))}（前後 {context} 行を表示・全 {n} 行）"
     else:
         lo, hi = 1, n
         info = f"{esc(doc.id)}（全 {n} 行）"
+    starts = set(doc.info.page_starts or ())
     rows = []
     for no in range(lo, hi + 1):
+        if no in starts:
+            # Where a PDF page begins: citations name pages, so the reader can find them.
+            rows.append(f'<div class="page-start" data-page="{doc.info.page_of(no)}">p.{doc.info.page_of(no)}</div>')
         text = doc.lines[no - 1]
         hl = first is not None and last is not None and first <= no <= last
         rows.append(_line_html(no, text, (0, len(text)) if hl and text else None, hl=hl))

@@ -213,6 +213,69 @@ def test_build_app_with_fake_embedder(tmp_corpus: Path, tmp_path: Path) -> None:
     demo.close()
 
 
+@pytest.mark.parametrize(
+    ("n", "first", "last", "span"),
+    [
+        (100, 1, 1, (1, 1)),
+        (100, 0, 0, (1, 1)),  # line numbers start at 1
+        (100, -5, 3, (1, 3)),
+        (100, None, None, (1, 1)),
+        (100, 40, None, (40, 40)),
+        (100, 40, 30, (40, 40)),  # an end before the start
+        (100, 95, 500, (95, 100)),  # past the end
+        (100, 500, 600, (100, 100)),
+        (100, 12.0, 14.0, (12, 14)),  # gr.Number sends floats
+        (0, 3, 4, (1, 1)),
+    ],
+)
+def test_clamp_span(n: int, first, last, span: tuple[int, int]) -> None:
+    assert ui.clamp_span(n, first, last) == span
+
+
+def _handler(demo, name: str):  # type: ignore[no-untyped-def]
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name)
+
+
+def test_document_tab_line_numbers_start_at_1_and_stay_in_the_document(tmp_corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(embedder="fake", corpus_dir=tmp_corpus, index_dir=tmp_path / "index").validated()
+    demo = app.build_app(Pipeline(settings, progress=False))
+    docs = load_corpus(tmp_corpus)
+    n0 = len(docs[0].lines)
+    boxes = {c["props"]["elem_id"]: c["props"] for c in demo.config["components"]
+             if c.get("props", {}).get("elem_id") in ("doc-first", "doc-last")}
+    assert len(boxes) == 2
+    for props in boxes.values():
+        # No bounds in the box: Gradio would answer a typed 0 with an error, not the clamp.
+        assert (props["value"], props.get("minimum"), props.get("maximum")) == (1, None, None)
+    view, full = _handler(demo, "view_doc"), _handler(demo, "full_doc")
+    other = docs[1]
+    assert len(other.lines) != n0
+    html, first, last = view(other.id, 0, 10_000, 2)
+    assert (first, last) == (1, len(other.lines))
+    assert 'data-line="1"' in html and f'data-line="{len(other.lines)}"' in html
+    html, first, last = view(other.id, 3, 2, 0)
+    assert (first, last) == (3, 3) and html.count('class="ln hl"') == 1
+    html, first, last = view(other.id, None, None, 0)
+    assert (first, last) == (1, 1)
+    html, first, last = full(other.id)
+    assert (first, last) == (1, 1) and 'class="ln hl"' not in html
+    demo.close()
+
+
+def test_document_tab_marks_pdf_pages(tmp_corpus: Path, tmp_path: Path) -> None:
+    from test_pages import make_pdf
+
+    src = tmp_path / "計画.pdf"
+    src.write_bytes(make_pdf())
+    info = add_document(tmp_corpus, src)
+    doc = load_corpus(tmp_corpus)[-1]
+    html = ui.document_html(doc)
+    assert html.count('class="page-start"') == len(info.page_starts)
+    last_page_start = info.page_starts[-1]
+    span = ui.document_html(doc, last_page_start - 1, last_page_start, 0)
+    assert f"p.{len(info.page_starts) - 1}–{len(info.page_starts)}" in span
+
+
 def test_error_json_is_a_message(tmp_corpus: Path, tmp_path: Path) -> None:
     from assistant.errors import ShioriError
 

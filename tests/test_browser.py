@@ -179,3 +179,17 @@ def test_untrusted_text_is_shown_not_run(page: Any, live_app: LiveApp) -> None: 
     assert page.evaluate("typeof window.__xss") == "undefined"
     for panel in ("#sources", "#doc-view", "#cite-results", "#chat .message-row"):
         assert page.locator(f"{panel} img, {panel} script").count() == 0, panel
+
+
+def test_document_tab_line_numbers_start_at_1_and_are_clamped(page: Any) -> None:
+    page.get_by_role("tab", name="文書").click()
+    first, last = page.locator("#doc-first input"), page.locator("#doc-last input")
+    assert first.input_value() == "1" and last.input_value() == "1"
+    first.fill("0")
+    last.fill("100000")
+    last.press("Enter")
+    page.wait_for_function("() => document.querySelector('#doc-last input').value !== '100000'")
+    assert first.input_value() == "1"
+    n = int(last.input_value())
+    assert 1 < n < 100000
+    assert f"L1–L{n}" in page.locator("#doc-view").inner_text() and f"全 {n} 行" in page.locator("#doc-view").inner_text()

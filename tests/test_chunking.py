@@ -197,6 +197,15 @@ def test_empty_and_blank_documents_have_no_passages() -> None:
     assert chunk_document(make_doc("\n \n\u3000\r\n")) == []
 
 
+def test_markdown_headings_start_sections() -> None:
+    """``# 見出し`` is a heading although normalisation drops the space before Japanese."""
+    body = "本文の一文目です。" * 6
+    doc = make_doc(f"# 基本方針\n{body}\n\n## 2. 重点施策\n{body}\n\n### 推進体制\n{body}\n")
+    chunks = chunk_document(doc, 120, 0)
+    assert [c.heading for c in chunks] == ["基本方針", "2.重点施策", "推進体制"]
+    assert [c.text.split("\n")[0] for c in chunks] == ["# 基本方針", "## 2. 重点施策", "### 推進体制"]
+
+
 def test_ids_do_not_depend_on_other_documents() -> None:
     a, b = make_doc("第一章\n本文です。", "a.txt"), make_doc("別の文書です。", "b.txt")
     alone = [c.id for c in chunk_document(a)]

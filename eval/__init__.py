@@ -1,0 +1,1 @@
+"""Evaluation data and tools (python -m eval.extra.build builds the second corpus)."""
