@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 5
+SPANS_VERSION = 6
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -175,6 +175,13 @@ def _qual(m: re.Match[str]) -> str:
     return "".join(x for x in (m.group("pre"), m.groupdict().get("post")) if x)
 
 
+#: Amounts written in two units (4億2千万円, 1兆2,000億円).
+_COMPOUND_MONEY = re.compile(
+    _PREFIX_QUAL + r"(?P<n1>" + _NUM + r")(?P<u1>兆|億)(?P<n2>" + _NUM + r")(?P<u2>千億|百億|億|千万|百万|万|千)?円" + _SUFFIX_QUAL
+)
+_PART = {"兆": 1e12, "千億": 1e11, "百億": 1e10, "億": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3, None: 1.0}
+
+
 def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[TypedSpan]:
     """Money (canonical yen/dollar/euro value), percentages and counts, outside ``taken``."""
     out: list[TypedSpan] = []
@@ -182,6 +189,15 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
 
     def free(a: int, b: int) -> bool:
         return not any(a < y and x < b for x, y in busy)
+
+    for m in _COMPOUND_MONEY.finditer(text):
+        n1, n2 = parse_number(m.group("n1")), parse_number(m.group("n2"))
+        a, b = m.span()
+        if n1 is None or n2 is None or not free(a, b) or _PART[m.group("u2")] >= _PART[m.group("u1")]:
+            continue
+        value = n1 * _PART[m.group("u1")] + n2 * _PART[m.group("u2")]
+        out.append(TypedSpan("money", a, b, text[a:b], _fmt(value) + "円", _qual(m)))
+        busy.append((a, b))
 
     for m in _MONEY.finditer(text):
         n = parse_number(m.group("n"))

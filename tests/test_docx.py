@@ -263,7 +263,7 @@ def cli_env(tmp_corpus: Path, tmp_path: Path) -> dict[str, str]:
     # answers would all abstain: the similarity cut-offs are off for these tests.
     return {"SHIORI_CORPUS_DIR": str(tmp_corpus), "SHIORI_INDEX_DIR": str(tmp_path / "index"),
             "SHIORI_EMBEDDER": "fake", "SHIORI_TOKENIZER": "bigram",
-            "SHIORI_ABSTAIN_DENSE": "-1", "SHIORI_ABSTAIN_DENSE_FLOOR": "-1"}
+            "SHIORI_ABSTAIN_THRESHOLD": "0"}
 
 
 def test_cli_refuses_a_corrupt_docx_with_exit_2(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -302,7 +302,7 @@ def test_ask_cites_each_table_row_by_its_own_line(tmp_corpus: Path, tmp_path: Pa
     src.write_bytes(docx_bytes())
     info = add_document(tmp_corpus, src)
     settings = Settings(embedder="fake", tokenizer="bigram", corpus_dir=tmp_corpus, index_dir=tmp_path / "index",
-                        abstain_dense=-1.0, abstain_dense_floor=-1.0).validated()
+                        abstain_threshold=0.0).validated()
     pipeline = Pipeline(settings, progress=False)
     lines = load_corpus(tmp_corpus)[-1].lines
     for label, question, value in [

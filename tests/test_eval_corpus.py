@@ -73,8 +73,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def env(corpora: dict[str, Path]) -> dict[str, str]:
-    return {"SHIORI_EMBEDDER": "fake", "SHIORI_TOKENIZER": "bigram", "SHIORI_ABSTAIN_DENSE": "-1",
-            "SHIORI_ABSTAIN_DENSE_FLOOR": "-1",
+    return {"SHIORI_EMBEDDER": "fake", "SHIORI_TOKENIZER": "bigram", "SHIORI_ABSTAIN_THRESHOLD": "0",
             # The main index: an eval of another corpus must never build or touch it.
             "SHIORI_CORPUS_DIR": str(corpora["seed"]), "SHIORI_INDEX_DIR": str(corpora["root"] / "main-index")}
 

@@ -45,9 +45,6 @@ PENDING: dict[str, str] = {
     "flag:cite --draft:--draft": "pending: shiori cite --draft",
     "flag:cite --draft:--out": "pending: shiori cite --draft",
     "run:cite --draft": "pending: shiori cite --draft",
-    "run:add .docx": "pending: shiori add of .docx files",
-    "flag:eval:--corpus": "pending: shiori eval --corpus",
-    "run:eval --corpus": "pending: shiori eval --corpus",
 }
 
 

@@ -26,6 +26,7 @@ from reportlab.pdfgen import canvas
 from assistant.answer import Citation, make_citation
 from assistant.config import Settings
 from assistant.corpus import add_document, load_corpus, page_label, page_of_line
+from assistant.messages import format_lines
 from assistant.pipeline import Pipeline
 from assistant.render import _span
 from assistant.ui import span_label
@@ -77,7 +78,7 @@ def test_labels_in_the_cli_app_and_json() -> None:
     assert span_label(c.doc, c.first_line, c.last_line, c.page, c.page_last) == "doc.txt L40–L42 p.3–4"
     assert c.to_json()["page"] == 3 and c.to_json()["page_last"] == 4
     same = _citation(40, 40, 3, 3)
-    assert _span(same) == "doc.txt L40–L40 p.3"
+    assert _span(same) == "doc.txt L40 p.3"
     assert span_label(same.doc, 40, 40, same.page, same.page_last) == "doc.txt L40 p.3"
     plain = _citation(2, 3, None, None)
     assert _span(plain) == "doc.txt L2–L3" and plain.to_json()["page_last"] is None
@@ -257,4 +258,5 @@ def test_cli_json_carries_page_and_page_last(paged) -> None:
                            env=env, cwd=root, capture_output=True, text=True, encoding="utf-8", timeout=180)
     assert plain.returncode == 0, plain.stderr
     first = cits[0]
-    assert f"L{first['first_line']}–L{first['last_line']} {page_label(first['page'], first['page_last'])}" in plain.stdout
+    lines = format_lines(first["first_line"], first["last_line"])
+    assert f"{lines} {page_label(first['page'], first['page_last'])}" in plain.stdout

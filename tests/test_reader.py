@@ -131,6 +131,7 @@ def test_comparison_question() -> None:
     [
         ("事業費12,500百万円を計上", "money", "12500000000円"),
         ("事業費125億円を計上", "money", "12500000000円"),  # the same amount in another unit
+        ("総事業費は約4億2千万円", "money", "420000000円"),  # two units in one amount
         ("補助率は3分の2ではなく45.5%", "percent", "45.5%"),
         ("令和5年10月に完成", "date", "2023-10"),
         ("2023年10月に完成", "date", "2023-10"),  # era and Western years agree
