@@ -41,8 +41,8 @@ EXAMPLES = [
     "Where is the ITER experimental reactor being built?",
 ]
 CITE_EXAMPLES = [
-    "JT-60SAは那珂研究所にある世界最大のトカマク型超伝導プラズマ実験装置である。\n"
-    "ITERはフランスで建設されている。"
+    "JT-60SAは令和5年10月に初プラズマを生成した。ITER計画の建設期における日本の費用分担は45.5%である。"
+    "原型炉の建設地は青森県六ヶ所村に決定している。"
 ]
 MODE_CHOICES = [
     ("ハイブリッド（推奨）", "hybrid"),
@@ -101,6 +101,10 @@ button.open-doc:hover { background: var(--button-secondary-background-fill-hover
 .strength-strong { background: #d3f9d8; color: #1b5e20; }
 .strength-partial { background: #fff3bf; color: #7a5c00; }
 .strength-none { background: #ffe3e3; color: #8a1f1b; }
+.strength-conflict { background: #ffd8a8; color: #8a3b00; }
+mark.diff { background: #ffc9c9; color: #8a1f1b; font-weight: 600; padding: 0 2px; border-radius: 3px; }
+mark.same { background: #d3f9d8; color: #1b5e20; padding: 0 2px; border-radius: 3px; }
+.mismatch { margin: 4px 0; font-weight: 600; color: #8a3b00; }
 .notice { border-left: 4px solid #f0ad4e; background: #fff8e6; color: #6b4400; padding: 8px 12px;
   border-radius: 6px; margin: 4px 0 10px; }
 .notice-error { border-left-color: #d9534f; background: #fdecea; color: #8a1f1b; }
@@ -159,10 +163,15 @@ def ask_answer(
 
 
 def cite_sentences(pipeline: Pipeline, text: Any, k: Any = None):
-    """``Pipeline.cite`` over the non-blank lines of ``text``; raises ``ShioriError`` on bad input."""
+    """``Pipeline.cite`` over the sentences of ``text`` (a pasted paragraph or one sentence a line).
+
+    Raises ``ShioriError`` on bad input.
+    """
+    from assistant.claims import split_draft
+
     if not isinstance(text, str):
         raise UsageError("the sentences must be text")
-    lines = [x for x in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if x.strip()]
+    lines = split_draft(text)
     if len(lines) > MAX_CITE_SENTENCES:
         raise UsageError(
             f"too many sentences ({len(lines)}; the limit is {MAX_CITE_SENTENCES} per lookup); "

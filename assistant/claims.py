@@ -54,6 +54,28 @@ class Claim:
     polar: tuple[str, ...] = ()
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[。！？!?])")
+_OPEN, _CLOSE = "「『（(【", "」』）)】"
+
+
+def split_draft(text: str) -> list[str]:
+    """A pasted paragraph (or several) as its sentences, in order: lines, then 。！？ outside brackets."""
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        depth, cur = 0, []
+        for ch in line:
+            cur.append(ch)
+            if ch in _OPEN:
+                depth += 1
+            elif ch in _CLOSE:
+                depth = max(0, depth - 1)
+            elif ch in "。！？!?" and depth == 0:
+                out.append("".join(cur))
+                cur = []
+        out.append("".join(cur))
+    return [x.strip() for x in out if x.strip()]
+
+
 def polarity_words(text: str) -> tuple[str, ...]:
     """The words of ``ANTONYMS`` that occur in ``text``."""
     found = []
@@ -211,3 +233,17 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:
     """The source value most like the claim's (same kind first, then the same unit)."""
     return max(options, key=lambda s: (s.kind == v.kind, _unit(s.value) == _unit(v.value)))
+
+
+def unsupported_values(sentence: str, sources: Sequence[str], names: bool = True) -> list[TypedSpan]:
+    """The values of ``sentence`` (amounts, dates, counts, names) that no text of ``sources`` states.
+
+    Used on generated sentences: a figure the model wrote must be in the lines it cites.
+    """
+    from assistant.normalize import normalize_query
+    from assistant.spans import extract_spans
+
+    claim = [v for v in extract_spans(normalize_query(sentence), use_mecab=names)
+             if v.kind in ("money", "percent", "count", "date", "person", "org")]
+    source_spans = [sp for src in sources for sp in extract_spans(normalize_query(src), use_mecab=names)]
+    return [v for v in claim if not any(compare_values(v, sp) == "equal" for sp in source_spans)]

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.answer import Answer, Citation, make_citation
+from assistant.claims import unsupported_values
 from assistant.glossary import is_english
 from assistant.messages import (
     ABSTAIN_MESSAGE,
@@ -28,6 +29,7 @@ from assistant.messages import (
     LLM_SYSTEM_PROMPT,
     LLM_USER_TEMPLATE,
     LLM_USER_TEMPLATE_EN,
+    LLM_VALUES_NOTICE,
 )
 from assistant.normalize import display_text
 
@@ -149,7 +151,13 @@ def generate_answer(settings: Settings, index: LoadedIndex, extractive: Answer, 
     citations: list[Citation] = []
     by_passage: dict[int, int] = {}
     parts: list[str] = []
+    unchecked = 0
     for body, nums in kept:
+        # The drafting check on every generated sentence: its figures, dates and names must be
+        # in the passages it cites, or the sentence is dropped.
+        if unsupported_values(body, [hits[k_ - 1].chunk.text for k_ in nums], settings.tokenizer == "mecab"):
+            unchecked += 1
+            continue
         marks = []
         for k_ in nums:
             if k_ not in by_passage:
@@ -157,6 +165,9 @@ def generate_answer(settings: Settings, index: LoadedIndex, extractive: Answer, 
                 citations.append(_best_sentence_citation(settings, index, hits[k_ - 1], body, by_passage[k_]))
             marks.append(CITE_MARK.format(n=by_passage[k_]))
         parts.append(body + "".join(marks))
+    if not parts:
+        reason = "every sentence of the LLM answer stated a value its sources do not"
+        return replace(extractive, notice=LLM_FALLBACK_NOTICE.format(reason=reason))
     timings = dict(extractive.timings_ms)
     timings["llm_total"] = (time.perf_counter() - t0) * 1000
     return Answer(
@@ -168,7 +179,8 @@ def generate_answer(settings: Settings, index: LoadedIndex, extractive: Answer, 
         retrieved=extractive.retrieved,
         timings_ms=timings,
         mode="llm",
-        notice=LLM_DROPPED_NOTICE.format(n=dropped) if dropped else None,
+        notice=" ".join(x for x in (LLM_DROPPED_NOTICE.format(n=dropped) if dropped else None,
+                                    LLM_VALUES_NOTICE.format(n=unchecked) if unchecked else None) if x) or None,
         answer_type=extractive.answer_type,
         confidence=extractive.confidence,
         evidence=extractive.evidence,

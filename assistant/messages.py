@@ -31,6 +31,7 @@ LLM_USER_TEMPLATE_EN = (
     "Sources:\n{passages}\n\nQuestion: {question}\n"
     "Answer in English, in at most 3 sentences, each ending with the source number like 【1】:"
 )
+LLM_VALUES_NOTICE = "（引用元の資料にない数値・日付・名称を含む文 {n} 件を除外しました）"
 LLM_DROPPED_NOTICE = "（出典番号のない、または資料にない番号を示した文 {n} 件を除外しました）"
 
 

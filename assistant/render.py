@@ -75,6 +75,8 @@ def render_cite(results: Sequence[CiteResult], console: Any) -> None:
     for r in results:
         print(f"「{r.sentence}」")
         print(f"  {r.strength} ({STRENGTH_LABELS[r.strength]})  {r.citation}")
+        for m in getattr(r, "mismatches", []):
+            print(f"  {m.claim} ≠ 資料では {m.source}")
         for s in r.sources[:1]:
             for line in s.quote.split("\n"):
                 print(f"    {line}")

@@ -120,8 +120,11 @@ def passage_html(c: Citation) -> str:
     return f'<div class="lines">{"".join(rows)}</div>'
 
 
-def source_card(c: Citation, label: str | None = None) -> str:
-    """One numbered source: title, line span, passage with highlighted quote, citation."""
+def source_card(c: Citation, label: str | None = None, diff: Sequence[str] = (), same: Sequence[str] = ()) -> str:
+    """One numbered source: title, line span, passage with highlighted quote, citation.
+
+    ``diff`` / ``same``: values to mark in the quote (the drafting check's mismatches and matches).
+    """
     label = label if label is not None else CITE_MARK.format(n=c.n)
     attrs = f'data-doc="{esc(c.doc)}" data-first="{c.first_line}" data-last="{c.last_line}"'
     return (
@@ -133,7 +136,8 @@ def source_card(c: Citation, label: str | None = None) -> str:
         f'<button type="button" class="open-doc" {attrs} title="文書タブでこの行を前後の文脈とともに表示">'
         f"文書で表示</button></div>"
         f"{passage_html(c)}"
-        f'<div class="src-cite">{esc(citation_string(c))}</div>'
+        + (f'<div class="cite-quote">根拠の記述：{mark_values(c.quote, diff, same)}</div>' if diff or same else "")
+        + f'<div class="src-cite">{esc(citation_string(c))}</div>'
         f"</div>"
     )
 
@@ -199,24 +203,53 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
 
 # -------------------------------------------------------------------- cite tab
 
-EMPTY_CITE = '<div class="src-empty">下書きの文を1行に1文ずつ貼り付けて「出典を探す」を押してください。</div>'
+EMPTY_CITE = '<div class="src-empty">下書きの文（段落のままでも可）を貼り付けて「出典を探す」を押してください。</div>'
+
+
+def mark_values(text: str, diff: Sequence[str], same: Sequence[str] = ()) -> str:
+    """``text`` escaped, with the values in ``diff`` (and ``same``) wrapped in ``<mark>``."""
+    spans: list[tuple[int, int, str]] = []
+    for values, cls in ((diff, "diff"), (same, "same")):
+        for v in values:
+            i = text.find(v) if v else -1
+            if i >= 0 and not any(a < i + len(v) and i < b for a, b, _ in spans):
+                spans.append((i, i + len(v), cls))
+    out, pos = [], 0
+    for a, b, cls in sorted(spans):
+        out.append(esc(text[pos:a]))
+        out.append(f'<mark class="{cls}">{esc(text[a:b])}</mark>')
+        pos = b
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def mismatch_line(m: Any) -> str:
+    """``30% ≠ 資料では 25%`` (a value), or the polarity the source states."""
+    return f"{m.claim} ≠ 資料では {m.source}"
 
 
 def cite_results_html(results: Sequence[CiteResult]) -> str:
-    """For each draft sentence: strength, ready-to-paste citation and supporting passage."""
+    """For each draft sentence: strength, what differs, ready-to-paste citation and the source.
+
+    Values that differ from the documents are marked in the draft sentence and in the
+    quoted source; values the source confirms are marked too.
+    """
     parts = []
     for i, r in enumerate(results, start=1):
         label = STRENGTH_LABELS.get(r.strength, r.strength)
+        mism = getattr(r, "mismatches", [])
+        matched = getattr(r, "matched", [])
         head = (
             f'<div class="cite-head"><span class="src-n">{i}</span>'
             f'<span class="strength strength-{esc(r.strength)}">{esc(r.strength)}：{esc(label)}</span></div>'
-            f'<div class="cite-sentence">{esc(r.sentence)}</div>'
+            f'<div class="cite-sentence">{mark_values(r.sentence, [m.claim for m in mism], matched)}</div>'
         )
+        head += "".join(f'<div class="mismatch">{esc(mismatch_line(m))}</div>' for m in mism)
         if r.citation:
             cite = f'<div class="src-cite">{esc(r.citation)}</div>'
         else:
             cite = '<div class="src-cite none">資料に裏付けが見つかりません（出典なし）。最も近い箇所を参考に表示します。</div>'
-        src = source_card(r.sources[0], label="根拠") if r.sources else ""
+        src = source_card(r.sources[0], label="根拠", diff=[m.source for m in mism], same=matched) if r.sources else ""
         parts.append(f'<div class="cite-card">{head}{cite}{src}</div>')
     return "".join(parts)
 

@@ -107,6 +107,16 @@ def test_markers_are_checked_and_unsupported_sentences_dropped(llm_pipeline):
     assert "[1]" in sent[1]["content"] and "ITER" in sent[1]["content"]
 
 
+def test_generated_sentences_with_values_not_in_their_sources_are_dropped(llm_pipeline):
+    _Handler.reply = (
+        "建設期の費用は欧州が45.5%、日本が9.1%を分担する。【1】"
+        "日本の分担は30%である。【1】"  # a figure the cited passage does not state: dropped
+    )
+    ans = llm_pipeline.ask("ITER計画の建設期に日本が分担する費用の割合は？")
+    assert ans.mode == "llm" and "9.1%" in ans.answer and "30%" not in ans.answer
+    assert "1 件を除外" in (ans.notice or "")
+
+
 def test_server_error_falls_back_to_extractive_with_notice(llm_pipeline):
     _Handler.status = 500
     ans = llm_pipeline.ask("ITER計画の建設期に日本が分担する費用の割合は？")

@@ -1,0 +1,192 @@
+"""The drafting check: claim analysis, value comparison, polarity and verdicts.
+
+Pure parts are table-driven on hand-made sentences; verdicts are checked on a
+fixture document with the fake embedder, and the issue's three sentences on the
+real corpus (slow).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.bm25 import mecab_tokenize
+from assistant.claims import (
+    compare,
+    compare_values,
+    is_negated,
+    make_claim,
+    place_level,
+    split_draft,
+    unsupported_values,
+)
+from assistant.reader.query import analyse
+from assistant.spans import TypedSpan, extract_spans
+
+
+def _span(text: str, kind: str) -> TypedSpan:
+    (s,) = [s for s in extract_spans(text) if s.kind == kind]
+    return s
+
+
+def _claim(sentence: str):  # type: ignore[no-untyped-def]
+    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "kind", "verdict"),
+    [
+        ("12,500百万円", "125億円", "money", "equal"),  # one amount, two units
+        ("約30億円", "30億円", "money", "equal"),  # a qualifier does not change the amount
+        ("30億円", "25億円", "money", "differ"),
+        ("45.5%", "9.1%", "percent", "differ"),
+        ("令和5年10月", "2023年10月", "date", "equal"),  # era and Western year
+        ("令和4年10月", "令和5年10月", "date", "differ"),
+        ("2023年10月", "10月23日", "date", "unknown"),  # the source gives no year: cannot confirm
+        ("R6年度", "令和6年度", "date", "equal"),
+        ("任期3年", "任期5年", "count", "differ"),
+        ("10名", "10社", "count", "unknown"),  # different things counted
+        ("甲野株式会社", "乙野株式会社", "org", "differ"),
+    ],
+)
+def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
+    assert compare_values(_span(claim, kind), _span(source, kind)) == verdict
+
+
+def test_places_of_different_levels_do_not_conflict() -> None:
+    assert place_level("米国") == "country" and place_level("那珂市") == "municipality"
+    city = TypedSpan("place", 0, 5, "ワシントン", "ワシントン")
+    country = TypedSpan("place", 0, 2, "米国", "米国")
+    assert compare_values(city, country) == "unknown"
+    assert compare_values(TypedSpan("place", 0, 3, "トリノ", "トリノ"), TypedSpan("place", 0, 3, "ミラノ", "ミラノ")) == "differ"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("計画は決まっていない。", True),
+        ("参加することができない。", True),
+        ("選ばれなかった項目も研究を続ける予定である。", False),  # negation inside a clause, not the predicate
+        ("受付を続けている。", False),
+    ],
+)
+def test_negation_is_read_at_the_predicate(sentence: str, negated: bool) -> None:
+    assert is_negated(sentence) is negated
+
+
+def test_polarity_conflict() -> None:
+    claim = _claim("職員の数は相対的に多い。")
+    cmp = compare(claim, [], "職員の数は相対的に少ない。")
+    assert cmp.polarity_conflict == "多い ≠ 少ない"
+    assert compare(_claim("予算は増加した。"), [], "予算は増加した。").polarity_conflict is None
+
+
+def test_polarity_words_inside_names_do_not_count() -> None:
+    # 推進 is part of the council's name here, not a statement that something is promoted.
+    claim = _claim("戦略は統合イノベーション戦略推進会議で決定された。")
+    assert "推進" not in claim.polar
+
+
+def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
+    claim = _claim("建設期における日本の費用分担は45.5%である。")
+    assert [v.text for v in claim.values] == ["45.5%"]
+    assert "日本" in claim.topic and "45.5" not in claim.topic
+
+
+def test_value_comparison_against_a_unit() -> None:
+    claim = _claim("説明会には延べ120名が参加し、2024年5月に開催された。")
+    cmp = compare(claim, extract_spans("2024年5月、説明会を開催。参加者は延べ150名。"), "")
+    assert [v.text for v in cmp.matched] == ["2024年5月"]
+    assert [(a.text, b.text) for a, b in cmp.differing] == [("延べ120名", "延べ150名")]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("予算は12億円である。開始は4月。", ["予算は12億円である。", "開始は4月。"]),
+        ("「計画を決定した。」と述べた。\n次の文", ["「計画を決定した。」と述べた。", "次の文"]),
+        ("\n\n一文だけ\n", ["一文だけ"]),
+    ],
+)
+def test_split_draft(text: str, sentences: list[str]) -> None:
+    assert split_draft(text) == sentences
+
+
+def test_unsupported_values_of_a_generated_sentence() -> None:
+    sources = ["建設期の費用分担：欧州 45.5% 日本 9.1%"]
+    assert unsupported_values("日本の分担は9.1%である。", sources) == []
+    assert [v.text for v in unsupported_values("日本の分担は30%である。", sources)] == ["30%"]
+
+
+# ------------------------------------------------------------ verdicts on fixture files
+
+
+@pytest.fixture
+def draft_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from assistant.config import Settings
+    from assistant.corpus import add_document
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
+    src = tmp_path / "memo.txt"
+    src.write_text(
+        "水素ステーション整備事業の概要\n\n"
+        "水素ステーションの整備費補助は令和6年度に40億円を計上した。\n"
+        "補助の対象は全国で120か所である。\n"
+        "○ 補助率の内訳：\n\n"
+        "   大規模 中規模 小規模\n"
+        "   50% 40% 30%\n",
+        encoding="utf-8",
+    )
+    add_document(corpus, src, title="水素ステーション整備事業")
+    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
+                          tokenizer="mecab")
+    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    return p
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "mismatch"),
+    [
+        ("水素ステーションの整備費補助は令和6年度に40億円を計上した。", {"strong", "partial"}, None),
+        ("水素ステーションの整備費補助は令和6年度に55億円を計上した。", {"conflict"}, ("55億円", "40億円")),
+        ("水素ステーションの整備費補助は令和5年度に40億円を計上した。", {"conflict"}, ("令和5年度", "令和6年度")),
+        ("補助の対象は全国で150か所である。", {"conflict"}, ("150か所", "120か所")),
+        ("中規模の補助率は50%である。", {"conflict"}, ("50%", "40%")),  # the table cell, not the row
+        ("中規模の補助率は40%である。", {"strong", "partial"}, None),
+        ("洋上風力の漁業補償は2030年までに完了する。", {"none"}, None),
+    ],
+)
+def test_verdicts(draft_pipeline, sentence: str, strength: set[str], mismatch: tuple[str, str] | None) -> None:  # type: ignore[no-untyped-def]
+    (r,) = draft_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches)
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+        src = r.sources[0]
+        assert mismatch[1] in src.quote and src.first_line <= r.mismatches[0].first_line
+    if r.strength != "none":
+        assert r.citation and r.sources[0].quote
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sentence", "strength", "source_value"),
+    [
+        ("ITER計画の建設期における日本の費用分担は45.5%である。", "conflict", "9.1%"),
+        ("JT-60SAは令和4年10月に初プラズマを生成した。", "conflict", "令和5年10月"),
+        ("原型炉の建設地は青森県六ヶ所村に決定している。", "none", None),
+    ],
+)
+def test_the_issue_sentences_on_the_real_corpus(real_pipeline, sentence: str, strength: str,  # type: ignore[no-untyped-def]
+                                                source_value: str | None) -> None:
+    (r,) = real_pipeline.cite([sentence])
+    assert r.strength == strength
+    if source_value:
+        assert r.mismatches[0].source == source_value
+        assert source_value in r.sources[0].quote  # the first quote holds the value the verdict rests on
