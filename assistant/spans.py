@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 6
+SPANS_VERSION = 7
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -255,7 +255,7 @@ _ORG_PREFIX = ("株式会社", "合同会社", "一般社団法人", "公益社�
 #: A name-like run: kanji, katakana, Latin letters, digits and the marks inside names.
 _NAME_RUN = r"[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]"
 _ORG = re.compile(
-    r"(?:" + "|".join(_ORG_PREFIX) + r")" + _NAME_RUN + r"{1,30}"
+    r"(?:" + "|".join(_ORG_PREFIX) + r")(?:[A-Za-z0-9&\-]+(?:\s[A-Z][A-Za-z0-9&\-]*)+|" + _NAME_RUN + r"{1,30})"
     + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"
     + r"(?:" + _NAME_RUN + r"{1,12}?(?:" + "|".join(("研究所", "センター", "部門", "部", "課", "室")) + r"))?"
 )

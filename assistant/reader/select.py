@@ -48,6 +48,33 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan) -> float:
     return score
 
 
+_ENUM_GAP = re.compile(r"^(?:[(（][^()（）]{0,20}[)）])?\s*(?:、|,|・|及び|および|と|並びに)\s*$")
+
+
+def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> TypedSpan:
+    """``span`` widened to the run of names of its kind it is listed with (A株式会社、B株式会社).
+
+    Who/which questions are often answered by several names; one of them is half an answer.
+    """
+    if span.kind not in ("org", "person", "place", "facility"):
+        return span
+    same = sorted((s for s in cand.spans if s.kind == span.kind), key=lambda s: s.start)
+    i = next((k for k, s in enumerate(same) if s.start == span.start and s.end == span.end), None)
+    if i is None:
+        return span
+    lo = hi = i
+    while lo > 0 and _ENUM_GAP.match(cand.text[same[lo - 1].end : same[lo].start]):
+        lo -= 1
+    while hi + 1 < len(same) and _ENUM_GAP.match(cand.text[same[hi].end : same[hi + 1].start]):
+        hi += 1
+    if lo == hi:
+        return span
+    a, b = same[lo].start, same[hi].end
+    if b - a > policy.max_direct_chars:
+        return span
+    return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
+
+
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
@@ -67,7 +94,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         spans = in_value or spans
     if not spans:
         return None
-    return max(spans, key=lambda s: (_span_score(query, cand, s), -s.start))
+    best = max(spans, key=lambda s: (_span_score(query, cand, s), -s.start))
+    return enumeration(cand, best, policy)
 
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
@@ -151,26 +179,40 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     total = sum(len(c.text) for c in block)
     items = len(block) if marker else 0
     lead_in = 0
-    for c in following(index, head, policy.max_list_items):
+    pending: list[Candidate] = []  # sub-lines (＜例＞, 対象：…) between two items of the list
+    for c in following(index, head, policy.max_list_items + 2):
         m = item_marker(c.text)
-        if m is None:
-            if items == 0 and lead_in == 0 and not before:
+        if m is None or (marker and m != marker):
+            if m is None and items == 0 and lead_in == 0 and not before:
                 lead_in = 1  # the rest of a lead-in sentence (…を活用し、) before the first item
                 block.append(c)
                 total += len(c.text)
                 continue
-            break  # the list has ended (or never started)
-        if marker and m != marker:
-            if len(block) - lead_in == 1 and not before:
+            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1:
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
+            elif items >= 1 and len(pending) < 2:
+                pending.append(c)
+                continue
             else:
-                break
+                break  # the list has ended (or never started)
         marker = marker or m
-        if total + len(c.text) > policy.max_list_chars or len(block) >= policy.max_list_items:
+        if total + sum(len(x.text) for x in pending) + len(c.text) > policy.max_list_chars \
+                or len(block) >= policy.max_list_items:
             break
-        block.append(c)
-        total += len(c.text)
+        block += [*pending, c]
+        total += sum(len(x.text) for x in pending) + len(c.text)
+        pending = []
         items += 1
+    if items < 2 and not item_marker(head.text):
+        # Slides often print their title under the content: the list just before a heading.
+        run = []
+        for c in preceding(index, head, policy.max_list_items):
+            m = item_marker(c.text)
+            if m is None or (run and m != item_marker(run[0].text)):
+                break
+            run.insert(0, c)
+        if len(run) >= 2:
+            return run
     return block if items >= 2 else [head]
 
 

@@ -35,7 +35,7 @@ from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import Query
-from assistant.reader.select import Selection, select
+from assistant.reader.select import Selection, item_marker, select
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -156,7 +156,10 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     sel = select(q, index, ev.cands, ev.logits, policy)
     citations = _cite_units(sel.units, index)[: policy.max_citations if q.answer_type != "list" else None]
     if q.answer_type == "list" and len(sel.units) > 1:
-        text = "\n".join(f"・{_item_text(c)}{CITE_MARK.format(n=i + 1)}" for i, c in enumerate(sel.units))
+        lines = [f"・{_item_text(c)}{CITE_MARK.format(n=i + 1)}" for i, c in enumerate(sel.units)]
+        if item_marker(sel.units[0].text) != item_marker(sel.units[1].text):
+            lines[0] = f"{_item_text(sel.units[0])}{CITE_MARK.format(n=1)}"  # the list's heading, not an item
+        text = "\n".join(lines)
     elif sel.direct is not None:
         text = _value_text(sel, policy) + CITE_MARK.format(n=1)
     else:
