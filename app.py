@@ -341,7 +341,7 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                 )
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=360):
-                        draft = gr.Textbox(label="下書き（1行に1文）", lines=7, elem_id="draft")
+                        draft = gr.Textbox(label="下書き（段落のまま貼り付けられます）", lines=7, elem_id="draft")
                         cite_btn = gr.Button("出典を探す", variant="primary", elem_id="cite-btn")
                         gr.Examples([[t] for t in CITE_EXAMPLES], inputs=[draft], label="例")
                         cited = gr.Textbox(

@@ -101,7 +101,9 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text))
     value_tokens = {t for v in values for t in tokenize(v.text)}
-    topic = {t: w for t, w in query.terms.items() if t not in value_tokens and not t.isdigit()}
+    # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
+    topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
+             if t not in value_tokens and not t.isdigit()}
     return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)))
 
 

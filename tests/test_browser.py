@@ -129,6 +129,39 @@ def test_chat_answer_shows_marked_sources(page: Any, live_app: LiveApp) -> None:
     assert page.locator('#chat [data-testid="user"]').count() == 1
 
 
+CITE_SCREENSHOT = ROOT / "docs" / "screenshots" / "cite.png"
+#: One sentence of each verdict, pasted as one paragraph: stated, stated differently, not stated.
+CITE_PARAGRAPH = (
+    "JT-60SAは令和5年10月に初プラズマを生成した。"
+    "ITER計画の建設期における日本の費用分担は45.5%である。"
+    "原型炉の建設地は青森県六ヶ所村に決定している。"
+)
+
+
+def test_cite_tab_checks_a_pasted_paragraph(page: Any, live_app: LiveApp) -> None:  # noqa: F811
+    page.get_by_role("tab", name="出典検索").click()
+    box = page.locator("#draft textarea")
+    box.fill(CITE_PARAGRAPH)
+    page.locator("#cite-btn").click()
+    page.wait_for_function("document.querySelectorAll('#cite-results .cite-card').length >= 3")
+    cards = page.locator("#cite-results .cite-card")
+    assert cards.count() == 3
+    strengths = [cards.nth(i).locator(".strength").inner_text() for i in range(3)]
+    assert strengths[0].startswith(("strong", "partial"))
+    assert strengths[1].startswith("conflict") and strengths[2].startswith("none")
+    # The differing value is marked in the draft sentence and in the quoted source, and said in words.
+    conflict = cards.nth(1)
+    assert conflict.locator(".cite-sentence mark.diff").inner_text() == "45.5%"
+    assert "9.1%" in conflict.locator(".cite-quote mark.diff").all_inner_texts()
+    assert "45.5% ≠ 資料では 9.1%" in conflict.locator(".mismatch").inner_text()
+    assert "Traceback" not in page.content()
+    page.evaluate("document.fonts.ready")
+    time.sleep(0.5)
+    CITE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(CITE_SCREENSHOT), full_page=True)
+    assert CITE_SCREENSHOT.stat().st_size > 20_000
+
+
 def test_untrusted_text_is_shown_not_run(page: Any, live_app: LiveApp) -> None:  # noqa: F811
     # A question about the hostile document: its passage reaches the sources panel.
     _ask(page, "ザクロ検証の注意その一は何か。")
