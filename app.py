@@ -336,8 +336,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                         )
             with gr.Tab("出典検索", id="cite"):
                 gr.Markdown(
-                    "下書きの文を **1行に1文** ずつ貼り付けると、それぞれを裏付ける箇所・裏付けの強さ"
-                    "（strong / partial / none）・そのまま貼り付けられる出典表記を探します。"
+                    "下書きの文や段落を貼り付けると、文ごとに裏付ける箇所・判定（strong 裏付けあり / partial 一部 / "
+                    "conflict 資料と食い違い / none 裏付けなし）・食い違う数値や日付・そのまま貼り付けられる出典表記を示します。"
                 )
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=360):

@@ -255,8 +255,18 @@ def cite_results_html(results: Sequence[CiteResult]) -> str:
 
 
 def cited_draft(results: Sequence[CiteResult]) -> str:
-    """The draft with each supported sentence followed by its citation (for copying)."""
-    return "\n".join(r.sentence + (r.citation or "") for r in results)
+    """The draft with each supported sentence followed by its citation (for copying).
+
+    A sentence the documents state differently gets what to check instead of a citation.
+    """
+    out = []
+    for r in results:
+        mism = getattr(r, "mismatches", [])
+        if r.strength == "conflict" and mism:
+            out.append(r.sentence + "（要確認：" + "、".join(mismatch_line(m) for m in mism) + "）")
+        else:
+            out.append(r.sentence + (r.citation or ""))
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------- documents tab
