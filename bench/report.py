@@ -203,6 +203,37 @@ def cold_table(c: dict[str, Any]) -> str:
     )
 
 
+def batch_table(b: dict[str, Any]) -> str:
+    t = TARGETS["batch_over_warm_ask"]
+    n = b["questions"]
+    both = f"{verdict(b['batch_over_warm'], t, higher_is_better=True)} / " + (
+        verdict(b["batch_over_warm_cpu"], t, higher_is_better=True) if "batch_over_warm_cpu" in b else "–"
+    )
+    rows = [
+        ["warm `Pipeline.ask` calls, one process (yardstick)", n, n / b["warm_ask_q_per_s"],
+         b["warm_ask_q_per_s"], 1.0, b.get("warm_ask_q_per_cpu_s"), 1.0, "", ""],
+        ["one `ask --batch` run: load index and model, read .txt, answer, write .xlsx", n,
+         n / b["batch_q_per_s"], b["batch_q_per_s"], b["batch_over_warm"], b.get("batch_q_per_cpu_s"),
+         b.get("batch_over_warm_cpu"), f"≥ {t}×", both],
+        ["the same run, answering phase only", n, n / b["batch_answer_q_per_s"], b["batch_answer_q_per_s"],
+         b["batch_answer_over_warm"], None, None, "", ""],
+    ]
+    if "process_s" in b:
+        rows.append(["one `ask --batch` run as a new process (with interpreter start-up and imports)", n,
+                     b["process_s"], b["process_q_per_s"], b["process_over_warm"], None, None, "", ""])
+    table = markdown_table(
+        ["run", "questions", "seconds (median)", "questions/s", "ratio to warm ask", "questions/CPU s",
+         "ratio (CPU)", "target", "verdict (wall / CPU)"],
+        rows,
+    )
+    return (
+        f"{table}\n\n{n} gold questions (repeated), {b['rounds']} rounds alternating warm asks and the batch run "
+        "(the command's own `main` in the bench process), medians compared; CPU seconds are this process's "
+        "(robust to other processes on a shared machine). A per-row reload of the index or model would put the "
+        "ratio far below 1."
+    )
+
+
 def versus_table(v: dict[str, Any], build: dict[str, Any] | None = None) -> str:
     rows = []
     embedded = {
@@ -265,6 +296,8 @@ def pipeline_report(r: dict[str, Any]) -> str:
         parts += ["### Query path (warm)", query_table(r["query"])]
     if "cold" in r:
         parts += ["### Cold start", cold_table(r["cold"])]
+    if "batch" in r:
+        parts += ["### Question lists (`ask --batch`)", batch_table(r["batch"])]
     if "versus" in r:
         parts += ["### Versus the usual llama-index pipeline", versus_table(r["versus"], r.get("build"))]
     return "\n\n".join(parts) + "\n"

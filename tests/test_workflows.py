@@ -208,6 +208,36 @@ def test_answer_questions_loads_once_and_reports_bad_rows(fake_pipeline: Pipelin
             assert x[f"citation{i}_first_line"] == int(c[f"citation{i}_first_line"]) == cit["first_line"]
 
 
+def test_batch_encodes_a_chunk_at_a_time_and_answers_like_ask(tmp_path: Path) -> None:
+    from assistant.embedding import FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        """The fake model, counting how many texts each query-encoding call gets."""
+
+        calls: list[int]
+
+        def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+            self.calls.append(len(texts))
+            return super().embed_queries(texts)
+
+    model = Counting()
+    model.calls = []
+    settings = Settings(embedder="fake", corpus_dir=FIXTURE_CORPUS, index_dir=tmp_path / "index").validated()
+    pipeline = Pipeline(settings, embedder=model, progress=False)
+    questions = ["予算額はいくらか。", "産業協議会はいつ設立されたか。", "", "原型炉開発で何を加速するか。"] * 5
+    lst = batch.QuestionList([batch.QuestionRow(i + 1, q) for i, q in enumerate(questions)], [], [])
+    pipeline.index()
+    model.calls.clear()
+    result = batch.answer_questions(pipeline, lst)
+    # One call per chunk of rows (16 + 4) with its distinct non-empty questions; none per question.
+    assert model.calls == [3, 3]
+    for r in result.rows:
+        if r.source.question:
+            assert r.answer == {**pipeline.ask(r.source.question).to_json(), "timings_ms": r.answer["timings_ms"]}
+        else:
+            assert r.error and r.answer is None
+
+
 def test_input_columns_named_like_ours_are_kept_apart(fake_pipeline: Pipeline, tmp_path: Path) -> None:
     f = tmp_path / "q.csv"
     f.write_text("質問,answer\n予算額はいくらか。,（記入欄）\n", encoding="utf-8")
