@@ -196,7 +196,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             raise UsageError("give either a QUESTION or --batch FILE, not both")
         return cmd_ask_batch(args)
     if args.question is None:
-        raise UsageError("give a QUESTION (or --batch FILE for a list of questions)")
+        raise UsageError("a QUESTION is required (or --batch FILE for a list of questions)")
     if args.out is not None:
         raise UsageError("--out goes with --batch FILE")
     p = _pipeline(args)
@@ -245,7 +245,7 @@ def cmd_cite(args: argparse.Namespace) -> int:
             raise UsageError("give either SENTENCEs or --draft DRAFT, not both")
         return cmd_cite_draft(args)
     if not args.sentences:
-        raise UsageError("give a SENTENCE (or - for stdin, or --draft DRAFT for a whole draft)")
+        raise UsageError("a SENTENCE is required (or - for stdin, or --draft DRAFT for a whole draft)")
     if args.out is not None:
         raise UsageError("--out goes with --draft DRAFT")
     sentences: list[str] = list(args.sentences)

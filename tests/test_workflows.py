@@ -605,13 +605,13 @@ def test_cli_batch_and_draft(cli_env: dict[str, str], tmp_path: Path) -> None:
         (["ask", "--batch", "{tmp}/q.txt", "--out", "{tmp}/q.txt"], "must end in one of"),
         (["ask", "--batch", "{tmp}/q.csv", "--out", "{tmp}/q.csv"], "is the input file"),
         (["ask", "質問", "--batch", "{tmp}/q.txt"], "not both"),
-        (["ask"], "give a QUESTION"),
+        (["ask"], "a QUESTION is required"),
         (["ask", "質問", "--out", "{tmp}/o.csv"], "--out goes with --batch"),
         (["cite", "--draft", "{tmp}/bad.docx"], "not a readable .docx"),
         (["cite", "--draft", "{tmp}/q.csv"], "must be one of"),
         (["cite", "--draft", "{tmp}/d.md", "--out", "{tmp}/r.csv"], "must end in one of"),
         (["cite", "文。", "--draft", "{tmp}/d.md"], "not both"),
-        (["cite"], "give a SENTENCE"),
+        (["cite"], "a SENTENCE is required"),
     ],
 )
 def test_cli_refuses_bad_files_with_exit_2(
