@@ -284,7 +284,10 @@ def read_questions(path: Path) -> QuestionList:
     if ext not in READERS:
         hint = " (save it as .xlsx)" if ext in (".xls", ".xlsm", ".ods") else ""
         raise UsageError(f"cannot read {path.name}: a question list must be one of {sorted(READERS)}{hint}")
-    return READERS[ext](path)
+    questions = READERS[ext](path)
+    if not questions.rows:
+        raise UsageError(f"{path} has no questions (every row is blank)")
+    return questions
 
 
 # ------------------------------------------------------------------- running

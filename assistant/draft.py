@@ -318,7 +318,10 @@ def read_blocks(path: Path) -> list[Block]:
         hint = " (save it as .docx)" if ext in (".doc", ".rtf", ".odt") else ""
         raise UsageError(f"cannot read {path.name}: a draft must be one of {sorted(READERS)}{hint}")
     read_input(path)  # missing file or a directory: the same message for every format
-    return READERS[ext](path)
+    blocks = READERS[ext](path)
+    if not blocks:
+        raise UsageError(f"{path} has no text to check (headers, footers and text boxes are not read)")
+    return blocks
 
 
 # ------------------------------------------------------------------ sentences

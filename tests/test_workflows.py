@@ -160,6 +160,20 @@ def test_unreadable_lists_are_refused(tmp_path: Path, name: str, content: bytes,
         batch.read_questions(f)
 
 
+def test_empty_files_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "q.txt").write_text("\n  \n", encoding="utf-8")
+    with pytest.raises(UsageError, match="no questions"):
+        batch.read_questions(tmp_path / "q.txt")
+    _xlsx(tmp_path / "q.xlsx", [["質問"]])
+    with pytest.raises(UsageError, match="no questions"):
+        batch.read_questions(tmp_path / "q.xlsx")
+    import docx
+
+    docx.Document().save(str(tmp_path / "d.docx"))
+    with pytest.raises(UsageError, match="no text"):
+        draft.read_blocks(tmp_path / "d.docx")
+
+
 def test_missing_list_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file"):
         batch.read_questions(tmp_path / "nothing.csv")
