@@ -299,7 +299,8 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         except Exception as e:  # shown in the notice box; unexpected ones are logged in full
             if not isinstance(e, ShioriError):
                 logger.exception("ask failed")
-            return gr.update(), history, gr.update(), gr.update(), ui.notice_html(_user_message(e), "error")
+            error = ui.notice_html(_user_message(e), "error")
+            return gr.update(), history, gr.update(), gr.update(), error, gr.update()
         history.append({"role": "user", "content": ui.md_text(ans.question)})
         history += ui.answer_messages(ans)
         notice = ui.abstain_notice(ans) if ans.abstained else None

@@ -367,3 +367,21 @@ def test_file_workflows_write_a_result_file(tmp_corpus: Path, tmp_path: Path) ->
     assert md.suffix == ".md" and text.startswith("# 質問")
     for c in ans.citations:
         assert f"【{c.n}】（出典：" in text and f"L{c.first_line}–L{c.last_line}）" in text
+
+
+def test_ui_handlers_return_one_value_per_output(tmp_corpus: Path, tmp_path: Path) -> None:
+    """Each handler, on success and on bad input, fills exactly the outputs its event lists."""
+    settings = Settings(embedder="fake", corpus_dir=tmp_corpus, index_dir=tmp_path / "index").validated()
+    demo = app.build_app(Pipeline(settings, progress=False))
+    fns = {f.name: f for f in demo.fns.values()}
+    respond = fns["respond"]
+    for question in ("予算額はいくらか。", "   "):
+        out = respond.fn(question, [], 5, "hybrid", "extractive")
+        assert len(out) == len(respond.outputs), question
+    assert len(fns["clear_chat"].fn()) == len(fns["clear_chat"].outputs)
+    (tmp_path / "q.txt").write_text("予算額はいくらか。\n", encoding="utf-8")
+    run_batch = fns["run_batch"]
+    for path in (str(tmp_path / "q.txt"), None):
+        out = run_batch.fn("questions", path, ".xlsx", 5, progress=lambda *a, **k: None)
+        assert len(out) == len(run_batch.outputs), path
+    demo.close()
