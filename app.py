@@ -14,7 +14,12 @@ import dataclasses
 import inspect
 import logging
 import os
+import shutil
 import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -31,6 +36,17 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 #: Draft sentences accepted by one citation lookup.
 MAX_CITE_SENTENCES = 50
+#: Questions of a list, or sentences of a draft, accepted by one upload (the pipeline is shared).
+MAX_BATCH_ROWS = 500
+#: Result files are kept this long for download, then removed (they may hold confidential drafts).
+DOWNLOAD_TTL_S = 3600
+
+BATCH_KINDS = [("質問リストに回答（.txt / .csv / .xlsx）", "questions"), ("下書きの出典を確認（.docx / .md / .txt）", "draft")]
+BATCH_FORMATS: dict[str, list[tuple[str, str]]] = {
+    "questions": [("Excel（.xlsx）", ".xlsx"), ("CSV（.csv）", ".csv"), ("JSON Lines（.jsonl）", ".jsonl")],
+    "draft": [("Excel（.xlsx）", ".xlsx"), ("Markdown（.md）", ".md"), ("JSON Lines（.jsonl）", ".jsonl")],
+}
+BATCH_FILE_TYPES = [".txt", ".csv", ".xlsx", ".docx", ".md"]
 
 EXAMPLES = [
     "ITER計画の建設期に日本が分担する費用の割合は？",
@@ -109,6 +125,15 @@ mark.same { background: #d3f9d8; color: #1b5e20; padding: 0 2px; border-radius: 
   border-radius: 6px; margin: 4px 0 10px; }
 .notice-error { border-left-color: #d9534f; background: #fdecea; color: #8a1f1b; }
 .doc-head { margin-bottom: 8px; }
+.batch-done { padding: 8px 4px; }
+.strength-conflict { background: #ffc9c9; color: #8a1f1b; }
+.strength-no-statement, .strength-error { background: var(--background-fill-secondary);
+  color: var(--body-text-color-subdued); }
+table.batch-preview { width: 100%; border-collapse: collapse; font-size: 0.88em; }
+table.batch-preview th, table.batch-preview td { border-bottom: 1px solid var(--border-color-primary);
+  padding: 4px 6px; text-align: left; vertical-align: top; }
+table.batch-preview td:first-child { white-space: nowrap; color: var(--body-text-color-subdued); }
+table.batch-preview .err { color: #8a1f1b; }
 .doc-head .src-title { font-weight: 700; font-size: 1.05em; }
 .page-start { font-size: 0.8em; color: var(--body-text-color-subdued); border-top: 1px dashed
   var(--border-color-primary); margin: 4px 0 2px; padding-left: 4.6em; font-family: var(--font-mono); }
@@ -180,6 +205,76 @@ def cite_sentences(pipeline: Pipeline, text: Any, k: Any = None):
     return pipeline.cite(lines, k=_as_k(k))
 
 
+def _result_dir(workdir: Path) -> Path:
+    """A fresh directory for one result file; results older than ``DOWNLOAD_TTL_S`` are removed."""
+    now = time.time()
+    for old in workdir.iterdir():
+        if now - old.stat().st_mtime > DOWNLOAD_TTL_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=workdir))
+
+
+def run_file_workflow(
+    pipeline: Pipeline,
+    kind: str,
+    path: Any,
+    fmt: str,
+    workdir: Path,
+    k: Any = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[Path, dict[str, Any], list[dict[str, Any]]]:
+    """Answer a question list or check a draft (``shiori ask --batch`` / ``cite --draft``).
+
+    Returns the result file (named after the upload, in its own directory under
+    ``workdir``), the run's summary and the result's flat rows (for a preview);
+    raises ``ShioriError`` on a bad upload.
+    """
+    from assistant import batch, draft
+
+    if kind not in BATCH_FORMATS:
+        raise UsageError(f"unknown kind {kind!r}; choose one of {sorted(BATCH_FORMATS)}")
+    formats = [ext for _, ext in BATCH_FORMATS[kind]]
+    if fmt not in formats:
+        raise UsageError(f"unknown output format {fmt!r}; choose one of {formats}")
+    if not path:
+        raise UsageError("choose a file to upload first")
+    src = Path(str(path))
+    stem = src.stem or "result"
+    if kind == "questions":
+        questions = batch.read_questions(src)
+        _check_size(len(questions.rows), "questions")
+        result = batch.answer_questions(pipeline, questions, k=_as_k(k), on_progress=on_progress)
+        out = _result_dir(workdir) / f"{stem}.answers{fmt}"
+        batch.write_answers(out, result)
+        return out, {"kind": kind, "input": src.name, **result.summary()}, batch.answer_table(result)[1]
+    sentences = draft.draft_sentences(draft.read_blocks(src))
+    _check_size(len(sentences), "sentences")
+    report = draft.check_sentences(pipeline, sentences, k=_as_k(k), on_progress=on_progress)
+    report = draft.DraftReport(src.name, report.rows, report.timings_s)
+    out = _result_dir(workdir) / f"{stem}.check{fmt}"
+    draft.write_report(out, report)
+    return out, {"kind": kind, "input": src.name, **report.summary()}, draft.report_rows(report)
+
+
+def _check_size(n: int, what: str) -> None:
+    if n > MAX_BATCH_ROWS:
+        raise UsageError(
+            f"too many {what} ({n}; the app takes at most {MAX_BATCH_ROWS} per file); "
+            "split the file, or run `shiori ask --batch` / `shiori cite --draft` on the command line"
+        )
+    if n == 0:
+        raise UsageError(f"the file has no {what}")
+
+
+def write_answer_markdown(answer: Any, workdir: Path) -> Path:
+    """The answer and its evidence as a Markdown file (for the chat's download button)."""
+    from assistant.export import answer_markdown, write_text
+
+    out = _result_dir(workdir) / f"shiori-answer-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    write_text(out, answer_markdown(answer.to_json()))
+    return out
+
+
 def error_json(e: BaseException) -> dict[str, Any]:
     """The API's answer to bad input: a message, never a traceback."""
     if isinstance(e, ShioriError):
@@ -205,6 +300,7 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
     docs = load_corpus(s.corpus_dir)
     by_id = {d.id: d for d in docs}
     llm_ready = bool(s.llm_base_url)
+    workdir = Path(tempfile.mkdtemp(prefix="shiori-app-"))
 
     # ---- handlers (each catches its own errors and shows the message) ----
     def respond(question: str, history: list[dict[str, Any]], k: float, mode: str, answer_mode: str):
@@ -214,15 +310,36 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         except Exception as e:  # shown in the notice box; unexpected ones are logged in full
             if not isinstance(e, ShioriError):
                 logger.exception("ask failed")
-            return gr.update(), history, gr.update(), gr.update(), ui.notice_html(_user_message(e), "error")
+            error = ui.notice_html(_user_message(e), "error")
+            return gr.update(), history, gr.update(), gr.update(), error, gr.update()
         history.append({"role": "user", "content": ui.md_text(ans.question)})
         history += ui.answer_messages(ans)
         notice = ui.abstain_notice(ans) if ans.abstained else None
         notice = " ".join(x for x in (notice, ans.notice) if x) or None
-        return "", history, ui.sources_html(ans), ui.citation_lines(ans), ui.notice_html(notice)
+        download = gr.DownloadButton(value=str(write_answer_markdown(ans, workdir)), interactive=True)
+        return "", history, ui.sources_html(ans), ui.citation_lines(ans), ui.notice_html(notice), download
 
     def clear_chat():
-        return [], ui.EMPTY_SOURCES, "", ""
+        return [], ui.EMPTY_SOURCES, "", "", gr.DownloadButton(value=None, interactive=False)
+
+    def batch_formats(kind: str):
+        choices = BATCH_FORMATS.get(kind, BATCH_FORMATS["questions"])
+        return gr.Radio(choices=choices, value=choices[0][1])
+
+    def run_batch(kind: str, path: str | None, fmt: str, k: float, progress=gr.Progress()):  # noqa: B008
+        unit = "問" if kind == "questions" else "文"
+        progress(0, desc="ファイルを読み込んでいます")
+
+        def update(done: int, total: int) -> None:
+            progress((done, total), desc="回答しています" if kind == "questions" else "出典を確認しています", unit=unit)
+
+        try:
+            out, summary, rows = run_file_workflow(pipeline, kind, path, fmt, workdir, k, on_progress=update)
+        except Exception as e:
+            if not isinstance(e, ShioriError):
+                logger.exception("batch failed")
+            return ui.notice_html(_user_message(e), "error"), None, ""
+        return ui.batch_summary_html(summary, out.name), str(out), ui.batch_preview_html(kind, rows)
 
     def run_cite(text: str, k: float):
         try:
@@ -283,7 +400,9 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
 
     busy = {"concurrency_id": "pipeline", "concurrency_limit": 1}
 
-    with gr.Blocks(title="栞 shiori — 政策文書QA", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="栞 shiori — 政策文書QA", analytics_enabled=False, delete_cache=(DOWNLOAD_TTL_S, DOWNLOAD_TTL_S)
+    ) as demo:
         gr.HTML(HEADER, js_on_load=None)
         with gr.Tabs(selected="chat") as tabs:
             with gr.Tab("チャット", id="chat"):
@@ -334,6 +453,12 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                             lines=2,
                             max_lines=6,
                         )
+                        answer_dl = gr.DownloadButton(
+                            "回答と出典を保存（Markdown）",
+                            elem_id="answer-download",
+                            interactive=False,
+                            size="sm",
+                        )
             with gr.Tab("出典検索", id="cite"):
                 gr.Markdown(
                     "下書きの文や段落を貼り付けると、文ごとに裏付ける箇所・判定（strong 裏付けあり / partial 一部 / "
@@ -353,6 +478,26 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                         )
                     with gr.Column(scale=3, min_width=420):
                         cite_out = gr.HTML(ui.EMPTY_CITE, elem_id="cite-results", js_on_load=OPEN_DOC_JS)
+            with gr.Tab("一括処理", id="batch"):
+                gr.Markdown(
+                    "**質問リスト**（.txt は1行に1問、.csv / .xlsx は「質問」または question の列）に"
+                    "まとめて回答するか、**下書き**（.docx / .md / .txt）の文ごとに出典と裏付けの強さを確認し、"
+                    "結果をファイルで受け取ります。空欄や読めないセルなどの行は、その行にエラーを記入して続けます。"
+                )
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=360):
+                        batch_kind = gr.Radio(BATCH_KINDS, value="questions", label="処理", elem_id="batch-kind")
+                        batch_file = gr.File(
+                            label="ファイル", file_types=BATCH_FILE_TYPES, type="filepath", elem_id="batch-file"
+                        )
+                        batch_fmt = gr.Radio(
+                            BATCH_FORMATS["questions"], value=".xlsx", label="結果の形式", elem_id="batch-format"
+                        )
+                        batch_btn = gr.Button("実行", variant="primary", elem_id="batch-run")
+                    with gr.Column(scale=3, min_width=420):
+                        batch_summary = gr.HTML(ui.EMPTY_BATCH, elem_id="batch-summary", js_on_load=None)
+                        batch_result = gr.File(label="結果ファイル", elem_id="batch-result", interactive=False)
+                        batch_preview = gr.HTML("", elem_id="batch-preview", js_on_load=None)
             with gr.Tab("文書", id="docs"):
                 with gr.Row(equal_height=True):
                     doc_dd = gr.Dropdown(
@@ -379,14 +524,25 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         chat_io = dict(
             fn=respond,
             inputs=[question, chatbot, k, mode, answer_mode],
-            outputs=[question, chatbot, sources, citation_box, notice],
+            outputs=[question, chatbot, sources, citation_box, notice, answer_dl],
             api_visibility="private",
             show_progress="minimal",
             **busy,
         )
         question.submit(**chat_io)
         send.click(**chat_io)
-        clear.click(clear_chat, None, [chatbot, sources, citation_box, notice], api_visibility="private")
+        clear.click(
+            clear_chat, None, [chatbot, sources, citation_box, notice, answer_dl], api_visibility="private"
+        )
+        batch_kind.change(batch_formats, [batch_kind], [batch_fmt], api_visibility="private")
+        batch_btn.click(
+            run_batch,
+            [batch_kind, batch_file, batch_fmt, k],
+            [batch_summary, batch_result, batch_preview],
+            api_visibility="private",
+            show_progress="full",
+            **busy,
+        )
         cite_btn.click(run_cite, [draft, k], [cite_out, cited], api_visibility="private", **busy)
         doc_outputs = [tabs, doc_dd, first, last, doc_view]
         sources.click(open_source, [context], doc_outputs, api_visibility="private")

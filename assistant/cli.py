@@ -136,7 +136,70 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(args: argparse.Namespace, unit: str, desc: str):  # type: ignore[no-untyped-def]
+    """A tqdm bar on stderr (none with -q) and the ``(done, total)`` callback that moves it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit=unit, desc=desc, file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
+            bar.refresh()
+        bar.update(done - bar.n)
+
+    return bar, update
+
+
+def _batch_paths(args: argparse.Namespace, src: str, module) -> tuple:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from assistant.export import check_output
+
+    path = Path(src)
+    out = Path(args.out) if args.out else module.default_output(path)
+    check_output(path, out, module.OUTPUT_EXTS)
+    return path, out
+
+
+def cmd_ask_batch(args: argparse.Namespace) -> int:
+    """``ask --batch FILE``: answer every row of a question list, write one result file."""
+    from assistant import batch
+
+    path, out = _batch_paths(args, args.batch, batch)
+    questions = batch.read_questions(path)  # a file that cannot be read stops here, before the model loads
+    p = _pipeline(args)
+    bar, update = _progress_bar(args, "問", "questions")
+    with bar:
+        result = batch.answer_questions(p, questions, k=args.k, mode=args.mode, on_progress=update)
+    import time
+
+    t = time.perf_counter()
+    batch.write_answers(out, result)
+    result.timings_s["write"] = time.perf_counter() - t
+    summary = {"input": str(path), "out": str(out), **result.summary()}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"wrote {out}: {summary['rows']} rows, {summary['answered']} answered, "
+            f"{summary['abstained']} abstained, {summary['errors']} with errors",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.errors import UsageError
+
+    if args.batch is not None:
+        if args.question is not None:
+            raise UsageError("give either a QUESTION or --batch FILE, not both")
+        return cmd_ask_batch(args)
+    if args.question is None:
+        raise UsageError("a QUESTION is required (or --batch FILE for a list of questions)")
+    if args.out is not None:
+        raise UsageError("--out goes with --batch FILE")
     p = _pipeline(args)
     ans = p.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
@@ -148,7 +211,44 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cite_draft(args: argparse.Namespace) -> int:
+    """``cite --draft DRAFT``: check every sentence of a draft, write one report."""
+    import time
+
+    from assistant import draft
+
+    path, out = _batch_paths(args, args.draft, draft)
+    t = time.perf_counter()
+    sentences = draft.draft_sentences(draft.read_blocks(path))  # unreadable drafts stop here
+    read_s = time.perf_counter() - t
+    p = _pipeline(args)
+    bar, update = _progress_bar(args, "文", "sentences")
+    with bar:
+        report = draft.check_sentences(p, sentences, k=args.k, on_progress=update)
+    report = draft.DraftReport(path.name, report.rows, {"read": read_s, **report.timings_s})
+    t = time.perf_counter()
+    draft.write_report(out, report)
+    report.timings_s["write"] = time.perf_counter() - t
+    summary = {"input": str(path), "out": str(out), **report.summary()}
+    if args.json:
+        _print_json(summary)
+    else:
+        counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items())
+        print(f"wrote {out}: {summary['sentences']} sentences ({counts})", file=sys.stderr)
+    return 0
+
+
 def cmd_cite(args: argparse.Namespace) -> int:
+    from assistant.errors import UsageError
+
+    if args.draft is not None:
+        if args.sentences:
+            raise UsageError("give either SENTENCEs or --draft DRAFT, not both")
+        return cmd_cite_draft(args)
+    if not args.sentences:
+        raise UsageError("a SENTENCE is required (or - for stdin, or --draft DRAFT for a whole draft)")
+    if args.out is not None:
+        raise UsageError("--out goes with --draft DRAFT")
     sentences: list[str] = list(args.sentences)
     if sentences == ["-"]:
         # Decode ourselves: undecodable bytes become U+FFFD, which the input check
@@ -332,15 +432,22 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", help="a short answer with numbered citations")
-    p.add_argument("question")
+    p = sub.add_parser("ask", help="a short answer with numbered citations (or a whole list: --batch)")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", metavar="FILE",
+                   help="answer every question in FILE (.txt one a line; .csv/.xlsx column 質問 or question)")
+    p.add_argument("--out", metavar="OUT",
+                   help="with --batch: .csv, .xlsx or .jsonl (default: FILE's name + .answers, beside it)")
     common(p)
     p.add_argument("--answer-mode", choices=["extractive", "llm"], default=None,
                    help="extractive (default) or llm (needs SHIORI_LLM_BASE_URL)")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("cite", help="find the source of draft sentences (one per argument, or - for stdin)")
-    p.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    p = sub.add_parser("cite", help="find the source of draft sentences (one per argument, - for stdin, or --draft)")
+    p.add_argument("sentences", nargs="*", metavar="SENTENCE")
+    p.add_argument("--draft", metavar="DRAFT", help="check every sentence of a .docx, .md or .txt draft")
+    p.add_argument("--out", metavar="OUT",
+                   help="with --draft: .xlsx, .md or .jsonl (default: DRAFT's name + .check.xlsx, beside it)")
     common(p, mode=False)
     p.set_defaults(func=cmd_cite)
 

@@ -17,6 +17,24 @@ COMPARE_MORE = "（{more}の方が大きい）"
 COMPARE_EQUAL = "（同じ値）"
 LLM_FALLBACK_NOTICE = "（生成モードを利用できなかったため、抽出型の回答を表示しています：{reason}）"
 STRENGTH_LABELS = {"strong": "強い裏付け", "partial": "部分的な裏付け", "conflict": "資料と食い違い", "none": "裏付けなし"}
+#: Verdicts of the drafting check (``shiori cite --draft``): the lookup's, plus sentences not checked.
+DRAFT_VERDICT_LABELS = {
+    "strong": "強い裏付け",
+    "partial": "部分的な裏付け",
+    "conflict": "資料と食い違い",
+    "none": "裏付けなし",
+    "no statement": "確認対象外",
+}
+#: Why a draft sentence is not checked (``assistant.sentences.REASONS``).
+NO_STATEMENT_LABELS = {
+    "heading": "見出し",
+    "greeting": "挨拶・定型文",
+    "lead-in": "前置き・参照",
+    "question": "疑問文",
+    "date": "日付のみ",
+    "value": "数値のみ",
+    "label": "項目名・短い語句",
+}
 
 #: System prompt of the optional generative mode: the model may use only the numbered passages.
 LLM_SYSTEM_PROMPT = (

@@ -111,6 +111,17 @@ class Pipeline:
             self._embedder = load_embedder(self.settings.embedder)
         return self._embedder
 
+    def with_embedder(self, embedder: Embedder) -> Pipeline:
+        """The same settings and loaded index, embedding with ``embedder`` (the same model, wrapped).
+
+        For callers that add something around the model, e.g. question vectors
+        computed in one batch beforehand (``batch.QueryVectors``); the index is
+        shared, not reloaded.
+        """
+        other = Pipeline(self.settings, embedder, progress=self.progress)
+        other._index = self._index
+        return other
+
     # ------------------------------------------------------------------ index
     def build(self, rebuild: bool = False) -> dict[str, Any]:
         """Build the index if it is missing, stale or ``rebuild``; returns its manifest."""

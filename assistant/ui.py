@@ -269,6 +269,72 @@ def cited_draft(results: Sequence[CiteResult]) -> str:
     return "\n".join(out)
 
 
+# ------------------------------------------------------------------ batch tab
+
+EMPTY_BATCH = '<div class="src-empty">ファイルを選んで「実行」を押すと、結果ファイルがここに表示されます。</div>'
+
+
+def batch_summary_html(summary: dict[str, Any], out_name: str) -> str:
+    """What a question-list or draft run did: counts by outcome, and the result file's name."""
+    from assistant.messages import DRAFT_VERDICT_LABELS
+
+    if summary.get("kind") == "questions":
+        parts = [
+            f"{summary['rows']} 問",
+            f"回答 {summary['answered']}",
+            f"回答を控えた {summary['abstained']}",
+            f"エラー {summary['errors']}",
+        ]
+    else:
+        verdicts = summary.get("verdicts", {})
+        parts = [f"{summary['sentences']} 文"]
+        parts += [f"{DRAFT_VERDICT_LABELS.get(v, v)} {n}" for v, n in verdicts.items()]
+    return (
+        f'<div class="batch-done"><div class="src-title">{esc(summary.get("input", ""))} → {esc(out_name)}</div>'
+        f'<div class="src-meta">{esc("・".join(parts))}</div></div>'
+    )
+
+
+#: Rows shown under the summary; the file holds them all.
+PREVIEW_ROWS = 20
+
+
+def _clip(text: object, n: int = 90) -> str:
+    s = "" if text is None else str(text)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def batch_preview_html(kind: str, rows: Sequence[dict[str, Any]]) -> str:
+    """The first rows of a result (flat rows of ``batch.answer_table`` / ``draft.report_rows``)."""
+    from assistant.messages import DRAFT_VERDICT_LABELS
+
+    body = []
+    for r in rows[:PREVIEW_ROWS]:
+        if kind == "questions":
+            if r.get("error"):
+                result = f'<span class="err">{esc(r["error"])}</span>'
+            else:
+                result = esc(_clip(r.get("direct") or r.get("answer")))
+            span = ""
+            if r.get("citation1_doc"):
+                span = esc(span_label(r["citation1_doc"], r["citation1_first_line"], r["citation1_last_line"]))
+            cells = [esc(r["row"]), esc(_clip(r["question"], 60)), result, f'<span class="src-span">{span}</span>']
+        else:
+            verdict = r.get("strength") or "error"
+            label = DRAFT_VERDICT_LABELS.get(verdict, "エラー") if verdict != "error" else "エラー"
+            badge = f'<span class="strength strength-{esc(verdict.replace(" ", "-"))}">{esc(label)}</span>'
+            cells = [esc(r["location"]), esc(_clip(r["sentence"])), badge]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    heads = ["行", "質問", "回答", "出典[1]"] if kind == "questions" else ["場所", "文", "判定"]
+    more = (
+        f'<div class="src-meta">先頭 {PREVIEW_ROWS} 件を表示しています（全 {len(rows)} 件は結果ファイルに）。</div>'
+        if len(rows) > PREVIEW_ROWS
+        else ""
+    )
+    head = "".join(f"<th>{esc(h)}</th>" for h in heads)
+    return f'<table class="batch-preview"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
+
+
 # --------------------------------------------------------------- documents tab
 
 

@@ -20,7 +20,7 @@ from bench import GOLD_PATH, RESULTS_DIR
 
 logger = logging.getLogger("bench")
 
-SECTIONS: tuple[str, ...] = ("build", "query", "cold", "versus")
+SECTIONS: tuple[str, ...] = ("build", "query", "cold", "batch", "versus")
 
 
 def _write(out: Path, results: dict[str, Any]) -> None:
@@ -78,6 +78,18 @@ def run_pipeline_bench(quick: bool, sections: tuple[str, ...], out: Path) -> dic
             logger.info("cold start")
             results["cold"] = run_cold_start(
                 corpus_dir, index_dir, items[0].question, repeats=3 if quick else 5
+            )
+            _write(out, results)
+        if "batch" in sections:
+            from bench.batch import run_batch_throughput
+
+            logger.info("question-list throughput (ask --batch)")
+            results["batch"] = run_batch_throughput(
+                pipeline,
+                query_set(30 if quick else 100),
+                Path(tmp) / "batch",
+                rounds=2 if quick else 3,
+                new_process=not quick,
             )
             _write(out, results)
         if "versus" in sections:

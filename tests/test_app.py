@@ -378,3 +378,73 @@ def test_abstention_shows_a_notice_and_related_passages() -> None:
     assert msgs[0]["content"].startswith("⚠")
     assert msgs[1]["metadata"]["title"] == "関連する箇所"
     assert ui.citation_lines(ans) == ""
+
+
+# ------------------------------------------------------- fast: file workflows
+
+
+def test_file_workflows_write_a_result_file(tmp_corpus: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    from assistant.errors import UsageError
+
+    settings = Settings(embedder="fake", corpus_dir=tmp_corpus, index_dir=tmp_path / "index").validated()
+    pipeline = Pipeline(settings, progress=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    wb = Workbook()
+    for row in (["質問", "担当"], ["予算額はいくらか。", "a"], [None, "b"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "一覧.xlsx")
+    seen: list[tuple[int, int]] = []
+    out, summary, preview = app.run_file_workflow(
+        pipeline, "questions", str(tmp_path / "一覧.xlsx"), ".xlsx", work, on_progress=lambda d, t: seen.append((d, t))
+    )
+    assert out.name == "一覧.answers.xlsx" and out.parent.parent == work
+    assert summary["rows"] == 2 and summary["errors"] == 1 and seen[-1] == (2, 2)
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    assert len(rows) == 3 and rows[2][rows[0].index("error")]
+    assert "一覧.xlsx" in ui.batch_summary_html(summary, out.name)
+    html_preview = ui.batch_preview_html("questions", preview)
+    assert html_preview.count("<tr>") == 3 and "empty" in html_preview
+
+    (tmp_path / "案.md").write_text("# 見出し\n\n予算額は１２億円である。\n", encoding="utf-8")
+    out, summary, preview = app.run_file_workflow(pipeline, "draft", str(tmp_path / "案.md"), ".md", work)
+    assert out.name == "案.check.md" and summary["sentences"] == 2
+    assert "strength-no-statement" in ui.batch_preview_html("draft", preview)
+    assert out.read_text(encoding="utf-8").startswith("# 出典確認：案.md")
+
+    (tmp_path / "many.txt").write_text("予算額はいくらか。\n" * (app.MAX_BATCH_ROWS + 1), encoding="utf-8")
+    for call, message in (
+        (lambda: app.run_file_workflow(pipeline, "questions", str(tmp_path / "many.txt"), ".csv", work), "too many"),
+        (lambda: app.run_file_workflow(pipeline, "questions", None, ".csv", work), "choose a file"),
+        (lambda: app.run_file_workflow(pipeline, "draft", str(tmp_path / "案.md"), ".csv", work), "format"),
+        (lambda: app.run_file_workflow(pipeline, "other", str(tmp_path / "案.md"), ".md", work), "unknown kind"),
+    ):
+        with pytest.raises(UsageError, match=message):
+            call()
+
+    ans = app.ask_answer(pipeline, "安全確保の基本的な考え方はいつ策定しますか。")
+    md = app.write_answer_markdown(ans, work)
+    text = md.read_text(encoding="utf-8")
+    assert md.suffix == ".md" and text.startswith("# 質問")
+    for c in ans.citations:
+        assert f"【{c.n}】（出典：" in text and f"L{c.first_line}–L{c.last_line}）" in text
+
+
+def test_ui_handlers_return_one_value_per_output(tmp_corpus: Path, tmp_path: Path) -> None:
+    """Each handler, on success and on bad input, fills exactly the outputs its event lists."""
+    settings = Settings(embedder="fake", corpus_dir=tmp_corpus, index_dir=tmp_path / "index").validated()
+    demo = app.build_app(Pipeline(settings, progress=False))
+    fns = {f.name: f for f in demo.fns.values()}
+    respond = fns["respond"]
+    for question in ("予算額はいくらか。", "   "):
+        out = respond.fn(question, [], 5, "hybrid", "extractive")
+        assert len(out) == len(respond.outputs), question
+    assert len(fns["clear_chat"].fn()) == len(fns["clear_chat"].outputs)
+    (tmp_path / "q.txt").write_text("予算額はいくらか。\n", encoding="utf-8")
+    run_batch = fns["run_batch"]
+    for path in (str(tmp_path / "q.txt"), None):
+        out = run_batch.fn("questions", path, ".xlsx", 5, progress=lambda *a, **k: None)
+        assert len(out) == len(run_batch.outputs), path
+    demo.close()

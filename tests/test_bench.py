@@ -259,3 +259,24 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     # llama-index is for assistant.llama_index only: never on the CLI's cold path.
     assert "llama_index" not in cold["heavy_modules_after_ask"]
     assert cold["heavy_modules_after_import"] == []
+
+
+def test_batch_throughput_runs_the_command_and_compares(tmp_path: Path) -> None:
+    from assistant.config import Settings
+    from assistant.pipeline import Pipeline
+    from bench.batch import run_batch_throughput
+    from bench.report import batch_table
+
+    shutil.copytree(FIXTURE_CORPUS, tmp_path / "corpus")
+    settings = Settings.from_env(
+        environ={}, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", embedder="fake", tokenizer="bigram"
+    )
+    pipeline = Pipeline(settings, progress=False)
+    questions = ["予算額はいくらか。", "産業協議会はいつ設立されたか。", "原型炉開発で何を加速するか。"] * 4
+    res = run_batch_throughput(pipeline, questions, tmp_path / "work", rounds=2, new_process=False)
+    assert res["questions"] == 12 and len(res["warm_ask_s"]) == len(res["batch_s"]) == 2
+    assert res["last_summary"]["rows"] == 12 and res["last_summary"]["errors"] == 0
+    assert (tmp_path / "work" / "questions.answers.xlsx").is_file()
+    assert res["batch_over_warm"] > 0 and res["batch_answer_over_warm"] >= res["batch_over_warm"] * 0.5
+    table = batch_table(res)
+    assert "| one `ask --batch` run: load index and model" in table and "≥ 0.9×" in table

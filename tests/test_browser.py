@@ -3,7 +3,7 @@
 Uses the session's live app from ``test_app.py`` (real embedder and index over a
 copy of ``corpus/`` plus a document full of HTML, Markdown and script). Skips with
 the reason when Chromium or playwright is missing, except under ``CI=true``,
-where that is a failure. Writes ``docs/screenshots/chat.png`` (shown in the README).
+where that is a failure. Writes ``docs/screenshots/chat.png`` and ``batch.png`` (shown in the README).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOT = ROOT / "docs" / "screenshots" / "chat.png"
+BATCH_SCREENSHOT = ROOT / "docs" / "screenshots" / "batch.png"
 VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOT_QUESTION = "JT-60SAはどの研究所にある装置か。"
 TIMEOUT_MS = 60_000
@@ -226,3 +227,70 @@ def test_document_tab_line_numbers_start_at_1_and_are_clamped(page: Any) -> None
     n = int(last.input_value())
     assert 1 < n < 100000
     assert f"L1–L{n}" in page.locator("#doc-view").inner_text() and f"全 {n} 行" in page.locator("#doc-view").inner_text()
+
+
+def test_batch_tab_answers_an_uploaded_question_list(page: Any, live_app: LiveApp, tmp_path: Path) -> None:  # noqa: F811
+    from openpyxl import Workbook, load_workbook
+
+    from assistant.corpus import load_corpus
+
+    questions = ["JT-60SAはどの研究所にある装置か。", "ITER計画の建設期に日本が分担する費用の割合は？"] * 4
+    wb = Workbook()
+    wb.active.append(["番号", "質問"])
+    for i, q in enumerate(questions, start=1):
+        wb.active.append([i, q])
+    wb.active.append([len(questions) + 1, None])  # a bad row: reported in place
+    src = tmp_path / "想定問答.xlsx"
+    wb.save(src)
+
+    page.get_by_role("tab", name="一括処理").click()
+    page.locator("#batch-file input[type=file]").set_input_files(str(src))
+    page.wait_for_function(
+        "() => (document.querySelector('#batch-file')?.innerText || '').includes('想定問答.xlsx')"
+    )
+    page.locator("#batch-run").click()
+    # The progress indicator counts the questions while they are answered.
+    page.wait_for_function(
+        "() => /\\d+\\/\\d+/.test(document.querySelector('#batch-summary')?.closest('.column')?.innerText || '')"
+    )
+    link = page.locator("#batch-result a").first
+    link.wait_for(state="visible")
+    assert "9 問" in page.locator("#batch-summary").inner_text()
+    page.evaluate("document.fonts.ready")
+    BATCH_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(BATCH_SCREENSHOT))
+    with page.expect_download() as info:
+        link.click()
+    got = tmp_path / info.value.suggested_filename
+    info.value.save_as(got)
+    assert got.name == "想定問答.answers.xlsx"
+
+    rows = list(load_workbook(got).active.iter_rows(values_only=True))
+    head, body = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert head[:3] == ("row", "番号", "question")
+    assert [r["question"] for r in body[:-1]] == questions and len(body) == len(questions) + 1
+    assert "empty" in body[-1]["error"] and body[-1]["answer"] is None
+    docs = {d.id: d for d in load_corpus(live_app.corpus_dir)}
+    for r in body[:-1]:
+        assert r["answer"] and r["citation1_quote"]
+        i = 1
+        while f"citation{i}_quote" in r and r[f"citation{i}_quote"]:
+            lines = docs[r[f"citation{i}_doc"]].line_slice(r[f"citation{i}_first_line"], r[f"citation{i}_last_line"])
+            assert r[f"citation{i}_quote"] in lines
+            i += 1
+
+
+def test_chat_answer_downloads_as_markdown(page: Any, live_app: LiveApp, tmp_path: Path) -> None:  # noqa: F811
+    _ask(page, SCREENSHOT_QUESTION)
+    _wait_for_answer(page, 1)
+    button = page.locator("#answer-download")
+    page.wait_for_function("() => !document.querySelector('#answer-download')?.disabled")
+    with page.expect_download() as info:
+        button.click()
+    got = tmp_path / info.value.suggested_filename
+    info.value.save_as(got)
+    text = got.read_text(encoding="utf-8")
+    copy_box = page.locator("#citation-copy textarea").input_value()
+    assert got.suffix == ".md" and text.startswith("# 質問")
+    for line in copy_box.splitlines():  # the copy-ready citations, as in the copy box
+        assert line in text
