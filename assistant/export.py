@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
-from assistant.messages import CITATION_FORMAT, CITE_MARK
+from assistant.messages import CITE_MARK, format_citation
 
 #: Characters the XML inside an .xlsx cannot hold (openpyxl refuses them); shown as U+FFFD.
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -187,7 +187,7 @@ def write_table(
 
 def citation_text(c: Mapping[str, Any]) -> str:
     """The copy-ready citation of a citation dict (``Citation.to_json()``): ``（出典：…、doc L1–L2）``."""
-    return CITATION_FORMAT.format(title=c["title"], doc=c["doc"], first=c["first_line"], last=c["last_line"])
+    return format_citation(c["title"], c["doc"], c["first_line"], c["last_line"])
 
 
 def numbered_citations(citations: Sequence[Mapping[str, Any]]) -> str:

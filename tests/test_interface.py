@@ -39,12 +39,6 @@ FIXTURE_CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 #: (see the test ids: ``flag:…``, ``json:…``, ``metric:…``, ``gold:…``, ``run:…``); a key
 #: ending in ``*`` covers every case id it prefixes. Drop a line when its feature lands.
 PENDING: dict[str, str] = {
-    "flag:ask --batch:--batch": "pending: shiori ask --batch",
-    "flag:ask --batch:--out": "pending: shiori ask --batch",
-    "run:ask --batch": "pending: shiori ask --batch",
-    "flag:cite --draft:--draft": "pending: shiori cite --draft",
-    "flag:cite --draft:--out": "pending: shiori cite --draft",
-    "run:cite --draft": "pending: shiori cite --draft",
 }
 
 
