@@ -22,6 +22,7 @@ rests on. Every cut-off is in ``CitePolicy``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -115,6 +116,7 @@ class CiteResult:
     mismatches: list[Mismatch] = field(default_factory=list)
     #: Claim values the first source confirms (for highlighting).
     matched: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -125,6 +127,7 @@ class CiteResult:
             "mismatches": [m.to_json() for m in self.mismatches],
             "matched": self.matched,
             "support": round(self.support, 4),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
 
 
@@ -261,6 +264,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
 def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,
           policy: CitePolicy = DEFAULT_CITE_POLICY) -> CiteResult:
     """The drafting check of one sentence (``query``: its analysis) against its retrieved passages."""
+    t0 = time.perf_counter()
     claim = make_claim(query, extract_spans(query.normalized, use_mecab=names), tokenize)
     cands = gather(index, result.hits[: policy.passages], result.query_vector, policy.passages)
     strength, unit, units = judge(claim, cands, policy)
@@ -283,5 +287,7 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
                                            first.first_line, first.last_line))
     support = unit.item if unit else max((u.item for u in units), default=0.0)
     citation = format_citation(sources[0]) if sources and strength != "none" else ""
-    return CiteResult(query.text, strength, citation, sources if strength != "none" else sources,
-                      support, list(result.hits), mismatches, matched)
+    timings = {**result.timings_ms, "check": (time.perf_counter() - t0) * 1000}
+    timings["total"] = result.timings_ms.get("total", 0.0) + timings["check"]
+    return CiteResult(query.text, strength, citation, sources, support, list(result.hits), mismatches, matched,
+                      timings)

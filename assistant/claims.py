@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.lazyre import lazy
 from assistant.reader.query import Query
 from assistant.spans import TypedSpan
 
@@ -29,7 +30,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
-_NEGATION = re.compile(
+_NEGATION = lazy(
     r"(?:ない|なかった|ません|ませんでした|せず|ず|未定|未決定|未了|未実施|見送った|見送られた|見送る|困難)"
     r"(?:とされている|とされた|とされる|とする|としている|ものとする|見込み|予定|方針|状況)?(?:である|だ|です)?[。.!！]?$"
 )
@@ -54,7 +55,7 @@ class Claim:
     polar: tuple[str, ...] = ()
 
 
-_SENTENCE_BREAK = re.compile(r"(?<=[。！？!?])")
+_SENTENCE_BREAK = lazy(r"(?<=[。！？!?])")
 _OPEN, _CLOSE = "「『（(【", "」』）)】"
 
 

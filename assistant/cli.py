@@ -301,6 +301,7 @@ def _eval_inputs(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from assistant.cite import DEFAULT_CITE_POLICY
     from assistant.evaluate import check_thresholds, load_report, load_thresholds, markdown_table, run
     from assistant.gold import check_documents, load_gold
     from assistant.pipeline import Pipeline
@@ -315,7 +316,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     p.index()  # build before timing anything
     system = p
     config = {**p.settings.to_dict(), "gold": str(gold), "reader": p.reader_policy.to_dict(),
-              "cite": p.cite_policy.to_dict()}
+              "cite": (p.cite_policy or DEFAULT_CITE_POLICY).to_dict()}
     if args.oof:
         from assistant.evaluate import OutOfFold
 

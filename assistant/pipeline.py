@@ -29,7 +29,7 @@ from assistant.validate import clean_query
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
-    from assistant.cite import CiteResult
+    from assistant.cite import CitePolicy, CiteResult
     from assistant.reader.query import Query
     from assistant.reader.scorer import ReaderModel
 
@@ -103,7 +103,8 @@ class Pipeline:
         #: The reader's tuned limits and its learned model (None: the shipped model file).
         self.reader_policy: ReaderPolicy = DEFAULT_POLICY
         self.reader_model: ReaderModel | None = None
-        self.cite_policy: CitePolicy = DEFAULT_CITE_POLICY
+        #: The drafting check's cut-offs (None: ``cite.DEFAULT_CITE_POLICY``, imported only by ``cite``).
+        self.cite_policy: CitePolicy | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -361,15 +362,17 @@ class Pipeline:
         """
         from assistant.cite import check
 
+        policy = self.cite_policy or DEFAULT_CITE_POLICY
+
         items = [clean_query(x, "sentence") for x in sentences if x.strip()]
         if not items:
             clean_query("", "sentence")  # raises the standard "empty" message
         index = self.index()
         tokenize = get_tokenizer(self.settings.tokenizer)
         names = self.settings.tokenizer == "mecab"
-        results = self.search_many(items, k=max(k or self.settings.top_k, self.cite_policy.passages))
+        results = self.search_many(items, k=max(k or self.settings.top_k, policy.passages))
         out = []
         for sentence, res in zip(items, results, strict=True):
             query = self.analyse(sentence).with_search_terms(res.query_tokens, index.idf)
-            out.append(check(query, res, index, tokenize, names, self.cite_policy))
+            out.append(check(query, res, index, tokenize, names, policy))
         return out

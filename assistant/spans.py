@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.lazyre import lazy
+
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
 SPANS_VERSION = 7
 
@@ -99,20 +101,20 @@ def _fmt(x: float) -> str:
 _ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988}
 _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # 令和5年10月23日, 令和6年度, 平成30年3月28日, 令和元年
-    re.compile(
+    lazy(
         r"(?P<era>令和|平成|昭和)\s*(?P<y>\d{1,2}|元)\s*年(?P<fy>度)?"
         r"(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
     ),
     # R5年度, R5.4.14, H30
-    re.compile(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
+    lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
     # 2023年10月23日, 2024年度, 2035年12月
-    re.compile(
+    lazy(
         r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
     ),
     # 2023.4, 2023/4/1, 2023-04-01
-    re.compile(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
+    lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
     # 3月22日, 10月 (no year)
-    re.compile(r"(?<![\d年.])(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
+    lazy(r"(?<![\d年.])(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
 )
 
 
@@ -159,16 +161,16 @@ def date_spans(text: str) -> list[TypedSpan]:
 
 # ------------------------------------------------------------------ amounts
 
-_MONEY = re.compile(
+_MONEY = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>" + "|".join(sorted(_MONEY_UNITS, key=len, reverse=True)) + r")"
     + r"(?:の内数)?" + _SUFFIX_QUAL
 )
-_PERCENT = re.compile(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
-_COUNT = re.compile(
+_PERCENT = lazy(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
+_COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<u>"
     + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
-_BARE_NUMBER = re.compile(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
+_BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
 
 
 def _qual(m: re.Match[str]) -> str:
@@ -176,7 +178,7 @@ def _qual(m: re.Match[str]) -> str:
 
 
 #: Amounts written in two units (4億2千万円, 1兆2,000億円).
-_COMPOUND_MONEY = re.compile(
+_COMPOUND_MONEY = lazy(
     _PREFIX_QUAL + r"(?P<n1>" + _NUM + r")(?P<u1>兆|億)(?P<n2>" + _NUM + r")(?P<u2>千億|百億|億|千万|百万|万|千)?円" + _SUFFIX_QUAL
 )
 _PART = {"兆": 1e12, "千億": 1e11, "百億": 1e10, "億": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3, None: 1.0}
@@ -254,28 +256,28 @@ _ORG_PREFIX = ("株式会社", "合同会社", "一般社団法人", "公益社�
                "国立研究開発法人", "独立行政法人", "大学共同利用機関法人", "国立大学法人")
 #: A name-like run: kanji, katakana, Latin letters, digits and the marks inside names.
 _NAME_RUN = r"[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]"
-_ORG = re.compile(
+_ORG = lazy(
     r"(?:" + "|".join(_ORG_PREFIX) + r")(?:[A-Za-z0-9&\-]+(?:\s[A-Z][A-Za-z0-9&\-]*)+|" + _NAME_RUN + r"{1,30})"
     + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"
     + r"(?:" + _NAME_RUN + r"{1,12}?(?:" + "|".join(("研究所", "センター", "部門", "部", "課", "室")) + r"))?"
 )
 #: Latin-script organisation names: capitalised words ending in an organisation word.
-_LATIN_ORG = re.compile(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|Agency|Institute|Organization|"
+_LATIN_ORG = lazy(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|Agency|Institute|Organization|"
                         r"Organisation|Corporation|Commission|Foundation|Laboratory|University|Department|Ministry)\b")
 #: A name right before a title or honorific (盛山文部科学大臣, ターク米国エネルギー省副長官, 近藤主査).
 _TITLES = ("大臣", "副大臣", "長官", "副長官", "委員長", "委員", "議員", "会長", "副会長", "理事長", "理事", "主査", "主査代理",
            "代表", "教授", "准教授", "総理", "首相", "大統領", "議長", "氏", "様", "所長", "機構長", "センター長", "部長", "次長")
 _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
 #: A katakana name before a title, possibly with the organisation between (ターク米国エネルギー省副長官).
-_PERSON_BEFORE_TITLE = re.compile(
+_PERSON_BEFORE_TITLE = lazy(
     r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,16}?)(?:" + _TITLE_ALT + r"))"
 )
 #: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
-_TITLE_AFTER = re.compile(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
-_FACILITY = re.compile(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|キャンパス|"
+_TITLE_AFTER = lazy(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
+_FACILITY = lazy(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|キャンパス|"
                        r"公園|空港|駅|ホテル|本社)(?![一-鿿ァ-ヺ])")
-_PLACE_SUFFIX = re.compile(r"(?:北海道|東京都|大阪府|京都府|[一-鿿々ヶ]{1,6}(?:県|市|区|町|村|郡|州))(?![一-鿿])")
-_LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
+_PLACE_SUFFIX = lazy(r"(?:北海道|東京都|大阪府|京都府|[一-鿿々ヶ]{1,6}(?:県|市|区|町|村|郡|州))(?![一-鿿])")
+_LATIN_NAME = lazy(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
 #: Words that end like an organisation but name a role or a kind of thing.
 _NOT_ORG_HEADS = ("政府", "各省", "関係省", "関係府省", "関係省庁", "本省")
 

@@ -22,6 +22,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from assistant.lazyre import lazy
 from assistant.normalize import normalize
 
 #: Bump when the cells recovered change (indexes store them).
@@ -32,14 +33,14 @@ MAX_LABEL = 20
 #: A value line may sit this many (non-blank) lines under its bare label.
 LABEL_REACH = 2
 
-_BULLET = re.compile(r"^[\s●○〇◆◇■□▪・•◎◯★☆※➢➤►▶→⇒\-–—*+#]*")
-_KV = re.compile(r"^(?P<label>[^:：。、]{1,40}?)\s*[:：]\s*(?P<value>\S.*)$")
-_SENTENCE_END = re.compile(r"[。！？]\s*$")
-_VALUE_TOKEN = re.compile(
+_BULLET = lazy(r"^[\s●○〇◆◇■□▪・•◎◯★☆※➢➤►▶→⇒\-–—*+#]*")
+_KV = lazy(r"^(?P<label>[^:：。、]{1,40}?)\s*[:：]\s*(?P<value>\S.*)$")
+_SENTENCE_END = lazy(r"[。！？]\s*$")
+_VALUE_TOKEN = lazy(
     r"^[約計]?[\d,.]+(?:%|％|円|百万円|億円|万円|名|人|社|件|回|か国|年|月|日|倍|t|MW|kW)?$|^[◎○〇×△✓✔\-–—]$"
 )
-_URL_SCHEME = re.compile(r"^(?:https?|ftp|mailto)$", re.I)
-_SEPARATED = re.compile(r"\s\|\s|^\||\|$")
+_URL_SCHEME = lazy(r"^(?:https?|ftp|mailto)$", re.I)
+_SEPARATED = lazy(r"\s\|\s|^\||\|$")
 
 
 @dataclass(frozen=True, slots=True)

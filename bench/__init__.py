@@ -19,6 +19,7 @@ RESULTS_DIR = ROOT / "bench" / "results"
 TARGETS: dict[str, float] = {
     "search_p50_over_floor": 1.25,
     "ask_p50_over_floor": 1.5,
+    "cite_p50_over_floor": 2.0,
     "build_over_raw_throughput": 0.9,
     "rebuild_fraction": 0.10,
     "cold_ask_over_bare_model": 1.5,

@@ -20,7 +20,9 @@ from bench.util import summarize
 
 logger = logging.getLogger(__name__)
 
-OPS: tuple[str, ...] = ("floor", "dense", "bm25", "hybrid", "ask")
+OPS: tuple[str, ...] = ("floor", "dense", "bm25", "hybrid", "ask", "cite")
+#: Draft sentences checked together (a pasted paragraph), for the per-sentence cost of a batch.
+PARAGRAPH = 5
 
 
 def query_set(n: int) -> list[str]:
@@ -42,6 +44,8 @@ def _ops(pipeline) -> dict[str, Callable[[str], Any]]:  # type: ignore[no-untype
         "bm25": lambda q: pipeline.search(q, mode="bm25"),
         "hybrid": lambda q: pipeline.search(q, mode="hybrid"),
         "ask": lambda q: pipeline.ask(q),
+        # The drafting check of one sentence (the question's text stands in for a draft sentence).
+        "cite": lambda q: pipeline.cite([q])[0],
     }
 
 
@@ -74,6 +78,18 @@ def run_query_path(pipeline, questions: Sequence[str], warmup: int = 5) -> dict[
             logger.info("query path: %d/%d", i + 1, len(questions))
     floor = np.asarray(samples["floor"])
     result: dict[str, Any] = {"queries": len(questions), "warmup": warmup, "ops": {}}
+    # A pasted paragraph: PARAGRAPH sentences in one call (one batched encoding), per sentence.
+    per_sentence = []
+    for i in range(0, len(questions) - PARAGRAPH + 1, PARAGRAPH):
+        t0 = time.perf_counter()
+        pipeline.cite(list(questions[i : i + PARAGRAPH]))
+        per_sentence.append((time.perf_counter() - t0) * 1000 / PARAGRAPH)
+    if per_sentence:
+        result["cite_paragraph"] = {
+            "sentences": PARAGRAPH,
+            "per_sentence_ms_p50": float(np.median(per_sentence)),
+            "per_sentence_over_floor": float(np.median(per_sentence)) / float(np.percentile(floor, 50)),
+        }
     for name in OPS:
         s = summarize(samples[name])
         a = np.asarray(samples[name])
