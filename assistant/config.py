@@ -57,11 +57,13 @@ class Settings:
     #: Candidates taken from each retriever before fusion.
     candidates: int = 50
     #: English questions: Japanese BM25 terms from the sentences of the top dense passages
-    #: most similar to the question (pseudo-relevance feedback), and whether the optional
-    #: policy glossary adds its terms.
+    #: most similar to the question (pseudo-relevance feedback), whether the index's
+    #: English->Japanese term table (built from JMdict and the corpus vocabulary, see
+    #: ``crosslingual``) adds its terms, and whether the optional policy glossary does.
     prf_passages: int = 3
     prf_sentences: int = 2
     prf_terms: int = 6
+    crosslingual: bool = True
     glossary: bool = True
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True

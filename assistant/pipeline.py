@@ -17,6 +17,7 @@ import numpy as np
 from assistant.bm25 import get_tokenizer
 from assistant.chunking import Chunk
 from assistant.config import ANSWER_MODES, MODES, Settings
+from assistant.crosslingual import english_terms
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
@@ -236,15 +237,18 @@ class Pipeline:
         """Japanese BM25 terms for an English question, taken from the corpus itself.
 
         BM25 indexes Japanese tokens, so an English question's own words find nothing
-        but Latin names and numbers. Those are kept; the rest comes from the passages
-        the multilingual embedder ranks first (pseudo-relevance feedback): the rarest
-        terms of their sentences most similar to the question. The glossary, when
-        enabled, only adds terms; no topic needs a word list to work.
+        but Latin names and numbers. Those are kept; the index's term table (JMdict
+        glosses of the corpus's own vocabulary) translates the other words; the rest
+        comes from the passages the multilingual embedder ranks first (pseudo-relevance
+        feedback): the rarest terms of their sentences most similar to the question.
+        The glossary, when enabled, only adds terms; no topic needs a word list to work.
         """
         s = self.settings
         tokenize = get_tokenizer(s.tokenizer)
         terms: list[str] = [t for t in tokenize(normalize_query(question))
                             if t in index.bm25.vocab and (t.isascii())]
+        if s.crosslingual and index.crosslingual:
+            terms += [t for t in english_terms(question, index.crosslingual) if t in index.bm25.vocab]
         if s.glossary:
             terms += [t for t in tokenize(normalize_query(to_japanese_terms(question))) if t in index.bm25.vocab]
         if qvec is not None and dense_run and s.prf_sentences > 0:
