@@ -52,6 +52,9 @@ class Settings:
     rrf_k: int = 60
     #: Weight of the dense score in weighted fusion (BM25 gets 1 - this).
     dense_weight: float = 0.7
+    #: The same for English questions: the multilingual embedder is weak across
+    #: languages, and their BM25 terms come from the term table (bench/crosslingual.py).
+    dense_weight_en: float = 0.5
     #: Score a passage by the best of its own and its sentences' similarity (flat index).
     dense_sentences: bool = True
     #: Candidates taken from each retriever before fusion.
