@@ -192,6 +192,24 @@ def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -
     return list(out)
 
 
+def coverage(question: str, table: Table) -> tuple[int, int]:
+    """(content words the table translates, content words) of an English question.
+
+    A signal for abstention that needs no word list: an off-topic question
+    ("How do I bake sourdough bread?") leaves most of its words untranslated,
+    because the table holds only terms of the corpus. A word covered by a
+    two-word phrase of the table counts as translated; names count as words.
+    """
+    words = content_words(question)
+    done = [False] * len(words)
+    for i, w in enumerate(words):
+        if w in table:
+            done[i] = True
+        if i + 1 < len(words) and f"{w} {words[i + 1]}" in table:
+            done[i] = done[i + 1] = True
+    return sum(done), len(words)
+
+
 @lru_cache(maxsize=1 << 16)
 def gloss_keys(gloss: str) -> tuple[tuple[str, int], ...]:
     """Table keys a dictionary gloss gives, each with its directness (0 = the whole gloss).

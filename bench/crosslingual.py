@@ -2,8 +2,8 @@
 
 For the ``en`` items of the given gold files, four settings of the English BM25
 terms: (a) table only, (b) glossary only, (c) both, (d) neither (Latin names and
-pseudo-relevance feedback only). Reports Recall@1/@5 of ``search`` (hybrid) and
-answer accuracy of ``ask``, and how often the translated terms meet a token of the
+pseudo-relevance feedback only). Reports Recall@1/@5 of ``search`` (hybrid, top 10) and
+answer accuracy of ``ask``, for all questions and per file, and how often the translated terms meet a token of the
 gold answer lines (a proxy for the reader's lexical features). Uses the repository's
 ``index/`` (built when missing). Run with ``OMP_NUM_THREADS=1`` on a shared machine.
 """
@@ -39,6 +39,7 @@ def run(gold_paths: tuple[Path, ...], k: int = 10) -> dict[str, Any]:
     from assistant.normalize import normalize, normalize_query
     from assistant.pipeline import Pipeline
 
+    sources = {it.id: p.name for p in gold_paths for it in load_gold(p) if it.kind == "en"}
     items = [it for p in gold_paths for it in load_gold(p) if it.kind == "en"]
     base = Settings.from_env()
     first = Pipeline(base, progress=False)
@@ -69,20 +70,24 @@ def run(gold_paths: tuple[Path, ...], k: int = 10) -> dict[str, Any]:
     for name, flags in CONDITIONS.items():
         pipe = Pipeline(replace(base, **flags), first.embedder, progress=False)
         pipe._index = index  # the same loaded index for every condition
-        r1 = r5 = ans = 0
         for it in items:
             res = pipe.search(it.question, k=k)
             rank = next((h.rank for h in res.hits if citation_matches(h.chunk.doc, h.chunk.first_line,
                                                                       h.chunk.last_line, it)), None)
             rec = run_item(pipe, it)
-            r1 += rank == 1
-            r5 += rank is not None and rank <= 5
-            ans += bool(rec.answer_correct)
             per_item[it.id][name] = {"search_rank": rank, "ask_rank": rec.rank,
                                      "answer_correct": rec.answer_correct}
-        n = len(items)
-        out["conditions"][name] = {"recall_at_1": round(r1 / n, 4), "recall_at_5": round(r5 / n, 4),
-                                   "answer_accuracy": round(ans / n, 4)}
+        by_file: dict[str, Any] = {}
+        for label in ("all", *dict.fromkeys(sources.values())):
+            ranks = [(per_item[it.id][name]["search_rank"], per_item[it.id][name]["answer_correct"])
+                     for it in items if label == "all" or sources[it.id] == label]
+            by_file[label] = {
+                "n": len(ranks),
+                "recall_at_1": round(sum(r == 1 for r, _ in ranks) / len(ranks), 4),
+                "recall_at_5": round(sum(r is not None and r <= 5 for r, _ in ranks) / len(ranks), 4),
+                "answer_accuracy": round(sum(bool(a) for _, a in ranks) / len(ranks), 4),
+            }
+        out["conditions"][name] = by_file
     out["per_item"] = per_item
     return out
 
@@ -95,9 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     res = run(tuple(args.gold))
     print(f"{res['items']} English questions ({', '.join(str(p.name) for p in args.gold)}); "
           f"table: {res['table_keys']} keys")
-    print("| condition | Recall@1 | Recall@5 | answer accuracy |\n|---|---|---|---|")
-    for name, m in res["conditions"].items():
-        print(f"| {name} | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['answer_accuracy']:.3f} |")
+    print("| condition | questions | n | Recall@1 | Recall@5 | answer accuracy |\n|---|---|---|---|---|---|")
+    for name, by_file in res["conditions"].items():
+        for label, m in by_file.items():
+            print(f"| {name} | {label} | {m['n']} | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} "
+                  f"| {m['answer_accuracy']:.3f} |")
     print("gold answer lines meeting a translated term:", res["gold_line_overlap"])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

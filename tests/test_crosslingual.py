@@ -137,6 +137,19 @@ def test_english_terms_on_a_hand_made_table(question: str, terms: list[str]) -> 
     assert english_terms(question, TABLE) == terms
 
 
+@pytest.mark.parametrize(
+    ("question", "covered"),
+    [
+        ("What is the hydrogen supply target?", (3, 3)),
+        ("How are human resources trained?", (2, 3)),  # the phrase covers both its words
+        ("How do I bake sourdough bread?", (0, 3)),
+        ("Who?", (0, 0)),
+    ],
+)
+def test_coverage_counts_translated_content_words(question: str, covered: tuple[int, int]) -> None:
+    assert crosslingual.coverage(question, TABLE) == covered
+
+
 def test_english_terms_takes_the_first_translations_per_word() -> None:
     assert english_terms("supply", TABLE, per_word=1) == ["供給"]
     assert english_terms("supply", TABLE, per_word=2) == ["供給", "提供"]
