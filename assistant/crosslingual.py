@@ -25,9 +25,9 @@ import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -249,19 +249,18 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
-def _segment(word: str, vocab: Mapping[str, Any] | frozenset[str]) -> tuple[str, ...] | None:
+def _segment(word: str, vocab: frozenset[str]) -> tuple[str, ...] | None:
     """``word`` as the fewest vocabulary terms (2 to ``MAX_COMPOUND_PARTS``), else ``None``."""
     n = len(word)
-    best: list[tuple[str, ...] | None] = [None] * (n + 1)
-    best[0] = ()
+    best: dict[int, tuple[str, ...]] = {0: ()}  # end position -> fewest pieces reaching it
     for i in range(n):
-        if best[i] is None or len(best[i]) >= MAX_COMPOUND_PARTS:  # type: ignore[arg-type]
+        here = best.get(i)
+        if here is None or len(here) >= MAX_COMPOUND_PARTS:
             continue
         for j in range(i + 1, n + 1):
-            piece = word[i:j]
-            if piece in vocab and (best[j] is None or len(best[i]) + 1 < len(best[j])):  # type: ignore[arg-type]
-                best[j] = (*best[i], piece)  # type: ignore[misc]
-    seg = best[n]
+            if word[i:j] in vocab and (j not in best or len(here) + 1 < len(best[j])):
+                best[j] = (*here, word[i:j])
+    seg = best.get(n)
     return seg if seg is not None and len(seg) >= 2 else None
 
 
@@ -288,7 +287,7 @@ def build_table(
     terms = frozenset(t for t in vocab if t and t.strip())
     # item (a tuple of corpus terms) -> list of (key, directness, common, sense index, gloss index)
     hits: dict[tuple[str, ...], list[tuple[str, int, int, int, int]]] = defaultdict(list)
-    with _connect(path) as db:
+    with closing(_connect(path)) as db:
         forms = _headwords(db, terms)
         for item, senses in _glosses(db, forms).items():
             for (common, sense_no), glosses in senses.items():
