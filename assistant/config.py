@@ -52,16 +52,21 @@ class Settings:
     rrf_k: int = 60
     #: Weight of the dense score in weighted fusion (BM25 gets 1 - this).
     dense_weight: float = 0.7
+    #: The same for English questions: the multilingual embedder is weak across
+    #: languages, and their BM25 terms come from the term table (bench/crosslingual.py).
+    dense_weight_en: float = 0.5
     #: Score a passage by the best of its own and its sentences' similarity (flat index).
     dense_sentences: bool = True
     #: Candidates taken from each retriever before fusion.
     candidates: int = 50
     #: English questions: Japanese BM25 terms from the sentences of the top dense passages
-    #: most similar to the question (pseudo-relevance feedback), and whether the optional
-    #: policy glossary adds its terms.
+    #: most similar to the question (pseudo-relevance feedback), whether the index's
+    #: English->Japanese term table (built from JMdict and the corpus vocabulary, see
+    #: ``crosslingual``) adds its terms, and whether the optional policy glossary does.
     prf_passages: int = 3
     prf_sentences: int = 2
     prf_terms: int = 6
+    crosslingual: bool = True
     glossary: bool = True
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True

@@ -5,8 +5,9 @@ embedder bridges the languages only roughly, and BM25 over Japanese tokens finds
 nothing in an English sentence but Latin names (ITER, QST). This glossary of
 policy and fusion-energy vocabulary turns an English question into Japanese
 search terms for BM25, so the lexical half of hybrid retrieval works for English
-too. It is domain vocabulary, not a translation model: extend it as new kinds of
-documents arrive.
+too. It is domain vocabulary, not a translation model, and only an optional boost
+(``Settings.glossary``): the general term table of ``crosslingual`` derives Japanese
+terms for any topic from the corpus itself.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Layout of ``index/``::
     sentence_text{,_offsets}.npy            sentence texts: UTF-8 bytes + offsets (memory-mapped)
     sentence_tokens{,_offsets}.npy, sentence_tokens_vocab.json   token ids per sentence
     bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
+    crosslingual.json  English word/phrase -> Japanese BM25 terms of this corpus, from JMdict
+                       (empty without the optional dictionary package, see ``crosslingual``)
 
 No pickle anywhere. A build writes into a temporary sibling directory and swaps
 it in with ``os.replace``, so a crash mid-build leaves the previous index intact.
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant import annotate
+from assistant import annotate, crosslingual
 from assistant.annotate import Annotations
 from assistant.bm25 import BM25Index, get_tokenizer
 from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
@@ -74,7 +76,9 @@ TOKENIZER_LIBRARIES: dict[str, tuple[str, ...]] = {
     "bigram": (),
 }
 #: Recorded for the reader of the manifest, never checked.
-_INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core")
+#: (The English term table's dictionary is recorded here too: the [en] extra must not make an
+#: index stale; without it the table is empty until the next build.)
+_INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core", crosslingual.DICTIONARY_PACKAGE)
 
 
 def _version(dist: str) -> str | None:
@@ -341,6 +345,8 @@ class LoadedIndex:
     annotations: Annotations
     #: Document id -> its corpus manifest entry (titles, PDF page starts).
     documents: dict[str, DocumentInfo] = field(default_factory=dict)
+    #: English word or phrase -> Japanese BM25 terms (``crosslingual.json``; empty if absent).
+    crosslingual: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -424,6 +430,9 @@ def build_index(
     cells, cell_rows = annotate.recover_all_cells(docs, chunks)
     annotate_seconds = time.perf_counter() - t_annotate
     bm25 = BM25Index.build(texts, tokenize)
+    t_table = time.perf_counter()
+    table, table_source = crosslingual.table_for_index(bm25.vocab, tokenize)
+    table_seconds = time.perf_counter() - t_table
     milvus = settings.store == "milvus"
     dense = None if milvus else DenseIndex.build(vectors, choose_kind(len(vectors)))
     old_store = _previous_store(index_dir)
@@ -458,6 +467,7 @@ def build_index(
         # Tokens are stored so answering does not re-run the tokenizer on every candidate.
         TokenColumn.save(tmp, "sentence_tokens", [sorted(set(tokenize(t))) for t in sent_texts])
         annotate.save(tmp, typed, cells, cell_rows, tokenize, names=settings.tokenizer == "mecab")
+        crosslingual.save_table(tmp, table, table_source)
         manifest = {
             **expected_manifest(settings, infos),
             "shiori_version": _version("shiori"),
@@ -474,6 +484,7 @@ def build_index(
             "embed_seconds": round(embed_seconds, 3),
             "annotate_seconds": round(annotate_seconds, 3),
             "cells": len(cells),
+            "crosslingual": {"source": table_source, "keys": len(table), "seconds": round(table_seconds, 3)},
             "embedded_new": n_new + n_new_s,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -568,7 +579,12 @@ def load_index(settings: Settings) -> LoadedIndex:
     sentences = SentenceTable.load(index_dir, len(chunks))
     annotations = Annotations.load(index_dir, len(sentences.rows), len(chunks))
     documents = {d.id: d for d in infos}
-    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences, annotations, documents)
+    try:
+        table = crosslingual.load_table(index_dir)
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"{index_dir / crosslingual.TABLE_FILE} is unreadable: {e}",
+                                hint="run `shiori index --rebuild`") from e
+    return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences, annotations, documents, table)
 
 
 def vectors_of(index: LoadedIndex) -> np.ndarray:
