@@ -327,3 +327,9 @@ def test_question_pinned_to_an_absent_literal_abstains(table_pipeline) -> None: 
 def test_bigram_tokenizer_has_no_pos_focus() -> None:
     q = analyse("洋上風力の補助率は何%か。", bigram_tokenize, lambda t: 1.0, pos_tags=False)
     assert q.answer_type == "number" and q.focus
+
+
+def test_the_cell_of_the_named_column_is_chosen_among_its_siblings(table_pipeline) -> None:  # type: ignore[no-untyped-def]
+    for region, value in (("北海道", "45%"), ("東北", "30%"), ("九州", "25%")):
+        ans = table_pipeline.ask(f"{region}の導入目標の割合は？")
+        assert ans.direct == value, (region, ans.answer)

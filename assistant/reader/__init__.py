@@ -51,6 +51,17 @@ class Evidence:
     missing: tuple[str, ...]
 
 
+def translated_share(query: Query, index: LoadedIndex) -> float:
+    """For an English question, the share of its content words the index's term table translates."""
+    table = getattr(index, "crosslingual", None)
+    if not query.english or not table:
+        return 1.0
+    from assistant.crosslingual import coverage
+
+    hit, total = coverage(query.text, table)
+    return hit / total if total else 0.0
+
+
 def passage_token_sets(hits: Sequence[Hit], cands: Sequence[Candidate]) -> list[frozenset[str]]:
     """The tokens of each hit's candidates (what the abstention model calls passage coverage)."""
     by_row: dict[int, set[str]] = {h.row: set() for h in hits}
@@ -68,7 +79,7 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
     passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
-    ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df)
+    ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index))
     score = float(model.abstain.proba(ax[None, :])[0])
     missing = missing_literals(query, [h.chunk.search_text for h in hits]) if not query.english else ()
     return Evidence(query, cands, X, logits, ax, score, missing)

@@ -23,6 +23,7 @@ from assistant.reader.query import VALUE_TYPES, Query
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
     "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
+    "translated",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
 
@@ -59,6 +60,7 @@ def abstain_features(
     passage_tokens: Sequence[frozenset[str]],
     passage_dense: Sequence[float],
     df: Callable[[str], int],
+    translated: float = 1.0,
 ) -> np.ndarray:
     """One row of question-level evidence (``ABSTAIN_FEATURES``)."""
     v = np.zeros(len(ABSTAIN_FEATURES), dtype=np.float32)
@@ -85,4 +87,7 @@ def abstain_features(
     v[A["english"]] = float(query.english)
     v[A["has_focus"]] = float(bool(query.focus))
     v[A["n_terms"]] = min(len(terms), 10) / 10
+    # An English question whose words the corpus's term table cannot translate is about
+    # something the documents do not discuss (1.0 for Japanese questions).
+    v[A["translated"]] = translated
     return v

@@ -98,9 +98,31 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     return enumeration(cand, best, policy)
 
 
+def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """The cell of ``best``'s table whose column or row the question names, when ``best``'s is not named.
+
+    The cells of one table share their quote, label and similarity: only their key (日本, 欧州 …)
+    tells them apart, and the question says which one it asks about.
+    """
+    from assistant.reader.features import cell_key
+
+    def named(key: str) -> bool:  # an English question names it through its translated terms
+        return bool(key) and (key in query.normalized or key in query.terms)
+
+    cell = cands[best].cell
+    if cell is None or cell.kind not in ("table", "row") or named(cell_key(cell)):
+        return best
+    for i, c in enumerate(cands):
+        other = c.cell
+        if other is not None and other.kind == cell.kind and other.first_line == cell.first_line \
+                and other.value_line == cell.value_line and other.doc == cell.doc and named(cell_key(other)):
+            return i
+    return best
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = int(order[0])
+    best = named_sibling(query, cands, int(order[0]))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
     if direct is not None and (not query.units or unit_matches(query, direct)):

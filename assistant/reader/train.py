@@ -65,6 +65,7 @@ class Example:
     passage_tokens: list[frozenset[str]]
     passage_dense: list[float]
     query: object
+    translated: float = 1.0
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -90,7 +91,7 @@ def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
 
 def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -> list[Example]:  # type: ignore[no-untyped-def]
     """Candidates and features of every item, computed as ``ask`` computes them."""
-    from assistant.reader import passage_token_sets
+    from assistant.reader import passage_token_sets, translated_share
     from assistant.reader.candidates import gather
     from assistant.reader.features import featurize
 
@@ -111,7 +112,7 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         X = featurize(query, cands)
         ptoks = passage_token_sets(hits, cands)
         pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
-        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query))
+        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index)))
         if bar:
             bar.update(1)
     if bar:
@@ -147,7 +148,8 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
 
 def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
     logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
-    return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df)  # type: ignore[arg-type]
+    return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df,  # type: ignore[arg-type]
+                            e.translated)
 
 
 def _groups(examples: Sequence[Example], folds: int) -> np.ndarray:
