@@ -205,10 +205,12 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
     more about the item than any unit stating the claim's value; else None."""
     worst: _Unit | None = None
     for v in claim.values:
-        confirm = max((u.item for u in about if v in u.cmp.matched), default=-1.0)
+        # Compared on the units' own words: a heading above one of two look-alike lines
+        # (○協定：2007年10月発効 / ○協定：2007年6月発効) must not decide which one the claim is about.
+        confirm = max((u.own for u in about if v in u.cmp.matched), default=-1.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and u.item >= policy.conflict_item and u.own >= policy.conflict_own
-                   and u.item > confirm + policy.confirm_margin]
+                   and u.own > confirm + policy.confirm_margin]
         if against:
             best = max(against, key=_rank)
             if worst is None or _rank(best) > _rank(worst):

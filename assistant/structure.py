@@ -26,7 +26,7 @@ from assistant.lazyre import lazy
 from assistant.normalize import normalize
 
 #: Bump when the cells recovered change (indexes store them).
-STRUCTURE_VERSION = 1
+STRUCTURE_VERSION = 2
 
 #: Longest label (normalised characters) of a ``label：value`` line or a bare label.
 MAX_LABEL = 20
@@ -127,7 +127,57 @@ def recover_cells(doc: str, text: str) -> list[Cell]:
         parent = None  # a line that is neither a label nor a labelled value ends the group
     cells.extend(_header_tables(doc, lines, norm, nxt))
     cells.extend(_separated_tables(doc, lines))
+    cells.extend(_column_tables(doc, norm))
     return cells
+
+
+#: A table printed one cell a line: at most this many columns, and this long a cell.
+MAX_COLUMNS = 8
+MAX_CELL = 40
+_DIGIT = re.compile(r"\d")
+
+
+def _column_tables(doc: str, norm: list[str]) -> list[Cell]:
+    """Tables whose PDF text puts every cell on its own line: N header lines, then rows of N lines.
+
+    The column count is the N for which every column keeps one shape down the rows (a figure
+    in every row, or in none) and the header lines hold no figures. Each cell quotes its row.
+    """
+    out: list[Cell] = []
+    i, n = 0, len(norm)
+    while i < n:
+        # A run of short lines without sentence ends (blank lines end it).
+        j = i
+        while j < n and norm[j].strip() and len(norm[j]) <= MAX_CELL and not _SENTENCE_END.search(norm[j]):
+            j += 1
+        run = list(range(i, j))
+        i = j + 1 if j > i else i + 1
+        best = None
+        for cols in range(3, MAX_COLUMNS + 1):
+            if (len(run) - cols) // cols < 2:
+                break
+            for start in range(0, min(3, len(run) - cols * 3 + 1)):
+                rows = (len(run) - start - cols) // cols
+                head = run[start : start + cols]
+                body = run[start + cols : start + cols + rows * cols]
+                if any(_DIGIT.search(norm[k]) for k in head):
+                    continue
+                shapes = [[bool(_DIGIT.search(norm[body[r * cols + c]])) for r in range(rows)] for c in range(cols)]
+                if not all(all(col) or not any(col) for col in shapes) or not any(all(col) for col in shapes):
+                    continue
+                if best is None or rows * cols > best[2] * best[1]:
+                    best = (start, cols, rows)
+        if best is None:
+            continue
+        start, cols, rows = best
+        head = [norm[k].strip() for k in run[start : start + cols]]
+        for r in range(rows):
+            row = run[start + cols + r * cols : start + cols + (r + 1) * cols]
+            key = norm[row[0]].strip()
+            for c in range(1, cols):
+                out.append(Cell(doc, "row", f"{key} {head[c]}", norm[row[c]].strip(), row[0] + 1, row[-1] + 1,
+                                row[c] + 1))
+    return out
 
 
 def _below(doc: str, lines: list[str], norm: list[str], nxt: dict[int, int], i: int) -> list[Cell]:

@@ -197,6 +197,15 @@ def test_separated_table_rows() -> None:
     assert any(c.first_line == 3 for c in cells)  # the row alone also answers
 
 
+def test_table_printed_one_cell_a_line() -> None:
+    doc = "表1 区域と事業者\n区域名\n出力\n事業者\n開始\n甲沖\n48万kW\n甲風力合同会社\n2028年12月\n乙沖\n36万kW\n乙洋上株式会社\n2029年6月\n"
+    cells = {(c.label, c.value, c.first_line, c.last_line) for c in recover_cells("d.txt", doc) if c.kind == "row"}
+    assert ("乙沖 事業者", "乙洋上株式会社", 10, 13) in cells
+    assert ("甲沖 開始", "2028年12月", 6, 9) in cells
+    # Prose does not look like a table.
+    assert not [c for c in recover_cells("d.txt", "これは文である。\n次も文である。\n三つ目。\n") if c.kind == "row"]
+
+
 # ------------------------------------------------------------- value choice (pure)
 
 
