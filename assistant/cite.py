@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
-from assistant.claims import MISMATCH_KIND, Claim, Comparison, compare, make_claim
+from assistant.claims import MISMATCH_KIND, Claim, Comparison, compare, make_claim, place_level
 from assistant.messages import format_citation as _format_citation
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
@@ -236,8 +236,13 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         if decided is not None:
             return decided[0], decided[1], units
         confirmed = {v for u in about for v in u.cmp.matched}
-        if len(confirmed) == len(claim.values):
-            best = max(about, key=lambda u: (len(u.cmp.matched), u.item, u.cand.dense))
+        # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
+        # figure to verify: it does not keep the claim from being confirmed.
+        required = [v for v in claim.values if not (
+            v.kind == "place" and place_level(v.text) == "country"
+            and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))]
+        if all(v in confirmed for v in required) and (confirmed or not claim.values or required):
+            best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), u.item, u.cand.dense))
             polar = [u for u in about if u.cmp.polarity_conflict and u.item >= policy.polarity_item
                      and u.own >= policy.conflict_own]
             if polar:

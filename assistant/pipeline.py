@@ -351,10 +351,13 @@ class Pipeline:
         index = self.index()
         query = query.with_search_terms(result.query_tokens, index.idf)
         model = self.reader_model or load_model()
+        policy = self.reader_policy
         if self.settings.abstain_threshold is not None:
             model = replace(model, abstain_threshold=self.settings.abstain_threshold)
+            if self.settings.abstain_threshold <= 0:  # never abstain: the off-topic guard is off too
+                policy = policy.without_abstention()
         answer = read(query, result, index, get_tokenizer(self.settings.tokenizer),
-                      names=self.settings.tokenizer == "mecab", policy=self.reader_policy, model=model)
+                      names=self.settings.tokenizer == "mecab", policy=policy, model=model)
         if answer_mode == "llm":
             from assistant.generate import generate_answer
 

@@ -239,7 +239,7 @@ def test_ask_answers_and_cites_the_right_lines(
 def test_english_question_is_answered_citing_japanese_lines(real_pipeline: Pipeline) -> None:
     ans = real_pipeline.ask("Since what year has the ITER International School been held?")
     assert not ans.abstained
-    assert ans.answer.startswith("According to 「")
+    assert ans.answer.startswith(("2007", "According to the documents"))  # an English lead
     assert "2007" in ans.answer
     first = ans.citations[0]
     assert (first.doc, first.first_line) == (B, 719)
@@ -247,11 +247,6 @@ def test_english_question_is_answered_citing_japanese_lines(real_pipeline: Pipel
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known gap: the abstention rule (Settings.abstain_*) answers this off-corpus question "
-    "from the budget lines (support ~0.90: 予算/いくら match, 火星探査 is unknown to the corpus)",
-    strict=False,
-)
 def test_off_corpus_question_abstains(real_pipeline: Pipeline) -> None:
     ans = real_pipeline.ask("火星探査の予算はいくらか")
     assert ans.abstained
@@ -274,7 +269,7 @@ def test_off_topic_japanese_question_abstains(real_pipeline: Pipeline, question:
 def test_question_pinned_to_an_uncovered_year_abstains_and_says_why(real_pipeline: Pipeline) -> None:
     ans = real_pipeline.ask("令和9年度のJT-60SAの運転・整備の予算額はいくらか。")
     assert ans.abstained and ans.answer == ABSTAIN_MESSAGE
-    assert ans.evidence is not None and ans.evidence.missing == ("令和9年度",)
+    assert ans.evidence is not None and ans.evidence["missing"] == ["令和9年度"]
     assert ans.notice is not None and "「令和9年度」" in ans.notice
     assert ans.related and not ans.citations
     covered = real_pipeline.ask("令和6年度のJT-60SAの運転・整備の予算額はいくらか。")
@@ -287,9 +282,10 @@ def test_english_question_with_no_term_of_the_documents_abstains(real_pipeline: 
 
     off = real_pipeline.ask("How do I bake sourdough bread?")
     assert off.abstained and off.answer == ABSTAIN_MESSAGE_EN
-    assert off.evidence is not None and off.evidence.terms == 0
+    # Almost none of its words has a Japanese term in this corpus's term table.
+    assert off.evidence is not None and off.evidence["translated"] < 0.5
     on = real_pipeline.ask("When did the Broader Approach (BA) agreement enter into force?")
-    assert not on.abstained and on.evidence is not None and on.evidence.terms > 0
+    assert not on.abstained and on.evidence is not None and on.evidence["translated"] >= 0.5
 
 
 # ------------------------------------------------------------------------- cite

@@ -298,8 +298,11 @@ def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
     p = Pipeline(settings, embedder=FakeEmbedder(), progress=False)
     p.build()
     # The fake embedder's similarities are far below the real model's: these tests check how
-    # the reader selects and shapes, so the learned abstention is switched off here.
-    return p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
+    # the reader selects and shapes, so the learned abstention and the off-topic guard are off
+    # here (the literal check stays on: one test is about it).
+    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
+    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0)
+    return p
 
 
 def test_table_cell_is_cited_with_its_header(table_pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ import pytest
 from assistant.config import Settings
 from assistant.corpus import Document, load_corpus
 from assistant.gold import load_gold
+from assistant.messages import format_citation
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -181,7 +182,7 @@ def test_draft_end_to_end(real_index: Settings, docs: dict[str, Document], tmp_p
         if r["strength"] in ("strong", "partial"):
             assert (
                 r["citation"]
-                == f"（出典：{docs[r['source_doc']].title}、{r['source_doc']} L{r['source_first_line']}–L{r['source_last_line']}）"
+                == format_citation(docs[r["source_doc"]].title, r["source_doc"], r["source_first_line"], r["source_last_line"])
             )
 
     proc = run_cli("cite", "--draft", str(src), "--out", str(tmp_path / "r.md"), settings=real_index)

@@ -6,7 +6,7 @@ Weights of the candidate scorer and of the abstention model are learned
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -35,9 +35,22 @@ class ReaderPolicy:
     #: Abstain when a literal the question is pinned to (令和7年度, 第1回, 何ユーロ, STEP) occurs
     #: in none of the candidate passages: whatever they say is about something else.
     abstain_on_missing_literals: bool = True
+    #: Off-topic guard, outside what the abstention model learned from (its `none` questions are all
+    #: on-topic): below this best-passage similarity nothing in the documents is even close
+    #: (calibrated earlier on the gold set's off-topic questions with the same embedder).
+    off_topic_dense: float = 0.855
+    #: English questions: their own similarity floor, and the share of their content words the
+    #: corpus's term table must translate (sourdough, weather: almost none).
+    off_topic_dense_en: float = 0.80
+    off_topic_translated: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def without_abstention(self) -> ReaderPolicy:
+        """This policy with the off-topic guard and the literal check off (answer whatever is found)."""
+        return replace(self, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=0.0,
+                       abstain_on_missing_literals=False)
 
 
 DEFAULT_POLICY = ReaderPolicy()

@@ -139,9 +139,18 @@ def asked_units(question: str) -> tuple[str, ...]:
 
 
 def _anchor(question: str) -> int:
-    """Character offset of the interrogative (or the question's end when it has none)."""
-    positions = [m.start() for _, pat in _JA_TYPE_RES for m in pat.finditer(question)]
-    return max(positions) if positions else len(question)
+    """Character offset of the interrogative (or the question's end when it has none).
+
+    Adjacent interrogatives form one (何年何月, いつ頃): the anchor is the first of the last run.
+    """
+    spans = sorted({m.span() for _, pat in _JA_TYPE_RES for m in pat.finditer(question)})
+    if not spans:
+        return len(question)
+    start, _ = spans[-1]
+    for a, b in reversed(spans[:-1]):
+        if b >= start - 1 and a < start:
+            start = a
+    return start
 
 
 def question_literals(question: str) -> tuple[str, ...]:

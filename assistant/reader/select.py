@@ -40,9 +40,16 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan) -> float:
     """How well a span answers: matching unit first, then closeness to the question's words."""
     score = 2.0 if unit_matches(query, span) else 0.0
     text = cand.text
-    anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
-    if anchors:
-        score -= min(abs(span.start - a) for a in anchors) / 100
+    focus = "".join(query.focus)
+    at = text.find(focus) if len(focus) >= 2 else -1
+    if at >= 0:
+        # The value right after the asked attribute (【核融合運転開始】2035年12月) answers it.
+        end = at + len(focus)
+        score -= (span.start - end) / 100 if span.start >= end else 0.5 + (end - span.start) / 100
+    else:
+        anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
+        if anchors:
+            score -= min(abs(span.start - a) for a in anchors) / 100
     if cand.cell is not None and span.start >= len(cand.cell.label):
         score += 1.0  # a cell's value, not a number in its label
     return score

@@ -31,6 +31,7 @@ from assistant.messages import (
     EN_LEAD,
     MISSING_LITERALS_NOTICE,
 )
+from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
@@ -134,6 +135,16 @@ def _part_label(part: Query, whole: Query) -> str:
     return diff or part.normalized[:12]
 
 
+def off_topic(ev: Evidence, policy: ReaderPolicy) -> bool:
+    """Nothing in the documents is even close to the question (the guard beside the learned model)."""
+    dense = float(ev.abstain_x[A["max_passage_dense"]])
+    if dense <= 0:  # bm25-only mode: no similarity to judge by
+        return False
+    if ev.query.english:
+        return dense < policy.off_topic_dense_en or float(ev.abstain_x[A["translated"]]) < policy.off_topic_translated
+    return dense < policy.off_topic_dense
+
+
 def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool,
           policy: ReaderPolicy, model: ReaderModel) -> Answer:
     """The ``Answer`` for the reader's evidence."""
@@ -143,23 +154,21 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
                   retrieved=list(result.hits), timings_ms={}, answer_type=q.answer_type,
                   confidence=ev.abstain_score,
                   evidence={"abstain_score": round(ev.abstain_score, 4), "missing": list(ev.missing),
-                            "focus": list(q.focus)})
+                            "focus": list(q.focus), "translated": round(float(ev.abstain_x[A["translated"]]), 4),
+                            "max_passage_dense": round(float(ev.abstain_x[A["max_passage_dense"]]), 4)})
     if not ev.cands:
         return base
     if ev.missing and policy.abstain_on_missing_literals:
         return replace(base, related=_related(ev, index, policy),
                        notice=MISSING_LITERALS_NOTICE.format(items="".join(f"「{x}」" for x in ev.missing)))
-    if ev.abstain_score < model.abstain_threshold:
+    if ev.abstain_score < model.abstain_threshold or off_topic(ev, policy):
         return replace(base, related=_related(ev, index, policy))
     if q.parts:
         return _two_part(ev, base, index, policy, model)
     sel = select(q, index, ev.cands, ev.logits, policy)
     citations = _cite_units(sel.units, index)[: policy.max_citations if q.answer_type != "list" else None]
     if q.answer_type == "list" and len(sel.units) > 1:
-        lines = [f"・{_item_text(c)}{CITE_MARK.format(n=i + 1)}" for i, c in enumerate(sel.units)]
-        if item_marker(sel.units[0].text) != item_marker(sel.units[1].text):
-            lines[0] = f"{_item_text(sel.units[0])}{CITE_MARK.format(n=1)}"  # the list's heading, not an item
-        text = "\n".join(lines)
+        text, citations = _list_answer(sel.units, index)
     elif sel.direct is not None:
         text = _value_text(sel, policy) + CITE_MARK.format(n=1)
     else:
@@ -170,6 +179,34 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         text = f"{_english_lead(sel, q.normalized)} {text}"
     return replace(base, answer=text, abstained=False, citations=citations,
                    direct=sel.direct.text if sel.direct is not None else None, related=[])
+
+
+def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, list[Citation]]:
+    """One item a line. The lines before the first item (the list's heading or lead-in) open the
+    answer without a bullet and share the first item's citation when they sit right above it."""
+    markers = [item_marker(c.text) for c in units]
+    counts = {m: markers.count(m) for m in markers if m}
+    main = max(counts, key=counts.get) if counts else None  # type: ignore[arg-type]
+    k = next((i for i, m in enumerate(markers) if m == main), 0)
+    lead, items = list(units[:k]), list(units[k:])
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for i, c in enumerate(items):
+        n = i + 1
+        if i == 0 and lead and all(x.chunk.id == c.chunk.id for x in lead):
+            citations.append(make_citation(n, c.chunk, lead[0].start, c.end, c.dense, index.page_of))
+            lines.append("".join(_item_text(x) for x in lead) + CITE_MARK.format(n=n))
+            lines.append(f"・{_item_text(c)}")
+            lead = []
+            continue
+        citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
+        lines.append(f"・{_item_text(c)}{CITE_MARK.format(n=n)}")
+    if lead:  # a lead-in in another passage than the first item: cited on its own, first
+        head = _cite_units(lead, index)
+        citations = head + [replace(c, n=c.n + len(head)) for c in citations]
+        lines = [f"{_item_text(x)}{CITE_MARK.format(n=i + 1)}" for i, x in enumerate(lead)] + [
+            re.sub(r"【(\d+)】", lambda m: CITE_MARK.format(n=int(m.group(1)) + len(head)), line) for line in lines]
+    return "\n".join(lines), citations
 
 
 def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPolicy, model: ReaderModel) -> Answer:
