@@ -16,9 +16,7 @@ import numpy as np
 
 from assistant.bm25 import get_tokenizer
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, CitePolicy
 from assistant.config import ANSWER_MODES, MODES, Settings
-from assistant.crosslingual import STOP_WORDS, english_terms
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
@@ -262,6 +260,8 @@ class Pipeline:
         Recall@1 0.30 without them, 0.23 with them, on the 56 English questions of
         eval/gold.jsonl and eval/train.jsonl).
         """
+        from assistant.crosslingual import STOP_WORDS, english_terms
+
         s = self.settings
         tokenize = get_tokenizer(s.tokenizer)
         vocab = index.bm25.vocab
@@ -378,7 +378,7 @@ class Pipeline:
 
         All sentences are encoded in one batch, so a pasted paragraph costs one call.
         """
-        from assistant.cite import check
+        from assistant.cite import DEFAULT_CITE_POLICY, check
 
         policy = self.cite_policy or DEFAULT_CITE_POLICY
 
