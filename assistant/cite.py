@@ -241,29 +241,27 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         required = [v for v in claim.values if not (
             v.kind == "place" and place_level(v.text) == "country"
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))]
-        if all(v in confirmed for v in required) and (confirmed or not claim.values or required):
+        if required and all(v in confirmed for v in required):
             best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), u.item, u.cand.dense))
-            polar = [u for u in about if u.cmp.polarity_conflict and u.item >= policy.polarity_item
-                     and u.own >= policy.conflict_own]
-            if polar:
-                return "conflict", max(polar, key=_rank), units
-            if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
-                return "strong", best, units
-            if best.item >= policy.partial_with_values:
-                return "partial", best, units
+            return _settle(best, about, units, policy, policy.partial_with_values)
+        if required:
+            partial = [u for u in about if u.cmp.matched and u.item >= policy.partial_unconfirmed]
+            if partial:
+                return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
-        partial = [u for u in about if u.cmp.matched and u.item >= policy.partial_unconfirmed]
-        if partial:
-            return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
-        return "none", None, units
-    best = max(about, key=_rank)
+    return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+
+
+def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
+            partial: float) -> tuple[Strength, _Unit | None, list[_Unit]]:
+    """The verdict once the values are settled: a polarity conflict, else strong / partial / none."""
     polar = [u for u in about if u.cmp.polarity_conflict and u.item >= policy.polarity_item
              and u.own >= policy.conflict_own]
     if polar:
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
         return "strong", best, units
-    if best.item >= policy.partial:
+    if best.item >= partial:
         return "partial", best, units
     return "none", None, units
 
