@@ -129,8 +129,10 @@ def test_save_load_roundtrip_uses_plain_files(tmp_path: Path, mecab_index: BM25I
     mecab_index.save(d)
     assert sorted(p.name for p in d.iterdir()) == [
         "docs.npy",
+        "lengths.npy",
         "offsets.npy",
         "params.json",
+        "tf.npy",
         "vocab.json",
         "weights.npy",
     ]

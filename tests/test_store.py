@@ -366,11 +366,15 @@ def test_corrupt_index_is_reported_then_rebuilt(settings: Settings, built: dict,
 
 
 def test_garbled_passage_without_a_manifest_checksum_fails_when_read(settings: Settings, built: dict) -> None:
-    """Indexes from before ``chunks_sha256`` find a damaged line when the passage is read."""
+    """Without ``chunks_sha256`` a damaged line is found when the passage is read (lines are
+    located by ``chunks_offsets.npy``: a same-length garble leaves the others readable)."""
     manifest = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
     assert len(manifest.pop("chunks_sha256")) == 64
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    _garble_first_line(settings.index_dir / "chunks.jsonl")
+    path = settings.index_dir / "chunks.jsonl"
+    data = path.read_bytes()
+    first = data.index(b"\n")
+    path.write_bytes(b"{" + b"x" * (first - 1) + data[first:])
     index = load_index(settings)
     with pytest.raises(IndexCorruptError) as err:
         index.chunks[0]

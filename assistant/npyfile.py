@@ -1,0 +1,106 @@
+"""Growing ``.npy`` files in place: append rows, then rewrite the shape in the header.
+
+numpy pads every ``.npy`` header so that the length of the first axis can grow
+without moving the data (``numpy.lib.format.GROWTH_AXIS_MAX_DIGITS``), so an index
+column can take new rows by appending bytes and rewriting the header's shape: no
+copy of the existing rows (12 GiB of sentence vectors at 1M passages).
+
+A file may hold more rows than the index manifest has committed (an update that
+crashed before its manifest was written); ``committed`` cuts that tail off before
+new rows are written, and readers only ever use the committed rows.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from numpy.lib import format as npformat
+
+from assistant.errors import IndexCorruptError
+
+
+def _read_header(f) -> tuple[int, tuple[int, ...], bool, np.dtype]:  # type: ignore[no-untyped-def]
+    """(header length in bytes, shape, fortran order, dtype) of an open ``.npy`` file."""
+    f.seek(0)
+    version = npformat.read_magic(f)
+    reader = npformat.read_array_header_1_0 if version == (1, 0) else npformat.read_array_header_2_0
+    shape, fortran, dtype = reader(f)
+    return f.tell(), tuple(shape), fortran, np.dtype(dtype)
+
+
+def header_info(path: Path) -> tuple[int, tuple[int, ...], np.dtype]:
+    """(header length, shape, dtype) of a ``.npy`` file."""
+    with open(path, "rb") as f:
+        hlen, shape, _, dtype = _read_header(f)
+    return hlen, shape, dtype
+
+
+def _write_header(f, hlen: int, shape: tuple[int, ...], dtype: np.dtype) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite the header in place with numpy's own writer (the bytes ``np.save`` would write)."""
+    f.seek(0)
+    version = npformat.read_magic(f)
+    buf = io.BytesIO()
+    header = {"descr": npformat.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    writer = npformat.write_array_header_1_0 if version == (1, 0) else npformat.write_array_header_2_0
+    writer(buf, header)
+    if len(buf.getvalue()) != hlen:
+        raise IndexCorruptError(f"{getattr(f, 'name', 'array')}: the .npy header has no room for shape {shape}",
+                                hint="run `shiori index --rebuild`")
+    f.seek(0)
+    f.write(buf.getvalue())
+
+
+def create(path: Path, dtype: np.dtype | type, tail: tuple[int, ...] = ()) -> None:
+    """An empty ``.npy`` (shape ``(0, *tail)``) ready to grow."""
+    np.save(path, np.zeros((0, *tail), dtype=dtype), allow_pickle=False)
+
+
+def append(path: Path, rows: np.ndarray, committed: int | None = None) -> int:
+    """Append ``rows`` to the ``.npy`` at ``path``; returns the new number of rows.
+
+    ``committed`` (when given) is how many rows the file is known to hold for
+    good: anything beyond is cut off first. The dtype and trailing shape must match.
+    """
+    with open(path, "r+b") as f:
+        hlen, shape, fortran, dtype = _read_header(f)
+        rows = np.ascontiguousarray(rows, dtype=dtype)
+        if fortran or tuple(rows.shape[1:]) != shape[1:]:
+            raise ValueError(f"{path}: cannot append rows of shape {rows.shape[1:]} to {shape}")
+        have = shape[0] if committed is None else committed
+        if have > shape[0]:
+            raise IndexCorruptError(f"{path} holds {shape[0]} rows, the index says {have}",
+                                    hint="run `shiori index --rebuild`")
+        row_bytes = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+        end = hlen + have * row_bytes
+        f.truncate(end)
+        f.seek(end)
+        f.write(rows.tobytes())
+        new_shape = (have + len(rows), *shape[1:])
+        _write_header(f, hlen, new_shape, dtype)
+    return new_shape[0]
+
+
+def truncate(path: Path, committed: int) -> None:
+    """Cut the ``.npy`` at ``path`` back to its first ``committed`` rows."""
+    append(path, np.zeros((0, *header_info(path)[1][1:]), dtype=header_info(path)[2]), committed)
+
+
+def load_rows(path: Path, committed: int | None = None, mmap: bool = True) -> np.ndarray:
+    """The first ``committed`` rows (default all) of a ``.npy``, memory-mapped when possible.
+
+    A plain ndarray view of the map: slicing a ``np.memmap`` subclass costs ~10 µs a
+    call in ``__array_finalize__``, and answering slices thousands of times.
+    """
+    try:
+        arr = np.asarray(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
+    except ValueError:
+        if not mmap:
+            raise
+        arr = np.load(path, allow_pickle=False)  # numpy cannot map an empty array
+    if committed is None:
+        return arr
+    if len(arr) < committed:
+        raise ValueError(f"{Path(path).name} holds {len(arr)} rows, the index manifest says {committed}")
+    return arr[:committed]
