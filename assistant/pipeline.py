@@ -6,9 +6,11 @@ re-implements retrieval or answering.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,21 +26,17 @@ from assistant.fusion import get_fuser
 from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
-from assistant.store import LoadedIndex, build_index, load_index
+from assistant.store import LoadedIndex, build_index, load_index, refresh_index
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
+    from assistant.batching import QueryBatcher
     from assistant.cite import CiteResult
     from assistant.reader.query import Query
     from assistant.reader.scorer import ReaderModel
 
 logger = logging.getLogger(__name__)
-
-#: With an approximate passage index, this many times k passages (at least
-#: SENTENCE_POOL_MIN) are rescored with their best sentence's similarity.
-SENTENCE_POOL_FACTOR = 10
-SENTENCE_POOL_MIN = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,23 +102,66 @@ class Pipeline:
         self.reader_policy: ReaderPolicy = DEFAULT_POLICY
         self.reader_model: ReaderModel | None = None
         self.cite_policy: CitePolicy = DEFAULT_CITE_POLICY
+        # Requests may come from several threads (the app): lazy loads happen once.
+        self._lock = threading.RLock()
+        self._batcher: QueryBatcher | None = None
+        #: A pipeline made by ``with_reader_model`` shares its parent's batcher (one encoder user).
+        self._batch_owner: Pipeline | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedder)
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings.embedder)
         return self._embedder
+
+    # --------------------------------------------------------- query encoding
+    def query_batcher(self) -> QueryBatcher:
+        """The batcher that encodes this pipeline's queries (created on first use)."""
+        if self._batch_owner is not None:
+            return self._batch_owner.query_batcher()
+        if self._batcher is None:
+            with self._lock:
+                if self._batcher is None:
+                    from assistant.batching import QueryBatcher
+
+                    s = self.settings
+                    self._batcher = QueryBatcher(self.embedder.embed_queries, s.batch_window_ms, s.max_batch)
+        return self._batcher
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of normalised texts; with ``batch_queries`` shared with concurrent requests."""
+        if not self.settings.batch_queries:
+            return self.embedder.embed_queries(texts)
+        return self.query_batcher().encode(texts)
+
+    @contextlib.contextmanager
+    def _request(self) -> Iterator[None]:
+        """One request: the batcher waits for its query (up to its window) before encoding others."""
+        if not self.settings.batch_queries:
+            yield
+            return
+        with self.query_batcher().expecting():
+            yield
 
     # ------------------------------------------------------------------ index
     def build(self, rebuild: bool = False) -> dict[str, Any]:
-        """Build the index if it is missing, stale or ``rebuild``; returns its manifest."""
-        if not rebuild:
+        """Bring the index up to date and load it; returns its manifest.
+
+        A missing or damaged index is built, a stale one updated in place when
+        documents were only added (``writer.update_index``), else rebuilt; ``rebuild``
+        always builds from scratch.
+        """
+        if rebuild:
+            manifest = build_index(self.settings, self.embedder, progress=self.progress)
+        else:
             try:
                 self._index = load_index(self.settings)
                 return self._index.manifest
             except (IndexMissingError, IndexStaleError, IndexCorruptError) as e:
-                logger.info("%s; building", e.message)
-        manifest = build_index(self.settings, self.embedder, progress=self.progress)
+                logger.info("%s; updating", e.message)
+            manifest = refresh_index(self.settings, self.embedder, progress=self.progress)
         self._index = load_index(self.settings)
         return manifest
 
@@ -128,20 +169,30 @@ class Pipeline:
         """The loaded index; a missing, stale or corrupt one is rebuilt when allowed."""
         if self._index is not None:
             return self._index
+        with self._lock:
+            if self._index is None:
+                self._load_or_refresh()
+        assert self._index is not None
+        return self._index
+
+    def _load_or_refresh(self) -> None:
         try:
             self._index = load_index(self.settings)
         except (IndexMissingError, IndexStaleError, IndexCorruptError) as e:
             if not self.settings.auto_rebuild:
                 raise
-            logger.warning("%s; rebuilding the index", e.message)
-            build_index(self.settings, self.embedder, progress=self.progress)
+            logger.warning("%s; updating the index", e.message)
+            refresh_index(self.settings, self.embedder, progress=self.progress)
             self._index = load_index(self.settings)
-        return self._index
 
     # ----------------------------------------------------------------- search
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                _vector: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` passages for ``query`` by ``mode`` (hybrid, dense or bm25)."""
+        with self._request():
+            return self._search(query, k, mode, _vector)
+
+    def _search(self, query: str, k: int | None, mode: str | None, _vector: np.ndarray | None) -> SearchResult:
         s = self.settings
         mode = mode or s.mode
         if mode not in MODES:
@@ -163,7 +214,7 @@ class Pipeline:
         tokens: tuple[str, ...] = ()
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            qvec = self.embedder.embed_queries([qn])[0] if _vector is None else _vector
+            qvec = self.encode_queries([qn])[0] if _vector is None else _vector
             timings["embed"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             run = self._dense_run(index, qvec, n_cand)
@@ -214,21 +265,24 @@ class Pipeline:
         """
         mode = mode or self.settings.mode
         cleaned = [clean_query(q, "query") for q in queries]
-        vectors: list[np.ndarray | None] = [None] * len(cleaned)
-        per_query_ms = 0.0
-        if mode in ("hybrid", "dense") and cleaned:
-            self.index()
-            t = time.perf_counter()
-            embedded = self.embedder.embed_queries([normalize_query(q) for q in cleaned])
-            per_query_ms = (time.perf_counter() - t) * 1000 / len(cleaned)
-            vectors = list(embedded)
-        out = []
-        for q, v in zip(cleaned, vectors, strict=True):
-            res = self.search(q, k=k, mode=mode, _vector=v)
-            if v is not None:
-                res.timings_ms["embed"] = per_query_ms
-            out.append(res)
+        with self._request():
+            vectors, per_query_ms = self._vectors_for(cleaned, mode)
+            out = []
+            for q, v in zip(cleaned, vectors, strict=True):
+                res = self._search(q, k, mode, v)
+                if v is not None:
+                    res.timings_ms["embed"] = per_query_ms
+                out.append(res)
         return out
+
+    def _vectors_for(self, cleaned: Sequence[str], mode: str) -> tuple[list[np.ndarray | None], float]:
+        """The query vectors of several cleaned queries in one encoding, and each one's share of its time."""
+        if mode not in ("hybrid", "dense") or not cleaned:
+            return [None] * len(cleaned), 0.0
+        self.index()
+        t = time.perf_counter()
+        embedded = self.encode_queries([normalize_query(q) for q in cleaned])
+        return list(embedded), (time.perf_counter() - t) * 1000 / len(cleaned)
 
     def _english_terms(self, index: LoadedIndex, question: str, qvec: np.ndarray | None,
                        dense_run: Sequence[tuple[int, float]]) -> tuple[str, ...]:
@@ -262,39 +316,12 @@ class Pipeline:
 
         Slides pack unrelated items into one passage, which dilutes the passage
         vector; the best-matching sentence recovers them (eval: Recall@5 0.83 -> 0.91
-        dense-only). Large corpora search the passages' HNSW graph for a wider pool
-        and rescore it with the sentences' memory-mapped vectors (a sentence graph
-        would hold ~12 GiB of vectors in RAM at 1M passages). Milvus
-        (``--store milvus``) ranks the same way itself.
+        dense-only). How a store finds them (an exact scan, an HNSW pool rescored
+        with the memory-mapped sentence vectors, Milvus's sentence collection) is the
+        store's business (``dense.DenseStore.best_rows``).
         """
-        if index.dense.kind == "milvus":
-            return index.dense.best_rows(qvec, n, self.settings.dense_sentences)  # type: ignore[union-attr]
-        sent = index.sentences
-        if index.dense.kind != "flat" or not self.settings.dense_sentences:
-            pool = max(SENTENCE_POOL_FACTOR * n, SENTENCE_POOL_MIN) if self.settings.dense_sentences else n
-            scores, rows = index.dense.search(qvec, pool)
-            keep = rows[0] >= 0
-            pool_rows, pool_scores = rows[0][keep], scores[0][keep].astype(np.float32)
-            if self.settings.dense_sentences and len(sent.rows) and len(pool_rows):
-                # All the pool's sentences in one product, then each passage's best.
-                lo, hi = sent.by_row[pool_rows], sent.by_row[pool_rows + 1]
-                lens = hi - lo
-                idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-                best = np.full(len(pool_rows), -1.0, dtype=np.float32)
-                np.maximum.at(best, np.repeat(np.arange(len(pool_rows)), lens),
-                              np.asarray(sent.vectors[idx] @ qvec, dtype=np.float32))
-                pool_scores = np.maximum(pool_scores, best)
-            order = np.lexsort((pool_rows, -pool_scores))[:n]
-            return [(int(pool_rows[i]), float(pool_scores[i])) for i in order]
-        sims = np.asarray(index.dense.vectors @ qvec, dtype=np.float32)
-        if len(sent.rows):
-            best = np.full(len(sims), -1.0, dtype=np.float32)
-            np.maximum.at(best, sent.rows, np.asarray(sent.vectors @ qvec, dtype=np.float32))
-            sims = np.maximum(sims, best)
-        n = min(n, len(sims))
-        top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-        order = top[np.lexsort((top, -sims[top]))]
-        return [(int(r), float(sims[r])) for r in order]
+        sentences = index.sentences if self.settings.dense_sentences else None
+        return index.dense.best_rows(qvec, n, sentences)
 
     # -------------------------------------------------------------- answering
     def analyse(self, question: str) -> Query:
@@ -306,9 +333,23 @@ class Pipeline:
                        pos_tags=self.settings.tokenizer == "mecab")
 
     def ask(
-        self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None
+        self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None,
+        _vector: np.ndarray | None = None,
     ) -> Answer:
         """A short extractive (or LLM) answer with numbered citations, or an abstention."""
+        with self._request():
+            return self._ask(question, k, mode, answer_mode, _vector)
+
+    def ask_many(self, questions: Sequence[str], k: int | None = None, mode: str | None = None,
+                 answer_mode: str | None = None) -> list[Answer]:
+        """``ask`` for each question, their query vectors encoded together (a batch run)."""
+        cleaned = [clean_query(q, "question") for q in questions]
+        with self._request():
+            vectors, _ = self._vectors_for(cleaned, mode or self.settings.mode)
+            return [self._ask(q, k, mode, answer_mode, v) for q, v in zip(cleaned, vectors, strict=True)]
+
+    def _ask(self, question: str, k: int | None, mode: str | None, answer_mode: str | None,
+             _vector: np.ndarray | None) -> Answer:
         answer_mode = answer_mode or self.settings.answer_mode
         if answer_mode not in ANSWER_MODES:
             raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
@@ -320,7 +361,7 @@ class Pipeline:
         if not 1 <= k <= 100:
             raise UsageError(f"-k must be between 1 and 100, got {k}")
         query = self.analyse(question)
-        result = self.search(question, k=max(k, self.reader_policy.passages), mode=mode)
+        result = self._search(question, max(k, self.reader_policy.passages), mode, _vector)
         index = self.index()
         query = query.with_search_terms(result.query_tokens, index.idf)
         model = self.reader_model or load_model()
@@ -338,6 +379,7 @@ class Pipeline:
         """A pipeline sharing this one's index and embedder, answering with another reader model."""
         other = Pipeline(self.settings, self._embedder, self.progress)
         other._index = self._index
+        other._batch_owner = self._batch_owner or self
         other.reader_model = model
         other.reader_policy = self.reader_policy
         other.cite_policy = self.cite_policy
