@@ -143,10 +143,13 @@ def rescore_with_sentences(pool_rows: np.ndarray, pool_scores: np.ndarray, qvec:
     lens = hi - lo
     if not int(lens.sum()):
         return pool_scores
-    idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    runs = getattr(sentences, "vector_runs", None)
+    if runs is not None:  # read, not mapped: see store.SentenceTable.vector_runs
+        vecs = runs(lo, lens)
+    else:
+        vecs = sentences.vectors[np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))]
     best = np.full(len(pool_rows), -1.0, dtype=np.float32)
-    np.maximum.at(best, np.repeat(np.arange(len(pool_rows)), lens),
-                  np.asarray(sentences.vectors[idx] @ qvec, dtype=np.float32))
+    np.maximum.at(best, np.repeat(np.arange(len(pool_rows)), lens), np.asarray(vecs @ qvec, dtype=np.float32))
     return np.maximum(pool_scores, best)
 
 

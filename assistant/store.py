@@ -181,13 +181,13 @@ def hash_prefix(path: Path, nbytes: int, block: int = 1 << 23) -> str:
 
 
 class LineTable(Generic[T]):
-    """JSON records one per line, memory-mapped and decoded on first access by row.
+    """JSON records one per line, read (``pread``) and decoded on first access by row.
 
     ``offsets`` holds where each line starts plus the end of the last one; a file may
     be longer than that (rows an unfinished update appended), and the rest is ignored.
     """
 
-    def __init__(self, data: np.ndarray, offsets: np.ndarray, parse: Callable[[dict[str, Any]], T],
+    def __init__(self, data: npyfile.RowReader, offsets: np.ndarray, parse: Callable[[dict[str, Any]], T],
                  what: str = "record") -> None:
         self._data = data
         self._offsets = offsets
@@ -205,7 +205,7 @@ class LineTable(Generic[T]):
         """
         try:
             offsets = npyfile.load_rows(offsets_path, None if count is None else count + 1, mmap=False)
-            data = _map_bytes(path)
+            data = npyfile.RowReader(path, raw=True)
         except (OSError, ValueError) as e:
             raise IndexCorruptError(f"{path} is unreadable: {e}", hint="run `shiori index --rebuild`") from e
         end = int(offsets[-1]) if len(offsets) else 0
@@ -233,7 +233,7 @@ class LineTable(Generic[T]):
                 raise IndexError(row)
             row %= len(self)
             try:
-                line = bytes(self._data[int(self._offsets[row]) : int(self._offsets[row + 1]) - 1])
+                line = self._data.slice(int(self._offsets[row]), int(self._offsets[row + 1]) - 1).tobytes()
                 hit = self._parse(json.loads(line))
             except (ValueError, KeyError, TypeError) as e:
                 raise IndexCorruptError(
@@ -244,13 +244,6 @@ class LineTable(Generic[T]):
 
     def all(self) -> list[T]:
         return [self[i] for i in range(len(self))]
-
-
-def _map_bytes(path: Path) -> np.ndarray:
-    """A read-only map of a whole file as uint8 (an empty file: an empty array)."""
-    if not path.stat().st_size:
-        return np.zeros(0, np.uint8)
-    return np.asarray(np.memmap(path, dtype=np.uint8, mode="r"))
 
 
 class ChunkTable(LineTable[Chunk]):
@@ -264,9 +257,13 @@ class ChunkTable(LineTable[Chunk]):
 
 
 class TextColumn:
-    """Strings stored as one UTF-8 byte array plus offsets (both ``.npy``, memory-mapped)."""
+    """Strings stored as one UTF-8 byte array plus offsets (both ``.npy``).
 
-    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+    The offsets are memory-mapped; a string's bytes are read with ``pread`` when it
+    is used (``npyfile.RowReader``: scattered reads never map the column into RSS).
+    """
+
+    def __init__(self, data: npyfile.RowReader, offsets: np.ndarray) -> None:
         self._data = data
         self._offsets = offsets
 
@@ -288,7 +285,7 @@ class TextColumn:
     def load(cls, directory: Path, name: str, count: int | None = None) -> TextColumn:
         """The first ``count`` strings (default: all the offsets list)."""
         offsets = npyfile.load_rows(directory / f"{name}_offsets.npy", None if count is None else count + 1)
-        data = npyfile.load_rows(directory / f"{name}.npy")
+        data = npyfile.RowReader(directory / f"{name}.npy")
         if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] > len(data) \
                 or np.any(np.diff(offsets) < 0):
             raise ValueError(f"{name} offsets do not match its data")
@@ -303,7 +300,7 @@ class TextColumn:
         return int(self._offsets[-1])
 
     def _one(self, i: int) -> str:
-        return bytes(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]).decode("utf-8")
+        return self._data.slice(int(self._offsets[i]), int(self._offsets[i + 1])).tobytes().decode("utf-8")
 
     def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
@@ -321,9 +318,9 @@ class TokenColumn:
     to the vocabulary (an older reader's ids stay valid).
     """
 
-    def __init__(self, vocab: list[str], ids: np.ndarray, offsets: np.ndarray) -> None:
+    def __init__(self, vocab: list[str], ids: npyfile.RowReader, offsets: np.ndarray) -> None:
         self._vocab = vocab
-        self._ids = ids
+        self._ids = ids  # read with pread, like TextColumn's bytes
         self._offsets = offsets
 
     @staticmethod
@@ -342,12 +339,13 @@ class TokenColumn:
     def load(cls, directory: Path, name: str, count: int | None = None) -> TokenColumn:
         vocab = json.loads((directory / f"{name}_vocab.json").read_text(encoding="utf-8"))
         offsets = npyfile.load_rows(directory / f"{name}_offsets.npy", None if count is None else count + 1)
-        ids = npyfile.load_rows(directory / f"{name}.npy")
-        if not isinstance(vocab, list) or offsets.ndim != 1 or not len(offsets) or offsets[-1] > len(ids):
+        if not isinstance(vocab, list) or offsets.ndim != 1 or not len(offsets):
             raise ValueError(f"{name} ids do not match its vocabulary or offsets")
-        ids = ids[: int(offsets[-1])]
-        if len(ids) and (int(ids.max()) >= len(vocab) or int(ids.min()) < 0):
-            raise ValueError(f"{name} ids do not match its vocabulary or offsets")
+        ids = npyfile.RowReader(directory / f"{name}.npy", int(offsets[-1]))
+        # One pass in blocks: a damaged vocabulary is found at load, without mapping the ids.
+        for block in ids.blocks():
+            if len(block) and (int(block.max()) >= len(vocab) or int(block.min()) < 0):
+                raise ValueError(f"{name} ids do not match its vocabulary or offsets")
         return cls(vocab, ids, offsets)
 
     def __len__(self) -> int:
@@ -368,7 +366,7 @@ class TokenColumn:
             raise IndexError(i)
         i %= len(self)
         v = self._vocab
-        return frozenset(v[j] for j in self._ids[int(self._offsets[i]) : int(self._offsets[i + 1])].tolist())
+        return frozenset(v[j] for j in self._ids.slice(int(self._offsets[i]), int(self._offsets[i + 1])).tolist())
 
 
 @dataclass
@@ -384,6 +382,8 @@ class SentenceTable:
     by_row: np.ndarray
     #: Per-process cache of derived per-sentence facts (answer-type cues).
     cue_cache: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: The vectors again, read with ``pread`` for scattered gathers (``vector_runs``).
+    vector_file: npyfile.RowReader | None = None
 
     @classmethod
     def load(cls, directory: Path, n_rows: int, count: int | None = None) -> SentenceTable:
@@ -401,11 +401,24 @@ class SentenceTable:
             raise IndexCorruptError(f"sentence data in {directory} is inconsistent",
                                     hint="run `shiori index --rebuild`")
         by_row = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int64)
-        return cls(rows, spans, texts, tokens, vectors, by_row)
+        return cls(rows, spans, texts, tokens, vectors, by_row,
+                   vector_file=npyfile.RowReader(directory / "sent_embeddings.npy", len(rows)))
 
     def of_row(self, row: int) -> range:
         """Indices of the sentences of passage ``row``."""
         return range(int(self.by_row[row]), int(self.by_row[row + 1]))
+
+    def vector_runs(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The vectors of runs of sentences (e.g. the sentences of many passages), concatenated.
+
+        Read with ``pread``: rescoring an HNSW pool touches ~4,000 scattered sentences
+        a query, which through the map would soon bring the whole 12 GiB column
+        (1M passages) into the process's RSS.
+        """
+        if self.vector_file is None:
+            idx = np.concatenate([np.arange(a, a + n) for a, n in zip(starts, lengths, strict=True)] or [[]])
+            return np.asarray(self.vectors[idx.astype(np.int64)])
+        return self.vector_file.runs(starts, lengths)
 
 
 @dataclass

@@ -440,6 +440,7 @@ def test_hnsw_index_keeps_sentence_level_dense_ranking(
 
 
 def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
+    from assistant.npyfile import RowReader
     from assistant.store import TextColumn, TokenColumn
 
     texts = ["国民の理解を深める。", "", "ITER（フランスに建設中）", "改行\nを含む"]
@@ -447,7 +448,8 @@ def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
     col = TextColumn.load(tmp_path, "t")
     assert len(col) == 4 and [col[i] for i in range(4)] == texts and col[-1] == texts[-1]
     assert col[1:3] == texts[1:3]
-    assert isinstance(col._data.base, np.memmap)  # a plain view of the map, not a copy
+    # Read with pread when used: neither a copy in memory nor a map that grows the RSS.
+    assert isinstance(col._data, RowReader) and not isinstance(col._offsets, np.memmap)
     with pytest.raises(IndexError):
         col[4]
     sets = [["国民", "理解"], [], ["iter", "フランス", "国民"]]
