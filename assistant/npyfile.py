@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -175,3 +176,52 @@ class RowReader:
         """The committed rows in blocks (a scan that maps nothing)."""
         for s in range(0, self.rows, rows_per_block):
             yield self.slice(s, min(self.rows, s + rows_per_block))
+
+
+class Rows:
+    """A read-only array-like over a ``RowReader``: indexing reads the rows it names.
+
+    Slices and index arrays read only their rows (``x[a:b] @ q`` costs those rows);
+    ``np.asarray(x)`` or ``x @ q`` read all of them (the exact path of a small index).
+    """
+
+    def __init__(self, reader: RowReader) -> None:
+        self.reader = reader
+        self.dtype = reader.dtype
+        self.shape = (len(reader), *reader.shape[1:])
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= i < len(self):
+                raise IndexError(key)
+            return self.reader.slice(i, i + 1)[0]
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            rows = self.reader.slice(start, stop) if stop > start else self.reader.slice(0, 0)
+            return rows if step == 1 else rows[::step]
+        idx = np.asarray(key)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64).ravel()
+        if not len(idx):
+            return self.reader.slice(0, 0)
+        if idx.min() < -len(self) or idx.max() >= len(self):
+            raise IndexError("row index out of range")
+        idx = np.where(idx < 0, idx + len(self), idx)
+        # One read per run of consecutive rows (a passage's sentences are one run).
+        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+        starts = idx[np.concatenate(([0], breaks))]
+        lengths = np.diff(np.concatenate(([0], breaks, [len(idx)])))
+        return self.reader.runs(starts, lengths)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.reader.slice(0, len(self))
+        return out.astype(dtype) if dtype is not None else out
+
+    def __matmul__(self, other: Any) -> np.ndarray:
+        return np.asarray(self) @ other

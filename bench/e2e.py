@@ -378,6 +378,20 @@ def _status() -> dict[str, int]:
     return out
 
 
+def mapped_rss_kib(prefix: str) -> dict[str, int]:
+    """Resident KiB of each file mapped from under ``prefix`` (``/proc/self/smaps``), largest first."""
+    out: dict[str, int] = {}
+    current = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5 and not line.startswith(" "):
+            current = head[5] if len(head) > 5 and head[5].startswith(prefix) else None
+        elif current and line.startswith("Rss:"):
+            name = current[len(prefix):].lstrip("/")
+            out[name] = out.get(name, 0) + int(head[1])
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 def serve_task(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: load the index with the unchanged ``Pipeline`` and run the query path on it."""
     from assistant.config import Settings
@@ -400,7 +414,8 @@ def serve_task(task: dict[str, Any]) -> dict[str, Any]:
         op.pop("samples_ms", None)
     status = _status()
     return {"load_s": load_s, "model_load_s": model_s, "passages": index.size,
-            "rss_after_load_kib": after_load, "status_kib": status, "query": q}
+            "rss_after_load_kib": after_load, "status_kib": status, "query": q,
+            "mapped_rss_kib": mapped_rss_kib(str(work / "index"))}
 
 
 def check_task(task: dict[str, Any]) -> dict[str, Any]:

@@ -467,3 +467,22 @@ def test_chunk_table_rows_from_one_buffer(built: dict, settings: Settings) -> No
     assert [c.id for c in index.chunks.all()] == [json.loads(x)["id"] for x in lines]
     with pytest.raises(IndexError):
         index.chunks[len(lines)]
+
+
+def test_serving_reads_the_large_columns_without_mapping_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentence vectors, texts, token ids and passage lines are read by row (pread): a map's
+    touched pages (and the kernel's fault-around) would count towards the serving RSS, which
+    at 1M passages means gigabytes (docs/PERFORMANCE.md)."""
+    monkeypatch.setattr("assistant.dense.HNSW_THRESHOLD", 0)  # the HNSW path rescores scattered sentences
+    p = Pipeline(settings, FakeEmbedder(), progress=False)
+    p.build()
+    for q in ("原型炉の開発", "ITER計画の費用分担", "国際協力"):
+        p.ask(q)
+        p.search(q, mode="dense")
+    maps = Path("/proc/self/maps").read_text(encoding="utf-8")
+    mapped = {Path(line.split()[-1]).name for line in maps.splitlines()
+              if str(settings.index_dir) in line}
+    assert not mapped & {"sent_embeddings.npy", "chunks.jsonl", "sentence_text.npy", "sentence_tokens.npy",
+                         "typed_spans.npy", "cells.jsonl"}
