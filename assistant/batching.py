@@ -38,11 +38,27 @@ DEFAULT_MAX_BATCH = 32
 
 
 @dataclass
-class _Request:
+class Pending:
+    """Texts handed to the batcher; ``result()`` waits for their vectors."""
+
     texts: list[str]
     done: threading.Event = field(default_factory=threading.Event)
-    result: np.ndarray | None = None
+    vectors: np.ndarray | None = None
     error: BaseException | None = None
+    submitted: float = field(default_factory=time.perf_counter)
+    finished: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """From handing the texts in to their vectors (waiting for a worker included)."""
+        return max(0.0, self.finished - self.submitted)
+
+    def result(self) -> np.ndarray:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        assert self.vectors is not None
+        return self.vectors
 
 
 class QueryBatcher:
@@ -57,7 +73,7 @@ class QueryBatcher:
         #: Workers waiting for work (they share what is queued between them).
         self._idle = 0
         self._cond = threading.Condition()
-        self._queue: list[_Request] = []
+        self._queue: list[Pending] = []
         #: Requests inside ``expecting`` that have not handed in their texts yet.
         self._expected = 0
         self._local = threading.local()
@@ -94,7 +110,11 @@ class QueryBatcher:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """The vectors of ``texts`` (one row each), encoded with whatever else is waiting."""
-        req = _Request(list(texts))
+        return self.submit(texts).result()
+
+    def submit(self, texts: Sequence[str]) -> Pending:
+        """Hand ``texts`` in and return at once: the caller can work while they are encoded."""
+        req = Pending(list(texts))
         if getattr(self._local, "pending", False):
             self._local.pending = False
             arrived = True
@@ -112,11 +132,7 @@ class QueryBatcher:
                 for th in self._threads:
                     th.start()
             self._cond.notify_all()
-        req.done.wait()
-        if req.error is not None:
-            raise req.error
-        assert req.result is not None
-        return req.result
+        return req
 
     def close(self) -> None:
         """Stop the worker once the queue is empty."""
@@ -130,7 +146,7 @@ class QueryBatcher:
     def _queued(self) -> int:
         return sum(len(r.texts) for r in self._queue)
 
-    def _take(self) -> list[_Request] | None:
+    def _take(self) -> list[Pending] | None:
         with self._cond:
             self._idle += 1
             try:
@@ -171,6 +187,7 @@ class QueryBatcher:
             except BaseException as e:  # handed to every caller of the batch, which re-raises it
                 for r in batch:
                     r.error = e
+                    r.finished = time.perf_counter()
                     r.done.set()
                 continue
             with self._cond:
@@ -181,6 +198,7 @@ class QueryBatcher:
             start = 0
             for r in batch:
                 n = len(r.texts)
-                r.result = vecs[start : start + n] if vecs is not None else np.zeros((0, 0), np.float32)
+                r.vectors = vecs[start : start + n] if vecs is not None else np.zeros((0, 0), np.float32)
                 start += n
+                r.finished = time.perf_counter()
                 r.done.set()

@@ -91,6 +91,7 @@ class BM25Index:
         params: dict[str, float],
         tf: np.ndarray | None = None,
         lengths: np.ndarray | None = None,
+        max_weights: np.ndarray | None = None,
     ) -> None:
         self.vocab = vocab
         self.offsets = offsets
@@ -102,6 +103,8 @@ class BM25Index:
         #: recompute the weights (memory-mapped, never read on the query path).
         self.tf = tf
         self.lengths = lengths
+        #: Each term's largest weight: a bound that lets ``search`` skip long posting lists.
+        self.max_weights = max_weights
 
     @classmethod
     def build(
@@ -179,15 +182,60 @@ class BM25Index:
         return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)
 
     def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (row, score) with score > 0, best first; ties by row."""
+        """Top ``k`` (row, score) with score > 0, best first; ties by row.
+
+        Exact. When the long posting lists of common terms cannot change the top ``k``
+        (``_search_bounded``), they are read only at the candidates' rows.
+        """
+        ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        if not ids or k < 1:
+            return []
+        hit = self._search_bounded(ids, k) if self.max_weights is not None else None
+        if hit is not None:
+            return hit
         s = self.scores(query_tokens)
         nz = np.flatnonzero(s > 0)
-        if nz.size == 0:
-            return []
-        k = min(k, nz.size)
-        top = nz[np.argpartition(-s[nz], k - 1)[:k]] if nz.size > k else nz
-        order = sorted(top.tolist(), key=lambda r: (-s[r], r))
-        return [(r, float(s[r])) for r in order]
+        return _top(nz, s[nz], k)
+
+    def _search_bounded(self, ids: Sequence[int], k: int) -> list[tuple[int, float]] | None:
+        """The top ``k`` without scoring the common terms' long lists, or ``None`` when that cannot be exact.
+
+        Max-score pruning: the candidates are the passages holding a rarer term; a passage
+        holding none of them scores at most the sum of the common terms' largest weights,
+        so when that bound is below the k-th candidate's full score, no such passage can
+        enter the top ``k``. Candidates' scores are summed term by term in query order in
+        float64, as ``scores``' ``bincount`` does: the same bits, so the same ranking.
+        """
+        offsets = self.offsets
+        df = np.array([int(offsets[i + 1] - offsets[i]) for i in ids], dtype=np.int64)
+        long_df = max(BOUND_MIN_DF, self.n_docs // BOUND_LONG_FRACTION)
+        common = df >= long_df
+        if not common.any() or common.all():
+            return None
+        rare = [i for i, c in zip(ids, common, strict=True) if not c]
+        cand = np.unique(np.concatenate([np.asarray(self.docs[int(offsets[i]) : int(offsets[i + 1])])
+                                         for i in rare]))
+        if len(cand) < k:
+            return None  # passages with common terms only would fill the top k
+        bound = float(np.sum(np.asarray(self.max_weights, dtype=np.float64)[[i for i, c in zip(ids, common,
+                                                                                          strict=True) if c]]))
+        acc = np.zeros(len(cand), dtype=np.float64)
+        for i in ids:
+            a, b = int(offsets[i]), int(offsets[i + 1])
+            docs = self.docs[a:b]
+            pos = np.searchsorted(docs, cand)
+            pos[pos == b - a] = 0
+            found = np.asarray(docs[pos]) == cand
+            acc[found] += np.asarray(self.weights[a:b][pos[found]], dtype=np.float64)
+        scores = acc.astype(np.float32)
+        keep = scores > 0
+        cand, scores = cand[keep], scores[keep]
+        if len(cand) < k:
+            return None
+        kth = float(-np.partition(-scores, k - 1)[k - 1])
+        if not bound * (1 + 1e-6) < kth:
+            return None  # a passage outside the candidates could still reach the top k
+        return _top(cand, scores, k)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -201,6 +249,9 @@ class BM25Index:
         if self.tf is not None and self.lengths is not None:
             np.save(directory / "tf.npy", np.asarray(self.tf, dtype=np.int32), allow_pickle=False)
             np.save(directory / "lengths.npy", np.asarray(self.lengths, dtype=np.int32), allow_pickle=False)
+        if self.max_weights is not None:
+            np.save(directory / "max_weights.npy", np.asarray(self.max_weights, dtype=np.float32),
+                    allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
@@ -214,18 +265,26 @@ class BM25Index:
             n_docs = int(params.pop("n_docs"))
             extra = [np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
                      if (directory / f"{name}.npy").exists() else None for name in ("tf", "lengths")]
+            max_w = np.load(directory / "max_weights.npy", allow_pickle=False) \
+                if (directory / "max_weights.npy").exists() else None
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(
                 f"BM25 index in {directory} is unreadable: {e}", hint="run `shiori index --rebuild`"
             ) from e
         tf, lengths = extra
         if len(offsets) != len(vocab) + 1 or len(docs) != len(weights) or int(offsets[-1]) != len(docs) \
-                or (tf is not None and len(tf) != len(docs)) or (lengths is not None and len(lengths) != n_docs):
+                or (tf is not None and len(tf) != len(docs)) or (lengths is not None and len(lengths) != n_docs) \
+                or (max_w is not None and len(max_w) != len(vocab)):
             raise IndexCorruptError(
                 f"BM25 index in {directory} is inconsistent", hint="run `shiori index --rebuild`"
             )
-        return cls(vocab, offsets, docs, weights, n_docs, params, tf, lengths)
+        return cls(vocab, offsets, docs, weights, n_docs, params, tf, lengths, max_w)
 
+
+#: ``search`` reads a term's postings only at the candidates' rows when the term is in at least
+#: this share of the passages (1/50) and this many (below that a full read is cheap anyway).
+BOUND_LONG_FRACTION = 50
+BOUND_MIN_DF = 2_000
 
 #: Question words and light nouns that say what is asked, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -248,6 +307,19 @@ def mecab_content_nouns(text: str) -> list[str]:
         if base not in QUESTION_WORDS and base.strip():
             out.append(base)
     return out
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (row, score), best first, ties by row (at the k-th place too)."""
+    if not len(rows):
+        return []
+    k = min(k, len(rows))
+    if len(rows) > k:
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        sel = np.flatnonzero(scores >= kth)
+        rows, scores = rows[sel], scores[sel]
+    order = np.lexsort((rows, -scores))[:k]
+    return [(int(rows[j]), float(scores[j])) for j in order]
 
 
 def postings_from_ids(
@@ -319,5 +391,6 @@ def _assemble(terms: Sequence[str], df: np.ndarray, docs: np.ndarray, tf: np.nda
         norm = tf64 + k1 * (1 - b + b * lengths[docs[s:e]] / avgdl)
         weights[s:e] = (idf[term[s:e]] * tf64 * (k1 + 1) / norm).astype(np.float32)
     vocab = {t: j for j, t in enumerate(terms)}
+    max_w = np.maximum.reduceat(weights, offsets[:-1]) if len(weights) else np.zeros(len(terms), np.float32)
     return BM25Index(vocab, offsets, docs.astype(np.int32), weights, n, {"k1": k1, "b": b, "avgdl": avgdl},
-                     tf.astype(np.int32), lengths.astype(np.int32))
+                     tf.astype(np.int32), lengths.astype(np.int32), max_w.astype(np.float32))

@@ -32,7 +32,7 @@ from assistant.validate import clean_query
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
-    from assistant.batching import QueryBatcher
+    from assistant.batching import Pending, QueryBatcher
     from assistant.cite import CiteResult
     from assistant.reader.query import Query
     from assistant.reader.scorer import ReaderModel
@@ -196,7 +196,9 @@ class Pipeline:
         with self._request():
             return self._search(query, k, mode, _vector)
 
-    def _search(self, query: str, k: int | None, mode: str | None, _vector: np.ndarray | None) -> SearchResult:
+    def _search(self, query: str, k: int | None, mode: str | None,
+                _vector: np.ndarray | Pending | None) -> SearchResult:
+        """``search``; ``_vector`` is the query vector, or its encoding already under way (``ask``)."""
         s = self.settings
         mode = mode or s.mode
         if mode not in MODES:
@@ -216,26 +218,44 @@ class Pipeline:
         bm25_by_row: dict[int, float] = {}
         qvec: np.ndarray | None = None
         tokens: tuple[str, ...] = ()
+        english = is_english(q)
+        pending = _vector if _vector is not None and not isinstance(_vector, np.ndarray) else None
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            qvec = self.encode_queries([qn])[0] if _vector is None else _vector
+            if isinstance(_vector, np.ndarray):
+                qvec = _vector
+            elif pending is None and s.batch_queries:
+                pending = self.query_batcher().submit([qn])
+            elif pending is None:
+                qvec = self.embedder.embed_queries([qn])[0]
             timings["embed"] = (time.perf_counter() - t) * 1000
+        bm25_run: list[tuple[int, float]] | None = None
+        if mode in ("hybrid", "bm25") and not english:
+            # Japanese BM25 needs no vector: with the encoding under way on a batcher worker,
+            # it runs meanwhile (on another core; the encoder holds no GIL).
+            t = time.perf_counter()
+            tokens = tuple(get_tokenizer(s.tokenizer)(qn))
+            bm25_run = index.bm25.search(tokens, n_cand)
+            timings["bm25"] = (time.perf_counter() - t) * 1000
+        if mode in ("hybrid", "dense"):
+            if pending is not None:
+                qvec = pending.result()[0]
+                # From handing the text in to its vector (queueing included), overlapped or not.
+                timings["embed"] = pending.seconds * 1000
+            assert qvec is not None
             t = time.perf_counter()
             run = self._dense_run(index, qvec, n_cand)
             dense_by_row = dict(run)
             runs.append(run)
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
-            t = time.perf_counter()
-            tokenize = get_tokenizer(s.tokenizer)
-            if is_english(q):
+            if bm25_run is None:  # English: terms from the dense run's passages (pseudo-relevance feedback)
+                t = time.perf_counter()
                 tokens = self._english_terms(index, q, qvec, runs[0] if runs else [])
-            else:
-                tokens = tuple(tokenize(qn))
-            run = index.bm25.search(tokens, n_cand)
-            bm25_by_row = dict(run)
-            runs.append(run)
-            timings["bm25"] = (time.perf_counter() - t) * 1000
+                bm25_run = index.bm25.search(tokens, n_cand)
+                timings["bm25"] = (time.perf_counter() - t) * 1000
+            bm25_by_row = dict(bm25_run)
+            runs.append(bm25_run)
         t = time.perf_counter()
         if mode == "hybrid":
             fuser = get_fuser(s.fusion)
@@ -363,8 +383,11 @@ class Pipeline:
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= 100:
             raise UsageError(f"-k must be between 1 and 100, got {k}")
+        vector: np.ndarray | Pending | None = _vector
+        if vector is None and self.settings.batch_queries and (mode or self.settings.mode) in ("hybrid", "dense"):
+            vector = self.query_batcher().submit([normalize_query(question)])  # encoded while we analyse
         query = self.analyse(question)
-        result = self._search(question, max(k, self.reader_policy.passages), mode, _vector)
+        result = self._search(question, max(k, self.reader_policy.passages), mode, vector)
         index = self.index()
         query = query.with_search_terms(result.query_tokens, index.idf)
         model = self.reader_model or load_model()
