@@ -398,7 +398,9 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                 logger.exception("api cite failed")
             return error_json(e)
 
-    busy = {"concurrency_id": "pipeline", "concurrency_limit": 1}
+    # With batched query encodings, requests run together (their queries share encoder calls and
+    # the rest of their work overlaps); without, one at a time as before (docs/PERFORMANCE.md).
+    busy = {"concurrency_id": "pipeline", "concurrency_limit": s.max_batch if s.batch_queries else 1}
 
     with gr.Blocks(
         title="栞 shiori — 政策文書QA", analytics_enabled=False, delete_cache=(DOWNLOAD_TTL_S, DOWNLOAD_TTL_S)
@@ -620,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         pipeline.index()
         if settings.mode != "bm25":
-            pipeline.embedder  # noqa: B018 - load the model now, not on the first question
+            pipeline.encode_queries(["準備"])  # load the model (and start the batcher) now, not on the first question
         app = build_app(pipeline)
     except ShioriError as e:
         if args.debug:

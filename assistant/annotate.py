@@ -5,8 +5,10 @@ model (cold start is benchmarked) and never re-parses documents. Stored beside
 the sentence columns as plain files:
 
     typed_spans.npy, typed_spans_offsets.npy   one JSON array per sentence (memory-mapped)
-    cells.jsonl                                one recovered cell per line
+    cells.jsonl, cells_offsets.npy             one recovered cell per line, decoded when read
     cell_rows.npy                              (row, cell) pairs sorted by passage row
+
+Both are per document, so new documents append to them (``writer.update_index``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +33,7 @@ logger = logging.getLogger(__name__)
 Annotator = Callable[[Sequence[str]], list[list[TypedSpan]]]
 
 #: Recorded in the index manifest: a change to the span rules or to structure recovery makes it stale.
-ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}.files2"
+ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}.files3"
 
 
 def _ginza(texts: Sequence[str]) -> list[list[TypedSpan]]:
@@ -50,8 +53,12 @@ def get_annotator(name: str) -> Annotator:
         raise UsageError(f"unknown ner {name!r}; choose one of {sorted(ANNOTATORS)}") from None
 
 
-def _encode(spans: Sequence[TypedSpan]) -> str:
+def encode_spans(spans: Sequence[TypedSpan]) -> str:
+    """A sentence's typed spans as the JSON array stored in ``typed_spans.npy``."""
     return json.dumps([[s.kind, s.start, s.end, s.value, s.qualifier] for s in spans], ensure_ascii=False)
+
+
+_encode = encode_spans
 
 
 def recover_all_cells(docs: Sequence[Document], chunks: Sequence[Chunk]) -> tuple[list[Cell], np.ndarray]:
@@ -72,23 +79,49 @@ def recover_all_cells(docs: Sequence[Document], chunks: Sequence[Chunk]) -> tupl
     return cells, arr
 
 
+def cell_record(cell: Cell, tokenize: Callable[[str], list[str]], names: bool = True) -> dict[str, Any]:
+    """A cell as stored in ``cells.jsonl``: with its BM25 tokens and the typed spans of its value,
+    so answering never runs the tokenizer or the span rules on a cell."""
+    from assistant.spans import extract_spans
+
+    return {**cell.to_json(), "tokens": sorted(set(tokenize(cell.text))),
+            "spans": json.loads(encode_spans(extract_spans(cell.value, use_mecab=names)))}
+
+
 def save(directory: Path, sentence_spans: Sequence[Sequence[TypedSpan]], cells: Sequence[Cell],
          cell_rows: np.ndarray, tokenize: Callable[[str], list[str]], names: bool = True) -> None:
-    """Write the annotation files into an index directory being built.
-
-    Each cell is stored with its BM25 tokens and the typed spans of its value, so
-    answering never runs the tokenizer or the span rules on a cell.
-    """
-    from assistant.spans import extract_spans
+    """Write the annotation files into an index directory (tests; the index writer streams them)."""
     from assistant.store import TextColumn
 
-    TextColumn.save(directory, "typed_spans", [_encode(s) for s in sentence_spans])
-    with open(directory / "cells.jsonl", "w", encoding="utf-8") as f:
-        for c in cells:
-            rec = {**c.to_json(), "tokens": sorted(set(tokenize(c.text))),
-                   "spans": json.loads(_encode(extract_spans(c.value, use_mecab=names)))}
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    TextColumn.save(directory, "typed_spans", [encode_spans(s) for s in sentence_spans])
+    lines = [json.dumps(cell_record(c, tokenize, names), ensure_ascii=False).encode("utf-8") + b"\n"
+             for c in cells]
+    (directory / "cells.jsonl").write_bytes(b"".join(lines))
+    offsets = np.concatenate(([0], np.cumsum([len(x) for x in lines], dtype=np.int64))).astype(np.int64)
+    np.save(directory / "cells_offsets.npy", offsets, allow_pickle=False)
     np.save(directory / "cell_rows.npy", np.asarray(cell_rows, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
+
+
+class _Field(Sequence):  # type: ignore[type-arg]
+    """One field of the lazily decoded cell records, as a read-only sequence."""
+
+    def __init__(self, records: Any, pick: Callable[[Any], Any]) -> None:
+        self._records = records
+        self._pick = pick
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._pick(self._records[i])
+
+
+def _parse_cell(r: dict[str, Any]) -> tuple[Cell, frozenset[str], list[TypedSpan]]:
+    cell = Cell.from_json(r)
+    spans = [TypedSpan(k, a, b, cell.value[a:b], v, q) for k, a, b, v, q in r["spans"]]
+    return cell, frozenset(r["tokens"]), spans
 
 
 @dataclass
@@ -96,34 +129,37 @@ class Annotations:
     """The loaded annotations of an index: typed spans by sentence, cells by passage row."""
 
     spans_column: object  # TextColumn of JSON arrays
-    cells: list[Cell]
+    cells: Sequence[Cell]
     cell_rows: np.ndarray  # (n, 2) int64 sorted by row
     #: Per cell: its BM25 tokens and the typed spans of its value (offsets in the value).
-    cell_tokens: list[frozenset[str]] = field(default_factory=list)
-    cell_spans: list[list[TypedSpan]] = field(default_factory=list)
+    cell_tokens: Sequence[frozenset[str]] = field(default_factory=list)
+    cell_spans: Sequence[list[TypedSpan]] = field(default_factory=list)
+    #: The decoded ``cells.jsonl`` records behind the three cell views (``store.LineTable``).
+    cell_records: Any = None
     _cache: dict[int, list[TypedSpan]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path, n_sentences: int, n_rows: int) -> Annotations:
-        from assistant.store import TextColumn
+    def load(cls, directory: Path, n_sentences: int, n_rows: int, n_cells: int | None = None,
+             n_pairs: int | None = None) -> Annotations:
+        """The annotations of an index; ``n_cells``/``n_pairs`` are the manifest's counts
+        (rows past them belong to an unfinished update). Cells are decoded when read."""
+        from assistant import npyfile
+        from assistant.store import LineTable, TextColumn
 
         try:
-            column = TextColumn.load(directory, "typed_spans")
-            records = [json.loads(line) for line in
-                       (directory / "cells.jsonl").read_text(encoding="utf-8").splitlines() if line]
-            cells = [Cell.from_json(r) for r in records]
-            cell_tokens = [frozenset(r["tokens"]) for r in records]
-            cell_spans = [[TypedSpan(k, a, b, c.value[a:b], v, q) for k, a, b, v, q in r["spans"]]
-                          for r, c in zip(records, cells, strict=True)]
-            cell_rows = np.load(directory / "cell_rows.npy", allow_pickle=False)
+            column = TextColumn.load(directory, "typed_spans", n_sentences)
+            records = LineTable.open(directory / "cells.jsonl", directory / "cells_offsets.npy", n_cells,
+                                     _parse_cell, "cell")
+            cell_rows = npyfile.load_rows(directory / "cell_rows.npy", n_pairs, mmap=False).reshape(-1, 2)
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexCorruptError(f"annotations in {directory} are unreadable: {e}",
                                     hint="run `shiori index --rebuild`") from e
         if len(column) != n_sentences or (len(cell_rows) and (int(cell_rows[:, 0].max()) >= n_rows
-                                                              or int(cell_rows[:, 1].max()) >= len(cells))):
+                                                              or int(cell_rows[:, 1].max()) >= len(records))):
             raise IndexCorruptError(f"annotations in {directory} do not match the index",
                                     hint="run `shiori index --rebuild`")
-        return cls(column, cells, cell_rows, cell_tokens, cell_spans)
+        return cls(column, _Field(records, lambda r: r[0]), cell_rows, _Field(records, lambda r: r[1]),
+                   _Field(records, lambda r: r[2]), records)
 
     def spans(self, si: int, text: str) -> list[TypedSpan]:
         """Typed spans of sentence ``si`` (whose normalised text is ``text``)."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,18 @@ _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 _LATIN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-\.]*$")
 
 
-@lru_cache(maxsize=1)
-def _tagger():  # type: ignore[no-untyped-def]
-    import fugashi
+_TAGGERS = threading.local()
 
-    return fugashi.Tagger()
+
+def _tagger():  # type: ignore[no-untyped-def]
+    """This thread's MeCab tagger: a tagger's nodes point into its last parse, so threads
+    serving requests at once (the app) must not share one; the dictionary is mapped once."""
+    tagger = getattr(_TAGGERS, "tagger", None)
+    if tagger is None:
+        import fugashi
+
+        tagger = _TAGGERS.tagger = fugashi.Tagger()
+    return tagger
 
 
 def mecab_tokenize(text: str) -> list[str]:
@@ -81,6 +89,9 @@ class BM25Index:
         weights: np.ndarray,
         n_docs: int,
         params: dict[str, float],
+        tf: np.ndarray | None = None,
+        lengths: np.ndarray | None = None,
+        max_weights: np.ndarray | None = None,
     ) -> None:
         self.vocab = vocab
         self.offsets = offsets
@@ -88,6 +99,12 @@ class BM25Index:
         self.weights = weights
         self.n_docs = n_docs
         self.params = params
+        #: Term frequency of each posting and tokens per passage: what ``extend`` needs to
+        #: recompute the weights (memory-mapped, never read on the query path).
+        self.tf = tf
+        self.lengths = lengths
+        #: Each term's largest weight: a bound that lets ``search`` skip long posting lists.
+        self.max_weights = max_weights
 
     @classmethod
     def build(
@@ -115,6 +132,44 @@ class BM25Index:
         rank[np.fromiter((term_id[t] for t in terms), np.int64, len(terms))] = np.arange(len(terms))
         return build_from_ids(rank[token_ids] if len(terms) else token_ids, lengths, terms, k1, b)
 
+    def extend(self, token_lists: Sequence[Sequence[str]]) -> BM25Index:
+        """This index with passages ``n_docs..`` appended (their tokens given); equal to a full build.
+
+        The postings of the new passages are inserted at the end of their terms' slices
+        (doc ids stay ascending) and new terms take their sorted place in the
+        vocabulary, so nothing is re-tokenised. Every weight depends on the passage
+        count and the mean length, so the weights are recomputed from the stored term
+        frequencies (a vectorised pass over the postings), with the arithmetic of a
+        full build: the arrays are identical to ``BM25Index.build`` on all passages.
+        """
+        if self.tf is None or self.lengths is None:
+            raise IndexCorruptError("this BM25 index has no term frequencies to extend",
+                                    hint="run `shiori index --rebuild`")
+        term_id: dict[str, int] = {}
+        ids = [np.fromiter((term_id.setdefault(t, len(term_id)) for t in toks), np.int32, len(toks))
+               for toks in token_lists]
+        new_len = np.array([len(x) for x in ids], dtype=np.int64)
+        local_terms = list(term_id)
+        t_local, d_local, tf_new = postings_from_ids(np.concatenate(ids) if ids else np.zeros(0, np.int32),
+                                                     new_len)
+        old_terms = sorted(self.vocab)  # vocabulary ids are ranks in sorted order
+        merged = sorted(set(old_terms).union(local_terms))
+        position = {t: i for i, t in enumerate(merged)}
+        local_to_merged = np.array([position[t] for t in local_terms], dtype=np.int64)
+        new_t = local_to_merged[t_local] if len(t_local) else np.zeros(0, np.int64)
+        order = np.lexsort((d_local, new_t))  # by term, then doc
+        new_t, new_d, tf_new = new_t[order], d_local[order] + self.n_docs, tf_new[order]
+        # Where each new posting goes in the old arrays: after every old term <= its term.
+        cut = {t: bisect_right(old_terms, merged[t]) for t in np.unique(new_t).tolist()}
+        at = np.asarray(self.offsets)[np.array([cut[t] for t in new_t.tolist()], dtype=np.int64)]
+        docs = np.insert(np.asarray(self.docs), at, new_d.astype(np.int32))
+        tf = np.insert(np.asarray(self.tf), at, tf_new.astype(np.int32))
+        df = np.zeros(len(merged), dtype=np.int64)
+        df[np.array([position[t] for t in old_terms], dtype=np.int64)] = np.diff(np.asarray(self.offsets))
+        df += np.bincount(new_t, minlength=len(merged))
+        lengths = np.concatenate([np.asarray(self.lengths, dtype=np.int64), new_len])
+        return _assemble(merged, df, docs, tf, lengths, float(self.params["k1"]), float(self.params["b"]))
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens (repeats count)."""
         ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
@@ -127,15 +182,60 @@ class BM25Index:
         return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)
 
     def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Top ``k`` (row, score) with score > 0, best first; ties by row."""
+        """Top ``k`` (row, score) with score > 0, best first; ties by row.
+
+        Exact. When the long posting lists of common terms cannot change the top ``k``
+        (``_search_bounded``), they are read only at the candidates' rows.
+        """
+        ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        if not ids or k < 1:
+            return []
+        hit = self._search_bounded(ids, k) if self.max_weights is not None else None
+        if hit is not None:
+            return hit
         s = self.scores(query_tokens)
         nz = np.flatnonzero(s > 0)
-        if nz.size == 0:
-            return []
-        k = min(k, nz.size)
-        top = nz[np.argpartition(-s[nz], k - 1)[:k]] if nz.size > k else nz
-        order = sorted(top.tolist(), key=lambda r: (-s[r], r))
-        return [(r, float(s[r])) for r in order]
+        return _top(nz, s[nz], k)
+
+    def _search_bounded(self, ids: Sequence[int], k: int) -> list[tuple[int, float]] | None:
+        """The top ``k`` without scoring the common terms' long lists, or ``None`` when that cannot be exact.
+
+        Max-score pruning: the candidates are the passages holding a rarer term; a passage
+        holding none of them scores at most the sum of the common terms' largest weights,
+        so when that bound is below the k-th candidate's full score, no such passage can
+        enter the top ``k``. Candidates' scores are summed term by term in query order in
+        float64, as ``scores``' ``bincount`` does: the same bits, so the same ranking.
+        """
+        offsets = self.offsets
+        df = np.array([int(offsets[i + 1] - offsets[i]) for i in ids], dtype=np.int64)
+        long_df = max(BOUND_MIN_DF, self.n_docs // BOUND_LONG_FRACTION)
+        common = df >= long_df
+        if not common.any() or common.all():
+            return None
+        rare = [i for i, c in zip(ids, common, strict=True) if not c]
+        cand = np.unique(np.concatenate([np.asarray(self.docs[int(offsets[i]) : int(offsets[i + 1])])
+                                         for i in rare]))
+        if len(cand) < k:
+            return None  # passages with common terms only would fill the top k
+        bound = float(np.sum(np.asarray(self.max_weights, dtype=np.float64)[[i for i, c in zip(ids, common,
+                                                                                          strict=True) if c]]))
+        acc = np.zeros(len(cand), dtype=np.float64)
+        for i in ids:
+            a, b = int(offsets[i]), int(offsets[i + 1])
+            docs = self.docs[a:b]
+            pos = np.searchsorted(docs, cand)
+            pos[pos == b - a] = 0
+            found = np.asarray(docs[pos]) == cand
+            acc[found] += np.asarray(self.weights[a:b][pos[found]], dtype=np.float64)
+        scores = acc.astype(np.float32)
+        keep = scores > 0
+        cand, scores = cand[keep], scores[keep]
+        if len(cand) < k:
+            return None
+        kth = float(-np.partition(-scores, k - 1)[k - 1])
+        if not bound * (1 + 1e-6) < kth:
+            return None  # a passage outside the candidates could still reach the top k
+        return _top(cand, scores, k)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -146,6 +246,12 @@ class BM25Index:
         (directory / "params.json").write_text(
             json.dumps({**self.params, "n_docs": self.n_docs}), encoding="utf-8"
         )
+        if self.tf is not None and self.lengths is not None:
+            np.save(directory / "tf.npy", np.asarray(self.tf, dtype=np.int32), allow_pickle=False)
+            np.save(directory / "lengths.npy", np.asarray(self.lengths, dtype=np.int32), allow_pickle=False)
+        if self.max_weights is not None:
+            np.save(directory / "max_weights.npy", np.asarray(self.max_weights, dtype=np.float32),
+                    allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
@@ -157,16 +263,28 @@ class BM25Index:
             vocab = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
             params = json.loads((directory / "params.json").read_text(encoding="utf-8"))
             n_docs = int(params.pop("n_docs"))
+            extra = [np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+                     if (directory / f"{name}.npy").exists() else None for name in ("tf", "lengths")]
+            max_w = np.load(directory / "max_weights.npy", allow_pickle=False) \
+                if (directory / "max_weights.npy").exists() else None
         except (OSError, ValueError, KeyError) as e:
             raise IndexCorruptError(
                 f"BM25 index in {directory} is unreadable: {e}", hint="run `shiori index --rebuild`"
             ) from e
-        if len(offsets) != len(vocab) + 1 or len(docs) != len(weights) or int(offsets[-1]) != len(docs):
+        tf, lengths = extra
+        if len(offsets) != len(vocab) + 1 or len(docs) != len(weights) or int(offsets[-1]) != len(docs) \
+                or (tf is not None and len(tf) != len(docs)) or (lengths is not None and len(lengths) != n_docs) \
+                or (max_w is not None and len(max_w) != len(vocab)):
             raise IndexCorruptError(
                 f"BM25 index in {directory} is inconsistent", hint="run `shiori index --rebuild`"
             )
-        return cls(vocab, offsets, docs, weights, n_docs, params)
+        return cls(vocab, offsets, docs, weights, n_docs, params, tf, lengths, max_w)
 
+
+#: ``search`` reads a term's postings only at the candidates' rows when the term is in at least
+#: this share of the passages (1/50) and this many (below that a full read is cheap anyway).
+BOUND_LONG_FRACTION = 50
+BOUND_MIN_DF = 2_000
 
 #: Question words and light nouns that say what is asked, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -191,15 +309,23 @@ def mecab_content_nouns(text: str) -> list[str]:
     return out
 
 
-def build_from_ids(
-    token_ids: np.ndarray,
-    lengths: np.ndarray,
-    terms: Sequence[str],
-    k1: float = 1.2,
-    b: float = 0.75,
-    chunk_tokens: int = 20_000_000,
-) -> BM25Index:
-    """BM25 from a flat token-id array (ids index the sorted ``terms``) and tokens per passage.
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The ``k`` best (row, score), best first, ties by row (at the k-th place too)."""
+    if not len(rows):
+        return []
+    k = min(k, len(rows))
+    if len(rows) > k:
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        sel = np.flatnonzero(scores >= kth)
+        rows, scores = rows[sel], scores[sel]
+    order = np.lexsort((rows, -scores))[:k]
+    return [(int(rows[j]), float(scores[j])) for j in order]
+
+
+def postings_from_ids(
+    token_ids: np.ndarray, lengths: np.ndarray, chunk_tokens: int = 20_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term, doc, tf) of every posting, sorted by term then doc, from flat token ids.
 
     Passages are processed in runs of about ``chunk_tokens`` tokens, so the
     temporary (term, doc) keys stay bounded however large the corpus.
@@ -217,25 +343,54 @@ def build_from_ids(
         keys, counts = np.unique(tok * n + doc, return_counts=True)
         parts_t.append((keys // n).astype(np.int32))
         parts_d.append((keys % n).astype(np.int32))
-        parts_f.append(counts.astype(np.float32))
+        parts_f.append(counts.astype(np.int32))
         d0 = d1
     term = np.concatenate(parts_t) if parts_t else np.zeros(0, np.int32)
     docs = np.concatenate(parts_d) if parts_d else np.zeros(0, np.int32)
-    tf = np.concatenate(parts_f) if parts_f else np.zeros(0, np.float32)
+    tf = np.concatenate(parts_f) if parts_f else np.zeros(0, np.int32)
     del parts_t, parts_d, parts_f
     order = np.argsort(term, kind="stable")  # runs are in doc order: docs stay ascending per term
-    term, docs, tf = term[order], docs[order], tf[order]
-    del order
+    return term[order], docs[order], tf[order]
+
+
+def build_from_ids(
+    token_ids: np.ndarray,
+    lengths: np.ndarray,
+    terms: Sequence[str],
+    k1: float = 1.2,
+    b: float = 0.75,
+    chunk_tokens: int = 20_000_000,
+) -> BM25Index:
+    """BM25 from a flat token-id array (ids index the sorted ``terms``) and tokens per passage."""
+    term, docs, tf = postings_from_ids(token_ids, lengths, chunk_tokens)
     df_all = np.bincount(term, minlength=len(terms))
+    del term
     present = np.flatnonzero(df_all)
-    remap = np.full(len(terms), -1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    df = df_all[present].astype(np.float64)
-    vocab = {terms[i]: j for j, i in enumerate(present.tolist())}
+    return _assemble([terms[i] for i in present.tolist()], df_all[present], docs, tf,
+                     np.asarray(lengths, dtype=np.int64), k1, b)
+
+
+#: Postings per block when computing weights (bounds the float64 temporaries).
+_WEIGHT_BLOCK = 8_000_000
+
+
+def _assemble(terms: Sequence[str], df: np.ndarray, docs: np.ndarray, tf: np.ndarray, lengths: np.ndarray,
+              k1: float, b: float) -> BM25Index:
+    """The index from sorted ``terms``, their document frequencies and the term-major postings."""
+    n = len(lengths)
+    df = np.asarray(df, dtype=np.int64)
     avgdl = float(lengths.mean()) if n and lengths.mean() > 0 else 1.0
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-    tf64 = tf.astype(np.float64)
-    norm = tf64 + k1 * (1 - b + b * lengths[docs] / avgdl)
-    weights = (idf[remap[term]] * tf64 * (k1 + 1) / norm).astype(np.float32)
-    offsets = np.concatenate(([0], np.cumsum(df_all[present]))).astype(np.int64)
-    return BM25Index(vocab, offsets, docs.astype(np.int32), weights, n, {"k1": k1, "b": b, "avgdl": avgdl})
+    dff = df.astype(np.float64)
+    idf = np.log(1 + (n - dff + 0.5) / (dff + 0.5))
+    offsets = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
+    weights = np.empty(len(docs), dtype=np.float32)
+    term = np.repeat(np.arange(len(terms), dtype=np.int32), df)
+    for s in range(0, len(docs), _WEIGHT_BLOCK):
+        e = min(len(docs), s + _WEIGHT_BLOCK)
+        tf64 = tf[s:e].astype(np.float64)
+        norm = tf64 + k1 * (1 - b + b * lengths[docs[s:e]] / avgdl)
+        weights[s:e] = (idf[term[s:e]] * tf64 * (k1 + 1) / norm).astype(np.float32)
+    vocab = {t: j for j, t in enumerate(terms)}
+    max_w = np.maximum.reduceat(weights, offsets[:-1]) if len(weights) else np.zeros(len(terms), np.float32)
+    return BM25Index(vocab, offsets, docs.astype(np.int32), weights, n, {"k1": k1, "b": b, "avgdl": avgdl},
+                     tf.astype(np.int32), lengths.astype(np.int32), max_w.astype(np.float32))

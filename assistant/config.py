@@ -92,6 +92,14 @@ class Settings:
     ray_address: str | None = None
     #: Embedding batch size for index builds.
     batch_size: int = 32
+    #: Concurrent requests share one query encoding (``batching.QueryBatcher``): the encoder
+    #: waits up to ``batch_window_ms`` for requests on their way and takes at most
+    #: ``max_batch`` texts a call; the app serves up to ``max_batch`` requests at once (1 when off).
+    batch_queries: bool = True
+    batch_window_ms: float = 5.0
+    max_batch: int = 32
+    #: Encoder calls that may run at once on batched queries (0: one per CPU this process may use).
+    query_workers: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -132,6 +140,9 @@ class Settings:
             )
         if self.top_k < 1 or self.top_k > 100:
             raise UsageError(f"-k/top_k must be between 1 and 100, got {self.top_k}")
+        if self.max_batch < 1 or self.batch_window_ms < 0 or self.query_workers < 0:
+            raise UsageError(f"max_batch must be at least 1, batch_window_ms and query_workers at least 0, got "
+                             f"{self.max_batch}, {self.batch_window_ms} and {self.query_workers}")
         return replace(self, corpus_dir=Path(self.corpus_dir), index_dir=Path(self.index_dir))
 
     def to_dict(self) -> dict[str, Any]:

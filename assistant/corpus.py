@@ -150,9 +150,19 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
     """
     corpus_dir = Path(corpus_dir)
     infos = read_manifest(corpus_dir)
+    docs = load_documents(corpus_dir, infos)
+    listed = {d.id for d in infos} | {d.source_file for d in infos if d.source_file}
+    for p in sorted(corpus_dir.iterdir()):
+        if p.suffix in SUPPORTED_SUFFIXES and p.name not in listed:
+            logger.warning("%s is in the corpus directory but not in the manifest; ignored", p.name)
+    return docs
+
+
+def load_documents(corpus_dir: Path, infos: Sequence[DocumentInfo]) -> list[Document]:
+    """The texts of the given manifest entries (an incremental index update reads only the new ones)."""
     docs: list[Document] = []
     for info in infos:
-        path = corpus_dir / info.id
+        path = Path(corpus_dir) / info.id
         try:
             text = path.read_bytes().decode("utf-8")
         except OSError as e:
@@ -160,10 +170,6 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
         except UnicodeDecodeError as e:
             raise CorpusError(f"document {info.id} is not UTF-8: {e}") from e
         docs.append(Document(info=info, text=text, lines=tuple(text.split("\n"))))
-    listed = {d.id for d in infos} | {d.source_file for d in infos if d.source_file}
-    for p in sorted(corpus_dir.iterdir()):
-        if p.suffix in SUPPORTED_SUFFIXES and p.name not in listed:
-            logger.warning("%s is in the corpus directory but not in the manifest; ignored", p.name)
     return docs
 
 

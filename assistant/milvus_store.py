@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, choose_kind
+from assistant.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, StoreBatch, choose_kind
 from assistant.errors import BackendUnavailableError, IndexCorruptError, IndexStaleError, UsageError
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from llama_index.vector_stores.milvus import MilvusVectorStore
 
     from assistant.chunking import Chunk
+    from assistant.dense import SentenceVectors
 
 logger = logging.getLogger(__name__)
 
@@ -193,68 +194,6 @@ def _sentence_node(chunk: Chunk, row: int, n: int, text: str, vector: np.ndarray
     )
 
 
-def write_store(
-    settings: Settings,
-    chunks: Sequence[Chunk],
-    vectors: np.ndarray,
-    sent_rows: Sequence[int],
-    sent_texts: Sequence[str],
-    sent_vectors: np.ndarray,
-    progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """Write passage and sentence vectors to two new collections; returns the manifest's ``store``."""
-    prefix = settings.milvus_collection
-    if not _PREFIX_RE.fullmatch(prefix):
-        raise UsageError(
-            f"milvus_collection {prefix!r} must be letters, digits and underscores, not starting with a digit"
-        )
-    uri = settings.resolved_milvus_uri()
-    dim = int(vectors.shape[1])
-    build = hashlib.sha1(f"{len(chunks)}:{time.time_ns()}:{os.getpid()}".encode()).hexdigest()[:10]
-    meta: dict[str, Any] = {"kind": "milvus", "uri": uri, "prefix": prefix, "metric": "IP", "dim": dim}
-    counts: dict[int, int] = {}
-    sent_numbers = []
-    for row in sent_rows:
-        counts[row] = counts.get(row, 0) + 1
-        sent_numbers.append(counts[row] - 1)
-    parts = (
-        ("passages", len(chunks), lambda i: _passage_node(chunks[i], i, vectors[i])),
-        (
-            "sentences",
-            len(sent_texts),
-            lambda i: _sentence_node(
-                chunks[sent_rows[i]], int(sent_rows[i]), sent_numbers[i], sent_texts[i], sent_vectors[i]
-            ),
-        ),
-    )
-    t0 = time.perf_counter()
-    try:
-        for part, n, make in parts:
-            name = f"{prefix}_{build}_{part[0]}"
-            kind = choose_kind(n)
-            meta[part] = {"collection": name, "count": n, "index": kind}
-            store = _vector_store(settings, name, dim, create_kind=kind)
-            for rows in _batched(n, INSERT_BATCH):
-                store.add([make(i) for i in rows])
-                if progress:
-                    progress(len(rows))
-            # Without a flush Milvus searches the unsealed rows by brute force (slow).
-            store.client.flush(name)
-    except BaseException:
-        drop_store(settings, meta)  # a half-written build must not linger
-        raise
-    meta["write_seconds"] = round(time.perf_counter() - t0, 3)
-    logger.info(
-        "wrote %d passages and %d sentences to Milvus %s (%s_%s_*)",
-        len(chunks),
-        len(sent_texts),
-        uri,
-        prefix,
-        build,
-    )
-    return meta
-
-
 def collections_of(meta: dict[str, Any]) -> list[str]:
     return [meta[p]["collection"] for p in ("passages", "sentences") if isinstance(meta.get(p), dict)]
 
@@ -283,30 +222,99 @@ def drop_store(settings: Settings, meta: dict[str, Any], keep: Sequence[str] = (
         logger.warning("could not drop Milvus collections %s: %s", names, e)
 
 
-# ------------------------------------------------------------------------ search
+# ------------------------------------------------------------------------ store
 
 
-class MilvusDense:
-    """The dense side of a loaded index when its vectors live in Milvus.
+class MilvusStore:
+    """The dense store of an index whose vectors live in Milvus (``dense.DenseStore``).
 
-    ``search`` keeps ``DenseIndex.search``'s contract (passage vectors only);
-    ``best_rows`` is what ``Pipeline`` uses: passages scored by the best of their
-    own and their sentences' similarity, as the flat FAISS path does.
+    ``search`` keeps the protocol's contract (passage vectors only); ``best_rows``
+    scores passages by the best of their own and their sentences' similarity, as the
+    exact local store does. ``add`` inserts into the index's collections, so an
+    incremental update needs no new collections.
     """
 
     kind = "milvus"
 
     def __init__(
         self,
+        settings: Settings,
         passages: MilvusVectorStore,
         sentences: MilvusVectorStore | None,
         meta: dict[str, Any],
-        chunk_id: Callable[[int], str],
+        chunk_id: Callable[[int], str] | None = None,
     ) -> None:
+        self._settings = settings
         self._passages = passages
         self._sentences = sentences
         self.meta = meta
         self._chunk_id = chunk_id
+        self._dirty = False
+
+    # -- protocol
+    @classmethod
+    def create(cls, settings: Settings, dim: int, directory: Path,
+               size_hint: tuple[int, int] = (0, 0)) -> MilvusStore:
+        """Two new, empty collections named after a new build id (index type by ``size_hint``)."""
+        prefix = settings.milvus_collection
+        if not _PREFIX_RE.fullmatch(prefix):
+            raise UsageError(
+                f"milvus_collection {prefix!r} must be letters, digits and underscores, not starting with a digit"
+            )
+        uri = settings.resolved_milvus_uri()
+        build = hashlib.sha1(f"{size_hint}:{time.time_ns()}:{os.getpid()}".encode()).hexdigest()[:10]
+        meta: dict[str, Any] = {"kind": "milvus", "uri": uri, "prefix": prefix, "metric": "IP", "dim": dim}
+        stores = []
+        try:
+            for part, n in zip(("passages", "sentences"), size_hint, strict=True):
+                name = f"{prefix}_{build}_{part[0]}"
+                kind = choose_kind(n)
+                meta[part] = {"collection": name, "count": 0, "index": kind}
+                stores.append(_vector_store(settings, name, dim, create_kind=kind))
+        except BaseException:
+            cls.release(settings, meta)  # a half-created build must not linger
+            raise
+        return cls(settings, stores[0], stores[1], meta)
+
+    @classmethod
+    def load(cls, settings: Settings, directory: Path, manifest: dict[str, Any],
+             chunk_id: Callable[[int], str]) -> MilvusStore:
+        """Connect to an index's collections after checking they exist and hold every row."""
+        meta = dict(manifest.get("store") or {})
+        uri = settings.resolved_milvus_uri()
+        if meta.get("kind") != "milvus" or meta.get("uri") != uri:
+            raise IndexStaleError(
+                f"the index was built for vector store {meta.get('kind', 'faiss')} "
+                f"at {meta.get('uri')!r}, not Milvus at {uri}",
+                hint="run `shiori index`",
+            )
+        client = _client(settings)
+        for part in ("passages", "sentences"):
+            name, want = meta[part]["collection"], int(meta[part]["count"])
+            if not client.has_collection(name):
+                raise IndexStaleError(f"Milvus collection {name} is missing at {uri}", hint="run `shiori index`")
+            # Collections are released when Milvus (or a Milvus Lite process) restarts.
+            client.load_collection(name)
+            have = int(client.get_collection_stats(name).get("row_count", -1))
+            if have > want:
+                # An update that crashed before its manifest was written: its rows are not the index's.
+                client.delete(name, filter=f"row >= {int(meta['passages']['count'])}")
+                client.flush(name)
+                have = int(client.get_collection_stats(name).get("row_count", -1))
+            if have != want:
+                raise IndexCorruptError(
+                    f"Milvus collection {name} has {have} entities, the index has {want}",
+                    hint="run `shiori index --rebuild`",
+                )
+        dim = int(meta["dim"])
+        passages = _vector_store(settings, meta["passages"]["collection"], dim)
+        sentences = _vector_store(settings, meta["sentences"]["collection"], dim)
+        return cls(settings, passages, sentences, meta, chunk_id)
+
+    @classmethod
+    def release(cls, settings: Settings, meta: dict[str, Any], keep: dict[str, Any] | None = None) -> None:
+        """Drop the collections ``meta`` names (a replaced or failed build), except ``keep``'s."""
+        drop_store(settings, meta, keep=collections_of(keep or {}))
 
     @property
     def dim(self) -> int:
@@ -314,6 +322,45 @@ class MilvusDense:
 
     def __len__(self) -> int:
         return int(self.meta["passages"]["count"])
+
+    def add(self, batch: StoreBatch) -> None:
+        if batch.row0 != len(self):
+            raise ValueError(f"rows must be added in order: expected row {len(self)}, got {batch.row0}")
+        if not self._dirty:
+            # Leftovers of an update that crashed before its manifest (rows >= the committed count).
+            for part, store in (("passages", self._passages), ("sentences", self._sentences)):
+                store.client.delete(self.meta[part]["collection"], filter=f"row >= {len(self)}")
+        self._dirty = True
+        t0 = time.perf_counter()
+        sent_rows = np.asarray(batch.sent_rows, dtype=np.int64)
+        # A sentence's number inside its passage (all of a passage's sentences come in one batch).
+        starts = np.searchsorted(sent_rows, sent_rows, side="left")
+        numbers = np.arange(len(sent_rows)) - starts
+        parts = (
+            ("passages", self._passages, len(batch.vectors),
+             lambda i: _passage_node(batch.chunks[i], batch.row0 + i, batch.vectors[i])),
+            ("sentences", self._sentences, len(sent_rows),
+             lambda i: _sentence_node(batch.chunks[int(sent_rows[i]) - batch.row0], int(sent_rows[i]),
+                                      int(numbers[i]), batch.sent_texts[i], batch.sent_vectors[i])),
+        )
+        for part, store, n, make in parts:
+            for rows in _batched(n, INSERT_BATCH):
+                store.add([make(i) for i in rows])
+            self.meta[part]["count"] = int(self.meta[part]["count"]) + n
+        self.meta["write_seconds"] = round(self.meta.get("write_seconds", 0.0) + time.perf_counter() - t0, 3)
+
+    def save(self) -> dict[str, Any]:
+        if self._dirty:
+            for part, store in (("passages", self._passages), ("sentences", self._sentences)):
+                # Without a flush Milvus searches the unsealed rows by brute force (slow).
+                store.client.flush(self.meta[part]["collection"])
+            self._dirty = False
+            logger.info("wrote %d passages and %d sentences to Milvus %s (%s)", len(self),
+                        self.meta["sentences"]["count"], self.meta["uri"], ", ".join(collections_of(self.meta)))
+        return self.metadata()
+
+    def metadata(self) -> dict[str, Any]:
+        return self.meta
 
     def _query(
         self, store: MilvusVectorStore, part: str, qvec: np.ndarray, limit: int
@@ -331,7 +378,9 @@ class MilvusDense:
         for node_id, node, score in zip(res.ids or [], res.nodes or [], res.similarities or [], strict=True):
             row = node.metadata.get("row")
             owner = node_id.rsplit("#", 1)[0] if part == "sentences" else node_id
-            if not isinstance(row, int) or not 0 <= row < len(self) or self._chunk_id(row) != owner:
+            if not isinstance(row, int) or not 0 <= row < len(self) or (
+                self._chunk_id is not None and self._chunk_id(row) != owner
+            ):
                 raise IndexCorruptError(
                     f"Milvus collection {self.meta[part]['collection']} does not match chunks.jsonl "
                     f"(entity {node_id!r}, row {row!r})",
@@ -352,18 +401,19 @@ class MilvusDense:
                 rows[i, j], scores[i, j] = row, sc
         return scores, rows
 
-    def best_rows(self, qvec: np.ndarray, n: int, sentences: bool = True) -> list[tuple[int, float]]:
+    def best_rows(self, qvec: np.ndarray, n: int, sentences: SentenceVectors | None) -> list[tuple[int, float]]:
         """Top ``n`` rows by max(passage, best sentence) similarity, best first, ties by row.
 
-        With exact (FLAT) collections the result equals the flat FAISS path: the
-        sentence list is widened until its last score is below the n-th fused score,
-        so no sentence that could change the top ``n`` is unseen.
+        The sentences are ranked by the sentence collection (``sentences`` only says
+        whether to use them). With exact (FLAT) collections the result equals the exact
+        local store's: the sentence list is widened until its last score is below the
+        n-th fused score, so no sentence that could change the top ``n`` is unseen.
         """
         n = min(n, len(self), MAX_TOPK)
         passage_hits = self._query(self._passages, "passages", qvec, n)
         best = dict(passage_hits)
         ranked = sorted(best.items(), key=lambda t: (-t[1], t[0]))
-        if sentences and self._sentences is not None and self.meta["sentences"]["count"]:
+        if sentences is not None and self._sentences is not None and self.meta["sentences"]["count"]:
             total = int(self.meta["sentences"]["count"])
             m = min(SENTENCE_FACTOR * n, total, MAX_TOPK)
             while True:
@@ -378,32 +428,3 @@ class MilvusDense:
                     break
                 m = min(2 * m, total, MAX_TOPK)
         return ranked[:n]
-
-
-def open_store(settings: Settings, manifest: dict[str, Any], chunk_id: Callable[[int], str]) -> MilvusDense:
-    """Connect to an index's collections after checking they exist and hold every row."""
-    meta = manifest.get("store") or {}
-    uri = settings.resolved_milvus_uri()
-    if meta.get("kind") != "milvus" or meta.get("uri") != uri:
-        raise IndexStaleError(
-            f"the index was built for vector store {meta.get('kind', 'faiss')} "
-            f"at {meta.get('uri')!r}, not Milvus at {uri}",
-            hint="run `shiori index`",
-        )
-    client = _client(settings)
-    for part in ("passages", "sentences"):
-        name, want = meta[part]["collection"], int(meta[part]["count"])
-        if not client.has_collection(name):
-            raise IndexStaleError(f"Milvus collection {name} is missing at {uri}", hint="run `shiori index`")
-        have = int(client.get_collection_stats(name).get("row_count", -1))
-        if have != want:
-            raise IndexCorruptError(
-                f"Milvus collection {name} has {have} entities, the index has {want}",
-                hint="run `shiori index --rebuild`",
-            )
-        # Collections are released when Milvus (or a Milvus Lite process) restarts.
-        client.load_collection(name)
-    dim = int(meta["dim"])
-    passages = _vector_store(settings, meta["passages"]["collection"], dim)
-    sentences = _vector_store(settings, meta["sentences"]["collection"], dim)
-    return MilvusDense(passages, sentences, meta, chunk_id)

@@ -6,9 +6,12 @@ re-implements retrieval or answering.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,21 +26,17 @@ from assistant.fusion import get_fuser
 from assistant.glossary import is_english, to_japanese_terms
 from assistant.normalize import normalize_query
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
-from assistant.store import LoadedIndex, build_index, load_index
+from assistant.store import LoadedIndex, build_index, load_index, refresh_index
 from assistant.validate import clean_query
 
 if TYPE_CHECKING:
     from assistant.answer import Answer
+    from assistant.batching import Pending, QueryBatcher
     from assistant.cite import CitePolicy, CiteResult
     from assistant.reader.query import Query
     from assistant.reader.scorer import ReaderModel
 
 logger = logging.getLogger(__name__)
-
-#: With an approximate passage index, this many times k passages (at least
-#: SENTENCE_POOL_MIN) are rescored with their best sentence's similarity.
-SENTENCE_POOL_FACTOR = 10
-SENTENCE_POOL_MIN = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +103,18 @@ class Pipeline:
         self.reader_model: ReaderModel | None = None
         #: The drafting check's cut-offs (None: ``cite.DEFAULT_CITE_POLICY``, imported only by ``cite``).
         self.cite_policy: CitePolicy | None = None
+        # Requests may come from several threads (the app): lazy loads happen once.
+        self._lock = threading.RLock()
+        self._batcher: QueryBatcher | None = None
+        #: A pipeline made by ``with_reader_model`` shares its parent's batcher (one encoder user).
+        self._batch_owner: Pipeline | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedder)
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings.embedder)
         return self._embedder
 
     def with_embedder(self, embedder: Embedder) -> Pipeline:
@@ -122,16 +128,55 @@ class Pipeline:
         other._index = self._index
         return other
 
+    # --------------------------------------------------------- query encoding
+    def query_batcher(self) -> QueryBatcher:
+        """The batcher that encodes this pipeline's queries (created on first use)."""
+        if self._batch_owner is not None:
+            return self._batch_owner.query_batcher()
+        if self._batcher is None:
+            with self._lock:
+                if self._batcher is None:
+                    from assistant.batching import QueryBatcher
+
+                    s = self.settings
+                    workers = s.query_workers or min(len(os.sched_getaffinity(0)), s.max_batch)
+                    # The model loads on the first encoding, not here: a bm25 search never needs it.
+                    self._batcher = QueryBatcher(lambda texts: self.embedder.embed_queries(texts),
+                                                 s.batch_window_ms, s.max_batch, workers)
+        return self._batcher
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of normalised texts; with ``batch_queries`` shared with concurrent requests."""
+        if not self.settings.batch_queries:
+            return self.embedder.embed_queries(texts)
+        return self.query_batcher().encode(texts)
+
+    @contextlib.contextmanager
+    def _request(self) -> Iterator[None]:
+        """One request: the batcher waits for its query (up to its window) before encoding others."""
+        if not self.settings.batch_queries:
+            yield
+            return
+        with self.query_batcher().expecting():
+            yield
+
     # ------------------------------------------------------------------ index
     def build(self, rebuild: bool = False) -> dict[str, Any]:
-        """Build the index if it is missing, stale or ``rebuild``; returns its manifest."""
-        if not rebuild:
+        """Bring the index up to date and load it; returns its manifest.
+
+        A missing or damaged index is built, a stale one updated in place when
+        documents were only added (``writer.update_index``), else rebuilt; ``rebuild``
+        always builds from scratch.
+        """
+        if rebuild:
+            manifest = build_index(self.settings, self.embedder, progress=self.progress)
+        else:
             try:
                 self._index = load_index(self.settings)
                 return self._index.manifest
             except (IndexMissingError, IndexStaleError, IndexCorruptError) as e:
-                logger.info("%s; building", e.message)
-        manifest = build_index(self.settings, self.embedder, progress=self.progress)
+                logger.info("%s; updating", e.message)
+            manifest = refresh_index(self.settings, self.embedder, progress=self.progress)
         self._index = load_index(self.settings)
         return manifest
 
@@ -139,20 +184,32 @@ class Pipeline:
         """The loaded index; a missing, stale or corrupt one is rebuilt when allowed."""
         if self._index is not None:
             return self._index
+        with self._lock:
+            if self._index is None:
+                self._load_or_refresh()
+        assert self._index is not None
+        return self._index
+
+    def _load_or_refresh(self) -> None:
         try:
             self._index = load_index(self.settings)
         except (IndexMissingError, IndexStaleError, IndexCorruptError) as e:
             if not self.settings.auto_rebuild:
                 raise
-            logger.warning("%s; rebuilding the index", e.message)
-            build_index(self.settings, self.embedder, progress=self.progress)
+            logger.warning("%s; updating the index", e.message)
+            refresh_index(self.settings, self.embedder, progress=self.progress)
             self._index = load_index(self.settings)
-        return self._index
 
     # ----------------------------------------------------------------- search
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                _vector: np.ndarray | None = None) -> SearchResult:
         """Top ``k`` passages for ``query`` by ``mode`` (hybrid, dense or bm25)."""
+        with self._request():
+            return self._search(query, k, mode, _vector)
+
+    def _search(self, query: str, k: int | None, mode: str | None,
+                _vector: np.ndarray | Pending | None) -> SearchResult:
+        """``search``; ``_vector`` is the query vector, or its encoding already under way (``ask``)."""
         s = self.settings
         mode = mode or s.mode
         if mode not in MODES:
@@ -173,26 +230,44 @@ class Pipeline:
         bm25_by_row: dict[int, float] = {}
         qvec: np.ndarray | None = None
         tokens: tuple[str, ...] = ()
+        english = is_english(q)
+        pending = _vector if _vector is not None and not isinstance(_vector, np.ndarray) else None
         if mode in ("hybrid", "dense"):
             t = time.perf_counter()
-            qvec = self.embedder.embed_queries([qn])[0] if _vector is None else _vector
+            if isinstance(_vector, np.ndarray):
+                qvec = _vector
+            elif pending is None and s.batch_queries:
+                pending = self.query_batcher().submit([qn])
+            elif pending is None:
+                qvec = self.embedder.embed_queries([qn])[0]
             timings["embed"] = (time.perf_counter() - t) * 1000
+        bm25_run: list[tuple[int, float]] | None = None
+        if mode in ("hybrid", "bm25") and not english:
+            # Japanese BM25 needs no vector: with the encoding under way on a batcher worker,
+            # it runs meanwhile (on another core; the encoder holds no GIL).
+            t = time.perf_counter()
+            tokens = tuple(get_tokenizer(s.tokenizer)(qn))
+            bm25_run = index.bm25.search(tokens, n_cand)
+            timings["bm25"] = (time.perf_counter() - t) * 1000
+        if mode in ("hybrid", "dense"):
+            if pending is not None:
+                qvec = pending.result()[0]
+                # From handing the text in to its vector (queueing included), overlapped or not.
+                timings["embed"] = pending.seconds * 1000
+            assert qvec is not None
             t = time.perf_counter()
             run = self._dense_run(index, qvec, n_cand)
             dense_by_row = dict(run)
             runs.append(run)
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in ("hybrid", "bm25"):
-            t = time.perf_counter()
-            tokenize = get_tokenizer(s.tokenizer)
-            if english:
+            if bm25_run is None:  # English: terms from the dense run's passages (pseudo-relevance feedback)
+                t = time.perf_counter()
                 tokens = self._english_terms(index, q, qvec, runs[0] if runs else [])
-            else:
-                tokens = tuple(tokenize(qn))
-            run = index.bm25.search(tokens, n_cand)
-            bm25_by_row = dict(run)
-            runs.append(run)
-            timings["bm25"] = (time.perf_counter() - t) * 1000
+                bm25_run = index.bm25.search(tokens, n_cand)
+                timings["bm25"] = (time.perf_counter() - t) * 1000
+            bm25_by_row = dict(bm25_run)
+            runs.append(bm25_run)
         t = time.perf_counter()
         if mode == "hybrid":
             fuser = get_fuser(s.fusion)
@@ -227,21 +302,24 @@ class Pipeline:
         """
         mode = mode or self.settings.mode
         cleaned = [clean_query(q, "query") for q in queries]
-        vectors: list[np.ndarray | None] = [None] * len(cleaned)
-        per_query_ms = 0.0
-        if mode in ("hybrid", "dense") and cleaned:
-            self.index()
-            t = time.perf_counter()
-            embedded = self.embedder.embed_queries([normalize_query(q) for q in cleaned])
-            per_query_ms = (time.perf_counter() - t) * 1000 / len(cleaned)
-            vectors = list(embedded)
-        out = []
-        for q, v in zip(cleaned, vectors, strict=True):
-            res = self.search(q, k=k, mode=mode, _vector=v)
-            if v is not None:
-                res.timings_ms["embed"] = per_query_ms
-            out.append(res)
+        with self._request():
+            vectors, per_query_ms = self._vectors_for(cleaned, mode)
+            out = []
+            for q, v in zip(cleaned, vectors, strict=True):
+                res = self._search(q, k, mode, v)
+                if v is not None:
+                    res.timings_ms["embed"] = per_query_ms
+                out.append(res)
         return out
+
+    def _vectors_for(self, cleaned: Sequence[str], mode: str) -> tuple[list[np.ndarray | None], float]:
+        """The query vectors of several cleaned queries in one encoding, and each one's share of its time."""
+        if mode not in ("hybrid", "dense") or not cleaned:
+            return [None] * len(cleaned), 0.0
+        self.index()
+        t = time.perf_counter()
+        embedded = self.encode_queries([normalize_query(q) for q in cleaned])
+        return list(embedded), (time.perf_counter() - t) * 1000 / len(cleaned)
 
     def _english_terms(self, index: LoadedIndex, question: str, qvec: np.ndarray | None,
                        dense_run: Sequence[tuple[int, float]]) -> tuple[str, ...]:
@@ -289,39 +367,12 @@ class Pipeline:
 
         Slides pack unrelated items into one passage, which dilutes the passage
         vector; the best-matching sentence recovers them (eval: Recall@5 0.83 -> 0.91
-        dense-only). Large corpora search the passages' HNSW graph for a wider pool
-        and rescore it with the sentences' memory-mapped vectors (a sentence graph
-        would hold ~12 GiB of vectors in RAM at 1M passages). Milvus
-        (``--store milvus``) ranks the same way itself.
+        dense-only). How a store finds them (an exact scan, an HNSW pool rescored
+        with the memory-mapped sentence vectors, Milvus's sentence collection) is the
+        store's business (``dense.DenseStore.best_rows``).
         """
-        if index.dense.kind == "milvus":
-            return index.dense.best_rows(qvec, n, self.settings.dense_sentences)  # type: ignore[union-attr]
-        sent = index.sentences
-        if index.dense.kind != "flat" or not self.settings.dense_sentences:
-            pool = max(SENTENCE_POOL_FACTOR * n, SENTENCE_POOL_MIN) if self.settings.dense_sentences else n
-            scores, rows = index.dense.search(qvec, pool)
-            keep = rows[0] >= 0
-            pool_rows, pool_scores = rows[0][keep], scores[0][keep].astype(np.float32)
-            if self.settings.dense_sentences and len(sent.rows) and len(pool_rows):
-                # All the pool's sentences in one product, then each passage's best.
-                lo, hi = sent.by_row[pool_rows], sent.by_row[pool_rows + 1]
-                lens = hi - lo
-                idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-                best = np.full(len(pool_rows), -1.0, dtype=np.float32)
-                np.maximum.at(best, np.repeat(np.arange(len(pool_rows)), lens),
-                              np.asarray(sent.vectors[idx] @ qvec, dtype=np.float32))
-                pool_scores = np.maximum(pool_scores, best)
-            order = np.lexsort((pool_rows, -pool_scores))[:n]
-            return [(int(pool_rows[i]), float(pool_scores[i])) for i in order]
-        sims = np.asarray(index.dense.vectors @ qvec, dtype=np.float32)
-        if len(sent.rows):
-            best = np.full(len(sims), -1.0, dtype=np.float32)
-            np.maximum.at(best, sent.rows, np.asarray(sent.vectors @ qvec, dtype=np.float32))
-            sims = np.maximum(sims, best)
-        n = min(n, len(sims))
-        top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-        order = top[np.lexsort((top, -sims[top]))]
-        return [(int(r), float(sims[r])) for r in order]
+        sentences = index.sentences if self.settings.dense_sentences else None
+        return index.dense.best_rows(qvec, n, sentences)
 
     # -------------------------------------------------------------- answering
     def analyse(self, question: str) -> Query:
@@ -336,6 +387,19 @@ class Pipeline:
         self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None
     ) -> Answer:
         """A short extractive (or LLM) answer with numbered citations, or an abstention."""
+        with self._request():
+            return self._ask(question, k, mode, answer_mode, None)
+
+    def ask_many(self, questions: Sequence[str], k: int | None = None, mode: str | None = None,
+                 answer_mode: str | None = None) -> list[Answer]:
+        """``ask`` for each question, their query vectors encoded together (a batch run)."""
+        cleaned = [clean_query(q, "question") for q in questions]
+        with self._request():
+            vectors, _ = self._vectors_for(cleaned, mode or self.settings.mode)
+            return [self._ask(q, k, mode, answer_mode, v) for q, v in zip(cleaned, vectors, strict=True)]
+
+    def _ask(self, question: str, k: int | None, mode: str | None, answer_mode: str | None,
+             _vector: np.ndarray | None) -> Answer:
         answer_mode = answer_mode or self.settings.answer_mode
         if answer_mode not in ANSWER_MODES:
             raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
@@ -346,8 +410,11 @@ class Pipeline:
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= 100:
             raise UsageError(f"-k must be between 1 and 100, got {k}")
+        vector: np.ndarray | Pending | None = _vector
+        if vector is None and self.settings.batch_queries and (mode or self.settings.mode) in ("hybrid", "dense"):
+            vector = self.query_batcher().submit([normalize_query(question)])  # encoded while we analyse
         query = self.analyse(question)
-        result = self.search(question, k=max(k, self.reader_policy.passages), mode=mode)
+        result = self._search(question, max(k, self.reader_policy.passages), mode, vector)
         index = self.index()
         query = query.with_search_terms(result.query_tokens, index.idf)
         model = self.reader_model or load_model()
@@ -368,6 +435,7 @@ class Pipeline:
         """A pipeline sharing this one's index and embedder, answering with another reader model."""
         other = Pipeline(self.settings, self._embedder, self.progress)
         other._index = self._index
+        other._batch_owner = self._batch_owner or self
         other.reader_model = model
         other.reader_policy = self.reader_policy
         other.cite_policy = self.cite_policy

@@ -2,22 +2,33 @@
 
 Layout of ``index/``::
 
-    manifest.json      schema, versions, embedder, settings, corpus fingerprint, build time
+    manifest.json      schema, versions, embedder, settings, corpus fingerprint, counts, build time
     chunks.jsonl       one passage per line, in row order (row = vector row = BM25 doc)
+    chunks_offsets.npy where each line starts (n + 1): a passage is parsed when first read
     embeddings.npy     float32, L2-normalised, one row per passage
-    dense.faiss        HNSW graph, only for large corpora
+    dense.faiss        HNSW graph, only for large corpora (``dense.<n>.faiss`` after an update)
                        (with ``store: milvus`` the passage vectors live in Milvus
                        instead of these two files, see ``milvus_store``)
     sent_embeddings.npy                     float32 vectors of the passages' sentences
     sent_rows.npy, sent_spans.npy           each sentence's passage row and document offsets
     sentence_text{,_offsets}.npy            sentence texts: UTF-8 bytes + offsets (memory-mapped)
     sentence_tokens{,_offsets}.npy, sentence_tokens_vocab.json   token ids per sentence
-    bm25/              offsets.npy, docs.npy, weights.npy, vocab.json, params.json
+    typed_spans{,_offsets}.npy, cells.jsonl, cells_offsets.npy, cell_rows.npy   (``annotate``)
+    bm25/              offsets, docs, weights, tf, lengths (.npy), vocab.json, params.json
+                       (``bm25.<n>/`` after an update)
     crosslingual.json  English word/phrase -> Japanese BM25 terms of this corpus, from JMdict
-                       (empty without the optional dictionary package, see ``crosslingual``)
+                       (empty without the optional dictionary package, see ``crosslingual``;
+                       rewritten with BM25 on an update)
 
-No pickle anywhere. A build writes into a temporary sibling directory and swaps
-it in with ``os.replace``, so a crash mid-build leaves the previous index intact.
+No pickle anywhere, and nothing is parsed whole at load: the arrays are
+memory-mapped and a passage, a sentence or a cell is decoded when it is read.
+A full build writes into a temporary sibling directory and swaps it in with
+``os.replace``, so a crash mid-build leaves the previous index intact. An
+incremental update (``writer.update_index``) appends rows to the column files in
+place and writes what it must rewrite (BM25, the HNSW graph) under new names; the
+manifest, replaced last, is the commit point. It records how many rows each column
+holds, and readers use only those rows, so a crash mid-update leaves the previous
+index intact too (the next update cuts the uncommitted rows off).
 ``check_manifest`` compares the manifest with what the current corpus and settings
 would produce and names the first difference: a stale index is never used silently.
 """
@@ -29,36 +40,35 @@ import json
 import logging
 import math
 import os
-import shutil
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
-from assistant import annotate, crosslingual
+from assistant import annotate, crosslingual, npyfile
 from assistant.annotate import Annotations
-from assistant.bm25 import BM25Index, get_tokenizer
-from assistant.chunking import CHUNKER_VERSION, Chunk, chunk_corpus, split_sentences
+from assistant.bm25 import BM25Index
+from assistant.chunking import CHUNKER_VERSION, Chunk
 from assistant.config import Settings
-from assistant.corpus import DocumentInfo, load_corpus, read_manifest
-from assistant.dense import DenseIndex, choose_kind
-from assistant.embedding import Embedder, EmbeddingCache, embed_passages_cached
+from assistant.corpus import DocumentInfo, read_manifest
+from assistant.dense import DenseStore, ExactStore, get_store
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.normalize import NORMALIZER_VERSION
 
 if TYPE_CHECKING:
-    from assistant.milvus_store import MilvusDense
+    from assistant.embedding import Embedder
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 #: 3: sentence texts and tokens as memory-mapped columns (were JSON lists).
 #: 4: typed spans per sentence and recovered table cells (``annotate.py``).
-INDEX_SCHEMA = 4
+#: 5: line offsets for chunks.jsonl and cells.jsonl, BM25 term frequencies, committed counts
+#:    in the manifest, dense stores from a registry (incremental updates).
+INDEX_SCHEMA = 5
 MANIFEST = "manifest.json"
 #: Libraries whose version changes what the index contains, by the embedder
 #: (``Settings.embedder`` up to its ``:``) and the BM25 tokenizer that use them.
@@ -125,6 +135,15 @@ def expected_manifest(settings: Settings, infos: Sequence[DocumentInfo]) -> dict
     }
 
 
+def stale_keys(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """The expected manifest keys the index differs in (``[]``: up to date)."""
+    return [key for key in expected if _differs(key, manifest.get(key), expected[key])]
+
+
+def _differs(key: str, have: Any, want: Any) -> bool:
+    return check_manifest({key: have}, {key: want}) is not None
+
+
 def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> str | None:
     """``None`` when the index matches, else a one-line reason naming the difference."""
     for key, want in expected.items():
@@ -152,78 +171,127 @@ def check_manifest(manifest: dict[str, Any], expected: dict[str, Any]) -> str | 
     return None
 
 
-class ChunkTable:
-    """Passages of an index, parsed from ``chunks.jsonl`` on first access by row."""
+def hash_prefix(path: Path, nbytes: int, block: int = 1 << 23) -> str:
+    """SHA-256 of the first ``nbytes`` of a file, read in blocks (page cache, not this process's heap)."""
+    h = hashlib.sha256()
+    left = nbytes
+    with open(path, "rb") as f:
+        while left > 0:
+            chunk = f.read(min(block, left))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
 
-    def __init__(self, data: bytes) -> None:
-        # One buffer and the line starts: a list of per-line bytes objects costs
-        # ~2 GiB of Python objects at 1M passages (docs/PERFORMANCE.md).
+
+class LineTable(Generic[T]):
+    """JSON records one per line, read (``pread``) and decoded on first access by row.
+
+    ``offsets`` holds where each line starts plus the end of the last one; a file may
+    be longer than that (rows an unfinished update appended), and the rest is ignored.
+    """
+
+    def __init__(self, data: npyfile.RowReader, offsets: np.ndarray, parse: Callable[[dict[str, Any]], T],
+                 what: str = "record") -> None:
         self._data = data
-        buf = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(buf == 10)
-        if len(buf) and buf[-1] != 10:
-            ends = np.append(ends, len(buf))
-        self._ends = ends
-        self._starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
-        self._cache: dict[int, Chunk] = {}
+        self._offsets = offsets
+        self._parse = parse
+        self._what = what
+        self._cache: dict[int, T] = {}
 
     @classmethod
-    def read(cls, path: Path, sha256: str | None = None) -> ChunkTable:
-        """Read the passages; with ``sha256`` (from the manifest) any damage is found here,
-        not when a damaged line is first used."""
+    def open(cls, path: Path, offsets_path: Path, count: int | None, parse: Callable[[dict[str, Any]], T],
+             what: str = "record", sha256: str | None = None) -> LineTable[T]:
+        """Open ``count`` lines of ``path`` (default: as many as ``offsets_path`` lists).
+
+        With ``sha256`` (from the manifest) damage anywhere in those lines is found
+        here, not when a damaged line is first used.
+        """
         try:
-            data = path.read_bytes()
-        except OSError as e:
+            offsets = npyfile.load_rows(offsets_path, None if count is None else count + 1, mmap=False)
+            data = npyfile.RowReader(path, raw=True)
+        except (OSError, ValueError) as e:
             raise IndexCorruptError(f"{path} is unreadable: {e}", hint="run `shiori index --rebuild`") from e
-        if sha256 and hashlib.sha256(data).hexdigest() != sha256:
+        end = int(offsets[-1]) if len(offsets) else 0
+        if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or end > len(data) \
+                or np.any(np.diff(offsets) < 1):
+            raise IndexCorruptError(f"{path} does not match its line offsets", hint="run `shiori index --rebuild`")
+        if sha256 and hash_prefix(path, end) != sha256:
             raise IndexCorruptError(
                 f"{path} does not match the checksum in its manifest", hint="run `shiori index --rebuild`"
             )
-        return cls(data)
+        return cls(data, offsets, parse, what)
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._offsets) - 1
 
-    def __getitem__(self, row: int) -> Chunk:
+    @property
+    def data_end(self) -> int:
+        """Bytes of the file that hold these rows (an update appends after them)."""
+        return int(self._offsets[-1])
+
+    def __getitem__(self, row: int) -> T:
         hit = self._cache.get(row)
         if hit is None:
+            if not -len(self) <= row < len(self):
+                raise IndexError(row)
+            row %= len(self)
             try:
-                if not -len(self) <= row < len(self):
-                    raise IndexError(row)
-                line = self._data[int(self._starts[row]) : int(self._ends[row])]
-                hit = Chunk.from_json(json.loads(line))
+                line = self._data.slice(int(self._offsets[row]), int(self._offsets[row + 1]) - 1).tobytes()
+                hit = self._parse(json.loads(line))
             except (ValueError, KeyError, TypeError) as e:
                 raise IndexCorruptError(
-                    f"passage {row} of the index is unreadable", hint="run `shiori index --rebuild`"
+                    f"{self._what} {row} of the index is unreadable", hint="run `shiori index --rebuild`"
                 ) from e
             self._cache[row] = hit
         return hit
 
-    def all(self) -> list[Chunk]:
+    def all(self) -> list[T]:
         return [self[i] for i in range(len(self))]
 
 
-class TextColumn:
-    """Strings stored as one UTF-8 byte array plus offsets (both ``.npy``, memory-mapped)."""
+class ChunkTable(LineTable[Chunk]):
+    """Passages of an index (``chunks.jsonl``), parsed on first access by row."""
 
-    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+    @classmethod
+    def read(cls, directory: Path, count: int | None = None, sha256: str | None = None) -> ChunkTable:
+        table = LineTable.open(directory / "chunks.jsonl", directory / "chunks_offsets.npy", count,
+                               Chunk.from_json, "passage", sha256)
+        return cls(table._data, table._offsets, table._parse, table._what)
+
+
+class TextColumn:
+    """Strings stored as one UTF-8 byte array plus offsets (both ``.npy``).
+
+    The offsets are memory-mapped; a string's bytes are read with ``pread`` when it
+    is used (``npyfile.RowReader``: scattered reads never map the column into RSS).
+    """
+
+    def __init__(self, data: npyfile.RowReader, offsets: np.ndarray) -> None:
         self._data = data
         self._offsets = offsets
 
     @staticmethod
+    def encode(items: Sequence[str], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(UTF-8 bytes, end offsets) of ``items`` appended after ``start`` bytes."""
+        encoded = [x.encode("utf-8") for x in items]
+        ends = start + np.cumsum([len(b) for b in encoded], dtype=np.int64)
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends.astype(np.int64)
+
+    @staticmethod
     def save(directory: Path, name: str, items: Sequence[str]) -> None:
         """Write ``{name}.npy`` (uint8) and ``{name}_offsets.npy`` (int64, n + 1)."""
-        encoded = [x.encode("utf-8") for x in items]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(b) for b in encoded])
-        np.save(directory / f"{name}.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
-        np.save(directory / f"{name}_offsets.npy", offsets, allow_pickle=False)
+        data, ends = TextColumn.encode(items)
+        np.save(directory / f"{name}.npy", data, allow_pickle=False)
+        np.save(directory / f"{name}_offsets.npy", np.concatenate(([0], ends)).astype(np.int64), allow_pickle=False)
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> TextColumn:
-        offsets = np.load(directory / f"{name}_offsets.npy", allow_pickle=False)
-        data = _load_array(directory / f"{name}.npy")
-        if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] != len(data) \
+    def load(cls, directory: Path, name: str, count: int | None = None) -> TextColumn:
+        """The first ``count`` strings (default: all the offsets list)."""
+        offsets = npyfile.load_rows(directory / f"{name}_offsets.npy", None if count is None else count + 1)
+        data = npyfile.RowReader(directory / f"{name}.npy")
+        if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] > len(data) \
                 or np.any(np.diff(offsets) < 0):
             raise ValueError(f"{name} offsets do not match its data")
         return cls(data, offsets)
@@ -231,8 +299,13 @@ class TextColumn:
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
+    @property
+    def data_end(self) -> int:
+        """Bytes of the data file that hold these strings (an update appends after them)."""
+        return int(self._offsets[-1])
+
     def _one(self, i: int) -> str:
-        return bytes(self._data[int(self._offsets[i]) : int(self._offsets[i + 1])]).decode("utf-8")
+        return self._data.slice(int(self._offsets[i]), int(self._offsets[i + 1])).tobytes().decode("utf-8")
 
     def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
@@ -246,11 +319,13 @@ class TokenColumn:
     """Token sets stored as int32 ids into a vocabulary plus offsets (memory-mapped).
 
     ``frozenset``s of strings cost ~8.5 GiB at 1M passages; ids cost 4 bytes a token.
+    Ids are given in order of first appearance, so appending sentences only appends
+    to the vocabulary (an older reader's ids stay valid).
     """
 
-    def __init__(self, vocab: list[str], ids: np.ndarray, offsets: np.ndarray) -> None:
+    def __init__(self, vocab: list[str], ids: npyfile.RowReader, offsets: np.ndarray) -> None:
         self._vocab = vocab
-        self._ids = ids
+        self._ids = ids  # read with pread, like TextColumn's bytes
         self._offsets = offsets
 
     @staticmethod
@@ -266,34 +341,37 @@ class TokenColumn:
         np.save(directory / f"{name}_offsets.npy", offsets, allow_pickle=False)
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> TokenColumn:
+    def load(cls, directory: Path, name: str, count: int | None = None) -> TokenColumn:
         vocab = json.loads((directory / f"{name}_vocab.json").read_text(encoding="utf-8"))
-        ids = _load_array(directory / f"{name}.npy")
-        offsets = np.load(directory / f"{name}_offsets.npy", allow_pickle=False)
-        if not isinstance(vocab, list) or offsets.ndim != 1 or not len(offsets) or offsets[-1] != len(ids) \
-                or (len(ids) and (int(ids.max()) >= len(vocab) or int(ids.min()) < 0)):
+        offsets = npyfile.load_rows(directory / f"{name}_offsets.npy", None if count is None else count + 1)
+        if not isinstance(vocab, list) or offsets.ndim != 1 or not len(offsets):
             raise ValueError(f"{name} ids do not match its vocabulary or offsets")
+        ids = npyfile.RowReader(directory / f"{name}.npy", int(offsets[-1]))
+        # One pass in blocks: a damaged vocabulary is found at load, without mapping the ids.
+        for block in ids.blocks():
+            if len(block) and (int(block.max()) >= len(vocab) or int(block.min()) < 0):
+                raise ValueError(f"{name} ids do not match its vocabulary or offsets")
         return cls(vocab, ids, offsets)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
+
+    @property
+    def data_end(self) -> int:
+        """Ids in the data file that hold these token sets (an update appends after them)."""
+        return int(self._offsets[-1])
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """A copy of the vocabulary, in id order."""
+        return list(self._vocab)
 
     def __getitem__(self, i: int) -> frozenset[str]:
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)
         v = self._vocab
-        return frozenset(v[j] for j in self._ids[int(self._offsets[i]) : int(self._offsets[i + 1])].tolist())
-
-
-def _load_array(path: Path) -> np.ndarray:
-    """A memory-mapped ``.npy`` (numpy cannot map an empty one: that is read)."""
-    try:
-        # A plain ndarray view of the map: slicing a np.memmap subclass costs ~10 µs a call
-        # in __array_finalize__, and answering slices thousands of times.
-        return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
-    except ValueError:
-        return np.load(path, allow_pickle=False)
+        return frozenset(v[j] for j in self._ids.slice(int(self._offsets[i]), int(self._offsets[i + 1])).tolist())
 
 
 @dataclass
@@ -304,20 +382,23 @@ class SentenceTable:
     spans: np.ndarray  # (n, 2) int64 document offsets
     texts: TextColumn
     tokens: TokenColumn  # BM25 tokens of each sentence
-    vectors: np.ndarray  # (n, dim) float32
+    #: (n, dim) float32, read with ``pread`` by row: the largest column (12 GiB at 1M passages)
+    #: is scanned at scattered rows, and through a map every such read would grow the RSS.
+    vectors: npyfile.Rows
     #: First sentence index of each passage row (passage r owns [by_row[r], by_row[r+1])).
     by_row: np.ndarray
     #: Per-process cache of derived per-sentence facts (answer-type cues).
     cue_cache: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path, n_rows: int) -> SentenceTable:
+    def load(cls, directory: Path, n_rows: int, count: int | None = None) -> SentenceTable:
+        """The first ``count`` sentences (default: all the files hold) of an index with ``n_rows`` passages."""
         try:
-            rows = np.load(directory / "sent_rows.npy", allow_pickle=False)
-            spans = np.load(directory / "sent_spans.npy", allow_pickle=False)
-            vectors = np.load(directory / "sent_embeddings.npy", mmap_mode="r", allow_pickle=False)
-            texts = TextColumn.load(directory, "sentence_text")
-            tokens = TokenColumn.load(directory, "sentence_tokens")
+            rows = npyfile.load_rows(directory / "sent_rows.npy", count)
+            spans = npyfile.load_rows(directory / "sent_spans.npy", count)
+            vectors = npyfile.Rows(npyfile.RowReader(directory / "sent_embeddings.npy", count))
+            texts = TextColumn.load(directory, "sentence_text", count)
+            tokens = TokenColumn.load(directory, "sentence_tokens", count)
         except (OSError, ValueError, TypeError) as e:
             raise IndexCorruptError(f"sentence data in {directory} is unreadable: {e}",
                                     hint="run `shiori index --rebuild`") from e
@@ -331,6 +412,11 @@ class SentenceTable:
         """Indices of the sentences of passage ``row``."""
         return range(int(self.by_row[row]), int(self.by_row[row + 1]))
 
+    def vector_runs(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The vectors of runs of sentences (e.g. the sentences of many passages), concatenated:
+        one read per run (rescoring an HNSW pool reads ~4,000 sentences of ~500 passages)."""
+        return self.vectors.reader.runs(starts, lengths)
+
 
 @dataclass
 class LoadedIndex:
@@ -339,7 +425,7 @@ class LoadedIndex:
     directory: Path
     manifest: dict[str, Any]
     chunks: ChunkTable
-    dense: DenseIndex | MilvusDense
+    dense: DenseStore
     bm25: BM25Index
     sentences: SentenceTable
     annotations: Annotations
@@ -382,13 +468,6 @@ class LoadedIndex:
         return 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
 
 
-def _stderr_progress(total: int, desc: str, unit: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
-    return bar.update, bar.close
-
-
 def build_index(
     settings: Settings,
     embedder: Embedder,
@@ -396,144 +475,17 @@ def build_index(
     progress: bool = True,
     fail_after_write: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
-    """Build the index for the corpus into ``settings.index_dir``; returns its manifest.
+    """Build the index for the corpus into ``settings.index_dir``; returns its manifest (``writer``)."""
+    from assistant.writer import build_index as build
 
-    ``fail_after_write`` is a test hook called with the temp directory just before
-    the swap, to prove that a crash there leaves the previous index in place.
-    """
-    t0 = time.perf_counter()
-    tokenize = get_tokenizer(settings.tokenizer)  # fail on a bad name before embedding anything
-    annotator = annotate.get_annotator(settings.ner)
-    corpus_dir, index_dir = settings.corpus_dir, settings.index_dir
-    infos = read_manifest(corpus_dir)
-    docs = load_corpus(corpus_dir)
-    chunks = chunk_corpus(docs, settings.chunk_chars, settings.chunk_overlap)
-    if not chunks:
-        raise UsageError(f"the corpus in {corpus_dir} has no text to index")
-    texts = [c.search_text for c in chunks]
-    sent_rows: list[int] = []
-    sent_spans: list[tuple[int, int]] = []
-    sent_texts: list[str] = []
-    for row, c in enumerate(chunks):
-        for sent in split_sentences(c):
-            sent_rows.append(row)
-            sent_spans.append((sent.start, sent.end))
-            sent_texts.append(sent.text)
-    cache = EmbeddingCache(cache_dir(settings), embedder.name)
-    embed = embed_passages_cached
-    if settings.embed_engine == "ray":
-        from assistant.ray_embed import ray_embed_function
-
-        embed = ray_embed_function(settings)
-    # The bar counts texts, the passages and then their sentences, each embedded on its own.
-    total = len(texts) + len(sent_texts)
-    desc = f"embedding {len(texts)} passages + {len(sent_texts)} sentences"
-    update, close = _stderr_progress(total, desc, "text") if progress else (None, lambda: None)
-    t_embed = time.perf_counter()
-    try:
-        vectors, n_new = embed(embedder, texts, cache, settings.batch_size, update)
-        sent_vectors, n_new_s = embed(embedder, sent_texts, cache, settings.batch_size, update)
-    finally:
-        close()
-    embed_seconds = time.perf_counter() - t_embed
-    t_annotate = time.perf_counter()
-    typed = annotator(sent_texts)
-    cells, cell_rows = annotate.recover_all_cells(docs, chunks)
-    annotate_seconds = time.perf_counter() - t_annotate
-    bm25 = BM25Index.build(texts, tokenize)
-    t_table = time.perf_counter()
-    table, table_source = crosslingual.table_for_index(bm25.vocab, tokenize)
-    table_seconds = time.perf_counter() - t_table
-    milvus = settings.store == "milvus"
-    dense = None if milvus else DenseIndex.build(vectors, choose_kind(len(vectors)))
-    old_store = _previous_store(index_dir)
-    store_meta: dict[str, Any] = {"kind": "faiss"}
-
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps(c.store_json(), ensure_ascii=False) + "\n")
-        if dense is not None:
-            dense.save(tmp)
-        else:
-            from assistant.milvus_store import write_store
-
-            update, close = (_stderr_progress(total, "writing passage + sentence vectors to Milvus", "vector")
-                             if progress else (None, lambda: None))
-            try:
-                store_meta = write_store(settings, chunks, vectors, sent_rows, sent_texts, sent_vectors, update)
-            finally:
-                close()
-        bm25.save(tmp / "bm25")
-        np.save(tmp / "sent_embeddings.npy",
-                np.asarray(sent_vectors, dtype=np.float32).reshape(len(sent_texts), embedder.dim),
-                allow_pickle=False)
-        np.save(tmp / "sent_rows.npy", np.asarray(sent_rows, dtype=np.int32), allow_pickle=False)
-        np.save(tmp / "sent_spans.npy", np.asarray(sent_spans, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
-        TextColumn.save(tmp, "sentence_text", sent_texts)
-        # Tokens are stored so answering does not re-run the tokenizer on every candidate.
-        TokenColumn.save(tmp, "sentence_tokens", [sorted(set(tokenize(t))) for t in sent_texts])
-        annotate.save(tmp, typed, cells, cell_rows, tokenize, names=settings.tokenizer == "mecab")
-        crosslingual.save_table(tmp, table, table_source)
-        manifest = {
-            **expected_manifest(settings, infos),
-            "shiori_version": _version("shiori"),
-            "embedder": {"spec": settings.embedder, "name": embedder.name, "dim": embedder.dim},
-            "dense": {"kind": "milvus" if dense is None else dense.kind, "count": len(chunks)},
-            "store": store_meta,
-            "passages": len(chunks),
-            "chunks_sha256": hashlib.sha256((tmp / "chunks.jsonl").read_bytes()).hexdigest(),
-            "sentences": len(sent_texts),
-            "library_info": {name: _version(name) for name in _INFO_LIBRARIES},
-            "python": sys.version.split()[0],
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "build_seconds": round(time.perf_counter() - t0, 3),
-            "embed_seconds": round(embed_seconds, 3),
-            "annotate_seconds": round(annotate_seconds, 3),
-            "cells": len(cells),
-            "crosslingual": {"source": table_source, "keys": len(table), "seconds": round(table_seconds, 3)},
-            "embedded_new": n_new + n_new_s,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        if fail_after_write:
-            fail_after_write(tmp)
-        _swap_in(tmp, index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if store_meta["kind"] == "milvus":
-            from assistant.milvus_store import drop_store
-
-            drop_store(settings, store_meta)
-        raise
-    if old_store.get("kind") == "milvus":
-        # The replaced index's collections: dropped only now that the new index is in place.
-        from assistant.milvus_store import collections_of, drop_store
-
-        drop_store(settings, old_store, keep=collections_of(store_meta))
-    logger.info("built index: %d passages in %.1fs", len(chunks), manifest["build_seconds"])
-    return manifest
+    return build(settings, embedder, progress=progress, fail_after_write=fail_after_write)
 
 
-def _swap_in(tmp: Path, index_dir: Path) -> None:
-    old = index_dir.with_name(f".{index_dir.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if index_dir.exists():
-        os.replace(index_dir, old)
-    os.replace(tmp, index_dir)
-    shutil.rmtree(old, ignore_errors=True)
+def refresh_index(settings: Settings, embedder: Embedder, *, progress: bool = True) -> dict[str, Any]:
+    """Bring the index up to date: add new documents in place when that is all that changed, else rebuild."""
+    from assistant.writer import refresh_index as refresh
 
-
-def _previous_store(index_dir: Path) -> dict[str, Any]:
-    """The ``store`` section of the index about to be replaced (``{}`` if none or unreadable)."""
-    try:
-        store = json.loads((Path(index_dir) / MANIFEST).read_text(encoding="utf-8")).get("store")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return store if isinstance(store, dict) else {}
+    return refresh(settings, embedder, progress=progress)
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -567,17 +519,25 @@ def load_index(settings: Settings) -> LoadedIndex:
     reason = check_manifest(manifest, expected_manifest(settings, infos))
     if reason:
         raise IndexStaleError(f"the index in {index_dir} is stale: {reason}", hint="run `shiori index`")
-    chunks = ChunkTable.read(index_dir / "chunks.jsonl", manifest.get("chunks_sha256"))
-    dense_kind = manifest.get("dense", {}).get("kind", "flat")
-    dense: DenseIndex | MilvusDense
-    if dense_kind == "milvus":
-        from assistant.milvus_store import open_store
+    return open_index(settings, manifest, infos)
 
-        dense = open_store(settings, manifest, lambda row: chunks[row].id)
-    else:
-        dense = DenseIndex.load(index_dir, dense_kind)
-    bm25 = BM25Index.load(index_dir / "bm25")
+
+def open_index(settings: Settings, manifest: dict[str, Any], infos: Sequence[DocumentInfo]) -> LoadedIndex:
+    """The index in ``settings.index_dir`` as its manifest describes it, checked for damage but
+    not for staleness (``load_index`` checks that first; an update extends a stale index)."""
+    index_dir = settings.index_dir
     n = manifest.get("passages")
+    if not isinstance(n, int):
+        raise IndexCorruptError(f"the manifest in {index_dir} has no passage count", hint="run `shiori index --rebuild`")
+    chunks = ChunkTable.read(index_dir, n, manifest.get("chunks_sha256"))
+    kind = manifest.get("dense", {}).get("kind", "flat")
+    try:
+        store_class = get_store(kind)
+    except UsageError as e:
+        raise IndexCorruptError(f"the index in {index_dir} names an unknown dense store {kind!r}",
+                                hint="run `shiori index --rebuild`") from e
+    dense = store_class.load(settings, index_dir, manifest, lambda row: chunks[row].id)
+    bm25 = BM25Index.load(index_dir / manifest.get("bm25_dir", "bm25"))
     if not (len(chunks) == len(dense) == bm25.n_docs == n):
         raise IndexCorruptError(
             f"the index in {index_dir} is inconsistent: {len(chunks)} passages, {len(dense)} vectors, "
@@ -587,14 +547,15 @@ def load_index(settings: Settings) -> LoadedIndex:
     if dense.dim != manifest.get("embedder", {}).get("dim"):
         raise IndexCorruptError(f"the embeddings in {index_dir} have the wrong dimension",
                                 hint="run `shiori index --rebuild`")
-    sentences = SentenceTable.load(index_dir, len(chunks))
-    annotations = Annotations.load(index_dir, len(sentences.rows), len(chunks))
+    sentences = SentenceTable.load(index_dir, n, manifest.get("sentences"))
+    annotations = Annotations.load(index_dir, len(sentences.rows), n, manifest.get("cells"),
+                                   manifest.get("cell_pairs"))
     documents = {d.id: d for d in infos}
     return LoadedIndex(index_dir, manifest, chunks, dense, bm25, sentences, annotations, documents)
 
 
 def vectors_of(index: LoadedIndex) -> np.ndarray:
-    """The passage matrix (memory-mapped); not available when the vectors live in Milvus."""
-    if not isinstance(index.dense, DenseIndex):
-        raise UsageError("the passage vectors of this index are in Milvus, not in index/")
+    """The passage matrix (memory-mapped); not available when the vectors live outside index/."""
+    if not isinstance(index.dense, ExactStore):
+        raise UsageError("the passage vectors of this index are not in index/ (see its dense store)")
     return index.dense.vectors

@@ -1,4 +1,5 @@
-"""``python -m bench [--quick] [--json OUT]``, ``python -m bench scale [--quick]``, ``python -m bench show FILE``.
+"""``python -m bench [--quick] [--json OUT]``, ``python -m bench scale [--quick | --e2e]``,
+``python -m bench serve [--clients 1,8,32]``, ``python -m bench show FILE``.
 
 Run from the repository root. Tables go to stdout (Markdown), progress to stderr,
 and the full results to JSON (default ``bench/results/latest.json`` and
@@ -109,7 +110,12 @@ def _sizes(text: str) -> tuple[int, ...]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
-    command = argv.pop(0) if argv and argv[0] in ("scale", "show") else "run"
+    command = argv.pop(0) if argv and argv[0] in ("scale", "show", "serve") else "run"
+
+    if command == "serve":
+        from bench.serve import main as serve_main
+
+        return serve_main(argv)
 
     if command == "show":
         p = argparse.ArgumentParser(
@@ -118,14 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         p.add_argument("files", type=Path, nargs="+")
         args = p.parse_args(argv)
-        from bench.report import pipeline_report, scale_report
+        from bench.report import e2e_report, pipeline_report, scale_report, serve_report
         from bench.scale import merge_scale
 
         data = [json.loads(f.read_text(encoding="utf-8")) for f in args.files]
         scale = [d for d in data if d.get("kind") == "scale"]
+        reports = {"serve": serve_report, "e2e": e2e_report}
         for d in data:
             if d.get("kind") != "scale":
-                print(pipeline_report(d))
+                print(reports.get(d.get("kind"), pipeline_report)(d))
         if scale:
             print(scale_report(merge_scale(scale)))
         return 0
@@ -145,9 +152,32 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--no-cache", action="store_true", help="skip the embedding-cache shard study")
         p.add_argument("--cases", default=None, help="comma-separated dense cases (default: all)")
         p.add_argument("--mem-limit-gib", type=float, default=None, help="address-space cap per child")
+        p.add_argument("--e2e", action="store_true",
+                       help="end to end: generate, write, load, query and update one index (bench/e2e.py)")
+        p.add_argument("--passages", type=_sizes, default=None,
+                       help="--e2e: passages of the generated corpus (default 1000000)")
+        p.add_argument("--queries", type=int, default=None, help="--e2e: queries timed (default 200)")
         args = p.parse_args(argv)
         from bench.report import scale_report
         from bench.scale import DENSE_CASES
+
+        if args.e2e:
+            from bench.e2e import E2E_PASSAGES, QUERIES, run_e2e
+            from bench.report import e2e_report
+
+            out = args.json if args.json != RESULTS_DIR / "scale.json" else RESULTS_DIR / "e2e.json"
+            n = (args.passages or (E2E_PASSAGES,))[0]
+            kw = {"queries": args.queries or QUERIES, "mem_limit_gib": args.mem_limit_gib}
+            if args.keep and args.workdir:  # the corpus and index stay in WORKDIR/e2e-N
+                work = args.workdir / f"e2e-{n}"
+                work.mkdir(parents=True, exist_ok=True)
+                results = run_e2e(n, work, out, keep=True, **kw)
+            else:
+                with tempfile.TemporaryDirectory(prefix="shiori-e2e-", dir=args.workdir) as tmp:
+                    results = run_e2e(n, Path(tmp), out, **kw)
+            print(e2e_report(results))
+            logger.info("results: %s", out)
+            return 0
 
         sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
         cases = tuple(args.cases.split(",")) if args.cases is not None else DENSE_CASES

@@ -157,5 +157,7 @@ def build_task(task: dict[str, Any]) -> dict[str, Any]:
         "rebuild_s": rebuild_s,
         "rebuild_embedded": manifest2.get("embedded_new"),
         "rebuild_passages": manifest2["passages"],
+        # 1 when `shiori index` appended the document in place (writer.update_index).
+        "rebuild_in_place": manifest2.get("updates") == 1,
         "rebuild_fraction": rebuild_s / full_s,
     }

@@ -1,7 +1,7 @@
 """What an index costs per passage on disk and in memory once loaded, extrapolated to 1M passages.
 
-``.npy`` arrays are memory-mapped or small and count at their size; the JSON and
-JSONL artefacts become Python objects when loaded, whose memory is measured with
+``.npy`` arrays and the JSONL files are memory-mapped or small and count at their
+size; the JSON artefacts become Python objects when loaded, whose memory is measured with
 ``tracemalloc`` (bytes held by the loaded objects). The vocabularies grow
 more slowly than the corpus and are not scaled (the scale study measures BM25).
 """
@@ -13,10 +13,10 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-#: How the loader reads each text artefact (chunks.jsonl is one buffer; see store.ChunkTable).
+#: How the loader reads each text artefact: JSON whole; JSONL files are memory-mapped and
+#: decoded a line at a time (``store.LineTable``), so they count as mapped files.
 _LOADERS = {
     ".json": lambda p: json.loads(p.read_text(encoding="utf-8")),
-    ".jsonl": lambda p: p.read_bytes(),
 }
 #: Vocabularies grow more slowly than the corpus: measured, not scaled.
 _VOCABS = {"bm25/vocab.json", "sentence_tokens_vocab.json"}

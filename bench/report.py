@@ -7,7 +7,7 @@ from typing import Any
 from bench import TARGETS
 from bench.cold import HEAVY_MODULES
 from bench.table import markdown_table, verdict
-from bench.util import mib
+from bench.util import gib, mib
 
 
 def machine_line(m: dict[str, Any]) -> str:
@@ -547,3 +547,92 @@ def scale_report(r: dict[str, Any]) -> str:
     if t:
         parts += ["### Targets", t]
     return "\n\n".join(parts) + "\n"
+
+
+def serve_report(r: dict[str, Any]) -> str:
+    """Concurrent clients, batched vs unbatched, with the throughput ratio per client count."""
+    out = ["## Concurrent clients (`python -m bench serve`)", "", machine_line(r["machine"]), ""]
+    runs = r["runs"]
+    for via in ("http", "in-process"):
+        rows = [x for x in runs if x.get("via", "http") == via]
+        if not rows:
+            continue
+        base = {x["clients"]: x for x in rows if x["server"] == "unbatched"}
+        table = []
+        for x in rows:
+            b = base.get(x["clients"])
+            gain = x["throughput_rps"] / b["throughput_rps"] if b and x is not b and b["throughput_rps"] else None
+            p95_ok = None if not b or x is b else x["p95_ms"] <= b["p95_ms"]
+            table.append([x["server"], x["clients"], x["requests"], x["throughput_rps"], gain, x["p50_ms"],
+                          x["p95_ms"], p95_ok, x["errors"], x.get("mean_batch"),
+                          " / ".join(f"{v:.2f}" for v in x.get("loadavg", []))])
+        out += [f"### {'app over HTTP (Gradio API `ask`)' if via == 'http' else 'Pipeline.ask from threads'}", "",
+                markdown_table(["server", "clients", "requests", "requests/s", "× unbatched", "p50 ms",
+                                "p95 ms", "p95 ≤ unbatched", "errors", "mean batch", "load avg"], table), ""]
+    return "\n".join(out)
+
+
+def e2e_report(r: dict[str, Any]) -> str:
+    """The end-to-end scale case: build, load, query path and update of one generated index."""
+    b, s, u = r.get("build", {}), r.get("serve", {}), r.get("update", {})
+    out = [f"## End to end at {b.get('passages', r.get('target_passages')):,} passages "
+           "(`python -m bench scale --e2e`)", "", machine_line(r["machine"]), ""]
+    if b:
+        out += [markdown_table(["measure", "value"], [
+            ["documents / passages / sentences / cells",
+             f"{b['documents']:,} / {b['passages']:,} / {b['sentences']:,} / {b['cells']:,}"],
+            ["dense store", b["dense"]],
+            ["templates through the build's stages and the configured embedder, s", b["templates_s"]],
+            ["copies derived (incl. MeCab + spans on title passages), s", b["copies_s"]],
+            ["writer: columns appended, s", b["writer_add_s"]],
+            ["writer: BM25 + dense store + manifest (finish), s", b["finish_s"]],
+            ["build total (templates to manifest), s", b["build_s"]],
+            ["peak RSS of the build, GiB", gib(b["maxrss_kib"])],
+            ["copies re-derived from disk by the build's stages and found identical", b["verified_copies"]],
+            ["index on disk, GiB", b["index_bytes"] / 1024**3],
+            ["corpus on disk, GiB", b["corpus_bytes"] / 1024**3],
+        ]), ""]
+    if s:
+        q = s["query"]["ops"]
+        floor = q["floor"]["p50"]
+        st = s["status_kib"]
+        out += [markdown_table(["measure", "value", "target", "verdict"], [
+            ["load (`Pipeline.index()`), s", s["load_s"], "< 15", verdict(s["load_s"], 15)],
+            ["model load, s", s["model_load_s"], "", ""],
+            ["peak RSS of the serving process (VmHWM), GiB", gib(s["maxrss_kib"]), "< 6",
+             verdict(gib(s["maxrss_kib"]), 6)],
+            ["  of which anonymous at the end (RssAnon), GiB", gib(st.get("RssAnon")), "", ""],
+            ["  of which mapped index files at the end (RssFile), GiB", gib(st.get("RssFile")), "", ""],
+            ["RSS right after load, GiB", gib(s["rss_after_load_kib"].get("VmRSS")), "", ""],
+        ]), ""]
+        rows = []
+        for name, label, budget in (("floor", "query encoding alone", None), ("bm25", "search --mode bm25", None),
+                                    ("dense", "search --mode dense", None), ("hybrid", "search (hybrid)", 40.0),
+                                    ("ask", "ask", 60.0)):
+            o = q[name]
+            rows.append([label, o["p50"], o["p95"], o["p50"] - floor, o["beyond_encoding_ms_p50"],
+                         f"≤ encoding + {budget:.0f} ms" if budget else "",
+                         verdict(o["p50"] - floor, budget) if budget else ""])
+        out += [markdown_table(["operation", "p50 ms", "p95 ms", "p50 − encoding p50", "beyond encoding p50 ms",
+                                "target", "verdict"], rows), "",
+                f"{s['query']['queries']} queries (gold questions), run back to back in rotating order after "
+                f"{s['query']['warmup']} warm-up rounds; load average after: {s.get('loadavg_after')}.", ""]
+        stages = q["hybrid"].get("stages_ms_p50", {})
+        if stages:
+            out += ["Hybrid stages, p50 ms: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + ".", ""]
+    if u:
+        full = b.get("build_s")
+        frac = u["index_s"] / full if full else None
+        a = r.get("after_update", {})
+        out += [markdown_table(["measure", "value", "target", "verdict"], [
+            ["`shiori add` (new process), s", u["add_s"], "", ""],
+            ["`shiori index` (new process: load, update, commit), s", u["index_s"], "", ""],
+            ["  of which the update itself (manifest `update_seconds`), s", u["update_seconds"], "", ""],
+            ["`shiori index` / full build", frac, "≤ 0.05", verdict(frac, 0.05)],
+            ["peak RSS of `shiori index`, GiB", gib(u["index_maxrss_kib"]), "", ""],
+            ["updated in place (manifest `updates`)", u["updates"], "1", "met" if u["updates"] == 1 else "missed"],
+            ["new document in the top 5 for its own topic after the update", a.get("new_doc_in_top5"), "yes",
+             "met" if a.get("new_doc_in_top5") else "missed"],
+            ["load after the update, s", a.get("load_s"), "", ""],
+        ]), ""]
+    return "\n".join(out)

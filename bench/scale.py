@@ -147,7 +147,8 @@ def ivf_nlist(n: int) -> int:
 
 def dense_build_task(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: build one dense case from ``vectors.npy`` into ``case_dir``."""
-    from assistant.dense import HNSW_EF_CONSTRUCTION, HNSW_M, DenseIndex
+    from assistant.config import Settings
+    from assistant.dense import HNSW_EF_CONSTRUCTION, HNSW_M, build_store, vectors_only
 
     case, data_dir, case_dir = task["case"], Path(task["data_dir"]), Path(task["case_dir"])
     case_dir.mkdir(parents=True, exist_ok=True)
@@ -156,12 +157,12 @@ def dense_build_task(task: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     t0 = time.perf_counter()
     if case in ("numpy-flat", "shiori-flat+sent"):
-        DenseIndex.build(vectors, "flat").save(case_dir)
+        build_store("flat", Settings(), case_dir, vectors_only(vectors))
         if case == "shiori-flat+sent":
             for name in ("sent_embeddings.npy", "sent_rows.npy"):
                 shutil.copyfile(data_dir / name, case_dir / name)
     elif case == "hnsw":
-        DenseIndex.build(vectors, "hnsw").save(case_dir)
+        build_store("hnsw", Settings(), case_dir, vectors_only(vectors))
         params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
     else:
         import faiss
@@ -224,7 +225,8 @@ def _time_queries(fn, queries: np.ndarray, warmup: int = 5):  # type: ignore[no-
 
 def dense_query_task(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: load one case from disk, time single queries (batch of 1), recall@10 vs exact."""
-    from assistant.dense import HNSW_EF_SEARCH, DenseIndex
+    from assistant.config import Settings
+    from assistant.dense import HNSW_EF_SEARCH, get_store
     from assistant.pipeline import Pipeline
 
     case, data_dir, case_dir = task["case"], Path(task["data_dir"]), Path(task["case_dir"])
@@ -232,11 +234,12 @@ def dense_query_task(task: dict[str, Any]) -> dict[str, Any]:
     exact = np.load(data_dir / "exact.npy")
     t0 = time.perf_counter()
     configs: list[tuple[str, Any]] = []
+    manifest = {"passages": None, "store": {"kind": "faiss"}}
     if case == "numpy-flat":
-        idx = DenseIndex.load(case_dir, "flat")
+        idx = get_store("flat").load(Settings(), case_dir, manifest, str)
         configs.append(("exact", lambda q: idx.search(q, K)[1][0]))
     elif case == "shiori-flat+sent":
-        idx = DenseIndex.load(case_dir, "flat")
+        idx = get_store("flat").load(Settings(), case_dir, manifest, str)
         sent = SimpleNamespace(
             rows=np.load(case_dir / "sent_rows.npy"),
             vectors=np.load(case_dir / "sent_embeddings.npy", mmap_mode="r"),
@@ -251,9 +254,9 @@ def dense_query_task(task: dict[str, Any]) -> dict[str, Any]:
             )
         )
     elif case == "hnsw":
-        idx = DenseIndex.load(case_dir, "hnsw")
-        configs.append((f"efSearch={HNSW_EF_SEARCH} (DenseIndex.search)", lambda q: idx.search(q, K)[1][0]))
-        hnsw = idx._faiss
+        idx = get_store("hnsw").load(Settings(), case_dir, manifest, str)
+        configs.append((f"efSearch={HNSW_EF_SEARCH} (HnswStore.search)", lambda q: idx.search(q, K)[1][0]))
+        hnsw = idx.graph
         for ef in EF_SEARCH:
 
             def run(q, ef=ef):  # type: ignore[no-untyped-def]

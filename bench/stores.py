@@ -6,12 +6,12 @@ noise (cosine ~0.7 to their source), so each has a real nearest neighbour. Each
 own: ``base`` is RSS after the imports and the input vectors, ``peak`` its
 high-water mark (VmHWM) after inserting and querying.
 
-Backends, each through shiori's own code path:
-- ``faiss-flat``: ``DenseIndex`` exact (numpy on ``embeddings.npy``), shiori's default.
-- ``faiss-hnsw``: ``DenseIndex`` HNSW (M=32, efConstruction=80, efSearch=96).
-- ``milvus-lite-flat`` / ``milvus-lite-hnsw``: ``milvus_store.write_store`` (TextNodes
-  through llama-index's ``MilvusVectorStore`` into Milvus Lite, flush, index) and
-  ``MilvusDense.search``; same HNSW parameters.
+Backends, each through shiori's own store protocol (``assistant.dense``: the same
+``build_store`` and ``search`` calls for every one):
+- ``faiss-flat``: ``ExactStore`` (numpy on ``embeddings.npy``), shiori's default.
+- ``faiss-hnsw``: ``HnswStore`` (M=32, efConstruction=80, efSearch=128).
+- ``milvus-lite-flat`` / ``milvus-lite-hnsw``: ``MilvusStore`` (TextNodes through
+  llama-index's ``MilvusVectorStore`` into Milvus Lite, flush, index); same HNSW parameters.
 
 Insert = everything from vectors in memory to a searchable, persisted store
 (FAISS: build + save; Milvus: nodes + inserts + flush + index build).
@@ -85,33 +85,25 @@ def run_case(backend: str, n: int, n_queries: int, workdir: Path) -> dict[str, A
     else:
         import faiss  # noqa: F401
 
-    from assistant.dense import DenseIndex
+    from assistant.config import Settings
+    from assistant.dense import StoreBatch, build_store, vectors_only
 
     vectors, queries = synthetic(n, n_queries)
     base_kib = vm_rss_kib()
     kind = "hnsw" if backend.endswith("hnsw") else "flat"
-    t0 = time.perf_counter()
-    if backend.startswith("faiss"):
-        index = DenseIndex.build(vectors, kind)
-        index.save(workdir)
-        insert_s = time.perf_counter() - t0
-        search = index.search
-        size = dir_size(workdir)
-    else:
+    milvus = backend.startswith("milvus")
+    settings = Settings.from_env(environ={}, index_dir=workdir / "index", store="milvus" if milvus else "faiss",
+                                 milvus_uri=str(workdir / "bench.db"))
+    if milvus:
         from assistant import milvus_store
-        from assistant.config import Settings
 
-        settings = Settings.from_env(
-            environ={}, index_dir=workdir / "index", store="milvus", milvus_uri=str(workdir / "bench.db")
-        )
         milvus_store.choose_kind = lambda _n: kind  # force the index type whatever the size
-        meta = milvus_store.write_store(settings, _chunks(n), vectors, [], [], np.zeros((0, DIM), np.float32))
-        insert_s = time.perf_counter() - t0
-        dense = milvus_store.open_store(
-            settings, {"store": meta}, lambda row: f"synthetic.txt:{row + 1}-{row + 1}:{row:08x}"
-        )
-        search = dense.search
-        size = dir_size(workdir / "bench.db")
+    batch = StoreBatch(0, vectors, _chunks(n), np.zeros(0, np.int32), (), np.zeros((0, DIM), np.float32))
+    t0 = time.perf_counter()
+    store = build_store("milvus" if milvus else kind, settings, workdir, batch)
+    insert_s = time.perf_counter() - t0
+    search = store.search
+    size = dir_size(workdir / "bench.db" if milvus else workdir)
     search(queries[:5], K)  # warm-up
     lat: list[float] = []
     found: list[np.ndarray] = []
@@ -121,7 +113,8 @@ def run_case(backend: str, n: int, n_queries: int, workdir: Path) -> dict[str, A
         lat.append((time.perf_counter() - t) * 1000)
         found.append(rows[0][:RECALL_K])
     peak_kib = vm_hwm_kib()  # before the exact search below, which is only for recall
-    flat = DenseIndex.build(vectors, "flat")
+    (workdir / "exact").mkdir()
+    flat = build_store("flat", settings, workdir / "exact", vectors_only(vectors))
     exact = np.concatenate(
         [flat.search(queries[s : s + 20], RECALL_K)[1] for s in range(0, len(queries), 20)]
     )

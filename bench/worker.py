@@ -19,9 +19,13 @@ from bench.util import vm_hwm_kib
 
 def _tasks() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     from bench.build import build_task
+    from bench.e2e import check_task, generate_task, serve_task
     from bench.scale import bm25_query_task, bm25_task, cache_task, dense_build_task, dense_query_task
 
     return {
+        "e2e_generate": generate_task,
+        "e2e_serve": serve_task,
+        "e2e_check": check_task,
         "build": build_task,
         "dense_build": dense_build_task,
         "dense_query": dense_query_task,

@@ -228,7 +228,7 @@ def test_scale_study_runs_on_tiny_sizes(tmp_path: Path) -> None:
     assert set(by_case) == {"numpy-flat", "hnsw", "ivf"}
     assert by_case["numpy-flat"]["rows"][0]["recall_at_10"] == 1.0
     assert by_case["ivf"]["params"]["nlist"] == round(4 * 2_000**0.5)
-    assert len(by_case["hnsw"]["rows"]) == 7  # DenseIndex.search + the efSearch sweep
+    assert len(by_case["hnsw"]["rows"]) == 7  # HnswStore.search + the efSearch sweep
     for e in res["dense"]:
         assert e["size_bytes"] > 2_000 * 384 * 4 * 0.9
         assert 0 < e["serve_maxrss_kib"] < 2 * 1024**2
@@ -238,6 +238,42 @@ def test_scale_study_runs_on_tiny_sizes(tmp_path: Path) -> None:
         in table
     )
     assert "recall@10 |" in table and "### Switch point" in table
+
+
+def test_e2e_scale_case_on_a_tiny_corpus(tmp_path: Path) -> None:
+    """``python -m bench scale --e2e`` on 1,500 passages (fake vectors, bigram tokens): the writer
+    builds the index from generated copies that the build's own stages re-derive identically, the
+    unchanged pipeline loads and queries it, and ``shiori add`` + ``shiori index`` update it in place."""
+    from bench.e2e import run_e2e
+    from bench.report import e2e_report
+
+    res = run_e2e(1_500, tmp_path / "work", tmp_path / "e2e.json", queries=10,
+                  settings={"embedder": "fake", "tokenizer": "bigram"}, source=ROOT / "tests" / "fixtures" / "corpus",
+                  templates=3, template_chars=1_200)
+    b, s, u = res["build"], res["serve"], res["update"]
+    assert b["passages"] >= 1_500 and b["verified_copies"] == 20 and b["dense"] == "flat"
+    assert s["passages"] == b["passages"] and s["load_s"] < 30
+    assert s["query"]["ops"]["ask"]["n"] == 10
+    assert u["updates"] == 1 and u["passages"] > b["passages"]
+    assert res["after_update"]["new_doc_in_top5"] and res["after_update"]["updates"] == 1
+    table = e2e_report(res)
+    assert "| load (`Pipeline.index()`), s |" in table and "| `shiori index` / full build |" in table
+    assert json.loads((tmp_path / "e2e.json").read_text(encoding="utf-8"))["kind"] == "e2e"
+
+
+def test_serve_bench_against_the_app(tmp_path: Path) -> None:
+    """``python -m bench serve`` on the fixture corpus with the fake embedder: both servers answer
+    every request from 1 and 3 concurrent clients over HTTP and in process."""
+    from bench.report import serve_report
+    from bench.serve import run_serve
+
+    res = run_serve(tmp_path, [1, 3], env_extra={"SHIORI_EMBEDDER": "fake", "SHIORI_TOKENIZER": "bigram"},
+                    corpus_src=ROOT / "tests" / "fixtures" / "corpus", requests={1: 3, 3: 2})
+    runs = res["runs"]
+    assert {(r["server"], r["clients"], r["via"]) for r in runs} == {
+        (s, c, v) for s in ("unbatched", "batched") for c in (1, 3) for v in ("http", "in-process")}
+    assert all(r["errors"] == 0 and r["requests"] == r["clients"] * (3 if r["clients"] == 1 else 2) for r in runs)
+    assert "| server | clients | requests | requests/s | × unbatched |" in serve_report(res)
 
 
 @pytest.mark.slow

@@ -129,8 +129,11 @@ def test_save_load_roundtrip_uses_plain_files(tmp_path: Path, mecab_index: BM25I
     mecab_index.save(d)
     assert sorted(p.name for p in d.iterdir()) == [
         "docs.npy",
+        "lengths.npy",
+        "max_weights.npy",
         "offsets.npy",
         "params.json",
+        "tf.npy",
         "vocab.json",
         "weights.npy",
     ]
@@ -197,3 +200,26 @@ def test_build_in_bounded_runs_equals_one_run() -> None:
     assert np.array_equal(whole.weights, runs.weights)
     for t in ("t001", "t042"):
         assert whole.search([t], 5) == runs.search([t], 5)
+
+
+def test_bounded_search_equals_scoring_every_posting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Max-score pruning skips long posting lists only when it cannot change the top k: every
+    query ranks as a full ``bincount`` over all postings does, scores to the bit, ties by row."""
+    import random
+
+    import assistant.bm25 as bm25
+
+    rng = random.Random(0)
+    vocab = [f"t{i}" for i in range(300)]
+    zipf = np.array([1 / (i + 1) for i in range(300)])
+    texts = [rng.choices(vocab, zipf / zipf.sum(), k=rng.randint(5, 60)) for _ in range(20_000)]
+    idx = BM25Index.build(texts, lambda toks: toks)  # type: ignore[arg-type, return-value]
+    plain = BM25Index(idx.vocab, idx.offsets, idx.docs, idx.weights, idx.n_docs, idx.params)
+    monkeypatch.setattr(bm25, "BOUND_MIN_DF", 100)
+    bounded = 0
+    for _ in range(300):
+        q = [rng.choice(vocab[:5]) for _ in range(2)] + [rng.choice(vocab) for _ in range(rng.randint(1, 4))]
+        bounded += idx._search_bounded([idx.vocab[t] for t in q], 50) is not None
+        assert idx.search(q, 50) == plain.search(q, 50), q
+    assert bounded > 10  # the pruned path did run
+    np.testing.assert_array_equal(idx.max_weights, np.maximum.reduceat(idx.weights, idx.offsets[:-1]))

@@ -11,9 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.dense import HNSW_THRESHOLD, DenseIndex, choose_kind
+from assistant.config import Settings
+from assistant.dense import (
+    HNSW_THRESHOLD,
+    STORES,
+    ExactStore,
+    HnswStore,
+    StoreBatch,
+    build_store,
+    choose_kind,
+    get_store,
+    store_kind,
+    vectors_only,
+)
 from assistant.errors import IndexCorruptError, UsageError
 from assistant.fusion import FUSERS, get_fuser, rrf, weighted
+
+SETTINGS = Settings()
 
 
 def _unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
@@ -21,15 +35,25 @@ def _unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def _store(kind: str, vecs: np.ndarray, directory: Path):  # type: ignore[no-untyped-def]
+    directory.mkdir(parents=True, exist_ok=True)
+    return build_store(kind, SETTINGS, directory, vectors_only(vecs))
+
+
+def _load(kind: str, directory: Path, n: int, graph: str | None = None):  # type: ignore[no-untyped-def]
+    manifest = {"passages": n, "store": {"kind": "faiss", **({"graph": graph} if graph else {})}}
+    return get_store(kind).load(SETTINGS, directory, manifest, str)
+
+
 # ------------------------------------------------------------------------ dense
 
 
 @pytest.mark.parametrize(("n", "k"), [(500, 10), (37, 37), (37, 50), (1, 3)])
-def test_flat_search_equals_faiss_index_flat_ip(n: int, k: int) -> None:
+def test_flat_search_equals_faiss_index_flat_ip(n: int, k: int, tmp_path: Path) -> None:
     import faiss
 
     vecs, queries = _unit_rows(n, 48, seed=n), _unit_rows(7, 48, seed=1000 + n)
-    ours = DenseIndex.build(vecs, "flat")
+    ours = _store("flat", vecs, tmp_path)
     scores, rows = ours.search(queries, k)
 
     ref = faiss.IndexFlatIP(48)
@@ -42,14 +66,14 @@ def test_flat_search_equals_faiss_index_flat_ip(n: int, k: int) -> None:
     assert rows.dtype == np.int64
 
 
-def test_flat_search_single_query_vector_and_ties_by_row() -> None:
+def test_flat_search_single_query_vector_and_ties_by_row(tmp_path: Path) -> None:
     vecs = np.array([[1, 0], [0, 1], [1, 0], [1, 0]], dtype=np.float32)
-    idx = DenseIndex.build(vecs)
+    idx = _store("flat", vecs, tmp_path / "a")
     assert idx.kind == "flat" and len(idx) == 4 and idx.dim == 2
     scores, rows = idx.search(np.array([1, 0], dtype=np.float32), 3)  # 1-D query
     assert rows.tolist() == [[0, 2, 3]]  # three equal scores: by row
     np.testing.assert_allclose(scores, [[1, 1, 1]])
-    empty_scores, empty_rows = DenseIndex.build(np.zeros((0, 2), np.float32), "flat").search(vecs[:1], 5)
+    empty_scores, empty_rows = _store("flat", np.zeros((0, 2), np.float32), tmp_path / "b").search(vecs[:1], 5)
     assert empty_scores.shape == empty_rows.shape == (1, 0)
 
 
@@ -57,12 +81,22 @@ def test_choose_kind_switches_to_hnsw_above_the_threshold() -> None:
     assert choose_kind(10) == "flat"
     assert choose_kind(HNSW_THRESHOLD) == "flat"
     assert choose_kind(HNSW_THRESHOLD + 1) == "hnsw"
+    assert store_kind(SETTINGS, HNSW_THRESHOLD + 1) == "hnsw"
+    assert store_kind(Settings(store="milvus"), 10) == "milvus"
 
 
-def test_hnsw_recall_against_exact_search() -> None:
+def test_store_registry_names_every_store() -> None:
+    assert sorted(STORES) == ["flat", "hnsw", "milvus"]
+    assert get_store("flat") is ExactStore and get_store("hnsw") is HnswStore
+    with pytest.raises(UsageError) as err:
+        get_store("annoy")
+    assert str(sorted(STORES)) in str(err.value)
+
+
+def test_hnsw_recall_against_exact_search(tmp_path: Path) -> None:
     vecs, queries = _unit_rows(3000, 32, seed=7), _unit_rows(50, 32, seed=8)
-    exact = DenseIndex.build(vecs, "flat")
-    approx = DenseIndex.build(vecs, "hnsw")
+    exact = _store("flat", vecs, tmp_path / "flat")
+    approx = _store("hnsw", vecs, tmp_path / "hnsw")
     assert approx.kind == "hnsw"
     _, want = exact.search(queries, 10)
     scores, got = approx.search(queries, 10)
@@ -76,36 +110,63 @@ def test_dense_save_load_roundtrip(tmp_path: Path) -> None:
     vecs, queries = _unit_rows(200, 16, seed=3), _unit_rows(4, 16, seed=4)
     for kind in ("flat", "hnsw"):
         d = tmp_path / kind
-        d.mkdir()
-        built = DenseIndex.build(vecs, kind)
-        built.save(d)
+        built = _store(kind, vecs, d)
         assert (d / "dense.faiss").exists() == (kind == "hnsw")
-        loaded = DenseIndex.load(d, kind)
+        assert set(built.metadata()["files"]) == {p.name for p in d.iterdir()}
+        loaded = _load(kind, d, len(vecs))
         np.testing.assert_array_equal(np.asarray(loaded.vectors), vecs)
         for a, b in zip(built.search(queries, 5), loaded.search(queries, 5), strict=True):
             np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_add_appends_in_place_and_equals_a_build(kind: str, tmp_path: Path) -> None:
+    """Rows added to a saved store land in the same files (a new graph file for HNSW) and
+    search like a store built from all rows at once; rows past the committed count
+    (an update that crashed before its manifest) are cut off by the next add."""
+    vecs, queries = _unit_rows(300, 16, seed=11), _unit_rows(6, 16, seed=12)
+    whole = _store(kind, vecs, tmp_path / "whole")
+    d = tmp_path / "grown"
+    _store(kind, vecs[:200], d)
+    crashed = _load(kind, d, 200)
+    crashed.add(StoreBatch(200, vecs[200:250], (), np.zeros(0, np.int32), (), np.zeros((0, 16), np.float32)))
+    # never saved or committed: the files now hold 250 rows, the manifest still says 200
+    store = _load(kind, d, 200)
+    store.add(StoreBatch(200, vecs[200:], (), np.zeros(0, np.int32), (), np.zeros((0, 16), np.float32)))
+    meta = store.save()
+    assert np.load(d / "embeddings.npy").shape == (300, 16)
+    if kind == "hnsw":
+        assert meta["graph"] == "dense.300.faiss" and (d / "dense.faiss").exists()  # the old one until commit
+    again = _load(kind, d, 300, meta.get("graph"))
+    np.testing.assert_array_equal(np.asarray(again.vectors), vecs)
+    for q in queries:
+        assert again.best_rows(q, 5, None) == whole.best_rows(q, 5, None)
+    with pytest.raises(ValueError, match="in order"):
+        again.add(StoreBatch(7, vecs[:1], (), np.zeros(0, np.int32), (), np.zeros((0, 16), np.float32)))
+
+
 def test_dense_load_rejects_damaged_files(tmp_path: Path) -> None:
     vecs = _unit_rows(20, 8, seed=5)
-    DenseIndex.build(vecs, "hnsw").save(tmp_path)
+    _store("hnsw", vecs, tmp_path)
 
     (tmp_path / "dense.faiss").write_bytes(b"not a faiss index")
     with pytest.raises(IndexCorruptError, match="FAISS index"):
-        DenseIndex.load(tmp_path, "hnsw")
+        _load("hnsw", tmp_path, 20)
 
-    DenseIndex.build(vecs[:10], "hnsw").save(tmp_path)
+    _store("hnsw", vecs[:10], tmp_path)
     np.save(tmp_path / "embeddings.npy", vecs, allow_pickle=False)  # 20 vectors, graph of 10
     with pytest.raises(IndexCorruptError, match="does not match"):
-        DenseIndex.load(tmp_path, "hnsw")
+        _load("hnsw", tmp_path, 20)
+    with pytest.raises(IndexCorruptError, match="unreadable"):  # fewer rows than the manifest says
+        _load("flat", tmp_path, 21)
 
     np.save(tmp_path / "embeddings.npy", vecs.astype(np.float64), allow_pickle=False)
     with pytest.raises(IndexCorruptError, match="wrong shape or type"):
-        DenseIndex.load(tmp_path, "flat")
+        _load("flat", tmp_path, 20)
 
     (tmp_path / "embeddings.npy").write_bytes(b"\x93NUMPY garbage")
     with pytest.raises(IndexCorruptError, match="unreadable") as err:
-        DenseIndex.load(tmp_path, "flat")
+        _load("flat", tmp_path, 20)
     assert err.value.hint and "--rebuild" in err.value.hint
 
 

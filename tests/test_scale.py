@@ -214,6 +214,48 @@ def test_failed_build_leaves_previous_milvus_index(
 
 
 @pytest.mark.slow
+def test_milvus_update_adds_to_the_collections(
+    need_milvus: None, tmp_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update goes through the same store protocol: new entities in the index's own
+    collections, ranked as a faiss index of the same corpus; a crashed update's entities
+    are removed when the index is next opened."""
+    from pymilvus import MilvusClient
+
+    from assistant.corpus import add_document
+    from assistant.writer import IndexWriter, update_index
+
+    faiss_s = _fixture_settings(tmp_corpus, tmp_path / "faiss")
+    milvus_s = _fixture_settings(tmp_corpus, tmp_path / "milvus", store="milvus")
+    first = build_index(milvus_s, FakeEmbedder(), progress=False)
+    names = [first["store"][p]["collection"] for p in ("passages", "sentences")]
+    src = tmp_path / "lhd.txt"
+    src.write_text("大型ヘリカル装置\n\n所在地：岐阜県土岐市\nLHDは超伝導コイルを用いた実験装置である。\n",
+                   encoding="utf-8")
+    add_document(tmp_corpus, src)
+
+    real_finish = IndexWriter.finish
+    monkeypatch.setattr(IndexWriter, "finish", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash")))
+    with pytest.raises(RuntimeError, match="crash"):
+        update_index(milvus_s, FakeEmbedder(), progress=False)
+    client = MilvusClient(milvus_s.resolved_milvus_uri())
+    assert int(client.get_collection_stats(names[0])["row_count"]) > first["passages"]  # uncommitted rows
+    monkeypatch.setattr(IndexWriter, "finish", real_finish)
+
+    manifest = Pipeline(milvus_s, FakeEmbedder(), progress=False).build()
+    assert manifest["updates"] == 1
+    assert [manifest["store"][p]["collection"] for p in ("passages", "sentences")] == names
+    assert manifest["store"]["passages"]["count"] == manifest["passages"] > first["passages"]
+    assert manifest["store"]["sentences"]["count"] == manifest["sentences"]
+    assert int(client.get_collection_stats(names[0])["row_count"]) == manifest["passages"]
+    pm = Pipeline(milvus_s, FakeEmbedder(), progress=False)
+    pf = Pipeline(faiss_s, FakeEmbedder(), progress=False)
+    pf.build()
+    for q in (*QUERIES, "岐阜県土岐市の実験装置"):
+        assert _ids(pm, q, "hybrid") == _ids(pf, q, "hybrid"), q
+
+
+@pytest.mark.slow
 def test_milvus_lite_held_by_another_process(need_milvus: None, tmp_corpus: Path, tmp_path: Path) -> None:
     """Milvus Lite opens a database in one process at a time: the second gets a one-line cause."""
     from assistant.errors import BackendUnavailableError

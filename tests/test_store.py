@@ -366,11 +366,15 @@ def test_corrupt_index_is_reported_then_rebuilt(settings: Settings, built: dict,
 
 
 def test_garbled_passage_without_a_manifest_checksum_fails_when_read(settings: Settings, built: dict) -> None:
-    """Indexes from before ``chunks_sha256`` find a damaged line when the passage is read."""
+    """Without ``chunks_sha256`` a damaged line is found when the passage is read (lines are
+    located by ``chunks_offsets.npy``: a same-length garble leaves the others readable)."""
     manifest = json.loads((settings.index_dir / MANIFEST).read_text(encoding="utf-8"))
     assert len(manifest.pop("chunks_sha256")) == 64
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    _garble_first_line(settings.index_dir / "chunks.jsonl")
+    path = settings.index_dir / "chunks.jsonl"
+    data = path.read_bytes()
+    first = data.index(b"\n")
+    path.write_bytes(b"{" + b"x" * (first - 1) + data[first:])
     index = load_index(settings)
     with pytest.raises(IndexCorruptError) as err:
         index.chunks[0]
@@ -436,6 +440,7 @@ def test_hnsw_index_keeps_sentence_level_dense_ranking(
 
 
 def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
+    from assistant.npyfile import RowReader
     from assistant.store import TextColumn, TokenColumn
 
     texts = ["国民の理解を深める。", "", "ITER（フランスに建設中）", "改行\nを含む"]
@@ -443,7 +448,8 @@ def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
     col = TextColumn.load(tmp_path, "t")
     assert len(col) == 4 and [col[i] for i in range(4)] == texts and col[-1] == texts[-1]
     assert col[1:3] == texts[1:3]
-    assert isinstance(col._data.base, np.memmap)  # a plain view of the map, not a copy
+    # Read with pread when used: neither a copy in memory nor a map that grows the RSS.
+    assert isinstance(col._data, RowReader) and not isinstance(col._offsets, np.memmap)
     with pytest.raises(IndexError):
         col[4]
     sets = [["国民", "理解"], [], ["iter", "フランス", "国民"]]
@@ -461,3 +467,22 @@ def test_chunk_table_rows_from_one_buffer(built: dict, settings: Settings) -> No
     assert [c.id for c in index.chunks.all()] == [json.loads(x)["id"] for x in lines]
     with pytest.raises(IndexError):
         index.chunks[len(lines)]
+
+
+def test_serving_reads_the_large_columns_without_mapping_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentence vectors, texts, token ids and passage lines are read by row (pread): a map's
+    touched pages (and the kernel's fault-around) would count towards the serving RSS, which
+    at 1M passages means gigabytes (docs/PERFORMANCE.md)."""
+    monkeypatch.setattr("assistant.dense.HNSW_THRESHOLD", 0)  # the HNSW path rescores scattered sentences
+    p = Pipeline(settings, FakeEmbedder(), progress=False)
+    p.build()
+    for q in ("原型炉の開発", "ITER計画の費用分担", "国際協力"):
+        p.ask(q)
+        p.search(q, mode="dense")
+    maps = Path("/proc/self/maps").read_text(encoding="utf-8")
+    mapped = {Path(line.split()[-1]).name for line in maps.splitlines()
+              if str(settings.index_dir) in line}
+    assert not mapped & {"sent_embeddings.npy", "chunks.jsonl", "sentence_text.npy", "sentence_tokens.npy",
+                         "typed_spans.npy", "cells.jsonl"}
