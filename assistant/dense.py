@@ -112,6 +112,15 @@ class DenseStore(Protocol):
         """Top ``n`` (row, score) by max(passage, best sentence) similarity; ties by row."""
         ...
 
+    def score_rows(self, qvec: np.ndarray, rows: np.ndarray, sentences: SentenceVectors | None) -> np.ndarray | None:
+        """The ``best_rows`` score of each of ``rows``, exactly; None if this store cannot score given rows.
+
+        Hybrid search scores the BM25 candidates that the dense run left out: an
+        approximate graph can miss a passage that BM25 finds at once (a newly added
+        document far from the graph's clusters), and a missing dense score counts as 0.
+        """
+        ...
+
     def add(self, batch: StoreBatch) -> None:
         """Append passages ``len(self)..`` (searchable at once; committed by the manifest)."""
         ...
@@ -189,6 +198,16 @@ class ExactStore:
 
     def __len__(self) -> int:
         return int(self._vectors.shape[0])
+
+    def score_rows(self, qvec: np.ndarray, rows: np.ndarray, sentences: SentenceVectors | None) -> np.ndarray | None:
+        rows = np.asarray(rows, np.int64)
+        scores = np.asarray(self._row_vectors(rows) @ qvec, dtype=np.float32)
+        if sentences is not None and len(sentences.rows) and len(rows):
+            scores = rescore_with_sentences(rows, scores, qvec, sentences)
+        return scores
+
+    def _row_vectors(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors[rows], dtype=np.float32).reshape(len(rows), self.dim)
 
     def add(self, batch: StoreBatch) -> None:
         if batch.row0 != len(self):
@@ -297,6 +316,12 @@ class HnswStore(ExactStore):
     def metadata(self) -> dict[str, Any]:
         graph = self._graph_file or self.GRAPH
         return {"kind": "faiss", "graph": graph, "files": [self.VECTORS, graph]}
+
+    def _row_vectors(self, rows: np.ndarray) -> np.ndarray:
+        # The graph holds every vector in RAM already; the memory-mapped file would grow the RSS.
+        if not len(rows):
+            return np.zeros((0, self.dim), np.float32)
+        return np.asarray(self._graph.reconstruct_batch(np.ascontiguousarray(rows, dtype=np.int64)), np.float32)
 
     @property
     def graph(self) -> Any:

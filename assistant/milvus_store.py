@@ -401,6 +401,10 @@ class MilvusStore:
                 rows[i, j], scores[i, j] = row, sc
         return scores, rows
 
+    def score_rows(self, qvec: np.ndarray, rows: np.ndarray, sentences: SentenceVectors | None) -> np.ndarray | None:
+        """Not offered: the vectors live in Milvus, and a filtered search per query costs a round trip."""
+        return None
+
     def best_rows(self, qvec: np.ndarray, n: int, sentences: SentenceVectors | None) -> list[tuple[int, float]]:
         """Top ``n`` rows by max(passage, best sentence) similarity, best first, ties by row.
 

@@ -268,6 +268,13 @@ class Pipeline:
                 timings["bm25"] = (time.perf_counter() - t) * 1000
             bm25_by_row = dict(bm25_run)
             runs.append(bm25_run)
+        if mode == "hybrid" and qvec is not None:
+            t = time.perf_counter()
+            filled = self._fill_dense(index, qvec, [row for row, _ in runs[1] if row not in dense_by_row])
+            if filled:
+                dense_by_row.update(filled)
+                runs[0] = sorted(dense_by_row.items(), key=lambda rs: (-rs[1], rs[0]))
+            timings["dense"] += (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         if mode == "hybrid":
             fuser = get_fuser(s.fusion)
@@ -361,6 +368,23 @@ class Pipeline:
                 ranked = sorted(cand, key=lambda t: (-index.idf(t), t))
                 terms += ranked[: s.prf_terms]
         return tuple(dict.fromkeys(terms))
+
+    def _fill_dense(self, index: LoadedIndex, qvec: np.ndarray, missing: list[int]) -> list[tuple[int, float]]:
+        """Exact dense scores of the BM25 candidates the dense run did not return.
+
+        An exact store returns the true top ``n``, so a missing row scores below the
+        run's last and is scored as such; an approximate graph can miss a passage
+        entirely (measured: a document added to a 1M-passage HNSW graph, BM25's first
+        hit by far, was in no dense run even at efSearch 2048). Both runs then rank
+        the same passages.
+        """
+        if not missing:
+            return []
+        sentences = index.sentences if self.settings.dense_sentences else None
+        scores = index.dense.score_rows(qvec, np.asarray(missing, np.int64), sentences)
+        if scores is None:
+            return []
+        return [(row, float(sc)) for row, sc in zip(missing, scores, strict=True)]
 
     def _dense_run(self, index: LoadedIndex, qvec: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Dense candidates: a passage scores the best of its own and its sentences' similarity.

@@ -439,6 +439,32 @@ def test_hnsw_index_keeps_sentence_level_dense_ranking(
 
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_hybrid_scores_every_bm25_candidate_densely(
+    kind: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BM25 candidates that the dense run left out get their exact dense score (as the
+    dense-only ranking would give them), so an approximate graph that misses a passage
+    cannot zero its dense half; the dense-only and BM25-only searches are unchanged."""
+    if kind == "hnsw":
+        monkeypatch.setattr("assistant.dense.HNSW_THRESHOLD", 0)
+    few = dataclasses.replace(settings, index_dir=tmp_path / f"index-{kind}", candidates=1)
+    p = Pipeline(few, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    exact = Pipeline(dataclasses.replace(few, candidates=500), embedder=FakeEmbedder(), progress=False)
+    filled = 0
+    for q in ("核融合の研究開発と予算", "国際協力の枠組み", "原型炉の建設", "人材育成"):
+        exact_dense = {h.row: h.score for h in exact.search(q, k=100, mode="dense").hits}
+        dense_rows = {h.row for h in p.search(q, k=2, mode="dense").hits}
+        filled += len({h.row for h in p.search(q, k=2, mode="bm25").hits} - dense_rows)
+        res = p.search(q, k=2, mode="hybrid")
+        for h in res.hits:
+            assert h.dense_score is not None
+            assert h.dense_score == pytest.approx(exact_dense[h.row], abs=1e-5)
+    assert filled, "the fixture must have BM25 candidates outside the dense run"
+    assert p.index().dense.score_rows(res.query_vector, np.array([], np.int64), None).shape == (0,)
+
+
 def test_sentence_columns_round_trip_memory_mapped(tmp_path: Path) -> None:
     from assistant.npyfile import RowReader
     from assistant.store import TextColumn, TokenColumn
