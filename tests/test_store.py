@@ -461,6 +461,13 @@ def test_hybrid_scores_every_bm25_candidate_densely(
         for h in res.hits:
             assert h.dense_score is not None
             assert h.dense_score == pytest.approx(exact_dense[h.row], abs=1e-5)
+        if kind == "flat":
+            # An exact run's left-out rows score below its last: the fused ranking is unchanged.
+            from assistant.fusion import weighted
+
+            runs = [[(h.row, h.score) for h in p.search(q, k=2, mode=m).hits] for m in ("dense", "bm25")]
+            want = weighted(runs, weights=[few.dense_weight, 1 - few.dense_weight])[:2]
+            assert [(h.row, round(h.score, 6)) for h in res.hits] == [(r, round(sc, 6)) for r, sc in want]
     assert filled, "the fixture must have BM25 candidates outside the dense run"
     assert p.index().dense.score_rows(res.query_vector, np.array([], np.int64), None).shape == (0,)
 
