@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.lazyre import lazy
+
 #: English phrase (lower case) -> Japanese terms as they appear in Japanese policy documents.
 GLOSSARY: dict[str, str] = {
     # policy and government
@@ -92,7 +94,8 @@ def is_english(text: str) -> bool:
 
 _LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9&\-\.]*[A-Za-z0-9]|\d[\d,\.]*")
 _KEYS = sorted(GLOSSARY, key=len, reverse=True)
-_PATTERN = re.compile(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?![a-z])")
+# Compiled on first use: only an English question with the glossary on needs it (~10 ms of a cold ask).
+_PATTERN = lazy(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?![a-z])")
 
 
 def to_japanese_terms(question: str) -> str:

@@ -519,3 +519,18 @@ def test_serving_reads_the_large_columns_without_mapping_them(
               if str(settings.index_dir) in line}
     assert not mapped & {"sent_embeddings.npy", "chunks.jsonl", "sentence_text.npy", "sentence_tokens.npy",
                          "typed_spans.npy", "cells.jsonl"}
+
+
+@pytest.mark.parametrize("dist", ["numpy", "faiss-cpu", "fugashi", "unidic-lite", "Unidic_Lite", "shiori",
+                                  "no-such-distribution-here"])
+def test_library_versions_match_importlib_metadata(dist: str) -> None:
+    """The manifest's library versions come from dist-info names (no ``email`` import on a cold ask)."""
+    from importlib import metadata
+
+    from assistant.store import _version
+
+    try:
+        want = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        want = None
+    assert _version(dist) == want
