@@ -173,6 +173,10 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind:
             return "unknown"
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
+            # 青森県六ヶ所村 and 茨城県: a municipality written with its prefecture is in no other prefecture.
+            pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
+            if pa and pb and place_level(a.text) != "country" != place_level(b.text):
+                return "equal" if pa == pb else "differ"
             return "unknown"  # ワシントン and 米国: a city inside a country, not a different place
         return "differ"
     return "unknown"
@@ -197,6 +201,15 @@ def place_level(name: str) -> str:
     return "place"
 
 
+_PREFECTURE = lazy(r"^(?:北海道|東京都|大阪府|京都府|[一-鿿々]{2,3}県)")
+
+
+def _prefecture_of(name: str) -> str:
+    """The prefecture a place name starts with (``青森県`` of ``青森県六ヶ所村``), or ""."""
+    m = _PREFECTURE.match(name)
+    return m.group() if m else ""
+
+
 def _leading(v: str) -> float | None:
     m = re.match(r"[\d.]+", v)
     return float(m.group()) if m else None
@@ -214,7 +227,10 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         if any(x == "equal" for x, _ in verdicts):
             matched.append(v)
             continue
-        diff = [s for x, s in verdicts if x == "differ"]
+        # A source value equal to another value of the claim is that value, not a different one
+        # (設立は3月29日、総会は5月21日: the source's 5月21日 does not contradict 3月29日).
+        diff = [s for x, s in verdicts if x == "differ"
+                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
         if diff:
             differing.append((v, _closest(v, diff)))
         else:

@@ -49,6 +49,8 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("任期3年", "任期5年", "count", "differ"),
         ("10名", "10社", "count", "unknown"),  # different things counted
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
+        ("青森県六ヶ所村", "茨城県", "place", "differ"),  # a municipality written with its prefecture
+        ("青森県六ヶ所村", "青森県", "place", "equal"),
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
