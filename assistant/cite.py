@@ -24,15 +24,23 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
-from assistant.claims import MISMATCH_KIND, Claim, Comparison, compare, make_claim, place_level
+from assistant.claims import (
+    MISMATCH_KIND,
+    Claim,
+    Comparison,
+    compare,
+    compare_values,
+    make_claim,
+    place_level,
+)
 from assistant.messages import format_citation as _format_citation
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
-from assistant.spans import extract_spans
+from assistant.spans import TypedSpan, extract_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -163,15 +171,50 @@ def _same_ordinal(claim_text: str, unit_text: str) -> bool:
     return all(any(c == k and n == m for k, m in theirs) or not any(c == k for k, _ in theirs) for c, n in mine)
 
 
+def _joined(a: Candidate, b: Candidate) -> Candidate:
+    """Two consecutive sentences of a passage as one unit (its spans shifted onto the joined text)."""
+    shift = len(a.text)
+    return replace(a, end=b.end, text=a.text + b.text, dense=max(a.dense, b.dense), tokens=a.tokens | b.tokens,
+                   spans=a.spans + tuple(s.shifted(shift) for s in b.spans))
+
+
+def _windows(cands: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
+    """Each pair of consecutive sentences of a passage, joined, with where the second starts.
+
+    Slide text wraps one statement over several lines (a sentence broken before its
+    predicate, a heading and the list below it): a claim can be stated by two
+    adjacent units and by neither alone.
+    """
+    by_pos = {(c.row, c.pos): c for c in cands if c.kind == "sentence"}
+    return [(_joined(c, n), len(c.text)) for (row, pos), c in by_pos.items()
+            if (n := by_pos.get((row, pos + 1))) is not None]
+
+
+def _rows_apart(c: Candidate, cmp: Comparison, split: int) -> bool:
+    """Whether a joined unit confirms claim values in one of its lines and differs in the other only."""
+    def side(s: TypedSpan) -> bool:
+        return s.start >= split
+
+    confirming = {side(s) for v in cmp.matched for s in c.spans if compare_values(v, s) == "equal"}
+    differing = {side(s) for _, s in cmp.differing}
+    return bool(confirming) and not confirming & differing
+
+
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
-    for c in cands:
+    # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
+    for c, split in [*((c, -1) for c in cands), *_windows(cands)]:
         if not _key_named(c, text) or not _same_ordinal(text, c.text):
             continue
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
-        out.append(_Unit(c, own, item, compare(claim, c.spans, c.text)))
+        cmp = compare(claim, c.spans, c.text)
+        if split >= 0 and cmp.differing and _rows_apart(c, cmp, split):
+            # Two lines, one stating a claim value and the other a different value of another of
+            # its values, are two rows (補正予算額 / 分担金), not one statement contradicting the claim.
+            cmp = replace(cmp, differing=())
+        out.append(_Unit(c, own, item, cmp))
     return out
 
 
@@ -197,7 +240,10 @@ def _sources(first: Candidate | None, units: Sequence[_Unit], index: LoadedIndex
 
 
 def _rank(u: _Unit) -> tuple[float, float]:
-    return (u.item, u.cand.dense)
+    """Which of several units about the item is quoted: the one stating most of it in its own
+    words. The lead-in counts too (a list item under its heading), but a line that merely
+    follows the statement must not win through it."""
+    return (u.item + u.own, u.cand.dense)
 
 
 def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> tuple[Strength, _Unit] | None:
@@ -242,7 +288,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             v.kind == "place" and place_level(v.text) == "country"
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))]
         if required and all(v in confirmed for v in required):
-            best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), u.item, u.cand.dense))
+            best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             return _settle(best, about, units, policy, policy.partial_with_values)
         if required:
             partial = [u for u in about if u.cmp.matched and u.item >= policy.partial_unconfirmed]

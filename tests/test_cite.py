@@ -1,0 +1,97 @@
+"""The drafting check's alignment: which unit decides a verdict and is quoted first.
+
+``cite.judge`` is pure: these tests give it the units of a tiny hand-made slide (one
+passage, one unit per line, as the index's sentence table would) and a claim
+analysed by the reader's ``Query`` with flat IDF, and check the deciding unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.claims import Claim, compare, make_claim
+from assistant.normalize import normalize_query
+from assistant.reader.candidates import Candidate
+from assistant.reader.query import analyse
+from assistant.spans import extract_spans
+
+
+def _claim(sentence: str) -> Claim:
+    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+def _slide(lines: Sequence[str], dense: Sequence[float] | None = None) -> list[Candidate]:
+    """One passage of ``lines``, each line a unit; its lead-in is the two lines above it."""
+    text = "\n".join(lines)
+    chunk = Chunk("memo.txt:1-9", "memo.txt", "memo", 1, len(lines), None, "", text, text, 0, len(text))
+    out: list[Candidate] = []
+    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
+    start = 0
+    for j, line in enumerate(lines):
+        norm = normalize_query(line)
+        d = dense[j] if dense else 0.9
+        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, d, d, 1.0, d,
+                             tokens[j], tuple(extract_spans(norm)), None,
+                             frozenset().union(*tokens[max(0, j - 2) : j])))
+        start += len(line) + 1
+    return out
+
+
+def _quoted_lines(cands: Sequence[Candidate], unit: Candidate) -> tuple[int, int]:
+    starts = [c.start for c in cands]
+    ends = [c.end for c in cands]
+    return starts.index(unit.start) + 1, ends.index(unit.end) + 1
+
+
+def test_a_statement_wrapped_over_two_lines_is_one_unit() -> None:
+    # The slide broke the sentence before its predicate: each line holds one of the two values.
+    cands = _slide(["潮流発電の取組", "・令和5年4月、我が国初の国家戦略として「潮流発電戦略」を", "・総合海洋政策本部で決定。",
+                    "・実証海域の公募を開始。"])
+    strength, unit, _ = judge(_claim("潮流発電戦略は、令和5年4月に総合海洋政策本部で決定された我が国初の国家戦略である。"),
+                              cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 3)
+    assert {v.text for v in unit.cmp.matched} == {"令和5年4月", "総合海洋政策本部"}
+
+
+def test_the_statement_is_quoted_not_the_heading_after_it() -> None:
+    # 今後の方針 follows the statement: through its lead-in it covers as much of the claim,
+    # but the quote must be the line that states it.
+    cands = _slide(["・今後、国内外の動向調査や技術の標準化活動を実施する予定。", "・会員企業は随時募集する。", "今後の方針"],
+                   dense=[0.88, 0.80, 0.90])
+    strength, unit, _ = judge(_claim("今後、国内外の動向調査や技術の標準化活動を実施する方針である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] == 1
+
+
+def test_two_rows_joined_do_not_contradict_the_claim() -> None:
+    # One row states the claim's amount, the next row's year is another budget's, not a different year.
+    cands = _slide(["ITER計画等", "令和6年度予算額(案)：14,306百万円", "令和5年度補正予算額：3,800百万円",
+                    "・実証機構の活動(分担金) 3,604百万円"])
+    strength, unit, units = judge(_claim("実証機構の活動に対する分担金として、令和6年度予算案に3,604百万円が計上されている。"),
+                                  cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    joined = [u for u in units if u.cand.start == cands[2].start and u.cand.end == cands[3].end]
+    assert joined and not joined[0].cmp.differing and joined[0].cmp.matched
+
+
+def test_a_row_with_a_different_value_still_contradicts() -> None:
+    cands = _slide(["ITER計画等", "・実証機構の活動(分担金) 3,604百万円", "※令和6年度予算額(案)"])
+    strength, unit, _ = judge(_claim("実証機構の活動に対する分担金は4,800百万円である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and [s.text for _, s in unit.cmp.differing] == ["3,604百万円"]
+
+
+def test_another_value_of_the_claim_is_not_a_different_value() -> None:
+    claim = _claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。")
+    text = normalize_query("・5月21日、初めての総会を開催。")
+    cmp = compare(claim, extract_spans(text), text)
+    assert [v.text for v in cmp.matched] == ["5月21日"]
+    assert cmp.differing == ()  # 5月21日 is the claim's other date, not a different 設立 date
+    text = normalize_query("・6月1日、初めての総会を開催。")
+    assert compare(claim, extract_spans(text), text).differing  # a date stated by neither still differs
