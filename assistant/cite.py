@@ -178,6 +178,9 @@ def _joined(a: Candidate, b: Candidate) -> Candidate:
                    spans=a.spans + tuple(s.shifted(shift) for s in b.spans))
 
 
+_SENTENCE_END = ("。", "．", "！", "？", "!", "?")
+
+
 def _windows(cands: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
     """Each pair of consecutive sentences of a passage, joined, with where the second starts.
 
@@ -210,10 +213,12 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
         cmp = compare(claim, c.spans, c.text)
-        if split >= 0 and cmp.differing and _rows_apart(c, cmp, split):
-            # Two lines, one stating a claim value and the other a different value of another of
-            # its values, are two rows (補正予算額 / 分担金), not one statement contradicting the claim.
-            cmp = replace(cmp, differing=())
+        if split >= 0 and (cmp.differing or cmp.polarity_conflict) and (
+                c.text[:split].rstrip().endswith(_SENTENCE_END) or (cmp.differing and _rows_apart(c, cmp, split))):
+            # Two sentences may state a claim together, but a contradiction is one statement's: a
+            # sentence ended (。) before the next is another statement, and two lines, one stating a
+            # claim value and the other a different value of another, are two rows (補正予算額 / 分担金).
+            cmp = replace(cmp, differing=(), polarity_conflict=None)
         out.append(_Unit(c, own, item, cmp))
     return out
 

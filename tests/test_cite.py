@@ -95,3 +95,16 @@ def test_another_value_of_the_claim_is_not_a_different_value() -> None:
     assert cmp.differing == ()  # 5月21日 is the claim's other date, not a different 設立 date
     text = normalize_query("・6月1日、初めての総会を開催。")
     assert compare(claim, extract_spans(text), text).differing  # a date stated by neither still differs
+
+
+def test_two_sentences_state_a_claim_together_but_do_not_contradict_it_together() -> None:
+    # Two sentences joined may confirm a claim's two values...
+    cands = _slide(["協議会の活動", "・3月29日に協議会を設立。", "・5月21日、初めての総会を開催。"])
+    strength, unit, _ = judge(_claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and {v.text for v in unit.cmp.matched} == {"3月29日", "5月21日"}
+    # ...but a date in one sentence does not contradict a claim whose topic the other one covers.
+    cands = _slide(["実験装置の進捗", "・実験装置が令和5年10月に初プラズマを生成。", "○本格的な運転に必要な経費を計上。"])
+    strength, _, _ = judge(_claim("実験装置は2026年に本格的な運転を開始する予定である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
