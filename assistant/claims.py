@@ -100,7 +100,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     """
     text = query.normalized
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
-                   and not _is_subject_name(s, text))
+                   and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
     # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
     topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
@@ -116,9 +116,19 @@ def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
     return "".join(chars)
 
 
-def _is_subject_name(s: TypedSpan, text: str) -> bool:
-    """A name that qualifies the topic (``日本の費用分担``) names the item; it is not the asserted value."""
-    return s.kind in ("person", "org", "place", "facility") and text[s.end : s.end + 1] == "の"
+#: After a name: it qualifies the topic (日本の費用分担) or is the topic (産業協議会は、センター等には).
+_SUBJECT_MARK = lazy(r"(?:氏|さん|様|等|など)?(?:の|は|には|では|とは)")
+#: ...unless the の ends the sentence's predicate (金沢大学の所属である): there the name is what is asserted.
+_PREDICATE_NO = lazy(r"の[^、。,]{1,6}?(?:である|だ|です|となっている)?[。.]?$")
+
+
+def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -> bool:
+    """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``産業協議会は``)
+    names the item the claim is about; it is not the asserted value."""
+    if s.kind not in ("person", "org", "place", "facility") or not _SUBJECT_MARK.match(text, s.end):
+        return False
+    # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
+    return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
 
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
