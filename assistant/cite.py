@@ -81,6 +81,8 @@ class CitePolicy:
     #: and from which a claim whose values no unit confirms is.
     partial: float = 0.6
     partial_unconfirmed: float = 0.9
+    #: Share of the claim's values confirmed above which the ordinary ``partial`` cover applies.
+    partial_share: float = 0.5
     #: Polarity (negation, antonyms) conflicts need this much topic coverage.
     polarity_item: float = 0.6
     #: A value stated differently is a conflict unless a unit at most this much less about the
@@ -296,7 +298,11 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             return _settle(best, about, units, policy, policy.partial_with_values)
         if required:
-            partial = [u for u in about if u.cmp.matched and u.item >= policy.partial_unconfirmed]
+            # Most of the claim's values stated: the item is there and some of the claim is not
+            # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
+            share = sum(v in confirmed for v in required) / len(required)
+            cut = policy.partial if share > policy.partial_share else policy.partial_unconfirmed
+            partial = [u for u in about if u.cmp.matched and u.item >= cut]
             if partial:
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units

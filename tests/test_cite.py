@@ -108,3 +108,14 @@ def test_two_sentences_state_a_claim_together_but_do_not_contradict_it_together(
     cands = _slide(["実験装置の進捗", "・実験装置が令和5年10月に初プラズマを生成。", "○本格的な運転に必要な経費を計上。"])
     strength, _, _ = judge(_claim("実験装置は2026年に本格的な運転を開始する予定である。"), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_claim_with_most_of_its_values_stated_is_partial() -> None:
+    cands = _slide(["実証計画の概要", "・実証計画の建設費は令和6年度に40億円を計上。"])
+    strength, unit, _ = judge(_claim("実証計画の建設費は令和6年度に40億円を計上し、参加国は7か国である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "partial"  # 7か国 is stated nowhere, the rest is
+    assert unit is not None and {v.text for v in unit.cmp.matched} == {"令和6年度", "40億円"}
+    # One value of two stated is not enough for an ordinary cover.
+    strength, _, _ = judge(_claim("実証計画の建設費は令和6年度に計上され、参加国は7か国である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "none"
