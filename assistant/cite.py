@@ -88,8 +88,10 @@ class CitePolicy:
     #: A value stated differently is a conflict unless a unit at most this much less about the
     #: item states the claim's value.
     confirm_margin: float = 0.1
-    #: Topic coverage a claim whose values are all confirmed needs to be ``partial`` (else ``none``).
+    #: Coverage a claim whose values are all confirmed needs to be ``partial`` (else ``none``), its
+    #: values counted as terms of ``value_weight`` times its heaviest topic term.
     partial_with_values: float = 0.4
+    value_weight: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -296,7 +298,8 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))]
         if required and all(v in confirmed for v in required):
             best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
-            return _settle(best, about, units, policy, policy.partial_with_values)
+            return _settle(best, about, units, policy, policy.partial_with_values,
+                           _with_values(claim, best, policy.value_weight))
         if required:
             # Most of the claim's values stated: the item is there and some of the claim is not
             # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
@@ -309,8 +312,16 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
 
 
+def _with_values(claim: Claim, u: _Unit, weight: float) -> float:
+    """Topic coverage of a unit counting the claim's values it states as terms of the claim, each
+    ``weight`` times the claim's heaviest term (a stated figure or name is a specific part of it)."""
+    w = weight * max(claim.topic.values(), default=1.0)
+    total = sum(claim.topic.values()) + w * len(claim.values)
+    return (u.item * sum(claim.topic.values()) + w * len(u.cmp.matched)) / total if total else 0.0
+
+
 def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
-            partial: float) -> tuple[Strength, _Unit | None, list[_Unit]]:
+            partial: float, cover: float | None = None) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict once the values are settled: a polarity conflict, else strong / partial / none."""
     polar = [u for u in about if u.cmp.polarity_conflict and u.item >= policy.polarity_item
              and u.own >= policy.conflict_own]
@@ -318,7 +329,7 @@ def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: Cit
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
         return "strong", best, units
-    if best.item >= partial:
+    if (best.item if cover is None else cover) >= partial:
         return "partial", best, units
     return "none", None, units
 

@@ -8,6 +8,7 @@ analysed by the reader's ``Query`` with flat IDF, and check the deciding unit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
@@ -119,3 +120,13 @@ def test_a_claim_with_most_of_its_values_stated_is_partial() -> None:
     # One value of two stated is not enough for an ordinary cover.
     strength, _, _ = judge(_claim("実証計画の建設費は令和6年度に計上され、参加国は7か国である。"), cands, DEFAULT_CITE_POLICY)
     assert strength == "none"
+
+
+def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
+    # Both figures of the claim are on the line; its frame words (予算, 前年度, 拡充) are not.
+    cands = _slide(["研究開発の推進", "・基盤整備(研究開発・人材育成等) 526百万円(246百万円)"])
+    claim = _claim("基盤整備の予算は、前年度の246百万円から526百万円に拡充されている。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "partial"
+    assert unit is not None and len(unit.cmp.matched) == 2
+    assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_weight=0.0))[0] == "none"
