@@ -38,9 +38,10 @@ from assistant.claims import (
     place_level,
 )
 from assistant.messages import format_citation as _format_citation
+from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, extract_spans
+from assistant.spans import extract_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -197,14 +198,25 @@ def _windows(cands: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
             if (n := by_pos.get((row, pos + 1))) is not None]
 
 
+def _confirming_sides(c: Candidate, cmp: Comparison, split: int) -> set[bool]:
+    """Which lines of a joined unit (False: the first, True: the second) state a claim value."""
+    return {s.start >= split for v in cmp.matched for s in c.spans if compare_values(v, s) == "equal"}
+
+
 def _rows_apart(c: Candidate, cmp: Comparison, split: int) -> bool:
     """Whether a joined unit confirms claim values in one of its lines and differs in the other only."""
-    def side(s: TypedSpan) -> bool:
-        return s.start >= split
+    confirming = _confirming_sides(c, cmp, split)
+    return bool(confirming) and not confirming & {s.start >= split for _, s in cmp.differing}
 
-    confirming = {side(s) for v in cmp.matched for s in c.spans if compare_values(v, s) == "equal"}
-    differing = {side(s) for _, s in cmp.differing}
-    return bool(confirming) and not confirming & differing
+
+_OPENING, _CLOSING = "「『(（【[", "」』)）】]"
+
+
+def _open(text: str) -> bool:
+    """Whether a line leaves its statement open: a bracket unclosed, or a comma or particle at its end."""
+    t = text.rstrip()
+    return (sum(t.count(ch) for ch in _OPENING) > sum(t.count(ch) for ch in _CLOSING)
+            or t.endswith(("、", ",", "を", "に", "の", "が", "は", "と", "で", "や", "から", ":", "：", ">", "＞")))
 
 
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
@@ -217,6 +229,12 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
         cmp = compare(claim, c.spans, c.text)
+        if split >= 0 and starts_item(c.text[split:]) and not _open(c.text[:split]) \
+                and _confirming_sides(c, cmp, split) == {False}:
+            # Of two sibling items, the first is context for the second (its heading, the row above),
+            # not the other way round: a later item (○進捗：…共同建設…) does not lend its words to the
+            # value of an earlier one (○実施地：青森県六ヶ所村), which would make it a 建設地.
+            continue
         if split >= 0 and (cmp.differing or cmp.polarity_conflict) and (
                 c.text[:split].rstrip().endswith(_SENTENCE_END) or (cmp.differing and _rows_apart(c, cmp, split))):
             # Two sentences may state a claim together, but a contradiction is one statement's: a

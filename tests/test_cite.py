@@ -130,3 +130,16 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     assert strength == "partial"
     assert unit is not None and len(unit.cmp.matched) == 2
     assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_weight=0.0))[0] == "none"
+
+
+def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
+    # 建設 is in the item after the place: the place is where the project is carried out, not built.
+    cands = _slide(["○実施極：日、欧", "○実施地：青森県六ヶ所村、茨城県那珂市", "○進捗：日欧が共同建設した装置が初プラズマを生成。"])
+    strength, _, _ = judge(_claim("実証炉の建設地は青森県六ヶ所村に決定している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "none"
+    # The item above is context for the one below it: the two together contradict the claim.
+    cands = _slide(["ITER計画・BA活動等の推進", "○協定：2007年6月発効", "○実施極：日、欧", "○実施地：青森県六ヶ所村、茨城県那珂市"])
+    strength, unit, _ = judge(_claim("BA活動の実施地は、青森県六ヶ所村と茨城県東海村である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("茨城県東海村", "茨城県那珂市")]
