@@ -41,7 +41,7 @@ from assistant.messages import format_citation as _format_citation
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
-from assistant.spans import extract_spans
+from assistant.spans import TypedSpan, extract_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -155,6 +155,9 @@ class _Unit:
     own: float  # topic coverage of the unit itself
     item: float  # topic coverage with the unit's lead-in lines (its label or heading)
     cmp: Comparison
+    #: Topic coverage of the lines of the unit that state the values compared (of a joined unit:
+    #: a first line without any value is only the second's heading, as a lead-in is).
+    value_own: float = 0.0
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -186,62 +189,88 @@ def _joined(a: Candidate, b: Candidate) -> Candidate:
 _SENTENCE_END = ("。", "．", "！", "？", "!", "?")
 
 
-def _windows(cands: Sequence[Candidate]) -> list[tuple[Candidate, int]]:
-    """Each pair of consecutive sentences of a passage, joined, with where the second starts.
+def _windows(cands: Sequence[Candidate]) -> list[tuple[Candidate, Candidate]]:
+    """Each pair of consecutive sentences of a passage.
 
     Slide text wraps one statement over several lines (a sentence broken before its
     predicate, a heading and the list below it): a claim can be stated by two
     adjacent units and by neither alone.
     """
     by_pos = {(c.row, c.pos): c for c in cands if c.kind == "sentence"}
-    return [(_joined(c, n), len(c.text)) for (row, pos), c in by_pos.items()
-            if (n := by_pos.get((row, pos + 1))) is not None]
-
-
-def _confirming_sides(c: Candidate, cmp: Comparison, split: int) -> set[bool]:
-    """Which lines of a joined unit (False: the first, True: the second) state a claim value."""
-    return {s.start >= split for v in cmp.matched for s in c.spans if compare_values(v, s) == "equal"}
-
-
-def _rows_apart(c: Candidate, cmp: Comparison, split: int) -> bool:
-    """Whether a joined unit confirms claim values in one of its lines and differs in the other only."""
-    confirming = _confirming_sides(c, cmp, split)
-    return bool(confirming) and not confirming & {s.start >= split for _, s in cmp.differing}
+    return [(c, n) for (row, pos), c in by_pos.items() if (n := by_pos.get((row, pos + 1))) is not None]
 
 
 _OPENING, _CLOSING = "「『(（【[", "」』)）】]"
 
 
 def _open(text: str) -> bool:
-    """Whether a line leaves its statement open: a bracket unclosed, or a comma or particle at its end."""
+    """Whether a line leaves its statement open: a bracket unclosed, or a comma, particle or colon at its end."""
     t = text.rstrip()
     return (sum(t.count(ch) for ch in _OPENING) > sum(t.count(ch) for ch in _CLOSING)
             or t.endswith(("、", ",", "を", "に", "の", "が", "は", "と", "で", "や", "から", ":", "：", ">", "＞")))
+
+
+def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -> set[bool]:
+    """The lines of a joined unit (False: the first, True: the second) with a value in the place of
+    claim value ``v`` (of any claim value when None): equal to it, or different from it and not
+    another value of the claim."""
+    out = set()
+    for s in c.spans:
+        for x in ([v] if v is not None else claim.values):
+            verdict = compare_values(x, s)
+            if verdict == "equal" or (verdict == "differ" and not any(
+                    o is not x and compare_values(o, s) == "equal" for o in claim.values)):
+                out.add(s.start >= split)
+    return out
+
+
+def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
+            cmp: Comparison) -> tuple[Comparison, float] | None:
+    """How a joined unit compares (None: the two lines are not one statement), and the topic
+    coverage of its lines that hold the compared values."""
+    split = len(a.text)
+    if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values):
+        # Both lines state a value in the place of the same claim value: two rows of one column
+        # (補正予算額 3,800百万円 / 分担金 3,604百万円), two records, not one statement.
+        return None
+    sides = _sides(claim, joined, split)
+    if sides == {False} and starts_item(b.text) and not _open(a.text):
+        # Of two sibling items, the first is context for the second (its heading, the row above),
+        # not the other way round: a later item (○進捗：…共同建設…) does not lend its words to the
+        # values of an earlier one (○実施地：青森県六ヶ所村), which would make it a 建設地.
+        return None
+    confirming = {s.start >= split for v in cmp.matched for s in joined.spans if compare_values(v, s) == "equal"}
+    differing = {s.start >= split for _, s in cmp.differing}
+    if (cmp.differing or cmp.polarity_conflict) and (
+            a.text.rstrip().endswith(_SENTENCE_END) or (confirming and differing and not confirming & differing)):
+        # Two sentences may state a claim together, but a contradiction is one statement's: a
+        # sentence ended (。) before the next is another statement, and two lines, one stating a
+        # claim value and the other a different value of another, are two rows (補正予算額 / 分担金).
+        cmp = replace(cmp, differing=(), polarity_conflict=None)
+    # A first line without any value is the second's heading, as a lead-in is: to outweigh a unit
+    # confirming the value, the line stating a different one must be more about the item itself.
+    own_part = {True: b.tokens, False: a.tokens}[True in sides] if len(sides) == 1 else joined.tokens
+    return cmp, coverage(claim.topic, own_part) if claim.topic else 0.0
 
 
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
-    for c, split in [*((c, -1) for c in cands), *_windows(cands)]:
+    for a, b in [*((c, None) for c in cands), *_windows(cands)]:
+        c = a if b is None else _joined(a, b)
         if not _key_named(c, text) or not _same_ordinal(text, c.text):
             continue
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
         cmp = compare(claim, c.spans, c.text)
-        if split >= 0 and starts_item(c.text[split:]) and not _open(c.text[:split]) \
-                and _confirming_sides(c, cmp, split) == {False}:
-            # Of two sibling items, the first is context for the second (its heading, the row above),
-            # not the other way round: a later item (○進捗：…共同建設…) does not lend its words to the
-            # value of an earlier one (○実施地：青森県六ヶ所村), which would make it a 建設地.
-            continue
-        if split >= 0 and (cmp.differing or cmp.polarity_conflict) and (
-                c.text[:split].rstrip().endswith(_SENTENCE_END) or (cmp.differing and _rows_apart(c, cmp, split))):
-            # Two sentences may state a claim together, but a contradiction is one statement's: a
-            # sentence ended (。) before the next is another statement, and two lines, one stating a
-            # claim value and the other a different value of another, are two rows (補正予算額 / 分担金).
-            cmp = replace(cmp, differing=(), polarity_conflict=None)
-        out.append(_Unit(c, own, item, cmp))
+        value_own = own
+        if b is not None:
+            judged = _window(claim, a, b, c, cmp)
+            if judged is None:
+                continue
+            cmp, value_own = judged
+        out.append(_Unit(c, own, item, cmp, value_own))
     return out
 
 
@@ -280,10 +309,10 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
     for v in claim.values:
         # Compared on the units' own words: a heading above one of two look-alike lines
         # (○協定：2007年10月発効 / ○協定：2007年6月発効) must not decide which one the claim is about.
-        confirm = max((u.own for u in about if v in u.cmp.matched), default=-1.0)
+        confirm = max((u.value_own for u in about if v in u.cmp.matched), default=-1.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and u.item >= policy.conflict_item and u.own >= policy.conflict_own
-                   and u.own > confirm + policy.confirm_margin]
+                   and u.value_own > confirm + policy.confirm_margin]
         if against:
             best = max(against, key=_rank)
             if worst is None or _rank(best) > _rank(worst):

@@ -71,8 +71,8 @@ def test_the_statement_is_quoted_not_the_heading_after_it() -> None:
 
 
 def test_two_rows_joined_do_not_contradict_the_claim() -> None:
-    # One row states the claim's amount, the next row's year is another budget's, not a different year.
-    cands = _slide(["ITER計画等", "令和6年度予算額(案)：14,306百万円", "令和5年度補正予算額：3,800百万円",
+    # One row states the claim's amount, the row above's year is another budget's, not a different year.
+    cands = _slide(["ITER計画等", "令和6年度予算額(案)：14,306百万円", "令和5年度補正予算額",
                     "・実証機構の活動(分担金) 3,604百万円"])
     strength, unit, units = judge(_claim("実証機構の活動に対する分担金として、令和6年度予算案に3,604百万円が計上されている。"),
                                   cands, DEFAULT_CITE_POLICY)
@@ -143,3 +143,19 @@ def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("茨城県東海村", "茨城県那珂市")]
+
+
+def test_two_rows_of_one_column_are_not_one_statement() -> None:
+    cands = _slide(["ITER計画等", "令和5年度補正予算額：3,800百万円", "・ITER機構の活動(分担金) 3,604百万円"])
+    strength, unit, _ = judge(_claim("ITER機構の活動に係る分担金は、令和6年度予算案で5,604百万円である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("5,604百万円", "3,604百万円")]
+
+
+def test_a_heading_joined_above_a_line_does_not_outweigh_a_line_confirming_the_claim() -> None:
+    # The second 協定 line is another project's; the heading above it names both projects.
+    cands = _slide(["○協定：2007年10月発効", "○参加極：日、欧、米", "", "ITER計画・BA活動等の推進", "○協定：2007年6月発効"])
+    strength, unit, _ = judge(_claim("ITER協定は2007年10月に発効した。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
