@@ -20,8 +20,8 @@ from assistant.reader.query import analyse
 from assistant.spans import extract_spans
 
 
-def _claim(sentence: str) -> Claim:
-    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
+def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
+    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
     return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
 
 
@@ -159,3 +159,13 @@ def test_a_heading_joined_above_a_line_does_not_outweigh_a_line_confirming_the_c
     cands = _slide(["○協定：2007年10月発効", "○参加極：日、欧、米", "", "ITER計画・BA活動等の推進", "○協定：2007年6月発効"])
     strength, unit, _ = judge(_claim("ITER協定は2007年10月に発効した。"), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_strong_needs_the_content_words_not_only_most_of_them() -> None:
+    # As in a corpus, the rarer words weigh more than 実験, 装置 or 経費.
+    idf = {"補助": 2.0, "運営": 2.0, "交付": 2.0}
+    cands = _slide(["予算の概要", "・実験装置の運転経費は運営費交付金に計上。"])
+    strength, _, _ = judge(_claim("実験装置の運転経費は補助金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "partial"  # 補助金 is not what the line says
+    strength, _, _ = judge(_claim("実験装置の運転経費は運営費交付金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "strong"
