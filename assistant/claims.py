@@ -100,7 +100,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     """
     text = query.normalized
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
-                   and not _is_subject_name(s, text))
+                   and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
     # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
     topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
@@ -116,9 +116,19 @@ def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
     return "".join(chars)
 
 
-def _is_subject_name(s: TypedSpan, text: str) -> bool:
-    """A name that qualifies the topic (``日本の費用分担``) names the item; it is not the asserted value."""
-    return s.kind in ("person", "org", "place", "facility") and text[s.end : s.end + 1] == "の"
+#: After a name: it qualifies the topic (日本の費用分担) or is the topic (産業協議会は、センター等には).
+_SUBJECT_MARK = lazy(r"(?:氏|さん|様|等|など)?(?:の|は|には|では|とは)")
+#: ...unless the の ends the sentence's predicate (金沢大学の所属である): there the name is what is asserted.
+_PREDICATE_NO = lazy(r"の[^、。,]{1,6}?(?:である|だ|です|となっている)?[。.]?$")
+
+
+def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -> bool:
+    """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``産業協議会は``)
+    names the item the claim is about; it is not the asserted value."""
+    if s.kind not in ("person", "org", "place", "facility") or not _SUBJECT_MARK.match(text, s.end):
+        return False
+    # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
+    return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
 
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
@@ -173,6 +183,10 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind:
             return "unknown"
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
+            # 青森県六ヶ所村 and 茨城県: a municipality written with its prefecture is in no other prefecture.
+            pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
+            if pa and pb and place_level(a.text) != "country" != place_level(b.text):
+                return "equal" if pa == pb else "differ"
             return "unknown"  # ワシントン and 米国: a city inside a country, not a different place
         return "differ"
     return "unknown"
@@ -197,6 +211,15 @@ def place_level(name: str) -> str:
     return "place"
 
 
+_PREFECTURE = lazy(r"^(?:北海道|東京都|大阪府|京都府|[一-鿿々]{2,3}県)")
+
+
+def _prefecture_of(name: str) -> str:
+    """The prefecture a place name starts with (``青森県`` of ``青森県六ヶ所村``), or ""."""
+    m = _PREFECTURE.match(name)
+    return m.group() if m else ""
+
+
 def _leading(v: str) -> float | None:
     m = re.match(r"[\d.]+", v)
     return float(m.group()) if m else None
@@ -214,7 +237,10 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         if any(x == "equal" for x, _ in verdicts):
             matched.append(v)
             continue
-        diff = [s for x, s in verdicts if x == "differ"]
+        # A source value equal to another value of the claim is that value, not a different one
+        # (設立は3月29日、総会は5月21日: the source's 5月21日 does not contradict 3月29日).
+        diff = [s for x, s in verdicts if x == "differ"
+                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
         if diff:
             differing.append((v, _closest(v, diff)))
         else:

@@ -49,6 +49,8 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("任期3年", "任期5年", "count", "differ"),
         ("10名", "10社", "count", "unknown"),  # different things counted
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
+        ("青森県六ヶ所村", "茨城県", "place", "differ"),  # a municipality written with its prefecture
+        ("青森県六ヶ所村", "青森県", "place", "equal"),
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
@@ -93,6 +95,23 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
     claim = _claim("建設期における日本の費用分担は45.5%である。")
     assert [v.text for v in claim.values] == ["45.5%"]
     assert "日本" in claim.topic and "45.5" not in claim.topic
+
+
+@pytest.mark.parametrize(
+    ("sentence", "values"),
+    [
+        # The sentence's topic (は, には) names the item, as a qualifying の does.
+        ("甲野協議会は今後、動向調査を行う見込みである。", []),
+        ("乙野研究センター等には、令和6年度に20億円が計上されている。", ["令和6年度", "20億円"]),
+        # A person's title between the name and は still makes the person the topic; the name
+        # before the predicate's の is what is asserted.
+        ("担当する山田太郎氏は、金沢大学の所属である。", ["金沢大学"]),
+        # ...unless the の is followed by another name: that one is asserted, the first qualifies it.
+        ("主査は、甲野研究所の山田太郎氏である。", ["山田太郎"]),
+    ],
+)
+def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
+    assert [v.text for v in _claim(sentence).values] == values
 
 
 def test_value_comparison_against_a_unit() -> None:

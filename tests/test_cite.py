@@ -1,0 +1,171 @@
+"""The drafting check's alignment: which unit decides a verdict and is quoted first.
+
+``cite.judge`` is pure: these tests give it the units of a tiny hand-made slide (one
+passage, one unit per line, as the index's sentence table would) and a claim
+analysed by the reader's ``Query`` with flat IDF, and check the deciding unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.claims import Claim, compare, make_claim
+from assistant.normalize import normalize_query
+from assistant.reader.candidates import Candidate
+from assistant.reader.query import analyse
+from assistant.spans import extract_spans
+
+
+def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
+    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+def _slide(lines: Sequence[str], dense: Sequence[float] | None = None) -> list[Candidate]:
+    """One passage of ``lines``, each line a unit; its lead-in is the two lines above it."""
+    text = "\n".join(lines)
+    chunk = Chunk("memo.txt:1-9", "memo.txt", "memo", 1, len(lines), None, "", text, text, 0, len(text))
+    out: list[Candidate] = []
+    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
+    start = 0
+    for j, line in enumerate(lines):
+        norm = normalize_query(line)
+        d = dense[j] if dense else 0.9
+        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, d, d, 1.0, d,
+                             tokens[j], tuple(extract_spans(norm)), None,
+                             frozenset().union(*tokens[max(0, j - 2) : j])))
+        start += len(line) + 1
+    return out
+
+
+def _quoted_lines(cands: Sequence[Candidate], unit: Candidate) -> tuple[int, int]:
+    starts = [c.start for c in cands]
+    ends = [c.end for c in cands]
+    return starts.index(unit.start) + 1, ends.index(unit.end) + 1
+
+
+def test_a_statement_wrapped_over_two_lines_is_one_unit() -> None:
+    # The slide broke the sentence before its predicate: each line holds one of the two values.
+    cands = _slide(["潮流発電の取組", "・令和5年4月、我が国初の国家戦略として「潮流発電戦略」を", "・総合海洋政策本部で決定。",
+                    "・実証海域の公募を開始。"])
+    strength, unit, _ = judge(_claim("潮流発電戦略は、令和5年4月に総合海洋政策本部で決定された我が国初の国家戦略である。"),
+                              cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 3)
+    assert {v.text for v in unit.cmp.matched} == {"令和5年4月", "総合海洋政策本部"}
+
+
+def test_the_statement_is_quoted_not_the_heading_after_it() -> None:
+    # 今後の方針 follows the statement: through its lead-in it covers as much of the claim,
+    # but the quote must be the line that states it.
+    cands = _slide(["・今後、国内外の動向調査や技術の標準化活動を実施する予定。", "・会員企業は随時募集する。", "今後の方針"],
+                   dense=[0.88, 0.80, 0.90])
+    strength, unit, _ = judge(_claim("今後、国内外の動向調査や技術の標準化活動を実施する方針である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] == 1
+
+
+def test_two_rows_joined_do_not_contradict_the_claim() -> None:
+    # One row states the claim's amount, the row above's year is another budget's, not a different year.
+    cands = _slide(["ITER計画等", "令和6年度予算額(案)：14,306百万円", "令和5年度補正予算額",
+                    "・実証機構の活動(分担金) 3,604百万円"])
+    strength, unit, units = judge(_claim("実証機構の活動に対する分担金として、令和6年度予算案に3,604百万円が計上されている。"),
+                                  cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    joined = [u for u in units if u.cand.start == cands[2].start and u.cand.end == cands[3].end]
+    assert joined and not joined[0].cmp.differing and joined[0].cmp.matched
+
+
+def test_a_row_with_a_different_value_still_contradicts() -> None:
+    cands = _slide(["ITER計画等", "・実証機構の活動(分担金) 3,604百万円", "※令和6年度予算額(案)"])
+    strength, unit, _ = judge(_claim("実証機構の活動に対する分担金は4,800百万円である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and [s.text for _, s in unit.cmp.differing] == ["3,604百万円"]
+
+
+def test_another_value_of_the_claim_is_not_a_different_value() -> None:
+    claim = _claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。")
+    text = normalize_query("・5月21日、初めての総会を開催。")
+    cmp = compare(claim, extract_spans(text), text)
+    assert [v.text for v in cmp.matched] == ["5月21日"]
+    assert cmp.differing == ()  # 5月21日 is the claim's other date, not a different 設立 date
+    text = normalize_query("・6月1日、初めての総会を開催。")
+    assert compare(claim, extract_spans(text), text).differing  # a date stated by neither still differs
+
+
+def test_two_sentences_state_a_claim_together_but_do_not_contradict_it_together() -> None:
+    # Two sentences joined may confirm a claim's two values...
+    cands = _slide(["協議会の活動", "・3月29日に協議会を設立。", "・5月21日、初めての総会を開催。"])
+    strength, unit, _ = judge(_claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and {v.text for v in unit.cmp.matched} == {"3月29日", "5月21日"}
+    # ...but a date in one sentence does not contradict a claim whose topic the other one covers.
+    cands = _slide(["実験装置の進捗", "・実験装置が令和5年10月に初プラズマを生成。", "○本格的な運転に必要な経費を計上。"])
+    strength, _, _ = judge(_claim("実験装置は2026年に本格的な運転を開始する予定である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_a_claim_with_most_of_its_values_stated_is_partial() -> None:
+    cands = _slide(["実証計画の概要", "・実証計画の建設費は令和6年度に40億円を計上。"])
+    strength, unit, _ = judge(_claim("実証計画の建設費は令和6年度に40億円を計上し、参加国は7か国である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "partial"  # 7か国 is stated nowhere, the rest is
+    assert unit is not None and {v.text for v in unit.cmp.matched} == {"令和6年度", "40億円"}
+    # One value of two stated is not enough for an ordinary cover.
+    strength, _, _ = judge(_claim("実証計画の建設費は令和6年度に計上され、参加国は7か国である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "none"
+
+
+def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
+    # Both figures of the claim are on the line; its frame words (予算, 前年度, 拡充) are not.
+    cands = _slide(["研究開発の推進", "・基盤整備(研究開発・人材育成等) 526百万円(246百万円)"])
+    claim = _claim("基盤整備の予算は、前年度の246百万円から526百万円に拡充されている。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "partial"
+    assert unit is not None and len(unit.cmp.matched) == 2
+    assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_weight=0.0))[0] == "none"
+
+
+def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
+    # 建設 is in the item after the place: the place is where the project is carried out, not built.
+    cands = _slide(["○実施極：日、欧", "○実施地：青森県六ヶ所村、茨城県那珂市", "○進捗：日欧が共同建設した装置が初プラズマを生成。"])
+    strength, _, _ = judge(_claim("実証炉の建設地は青森県六ヶ所村に決定している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "none"
+    # The item above is context for the one below it: the two together contradict the claim.
+    cands = _slide(["ITER計画・BA活動等の推進", "○協定：2007年6月発効", "○実施極：日、欧", "○実施地：青森県六ヶ所村、茨城県那珂市"])
+    strength, unit, _ = judge(_claim("BA活動の実施地は、青森県六ヶ所村と茨城県東海村である。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("茨城県東海村", "茨城県那珂市")]
+
+
+def test_two_rows_of_one_column_are_not_one_statement() -> None:
+    cands = _slide(["ITER計画等", "令和5年度補正予算額：3,800百万円", "・ITER機構の活動(分担金) 3,604百万円"])
+    strength, unit, _ = judge(_claim("ITER機構の活動に係る分担金は、令和6年度予算案で5,604百万円である。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("5,604百万円", "3,604百万円")]
+
+
+def test_a_heading_joined_above_a_line_does_not_outweigh_a_line_confirming_the_claim() -> None:
+    # The second 協定 line is another project's; the heading above it names both projects.
+    cands = _slide(["○協定：2007年10月発効", "○参加極：日、欧、米", "", "ITER計画・BA活動等の推進", "○協定：2007年6月発効"])
+    strength, unit, _ = judge(_claim("ITER協定は2007年10月に発効した。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_strong_needs_the_content_words_not_only_most_of_them() -> None:
+    # As in a corpus, the rarer words weigh more than 実験, 装置 or 経費.
+    idf = {"補助": 2.0, "運営": 2.0, "交付": 2.0}
+    cands = _slide(["予算の概要", "・実験装置の運転経費は運営費交付金に計上。"])
+    strength, _, _ = judge(_claim("実験装置の運転経費は補助金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "partial"  # 補助金 is not what the line says
+    strength, _, _ = judge(_claim("実験装置の運転経費は運営費交付金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "strong"
