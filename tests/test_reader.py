@@ -345,3 +345,22 @@ def test_the_cell_of_the_named_column_is_chosen_among_its_siblings(table_pipelin
     for region, value in (("北海道", "45%"), ("東北", "30%"), ("九州", "25%")):
         ans = table_pipeline.ask(f"{region}の導入目標の割合は？")
         assert ans.direct == value, (region, ans.answer)
+
+
+def test_top1_spread_reports_one_figure_per_fold_split() -> None:
+    from assistant.gold import GoldItem
+    from assistant.reader.train import Example, top1_spread
+
+    rng = np.random.default_rng(0)
+    examples = []
+    for q in range(30):
+        # Six candidates a question; the answering one has the highest first feature, plus noise.
+        X = rng.normal(size=(6, len(FEATURES))).astype(np.float32)
+        y = np.zeros(6, np.int8)
+        y[q % 6] = 1
+        X[q % 6, 0] += 3.0
+        item = GoldItem(f"Q{q}", "fact", "問い", ("答え",), False, "d.txt", (1, 1))
+        examples.append(Example(item, [None] * 6, X, y, [], [], None))  # type: ignore[list-item]
+    mean, std, per = top1_spread(examples, seeds=(1, 2))
+    assert len(per) == 2 and 0.0 <= std <= 0.5
+    assert mean == pytest.approx(float(np.mean(per))) and mean > 0.5  # the signal is learnt out of fold
