@@ -329,8 +329,16 @@ class Pipeline:
         from assistant.reader.query import analyse
 
         index = self.index()
-        return analyse(question, get_tokenizer(self.settings.tokenizer), index.idf,
-                       pos_tags=self.settings.tokenizer == "mecab")
+        query = analyse(question, get_tokenizer(self.settings.tokenizer), index.idf,
+                        pos_tags=self.settings.tokenizer == "mecab")
+        if query.english and self.settings.crosslingual and index.crosslingual:
+            # The asked attribute ("how many ports" -> 港) through the corpus's term table: the
+            # reader anchors the value on it as it does on a Japanese question's focus.
+            from assistant.crosslingual import english_focus
+
+            focus = english_focus(question, index.crosslingual, index.bm25.vocab)
+            query = replace(query, focus=focus) if focus else query
+        return query
 
     def ask(
         self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None

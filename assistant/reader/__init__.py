@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.reader.abstain import abstain_features, missing_literals
+from assistant.reader.abstain import abstain_features, missing_literals, model_columns
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import featurize
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
@@ -80,7 +80,7 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
     ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index))
-    score = float(model.abstain.proba(ax[None, :])[0])
+    score = float(model.abstain.proba(ax[None, model_columns(model.abstain.features)])[0])
     missing = missing_literals(query, [h.chunk.search_text for h in hits]) if not query.english else ()
     return Evidence(query, cands, X, logits, ax, score, missing)
 

@@ -26,6 +26,16 @@ ABSTAIN_FEATURES: tuple[str, ...] = (
     "translated",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
+#: The columns the abstention model learns from: all but ``translated``. In the training
+#: questions (English ones on the seeds' topic) it is almost always 1, so a learned weight on
+#: it is noise that a new corpus's English questions blow up (a share of 0.33 scored as
+#: certainly answerable); the off-topic guard (``shape.off_topic``) judges it instead.
+MODEL_FEATURES: tuple[str, ...] = tuple(f for f in ABSTAIN_FEATURES if f != "translated")
+
+
+def model_columns(names: Sequence[str]) -> list[int]:
+    """Indices in an evidence row of the features a fitted abstention model was given, in its order."""
+    return [A[n] for n in names]
 
 
 def _squash(text: str) -> str:

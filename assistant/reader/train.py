@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.gold import GoldItem, load_gold
-from assistant.reader.abstain import ABSTAIN_FEATURES, abstain_features
+from assistant.reader.abstain import ABSTAIN_FEATURES, MODEL_FEATURES, abstain_features, model_columns
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES
 from assistant.reader.scorer import MODEL_PATH, Linear, ReaderModel, Trees
@@ -176,10 +176,11 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
                 top1.append(float(e.y[int(np.argmax(scorer.logits(e.X)))]))
     answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
     abstain_oof = np.zeros(len(examples))
+    cols = model_columns(MODEL_FEATURES)
     for k in range(folds):
         tr, te = fold != k, fold == k
-        model = _fit_linear(rows[tr], answerable[tr], ABSTAIN_FEATURES, C_abs, balanced=True)
-        abstain_oof[te] = model.proba(rows[te])
+        model = _fit_linear(rows[tr][:, cols], answerable[tr], MODEL_FEATURES, C_abs, balanced=True)
+        abstain_oof[te] = model.proba(rows[te][:, cols])
     return {"top1": float(np.mean(top1)) if top1 else 0.0, "n_top1": len(top1), "abstain_rows": rows,
             "abstain_oof": abstain_oof, "answerable": answerable}
 
@@ -209,7 +210,8 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     cv = cross_validate(examples, df, folds)
     thr, p, r = choose_threshold(cv["abstain_oof"], cv["answerable"])  # type: ignore[arg-type]
     scorer = fit_candidate(examples)
-    abstain = _fit_linear(cv["abstain_rows"], cv["answerable"], ABSTAIN_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
+    rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
+    abstain = _fit_linear(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
     return ReaderModel(scorer, abstain, thr, {
         "cv_candidate_top1": round(float(cv["top1"]), 4),  # type: ignore[arg-type]
         "cv_abstention_precision": round(p, 4), "cv_abstention_recall": round(r, 4),
