@@ -66,6 +66,7 @@ class Example:
     passage_dense: list[float]
     query: object
     translated: float = 1.0
+    passage_texts: tuple[str, ...] = ()
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -112,7 +113,8 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         X = featurize(query, cands)
         ptoks = passage_token_sets(hits, cands)
         pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
-        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index)))
+        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index),
+                           tuple(h.chunk.search_text for h in hits)))
         if bar:
             bar.update(1)
     if bar:
@@ -149,7 +151,7 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
 def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
     logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
     return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df,  # type: ignore[arg-type]
-                            e.translated)
+                            e.translated, e.passage_texts)
 
 
 def _groups(examples: Sequence[Example], folds: int) -> np.ndarray:
