@@ -24,7 +24,7 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
@@ -208,6 +208,38 @@ def coverage(question: str, table: Table) -> tuple[int, int]:
         if i + 1 < len(words) and f"{w} {words[i + 1]}" in table:
             done[i] = done[i + 1] = True
     return sum(done), len(words)
+
+
+#: The asked attribute of an English question: the words after its interrogative up to the
+#: verb or preposition that closes the noun phrase (general English grammar words, no topic).
+_WH_PHRASE = re.compile(
+    r"\b(?:how (?:many|much)|what|which)\s+(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an)\s+)?"
+    r"(?P<np>(?:[A-Za-z0-9][\w\-']*\s+){0,5}?[A-Za-z0-9][\w\-']*?)"
+    r"(?=\s+(?:is|are|was|were|be|been|does|do|did|will|would|has|have|had|can|could|should|may|must"
+    r"|of|for|in|at|by|to|on|from|per|with|after|before|that|which|about|under|over|into|than)\b|\s*[?.,]|\s*$)",
+    re.IGNORECASE)
+#: Words of a wh-phrase that do not name the attribute ("how many more", "what kind of").
+_WH_SKIP = frozenset("more less kind kinds type types sort sorts total overall approximately roughly about".split())
+
+
+def english_focus(question: str, table: Table, vocab: Container[str] = frozenset(),
+                  per_word: int = 2) -> tuple[str, ...]:
+    """The asked attribute of an English question as corpus terms (``how many ports`` -> 港).
+
+    The Japanese reader's focus is the noun compound before the interrogative; in English it
+    is the noun phrase right after it. Its words are translated with the corpus's own term
+    table (the first translations of the phrase's last two words: the head noun and its modifier), so no topic list is
+    involved; words the table does not know add nothing.
+    """
+    m = _WH_PHRASE.search(question)
+    if not m:
+        return ()
+    words = [w for w in content_words(m.group("np")) if w not in _WH_SKIP]
+    out: dict[str, None] = {}
+    for w in words[-2:]:
+        for item in table.get(w, ())[:per_word]:
+            out.update(dict.fromkeys(t for t in item.split() if not vocab or t in vocab))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -411,8 +411,20 @@ class Pipeline:
         from assistant.reader.query import analyse
 
         index = self.index()
-        return analyse(question, get_tokenizer(self.settings.tokenizer), index.idf,
-                       pos_tags=self.settings.tokenizer == "mecab")
+        query = analyse(question, get_tokenizer(self.settings.tokenizer), index.idf,
+                        pos_tags=self.settings.tokenizer == "mecab")
+        if query.english and query.answer_type in ("number", "date") and self.settings.english_focus > 0 \
+                and self.settings.crosslingual and index.crosslingual:
+            # The attribute a number or date question measures ("how many ports" -> 港, "how many minutes"
+            # -> 分) through the corpus's term table: the reader anchors the value on it as on a
+            # Japanese question's focus. Not for other questions: "which device" or "the term of
+            # appointment" translate to words that name something else in the documents (機器,
+            # 応募期間), and the reader then quotes that (eval/gold.jsonl out of fold).
+            from assistant.crosslingual import english_focus
+
+            focus = english_focus(question, index.crosslingual, index.bm25.vocab, self.settings.english_focus)
+            query = replace(query, focus=focus) if focus else query
+        return query
 
     def ask(
         self, question: str, k: int | None = None, mode: str | None = None, answer_mode: str | None = None

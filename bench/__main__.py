@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--passages", type=_sizes, default=None,
                        help="--e2e: passages of the generated corpus (default 1000000)")
         p.add_argument("--queries", type=int, default=None, help="--e2e: queries timed (default 200)")
+        p.add_argument("--reserve", action="store_true",
+                       help="--e2e with --keep --workdir: time serving again on the kept index (a quieter "
+                            "moment); build and update figures are kept from the --json file")
         args = p.parse_args(argv)
         from bench.report import scale_report
         from bench.scale import DENSE_CASES
@@ -168,7 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             out = args.json if args.json != RESULTS_DIR / "scale.json" else RESULTS_DIR / "e2e.json"
             n = (args.passages or (E2E_PASSAGES,))[0]
             kw = {"queries": args.queries or QUERIES, "mem_limit_gib": args.mem_limit_gib}
-            if args.keep and args.workdir:  # the corpus and index stay in WORKDIR/e2e-N
+            if args.reserve:
+                from bench.e2e import reserve_e2e
+
+                if not (args.keep and args.workdir):
+                    p.error("--reserve needs --keep --workdir (the kept index)")
+                results = reserve_e2e(args.workdir / f"e2e-{n}", out, queries=kw["queries"])
+            elif args.keep and args.workdir:  # the corpus and index stay in WORKDIR/e2e-N
                 work = args.workdir / f"e2e-{n}"
                 work.mkdir(parents=True, exist_ok=True)
                 results = run_e2e(n, work, out, keep=True, **kw)

@@ -502,3 +502,29 @@ def run_e2e(passages: int, workdir: Path, out: Path | None = None, queries: int 
         shutil.rmtree(workdir / "index", ignore_errors=True)
     return results
 
+
+
+def reserve_e2e(workdir: Path, out: Path, queries: int = QUERIES) -> dict[str, Any]:
+    """Serving timed again on a kept index (``--keep``), e.g. when the machine is quieter.
+
+    The build and update figures stay those of the run that made the index (read from
+    ``out``); the earlier serving figures are kept under ``serve_runs``.
+    """
+    import os
+
+    from bench.util import run_worker
+
+    workdir = Path(workdir)
+    if not (workdir / "index" / "manifest.json").exists():
+        raise FileNotFoundError(f"no kept index in {workdir} (run --e2e --keep --workdir first)")
+    results: dict[str, Any] = json.loads(Path(out).read_text(encoding="utf-8"))
+    results.setdefault("serve_runs", []).append(results.get("serve"))
+    logger.info("e2e: serving again (load + %d queries) on %s", queries, workdir)
+    common = {"workdir": str(workdir), "settings": {}, "mem_limit_gib": None}
+    loadavg = [round(x, 2) for x in os.getloadavg()]
+    results["serve"] = run_worker({"task": "e2e_serve", **common, "queries": queries}, timeout=6 * 3600)
+    results["serve"]["loadavg_before"] = loadavg
+    results["serve"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["serve"]["note"] = "served again on the kept index after its update (one more document)"
+    Path(out).write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return results

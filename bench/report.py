@@ -616,7 +616,9 @@ def e2e_report(r: dict[str, Any]) -> str:
         out += [markdown_table(["operation", "p50 ms", "p95 ms", "p50 − encoding p50", "beyond encoding p50 ms",
                                 "target", "verdict"], rows), "",
                 f"{s['query']['queries']} queries (gold questions), run back to back in rotating order after "
-                f"{s['query']['warmup']} warm-up rounds; load average after: {s.get('loadavg_after')}.", ""]
+                f"{s['query']['warmup']} warm-up rounds; load average "
+                + (f"before: {s['loadavg_before']}, " if s.get("loadavg_before") else "")
+                + f"after: {s.get('loadavg_after')}." + (f" ({s['note']}.)" if s.get("note") else ""), ""]
         stages = q["hybrid"].get("stages_ms_p50", {})
         if stages:
             out += ["Hybrid stages, p50 ms: " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + ".", ""]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.reader.abstain import abstain_features, missing_literals
+from assistant.reader.abstain import abstain_features, missing_literals, model_columns
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import featurize
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
@@ -79,8 +79,9 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
     passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
-    ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index))
-    score = float(model.abstain.proba(ax[None, :])[0])
+    ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index),
+                          [h.chunk.search_text for h in hits])
+    score = float(model.abstain.proba(ax[None, model_columns(model.abstain.features)])[0])
     missing = missing_literals(query, [h.chunk.search_text for h in hits]) if not query.english else ()
     return Evidence(query, cands, X, logits, ax, score, missing)
 

@@ -23,9 +23,19 @@ from assistant.reader.query import VALUE_TYPES, Query
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
     "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
-    "translated",
+    "translated", "focus_found",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
+#: The columns the abstention model learns from: all but ``translated``. In the training
+#: questions (English ones on the seeds' topic) it is almost always 1, so a learned weight on
+#: it is noise that a new corpus's English questions blow up (a share of 0.33 scored as
+#: certainly answerable); the off-topic guard (``shape.off_topic``) judges it instead.
+MODEL_FEATURES: tuple[str, ...] = tuple(f for f in ABSTAIN_FEATURES if f != "translated")
+
+
+def model_columns(names: Sequence[str]) -> list[int]:
+    """Indices in an evidence row of the features a fitted abstention model was given, in its order."""
+    return [A[n] for n in names]
 
 
 def _squash(text: str) -> str:
@@ -61,6 +71,7 @@ def abstain_features(
     passage_dense: Sequence[float],
     df: Callable[[str], int],
     translated: float = 1.0,
+    passage_texts: Sequence[str] = (),
 ) -> np.ndarray:
     """One row of question-level evidence (``ABSTAIN_FEATURES``)."""
     v = np.zeros(len(ABSTAIN_FEATURES), dtype=np.float32)
@@ -85,9 +96,26 @@ def abstain_features(
     v[A["max_passage_dense"]] = max(passage_dense, default=0.0)
     v[A["value_type"]] = float(query.answer_type in VALUE_TYPES)
     v[A["english"]] = float(query.english)
-    v[A["has_focus"]] = float(bool(query.focus))
+    # A Japanese question's focus is its own words; an English one's is translated (and so
+    # says less about whether the documents answer it).
+    v[A["has_focus"]] = float(bool(query.focus) and not query.english)
     v[A["n_terms"]] = min(len(terms), 10) / 10
     # An English question whose words the corpus's term table cannot translate is about
     # something the documents do not discuss (1.0 for Japanese questions).
     v[A["translated"]] = translated
+    v[A["focus_found"]] = focus_found(query, passage_texts)
     return v
+
+
+def focus_found(query: Query, passage_texts: Sequence[str]) -> float:
+    """1.0 when the asked attribute (the focus compound, ``人件費``) occurs as written in a passage.
+
+    The passages of an unanswerable question are often about its topic but never name what
+    it asks for (a budget's personnel costs, a grant's per-region cap): its terms are covered
+    one by one, its compound is not. English questions (their focus is translated word by
+    word, not a compound of the documents) and questions without a focus count as found.
+    """
+    compound = _squash("".join(query.focus))
+    if query.english or len(compound) < 2 or not passage_texts:
+        return 1.0
+    return float(any(compound in _squash(t) for t in passage_texts))

@@ -141,7 +141,7 @@ def off_topic(ev: Evidence, policy: ReaderPolicy) -> bool:
     if dense <= 0:  # bm25-only mode: no similarity to judge by
         return False
     if ev.query.english:
-        return dense < policy.off_topic_dense_en or float(ev.abstain_x[A["translated"]]) < policy.off_topic_translated
+        return dense < policy.off_topic_dense_en or float(ev.abstain_x[A["translated"]]) <= policy.off_topic_translated
     return dense < policy.off_topic_dense
 
 

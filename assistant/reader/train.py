@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.gold import GoldItem, load_gold
-from assistant.reader.abstain import ABSTAIN_FEATURES, abstain_features
+from assistant.reader.abstain import ABSTAIN_FEATURES, MODEL_FEATURES, abstain_features, model_columns
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES
 from assistant.reader.scorer import MODEL_PATH, Linear, ReaderModel, Trees
@@ -66,6 +66,7 @@ class Example:
     passage_dense: list[float]
     query: object
     translated: float = 1.0
+    passage_texts: tuple[str, ...] = ()
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -112,7 +113,8 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         X = featurize(query, cands)
         ptoks = passage_token_sets(hits, cands)
         pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
-        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index)))
+        out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index),
+                           tuple(h.chunk.search_text for h in hits)))
         if bar:
             bar.update(1)
     if bar:
@@ -149,7 +151,7 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
 def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
     logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
     return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df,  # type: ignore[arg-type]
-                            e.translated)
+                            e.translated, e.passage_texts)
 
 
 def _groups(examples: Sequence[Example], folds: int) -> np.ndarray:
@@ -176,10 +178,11 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
                 top1.append(float(e.y[int(np.argmax(scorer.logits(e.X)))]))
     answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
     abstain_oof = np.zeros(len(examples))
+    cols = model_columns(MODEL_FEATURES)
     for k in range(folds):
         tr, te = fold != k, fold == k
-        model = _fit_linear(rows[tr], answerable[tr], ABSTAIN_FEATURES, C_abs, balanced=True)
-        abstain_oof[te] = model.proba(rows[te])
+        model = _fit_linear(rows[tr][:, cols], answerable[tr], MODEL_FEATURES, C_abs, balanced=True)
+        abstain_oof[te] = model.proba(rows[te][:, cols])
     return {"top1": float(np.mean(top1)) if top1 else 0.0, "n_top1": len(top1), "abstain_rows": rows,
             "abstain_oof": abstain_oof, "answerable": answerable}
 
@@ -229,7 +232,8 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     cv = cross_validate(examples, df, folds)
     thr, p, r = choose_threshold(cv["abstain_oof"], cv["answerable"])  # type: ignore[arg-type]
     scorer = fit_candidate(examples)
-    abstain = _fit_linear(cv["abstain_rows"], cv["answerable"], ABSTAIN_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
+    rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
+    abstain = _fit_linear(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
     return ReaderModel(scorer, abstain, thr, {
         "cv_candidate_top1": round(float(cv["top1"]), 4),  # type: ignore[arg-type]
         "cv_abstention_precision": round(p, 4), "cv_abstention_recall": round(r, 4),

@@ -1,0 +1,141 @@
+"""English questions on any corpus, and abstention that carries across corpora.
+
+Hand-made term tables and evidence rows (no JMdict, no model download): the asked
+attribute of an English question, the off-topic guard, and the abstention model's
+inputs (what it learns from, and the asked attribute found as written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from assistant.crosslingual import english_focus, fold
+from assistant.reader import Evidence
+from assistant.reader.abstain import ABSTAIN_FEATURES, MODEL_FEATURES, A, focus_found, model_columns
+from assistant.reader.policy import DEFAULT_POLICY
+from assistant.reader.query import Query
+from assistant.reader.scorer import Linear, load_model
+from assistant.reader.shape import off_topic
+
+#: English word -> corpus terms, best first (as ``crosslingual.build_table`` stores them), on a
+#: made-up topic (a city's library services) no glossary covers.
+TABLE = {fold(k): v for k, v in {
+    "port": ["港", "港湾"], "book": ["図書", "本"], "loan": ["貸出"], "period": ["期間", "期"],
+    "branch": ["分館", "支所"], "library": ["図書館"], "minute": ["分"], "open": ["開館", "開く"],
+    "reader": ["利用者", "読者"], "card": ["カード"], "limit": ["上限", "限度"],
+}.items()}
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("How many branch libraries does the city run?", ("分館", "支所", "図書館")),  # in question order
+        ("How many books can a reader borrow at once?", ("図書", "本")),
+        ("What is the loan period for books?", ("貸出", "期間", "期")),
+        ("About how many minutes after opening can cards be issued?", ("分",)),
+        ("What limit applies to loans per card?", ("上限", "限度")),
+        # A word the table does not know adds nothing; no wh-phrase, no focus.
+        ("What colour are the shelves?", ()),
+        ("When does the library open?", ()),
+        ("Who chairs the council?", ()),
+    ],
+)
+def test_english_focus_is_the_phrase_after_the_interrogative(question: str, focus: tuple[str, ...]) -> None:
+    assert english_focus(question, TABLE) == focus
+
+
+def test_english_focus_keeps_only_terms_of_the_index() -> None:
+    assert english_focus("What is the loan period?", TABLE, vocab={"貸出", "期間"}) == ("貸出", "期間")
+    assert english_focus("What is the loan period?", TABLE, per_word=1) == ("貸出", "期間")
+
+
+def _query(focus: tuple[str, ...], language: str = "ja") -> Query:
+    return Query(text="q", normalized="q", language=language, answer_type="number", focus=focus)
+
+
+def test_focus_found_needs_the_compound_as_written() -> None:
+    passages = ["令和7年度予算案の総額は3,842億円。", "窓口の人員を増やす。"]
+    # Its words occur one by one (人, 費 ...) but the asked attribute 人件費 is nowhere.
+    assert focus_found(_query(("人件", "費")), passages) == 0.0
+    assert focus_found(_query(("予算", "案")), passages) == 1.0
+    assert focus_found(_query(("予算", "案")), ["令和７年度 予算　案"]) == 1.0  # width and spaces do not matter
+    # No focus, a one-character one, English (translated word by word) or no passage: no evidence.
+    assert focus_found(_query(()), passages) == 1.0
+    assert focus_found(_query(("額",)), passages) == 1.0
+    assert focus_found(_query(("人件", "費"), "en"), passages) == 1.0
+    assert focus_found(_query(("人件", "費")), []) == 1.0
+
+
+def _evidence(language: str, dense: float, translated: float) -> Evidence:
+    x = np.zeros(len(ABSTAIN_FEATURES), np.float32)
+    x[A["max_passage_dense"]] = dense
+    x[A["translated"]] = translated
+    return Evidence(_query((), language), [], np.zeros((0, 0)), np.zeros(0), x, 0.9, ())
+
+
+@pytest.mark.parametrize(
+    ("dense", "translated", "off"),
+    [
+        (0.78, 1.0, False),  # English is less similar to Japanese passages: no seed-tuned floor
+        (0.83, 0.5, True),  # half its words untranslated: about something the documents do not discuss
+        (0.83, 0.33, True),
+        (0.80, 0.57, False),
+        (0.70, 1.0, True),  # nothing is even close
+        (0.0, 0.0, False),  # bm25-only mode has no similarity to judge by
+    ],
+)
+def test_english_off_topic_guard(dense: float, translated: float, off: bool) -> None:
+    assert off_topic(_evidence("en", dense, translated), DEFAULT_POLICY) is off
+
+
+def test_without_abstention_turns_the_english_guard_off() -> None:
+    policy = DEFAULT_POLICY.without_abstention()
+    assert not off_topic(_evidence("en", 0.5, 0.0), policy)
+    assert not off_topic(_evidence("ja", 0.5, 1.0), policy)
+
+
+def test_the_abstention_model_reads_its_own_columns() -> None:
+    """The translated share is evidence for the guard, not an input of the learned model."""
+    assert "translated" not in MODEL_FEATURES and "focus_found" in MODEL_FEATURES
+    shipped = load_model().abstain
+    assert set(shipped.features) <= set(ABSTAIN_FEATURES) and "translated" not in shipped.features
+    cols = model_columns(MODEL_FEATURES)
+    model = Linear(MODEL_FEATURES, np.ones(len(cols), np.float32), 0.0, np.zeros(len(cols), np.float32),
+                   np.ones(len(cols), np.float32))
+    row = _evidence("en", 0.82, 1.0).abstain_x
+    low = row.copy()
+    low[A["translated"]] = 0.2
+    assert model.proba(row[None, cols])[0] == model.proba(low[None, cols])[0]
+    # An older model that did take it still reads the right columns, by name.
+    old = replace(model, features=tuple(ABSTAIN_FEATURES))
+    assert model_columns(old.features) == list(range(len(ABSTAIN_FEATURES)))
+
+
+def test_pipeline_gives_a_number_question_in_english_its_focus(tmp_corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On a fixture index (fake embedder) with a hand-made term table of its own vocabulary."""
+    from assistant.config import Settings
+    from assistant.crosslingual import save_table
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+    from assistant.store import build_index
+
+    settings = Settings.from_env(environ={}, corpus_dir=tmp_corpus, index_dir=tmp_path / "index", embedder="fake",
+                                 tokenizer="bigram", chunk_chars=120, chunk_overlap=20, auto_rebuild=False)
+    build_index(settings, FakeEmbedder(), progress=False)
+    table = {fold("budget"): ["予算"], fold("amount"): ["算額"], fold("council"): ["協議"]}
+    save_table(settings.index_dir, table, "hand-made")  # in place of the JMdict one (not installed in CI)
+    pipe = Pipeline(replace(settings, english_focus=2), FakeEmbedder(), progress=False)
+    index = pipe.index()
+    assert index.crosslingual == table
+    assert all(t in index.bm25.vocab for items in table.values() for t in items)
+    assert pipe.analyse("How much is the budget amount?").focus == ("予算", "算額")
+    # Only number and date questions: the wh-noun of others often names something else.
+    assert pipe.analyse("Which council was set up?").focus == ()
+    assert pipe.analyse("予算額はいくらか。").language == "ja"
+    off = Pipeline(settings, FakeEmbedder(), progress=False)  # off by default
+    off._index = index
+    assert off.analyse("How much is the budget amount?").focus == ()
+
