@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
-from assistant import annotate, crosslingual, npyfile
+from assistant import annotate, npyfile
 from assistant.annotate import Annotations
 from assistant.bm25 import BM25Index
 from assistant.chunking import CHUNKER_VERSION, Chunk
@@ -88,10 +88,10 @@ TOKENIZER_LIBRARIES: dict[str, tuple[str, ...]] = {
     "mecab": ("fugashi", "unidic-lite"),
     "bigram": (),
 }
-#: Recorded for the reader of the manifest, never checked.
-#: (The English term table's dictionary is recorded here too: the [en] extra must not make an
-#: index stale; without it the table is empty until the next build.)
-_INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core", crosslingual.DICTIONARY_PACKAGE)
+#: Recorded for the reader of the manifest, never checked. (The writer adds the English term
+#: table's dictionary: the [en] extra must not make an index stale; without it the table is
+#: empty until the next build.)
+_INFO_LIBRARIES = ("numpy", "faiss-cpu", "llama-index-core")
 
 
 def _version(dist: str) -> str | None:
@@ -473,6 +473,8 @@ class LoadedIndex:
     @property
     def crosslingual(self) -> dict[str, list[str]]:
         if self._crosslingual is None:
+            from assistant import crosslingual  # a Japanese question never needs it (sqlite3, its tables)
+
             try:
                 self._crosslingual = crosslingual.load_table(self.directory)
             except (OSError, ValueError) as e:

@@ -316,7 +316,7 @@ class IndexWriter:
             "crosslingual_seconds": table_seconds,
             **self.counts,
             "chunks_sha256": hash_prefix(d / CHUNKS[0], self.ends[CHUNKS[0]]),
-            "library_info": {name: _version(name) for name in _INFO_LIBRARIES},
+            "library_info": {name: _version(name) for name in (*_INFO_LIBRARIES, crosslingual.DICTIONARY_PACKAGE)},
             "python": sys.version.split()[0],
         }
         if started is not None:

@@ -275,6 +275,18 @@ def test_an_index_without_a_table_loads_with_an_empty_one(settings: Settings) ->
     assert load_index(settings).crosslingual == {}
 
 
+def test_only_an_english_question_reads_the_table(settings: Settings) -> None:
+    """A Japanese question never loads crosslingual.json (a cold ``ask`` reads only what it needs)."""
+    from assistant.pipeline import Pipeline
+
+    build_index(settings, FakeEmbedder(), progress=False)
+    p = Pipeline(settings, FakeEmbedder(), progress=False)
+    p.ask("原型炉の建設はいつですか")
+    assert p.index()._crosslingual is None
+    p.ask("When will the prototype reactor be built?")
+    assert p.index()._crosslingual is not None
+
+
 # ------------------------------------------------------------------ real model
 
 

@@ -53,8 +53,10 @@ class Evidence:
 
 def translated_share(query: Query, index: LoadedIndex) -> float:
     """For an English question, the share of its content words the index's term table translates."""
+    if not query.english:
+        return 1.0  # before the table: a Japanese question never loads it
     table = getattr(index, "crosslingual", None)
-    if not query.english or not table:
+    if not table:
         return 1.0
     from assistant.crosslingual import coverage
 
