@@ -34,6 +34,7 @@ from assistant.claims import (
     Comparison,
     compare,
     compare_values,
+    label_match,
     make_claim,
     place_level,
 )
@@ -72,8 +73,14 @@ class CitePolicy:
     #: the claim's values.
     item: float = 0.3
     item_with_value: float = 0.25
-    #: A unit contradicts a value only when it is this much about the item.
+    #: A unit contradicts a value only when it is this much about the item...
     conflict_item: float = 0.6
+    #: ...unless its different value stands under the claim value's own label (this share of the
+    #: label's terms just before it): ``運転・整備 3,293百万円`` is the figure of the claim's
+    #: ``運転・整備には2,293百万円`` even when the line does not repeat the budget it belongs to.
+    label: float = 0.8
+    #: The label's share of the claim's topic weight for it to count at all.
+    label_share: float = 0.4
     #: A unit contradicts a value only when it covers this much of the topic itself
     #: (not only through its lead-in lines).
     conflict_own: float = 0.4
@@ -163,6 +170,8 @@ class _Unit:
     #: Topic coverage of the lines of the unit that state the values compared (of a joined unit:
     #: a first line without any value is only the second's heading, as a lead-in is).
     value_own: float = 0.0
+    #: How near the unit the topic terms it lacks stand in its passage (see ``_nearness``).
+    near: float = 0.0
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -258,9 +267,33 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     return cmp, coverage(claim.topic, own_part) if claim.topic else 0.0
 
 
+def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[tuple[int, frozenset[str]]]) -> float:
+    """Topic weight of the claim's terms a unit lacks, each divided by one plus its distance (in
+    sentences) to the nearest sentence of the passage that has it, over the whole topic weight.
+
+    Of two look-alike lines (two ``補正予算額：`` rows of two columns), the one whose missing words
+    (the programme it belongs to) stand nearer is the one the claim speaks of: on a slide a row's
+    label is the nearest heading, above or below."""
+    total = sum(claim.topic.values())
+    if not total:
+        return 0.0
+    score = 0.0
+    for t, w in claim.topic.items():
+        if t in tokens:
+            continue
+        d = min((abs(p - pos) for p, toks in passage if t in toks), default=None)
+        if d is not None:
+            score += w / (1 + d)
+    return score / total
+
+
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
+    passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    for c in cands:
+        if c.kind == "sentence":
+            passages.setdefault(c.chunk.id, []).append((c.pos, c.tokens))
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     for a, b in [*((c, None) for c in cands), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
@@ -275,7 +308,9 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             if judged is None:
                 continue
             cmp, value_own = judged
-        out.append(_Unit(c, own, item, cmp, value_own))
+        # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
+        near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
+        out.append(_Unit(c, own, item, cmp, value_own, near))
     return out
 
 
@@ -300,11 +335,12 @@ def _sources(first: Candidate | None, units: Sequence[_Unit], index: LoadedIndex
     return out
 
 
-def _rank(u: _Unit) -> tuple[float, float]:
+def _rank(u: _Unit) -> tuple[float, float, float]:
     """Which of several units about the item is quoted: the one stating most of it in its own
     words. The lead-in counts too (a list item under its heading), but a line that merely
-    follows the statement must not win through it."""
-    return (u.item + u.own, u.cand.dense)
+    follows the statement must not win through it. Between look-alike units, the one nearer the
+    words it lacks."""
+    return (u.item + u.own, u.near, u.cand.dense)
 
 
 def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> tuple[Strength, _Unit] | None:
@@ -316,13 +352,19 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         # (○協定：2007年10月発効 / ○協定：2007年6月発効) must not decide which one the claim is about.
         confirm = max((u.value_own for u in about if v in u.cmp.matched), default=-1.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
-                   and u.item >= policy.conflict_item and u.own >= policy.conflict_own
-                   and u.value_own > confirm + policy.confirm_margin]
+                   and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
+                   and u.own >= policy.conflict_own and u.value_own > confirm + policy.confirm_margin]
         if against:
             best = max(against, key=_rank)
             if worst is None or _rank(best) > _rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit's value differing from claim value ``v`` stands under ``v``'s label."""
+    return any(cv is v and label_match(claim, v, s, u.cand.spans, u.cand.text, policy.label_share) >= policy.label
+               for cv, s in u.cmp.differing)
 
 
 def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:

@@ -53,6 +53,9 @@ class Claim:
     negated: bool = False
     #: The antonym-pair words the claim uses.
     polar: tuple[str, ...] = ()
+    #: For each value, the topic terms of its label: the words just before it in its clause
+    #: (``JT-60SAの運転・整備には`` of ``2,293百万円``), what the figure is a figure of.
+    labels: tuple[tuple[str, ...], ...] = ()
 
 
 _SENTENCE_BREAK = lazy(r"(?<=[。！？!?])")
@@ -105,7 +108,35 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
     topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
              if t not in value_tokens and not t.isdigit()}
-    return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)))
+    labels = tuple(tuple(dict.fromkeys(t for t in tokenize(label_before(text, v, spans)) if t in topic))
+                   for v in values)
+    return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)), labels)
+
+
+#: Kinds of span that end the label of the next value (a figure, a date): names stay part of it.
+_LABEL_STOPS = ("money", "percent", "count", "date")
+
+
+def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
+    """The words before value ``v`` in ``text`` back to the clause break (、。) or the figure before it:
+    what the value is stated of (``運転・整備`` of ``運転・整備 3,293百万円``)."""
+    start = max((s.end for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start), default=0)
+    for mark in "、。,，":
+        start = max(start, text.rfind(mark, 0, v.start) + 1)
+    return text[start : v.start]
+
+
+def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str,
+                min_share: float = 0.0) -> float:
+    """IDF-weighted share of the label terms of claim value ``v`` that stand before source value ``s``
+    in its unit (0.0 when the claim value's label is under ``min_share`` of its topic: a bare subject,
+    ``JT-60SAは2026年に``, says what the sentence is about, not what the figure measures)."""
+    label = next((lab for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v), ())
+    total = sum(claim.topic.get(t, 0.0) for t in label)
+    if not total or total < min_share * sum(claim.topic.values()):
+        return 0.0
+    before = label_before(text, s, spans).lower()
+    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in before) / total
 
 
 def _mask(text: str, spans: Sequence[TypedSpan]) -> str:

@@ -169,3 +169,37 @@ def test_strong_needs_the_content_words_not_only_most_of_them() -> None:
     assert strength == "partial"  # 補助金 is not what the line says
     strength, _, _ = judge(_claim("実験装置の運転経費は運営費交付金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "strong"
+
+
+def test_a_figure_under_the_claims_label_contradicts_it_without_the_heading() -> None:
+    # The row names what the figure is of (運転・整備) but not the budget it belongs to, which is
+    # far above: it still states the claim's figure differently.
+    cands = _slide(["令和6年度予算額(案) 213億円", "背景と概要", "担当：研究開発戦略官付", "・推進事業(補助金)",
+                    "①実験装置「JT-60SA」の運転・整備 3,293百万円", "②材料照射施設の工学設計活動 657百万円"])
+    claim = _claim("令和6年度予算案で、JT-60SAの運転・整備には2,293百万円が計上されている。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("2,293百万円", "3,293百万円")]
+    # Without the label the row is not enough about the item to contradict it.
+    assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, label=1.01))[0] != "conflict"
+
+
+def test_a_bare_subject_is_not_a_figures_label() -> None:
+    claim = _claim("JT-60SAは2026年に本格的な実験運転を開始する予定である。")
+    cands = _slide(["JT-60SA 2023年10月 初プラズマ"])
+    strength, _, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_of_look_alike_rows_the_one_nearer_its_missing_words_is_quoted() -> None:
+    # Two columns flattened: each 補正予算額 row belongs to the programme named nearest to it.
+    cands = _slide(["BA活動等", "令和5年度補正予算額：1,138百万円", "令和6年度予算額(案)：14,306百万円",
+                    "令和5年度補正予算額：3,800百万円", "・ITER機構の活動(分担金) 3,604百万円", "ITER計画"])
+    # The programme's name is a light term next to 補正 (IDF as in the corpus).
+    idf = {"補正": 3.2, "予算": 2.2, "計画": 1.0, "額": 1.0, "iter": 0.9}
+    strength, unit, _ = judge(_claim("ITER計画の令和5年度補正予算額は4,800百万円となっている。", idf), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (4, 4)
+    assert [s.text for _, s in unit.cmp.differing] == ["3,800百万円"]

@@ -16,6 +16,7 @@ from assistant.claims import (
     compare,
     compare_values,
     is_negated,
+    label_before,
     make_claim,
     place_level,
     split_draft,
@@ -209,3 +210,13 @@ def test_the_issue_sentences_on_the_real_corpus(real_pipeline, sentence: str, st
     if source_value:
         assert r.mismatches[0].source == source_value
         assert source_value in r.sources[0].quote  # the first quote holds the value the verdict rests on
+
+
+def test_a_values_label_is_the_words_before_it_in_its_clause() -> None:
+    text = "令和6年度予算案で、JT-60SAの運転・整備には2,293百万円が計上されている。"
+    spans = extract_spans(text)
+    amount = next(s for s in spans if s.kind == "money")
+    assert label_before(text, amount, spans) == "JT-60SAの運転・整備には"
+    row = "令和5年度補正予算額:3,800百万円"
+    spans = extract_spans(row)
+    assert label_before(row, next(s for s in spans if s.kind == "money"), spans) == "補正予算額:"
