@@ -124,7 +124,10 @@ class Pipeline:
         computed in one batch beforehand (``batch.QueryVectors``); the index is
         shared, not reloaded.
         """
-        other = Pipeline(self.settings, embedder, progress=self.progress)
+        # The wrapped model's vectors are computed beforehand: handing each one to a batcher
+        # thread would only add a thread switch per question (measured: a 100-question batch
+        # run at 0.85-0.89x the warm asks' throughput on a quiet machine).
+        other = Pipeline(replace(self.settings, batch_queries=False), embedder, progress=self.progress)
         other._index = self._index
         return other
 

@@ -18,8 +18,10 @@ from typing import Any
 _LOADERS = {
     ".json": lambda p: json.loads(p.read_text(encoding="utf-8")),
 }
-#: Vocabularies grow more slowly than the corpus: measured, not scaled.
-_VOCABS = {"bm25/vocab.json", "sentence_tokens_vocab.json"}
+#: Vocabularies grow more slowly than the corpus: measured, not scaled. (BM25's directory is
+#: ``bm25.<n>`` after an update; the English term table is keyed by the vocabulary and read
+#: only for English questions.)
+_VOCABS = {"vocab.json", "sentence_tokens_vocab.json", "crosslingual.json"}
 
 
 def index_footprint(index_dir: Path) -> dict[str, Any]:
@@ -37,8 +39,10 @@ def index_footprint(index_dir: Path) -> dict[str, Any]:
             "memory": "mmap/array",
         }
         loader = _LOADERS.get(p.suffix)
-        if row["file"] in _VOCABS:
+        if p.name in _VOCABS:
             row["memory"] = "python dict/list (not scaled)"
+        elif p.suffix == ".jsonl":
+            row["memory"] = "read by row (offsets file)"
         elif loader:
             tracemalloc.start()
             obj = loader(p)
