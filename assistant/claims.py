@@ -184,6 +184,26 @@ def _date_parts(v: str) -> tuple[str, list[str], bool]:
     return parts[0].removeprefix("FY"), [p for p in parts[1:] if p], fy
 
 
+def _decade_vs_date(claim: str, source: str) -> str | None:
+    """A decade (``2030s``) against a date; None when neither is a decade.
+
+    A year inside the claim's decade confirms it (2030年代 and 2035年); a year outside it, or
+    another decade, differs; a source decade cannot confirm a claim's exact year.
+    """
+    if not (claim.endswith("s") or source.endswith("s")):
+        return None
+    if claim.endswith("s") and source.endswith("s"):
+        return "equal" if claim == source else "differ"
+    year = _date_parts(source if claim.endswith("s") else claim)[0]
+    decade = (claim if claim.endswith("s") else source)[:-1]
+    if not year.isdigit():
+        return "unknown"  # a month or day without a year
+    inside = int(decade) <= int(year) < int(decade) + 10
+    if claim.endswith("s"):
+        return "equal" if inside else "differ"
+    return "unknown" if inside else "differ"
+
+
 def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     """``"equal"``, ``"differ"`` or ``"unknown"`` for a claim value ``a`` and a source value ``b``."""
     num = {"money", "percent", "count", "number"}
@@ -195,6 +215,9 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
             return "unknown"
         return "equal" if va == vb else "differ"
     if a.kind == "date" and b.kind == "date":
+        decade = _decade_vs_date(a.value, b.value)
+        if decade is not None:
+            return decade
         ya, ra, _ = _date_parts(a.value)
         yb, rb, _ = _date_parts(b.value)
         if ya and yb and ya != yb:

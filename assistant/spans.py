@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 7
+SPANS_VERSION = 8
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -107,9 +107,9 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # R5年度, R5.4.14, H30
     lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
-    # 2023年10月23日, 2024年度, 2035年12月
+    # 2023年10月23日, 2024年度, 2035年12月; 2030年代 (a decade, not the year 2030)
     lazy(
-        r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
+        r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?:(?P<dec>代)|(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?)"
     ),
     # 2023.4, 2023/4/1, 2023-04-01
     lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
@@ -134,6 +134,8 @@ def _date_value(m: re.Match[str]) -> str | None:
         return None
     if year is None and month is None:
         return None
+    if g.get("dec"):
+        return f"{year}s" if year is not None and year % 10 == 0 else None
     parts = [f"FY{year}" if g.get("fy") and year else (str(year) if year else "")]
     if month is not None:
         parts.append(f"{month:02d}")
@@ -422,7 +424,10 @@ def _leading_number(v: str) -> str:
 
 def _date_compatible(a: str, b: str) -> bool:
     """``2023-10`` vs ``--10``: a yearless date agrees with a dated one on the parts both have;
-    a fiscal year agrees with its calendar year only when no month is given."""
+    a fiscal year agrees with its calendar year only when no month is given; a decade
+    (``2030s``) equals only itself."""
+    if a.endswith("s") or b.endswith("s"):
+        return False
     pa, pb = a.split("-"), b.split("-")
     ya, yb = pa[0].removeprefix("FY"), pb[0].removeprefix("FY")
     if ya and yb and ya != yb:

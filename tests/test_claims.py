@@ -47,6 +47,12 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("令和4年10月", "令和5年10月", "date", "differ"),
         ("2023年10月", "10月23日", "date", "unknown"),  # the source gives no year: cannot confirm
         ("R6年度", "令和6年度", "date", "equal"),
+        ("2030年代", "2035年", "date", "equal"),  # a year inside the claimed decade
+        ("2030年代", "2040年", "date", "differ"),
+        ("2030年代", "2040年代", "date", "differ"),
+        ("2035年", "2030年代", "date", "unknown"),  # a decade cannot confirm an exact year
+        ("2045年", "2030年代", "date", "differ"),
+        ("2030年代", "10月", "date", "unknown"),
         ("任期3年", "任期5年", "count", "differ"),
         ("10名", "10社", "count", "unknown"),  # different things counted
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
@@ -220,3 +226,22 @@ def test_a_values_label_is_the_words_before_it_in_its_clause() -> None:
     row = "令和5年度補正予算額:3,800百万円"
     spans = extract_spans(row)
     assert label_before(row, next(s for s in spans if s.kind == "money"), spans) == "補正予算額:"
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("2030年代に発電を実証する", [("2030年代", "2030s")]),
+        ("2030年に発電を実証する", [("2030年", "2030")]),
+        ("2035年代", []),  # not a decade
+        ("1990年代から2020年度まで", [("1990年代", "1990s"), ("2020年度", "FY2020")]),
+    ],
+)
+def test_decades_are_their_own_dates(text: str, spans: list[tuple[str, str]]) -> None:
+    from assistant.spans import date_spans, values_equal
+
+    got = date_spans(text)
+    assert [(s.text, s.value) for s in got] == spans
+    if got and got[0].value.endswith("s"):
+        year = TypedSpan("date", 0, 5, "2030年", "2030")
+        assert not values_equal(got[0], year) and values_equal(got[0], got[0])
