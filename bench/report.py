@@ -204,8 +204,12 @@ def cold_table(c: dict[str, Any]) -> str:
     heavy = ", ".join(c["heavy_modules_after_ask"]) or "none"
     on_import = ", ".join(c.get("heavy_modules_after_import", [])) or "none"
     top = ", ".join(f"{r['module']} {r['cumulative_ms']:.0f}" for r in c["importtime_top"])
+    bc = c.get("bytecode") or {}
+    bytecode = (" shiori's bytecode was compiled first, as a wheel install does"
+                + (" (this machine sets PYTHONDONTWRITEBYTECODE, so nothing else would write it)"
+                   if bc.get("dont_write_bytecode_env") else "") + "." if bc else "")
     return (
-        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved. Peak RSS: `ask` "
+        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved.{bytecode} Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
         f"Heavy modules in `sys.modules` after a small-corpus `ask` (of {', '.join(HEAVY_MODULES)}): "
         f"**{heavy}**; after `import assistant`: **{on_import}**.\n"
