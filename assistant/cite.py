@@ -76,8 +76,8 @@ class CitePolicy:
     #: A unit contradicts a value only when it is this much about the item...
     conflict_item: float = 0.6
     #: ...unless its different value stands under the claim value's own label (this share of the
-    #: label's terms just before it): ``運転・整備 3,293百万円`` is the figure of the claim's
-    #: ``運転・整備には2,293百万円`` even when the line does not repeat the budget it belongs to.
+    #: label's terms just before it): ``維持・管理 412百万円`` is the figure of the claim's
+    #: ``維持・管理には312百万円`` even when the line does not repeat the budget it belongs to.
     label: float = 0.8
     #: The label's share of the claim's topic weight for it to count at all.
     label_share: float = 0.4
@@ -245,13 +245,13 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     split = len(a.text)
     if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values):
         # Both lines state a value in the place of the same claim value: two rows of one column
-        # (補正予算額 3,800百万円 / 分担金 3,604百万円), two records, not one statement.
+        # (補正予算額 120百万円 / 分担金 95百万円), two records, not one statement.
         return None
     sides = _sides(claim, joined, split)
     if sides == {False} and starts_item(b.text) and not _open(a.text):
         # Of two sibling items, the first is context for the second (its heading, the row above),
-        # not the other way round: a later item (○進捗：…共同建設…) does not lend its words to the
-        # values of an earlier one (○実施地：青森県六ヶ所村), which would make it a 建設地.
+        # not the other way round: a later item (○進捗：…共同整備…) does not lend its words to the
+        # values of an earlier one (○実施地：甲県乙村), which would make it a 整備地.
         return None
     confirming = {s.start >= split for v in cmp.matched for s in joined.spans if compare_values(v, s) == "equal"}
     differing = {s.start >= split for _, s in cmp.differing}
@@ -349,7 +349,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
     worst: _Unit | None = None
     for v in claim.values:
         # Compared on the units' own words: a heading above one of two look-alike lines
-        # (○協定：2007年10月発効 / ○協定：2007年6月発効) must not decide which one the claim is about.
+        # (○協定：2011年4月発効 / ○協定：2011年9月発効) must not decide which one the claim is about.
         confirm = max((u.value_own for u in about if v in u.cmp.matched), default=-1.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))

@@ -54,7 +54,7 @@ class Claim:
     #: The antonym-pair words the claim uses.
     polar: tuple[str, ...] = ()
     #: For each value, the topic terms of its label: the words just before it in its clause
-    #: (``JT-60SAの運転・整備には`` of ``2,293百万円``), what the figure is a figure of.
+    #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
 
 
@@ -119,7 +119,7 @@ _LABEL_STOPS = ("money", "percent", "count", "date")
 
 def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
     """The words before value ``v`` in ``text`` back to the clause break (、。) or the figure before it:
-    what the value is stated of (``運転・整備`` of ``運転・整備 3,293百万円``)."""
+    what the value is stated of (``維持・管理`` of ``維持・管理 412百万円``)."""
     start = max((s.end for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start), default=0)
     for mark in "、。,，":
         start = max(start, text.rfind(mark, 0, v.start) + 1)
@@ -130,7 +130,7 @@ def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedS
                 min_share: float = 0.0) -> float:
     """IDF-weighted share of the label terms of claim value ``v`` that stand before source value ``s``
     in its unit (0.0 when the claim value's label is under ``min_share`` of its topic: a bare subject,
-    ``JT-60SAは2026年に``, says what the sentence is about, not what the figure measures)."""
+    ``試験装置は2031年に``, says what the sentence is about, not what the figure measures)."""
     label = next((lab for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v), ())
     total = sum(claim.topic.get(t, 0.0) for t in label)
     if not total or total < min_share * sum(claim.topic.values()):
@@ -147,14 +147,14 @@ def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
     return "".join(chars)
 
 
-#: After a name: it qualifies the topic (日本の費用分担) or is the topic (産業協議会は、センター等には).
+#: After a name: it qualifies the topic (日本の費用分担) or is the topic (推進協議会は、センター等には).
 _SUBJECT_MARK = lazy(r"(?:氏|さん|様|等|など)?(?:の|は|には|では|とは)")
 #: ...unless the の ends the sentence's predicate (金沢大学の所属である): there the name is what is asserted.
 _PREDICATE_NO = lazy(r"の[^、。,]{1,6}?(?:である|だ|です|となっている)?[。.]?$")
 
 
 def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -> bool:
-    """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``産業協議会は``)
+    """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``推進協議会は``)
     names the item the claim is about; it is not the asserted value."""
     if s.kind not in ("person", "org", "place", "facility") or not _SUBJECT_MARK.match(text, s.end):
         return False
@@ -163,7 +163,7 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
 
 
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
-    """A span strictly inside a longer one (那珂 in 茨城県那珂市) is part of it, not a value of its own."""
+    """A span strictly inside a longer one (乙 in 甲県乙市) is part of it, not a value of its own."""
     return any(o is not s and o.start <= s.start and s.end <= o.end and (o.end - o.start) > (s.end - s.start)
                for o in spans)
 
@@ -237,7 +237,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind:
             return "unknown"
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
-            # 青森県六ヶ所村 and 茨城県: a municipality written with its prefecture is in no other prefecture.
+            # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
             pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
             if pa and pb and place_level(a.text) != "country" != place_level(b.text):
                 return "equal" if pa == pb else "differ"
@@ -269,7 +269,7 @@ _PREFECTURE = lazy(r"^(?:北海道|東京都|大阪府|京都府|[一-鿿々]{2,
 
 
 def _prefecture_of(name: str) -> str:
-    """The prefecture a place name starts with (``青森県`` of ``青森県六ヶ所村``), or ""."""
+    """The prefecture a place name starts with (``甲山県`` of ``甲山県乙村``), or ""."""
     m = _PREFECTURE.match(name)
     return m.group() if m else ""
 
@@ -292,7 +292,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             matched.append(v)
             continue
         # A source value equal to another value of the claim is that value, not a different one
-        # (設立は3月29日、総会は5月21日: the source's 5月21日 does not contradict 3月29日).
+        # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
         if diff:
