@@ -392,11 +392,10 @@ def mapped_rss_kib(prefix: str) -> dict[str, int]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def serve_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Worker: load the index with the unchanged ``Pipeline`` and run the query path on it."""
+def _load(task: dict[str, Any]) -> tuple[Any, Any, float]:
+    """The unchanged ``Pipeline`` over the task's corpus and index, its index loaded: (pipeline, index, seconds)."""
     from assistant.config import Settings
     from assistant.pipeline import Pipeline
-    from bench.query import query_set, run_query_path
 
     work = Path(task["workdir"])
     settings = Settings.from_env(environ={}, corpus_dir=work / "corpus", index_dir=work / "index",
@@ -404,7 +403,15 @@ def serve_task(task: dict[str, Any]) -> dict[str, Any]:
     p = Pipeline(settings, progress=False)
     t0 = time.perf_counter()
     index = p.index()
-    load_s = time.perf_counter() - t0
+    return p, index, time.perf_counter() - t0
+
+
+def serve_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker: load the index with the unchanged ``Pipeline`` and run the query path on it."""
+    from bench.query import query_set, run_query_path
+
+    work = Path(task["workdir"])
+    p, index, load_s = _load(task)
     after_load = _status()
     t0 = time.perf_counter()
     p.encode_queries(["準備"])
@@ -420,16 +427,7 @@ def serve_task(task: dict[str, Any]) -> dict[str, Any]:
 
 def check_task(task: dict[str, Any]) -> dict[str, Any]:
     """Worker: after the update, the new document is found and the index loads as a whole."""
-    from assistant.config import Settings
-    from assistant.pipeline import Pipeline
-
-    work = Path(task["workdir"])
-    settings = Settings.from_env(environ={}, corpus_dir=work / "corpus", index_dir=work / "index",
-                                 auto_rebuild=False, **task.get("settings", {}))
-    p = Pipeline(settings, progress=False)
-    t0 = time.perf_counter()
-    index = p.index()
-    load_s = time.perf_counter() - t0
+    p, index, load_s = _load(task)
     hits = p.search(task["query"], k=5).hits
     return {"load_s": load_s, "passages": index.size, "updates": index.manifest.get("updates"),
             "found": [h.chunk.doc for h in hits], "new_doc_in_top5": task["doc"] in {h.chunk.doc for h in hits}}

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,26 @@ def call_ask(url: str, question: str, k: int = 5, timeout: float = 300) -> dict[
     return {"error": "the event stream ended without a result"}
 
 
+def _run_together(clients: int, client: Callable[[int], None], start: threading.Barrier) -> float:
+    """Run ``client(i)`` on ``clients`` threads released together by ``start``; the wall seconds."""
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for th in threads:
+        th.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0
+
+
+def _row(clients: int, latencies: list[float], wall: float, errors: int) -> dict[str, Any]:
+    """One (server, clients) result: requests/s over the run, p50/p95 latency, errors."""
+    s = summarize(latencies)
+    return {"clients": clients, "requests": len(latencies), "wall_s": round(wall, 3),
+            "throughput_rps": round(len(latencies) / wall, 3), "p50_ms": s["p50"], "p95_ms": s["p95"],
+            "errors": errors, "latencies_ms": latencies}
+
+
 def run_clients(url: str, clients: int, per_client: int, questions: Sequence[str]) -> dict[str, Any]:
     """``clients`` threads, each asking ``per_client`` questions back to back, all starting together."""
     latencies: list[float] = []
@@ -126,18 +146,8 @@ def run_clients(url: str, clients: int, per_client: int, questions: Sequence[str
                 if err:
                     errors.append(str(err)[:200])
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for th in threads:
-        th.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
-    s = summarize(latencies)
-    return {"clients": clients, "requests": len(latencies), "wall_s": round(wall, 3),
-            "throughput_rps": round(len(latencies) / wall, 3), "p50_ms": s["p50"], "p95_ms": s["p95"],
-            "errors": len(errors), "error_examples": errors[:3], "latencies_ms": latencies}
+    wall = _run_together(clients, client, start)
+    return {**_row(clients, latencies, wall, len(errors)), "error_examples": errors[:3]}
 
 
 def run_in_process(pipeline: Any, clients: int, per_client: int, questions: Sequence[str]) -> dict[str, Any]:
@@ -164,19 +174,8 @@ def run_in_process(pipeline: Any, clients: int, per_client: int, questions: Sequ
                 pipeline.ask(questions[(i * per_client + j) % len(questions)])
             latencies.append((time.perf_counter() - t) * 1000)
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for th in threads:
-        th.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - t0
-    s = summarize(latencies)
-    row: dict[str, Any] = {"clients": clients, "requests": len(latencies), "wall_s": round(wall, 3),
-                           "throughput_rps": round(len(latencies) / wall, 3), "p50_ms": s["p50"],
-                           "p95_ms": s["p95"], "errors": clients * per_client - len(latencies),
-                           "latencies_ms": latencies}
+    wall = _run_together(clients, client, start)
+    row = _row(clients, latencies, wall, clients * per_client - len(latencies))
     if settings.batch_queries:
         b = pipeline.query_batcher()
         row["mean_batch"] = round((b.texts - texts0) / max(1, b.calls - calls0), 2)
