@@ -493,10 +493,8 @@ class LoadedIndex:
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token (0 df: the largest value)."""
-        bm = self.bm25
-        i = bm.vocab.get(token)
-        df = 0 if i is None else int(bm.offsets[i + 1] - bm.offsets[i])
-        return math.log(1 + (bm.n_docs - df + 0.5) / (df + 0.5))
+        df = self.df(token)
+        return math.log(1 + (self.bm25.n_docs - df + 0.5) / (df + 0.5))
 
     def df(self, token: str) -> int:
         """How many passages contain ``token``."""
