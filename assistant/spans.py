@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 8
+SPANS_VERSION = 9
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -69,7 +69,12 @@ _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matc
              "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
-             "kW", "km", "m", "MA", "keV", "億度", "万度", "度")
+             "kW", "km", "m", "MA", "keV", "度",
+             # Counters of places, buildings and households, and of minutes (分 but not 分の: a fraction).
+             "分間", "分", "秒", "港", "施設", "棟", "戸", "世帯", "区域", "地域", "拠点", "自治体", "市町村",
+             "店舗", "隻", "個", "枚", "冊", "駅", "病院", "食", "日分")
+#: A count's multiplier (3万人, 1億度): the value is the number it makes.
+_COUNT_MULT = {"万": 1e4, "千": 1e3, "億": 1e8, None: 1.0}
 
 
 def parse_number(text: str) -> float | None:
@@ -169,8 +174,8 @@ _MONEY = lazy(
 )
 _PERCENT = lazy(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
 _COUNT = lazy(
-    _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<u>"
-    + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?![A-Za-z村町市区])" + _SUFFIX_QUAL
+    _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
+    + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
 _BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
 
@@ -225,10 +230,12 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         a, b = m.span()
         if n is None or not free(a, b):
             continue
-        unit = m.group("u")
+        unit = m.group("u") + (m.group("worth") or "")  # 3日分, 45,000回分: a stock's worth
+        if unit == "分" and text.startswith("の", m.end("u")):
+            continue  # 3分の2 is a fraction
         unit = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                 "カ月": "か月", "ヶ月": "か月", "人": "名"}.get(unit, unit)
-        out.append(TypedSpan("count", a, b, text[a:b], _fmt(n) + unit, _qual(m)))
+        out.append(TypedSpan("count", a, b, text[a:b], _fmt(n * _COUNT_MULT[m.group("mult")]) + unit, _qual(m)))
         busy.append((a, b))
     return out
 
