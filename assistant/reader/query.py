@@ -45,7 +45,8 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
     ("place", r"\bwhere\b|which (?:country|countries|city|prefecture|place|location|region|site)"
               r"|what (?:country|city|location|place|site|prefecture)"),
     ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?"
-               r"(?:amount|budget|cost|number|share)|what amount|how large|how big|how long"),
+               r"(?:amount|budget|cost|number|share)|what amount|how large|how big|how long"
+               r"|what (?:[a-z\-]+ )?(?:rate|ratio|percentage|proportion)\b"),
     ("date", r"\bwhen\b|what year|which year|what date|what month|by when|in which year|what fiscal year"),
     ("reason", r"\bwhy\b|what (?:is|was) the (?:purpose|reason|aim|goal|objective)|for what purpose|purpose of|reason for"),
     ("list", r"what are the|\blist\b|name the|what kinds|what types|which (?:items|areas|fields|activities|measures)"
@@ -120,20 +121,52 @@ _ORG_HEADS = ("団体", "機関", "組織", "企業", "会社", "省", "庁", "�
 _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
 
 
-_UNIT_ASKED = re.compile(r"何(%|パーセント|割|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校|円|億|万|年間|日間|週間|か月|ヶ月)")
+_UNIT_ASKED = re.compile(r"何(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
+                         r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
+                         r"|市町村|店舗|食|日分|回分|人分|食分|円|億|万)")
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
-    (r"いくら|金額|予算|費用|経費|総額|how much|budget|cost|amount|yen", "money"),
-    (r"割合|比率|分担率|シェア|percentage|percent|share", "percent"),
-    (r"人数|how many people|participants|lecturers|students", "名"),
-    (r"件数", "件"),
+    # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
+    (r"金額|予算|(?<!消)費(?!量)|総額|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b", "money"),
+    (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
+    (r"人数|how many (?:people|persons|workers|staff|members|participants|residents|experts|students|lecturers)"
+     r"|participants|lecturers|students", "名"),
+    (r"件数|how many cases", "件"),
 )
-_UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "%": "percent", "パーセント": "percent",
+#: What an English question counts, as the Japanese counter (how many ports -> 港): a general
+#: vocabulary of counters, as ``_UNIT_ASKED`` is for Japanese, not a topic's words.
+_EN_COUNTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"companies|firms|businesses", ("社",)),
+    (r"countries|nations", ("か国",)),
+    (r"times", ("回",)),
+    (r"facilities", ("施設",)),
+    (r"ports|harbou?rs", ("港",)),
+    (r"sites|locations|places", ("か所",)),
+    (r"buildings|houses", ("棟", "戸")),
+    (r"households", ("世帯",)),
+    (r"schools", ("校",)),
+    (r"municipalities", ("市町村", "自治体")),
+    (r"regions|areas|zones", ("地域", "区域")),
+    (r"years", ("年", "年間")),
+    (r"months", ("か月",)),
+    (r"weeks", ("週間",)),
+    (r"days", ("日", "日間")),
+    (r"hours", ("時間",)),
+    (r"minutes", ("分", "分間")),
+    (r"seconds", ("秒",)),
+)
+_EN_COUNTED = re.compile(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for p, _ in _EN_COUNTERS) + r")\b", re.I)
+_UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
+               "%": "percent", "パーセント": "percent",
                "割": "percent", "円": "money", "億": "money", "万": "money"}
 
 
 def asked_units(question: str) -> tuple[str, ...]:
     """The unit(s) a number question asks for (``何名`` -> 名, ``いくら`` -> money)."""
     units = [_UNIT_CANON.get(m.group(1), m.group(1)) for m in _UNIT_ASKED.finditer(question)]
+    m = _EN_COUNTED.search(question)
+    if m:
+        noun = m.group("noun").lower()
+        units += next(us for pat, us in _EN_COUNTERS if re.fullmatch(pat, noun))
     units += [u for pat, u in _UNIT_WORDS if re.search(pat, question, re.I)]
     return tuple(dict.fromkeys(units))
 
