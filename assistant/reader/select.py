@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import unit_matches
+from assistant.reader.features import _bigrams, cell_key, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
@@ -127,9 +127,38 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return best
 
 
+def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """A named cell inside ``best`` when ``best`` is a run of text holding several values of the asked type.
+
+    A table whose cells the PDF gave one a line reads as one long sentence: it covers every
+    word of the question and holds every row's value, so it says nothing about which value is
+    asked. The recovered cell inside it whose row or column the question names does.
+    """
+    kinds = TYPE_KINDS.get(query.answer_type, frozenset())
+    b = cands[best]
+    if b.cell is not None or len({s.value for s in b.spans if s.kind in kinds}) < 2:
+        return best
+    inside = [i for i, c in enumerate(cands)
+              if c.cell is not None and c.chunk.doc == b.chunk.doc and c.start < b.end and b.start < c.end
+              and any(s.kind in kinds for s in c.spans)
+              and (key := cell_key(c.cell)) and (key in query.normalized or key in query.terms)]
+    if not inside:
+        return best
+    # A row's cells share its key: the one whose column the question also names wins
+    # (the share of the label's character pairs in the question). Overlapping passages give
+    # the same cell more than once; a tie between two different cells is no answer.
+    q_bi = _bigrams(query.normalized)
+    named = {(cands[i].key, cands[i].cell.label): (len(_bigrams(cands[i].cell.label) & q_bi) / max(len(_bigrams(cands[i].cell.label)), 1), i)
+             for i in inside}
+    ranked = sorted(named.values(), reverse=True)
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        return best
+    return ranked[0][1]
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = named_sibling(query, cands, int(order[0]))
+    best = named_sibling(query, cands, named_cell_within(query, cands, int(order[0])))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
     if direct is not None and (not query.units or unit_matches(query, direct)):
