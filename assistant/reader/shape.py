@@ -103,8 +103,11 @@ def _english_lead(sel: Selection, question: str) -> str:
     if sel.direct is not None:
         return EN_DIRECT_LEAD.format(value=sel.direct.text)
     asked = question.casefold()
-    names = [m.group() for m in _LATIN_NAME.finditer(sel.units[0].text)
-             if len(m.group()) >= 2 and m.group().casefold() not in asked]
+    text = sel.units[0].text
+    # Letters right after a digit are a unit (10GW, 5km), not a name.
+    names = [m.group() for m in _LATIN_NAME.finditer(text)
+             if len(m.group()) >= 2 and m.group().casefold() not in asked
+             and not (m.start() > 0 and text[m.start() - 1].isdigit())]
     names = list(dict.fromkeys(names))[:3]
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
 
