@@ -78,10 +78,36 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
 
 @pytest.mark.parametrize(
     ("question", "units"),
-    [("参加者は何名か。", ("名",)), ("補助率は何%か。", ("percent",)), ("事業費はいくらか。", ("money",))],
+    [
+        ("参加者は何名か。", ("名",)), ("補助率は何%か。", ("percent",)), ("事業費はいくらか。", ("money",)),
+        ("必要な人材は何万人か。", ("名",)),  # 何万人 counts people, not money
+        ("津波は何分で到達するか。", ("分",)),
+        ("何港を指定したか。", ("港",)),
+        ("備蓄は何日分か。", ("日分",)),
+        ("交付金の上限はいくらか。", ("money",)),
+        ("How many workers will be needed?", ("名",)),
+        ("How many ports were designated?", ("港",)),
+        ("About how many minutes does it take?", ("分",)),
+        ("For how many years can a zone be occupied?", ("年",)),
+        ("What completion rate is targeted?", ("percent",)),
+        ("How much is proposed, in millions of yen?", ("money",)),
+    ],
 )
 def test_asked_units(question: str, units: tuple[str, ...]) -> None:
     assert set(units) <= set(asked_units(question))
+
+
+@pytest.mark.parametrize(
+    "question",
+    # いくら / how much ask for an output or a volume as often as for money; 分の is a fraction.
+    ["想定出力はいくらか。", "エネルギー消費量はいくらか。", "How much support is planned?", "何分の1か。"],
+)
+def test_no_unit_is_asked(question: str) -> None:
+    assert asked_units(question) == ()
+
+
+def test_an_english_rate_question_asks_for_a_number() -> None:
+    assert answer_type("What completion rate for the plans is targeted?") == "number"
 
 
 @pytest.mark.parametrize(
@@ -144,11 +170,25 @@ def test_comparison_question() -> None:
         ("株式会社サンプル電機が受注", "org", "株式会社サンプル電機"),
         ("青森県六ヶ所村で実施", "place", "青森県六ヶ所村"),
         ("市民会館で開催", "facility", "市民会館"),
+        ("約3万人が必要になる", "count", "30000名"),  # a count with its multiplier
+        ("約40分で到達する", "count", "40分"),
+        ("全国で7港を指定した", "count", "7港"),
+        ("公共施設12施設に設置", "count", "12施設"),
+        ("備蓄を3日分から7日分に", "count", "7日分"),  # a stock's worth
+        ("45,000回分を備蓄", "count", "45000回分"),
+        ("5年分の記録", "count", "5年分"),
+        ("96,000食を備蓄", "count", "96000食"),
+        ("1億度のプラズマ", "count", "100000000度"),
     ],
 )
 def test_typed_spans(text: str, kind: str, value: str) -> None:
     spans = extract_spans(text)
     assert any(s.kind == kind and s.value == value for s in spans), [(s.kind, s.value) for s in spans]
+
+
+@pytest.mark.parametrize("text", ["3分の2を補助する", "5分の1以上"])
+def test_fractions_are_not_minutes(text: str) -> None:
+    assert not [s for s in extract_spans(text) if s.kind == "count"]
 
 
 def test_qualifiers_are_kept() -> None:
@@ -242,6 +282,68 @@ def test_direct_of_a_cell_is_its_value() -> None:
 
 def test_no_direct_for_questions_without_a_value_type() -> None:
     assert direct_span(_analyse("なぜ拡充するのか。"), _cand("需要が12%増えたため。"), DEFAULT_POLICY) is None
+
+
+def _table_cands() -> list[Candidate]:
+    """A table the PDF gave one cell a line, read as one long sentence, and its recovered row cells."""
+    from assistant.chunking import Chunk
+    from assistant.structure import Cell
+
+    body = "区域名\n出力\n開始\n甲沖\n48万kW\n2028年12月\n乙沖\n36万kW\n2029年6月"
+    chunk = Chunk("d:1-9", "d.txt", "t", 1, 9, None, "", body, body, 0, len(body))
+    flat = body.replace("\n", "")
+
+    def cand(text: str, start: int, end: int, cell: Cell | None) -> Candidate:
+        spans = tuple(extract_spans(text))
+        return Candidate("sentence" if cell is None else "cell", 1, 0, chunk, start, end, text, -1, 0, 0.9, 0.9,
+                         1.0, 0.9, frozenset(mecab_tokenize(text)), spans, cell)
+
+    out = [cand(flat, 0, len(body), None)]
+    for key, first in (("甲沖", 4), ("乙沖", 7)):
+        a = body.index(key)
+        for col, off in (("出力", 1), ("開始", 2)):
+            value = body.split("\n")[first - 1 + off]
+            cell = Cell("d.txt", "row", f"{key} {col}", value, first, first + 2, first + off)
+            out.append(cand(f"{key} {col}：{value}", a, a + len(key) + 12, cell))
+    return out
+
+
+def test_a_named_row_cell_answers_instead_of_the_flattened_table() -> None:
+    from assistant.reader.select import select_value
+
+    cands = _table_cands()
+    scores = np.array([3.0, 1.0, 0.5, 0.8, 0.4])  # the whole table scores best: it has every word
+    sel = select_value(_analyse("乙沖の出力はいくらか。"), cands, scores, DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "36万kW"
+    assert sel.units[0].cell is not None and sel.units[0].cell.label == "乙沖 出力"
+    # Without a named row the table keeps its first value: nothing tells the rows apart.
+    sel = select_value(_analyse("出力はいくらか。"), cands, scores, DEFAULT_POLICY)
+    assert sel.units[0].cell is None
+
+
+def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
+    from assistant.reader.abstain import A, abstain_features
+
+    cands = [_cand("説明会は3回開かれた。"), _cand("会場は市民会館である。")]
+    X = featurize(_analyse("説明会の参加者は何名か。"), cands)
+
+    def unit_found(question: str) -> float:
+        q = _analyse(question)
+        v = abstain_features(q, cands, X, np.zeros(len(cands)), [frozenset()], [0.9], lambda t: 1)
+        return float(v[A["unit_found"]])
+
+    assert unit_found("説明会の参加者は何名か。") == 0.0  # a count of 回 is no count of people
+    assert unit_found("説明会は何回開かれたか。") == 1.0
+    assert unit_found("会場はどこか。") == 1.0  # no unit asked: nothing to miss
+
+
+def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
+    from assistant.reader.select import Selection
+    from assistant.reader.shape import _english_lead
+
+    c = _cand("政府は2030年までに10GW、ITERでは5MWを目標とする。")
+    lead = _english_lead(Selection([c], None, None, 1.0), "What is the target?")
+    assert "ITER" in lead and "GW" not in lead and "MW" not in lead
 
 
 def test_features_are_finite_and_named() -> None:

@@ -17,13 +17,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import F, coverage
+from assistant.reader.features import F, coverage, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
 
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
     "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
-    "translated", "focus_found",
+    "translated", "focus_found", "unit_found",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
 #: The columns the abstention model learns from: all but ``translated``. In the training
@@ -104,6 +104,9 @@ def abstain_features(
     # something the documents do not discuss (1.0 for Japanese questions).
     v[A["translated"]] = translated
     v[A["focus_found"]] = focus_found(query, passage_texts)
+    # A question that names its unit (何分, how many ports) is answered only by a value in that
+    # unit: passages on its topic that hold none (costs but no count) do not answer it.
+    v[A["unit_found"]] = float(not query.units or any(unit_matches(query, s) for c in cands for s in c.spans))
     return v
 
 
