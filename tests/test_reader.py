@@ -368,9 +368,10 @@ def test_tree_model_round_trips_through_json() -> None:
 # ------------------------------------------------------- the reader on fixture files
 
 
-@pytest.fixture
-def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A two-document corpus with a flattened table, label/value lines and a list."""
+def _fixture_pipeline(tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
+    """A one-document corpus indexed with the fake embedder, the learned abstention and the
+    off-topic guard off (the fake embedder's similarities are far below the real model's: these
+    tests check how the reader selects and shapes; the literal check stays on)."""
     from assistant.config import Settings
     from assistant.corpus import add_document
     from assistant.embedding import FakeEmbedder
@@ -380,7 +381,22 @@ def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
     corpus.mkdir()
     (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
     src = tmp_path / "plan.txt"
-    src.write_text(
+    src.write_text(text, encoding="utf-8")
+    settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
+                                 tokenizer="mecab")
+    add_document(corpus, src, title=title)
+    p = Pipeline(settings, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
+    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0)
+    return p
+
+
+@pytest.fixture
+def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A corpus with a flattened table, label/value lines and a list."""
+    return _fixture_pipeline(
+        tmp_path,
         "洋上風力導入計画の概要\n\n"
         "○ 各地域の導入目標(2030年)：\n\n"
         "   北海道 東北 九州\n"
@@ -392,19 +408,30 @@ def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
         "・系統整備の費用補助\n"
         "・港湾の拠点整備\n"
         "・人材育成の強化\n",
-        encoding="utf-8",
+        "洋上風力導入計画",
     )
-    settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
-                                 tokenizer="mecab")
-    add_document(corpus, src, title="洋上風力導入計画")
-    p = Pipeline(settings, embedder=FakeEmbedder(), progress=False)
-    p.build()
-    # The fake embedder's similarities are far below the real model's: these tests check how
-    # the reader selects and shapes, so the learned abstention and the off-topic guard are off
-    # here (the literal check stays on: one test is about it).
-    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
-    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0)
-    return p
+
+
+@pytest.mark.parametrize("connective", ["このため、", "そこで、", "ため、"])
+def test_a_why_answer_quotes_the_reason_before_a_consequence(tmp_path: Path, connective: str) -> None:
+    doc = ("地域交通の見直し\n\n"
+           "山間部では路線バスの利用者が減り続け、運行の維持が難しくなっている。\n"
+           f"{connective}乗合タクシーへの転換を進める。\n\n"
+           "駅前広場の整備は令和8年度に完了する。\n")
+    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    ans = p.ask("乗合タクシーへの転換を進めるのはなぜか。")
+    assert "利用者が減り続け" in ans.answer and "乗合タクシー" in ans.answer
+    c = ans.citations[0]
+    assert (c.first_line, c.last_line) == (3, 4)
+
+
+def test_a_why_answer_without_a_connective_is_its_own_sentence(tmp_path: Path) -> None:
+    doc = ("地域交通の見直し\n\n"
+           "駅前広場の整備は令和8年度に完了する。\n"
+           "乗合タクシーへの転換は、路線バスの利用者が減り続けているため進める。\n")
+    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    ans = p.ask("乗合タクシーへの転換を進めるのはなぜか。")
+    assert "駅前広場" not in ans.answer and ans.citations[0].first_line == 4
 
 
 def test_table_cell_is_cited_with_its_header(table_pipeline) -> None:  # type: ignore[no-untyped-def]

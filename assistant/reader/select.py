@@ -296,4 +296,23 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
     best = int(np.argmax(scores))
+    if query.answer_type == "reason":
+        reason = reason_before(index, cands[best])
+        if reason is not None:
+            return Selection([reason, cands[best]], None, None, float(scores[best]))
     return Selection([cands[best]], None, None, float(scores[best]))
+
+
+#: A sentence opening with a consequence connective states a result whose reason is the
+#: sentence before it (このため、…を加速する); a line opening with ため、 is the wrapped tail of
+#: a sentence whose reason is on the line above.
+_CONSEQUENCE = re.compile(r"^(?:[・\-\s]*)(?:このため|そのため|そこで|このことから|そのことから|これを受けて|これを踏まえ|"
+                          r"こうした(?:状況|中|ことから|背景)|その結果|したがって|従って|よって|ため[、,])")
+
+
+def reason_before(index: LoadedIndex, cand: Candidate) -> Candidate | None:
+    """The sentence right before ``cand`` when ``cand`` opens with a consequence connective, else None."""
+    if cand.cell is not None or not _CONSEQUENCE.match(cand.text):
+        return None
+    before = preceding(index, cand, limit=1)
+    return before[0] if before else None

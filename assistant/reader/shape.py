@@ -174,6 +174,11 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         text, citations = _list_answer(sel.units, index)
     elif sel.direct is not None:
         text = _value_text(sel, policy) + CITE_MARK.format(n=1)
+    elif q.answer_type == "reason" and len(sel.units) == 2:
+        # The reason and the result it leads to, quoted together as one passage of text.
+        reason, result = sel.units
+        citations = [make_citation(1, reason.chunk, reason.start, result.end, result.dense, index.page_of)]
+        text = snippet(reason.text + result.text, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     else:
         unit = sel.units[0]
         body = unit.text if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
