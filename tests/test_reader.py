@@ -106,6 +106,22 @@ def test_no_unit_is_asked(question: str) -> None:
     assert asked_units(question) == ()
 
 
+@pytest.mark.parametrize(
+    ("question", "literals"),
+    [("What rate is targeted by FY2027?", ("FY2027",)), ("When will it open in October 2025?", ("2025-10",)),
+     ("What is the target for 2030?", ("2030",)), ("How much in fiscal year 2024?", ("FY2024",)),
+     ("Who chairs the committee?", ())],
+)
+def test_english_dates_are_literals_in_canonical_form(question: str, literals: tuple[str, ...]) -> None:
+    assert _analyse(question).literals == literals
+
+
+def test_an_english_date_literal_matches_the_japanese_date() -> None:
+    q = _analyse("What completion rate is targeted by FY2027?")
+    X = featurize(q, [_cand("作成率を令和9年度までに80%に引き上げる。"), _cand("保有率は令和5年度に71%である。")])
+    assert X[0, F["literal"]] == 1 and X[1, F["literal"]] == 0
+
+
 def test_an_english_rate_question_asks_for_a_number() -> None:
     assert answer_type("What completion rate for the plans is targeted?") == "number"
 

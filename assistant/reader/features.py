@@ -156,8 +156,12 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
                 label = c.cell.label
                 row[F["focus_label"]] = sum(t in label for t in focus_set) / len(focus_set)
         if literals:
-            squashed = _squash(text)
-            lit = sum(x in squashed for x in literals) / len(literals)
+            if query.english:  # its dates are canonical values (FY2027): the text says 令和9年度
+                values = [sp.value.casefold() for sp in c.spans if sp.kind == "date"]
+                lit = sum(any(x in v for v in values) for x in literals) / len(literals)
+            else:
+                squashed = _squash(text)
+                lit = sum(x in squashed for x in literals) / len(literals)
             row[F["literal"]] = lit
             row[F["has_literals"]] = 1.0
             row[F["literal_before"]] = max(lit, float(any(x in c.before for x in query.literals)))

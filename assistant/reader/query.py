@@ -44,8 +44,8 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
     ("person", r"\bwho\b|\bwhom\b|which (?:person|prime minister|minister|official|chair)|whose name"),
     ("place", r"\bwhere\b|which (?:country|countries|city|prefecture|place|location|region|site)"
               r"|what (?:country|city|location|place|site|prefecture)"),
-    ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?"
-               r"(?:amount|budget|cost|number|share)|what amount|how large|how big|how long"
+    ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?(?:[a-z0-9\-]+ ){0,2}"
+               r"(?:amount|budget|cost|number|share)\b|what amount|how large|how big|how long"
                r"|what (?:[a-z\-]+ )?(?:rate|ratio|percentage|proportion)\b"),
     ("date", r"\bwhen\b|what year|which year|what date|what month|by when|in which year|what fiscal year"),
     ("reason", r"\bwhy\b|what (?:is|was) the (?:purpose|reason|aim|goal|objective)|for what purpose|purpose of|reason for"),
@@ -192,6 +192,27 @@ def question_literals(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+_EN_MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+_EN_DATE = re.compile(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
+                      r"|(?P<mon>" + "|".join(_EN_MONTHS) + r")\s+(?P<my>(?:19|20)\d{2})"
+                      r"|(?P<y>(?:19|20)\d{2}))\b", re.I)
+
+
+def english_literals(question: str) -> tuple[str, ...]:
+    """The dates an English question is pinned to, as typed spans' canonical values
+    (``FY2027``, ``2025-10``, ``2030``): the documents write them in Japanese (令和9年度)."""
+    out = []
+    for m in _EN_DATE.finditer(question):
+        if m.group("fyy"):
+            out.append(f"FY{m.group('fyy')}")
+        elif m.group("mon"):
+            out.append(f"{m.group('my')}-{_EN_MONTHS[m.group('mon').lower()]:02d}")
+        else:
+            out.append(m.group("y"))
+    return tuple(dict.fromkeys(out))
+
+
 def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
     """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``)."""
     head = question[: _anchor(question)]
@@ -255,7 +276,7 @@ def analyse(
     focus = content_focus or focus
     if atype == "place" and focus and "".join(focus).endswith(_ORG_HEADS):
         atype = "organization"
-    literals = () if english else question_literals(norm)
+    literals = english_literals(norm) if english else question_literals(norm)
     parts: tuple[Query, ...] = ()
     if _depth == 0:
         texts = _parts(norm)
