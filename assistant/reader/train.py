@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 SEED = 13
 FOLDS = 5
+#: Fold splits whose out-of-fold abstention scores are pooled to choose the abstention cut-off.
+THRESHOLD_SEEDS: tuple[int, ...] = (13, 1, 2, 3, 4)
 #: Candidate scorer: "trees" (LightGBM lambdarank) or "linear" (logistic regression).
 SCORER = "trees"
 #: LightGBM settings of the candidate ranker, chosen by grouped CV (small trees: little data).
@@ -154,17 +156,17 @@ def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type:
                             e.translated, e.passage_texts)
 
 
-def _groups(examples: Sequence[Example], folds: int) -> np.ndarray:
-    rng = np.random.default_rng(SEED)
+def _groups(examples: Sequence[Example], folds: int, seed: int = SEED) -> np.ndarray:
+    rng = np.random.default_rng(seed)
     ids = np.arange(len(examples)) % folds
     rng.shuffle(ids)
     return ids
 
 
 def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type: ignore[no-untyped-def]
-                   C: float = C_CANDIDATE, C_abs: float = C_ABSTAIN) -> dict[str, object]:
+                   C: float = C_CANDIDATE, C_abs: float = C_ABSTAIN, seed: int = SEED) -> dict[str, object]:
     """Out-of-fold candidate accuracy and abstention features (for the abstention model)."""
-    fold = _groups(examples, folds)
+    fold = _groups(examples, folds, seed)
     top1 = []
     rows = np.zeros((len(examples), len(ABSTAIN_FEATURES)), np.float32)
     for k in range(folds):
@@ -187,7 +189,7 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
             "abstain_oof": abstain_oof, "answerable": answerable}
 
 
-def top1_spread(examples: Sequence[Example], seeds: Sequence[int] = (13, 1, 2, 3, 4), folds: int = FOLDS,
+def top1_spread(examples: Sequence[Example], seeds: Sequence[int] = THRESHOLD_SEEDS, folds: int = FOLDS,
                 ) -> tuple[float, float, list[float]]:
     """Grouped-CV candidate top-1 over several fold splits: (mean, standard deviation, per split).
 
@@ -196,8 +198,7 @@ def top1_spread(examples: Sequence[Example], seeds: Sequence[int] = (13, 1, 2, 3
     """
     per: list[float] = []
     for seed in seeds:
-        ids = np.arange(len(examples)) % folds
-        np.random.default_rng(seed).shuffle(ids)
+        ids = _groups(examples, folds, seed)
         hits = []
         for k in range(folds):
             scorer = fit_candidate([e for e, f in zip(examples, ids, strict=True) if f != k])
@@ -230,7 +231,12 @@ def choose_threshold(scores: np.ndarray, answerable: np.ndarray) -> tuple[float,
 def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # type: ignore[no-untyped-def]
     """The shipped model: both parts fitted on every example; the threshold from out-of-fold scores."""
     cv = cross_validate(examples, df, folds)
-    thr, p, r = choose_threshold(cv["abstain_oof"], cv["answerable"])  # type: ignore[arg-type]
+    # The cut-off from the out-of-fold scores of several fold splits pooled: with a few dozen
+    # unanswerable questions, one split's scores moved it enough to swing abstention recall on
+    # the second corpus by 15 points between two retrains that changed nothing about abstention.
+    runs = [cv] + [cross_validate(examples, df, folds, seed=s) for s in THRESHOLD_SEEDS if s != SEED]
+    thr, p, r = choose_threshold(np.concatenate([c["abstain_oof"] for c in runs]),  # type: ignore[misc]
+                                 np.concatenate([c["answerable"] for c in runs]))  # type: ignore[misc]
     scorer = fit_candidate(examples)
     rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
     abstain = _fit_linear(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
