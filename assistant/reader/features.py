@@ -81,7 +81,8 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
     return False
 
 
-def _bigrams(text: str) -> set[str]:
+def char_bigrams(text: str) -> set[str]:
+    """Character pairs of ``text`` without spaces and punctuation (compounds however they were split)."""
     t = re.sub(r"[\s・、。,.:：()（）「」『』【】]", "", text)
     return {t[i : i + 2] for i in range(len(t) - 1)}
 
@@ -140,7 +141,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     kinds = TYPE_KINDS.get(query.answer_type, frozenset())
     # Character bigrams see compounds however the tokenizer split them (受講対象者 / 受講 対象 者).
     q_text = query.normalized
-    q_bi = _bigrams(q_text) if not query.english else set()
+    q_bi = char_bigrams(q_text) if not query.english else set()
     focus_text = "".join(query.focus)
     is_list, is_reason = query.answer_type == "list", query.answer_type == "reason"
     focus_set = set(query.focus)
@@ -190,7 +191,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
         if c.tokens:
             row[F["novelty"]] = sum(t not in query.terms for t in c.tokens) / len(c.tokens)
         if q_bi:
-            row[F["bigram_cov"]] = len(q_bi & _bigrams(text)) / len(q_bi)
+            row[F["bigram_cov"]] = len(q_bi & char_bigrams(text)) / len(q_bi)
         if len(focus_text) >= 2:
             row[F["focus_chars"]] = float(focus_text in text)
     return X

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import _bigrams, cell_key, unit_matches
+from assistant.reader.features import cell_key, char_bigrams, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
@@ -147,9 +147,13 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
     # A row's cells share its key: the one whose column the question also names wins
     # (the share of the label's character pairs in the question). Overlapping passages give
     # the same cell more than once; a tie between two different cells is no answer.
-    q_bi = _bigrams(query.normalized)
-    named = {(cands[i].key, cands[i].cell.label): (len(_bigrams(cands[i].cell.label) & q_bi) / max(len(_bigrams(cands[i].cell.label)), 1), i)
-             for i in inside}
+    q_bi = char_bigrams(query.normalized)
+
+    def named_share(c: Candidate) -> float:
+        label = char_bigrams(c.cell.label if c.cell else "")
+        return len(label & q_bi) / max(len(label), 1)
+
+    named = {(cands[i].key, cands[i].label): (named_share(cands[i]), i) for i in inside}
     ranked = sorted(named.values(), reverse=True)
     if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
         return best
