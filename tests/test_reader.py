@@ -362,6 +362,15 @@ def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     assert "ITER" in lead and "GW" not in lead and "MW" not in lead
 
 
+def test_a_sentence_fragment_at_a_passage_edge_yields_to_the_whole_sentence() -> None:
+    from assistant.reader.candidates import dedupe
+
+    whole = _cand("これらに加え、補正予算と一体的に執行する。")
+    frag = replace(whole, start=whole.start + 1, text=whole.text[1:])  # the passage began one character in
+    other = replace(_cand("表1 主な事項"), start=whole.end + 1, end=whole.end + 8)
+    assert dedupe([frag, other, whole]) == [other, whole]
+
+
 def test_features_are_finite_and_named() -> None:
     q = _analyse("説明会の参加者は何名か。")
     X = featurize(q, [_cand("延べ120名が参加した。"), _cand("説明会の概要", None)])

@@ -154,7 +154,20 @@ def dedupe(cands: Sequence[Candidate]) -> list[Candidate]:
             continue
         seen.update(keys)
         out.append(c)
-    return out
+    # A passage that starts (or ends) inside a sentence holds a fragment of it (れらに加え、… after a
+    # wrapped line); the overlapping passage holds the whole sentence, which is what is quoted.
+    whole: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for c in out:
+        if c.kind == "sentence":
+            whole.setdefault((c.chunk.doc, c.start), []).append((c.start, c.end))
+            whole.setdefault((c.chunk.doc, c.end), []).append((c.start, c.end))
+
+    def fragment(c: Candidate) -> bool:
+        return c.kind == "sentence" and any(
+            a <= c.start and c.end <= b and (a, b) != (c.start, c.end)
+            for key in ((c.chunk.doc, c.start), (c.chunk.doc, c.end)) for a, b in whole.get(key, ()))
+
+    return [c for c in out if not fragment(c)]
 
 
 def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int) -> list[Candidate]:
