@@ -39,10 +39,10 @@ from assistant.claims import (
     place_level,
 )
 from assistant.messages import format_citation as _format_citation
-from assistant.normalize import starts_item
+from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -105,6 +105,9 @@ class CitePolicy:
     #: values counted as terms of ``value_weight`` times its heaviest topic term.
     partial_with_values: float = 0.4
     value_weight: float = 0.5
+    #: Of look-alike units (as much about the item in their own words), one stating a different value
+    #: decides against one stating the claim's when its missing topic words stand this much nearer.
+    near_margin: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -267,6 +270,31 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     return cmp, coverage(claim.topic, own_part) if claim.topic else 0.0
 
 
+def _records(claim: Claim, c: Candidate) -> bool:
+    """Whether a sentence unit wrapped over several lines is two records: two of its lines, each a
+    labelled row (``label：value``) or a list item, state a value in the place of the same claim
+    value (``補正予算額：120百万円`` / ``予算額(案)：95百万円``), as two look-alike rows of two columns
+    extracted as one run of text do. Such a unit is no statement; its lines are units of their own."""
+    if c.kind != "sentence" or not claim.values:
+        return False
+    off = c.start - c.chunk.start
+    lines = [x for x in c.chunk.text[off : off + (c.end - c.start)].split("\n") if x.strip()]
+    if len(lines) < 2:
+        return False
+    sides: dict[int, set[int]] = {}
+    for i, line in enumerate(lines):
+        text = normalize_query(line)
+        if not (starts_item(text) or ":" in text or "：" in text):
+            continue
+        for s in extract_spans(text, use_mecab=False):
+            for k, v in enumerate(claim.values):
+                verdict = compare_values(v, s)
+                if verdict == "equal" or (verdict == "differ" and not any(
+                        o is not v and compare_values(o, s) == "equal" for o in claim.values)):
+                    sides.setdefault(k, set()).add(i)
+    return any(len(x) > 1 for x in sides.values())
+
+
 def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[tuple[int, frozenset[str]]]) -> float:
     """Topic weight of the claim's terms a unit lacks, each divided by one plus its distance (in
     sentences) to the nearest sentence of the passage that has it, over the whole topic weight.
@@ -287,17 +315,35 @@ def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[
     return score / total
 
 
+#: Marks that coordinate two names (甲計画・乙活動, 甲及び乙, 甲/乙).
+_COORDINATORS = ("・", "/", "／", "及び", "並びに")
+
+
+def _uncoordinated(tokens: frozenset[str], text: str) -> frozenset[str]:
+    """``tokens`` without the words the text names only beside another (``甲計画・乙活動の推進``): a
+    title naming two programmes says nothing about which of the lines near it is whose."""
+    low = text.lower()
+
+    def coordinated(t: str) -> bool:
+        starts = [m.start() for m in re.finditer(re.escape(t), low)]
+        return bool(starts) and all(
+            any(x in low[i + len(t) : i + len(t) + 4] or x in low[max(0, i - 3) : i] for x in _COORDINATORS)
+            for i in starts)
+
+    return frozenset(t for t in tokens if not coordinated(t))
+
+
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":
-            passages.setdefault(c.chunk.id, []).append((c.pos, c.tokens))
+            passages.setdefault(c.chunk.id, []).append((c.pos, _uncoordinated(c.tokens, c.text)))
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     for a, b in [*((c, None) for c in cands), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
-        if not _key_named(c, text) or not _same_ordinal(text, c.text):
+        if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
             continue
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
@@ -343,6 +389,10 @@ def _rank(u: _Unit) -> tuple[float, float, float]:
     return (u.item + u.own, u.near, u.cand.dense)
 
 
+#: Coverages this close are the same (look-alike lines with the same label words).
+_TIE = 1e-6
+
+
 def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> tuple[Strength, _Unit] | None:
     """``conflict`` and its unit when a claim value is stated differently by a unit that is
     more about the item than any unit stating the claim's value; else None."""
@@ -351,9 +401,14 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         # Compared on the units' own words: a heading above one of two look-alike lines
         # (○協定：2011年4月発効 / ○協定：2011年9月発効) must not decide which one the claim is about.
         confirm = max((u.value_own for u in about if v in u.cmp.matched), default=-1.0)
+        # Of look-alike lines, as much about the item in their own words (two ``補正予算額：`` rows of
+        # two programmes), the one whose missing words (the programme) stand nearer is the claim's.
+        near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and u.own >= policy.conflict_own and u.value_own > confirm + policy.confirm_margin]
+                   and u.own >= policy.conflict_own
+                   and (u.value_own > confirm + policy.confirm_margin
+                        or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
             best = max(against, key=_rank)
             if worst is None or _rank(best) > _rank(worst):
@@ -389,11 +444,15 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # figure to verify: it does not keep the claim from being confirmed.
         required = [v for v in claim.values if not (
             v.kind == "place" and place_level(v.text) == "country"
-            and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))]
+            and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
+            # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
+            # a value to verify: only a figure with its previous value can confirm or contradict it.
+            and not (v.kind == "trend" and not any(v in u.cmp.matched or any(cv is v for cv, _ in u.cmp.differing)
+                                                   for u in about))]
         if required and all(v in confirmed for v in required):
             best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             return _settle(best, about, units, policy, policy.partial_with_values,
-                           _with_values(claim, best, policy.value_weight))
+                           _with_values(claim, best, policy.value_weight, required))
         if required:
             # Most of the claim's values stated: the item is there and some of the claim is not
             # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
@@ -406,12 +465,12 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
 
 
-def _with_values(claim: Claim, u: _Unit, weight: float) -> float:
-    """Topic coverage of a unit counting the claim's values it states as terms of the claim, each
+def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
+    """Topic coverage of a unit counting the claim's ``values`` it states as terms of the claim, each
     ``weight`` times the claim's heaviest term (a stated figure or name is a specific part of it)."""
     w = weight * max(claim.topic.values(), default=1.0)
-    total = sum(claim.topic.values()) + w * len(claim.values)
-    return (u.item * sum(claim.topic.values()) + w * len(u.cmp.matched)) / total if total else 0.0
+    total = sum(claim.topic.values()) + w * len(values)
+    return (u.item * sum(claim.topic.values()) + w * sum(v in u.cmp.matched for v in values)) / total if total else 0.0
 
 
 def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
@@ -432,8 +491,11 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
           policy: CitePolicy = DEFAULT_CITE_POLICY) -> CiteResult:
     """The drafting check of one sentence (``query``: its analysis) against its retrieved passages."""
     t0 = time.perf_counter()
-    claim = make_claim(query, extract_spans(query.normalized, use_mecab=names), tokenize)
     cands = gather(index, result.hits[: policy.passages], result.query_vector, policy.passages)
+    spans = extract_spans(query.normalized, use_mecab=names)
+    bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
+            if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
+    claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
     strength, unit, units = judge(claim, cands, policy)
     sources = _sources(unit.cand if unit else None, units if unit else
                        sorted(units, key=lambda u: -(u.item + u.cand.dense)), index)

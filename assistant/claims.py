@@ -39,7 +39,17 @@ _NEGATION = lazy(
 VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
-                 "person": "name", "org": "name", "place": "place", "facility": "place"}
+                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity"}
+
+#: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
+#: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
+TREND_WORDS: dict[str, tuple[str, ...]] = {
+    "up": ("増加", "増え", "増額", "拡充", "拡大", "上回", "伸び", "多くな"),
+    "down": ("減少", "減っ", "減額", "減り", "縮小", "下回", "少なくな", "削減"),
+    "same": ("同額", "横ばい", "据え置", "変わらな", "同水準"),
+}
+#: Between a figure and its previous value: an opening bracket, possibly 前年度(予算額).
+_PREVIOUS = lazy(r"[(（]\s*(?:前年度?(?:予算額?|実績)?\s*[:：]?\s*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,11 @@ class Claim:
     #: For each value, the topic terms of its label: the words just before it in its clause
     #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def trend(self) -> TypedSpan | None:
+        """The claim's trend value (``増加``: up), if it says a figure went up, down or stayed."""
+        return next((v for v in self.values if v.kind == "trend"), None)
 
 
 _SENTENCE_BREAK = lazy(r"(?<=[。！？!?])")
@@ -90,6 +105,33 @@ def polarity_words(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def trend_span(text: str, spans: Sequence[TypedSpan] = ()) -> TypedSpan | None:
+    """The first word of ``TREND_WORDS`` in ``text`` outside its names and values, as a ``trend`` span
+    (value ``up``, ``down`` or ``same``)."""
+    masked = _mask(text, spans)
+    found = [(i, w, d) for d, words in TREND_WORDS.items() for w in words if (i := masked.find(w)) >= 0]
+    if not found:
+        return None
+    i, w, d = min(found)
+    return TypedSpan("trend", i, i + len(w), w, d)
+
+
+def figure_trends(spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
+    """Each amount stated with its previous value right after it in brackets (``120百万円(95百万円)``,
+    ``80億円(前年度予算額80億円)``), as a ``trend`` span over both: ``up``, ``down`` or ``same``."""
+    money = sorted((s for s in spans if s.kind == "money"), key=lambda s: s.start)
+    out = []
+    for a, b in zip(money, money[1:], strict=False):
+        if not _PREVIOUS.fullmatch(text, a.end, b.start):
+            continue
+        now, before = _leading(a.value), _leading(b.value)
+        if now is None or before is None:
+            continue
+        d = "up" if now > before else "down" if now < before else "same"
+        out.append(TypedSpan("trend", a.start, b.end, text[a.start : b.end], d))
+    return out
+
+
 def is_negated(text: str) -> bool:
     """Whether the sentence's main predicate (its end) is negated."""
     return bool(_NEGATION.search(text.strip().rstrip("」』)）")))
@@ -105,6 +147,12 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
+    trend = trend_span(text, spans)
+    if trend is not None:
+        # A figure with its previous value states a trend without its word (前年度より増えている):
+        # the word and the comparison are the value, not topic terms a budget line would lack.
+        values = (*values, trend)
+        value_tokens |= {t for w in (trend.text, "前年度", "前年") for t in tokenize(w)}
     # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
     topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
              if t not in value_tokens and not t.isdigit()}
@@ -230,6 +278,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if len(ra) > len(rb):
             return "unknown" if ya == yb or not ya else "differ"
         return "equal"
+    if a.kind == "trend" and b.kind == "trend":
+        return "equal" if a.value == b.value else "differ"
     names = ("person", "org", "place", "facility")
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
@@ -286,6 +336,8 @@ def _unit(v: str) -> str:
 def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     """Line a claim's values and polarity up against one unit's spans and text."""
     matched, differing, unknown = [], [], []
+    if claim.trend is not None:
+        spans = [*spans, *figure_trends(spans, text)]
     for v in claim.values:
         verdicts = [(compare_values(v, s), s) for s in spans]
         if any(x == "equal" for x, _ in verdicts):

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
 from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
@@ -128,8 +128,10 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     claim = _claim("基盤整備の予算は、前年度の246百万円から526百万円に拡充されている。")
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "partial"
-    assert unit is not None and len(unit.cmp.matched) == 2
-    assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_weight=0.0))[0] == "none"
+    # The two figures, and the rise from one to the other (拡充) that they state.
+    assert unit is not None and sorted(v.kind for v in unit.cmp.matched) == ["money", "money", "trend"]
+    # The stated values raise the unit's cover above that of its topic words alone.
+    assert _with_values(claim, unit, 0.5, claim.values) > _with_values(claim, unit, 0.0, claim.values) == unit.item
 
 
 def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
@@ -203,3 +205,48 @@ def test_of_look_alike_rows_the_one_nearer_its_missing_words_is_quoted() -> None
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (4, 4)
     assert [s.text for _, s in unit.cmp.differing] == ["3,800百万円"]
+
+
+def test_a_trend_is_checked_against_a_figure_and_its_previous_value() -> None:
+    cands = _slide(["甲事業等", "令和6年度予算額(案)：40百万円(55百万円)", "令和5年度補正予算額：12百万円"])
+    strength, unit, _ = judge(_claim("甲事業等の令和6年度予算額(案)は、前年度より増加している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 2
+    assert [(v.text, s.value) for v, s in unit.cmp.differing] == [("増加", "down")]
+    strength, unit, _ = judge(_claim("甲事業等の令和6年度予算額(案)は、前年度より減っている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 2
+
+
+def test_a_trend_no_figure_states_does_not_keep_a_claim_from_being_stated() -> None:
+    cands = _slide(["・各国で甲分野への民間投資が増加している。", "・乙分野の議論を開始。"])
+    strength, _, _ = judge(_claim("各国で甲分野への民間投資が増加している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+
+
+def test_a_sentence_run_over_two_labelled_rows_is_not_one_unit() -> None:
+    # Two rows of two columns extracted as one run of text (no 。 between them): each states a value in
+    # the place of the claim's amount, so the run is no statement confirming the second's amount.
+    lines = ["乙活動等", "令和6年度予算額(案)：65百万円(45百万円)", "", "令和5年度補正予算額：11百万円",
+             "令和6年度予算額(案)：143百万円(167百万円)", "", "丙計画の機器(補助金) 107百万円", "丙計画"]
+    cands = _slide(lines)
+    run = replace(cands[3], end=cands[4].end, text=cands[3].text + cands[4].text,
+                  tokens=cands[3].tokens | cands[4].tokens,
+                  spans=cands[3].spans + tuple(s.shifted(len(cands[3].text)) for s in cands[4].spans))
+    claim = _claim("乙活動等の令和6年度予算額(案)は143百万円である。")
+    _, _, units = judge(claim, [*cands, run], DEFAULT_CITE_POLICY)
+    assert not [u for u in units if u.cand is run]
+    assert [u for u in units if u.cand is cands[4] and u.cmp.matched]  # its rows are units of their own
+
+
+def test_a_title_naming_two_programmes_does_not_make_a_line_nearer_either() -> None:
+    # 丙計画・乙活動 coordinates the two: it says nothing about which 協定 row is whose.
+    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
+             "○実施地：甲県乙市"]
+    cands = _slide(lines)
+    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    strength, unit, _ = judge(_claim("丙計画の協定は2001年9月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    strength, unit, _ = judge(_claim("丙計画の協定は2001年4月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)

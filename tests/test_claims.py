@@ -15,6 +15,7 @@ from assistant.bm25 import mecab_tokenize
 from assistant.claims import (
     compare,
     compare_values,
+    figure_trends,
     is_negated,
     label_before,
     make_claim,
@@ -22,8 +23,9 @@ from assistant.claims import (
     split_draft,
     unsupported_values,
 )
+from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -245,3 +247,64 @@ def test_decades_are_their_own_dates(text: str, spans: list[tuple[str, str]]) ->
     if got and got[0].value.endswith("s"):
         year = TypedSpan("date", 0, 5, "2030年", "2030")
         assert not values_equal(got[0], year) and values_equal(got[0], got[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "trends"),
+    [
+        ("甲事業 120百万円(95百万円)", ["up"]),  # a figure with its previous value in brackets
+        ("乙事業 40百万円（55百万円）", ["down"]),
+        ("予算額(案)80億円(前年度予算額80億円)", ["same"]),
+        ("補正予算額 120百万円、分担金 95百万円", []),  # two figures, not a figure and its previous value
+    ],
+)
+def test_figure_trends(text: str, trends: list[str]) -> None:
+    norm = normalize_query(text)
+    assert [s.value for s in figure_trends(extract_spans(norm), norm)] == trends
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trend"),
+    [
+        ("甲事業の予算は前年度より増えている。", "up"),
+        ("乙事業の経費は前年度から減額された。", "down"),
+        ("丙事業の予算は前年度と同額である。", "same"),
+        ("丙事業の予算は80億円である。", None),
+    ],
+)
+def test_a_claims_trend(sentence: str, trend: str | None) -> None:
+    claim = _claim(sentence)
+    assert (claim.trend.value if claim.trend else None) == trend
+    if claim.trend:  # the trend word is a value, not a topic term a budget line would lack
+        assert not any(w in claim.topic for w in ("増え", "減額", "同額", "前"))
+
+
+@pytest.mark.parametrize(
+    ("source", "matched", "differing"),
+    [
+        ("甲事業 120百万円(95百万円)", ["増え"], []),
+        ("甲事業 40百万円(55百万円)", [], ["増え"]),
+        ("甲事業 80百万円(80百万円)", [], ["増え"]),  # the same amount is no increase
+        ("甲事業 120百万円", [], []),  # no previous value: the figure says nothing of a trend
+    ],
+)
+def test_a_trend_against_figures(source: str, matched: list[str], differing: list[str]) -> None:
+    claim = _claim("甲事業の予算は前年度より増えている。")
+    text = normalize_query(source)
+    cmp = compare(claim, extract_spans(text), text)
+    assert [v.text for v in cmp.matched if v.kind == "trend"] == matched
+    assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(
+    ("sentence", "known", "names"),
+    [
+        ("協議会の会長は乙山工業が務めている。", "乙山工業株式会社", ["乙山工業"]),
+        ("副会長は丙川商事である。", "株式会社丙川商事", ["丙川商事"]),
+        ("副会長は丙川商事である。", "丁野物産株式会社", []),  # not named in the sentence
+        ("理事は甲である。", "甲株式会社", []),  # too short to be a name on its own
+    ],
+)
+def test_organisations_named_without_their_legal_form(sentence: str, known: str, names: list[str]) -> None:
+    spans = [s for s in extract_spans(known) if s.kind == "org"]
+    assert [s.text for s in bare_org_names(sentence, spans)] == names
