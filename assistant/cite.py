@@ -36,6 +36,7 @@ from assistant.claims import (
     compare_values,
     label_match,
     make_claim,
+    opposed_words,
     place_level,
 )
 from assistant.messages import format_citation as _format_citation
@@ -175,6 +176,9 @@ class _Unit:
     value_own: float = 0.0
     #: How near the unit the topic terms it lacks stand in its passage (see ``_nearness``).
     near: float = 0.0
+    #: ``own`` and ``item`` for the claim's polarity (see ``_slot_tokens``).
+    polar_own: float = 0.0
+    polar_item: float = 0.0
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -333,6 +337,11 @@ def _uncoordinated(tokens: frozenset[str], text: str) -> frozenset[str]:
     return frozenset(t for t in tokens if not coordinated(t))
 
 
+def _slot_tokens(claim: Claim, words: Sequence[str]) -> frozenset[str]:
+    """The claim's topic terms that are (forms of) ``words`` (足りる of 足り)."""
+    return frozenset(t for t in claim.topic for w in words if len(t) >= 2 and (t.startswith(w) or w.startswith(t)))
+
+
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
@@ -345,9 +354,14 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         c = a if b is None else _joined(a, b)
         if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
             continue
+        cmp = compare(claim, c.spans, c.text)
         own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
         item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
-        cmp = compare(claim, c.spans, c.text)
+        # For its polarity, a unit stating the opposite of a polarity word of the claim (人材が十分 /
+        # 不足) covers that word: it is the item's slot stated otherwise, not a word the unit lacks.
+        slot = _slot_tokens(claim, opposed_words(claim, c.text, c.spans)) if cmp.polarity_conflict else frozenset()
+        polar_own = coverage(claim.topic, c.tokens | slot) if slot else own
+        polar_item = coverage(claim.topic, c.tokens | c.before | slot) if slot else item
         value_own = own
         if b is not None:
             judged = _window(claim, a, b, c, cmp)
@@ -356,7 +370,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             cmp, value_own = judged
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
-        out.append(_Unit(c, own, item, cmp, value_own, near))
+        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item))
     return out
 
 
@@ -476,8 +490,13 @@ def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSp
 def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
             partial: float, cover: float | None = None) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict once the values are settled: a polarity conflict, else strong / partial / none."""
-    polar = [u for u in about if u.cmp.polarity_conflict and u.item >= policy.polarity_item
-             and u.own >= policy.conflict_own]
+    # A unit stating the claim's values otherwise is about another occasion (another date, another
+    # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
+    # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
+    # another facility is not the 運転終了 the claim speaks of).
+    polar = [u for u in about if u.cmp.polarity_conflict and u.polar_item >= policy.polarity_item
+             and u.polar_own >= policy.conflict_own and not u.cmp.differing
+             and (u.polar_item == u.item or u.item >= policy.item)]
     if polar:
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:

@@ -27,6 +27,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("発効", "失効"), ("完成", "未完成"), ("達成", "未達"), ("可能", "不可能"), ("有効", "無効"),
     ("十分", "不足"), ("同じ", "異なる"), ("同一", "異なる"), ("多い", "少ない"), ("容易", "困難"), ("受付中", "締め切"),
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
+    ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -96,13 +97,23 @@ def split_draft(text: str) -> list[str]:
 
 
 def polarity_words(text: str) -> tuple[str, ...]:
-    """The words of ``ANTONYMS`` that occur in ``text``."""
+    """The words of ``ANTONYMS`` that occur in ``text``, a word inside a longer one not counted
+    (明確 in 不明確, 可能 in 不可能)."""
+    words = sorted({w for pair in ANTONYMS for w in pair}, key=len, reverse=True)
     found = []
-    for a, b in ANTONYMS:
-        for w in (a, b):
-            if w in text and w not in found:
-                found.append(w)
-    return tuple(found)
+    for w in words:
+        if w in text:
+            found.append(w)
+            text = text.replace(w, "　" * len(w))
+    order = {w: i for i, w in enumerate(w for pair in ANTONYMS for w in pair)}
+    return tuple(sorted(found, key=order.__getitem__))
+
+
+def opposed_words(claim: Claim, text: str, spans: Sequence[TypedSpan] = ()) -> list[str]:
+    """The claim's polarity words whose opposite ``text`` states (十分 when it says 不足)."""
+    src = polarity_words(_mask(text, spans))
+    return list(dict.fromkeys(w for a, b in ANTONYMS for w, o in ((a, b), (b, a))
+                              if w in claim.polar and o in src and w not in src and o not in claim.polar))
 
 
 def trend_span(text: str, spans: Sequence[TypedSpan] = ()) -> TypedSpan | None:

@@ -250,3 +250,21 @@ def test_a_title_naming_two_programmes_does_not_make_a_line_nearer_either() -> N
     strength, unit, _ = judge(_claim("丙計画の協定は2001年4月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_a_polarity_word_stated_the_other_way_counts_as_covered() -> None:
+    # 十分 / 足り are the slot the unit fills with 不足: without counting them, a unit saying the
+    # opposite could never cover enough of the claim to contradict it.
+    cands = _slide(["・少子化により甲分野の人材が不足している我が国において、人材の母数を増やす。", "・乙施設の整備を進める。"])
+    idf = {"十分": 5.0, "足りる": 5.0, "人材": 0.8, "甲": 1.5, "分野": 1.5}
+    strength, unit, _ = judge(_claim("我が国では甲分野の人材が十分に足りている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_an_opposite_word_alone_does_not_make_a_unit_about_the_item() -> None:
+    # 運転開始 of another facility, with the claim's year: the slot must not make it the claim's item.
+    cands = _slide(["○計画：【運転開始】2025年12月", "○丙装置の整備を実施。"])
+    idf = {"終了": 5.0, "運転": 2.5, "丁装置": 3.0, "丁": 3.0, "装置": 1.0}
+    strength, _, _ = judge(_claim("丁装置は2025年度で運転を終了する。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"

@@ -19,7 +19,9 @@ from assistant.claims import (
     is_negated,
     label_before,
     make_claim,
+    opposed_words,
     place_level,
+    polarity_words,
     split_draft,
     unsupported_values,
 )
@@ -308,3 +310,29 @@ def test_a_trend_against_figures(source: str, matched: list[str], differing: lis
 def test_organisations_named_without_their_legal_form(sentence: str, known: str, names: list[str]) -> None:
     spans = [s for s in extract_spans(known) if s.kind == "org"]
     assert [s.text for s in bare_org_names(sentence, spans)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("甲の要件は不明確である。", ("不明確",)),  # 明確 inside 不明確 is not said
+        ("甲の要件は明確である。", ("明確",)),
+        ("甲は明確だが乙は不明確である。", ("明確", "不明確")),
+        ("乙は不可能である。", ("不可能",)),
+    ],
+)
+def test_a_polarity_word_inside_its_opposite_is_not_found(text: str, words: tuple[str, ...]) -> None:
+    assert polarity_words(text) == words
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "opposed"),
+    [
+        ("甲分野の人材は十分に足りている。", "甲分野の人材が不足している。", ["十分", "足り"]),
+        ("乙の要件は企業にとって明確である。", "乙の要件が企業には不明確なことから", ["明確"]),
+        ("乙の要件は企業にとって明確である。", "乙の要件は明確である。", []),
+    ],
+)
+def test_opposed_words(sentence: str, source: str, opposed: list[str]) -> None:
+    assert opposed_words(_claim(sentence), normalize_query(source)) == opposed
+    assert bool(compare(_claim(sentence), [], normalize_query(source)).polarity_conflict) == bool(opposed)
