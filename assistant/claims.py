@@ -172,6 +172,13 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)), labels)
 
 
+#: A claim value's label must be this share of its topic to tell which of a unit's values is its
+#: (as ``CitePolicy.label_share``); a different value stands under it with this share of its terms,
+#: this much more than the claim's value does (as ``CitePolicy.label``).
+LABEL_SHARE = 0.4
+LABEL_OWN = 0.8
+LABEL_GAP = 0.5
+
 #: Kinds of span that end the label of the next value (a figure, a date): names stay part of it.
 _LABEL_STOPS = ("money", "percent", "count", "date")
 
@@ -351,13 +358,25 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         spans = [*spans, *figure_trends(spans, text)]
     for v in claim.values:
         verdicts = [(compare_values(v, s), s) for s in spans]
-        if any(x == "equal" for x, _ in verdicts):
-            matched.append(v)
-            continue
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
+        equal = [s for x, s in verdicts if x == "equal"]
+        if equal and diff and v.kind != "trend":
+            # A unit listing several items with their values (甲の式典(5月1日) 乙の式典(5月2日)): the
+            # claim's value stated of another item, and a different one under the claim's own label,
+            # is the claim's item stated otherwise.
+            def label(s: TypedSpan) -> float:
+                return label_match(claim, v, s, spans, text, LABEL_SHARE)
+
+            other = max(diff, key=label)
+            if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
+                differing.append((v, other))
+                continue
+        if equal:
+            matched.append(v)
+            continue
         if diff:
             differing.append((v, _closest(v, diff)))
         else:

@@ -336,3 +336,14 @@ def test_a_polarity_word_inside_its_opposite_is_not_found(text: str, words: tupl
 def test_opposed_words(sentence: str, source: str, opposed: list[str]) -> None:
     assert opposed_words(_claim(sentence), normalize_query(source)) == opposed
     assert bool(compare(_claim(sentence), [], normalize_query(source)).polarity_conflict) == bool(opposed)
+
+
+def test_the_claims_value_stated_of_another_item_of_a_list_is_not_confirmed() -> None:
+    # Two captions on one line: the claim's date is the other event's; its own event has another date.
+    claim = _claim("丁装置の運転開始記念式典は2021年3月4日に行われた。")
+    text = normalize_query("甲機構長の総理表敬(2021年3月4日) 丁装置 運転開始記念式典(2021年3月5日)")
+    cmp = compare(claim, extract_spans(text), text)
+    assert not cmp.matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == [("2021年3月4日", "2021年3月5日")]
+    text = normalize_query("丁装置 運転開始記念式典(2021年3月4日) 甲機構長の総理表敬(2021年3月5日)")
+    assert [v.text for v in compare(claim, extract_spans(text), text).matched] == ["2021年3月4日"]
