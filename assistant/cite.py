@@ -319,6 +319,9 @@ def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[
     return score / total
 
 
+#: Words that say a figure is an amount of money (general budget vocabulary).
+AMOUNT_WORDS = frozenset({"予算", "予算額", "経費", "費用", "金額", "額", "計上", "措置", "補助金", "交付金"})
+
 #: Marks that coordinate two names (甲計画・乙活動, 甲及び乙, 甲/乙).
 _COORDINATORS = ("・", "/", "／", "及び", "並びに")
 
@@ -345,6 +348,11 @@ def _slot_tokens(claim: Claim, words: Sequence[str]) -> frozenset[str]:
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
+    # A claim that a budget went up or down names what kind of amount it is (予算, 経費); a budget
+    # line states it by its figure: a unit with an amount has those words. (Not for a claimed
+    # figure: there the words tell a figure's row from its look-alikes, 補正予算額 from 分担金.)
+    frame = (frozenset(t for t in claim.topic if t in AMOUNT_WORDS)
+             if claim.trend is not None else frozenset())
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":
@@ -355,13 +363,14 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
             continue
         cmp = compare(claim, c.spans, c.text)
-        own = coverage(claim.topic, c.tokens) if claim.topic else 0.0
-        item = coverage(claim.topic, c.tokens | c.before) if claim.topic else 0.0
+        tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
+        own = coverage(claim.topic, tokens) if claim.topic else 0.0
+        item = coverage(claim.topic, tokens | c.before) if claim.topic else 0.0
         # For its polarity, a unit stating the opposite of a polarity word of the claim (人材が十分 /
         # 不足) covers that word: it is the item's slot stated otherwise, not a word the unit lacks.
         slot = _slot_tokens(claim, opposed_words(claim, c.text, c.spans)) if cmp.polarity_conflict else frozenset()
-        polar_own = coverage(claim.topic, c.tokens | slot) if slot else own
-        polar_item = coverage(claim.topic, c.tokens | c.before | slot) if slot else item
+        polar_own = coverage(claim.topic, tokens | slot) if slot else own
+        polar_item = coverage(claim.topic, tokens | c.before | slot) if slot else item
         value_own = own
         if b is not None:
             judged = _window(claim, a, b, c, cmp)

@@ -127,11 +127,14 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     cands = _slide(["研究開発の推進", "・基盤整備(研究開発・人材育成等) 526百万円(246百万円)"])
     claim = _claim("基盤整備の予算は、前年度の246百万円から526百万円に拡充されている。")
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
-    assert strength == "partial"
+    assert strength in ("strong", "partial")  # the figures state the rise (拡充) and what they are (予算)
     # The two figures, and the rise from one to the other (拡充) that they state.
     assert unit is not None and sorted(v.kind for v in unit.cmp.matched) == ["money", "money", "trend"]
-    # The stated values raise the unit's cover above that of its topic words alone.
-    assert _with_values(claim, unit, 0.5, claim.values) > _with_values(claim, unit, 0.0, claim.values) == unit.item
+    # The stated values raise a unit's cover above that of its topic words alone.
+    figure = _claim("基盤整備の予算は526百万円である。")
+    strength, unit, _ = judge(figure, cands, DEFAULT_CITE_POLICY)
+    assert unit is not None and unit.item < 1.0
+    assert _with_values(figure, unit, 0.5, figure.values) > _with_values(figure, unit, 0.0, figure.values) == unit.item
 
 
 def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
@@ -268,3 +271,19 @@ def test_an_opposite_word_alone_does_not_make_a_unit_about_the_item() -> None:
     idf = {"終了": 5.0, "運転": 2.5, "丁装置": 3.0, "丁": 3.0, "装置": 1.0}
     strength, _, _ = judge(_claim("丁装置は2025年度で運転を終了する。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_budget_line_states_its_amount_words_by_its_figure() -> None:
+    # The claim names the amount (経費, 予算); the list's line states it by its figure and previous value.
+    cands = _slide(["・甲機構における、乙活動の推進(補助金)", "①丙実験装置の運転・整備 329百万円(194百万円)",
+                    "②丁研究センター等 211百万円(172百万円)"])
+    idf = {"丙": 1.5, "運転": 2.5, "整備": 1.3, "経費": 3.2, "予算": 2.2, "案": 1.0}
+    claim = _claim("丙実験装置の運転・整備の経費は、令和6年度予算案で前年度から減額されている。", idf)
+    strength, unit, units = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert [u for u in units if u.cand is cands[1]][0].own > 0.9
+    # A claimed figure: the words stay the topic's, as any other (they tell look-alike rows apart).
+    units = judge(_claim("丙実験装置の運転・整備の経費は、令和6年度予算案で300百万円である。", idf), cands,
+                  DEFAULT_CITE_POLICY)[2]
+    assert [u for u in units if u.cand is cands[1]][0].own < 0.8
