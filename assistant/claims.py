@@ -219,11 +219,17 @@ _SUBJECT_MARK = lazy(r"(?:氏|さん|様|等|など)?(?:の|は|には|では|�
 _PREDICATE_NO = lazy(r"の[^、。,]{1,6}?(?:である|だ|です|となっている)?[。.]?$")
 
 
+#: A count right after the name's の (乙社の2社, 丙氏の3名): the names are listed, not a qualifier.
+_APPOSITION = lazy(r"の(?:計)?\d+(?:社|名|人|者|機関|団体|か国|カ国|ヶ国|つ)")
+
+
 def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -> bool:
     """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``推進協議会は``)
     names the item the claim is about; it is not the asserted value."""
     if s.kind not in ("person", "org", "place", "facility") or not _SUBJECT_MARK.match(text, s.end):
         return False
+    if _APPOSITION.match(text, s.end):
+        return False  # 甲社と乙社の2社: the の sums the names up; they are what is asserted
     # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 

@@ -119,6 +119,8 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         ("担当する山田太郎氏は、金沢大学の所属である。", ["金沢大学"]),
         # ...unless the の is followed by another name: that one is asserted, the first qualifies it.
         ("主査は、甲野研究所の山田太郎氏である。", ["山田太郎"]),
+        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted.
+        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所", "2機関"]),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
