@@ -363,7 +363,9 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
     for v in claim.values:
-        verdicts = [(compare_values(v, s), s) for s in spans]
+        # An ordinal (第6回) and a count or frequency (年2回) of the same counter are not one kind of value.
+        ordinal = _is_ordinal(claim.query.normalized, v)
+        verdicts = [(compare_values(v, s) if _is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
@@ -399,6 +401,11 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def _is_ordinal(text: str, s: TypedSpan) -> bool:
+    """Whether a count span is an ordinal (第 before it: 第3回, 第 2 期)."""
+    return s.kind in ("count", "number") and text[max(0, s.start - 2) : s.start].rstrip().endswith("第")
 
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:

@@ -349,3 +349,16 @@ def test_the_claims_value_stated_of_another_item_of_a_list_is_not_confirmed() ->
     assert [(v.text, s.text) for v, s in cmp.differing] == [("2021年3月4日", "2021年3月5日")]
     text = normalize_query("丁装置 運転開始記念式典(2021年3月4日) 甲機構長の総理表敬(2021年3月5日)")
     assert [v.text for v in compare(claim, extract_spans(text), text).matched] == ["2021年3月4日"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "differing"),
+    [
+        ("甲会議は年2回開催されている。", "第6回甲会議の様子", []),  # a frequency against an ordinal
+        ("甲会議は第2回で終了した。", "第6回甲会議の様子", ["2回"]),  # two ordinals
+        ("甲会議は年2回開催されている。", "甲会議は年4回開催。", ["2回"]),  # two frequencies
+    ],
+)
+def test_an_ordinal_is_not_a_count(sentence: str, source: str, differing: list[str]) -> None:
+    text = normalize_query(source)
+    assert [v.text for v, _ in compare(_claim(sentence), extract_spans(text), text).differing] == differing
