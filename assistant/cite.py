@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.answer import Citation, make_citation
 from assistant.claims import (
     MISMATCH_KIND,
+    TREND_NAMES,
     Claim,
     Comparison,
     compare,
@@ -519,11 +520,27 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
           policy: CitePolicy = DEFAULT_CITE_POLICY) -> CiteResult:
     """The drafting check of one sentence (``query``: its analysis) against its retrieved passages."""
     t0 = time.perf_counter()
-    cands = gather(index, result.hits[: policy.passages], result.query_vector, policy.passages)
+    claim, cands = analyse_claim(query, result, index, tokenize, names, policy.passages)
+    return decide(claim, cands, result, index, policy, t0)
+
+
+def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,
+                  passages: int = DEFAULT_CITE_POLICY.passages) -> tuple[Claim, list[Candidate]]:
+    """The claim of a sentence and the candidate units of its top ``passages`` (no cut-off involved)."""
+    cands = gather(index, result.hits[:passages], result.query_vector, passages)
     spans = extract_spans(query.normalized, use_mecab=names)
+    # Drafts name companies without 株式会社: a name the passages state with its legal form is one.
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
+    return claim, cands
+
+
+def decide(claim: Claim, cands: Sequence[Candidate], result: SearchResult, index: LoadedIndex,
+           policy: CitePolicy = DEFAULT_CITE_POLICY, t0: float | None = None) -> CiteResult:
+    """The verdict, sources and mismatches of an analysed claim (``t0``: when its check started)."""
+    t0 = time.perf_counter() if t0 is None else t0
+    query = claim.query
     strength, unit, units = judge(claim, cands, policy)
     sources = _sources(unit.cand if unit else None, units if unit else
                        sorted(units, key=lambda u: -(u.item + u.cand.dense)), index)
@@ -534,7 +551,9 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
         matched = [v.text for v in unit.cmp.matched]
         if strength == "conflict":
             for v, s in unit.cmp.differing:
-                mismatches.append(Mismatch(MISMATCH_KIND.get(v.kind, v.kind), v.text, s.text, first.doc,
+                # A trend is shown as the direction the figures take, with the figures.
+                source = f"{TREND_NAMES[s.value]}（{s.text}）" if s.kind == "trend" else s.text
+                mismatches.append(Mismatch(MISMATCH_KIND.get(v.kind, v.kind), v.text, source, first.doc,
                                            first.first_line, first.last_line))
             if unit.cmp.polarity_conflict and not unit.cmp.differing:
                 claim_w, _, src_w = unit.cmp.polarity_conflict.partition(" ≠ ")

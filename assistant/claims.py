@@ -49,6 +49,8 @@ TREND_WORDS: dict[str, tuple[str, ...]] = {
     "down": ("減少", "減っ", "減額", "減り", "縮小", "下回", "少なくな", "削減"),
     "same": ("同額", "横ばい", "据え置", "変わらな", "同水準"),
 }
+#: How a trend is named to the user.
+TREND_NAMES = {"up": "増加", "down": "減少", "same": "同額"}
 #: Between a figure and its previous value: an opening bracket, possibly 前年度(予算額).
 _PREVIOUS = lazy(r"[(（]\s*(?:前年度?(?:予算額?|実績)?\s*[:：]?\s*)?")
 
@@ -139,7 +141,8 @@ def figure_trends(spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
         if now is None or before is None:
             continue
         d = "up" if now > before else "down" if now < before else "same"
-        out.append(TypedSpan("trend", a.start, b.end, text[a.start : b.end], d))
+        end = b.end + 1 if text[b.end : b.end + 1] in (")", "）") else b.end
+        out.append(TypedSpan("trend", a.start, end, text[a.start : end], d))
     return out
 
 

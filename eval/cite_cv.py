@@ -38,11 +38,12 @@ FOLDS = 5
 
 @dataclass
 class Prepared:
-    """One cite item after retrieval: what ``check`` needs besides the policy."""
+    """One cite item after retrieval and claim analysis: what ``decide`` needs besides the policy."""
 
     item: GoldItem
-    query: Any
     result: Any
+    claim: Any
+    cands: Any
 
 
 def prepare(files: Sequence[Path]) -> tuple[Any, list[Prepared]]:
@@ -56,24 +57,27 @@ def prepare(files: Sequence[Path]) -> tuple[Any, list[Prepared]]:
 
     # As ``Pipeline.cite`` retrieves (``passages`` is not in the grid: it changes the retrieval).
     results = p.search_many([i.question for i in items], k=max(p.settings.top_k, DEFAULT_CITE_POLICY.passages))
+    from assistant.bm25 import get_tokenizer
+    from assistant.cite import analyse_claim
+
+    tokenize = get_tokenizer(p.settings.tokenizer)
+    names = p.settings.tokenizer == "mecab"
     out = []
     for item, res in zip(items, results, strict=True):
         q = p.analyse(item.question).with_search_terms(res.query_tokens, index.idf)
-        out.append(Prepared(item, q, res))
+        claim, cands = analyse_claim(q, res, index, tokenize, names, DEFAULT_CITE_POLICY.passages)
+        out.append(Prepared(item, res, claim, cands))
     return p, out
 
 
 def verdicts(p: Any, prepared: Sequence[Prepared], policy: Any) -> list[tuple[str, bool]]:
     """(strength, first source right) of each item under ``policy``."""
-    from assistant.bm25 import get_tokenizer
-    from assistant.cite import check
+    from assistant.cite import decide
 
     index = p.index()
-    tokenize = get_tokenizer(p.settings.tokenizer)
-    names = p.settings.tokenizer == "mecab"
     out = []
     for x in prepared:
-        r = check(x.query, x.result, index, tokenize, names, policy)
+        r = decide(x.claim, x.cands, x.result, index, policy)
         first = r.sources[0] if r.sources else None
         ok = bool(first and citation_matches(first.doc, first.first_line, first.last_line, x.item))
         out.append((r.strength, ok))
