@@ -323,6 +323,9 @@ def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[
 #: Words that say a figure is an amount of money (general budget vocabulary).
 AMOUNT_WORDS = frozenset({"予算", "予算額", "経費", "費用", "金額", "額", "計上", "措置", "補助金", "交付金"})
 
+#: Span kinds that make a line a row of figures rather than a heading.
+_FIGURES = ("money", "percent", "count", "number", "date")
+
 #: Marks that coordinate two names (甲計画・乙活動, 甲及び乙, 甲/乙).
 _COORDINATORS = ("・", "/", "／", "及び", "並びに")
 
@@ -357,7 +360,11 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":
-            passages.setdefault(c.chunk.id, []).append((c.pos, _uncoordinated(c.tokens, c.text)))
+            # Only lines without figures name what the rows near them belong to (headings, labels):
+            # another row's words (甲機構の活動 120百万円) are its own, not a heading of its neighbours.
+            heading = not any(x.kind in _FIGURES for x in c.spans)
+            passages.setdefault(c.chunk.id, []).append(
+                (c.pos, _uncoordinated(c.tokens, c.text) if heading else frozenset()))
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     for a, b in [*((c, None) for c in cands), *_windows(cands)]:
         c = a if b is None else _joined(a, b)

@@ -287,3 +287,18 @@ def test_a_budget_line_states_its_amount_words_by_its_figure() -> None:
     units = judge(_claim("丙実験装置の運転・整備の経費は、令和6年度予算案で300百万円である。", idf), cands,
                   DEFAULT_CITE_POLICY)[2]
     assert [u for u in units if u.cand is cands[1]][0].own < 0.8
+
+
+def test_only_lines_without_figures_name_the_rows_near_them() -> None:
+    # 活動 in the next programme's data row is that row's word, not a heading of the row above it.
+    cands = _slide(["乙活動等", "令和6年度予算額(案)：65百万円", "令和5年度補正予算額：11百万円",
+                    "令和5年度補正予算額：38百万円", "・丙機構の活動(分担金) 36百万円", "丙計画"])
+    idf = {"乙": 1.4, "活動": 0.8, "補正": 3.2, "予算": 2.2, "措置": 4.0}
+    claim = _claim("乙活動等には、令和5年度補正予算で11百万円が措置されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    claim = _claim("乙活動等には、令和5年度補正予算で38百万円が措置されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
