@@ -420,6 +420,14 @@ def _rank(u: _Unit) -> tuple[float, float, float]:
     return (u.item + u.own, u.near, u.cand.dense)
 
 
+def _against_rank(u: _Unit) -> tuple[float, ...]:
+    """Which of several units stating a claim value differently is quoted: the one most about the
+    item in the words of the lines stating the value, then (look-alike rows) the nearer its missing
+    words. A heading joined above a row (甲計画・乙活動の推進 / ○協定：…) does not make the row more
+    the claim's than its look-alike."""
+    return (round(u.value_own, 6), u.near, *_rank(u))
+
+
 #: Coverages this close are the same (look-alike lines with the same label words).
 _TIE = 1e-6
 
@@ -441,8 +449,8 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
-            best = max(against, key=_rank)
-            if worst is None or _rank(best) > _rank(worst):
+            best = max(against, key=_against_rank)
+            if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
 

@@ -302,3 +302,14 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+
+
+def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
+    # Both 協定 rows state another date; the one joined under the two-programme title is not the claim's.
+    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
+             "○実施地：甲県乙市"]
+    cands = _slide(lines)
+    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    strength, unit, _ = judge(_claim("丙計画の協定は2000年1月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
