@@ -279,7 +279,8 @@ def _records(claim: Claim, c: Candidate) -> bool:
     """Whether a sentence unit wrapped over several lines is two records: two of its lines, each a
     labelled row (``label：value``) or a list item, state a value in the place of the same claim
     value (``補正予算額：120百万円`` / ``予算額(案)：95百万円``), as two look-alike rows of two columns
-    extracted as one run of text do. Such a unit is no statement; its lines are units of their own."""
+    extracted as one run of text do. Such a unit is no statement; its lines are units of their own
+    (``_line_units``)."""
     if c.kind != "sentence" or not claim.values:
         return False
     off = c.start - c.chunk.start
@@ -298,6 +299,27 @@ def _records(claim: Claim, c: Candidate) -> bool:
                         o is not v and compare_values(o, s) == "equal" for o in claim.values)):
                     sides.setdefault(k, set()).add(i)
     return any(len(x) > 1 for x in sides.values())
+
+
+def _line_units(c: Candidate) -> list[Candidate]:
+    """The lines of a sentence unit as units of their own (its spans and tokens shared out by line);
+    none when its text is not its lines' normalised texts run together."""
+    off = c.start - c.chunk.start
+    raw = c.chunk.text[off : off + (c.end - c.start)]
+    out: list[Candidate] = []
+    at, pos = 0, 0  # offset in the normalised text, offset in the raw text
+    for line in raw.split("\n"):
+        norm = normalize_query(line)
+        if norm.strip():
+            if c.text[at : at + len(norm)] != norm:
+                return []
+            low = norm.lower()
+            out.append(replace(c, kind="line", start=c.start + pos, end=c.start + pos + len(line.rstrip()), text=norm,
+                               tokens=frozenset(t for t in c.tokens if t.lower() in low),
+                               spans=tuple(x.shifted(-at) for x in c.spans if at <= x.start and x.end <= at + len(norm))))
+            at += len(norm)
+        pos += len(line) + 1
+    return out if at == len(c.text) else []
 
 
 def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[tuple[int, frozenset[str]]]) -> float:
@@ -366,7 +388,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text) if heading else frozenset()))
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
-    for a, b in [*((c, None) for c in cands), *_windows(cands)]:
+    singles = [x for c in cands for x in ((_line_units(c) or [c]) if _records(claim, c) else [c])]
+    for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
         if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
             continue

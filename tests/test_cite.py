@@ -227,7 +227,7 @@ def test_a_trend_no_figure_states_does_not_keep_a_claim_from_being_stated() -> N
     assert strength in ("strong", "partial")
 
 
-def test_a_sentence_run_over_two_labelled_rows_is_not_one_unit() -> None:
+def test_a_sentence_run_over_two_labelled_rows_is_split_into_its_rows() -> None:
     # Two rows of two columns extracted as one run of text (no 。 between them): each states a value in
     # the place of the claim's amount, so the run is no statement confirming the second's amount.
     lines = ["乙活動等", "令和6年度予算額(案)：65百万円(45百万円)", "", "令和5年度補正予算額：11百万円",
@@ -239,7 +239,12 @@ def test_a_sentence_run_over_two_labelled_rows_is_not_one_unit() -> None:
     claim = _claim("乙活動等の令和6年度予算額(案)は143百万円である。")
     _, _, units = judge(claim, [*cands, run], DEFAULT_CITE_POLICY)
     assert not [u for u in units if u.cand is run]
-    assert [u for u in units if u.cand is cands[4] and u.cmp.matched]  # its rows are units of their own
+    # Its lines are units of their own: the row stating the claim's amount, quoted by its own line.
+    lines_of_run = [u for u in units if u.cand.kind == "line"]
+    assert [u.cand.text for u in lines_of_run] == [cands[3].text, cands[4].text]
+    assert [(u.cand.start, u.cand.end) for u in lines_of_run] == [(cands[3].start, cands[3].end),
+                                                                  (cands[4].start, cands[4].end)]
+    assert [v.text for v in lines_of_run[1].cmp.matched] == ["令和6年度", "143百万円"]
 
 
 def test_a_title_naming_two_programmes_does_not_make_a_line_nearer_either() -> None:
