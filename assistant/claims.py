@@ -182,6 +182,8 @@ LABEL_SHARE = 0.4
 LABEL_OWN = 0.8
 LABEL_GAP = 0.5
 
+_NAMES = ("person", "org", "place", "facility")
+
 #: Kinds of span that end the label of the next value (a figure, a date): names stay part of it.
 _LABEL_STOPS = ("money", "percent", "count", "date")
 
@@ -192,6 +194,11 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
     start = max((s.end for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start), default=0)
     for mark in "、。,，":
         start = max(start, text.rfind(mark, 0, v.start) + 1)
+    if v.kind in _NAMES and not text[start : v.start].strip() and text[start - 1 : start] in ("、", ","):
+        # A name listed after another (副会長：甲株式会社、乙株式会社) stands under the list's label.
+        prev = next((o for o in spans if o.kind in _NAMES and o.end == start - 1), None)
+        if prev is not None:
+            return label_before(text, prev, spans)
     return text[start : v.start]
 
 

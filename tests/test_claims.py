@@ -362,3 +362,10 @@ def test_the_claims_value_stated_of_another_item_of_a_list_is_not_confirmed() ->
 def test_an_ordinal_is_not_a_count(sentence: str, source: str, differing: list[str]) -> None:
     text = normalize_query(source)
     assert [v.text for v, _ in compare(_claim(sentence), extract_spans(text), text).differing] == differing
+
+
+def test_a_listed_name_stands_under_the_lists_label() -> None:
+    text = normalize_query("副会長：甲野商事株式会社、株式会社乙野製作所")
+    spans = extract_spans(text)
+    second = next(s for s in spans if s.kind == "org" and "乙野" in s.text)
+    assert label_before(text, second, spans).startswith("副会長")
