@@ -177,7 +177,8 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
 
 #: A claim value's label must be this share of its topic to tell which of a unit's values is its
 #: (as ``CitePolicy.label_share``); a different value stands under it with this share of its terms,
-#: this much more than the claim's value does (as ``CitePolicy.label``).
+#: this much more than the claim's value does (stricter than ``CitePolicy.label``: here the claim's own
+#: value is in the unit too).
 LABEL_SHARE = 0.4
 LABEL_OWN = 0.8
 LABEL_GAP = 0.5

@@ -29,8 +29,9 @@ TARGETS = {"supported": 0.90, "not_strong": 0.90, "located": 0.75, "unsupported"
 #: Cut-offs searched (each a small range around the default).
 GRID: dict[str, tuple[float, ...]] = {
     "item": (0.25, 0.3, 0.35),
-    "conflict_item": (0.5, 0.6, 0.7),
-    "near_margin": (0.0, 0.02, 0.05, 1.0),  # 1.0: look-alike units never decided by nearness
+    "conflict_item": (0.5, 0.6),
+    "label": (0.6, 0.8),
+    "partial_with_values": (0.3, 0.4, 0.5),
 }
 SEED = 13
 FOLDS = 5
