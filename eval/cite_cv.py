@@ -28,10 +28,9 @@ FILES = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "eval" / "train.js
 TARGETS = {"supported": 0.90, "not_strong": 0.90, "located": 0.75, "unsupported": 0.85}
 #: Cut-offs searched (each a small range around the default).
 GRID: dict[str, tuple[float, ...]] = {
-    "item": (0.25, 0.3, 0.35),
-    "conflict_item": (0.5, 0.6),
+    "partial": (0.5, 0.6, 0.7),
+    "polarity_item": (0.5, 0.6, 0.7),
     "label": (0.6, 0.8),
-    "partial_with_values": (0.3, 0.4, 0.5),
 }
 SEED = 13
 FOLDS = 5
