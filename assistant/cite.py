@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
@@ -295,16 +296,25 @@ def _records(claim: Claim, c: Candidate) -> bool:
         return False
     sides: dict[int, set[int]] = {}
     for i, line in enumerate(lines):
-        text = normalize_query(line)
-        if not (starts_item(text) or ":" in text or "：" in text):
+        row = _row_spans(line)
+        if row is None:
             continue
-        for s in extract_spans(text, use_mecab=False):
+        for s in row:
             for k, v in enumerate(claim.values):
                 verdict = compare_values(v, s)
                 if verdict == "equal" or (verdict == "differ" and not any(
                         o is not v and compare_values(o, s) == "equal" for o in claim.values)):
                     sides.setdefault(k, set()).add(i)
     return any(len(x) > 1 for x in sides.values())
+
+
+@lru_cache(maxsize=4096)
+def _row_spans(line: str) -> tuple[TypedSpan, ...] | None:
+    """The figures of a document line that is a labelled row or a list item (None for another line)."""
+    text = normalize_query(line)
+    if not (starts_item(text) or ":" in text):
+        return None
+    return tuple(extract_spans(text, use_mecab=False))
 
 
 def _line_units(c: Candidate) -> list[Candidate]:
@@ -358,9 +368,13 @@ _FIGURES = ("money", "percent", "count", "number", "date")
 _COORDINATORS = ("・", "/", "／", "及び", "並びに")
 
 
-def _uncoordinated(tokens: frozenset[str], text: str) -> frozenset[str]:
-    """``tokens`` without the words the text names only beside another (``甲計画・乙活動の推進``): a
-    title naming two programmes says nothing about which of the lines near it is whose."""
+def _uncoordinated(tokens: frozenset[str], text: str, topic: dict[str, float]) -> frozenset[str]:
+    """The ``topic`` terms of ``tokens`` but the words the text names only beside another
+    (``甲計画・乙活動の推進``): a title naming two programmes says nothing about which of the lines
+    near it is whose."""
+    tokens = frozenset(t for t in tokens if t in topic)
+    if not tokens or not any(x in text for x in _COORDINATORS):
+        return tokens
     low = text.lower()
 
     def coordinated(t: str) -> bool:
@@ -392,7 +406,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             # another row's words (甲機構の活動 120百万円) are its own, not a heading of its neighbours.
             heading = not any(x.kind in _FIGURES for x in c.spans)
             passages.setdefault(c.chunk.id, []).append(
-                (c.pos, _uncoordinated(c.tokens, c.text) if heading else frozenset()))
+                (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     singles = [x for c in cands for x in ((_line_units(c) or [c]) if _records(claim, c) else [c])]
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:

@@ -98,17 +98,19 @@ def split_draft(text: str) -> list[str]:
     return [x.strip() for x in out if x.strip()]
 
 
+_ORDER = {w: i for i, w in enumerate(w for pair in ANTONYMS for w in pair)}
+_LONGEST_FIRST = sorted(_ORDER, key=len, reverse=True)
+
+
 def polarity_words(text: str) -> tuple[str, ...]:
     """The words of ``ANTONYMS`` that occur in ``text``, a word inside a longer one not counted
     (明確 in 不明確, 可能 in 不可能)."""
-    words = sorted({w for pair in ANTONYMS for w in pair}, key=len, reverse=True)
     found = []
-    for w in words:
+    for w in _LONGEST_FIRST:
         if w in text:
             found.append(w)
             text = text.replace(w, "　" * len(w))
-    order = {w: i for i, w in enumerate(w for pair in ANTONYMS for w in pair)}
-    return tuple(sorted(found, key=order.__getitem__))
+    return tuple(sorted(found, key=_ORDER.__getitem__))
 
 
 def opposed_words(claim: Claim, text: str, spans: Sequence[TypedSpan] = ()) -> list[str]:
