@@ -388,7 +388,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             # A unit listing several items with their values (甲の式典(5月1日) 乙の式典(5月2日)): the
             # claim's value stated of another item, and a different one under the claim's own label,
             # is the claim's item stated otherwise.
-            def label(s: TypedSpan) -> float:
+            def label(s: TypedSpan, v: TypedSpan = v) -> float:
                 return label_match(claim, v, s, spans, text, LABEL_SHARE)
 
             other = max(diff, key=label)
