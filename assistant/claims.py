@@ -27,6 +27,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("発効", "失効"), ("完成", "未完成"), ("達成", "未達"), ("可能", "不可能"), ("有効", "無効"),
     ("十分", "不足"), ("同じ", "異なる"), ("同一", "異なる"), ("多い", "少ない"), ("容易", "困難"), ("受付中", "締め切"),
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
+    ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -39,7 +40,19 @@ _NEGATION = lazy(
 VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
-                 "person": "name", "org": "name", "place": "place", "facility": "place"}
+                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity"}
+
+#: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
+#: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
+TREND_WORDS: dict[str, tuple[str, ...]] = {
+    "up": ("増加", "増え", "増額", "拡充", "拡大", "上回", "伸び", "多くな"),
+    "down": ("減少", "減っ", "減額", "減り", "縮小", "下回", "少なくな", "削減"),
+    "same": ("同額", "横ばい", "据え置", "変わらな", "同水準"),
+}
+#: How a trend is named to the user.
+TREND_NAMES = {"up": "増加", "down": "減少", "same": "同額"}
+#: Between a figure and its previous value: an opening bracket, possibly 前年度(予算額).
+_PREVIOUS = lazy(r"[(（]\s*(?:前年度?(?:予算額?|実績)?\s*[:：]?\s*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +69,11 @@ class Claim:
     #: For each value, the topic terms of its label: the words just before it in its clause
     #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def trend(self) -> TypedSpan | None:
+        """The claim's trend value (``増加``: up), if it says a figure went up, down or stayed."""
+        return next((v for v in self.values if v.kind == "trend"), None)
 
 
 _SENTENCE_BREAK = lazy(r"(?<=[。！？!?])")
@@ -80,14 +98,54 @@ def split_draft(text: str) -> list[str]:
     return [x.strip() for x in out if x.strip()]
 
 
+_ORDER = {w: i for i, w in enumerate(w for pair in ANTONYMS for w in pair)}
+_LONGEST_FIRST = sorted(_ORDER, key=len, reverse=True)
+
+
 def polarity_words(text: str) -> tuple[str, ...]:
-    """The words of ``ANTONYMS`` that occur in ``text``."""
+    """The words of ``ANTONYMS`` that occur in ``text``, a word inside a longer one not counted
+    (明確 in 不明確, 可能 in 不可能)."""
     found = []
-    for a, b in ANTONYMS:
-        for w in (a, b):
-            if w in text and w not in found:
-                found.append(w)
-    return tuple(found)
+    for w in _LONGEST_FIRST:
+        if w in text:
+            found.append(w)
+            text = text.replace(w, "　" * len(w))
+    return tuple(sorted(found, key=_ORDER.__getitem__))
+
+
+def opposed_words(claim: Claim, text: str, spans: Sequence[TypedSpan] = ()) -> list[str]:
+    """The claim's polarity words whose opposite ``text`` states (十分 when it says 不足)."""
+    src = polarity_words(_mask(text, spans))
+    return list(dict.fromkeys(w for a, b in ANTONYMS for w, o in ((a, b), (b, a))
+                              if w in claim.polar and o in src and w not in src and o not in claim.polar))
+
+
+def trend_span(text: str, spans: Sequence[TypedSpan] = ()) -> TypedSpan | None:
+    """The first word of ``TREND_WORDS`` in ``text`` outside its names and values, as a ``trend`` span
+    (value ``up``, ``down`` or ``same``)."""
+    masked = _mask(text, spans)
+    found = [(i, w, d) for d, words in TREND_WORDS.items() for w in words if (i := masked.find(w)) >= 0]
+    if not found:
+        return None
+    i, w, d = min(found)
+    return TypedSpan("trend", i, i + len(w), w, d)
+
+
+def figure_trends(spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
+    """Each amount stated with its previous value right after it in brackets (``120百万円(95百万円)``,
+    ``80億円(前年度予算額80億円)``), as a ``trend`` span over both: ``up``, ``down`` or ``same``."""
+    money = sorted((s for s in spans if s.kind == "money"), key=lambda s: s.start)
+    out = []
+    for a, b in zip(money, money[1:], strict=False):
+        if not _PREVIOUS.fullmatch(text, a.end, b.start):
+            continue
+        now, before = _leading(a.value), _leading(b.value)
+        if now is None or before is None:
+            continue
+        d = "up" if now > before else "down" if now < before else "same"
+        end = b.end + 1 if text[b.end : b.end + 1] in (")", "）") else b.end
+        out.append(TypedSpan("trend", a.start, end, text[a.start : end], d))
+    return out
 
 
 def is_negated(text: str) -> bool:
@@ -105,6 +163,12 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
+    trend = trend_span(text, spans)
+    if trend is not None:
+        # A figure with its previous value states a trend without its word (前年度より増えている):
+        # the word and the comparison are the value, not topic terms a budget line would lack.
+        values = (*values, trend)
+        value_tokens |= {t for w in (trend.text, "前年度", "前年") for t in tokenize(w)}
     # A one-character token is mostly a suffix (地 of 建設地 and 実施地): it says little about the item.
     topic = {t: (min(w, 1.0) if len(t) == 1 else w) for t, w in query.terms.items()
              if t not in value_tokens and not t.isdigit()}
@@ -112,6 +176,16 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
                    for v in values)
     return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)), labels)
 
+
+#: A claim value's label must be this share of its topic to tell which of a unit's values is its
+#: (as ``CitePolicy.label_share``); a different value stands under it with this share of its terms,
+#: this much more than the claim's value does (stricter than ``CitePolicy.label``: here the claim's own
+#: value is in the unit too).
+LABEL_SHARE = 0.4
+LABEL_OWN = 0.8
+LABEL_GAP = 0.5
+
+_NAMES = ("person", "org", "place", "facility")
 
 #: Kinds of span that end the label of the next value (a figure, a date): names stay part of it.
 _LABEL_STOPS = ("money", "percent", "count", "date")
@@ -123,6 +197,11 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
     start = max((s.end for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start), default=0)
     for mark in "、。,，":
         start = max(start, text.rfind(mark, 0, v.start) + 1)
+    if v.kind in _NAMES and not text[start : v.start].strip() and text[start - 1 : start] in ("、", ","):
+        # A name listed after another (副会長：甲株式会社、乙株式会社) stands under the list's label.
+        prev = next((o for o in spans if o.kind in _NAMES and o.end == start - 1), None)
+        if prev is not None:
+            return label_before(text, prev, spans)
     return text[start : v.start]
 
 
@@ -153,11 +232,17 @@ _SUBJECT_MARK = lazy(r"(?:氏|さん|様|等|など)?(?:の|は|には|では|�
 _PREDICATE_NO = lazy(r"の[^、。,]{1,6}?(?:である|だ|です|となっている)?[。.]?$")
 
 
+#: A count right after the name's の (乙社の2社, 丙氏の3名): the names are listed, not a qualifier.
+_APPOSITION = lazy(r"の(?:計)?\d+(?:社|名|人|者|機関|団体|か国|カ国|ヶ国|つ)")
+
+
 def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -> bool:
     """A name that qualifies the topic (``日本の費用分担``) or is the sentence's topic (``推進協議会は``)
     names the item the claim is about; it is not the asserted value."""
     if s.kind not in ("person", "org", "place", "facility") or not _SUBJECT_MARK.match(text, s.end):
         return False
+    if _APPOSITION.match(text, s.end):
+        return False  # 甲社と乙社の2社: the の sums the names up; they are what is asserted
     # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
@@ -230,6 +315,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if len(ra) > len(rb):
             return "unknown" if ya == yb or not ya else "differ"
         return "equal"
+    if a.kind == "trend" and b.kind == "trend":
+        return "equal" if a.value == b.value else "differ"
     names = ("person", "org", "place", "facility")
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
@@ -286,15 +373,31 @@ def _unit(v: str) -> str:
 def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     """Line a claim's values and polarity up against one unit's spans and text."""
     matched, differing, unknown = [], [], []
+    if claim.trend is not None:
+        spans = [*spans, *figure_trends(spans, text)]
     for v in claim.values:
-        verdicts = [(compare_values(v, s), s) for s in spans]
-        if any(x == "equal" for x, _ in verdicts):
-            matched.append(v)
-            continue
+        # An ordinal (第6回) and a count or frequency (年2回) of the same counter are not one kind of value.
+        ordinal = _is_ordinal(claim.query.normalized, v)
+        verdicts = [(compare_values(v, s) if _is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
+        equal = [s for x, s in verdicts if x == "equal"]
+        if equal and diff and v.kind != "trend":
+            # A unit listing several items with their values (甲の式典(5月1日) 乙の式典(5月2日)): the
+            # claim's value stated of another item, and a different one under the claim's own label,
+            # is the claim's item stated otherwise.
+            def label(s: TypedSpan, v: TypedSpan = v) -> float:
+                return label_match(claim, v, s, spans, text, LABEL_SHARE)
+
+            other = max(diff, key=label)
+            if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
+                differing.append((v, other))
+                continue
+        if equal:
+            matched.append(v)
+            continue
         if diff:
             differing.append((v, _closest(v, diff)))
         else:
@@ -311,6 +414,11 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def _is_ordinal(text: str, s: TypedSpan) -> bool:
+    """Whether a count span is an ordinal (第 before it: 第3回, 第 2 期)."""
+    return s.kind in ("count", "number") and text[max(0, s.start - 2) : s.start].rstrip().endswith("第")
 
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:

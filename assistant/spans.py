@@ -263,6 +263,8 @@ _ORG_SUFFIX = (
 )
 _ORG_PREFIX = ("株式会社", "合同会社", "一般社団法人", "公益社団法人", "一般財団法人", "公益財団法人",
                "国立研究開発法人", "独立行政法人", "大学共同利用機関法人", "国立大学法人")
+#: Legal forms written before or after a company's name (株式会社甲 / 甲株式会社), which drafts often leave out.
+LEGAL_FORMS = ("株式会社", "合同会社", "有限会社", *_ORG_PREFIX[2:])
 #: A name-like run: kanji, katakana, Latin letters, digits and the marks inside names.
 _NAME_RUN = r"[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]"
 _ORG = lazy(
@@ -332,6 +334,26 @@ def mecab_name_spans(text: str) -> list[TypedSpan]:
         elif f.pos2 == "固有名詞" and f.pos3 == "地名":
             out.append(TypedSpan("place", a, b, text[a:b], _name_key(text[a:b])))
         k += 1
+    return out
+
+
+def bare_org_names(text: str, known: Iterable[TypedSpan]) -> list[TypedSpan]:
+    """Organisations of ``known`` (spans of other texts) that ``text`` names without their legal form
+    (``甲工業`` for ``甲工業株式会社``): suffix rules cannot see a company name without its 株式会社."""
+    out: list[TypedSpan] = []
+    seen: set[str] = set()
+    for s in known:
+        if s.kind != "org":
+            continue
+        core = s.text
+        for form in LEGAL_FORMS:
+            core = core.removeprefix(form).removesuffix(form)
+        core = core.strip()
+        if core == s.text or len(core) < 2 or core in seen:
+            continue
+        seen.add(core)
+        for m in re.finditer(re.escape(core), text):
+            out.append(TypedSpan("org", m.start(), m.end(), core, _name_key(core)))
     return out
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
 from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
@@ -127,9 +127,14 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     cands = _slide(["研究開発の推進", "・基盤整備(研究開発・人材育成等) 526百万円(246百万円)"])
     claim = _claim("基盤整備の予算は、前年度の246百万円から526百万円に拡充されている。")
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
-    assert strength == "partial"
-    assert unit is not None and len(unit.cmp.matched) == 2
-    assert judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_weight=0.0))[0] == "none"
+    assert strength in ("strong", "partial")  # the figures state the rise (拡充) and what they are (予算)
+    # The two figures, and the rise from one to the other (拡充) that they state.
+    assert unit is not None and sorted(v.kind for v in unit.cmp.matched) == ["money", "money", "trend"]
+    # The stated values raise a unit's cover above that of its topic words alone.
+    figure = _claim("基盤整備の予算は526百万円である。")
+    strength, unit, _ = judge(figure, cands, DEFAULT_CITE_POLICY)
+    assert unit is not None and unit.item < 1.0
+    assert _with_values(figure, unit, 0.5, figure.values) > _with_values(figure, unit, 0.0, figure.values) == unit.item
 
 
 def test_a_later_item_does_not_lend_its_words_to_an_earlier_one() -> None:
@@ -203,3 +208,113 @@ def test_of_look_alike_rows_the_one_nearer_its_missing_words_is_quoted() -> None
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (4, 4)
     assert [s.text for _, s in unit.cmp.differing] == ["3,800百万円"]
+
+
+def test_a_trend_is_checked_against_a_figure_and_its_previous_value() -> None:
+    cands = _slide(["甲事業等", "令和6年度予算額(案)：40百万円(55百万円)", "令和5年度補正予算額：12百万円"])
+    strength, unit, _ = judge(_claim("甲事業等の令和6年度予算額(案)は、前年度より増加している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 2
+    assert [(v.text, s.value) for v, s in unit.cmp.differing] == [("増加", "down")]
+    strength, unit, _ = judge(_claim("甲事業等の令和6年度予算額(案)は、前年度より減っている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 2
+
+
+def test_a_trend_no_figure_states_does_not_keep_a_claim_from_being_stated() -> None:
+    cands = _slide(["・各国で甲分野への民間投資が増加している。", "・乙分野の議論を開始。"])
+    strength, _, _ = judge(_claim("各国で甲分野への民間投資が増加している。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+
+
+def test_a_sentence_run_over_two_labelled_rows_is_split_into_its_rows() -> None:
+    # Two rows of two columns extracted as one run of text (no 。 between them): each states a value in
+    # the place of the claim's amount, so the run is no statement confirming the second's amount.
+    lines = ["乙活動等", "令和6年度予算額(案)：65百万円(45百万円)", "", "令和5年度補正予算額：11百万円",
+             "令和6年度予算額(案)：143百万円(167百万円)", "", "丙計画の機器(補助金) 107百万円", "丙計画"]
+    cands = _slide(lines)
+    run = replace(cands[3], end=cands[4].end, text=cands[3].text + cands[4].text,
+                  tokens=cands[3].tokens | cands[4].tokens,
+                  spans=cands[3].spans + tuple(s.shifted(len(cands[3].text)) for s in cands[4].spans))
+    claim = _claim("乙活動等の令和6年度予算額(案)は143百万円である。")
+    _, _, units = judge(claim, [*cands, run], DEFAULT_CITE_POLICY)
+    assert not [u for u in units if u.cand is run]
+    # Its lines are units of their own: the row stating the claim's amount, quoted by its own line.
+    lines_of_run = [u for u in units if u.cand.kind == "line"]
+    assert [u.cand.text for u in lines_of_run] == [cands[3].text, cands[4].text]
+    assert [(u.cand.start, u.cand.end) for u in lines_of_run] == [(cands[3].start, cands[3].end),
+                                                                  (cands[4].start, cands[4].end)]
+    assert [v.text for v in lines_of_run[1].cmp.matched] == ["令和6年度", "143百万円"]
+
+
+def test_a_title_naming_two_programmes_does_not_make_a_line_nearer_either() -> None:
+    # 丙計画・乙活動 coordinates the two: it says nothing about which 協定 row is whose.
+    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
+             "○実施地：甲県乙市"]
+    cands = _slide(lines)
+    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    strength, unit, _ = judge(_claim("丙計画の協定は2001年9月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    strength, unit, _ = judge(_claim("丙計画の協定は2001年4月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_a_polarity_word_stated_the_other_way_counts_as_covered() -> None:
+    # 十分 / 足り are the slot the unit fills with 不足: without counting them, a unit saying the
+    # opposite could never cover enough of the claim to contradict it.
+    cands = _slide(["・少子化により甲分野の人材が不足している我が国において、人材の母数を増やす。", "・乙施設の整備を進める。"])
+    idf = {"十分": 5.0, "足りる": 5.0, "人材": 0.8, "甲": 1.5, "分野": 1.5}
+    strength, unit, _ = judge(_claim("我が国では甲分野の人材が十分に足りている。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_an_opposite_word_alone_does_not_make_a_unit_about_the_item() -> None:
+    # 運転開始 of another facility, with the claim's year: the slot must not make it the claim's item.
+    cands = _slide(["○計画：【運転開始】2025年12月", "○丙装置の整備を実施。"])
+    idf = {"終了": 5.0, "運転": 2.5, "丁装置": 3.0, "丁": 3.0, "装置": 1.0}
+    strength, _, _ = judge(_claim("丁装置は2025年度で運転を終了する。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_a_budget_line_states_its_amount_words_by_its_figure() -> None:
+    # The claim names the amount (経費, 予算); the list's line states it by its figure and previous value.
+    cands = _slide(["・甲機構における、乙活動の推進(補助金)", "①丙実験装置の運転・整備 329百万円(194百万円)",
+                    "②丁研究センター等 211百万円(172百万円)"])
+    idf = {"丙": 1.5, "運転": 2.5, "整備": 1.3, "経費": 3.2, "予算": 2.2, "案": 1.0}
+    claim = _claim("丙実験装置の運転・整備の経費は、令和6年度予算案で前年度から減額されている。", idf)
+    strength, unit, units = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert [u for u in units if u.cand is cands[1]][0].own > 0.9
+    # A claimed figure: the words stay the topic's, as any other (they tell look-alike rows apart).
+    units = judge(_claim("丙実験装置の運転・整備の経費は、令和6年度予算案で300百万円である。", idf), cands,
+                  DEFAULT_CITE_POLICY)[2]
+    assert [u for u in units if u.cand is cands[1]][0].own < 0.8
+
+
+def test_only_lines_without_figures_name_the_rows_near_them() -> None:
+    # 活動 in the next programme's data row is that row's word, not a heading of the row above it.
+    cands = _slide(["乙活動等", "令和6年度予算額(案)：65百万円", "令和5年度補正予算額：11百万円",
+                    "令和5年度補正予算額：38百万円", "・丙機構の活動(分担金) 36百万円", "丙計画"])
+    idf = {"乙": 1.4, "活動": 0.8, "補正": 3.2, "予算": 2.2, "措置": 4.0}
+    claim = _claim("乙活動等には、令和5年度補正予算で11百万円が措置されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    claim = _claim("乙活動等には、令和5年度補正予算で38百万円が措置されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+
+
+def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
+    # Both 協定 rows state another date; the one joined under the two-programme title is not the claim's.
+    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
+             "○実施地：甲県乙市"]
+    cands = _slide(lines)
+    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    strength, unit, _ = judge(_claim("丙計画の協定は2000年1月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)

@@ -15,15 +15,19 @@ from assistant.bm25 import mecab_tokenize
 from assistant.claims import (
     compare,
     compare_values,
+    figure_trends,
     is_negated,
     label_before,
     make_claim,
+    opposed_words,
     place_level,
+    polarity_words,
     split_draft,
     unsupported_values,
 )
+from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -115,6 +119,8 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         ("担当する山田太郎氏は、金沢大学の所属である。", ["金沢大学"]),
         # ...unless the の is followed by another name: that one is asserted, the first qualifies it.
         ("主査は、甲野研究所の山田太郎氏である。", ["山田太郎"]),
+        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted.
+        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所", "2機関"]),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
@@ -245,3 +251,121 @@ def test_decades_are_their_own_dates(text: str, spans: list[tuple[str, str]]) ->
     if got and got[0].value.endswith("s"):
         year = TypedSpan("date", 0, 5, "2030年", "2030")
         assert not values_equal(got[0], year) and values_equal(got[0], got[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "trends"),
+    [
+        ("甲事業 120百万円(95百万円)", ["up"]),  # a figure with its previous value in brackets
+        ("乙事業 40百万円（55百万円）", ["down"]),
+        ("予算額(案)80億円(前年度予算額80億円)", ["same"]),
+        ("補正予算額 120百万円、分担金 95百万円", []),  # two figures, not a figure and its previous value
+    ],
+)
+def test_figure_trends(text: str, trends: list[str]) -> None:
+    norm = normalize_query(text)
+    assert [s.value for s in figure_trends(extract_spans(norm), norm)] == trends
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trend"),
+    [
+        ("甲事業の予算は前年度より増えている。", "up"),
+        ("乙事業の経費は前年度から減額された。", "down"),
+        ("丙事業の予算は前年度と同額である。", "same"),
+        ("丙事業の予算は80億円である。", None),
+    ],
+)
+def test_a_claims_trend(sentence: str, trend: str | None) -> None:
+    claim = _claim(sentence)
+    assert (claim.trend.value if claim.trend else None) == trend
+    if claim.trend:  # the trend word is a value, not a topic term a budget line would lack
+        assert not any(w in claim.topic for w in ("増え", "減額", "同額", "前"))
+
+
+@pytest.mark.parametrize(
+    ("source", "matched", "differing"),
+    [
+        ("甲事業 120百万円(95百万円)", ["増え"], []),
+        ("甲事業 40百万円(55百万円)", [], ["増え"]),
+        ("甲事業 80百万円(80百万円)", [], ["増え"]),  # the same amount is no increase
+        ("甲事業 120百万円", [], []),  # no previous value: the figure says nothing of a trend
+    ],
+)
+def test_a_trend_against_figures(source: str, matched: list[str], differing: list[str]) -> None:
+    claim = _claim("甲事業の予算は前年度より増えている。")
+    text = normalize_query(source)
+    cmp = compare(claim, extract_spans(text), text)
+    assert [v.text for v in cmp.matched if v.kind == "trend"] == matched
+    assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(
+    ("sentence", "known", "names"),
+    [
+        ("協議会の会長は乙山工業が務めている。", "乙山工業株式会社", ["乙山工業"]),
+        ("副会長は丙川商事である。", "株式会社丙川商事", ["丙川商事"]),
+        ("副会長は丙川商事である。", "丁野物産株式会社", []),  # not named in the sentence
+        ("理事は甲である。", "甲株式会社", []),  # too short to be a name on its own
+    ],
+)
+def test_organisations_named_without_their_legal_form(sentence: str, known: str, names: list[str]) -> None:
+    spans = [s for s in extract_spans(known) if s.kind == "org"]
+    assert [s.text for s in bare_org_names(sentence, spans)] == names
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("甲の要件は不明確である。", ("不明確",)),  # 明確 inside 不明確 is not said
+        ("甲の要件は明確である。", ("明確",)),
+        ("甲は明確だが乙は不明確である。", ("明確", "不明確")),
+        ("乙は不可能である。", ("不可能",)),
+    ],
+)
+def test_a_polarity_word_inside_its_opposite_is_not_found(text: str, words: tuple[str, ...]) -> None:
+    assert polarity_words(text) == words
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "opposed"),
+    [
+        ("甲分野の人材は十分に足りている。", "甲分野の人材が不足している。", ["十分", "足り"]),
+        ("乙の要件は企業にとって明確である。", "乙の要件が企業には不明確なことから", ["明確"]),
+        ("乙の要件は企業にとって明確である。", "乙の要件は明確である。", []),
+    ],
+)
+def test_opposed_words(sentence: str, source: str, opposed: list[str]) -> None:
+    assert opposed_words(_claim(sentence), normalize_query(source)) == opposed
+    assert bool(compare(_claim(sentence), [], normalize_query(source)).polarity_conflict) == bool(opposed)
+
+
+def test_the_claims_value_stated_of_another_item_of_a_list_is_not_confirmed() -> None:
+    # Two captions on one line: the claim's date is the other event's; its own event has another date.
+    claim = _claim("丁装置の運転開始記念式典は2021年3月4日に行われた。")
+    text = normalize_query("甲機構長の総理表敬(2021年3月4日) 丁装置 運転開始記念式典(2021年3月5日)")
+    cmp = compare(claim, extract_spans(text), text)
+    assert not cmp.matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == [("2021年3月4日", "2021年3月5日")]
+    text = normalize_query("丁装置 運転開始記念式典(2021年3月4日) 甲機構長の総理表敬(2021年3月5日)")
+    assert [v.text for v in compare(claim, extract_spans(text), text).matched] == ["2021年3月4日"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source", "differing"),
+    [
+        ("甲会議は年2回開催されている。", "第6回甲会議の様子", []),  # a frequency against an ordinal
+        ("甲会議は第2回で終了した。", "第6回甲会議の様子", ["2回"]),  # two ordinals
+        ("甲会議は年2回開催されている。", "甲会議は年4回開催。", ["2回"]),  # two frequencies
+    ],
+)
+def test_an_ordinal_is_not_a_count(sentence: str, source: str, differing: list[str]) -> None:
+    text = normalize_query(source)
+    assert [v.text for v, _ in compare(_claim(sentence), extract_spans(text), text).differing] == differing
+
+
+def test_a_listed_name_stands_under_the_lists_label() -> None:
+    text = normalize_query("副会長：甲野商事株式会社、株式会社乙野製作所")
+    spans = extract_spans(text)
+    second = next(s for s in spans if s.kind == "org" and "乙野" in s.text)
+    assert label_before(text, second, spans).startswith("副会長")
