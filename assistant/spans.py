@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 9
+SPANS_VERSION = 10
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -64,15 +64,17 @@ _MONEY_UNITS = {"兆円": 1e12, "億円": 1e8, "千万円": 1e7, "百万円": 1e
                 "ユーロ": 1.0}
 _PREFIX_QUAL = r"(?P<pre>約|およそ|概ね|最大|最低|少なくとも|計|合計|総額|総勢|全|延べ)?"
 _SUFFIX_QUAL = r"(?P<post>以上|以下|以内|未満|程度|超|余り|強|弱|前後|ほど)?"
+#: Counters of places, buildings and households, and of minutes (分 but not 分の: a fraction),
+#: counted only after digits: 十分 is "enough", 一戸建て a house, 一個人 a person.
+_DIGITS_ONLY = ("分間", "分", "秒", "港", "施設", "棟", "戸", "世帯", "区域", "地域", "拠点", "自治体", "市町村",
+                "店舗", "隻", "個", "枚", "冊", "駅", "病院", "食", "日分")
 #: Counters: what is being counted. Longest first so 百万円 wins over 円 etc.
 _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matched first
              "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
              "kW", "km", "m", "MA", "keV", "度",
-             # Counters of places, buildings and households, and of minutes (分 but not 分の: a fraction).
-             "分間", "分", "秒", "港", "施設", "棟", "戸", "世帯", "区域", "地域", "拠点", "自治体", "市町村",
-             "店舗", "隻", "個", "枚", "冊", "駅", "病院", "食", "日分")
+             *_DIGITS_ONLY)
 #: A count's multiplier (3万人, 1億度): the value is the number it makes.
 _COUNT_MULT = {"万": 1e4, "千": 1e3, "億": 1e8, None: 1.0}
 
@@ -229,6 +231,8 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         n = parse_number(m.group("n"))
         a, b = m.span()
         if n is None or not free(a, b):
+            continue
+        if m.group("u") in _DIGITS_ONLY and not m.group("n")[0].isdigit():
             continue
         unit = m.group("u") + (m.group("worth") or "")  # 3日分, 45,000回分: a stock's worth
         if unit == "分" and text.startswith("の", m.end("u")):
