@@ -28,7 +28,6 @@ Tokenize = Callable[[str], list[str]]
 
 #: Parts of speech that carry no content for retrieval.
 _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
-_LATIN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-\.]*$")
 
 
 _TAGGERS = threading.local()

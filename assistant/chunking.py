@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.corpus import Document
+from assistant.lazyre import lazy
 from assistant.normalize import (
     SENTENCE_END,
     normalize,
@@ -38,8 +39,8 @@ CHUNKER_VERSION = 3
 
 #: Heading marks, matched on normalised text. The space after a Markdown ``#`` is
 #: optional: normalisation drops spaces next to Japanese (``# 基本方針`` -> ``#基本方針``).
-_HEADING_MARK = re.compile(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s?[^\s#]|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
-_SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?])")
+_HEADING_MARK = lazy(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s?[^\s#]|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
+_SENTENCE_SPLIT = lazy(r"(?<=[。！？!?])")
 
 
 @dataclass(frozen=True, slots=True)

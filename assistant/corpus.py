@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import CorpusError, DocumentRejectedError
+from assistant.lazyre import lazy
 from assistant.normalize import normalize
 
 logger = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
 #: inside one) or an old Word 97-2003 .doc renamed.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-_HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
+_HEADING_STYLE = lazy(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
