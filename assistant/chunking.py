@@ -15,7 +15,6 @@ the two passages.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -191,6 +190,8 @@ def _units(doc: Document, limit: int) -> list[_Unit]:
 def _chunk_id(doc: str, first: int, last: int, start: int, text: str) -> str:
     # The offset is hashed too: pieces of one over-long line share the line span
     # and may have the same text (a repeated run), yet need distinct ids.
+    import hashlib  # here, not at the top: loading OpenSSL costs a cold `shiori ask` ≈ 4 ms
+
     digest = hashlib.sha1(f"{start}:{text}".encode()).hexdigest()[:8]
     return f"{doc}:{first}-{last}:{digest}"
 
