@@ -49,12 +49,11 @@ def _one_shot_process() -> None:
     """This process answers one question and exits: no cyclic garbage collection.
 
     Shiori's imports create ~25,000 long-lived objects (modules, classes, functions)
-    that the collector would walk several times during start-up and again in the
-    interpreter's final collections at exit, finding nothing to free; one answer
-    makes little cyclic garbage. Measured on a cold ``shiori ask``: ≈ 20 ms of
-    collections during start-up and ≈ 40 ms at exit on a loaded machine
-    (docs/PERFORMANCE.md, "Cold start"). Objects alive at exit are frozen (left out of
-    the final collections): the operating system frees them with the process.
+    that the collector would walk again and again during start-up and once more in the
+    interpreter's final collections at exit, finding nothing to free; one answer makes
+    little cyclic garbage. Objects alive at exit are frozen (left out of those final
+    collections): the operating system frees them with the process. What it saves is
+    in docs/PERFORMANCE.md ("Cold start").
     """
     gc.disable()
     atexit.register(gc.freeze)
