@@ -14,6 +14,7 @@ query is one ``np.bincount`` over the postings of its terms.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from bisect import bisect_right
@@ -28,7 +29,6 @@ Tokenize = Callable[[str], list[str]]
 
 #: Parts of speech that carry no content for retrieval.
 _DROP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
-_LATIN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-\.]*$")
 
 
 _TAGGERS = threading.local()
@@ -257,13 +257,14 @@ class BM25Index:
     def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
         try:
             mode = "r" if mmap else None
-            offsets = np.load(directory / "offsets.npy", mmap_mode=mode, allow_pickle=False)
-            docs = np.load(directory / "docs.npy", mmap_mode=mode, allow_pickle=False)
-            weights = np.load(directory / "weights.npy", mmap_mode=mode, allow_pickle=False)
+            d = os.fspath(directory)  # a str: numpy's memmap resolves a Path (a few syscalls a file)
+            offsets = np.load(os.path.join(d, "offsets.npy"), mmap_mode=mode, allow_pickle=False)
+            docs = np.load(os.path.join(d, "docs.npy"), mmap_mode=mode, allow_pickle=False)
+            weights = np.load(os.path.join(d, "weights.npy"), mmap_mode=mode, allow_pickle=False)
             vocab = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
             params = json.loads((directory / "params.json").read_text(encoding="utf-8"))
             n_docs = int(params.pop("n_docs"))
-            extra = [np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+            extra = [np.load(os.path.join(d, f"{name}.npy"), mmap_mode=mode, allow_pickle=False)
                      if (directory / f"{name}.npy").exists() else None for name in ("tf", "lengths")]
             max_w = np.load(directory / "max_weights.npy", allow_pickle=False) \
                 if (directory / "max_weights.npy").exists() else None

@@ -15,13 +15,13 @@ the two passages.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.corpus import Document
+from assistant.lazyre import lazy
 from assistant.normalize import (
     SENTENCE_END,
     normalize,
@@ -38,8 +38,8 @@ CHUNKER_VERSION = 3
 
 #: Heading marks, matched on normalised text. The space after a Markdown ``#`` is
 #: optional: normalisation drops spaces next to Japanese (``# 基本方針`` -> ``#基本方針``).
-_HEADING_MARK = re.compile(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s?[^\s#]|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
-_SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?])")
+_HEADING_MARK = lazy(r"^(?:【.+】|[（(]参考[）)]|◆|■|#{1,6}\s?[^\s#]|第.{1,3}[章節部]|\d{1,2}[.．]\s?\S)")
+_SENTENCE_SPLIT = lazy(r"(?<=[。！？!?])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +190,8 @@ def _units(doc: Document, limit: int) -> list[_Unit]:
 def _chunk_id(doc: str, first: int, last: int, start: int, text: str) -> str:
     # The offset is hashed too: pieces of one over-long line share the line span
     # and may have the same text (a repeated run), yet need distinct ids.
+    import hashlib  # here, not at the top: loading OpenSSL costs a cold `shiori ask` ≈ 4 ms
+
     digest = hashlib.sha1(f"{start}:{text}".encode()).hexdigest()[:8]
     return f"{doc}:{first}-{last}:{digest}"
 

@@ -1,13 +1,15 @@
 """The ``shiori`` command line.
 
-Only ``argparse``, ``json``, ``logging``, ``os`` and ``sys`` are imported at the
-top: each subcommand imports what it needs inside its handler, so ``shiori --help``
+Only ``argparse``, ``atexit``, ``gc``, ``json``, ``logging``, ``os`` and ``sys`` are imported
+at the top: each subcommand imports what it needs inside its handler, so ``shiori --help``
 and a cold ``shiori ask`` do not pay for llama-index, torch or gradio.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import json
 import logging
 import os
@@ -41,6 +43,20 @@ def _pipeline(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from assistant.pipeline import Pipeline
 
     return Pipeline(_settings(args), progress=not getattr(args, "quiet", False))
+
+
+def _one_shot_process() -> None:
+    """This process answers one question and exits: no cyclic garbage collection.
+
+    Shiori's imports create ~25,000 long-lived objects (modules, classes, functions)
+    that the collector would walk again and again during start-up and once more in the
+    interpreter's final collections at exit, finding nothing to free; one answer makes
+    little cyclic garbage. Objects alive at exit are frozen (left out of those final
+    collections): the operating system frees them with the process. What it saves is
+    in docs/PERFORMANCE.md ("Cold start").
+    """
+    gc.disable()
+    atexit.register(gc.freeze)
 
 
 def _print_json(obj: Any) -> None:
@@ -200,6 +216,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("a QUESTION is required (or --batch FILE for a list of questions)")
     if args.out is not None:
         raise UsageError("--out goes with --batch FILE")
+    if args.own_process:
+        _one_shot_process()
     p = _pipeline(args)
     ans = p.ask(args.question, k=args.k, mode=args.mode)
     if args.json:
@@ -486,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
+    #: The command line of this process (the ``shiori`` script, ``python -m assistant.cli``),
+    #: not a caller's list (e.g. a test's): the process ends when the command does.
+    args.own_process = argv is None
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

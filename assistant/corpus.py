@@ -10,12 +10,10 @@ its text (headings, paragraphs, list items and one line per table row) beside it
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import tempfile
 from bisect import bisect_right
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import CorpusError, DocumentRejectedError
+from assistant.lazyre import lazy
 from assistant.normalize import normalize
 
 logger = logging.getLogger(__name__)
@@ -110,6 +109,8 @@ class Document:
 
 
 def _sha256(data: bytes) -> str:
+    import hashlib  # here, not at the top: loading OpenSSL costs a cold `shiori ask` ≈ 4 ms
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -262,8 +263,7 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
 #: An OLE2 compound file: a password-protected .docx (its package is encrypted
 #: inside one) or an old Word 97-2003 .doc renamed.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-_HEADING_STYLE = re.compile(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
+_HEADING_STYLE = lazy(r"^(?:heading|見出し)\s*(\d)$", re.IGNORECASE)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
@@ -466,7 +466,7 @@ def extract_docx(data: bytes, name: str) -> Extracted:
     import zipfile
 
     if data.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_STREAM in data:
+        if "EncryptedPackage".encode("utf-16-le") in data:  # the encrypted payload's stream name
             raise DocumentRejectedError(
                 f"{name}: the Word document is encrypted (it needs a password to open)",
                 hint="remove the password in Word and add it again",
@@ -606,6 +606,8 @@ def write_manifest(corpus_dir: Path, docs: Sequence[DocumentInfo]) -> None:
     """Write the manifest atomically (used to create a corpus)."""
     corpus_dir = Path(corpus_dir)
     corpus_dir.mkdir(parents=True, exist_ok=True)
+    import secrets  # here, not at the top: it loads OpenSSL (hmac), which `shiori ask` never needs
+
     # Not mkstemp: its 0600 mode would make the manifest unreadable to other users
     # of a shared corpus; "x" mode creates the file with the usual umask.
     tmp = corpus_dir / f".manifest-{secrets.token_hex(8)}.tmp"

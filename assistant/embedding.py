@@ -12,7 +12,6 @@ llama-index's ``BaseEmbedding``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -141,6 +140,8 @@ class FakeEmbedder:
     dim = 64
 
     def _vec(self, text: str) -> np.ndarray:
+        import hashlib  # here (as below): the query path never hashes, and OpenSSL costs a cold ask ≈ 4 ms
+
         v = np.zeros(self.dim, np.float32)
         padded = f"^{text}$"
         for a, b in zip(padded, padded[1:], strict=False):
@@ -184,6 +185,8 @@ def load_embedder(spec: str) -> Embedder:
 
 def content_key(text: str) -> str:
     """Cache key of a passage's search text."""
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -196,6 +199,8 @@ class EmbeddingCache:
     """
 
     def __init__(self, root: Path, model_name: str) -> None:
+        import hashlib
+
         slug = hashlib.sha1(model_name.encode()).hexdigest()[:12]
         self.dir = Path(root) / slug
         self.model_name = model_name

@@ -92,7 +92,7 @@ def is_english(text: str) -> bool:
     return sum(1 for c in letters if _ENGLISH.match(c)) / len(letters) > 0.6
 
 
-_LATIN_TERM = re.compile(r"[A-Za-z][A-Za-z0-9&\-\.]*[A-Za-z0-9]|\d[\d,\.]*")
+_LATIN_TERM = lazy(r"[A-Za-z][A-Za-z0-9&\-\.]*[A-Za-z0-9]|\d[\d,\.]*")
 _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 # Compiled on first use: only an English question with the glossary on needs it (~10 ms of a cold ask).
 _PATTERN = lazy(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?![a-z])")

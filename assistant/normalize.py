@@ -30,6 +30,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from assistant.lazyre import lazy
+
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
 NORMALIZER_VERSION = 4
@@ -55,7 +57,7 @@ SENTENCE_END = "。！？!?"
 _VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
 # A line continues the previous one when it starts with something that cannot open
 # a sentence: kana particles and auxiliaries, closing brackets, commas.
-_CONTINUATION_START = re.compile(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
+_CONTINUATION_START = lazy(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
 _PAGE_NUMBER_TAIL = re.compile(r"(?<=[。」』）\)ぁ-ゖァ-ヺ一-鿿々〆])\s+\d{1,3}$")
 _PAGE_NUMBER_LINE = re.compile(r"^\s*\d{1,3}\s*$")
 

@@ -96,7 +96,8 @@ def load_rows(path: Path, committed: int | None = None, mmap: bool = True) -> np
     call in ``__array_finalize__``, and answering slices thousands of times.
     """
     try:
-        arr = np.asarray(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
+        # A str, not a Path: numpy's memmap resolves a Path (a few syscalls a file) to name its map.
+        arr = np.asarray(np.load(os.fspath(path), mmap_mode="r" if mmap else None, allow_pickle=False))
     except ValueError:
         if not mmap:
             raise

@@ -134,7 +134,7 @@ def recover_cells(doc: str, text: str) -> list[Cell]:
 #: A table printed one cell a line: at most this many columns, and this long a cell.
 MAX_COLUMNS = 8
 MAX_CELL = 40
-_DIGIT = re.compile(r"\d")
+_DIGIT = lazy(r"\d")
 
 
 def _column_tables(doc: str, norm: list[str]) -> list[Cell]:

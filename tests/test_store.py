@@ -22,12 +22,14 @@ from assistant.store import (
     EMBEDDER_LIBRARIES,
     INDEX_SCHEMA,
     MANIFEST,
+    SMALL_HASH_BYTES,
     TOKENIZER_LIBRARIES,
     build_index,
     cache_dir,
     check_manifest,
     content_libraries,
     expected_manifest,
+    hash_prefix,
     load_index,
 )
 
@@ -380,6 +382,18 @@ def test_garbled_passage_without_a_manifest_checksum_fails_when_read(settings: S
         index.chunks[0]
     assert err.value.hint == "run `shiori index --rebuild`"
     assert index.chunks[1].id  # the other passages are fine
+
+
+@pytest.mark.parametrize("nbytes", [0, 1, 1000, SMALL_HASH_BYTES, SMALL_HASH_BYTES + 1, 3 * SMALL_HASH_BYTES + 7])
+def test_hash_prefix_is_sha256_of_the_prefix(tmp_path: Path, nbytes: int) -> None:
+    """Small files are hashed by the interpreter's SHA-256, larger ones by OpenSSL's: the same digests,
+    read in blocks smaller than the file too."""
+    data = np.random.default_rng(nbytes).integers(0, 256, 3 * SMALL_HASH_BYTES + 100, dtype=np.uint8).tobytes()
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    want = hashlib.sha256(data[:nbytes]).hexdigest()
+    assert hash_prefix(path, nbytes) == want
+    assert hash_prefix(path, nbytes, block=4096) == want
 
 
 # ------------------------------------------------------------------- crash safety

@@ -646,6 +646,38 @@ def test_cli_refuses_bad_files_with_exit_2(
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_one_question_process_runs_without_the_collector_a_caller_keeps_it(cli_env: dict[str, str]) -> None:
+    """``shiori ask "…"`` as its own process turns the cyclic collector off (it exits right after);
+    ``main(argv)`` called by a program (as here first) leaves the caller's collector on. Same answer."""
+    code = (
+        "import gc, json, sys\nfrom assistant.cli import main\n"
+        "rc1 = main(['-q', 'ask', '--json', '予算額はいくらか。'])\n"
+        "caller = gc.isenabled()\n"
+        "sys.argv = ['shiori', '-q', 'ask', '--json', '予算額はいくらか。']\n"
+        "rc2 = main()\n"
+        "print(json.dumps([rc1, rc2, caller, gc.isenabled()]))\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SHIORI_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, **cli_env},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    decoder, text, docs = json.JSONDecoder(), proc.stdout, []
+    pos = 0
+    while text[pos:].strip():
+        doc, pos = decoder.raw_decode(text, len(text) - len(text[pos:].lstrip()))
+        docs.append(doc)
+    first, second, flags = docs
+    assert flags == [0, 0, True, False]
+    assert first.pop("timings_ms") and second.pop("timings_ms")
+    assert first == second and first["answer"]
+
+
 def test_ask_imports_no_office_library(cli_env: dict[str, str]) -> None:
     code = (
         "import sys\nfrom assistant.cli import main\n"

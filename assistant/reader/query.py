@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.bm25 import QUESTION_WORDS, Tokenize
 from assistant.glossary import is_english
+from assistant.lazyre import lazy
 from assistant.normalize import normalize_query
 
 AnswerType = str  # "number" | "date" | "person" | "organization" | "place" | "list" | "reason" | "other"
@@ -53,14 +54,15 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
              r"|what (?:items|areas|fields|activities|measures)"),
 )
 _JA_TYPE_RES = [(t, re.compile(p)) for t, p in _JA_TYPES]
-_EN_TYPE_RES = [(t, re.compile(p, re.I)) for t, p in _EN_TYPES]
+#: English patterns compile on the first English question (a Japanese ask never uses them).
+_EN_TYPE_RES = [(t, lazy(p, re.I)) for t, p in _EN_TYPES]
 _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
 
-#: Two-part and comparison questions.
+#: Two-part and comparison questions (the parts' patterns compile when a question has a cue).
 _TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|each|respectively|both|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
-_COMPARISON_CUE = re.compile(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
-_CONJ_JA = re.compile(r"(?P<a>[^、。はがをにでと\s]{1,24}?)(?:と|及び|および|並びに|、)(?P<b>[^、。はがをにでと\s]{1,24}?)(?=(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
-_CONJ_EN = re.compile(r"(?P<a>\b[\w\- ]{2,40}?) and (?P<b>[\w\- ]{2,40}?)(?=[,?]| respectively| each|$)", re.I)
+_COMPARISON_CUE = lazy(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
+_CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,24}?)(?:と|及び|および|並びに|、)(?P<b>[^、。はがをにでと\s]{1,24}?)(?=(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
+_CONJ_EN = lazy(r"(?P<a>\b[\w\- ]{2,40}?) and (?P<b>[\w\- ]{2,40}?)(?=[,?]| respectively| each|$)", re.I)
 
 # Literals a question is pinned to: whatever answers must be about them.
 _LITERAL_PATTERNS = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.lazyre import lazy
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import cell_key, char_bigrams, unit_matches
@@ -189,11 +190,11 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
 
 
 _MARKERS = (
-    (re.compile(r"^[①-⑳]"), "circled"),
-    (re.compile(r"^[(（]\d{1,2}[)）]"), "paren"),
-    (re.compile(r"^\d{1,2}[.．)）]"), "number"),
-    (re.compile(r"^[ivx]+\."), "roman"),
-    (re.compile(r"^[^\s:：、。]{1,8}[:：]"), "label"),
+    (lazy(r"^[①-⑳]"), "circled"),
+    (lazy(r"^[(（]\d{1,2}[)）]"), "paren"),
+    (lazy(r"^\d{1,2}[.．)）]"), "number"),
+    (lazy(r"^[ivx]+\."), "roman"),
+    (lazy(r"^[^\s:：、。]{1,8}[:：]"), "label"),
 )
 
 

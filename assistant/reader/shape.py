@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import Answer, Citation, make_citation
+from assistant.lazyre import lazy
 from assistant.messages import (
     ABSTAIN_MESSAGE,
     ABSTAIN_MESSAGE_EN,
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
     from assistant.reader.scorer import ReaderModel
     from assistant.store import LoadedIndex
 
-_BULLET = re.compile(r"^[・●○〇◆◇■□▪•◎◯★☆➢➤►▶→⇒\-–—*+\s]+")
-_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-&]*(?:\s[A-Z][A-Za-z0-9\-&]*)*")
+_BULLET = lazy(r"^[・●○〇◆◇■□▪•◎◯★☆➢➤►▶→⇒\-–—*+\s]+")
+_LATIN_NAME = lazy(r"[A-Za-z][A-Za-z0-9\-&]*(?:\s[A-Z][A-Za-z0-9\-&]*)*")
 
 
 def snippet(text: str, around: tuple[int, int] | None, width: int) -> str:
