@@ -156,7 +156,7 @@ _EN_COUNTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"minutes", ("分", "分間")),
     (r"seconds", ("秒",)),
 )
-_EN_COUNTED = re.compile(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for p, _ in _EN_COUNTERS) + r")\b", re.I)
+_EN_COUNTED = lazy(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for p, _ in _EN_COUNTERS) + r")\b", re.I)
 _UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "%": "percent", "パーセント": "percent",
                "割": "percent", "円": "money", "億": "money", "万": "money"}
@@ -196,7 +196,7 @@ def question_literals(question: str) -> tuple[str, ...]:
 
 _EN_MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}
-_EN_DATE = re.compile(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
+_EN_DATE = lazy(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
                       r"|(?P<mon>" + "|".join(_EN_MONTHS) + r")\s+(?P<my>(?:19|20)\d{2})"
                       r"|(?P<y>(?:19|20)\d{2}))\b", re.I)
 

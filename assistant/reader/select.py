@@ -311,7 +311,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
 #: A sentence opening with a consequence connective states a result whose reason is the
 #: sentence before it (このため、…を加速する); a line opening with ため、 is the wrapped tail of
 #: a sentence whose reason is on the line above.
-_CONSEQUENCE = re.compile(r"^(?:[・\-\s]*)(?:このため|そのため|そこで|このことから|そのことから|これを受けて|これを踏まえ|"
+_CONSEQUENCE = lazy(r"^(?:[・\-\s]*)(?:このため|そのため|そこで|このことから|そのことから|これを受けて|これを踏まえ|"
                           r"こうした(?:状況|中|ことから|背景)|その結果|したがって|従って|よって|ため[、,])")
 
 
