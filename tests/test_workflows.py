@@ -541,16 +541,21 @@ def test_md_escape(text: str, escaped: str) -> None:
 # ----------------------------------------------------------------------- CLI
 
 
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_python(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``python ARGS`` in a new process, without the caller's SHIORI_* settings."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("SHIORI_")}
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
+        [sys.executable, *args],
         env={**base, "PYTHONIOENCODING": "utf-8", **env},
         capture_output=True,
         text=True,
         encoding="utf-8",
         timeout=300,
     )
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_python("-m", "assistant.cli", *args, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -657,15 +662,7 @@ def test_one_question_process_runs_without_the_collector_a_caller_keeps_it(cli_e
         "rc2 = main()\n"
         "print(json.dumps([rc1, rc2, caller, gc.isenabled()]))\n"
     )
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SHIORI_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**base, **cli_env},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-    )
+    proc = run_python("-c", code, env=cli_env)
     assert proc.returncode == 0, proc.stderr
     decoder, text, docs = json.JSONDecoder(), proc.stdout, []
     pos = 0
@@ -684,14 +681,6 @@ def test_ask_imports_no_office_library(cli_env: dict[str, str]) -> None:
         "rc = main(['-q', 'ask', '--json', '予算額はいくらか。'])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'openpyxl', 'docx', 'markdown_it', 'lxml'}))\n"
     )
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SHIORI_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**base, **cli_env},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-    )
+    proc = run_python("-c", code, env=cli_env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"

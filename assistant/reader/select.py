@@ -106,24 +106,24 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     return enumeration(cand, best, policy)
 
 
+def key_named(query: Query, key: str) -> bool:
+    """Whether the question names a cell's key (an English question: through its translated terms)."""
+    return bool(key) and (key in query.normalized or key in query.terms)
+
+
 def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """The cell of ``best``'s table whose column or row the question names, when ``best``'s is not named.
 
     The cells of one table share their quote, label and similarity: only their key (日本, 欧州 …)
     tells them apart, and the question says which one it asks about.
     """
-    from assistant.reader.features import cell_key
-
-    def named(key: str) -> bool:  # an English question names it through its translated terms
-        return bool(key) and (key in query.normalized or key in query.terms)
-
     cell = cands[best].cell
-    if cell is None or cell.kind not in ("table", "row") or named(cell_key(cell)):
+    if cell is None or cell.kind not in ("table", "row") or key_named(query, cell_key(cell)):
         return best
     for i, c in enumerate(cands):
         other = c.cell
         if other is not None and other.kind == cell.kind and other.first_line == cell.first_line \
-                and other.value_line == cell.value_line and other.doc == cell.doc and named(cell_key(other)):
+                and other.value_line == cell.value_line and other.doc == cell.doc and key_named(query, cell_key(other)):
             return i
     return best
 
@@ -142,7 +142,7 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
     inside = [i for i, c in enumerate(cands)
               if c.cell is not None and c.chunk.doc == b.chunk.doc and c.start < b.end and b.start < c.end
               and any(s.kind in kinds for s in c.spans)
-              and (key := cell_key(c.cell)) and (key in query.normalized or key in query.terms)]
+              and key_named(query, cell_key(c.cell))]
     if not inside:
         return best
     # A row's cells share its key: the one whose column the question also names wins
