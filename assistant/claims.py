@@ -376,7 +376,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
     for v in claim.values:
-        # An ordinal (第6回) and a count or frequency (年2回) of the same counter are not one kind of value.
+        # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = _is_ordinal(claim.query.normalized, v)
         verdicts = [(compare_values(v, s) if _is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
         # A source value equal to another value of the claim is that value, not a different one

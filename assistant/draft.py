@@ -333,7 +333,7 @@ def _table_names(blocks: Sequence[Block]) -> dict[tuple[int, int, int], str]:
 
 
 def _value_query(b: Block, value: str, cells: Mapping[tuple[int, int, int], str]) -> str | None:
-    """A table value with its row name (column 1) and column name (row 1): ``ITER分担金（令和6年度）3,604百万円``."""
+    """A table value with its row name (column 1) and column name (row 1): ``甲機構分担金（令和6年度）1,234百万円``."""
     assert b.table is not None and b.row is not None and b.col is not None
     row_name = cells.get((b.table, b.row, 1), "") if b.col > 1 else ""
     col_name = cells.get((b.table, 1, b.col), "") if b.row > 1 else ""
@@ -354,7 +354,7 @@ def _is_heading(b: Block, sentence: str) -> bool:
 def draft_sentences(blocks: Sequence[Block]) -> list[DraftSentence]:
     """Every sentence of the draft in order, with the reason it is not checked (headings, greetings, …).
 
-    A bare value in a table (``3,604百万円``) is checked together with its row and
+    A bare value in a table (``1,234百万円``) is checked together with its row and
     column names, which is what it states; a value with neither stays unchecked.
     """
     cells = _table_names(blocks)

@@ -44,7 +44,7 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan) -> float:
     focus = "".join(query.focus)
     at = text.find(focus) if len(focus) >= 2 else -1
     if at >= 0:
-        # The value right after the asked attribute (【核融合運転開始】2035年12月) answers it.
+        # The value right after the asked attribute (【甲装置運転開始】2040年3月) answers it.
         end = at + len(focus)
         score -= (span.start - end) / 100 if span.start >= end else 0.5 + (end - span.start) / 100
     else:
