@@ -20,7 +20,7 @@ from assistant.reader.features import FEATURES, F, featurize
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, answer_type, asked_units, question_literals
 from assistant.reader.scorer import Linear, ReaderModel, Trees, load_model
-from assistant.reader.select import direct_span
+from assistant.reader.select import direct_span, inline_list
 from assistant.spans import extract_spans
 from assistant.structure import recover_cells
 
@@ -153,11 +153,40 @@ def test_missing_literals(question: str, passages: list[str], missing: tuple[str
     assert missing_literals(_analyse(question), passages) == missing
 
 
-def test_two_part_question_gets_one_query_per_part() -> None:
-    q = _analyse("洋上風力と水素の予算額はそれぞれいくらか。")
-    assert [p.normalized for p in q.parts] == ["洋上風力は予算額はいくらか。", "水素の予算額はいくらか。"] or len(q.parts) == 2
-    assert all(p.answer_type == "number" for p in q.parts)
-    assert not _analyse("洋上風力の予算額はいくらか。").parts
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("洋上風力と水素の予算額はそれぞれいくらか。", ("洋上風力の予算額はいくらか。", "水素の予算額はいくらか。")),
+        # The words after the second conjunct belong to both.
+        ("委員のうち、北市と南町から参加しているのはそれぞれ誰か。",
+         ("委員のうち、北市から参加しているのは誰か。", "委員のうち、南町から参加しているのは誰か。")),
+        ("補正予算額は、甲事業と乙事業でそれぞれいくらか。", ("補正予算額は、甲事業はいくらか。", "補正予算額は、乙事業はいくらか。")),
+        ("How much are the budgets for hydrogen and wind respectively?",
+         ("How much are the budgets for hydrogen?", "How much are the budgets for wind?")),
+        # One question about two subjects together is not two questions.
+        ("Which project have Japan and the United States both joined?", ()),
+        ("Who leads the outreach office and its research arm?", ()),  # "outreach" holds "each"
+        ("洋上風力の予算額はいくらか。", ()),
+    ],
+)
+def test_two_part_question_gets_one_query_per_part(question: str, parts: tuple[str, ...]) -> None:
+    q = _analyse(question)
+    assert tuple(p.normalized for p in q.parts) == parts
+    assert all(p.answer_type == q.answer_type for p in q.parts)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "labels"),
+    [
+        ("補正予算額は、甲事業はいくらか。", "補正予算額は、乙事業はいくらか。", ("甲事業", "乙事業")),
+        ("「北港」の取扱量は。", "「南港」の取扱量は。", ("北港", "南港")),
+        ("同じ問い", "同じ問い", ("同じ問い", "同じ問い")),
+    ],
+)
+def test_part_labels_are_what_tells_the_parts_apart(a: str, b: str, labels: tuple[str, str]) -> None:
+    from assistant.reader.shape import part_labels
+
+    assert part_labels(a, b) == labels
 
 
 def test_comparison_question() -> None:
@@ -353,6 +382,23 @@ def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     assert unit_found("会場はどこか。") == 1.0  # no unit asked: nothing to miss
 
 
+@pytest.mark.parametrize(
+    ("text", "western"),
+    [
+        ("令和5年4月に策定", "2023年4月"),
+        ("R6年度から開始", "2024年度"),
+        ("平成30年3月28日に決定", "2018年3月28日"),
+        ("令和7年に完成", "2025年"),
+        ("2023年4月に策定", None),  # already in Western years
+    ],
+)
+def test_an_english_lead_gives_era_dates_in_western_years(text: str, western: str | None) -> None:
+    from assistant.reader.shape import western_date
+    from assistant.spans import date_spans
+
+    assert western_date(date_spans(text)[0]) == western
+
+
 def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     from assistant.reader.select import Selection
     from assistant.reader.shape import _english_lead
@@ -472,6 +518,61 @@ def test_label_value_line_answers_a_who_question(table_pipeline) -> None:  # typ
     ans = table_pipeline.ask("議長を務めるのはどの企業か。")
     assert ans.direct == "風力推進株式会社"
     assert ans.citations[0].first_line in (8, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "inline"),
+    [
+        ("・水素は、①安全②安価③大量供給といった特長を有する。", True),
+        ("・(1)港湾整備、(2)系統増強を進める。", True),
+        ("①港湾の拠点整備", False),  # one item of a list printed one a line
+        ("・令和6年度予算額(案)1)参照", False),
+        ("・系統整備の費用補助", False),
+    ],
+)
+def test_inline_list(text: str, inline: bool) -> None:
+    assert inline_list(text) is inline
+
+
+def test_a_sentence_that_enumerates_its_items_is_the_whole_list(tmp_path: Path) -> None:
+    doc = ("水素戦略の概要\n\n"
+           "・国際的な燃料価格の変動が大きな課題。\n"
+           "・水素は、①脱炭素②供給源の多様化③産業競争力といった利点を有することから期待。\n"
+           "・各国で大規模な実証が進んでいる。\n")
+    p = _fixture_pipeline(tmp_path, doc, "水素戦略")
+    ans = p.ask("水素の利点として挙げられているものは何か。")
+    assert "①脱炭素" in ans.answer and "価格の変動" not in ans.answer and "実証" not in ans.answer
+    assert [(c.first_line, c.last_line) for c in ans.citations] == [(4, 4)]
+
+
+def test_two_parts_do_not_share_one_value(tmp_path: Path) -> None:
+    doc = ("港湾整備計画\n\n"
+           "北港の整備費：120億円\n"
+           "南港の整備費：80億円\n")
+    p = _fixture_pipeline(tmp_path, doc, "港湾整備")
+    ans = p.ask("北港と南港の整備費はそれぞれいくらか。")
+    assert ans.answer.startswith("北港：120億円") and "南港：80億円" in ans.answer
+    assert {c.first_line for c in ans.citations} == {3, 4}
+
+
+def test_the_named_column_of_a_named_row_answers() -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select
+    from assistant.structure import Cell
+
+    body = "施策 | 令和7年度 | 令和8年度\n電子申請 | 本庁で開始 | 支所へ拡大"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("令和7年度", "本庁で開始"), ("令和8年度", "支所へ拡大")):
+        text = f"電子申請 {col}：{value}"
+        cell = Cell("d.txt", "row", f"電子申請 {col}", value, 1, 2, 2)
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), (), cell))
+    scores = np.array([1.5, 0.9])  # the ranker prefers the row's first cell
+    for question, value in (("電子申請は令和8年度にどう展開されるか。", "支所へ拡大"),
+                            ("電子申請は令和7年度にどう展開されるか。", "本庁で開始")):
+        sel = select(_analyse(question), None, cands, scores, DEFAULT_POLICY)  # type: ignore[arg-type]
+        assert sel.units[0].cell is not None and sel.units[0].cell.value == value
 
 
 def test_list_answer_one_item_a_line(table_pipeline) -> None:  # type: ignore[no-untyped-def]

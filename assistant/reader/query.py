@@ -59,10 +59,18 @@ _EN_TYPE_RES = [(t, lazy(p, re.I)) for t, p in _EN_TYPES]
 _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
 
 #: Two-part and comparison questions (the parts' patterns compile when a question has a cue).
-_TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|each|respectively|both|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
+#: English "both" is left out: "which project have A and B both joined" asks one thing of two subjects.
+_TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"
+                           r"|\bwhich .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)\b", re.I)
 _COMPARISON_CUE = lazy(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
 _CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,24}?)(?:と|及び|および|並びに|、)(?P<b>[^、。はがをにでと\s]{1,24}?)(?=(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
-_CONJ_EN = lazy(r"(?P<a>\b[\w\- ]{2,40}?) and (?P<b>[\w\- ]{2,40}?)(?=[,?]| respectively| each|$)", re.I)
+#: Where the second conjunct's own noun ends and the words both conjuncts share begin.
+_SHARED_TAIL = lazy(r"(?:の|から|より|への|における|について|に関する)")
+_EN_FUNCTION = r"(?:for|of|the|a|an|in|on|to|at|by|with|from|are|is|was|were|do|does|did|what|how|much|many|which|who|when)"
+#: English conjuncts: up to three words, none of them a function word (the budgets for A and B → A, B).
+_CONJ_EN = lazy(rf"\b(?P<a>(?:(?!{_EN_FUNCTION}\b)[\w\-]+ ){{0,2}}(?!{_EN_FUNCTION}\b)[\w\-]+) and "
+                rf"(?:the )?(?P<b>(?:(?!{_EN_FUNCTION}\b)[\w\-]+ ){{0,2}}?(?!{_EN_FUNCTION}\b)[\w\-]+)"
+                r"(?=[,?]| respectively| each|$| in\b| for\b| of\b)", re.I)
 
 # Literals a question is pinned to: whatever answers must be about them.
 _LITERAL_PATTERNS = (
@@ -252,8 +260,16 @@ def _parts(question: str) -> tuple[str, ...]:
     if not a or not b or a == b:
         return ()
     lead, tail = question[: m.start()], question[m.end():]
+    shared = ""
+    if pat is _CONJ_JA:
+        # The words after the second conjunct belong to both (名古屋大学と北海道大学から参加している
+        # のは → 名古屋大学から…, 北海道大学から…): the second conjunct is the noun before its first particle.
+        cut = _SHARED_TAIL.search(b)
+        if cut and cut.start() > 0:
+            b, shared = b[: cut.start()], b[cut.start():]
     tail = re.sub(r"^(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに)", "は", tail)
-    return (f"{lead}{a}{tail}", f"{lead}{b}{tail}")
+    tail = re.sub(r"^,? (?:respectively|each)\b", "", tail, flags=re.I)
+    return (f"{lead}{a}{shared}{tail}", f"{lead}{b}{shared}{tail}")
 
 
 def analyse(

@@ -111,21 +111,42 @@ def key_named(query: Query, key: str) -> bool:
     return bool(key) and (key in query.normalized or key in query.terms)
 
 
+def named_share(query: Query, c: Candidate) -> float:
+    """How much of a cell's label the question names (the share of its character pairs)."""
+    label = char_bigrams(c.cell.label if c.cell else "")
+    return len(label & char_bigrams(query.normalized)) / max(len(label), 1)
+
+
 def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
-    """The cell of ``best``'s table whose column or row the question names, when ``best``'s is not named.
+    """The cell of ``best``'s table whose column or row the question names most.
 
     The cells of one table share their quote, label and similarity: only their key (日本, 欧州 …)
-    tells them apart, and the question says which one it asks about.
+    tells them apart, and the question says which one it asks about. The cells of one row
+    share their key too (書かない窓口); their column (令和8年度) tells them apart.
     """
     cell = cands[best].cell
-    if cell is None or cell.kind not in ("table", "row") or key_named(query, cell_key(cell)):
+    if cell is None or cell.kind not in ("table", "row"):
         return best
-    for i, c in enumerate(cands):
-        other = c.cell
-        if other is not None and other.kind == cell.kind and other.first_line == cell.first_line \
-                and other.value_line == cell.value_line and other.doc == cell.doc and key_named(query, cell_key(other)):
-            return i
-    return best
+    named = [i for i, c in enumerate(cands)
+             if c.cell is not None and c.cell.kind == cell.kind and c.cell.first_line == cell.first_line
+             and c.cell.value_line == cell.value_line and c.cell.doc == cell.doc and key_named(query, cell_key(c.cell))]
+    if not named:
+        return best
+    q_bi = char_bigrams(query.normalized)
+
+    def column_named(i: int) -> float:
+        # What sets a cell apart from its siblings: a table cell's column is its key; a row's
+        # cells share the row's key, and their column is the rest of the label.
+        c = cands[i].cell
+        assert c is not None
+        words = c.label.split(" ")
+        own = char_bigrams(" ".join(words[1:]) if c.kind == "row" else words[-1])
+        return len(own & q_bi) / max(len(own), 1)
+
+    top = max(named, key=lambda i: (column_named(i), i == best))
+    if best in named and column_named(top) <= column_named(best):
+        return best
+    return top
 
 
 def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
@@ -145,16 +166,10 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
               and key_named(query, cell_key(c.cell))]
     if not inside:
         return best
-    # A row's cells share its key: the one whose column the question also names wins
-    # (the share of the label's character pairs in the question). Overlapping passages give
-    # the same cell more than once; a tie between two different cells is no answer.
-    q_bi = char_bigrams(query.normalized)
-
-    def named_share(c: Candidate) -> float:
-        label = char_bigrams(c.cell.label if c.cell else "")
-        return len(label & q_bi) / max(len(label), 1)
-
-    named = {(cands[i].key, cands[i].label): (named_share(cands[i]), i) for i in inside}
+    # A row's cells share its key: the one whose column the question also names wins.
+    # Overlapping passages give the same cell more than once; a tie between two different
+    # cells is no answer.
+    named = {(cands[i].key, cands[i].label): (named_share(query, cands[i]), i) for i in inside}
     ranked = sorted(named.values(), reverse=True)
     if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
         return best
@@ -222,9 +237,22 @@ def _sentence_at_line(index: LoadedIndex, cand: Candidate, line: int) -> Candida
     return None
 
 
+#: Enumerators written inside a sentence (①…②…, (1)…(2)…, 1)…2)…).
+_INLINE_ENUMERATOR = lazy(r"[①-⑳]|[(（][1-9一二三四五六七八九][)）]|(?<![\d.])[1-9][)）]")
+
+
+def inline_list(text: str) -> bool:
+    """Whether ``text`` enumerates its items itself (①A②B③C): it is the whole list, and the
+    bullets around it are other points of the slide."""
+    return len(_INLINE_ENUMERATOR.findall(text)) >= 2
+
+
 def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
-    when it is the list's heading or lead-in; ``[head]`` when there is no list."""
+    when it is the list's heading or lead-in; ``[head]`` when there is no list, or when ``head``
+    enumerates the items itself."""
+    if head.kind != "cell" and inline_list(head.text):
+        return [head]
     if head.kind == "cell":
         # A cell under a heading label (主な支援策 / ・…) heads the list from its label line.
         label_line = _sentence_at_line(index, head, head.cell.first_line) if head.cell else None
@@ -288,7 +316,7 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
         block = list_block(index, cands[i], policy)
-        if len(block) > 1:
+        if len(block) > 1 or (cands[i].kind != "cell" and inline_list(cands[i].text)):
             return Selection(block, None, None, float(scores[i]))
     return Selection([cands[best]], None, None, float(scores[best]))
 
@@ -300,7 +328,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_value(query, cands, scores, policy)
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
-    best = int(np.argmax(scores))
+    best = named_sibling(query, cands, int(np.argmax(scores)))
     if query.answer_type == "reason":
         reason = reason_before(index, cands[best])
         if reason is not None:

@@ -99,10 +99,32 @@ def _item_text(c: Candidate) -> str:
     return _BULLET.sub("", c.text).strip() or c.text.strip()
 
 
+_CANONICAL_DATE = lazy(r"^(?P<fy>FY)?(?P<y>\d{4})(?:-(?P<m>\d{2}))?(?:-(?P<d>\d{2}))?$")
+
+
+def western_date(span: TypedSpan) -> str | None:
+    """An era date in Western years (`令和5年4月` → `2023年4月`, `R6年度` → `2024年度`); None when
+    ``span`` is not a date or is written in Western years already."""
+    if span.kind != "date" or span.text[:1].isdigit():
+        return None
+    m = _CANONICAL_DATE.match(span.value)
+    if not m:
+        return None
+    out = f"{m['y']}年度" if m["fy"] else f"{m['y']}年"
+    if m["m"]:
+        out += f"{int(m['m'])}月"
+    if m["d"]:
+        out += f"{int(m['d'])}日"
+    return out
+
+
 def _english_lead(sel: Selection, question: str) -> str:
-    """The value, else the Latin names of the quote the question does not already name."""
+    """The value (an era date in Western years too), else the Latin names of the quote the
+    question does not already name."""
     if sel.direct is not None:
-        return EN_DIRECT_LEAD.format(value=sel.direct.text)
+        western = western_date(sel.direct)
+        value = f"{western} ({sel.direct.text})" if western else sel.direct.text
+        return EN_DIRECT_LEAD.format(value=value)
     asked = question.casefold()
     text = sel.units[0].text
     # Letters right after a digit are a unit (10GW, 5km), not a name.
@@ -132,11 +154,28 @@ def _compare(a: TypedSpan, b: TypedSpan, labels: tuple[str, str]) -> str:
     return COMPARE_MORE.format(more=more)
 
 
-def _part_label(part: Query, whole: Query) -> str:
-    """What distinguishes a part from the other (the conjoined phrase it was made from)."""
-    other = set(whole.normalized)
-    diff = "".join(ch for ch in part.normalized if ch not in other)
-    return diff or part.normalized[:12]
+#: Characters that end a word in a part-question (particles, brackets, punctuation).
+_WORD_EDGE = frozenset("のはがをでにとかへも、。,.「」『』()（）?？ ")
+
+
+def part_labels(a: str, b: str) -> tuple[str, str]:
+    """What tells two part-questions apart: where they differ, widened to whole words
+    (`…甲事業はいくらか` / `…乙事業はいくらか` → `甲事業`, `乙事業`)."""
+    pre = 0
+    while pre < min(len(a), len(b)) and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(a), len(b)) - pre and a[-1 - suf] == b[-1 - suf]:
+        suf += 1
+    while pre > 0 and a[pre - 1] not in _WORD_EDGE:
+        pre -= 1
+    while suf > 0 and a[len(a) - suf] not in _WORD_EDGE:
+        suf -= 1
+
+    def core(text: str) -> str:
+        return text[pre: len(text) - suf].strip("".join(_WORD_EDGE)) or text[:12]
+
+    return core(a), core(b)
 
 
 def off_topic(ev: Evidence, policy: ReaderPolicy) -> bool:
@@ -218,6 +257,21 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, l
     return "\n".join(lines), citations
 
 
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates quote a common stretch of one document."""
+    return a.chunk.doc == b.chunk.doc and a.start < b.end and b.start < a.end
+
+
+def _same_value(a: Selection, b: Selection) -> bool:
+    """Whether two selections answer with the same value from the same lines."""
+    ua, ub = a.direct_unit or a.units[0], b.direct_unit or b.units[0]
+    if not _overlaps(ua, ub):
+        return False
+    if a.direct is None or b.direct is None:
+        return a.direct is None and b.direct is None
+    return a.direct.value == b.direct.value
+
+
 def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPolicy, model: ReaderModel) -> Answer:
     """Answer each part of a two-part question from the same candidates, each with its own citation."""
     q = ev.query
@@ -225,10 +279,21 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
     units: list[Candidate] = []
     directs: list[TypedSpan | None] = []
     labels: list[str] = []
-    for part in q.parts:
-        X = featurize(part, ev.cands)
-        sel = select(part, index, ev.cands, model.candidate.logits(X), policy)
-        label = _part_label(part, q)
+    names = part_labels(*(p.normalized for p in q.parts[:2])) if len(q.parts) >= 2 else ()
+    logits = [model.candidate.logits(featurize(part, ev.cands)) for part in q.parts]
+    chosen = [select(part, index, ev.cands, lg, policy) for part, lg in zip(q.parts, logits)]
+    if len(chosen) == 2 and _same_value(*chosen):
+        # Two parts about different things do not share one line's one value: the part that
+        # scores that line lower takes its best candidate elsewhere.
+        unit = chosen[0].direct_unit or chosen[0].units[0]
+        shared = [i for i, c in enumerate(ev.cands) if _overlaps(c, unit)]
+        if shared and len(shared) < len(ev.cands):
+            loser = 0 if logits[0][shared].max() < logits[1][shared].max() else 1
+            masked = logits[loser].copy()
+            masked[shared] = -np.inf
+            chosen[loser] = select(q.parts[loser], index, ev.cands, masked, policy)
+    for k, (part, sel) in enumerate(zip(q.parts, chosen)):
+        label = names[k] if k < len(names) else part.normalized[:12]
         unit = sel.units[0]
         n = next((i + 1 for i, u in enumerate(units) if u.key == unit.key), len(units) + 1)
         if n == len(units) + 1:
