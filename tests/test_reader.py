@@ -575,6 +575,41 @@ def test_the_named_column_of_a_named_row_answers() -> None:
         assert sel.units[0].cell is not None and sel.units[0].cell.value == value
 
 
+def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:
+    from assistant.bm25 import get_tokenizer
+    from assistant.reader import evidence
+    from assistant.reader.select import select
+    from assistant.reader.shape import _list_answer
+
+    doc = ("地域交通計画\n\n"
+           "●令和7年度の重点事業\n"
+           "①バス路線の再編\n"
+           "②デマンド交通の導入\n"
+           "③駅前広場の整備\n\n"
+           "計画期間は5年間とする。\n")
+    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    question = "令和7年度の重点事業は何か。"
+    idx = p.index()
+    res = p._search(question, 10, None, None)
+    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
+    assert q.answer_type == "other"
+    ev = evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+    heading = next(i for i, c in enumerate(ev.cands) if c.text.startswith("●"))
+    scores = np.zeros(len(ev.cands))
+    scores[heading] = 1.0  # the heading restates the question best
+    sel = select(q, idx, ev.cands, scores, p.reader_policy)
+    assert [c.text for c in sel.units] == ["●令和7年度の重点事業", "①バス路線の再編", "②デマンド交通の導入", "③駅前広場の整備"]
+    text, citations = _list_answer(sel.units, idx)
+    # Numbered items keep their own numbers; the heading opens the answer.
+    assert text.split("\n") == ["令和7年度の重点事業【1】", "①バス路線の再編", "②デマンド交通の導入【2】", "③駅前広場の整備【3】"]
+    assert [c.first_line for c in citations] == [3, 5, 6]
+    # A line that is not a heading (it ends its sentence) keeps its own answer.
+    plain = next(i for i, c in enumerate(ev.cands) if c.text.startswith("計画期間"))
+    scores[:] = 0.0
+    scores[plain] = 1.0
+    assert [c.text for c in select(q, idx, ev.cands, scores, p.reader_policy).units] == ["計画期間は5年間とする。"]
+
+
 def test_list_answer_one_item_a_line(table_pipeline) -> None:  # type: ignore[no-untyped-def]
     ans = table_pipeline.ask("主な支援策を挙げてください。")
     lines = ans.answer.split("\n")

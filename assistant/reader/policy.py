@@ -23,6 +23,9 @@ class ReaderPolicy:
     #: Items of a list answer, and characters in all.
     max_list_items: int = 8
     max_list_chars: int = 400
+    #: A line this short without a full stop may be a heading: when items follow it, they answer
+    #: a what-question it is the best line for.
+    max_heading_chars: int = 60
     #: A list question's answer is the list that one of its top candidates heads or belongs to.
     list_heads: int = 3
     #: A candidate of the expected type may replace a better-scored one without it when its

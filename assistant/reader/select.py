@@ -307,6 +307,17 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     return block if items >= 2 else [head]
 
 
+def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
+    """``head`` and the items under it when ``head`` is a heading (a title line over items of
+    another kind), else None: a heading restates the question and answers nothing; its items do."""
+    if head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars:
+        return None
+    block = list_block(index, head, policy)
+    if len(block) < 3 or block[0].key != head.key or item_marker(block[1].text) == item_marker(head.text):
+        return None
+    return block
+
+
 def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
                 policy: ReaderPolicy) -> Selection:
     """The list the best-scored candidates belong to (one of the top few heads a list)."""
@@ -329,6 +340,10 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
     best = named_sibling(query, cands, int(np.argmax(scores)))
+    if query.answer_type == "other":
+        block = headed_items(index, cands[best], policy)
+        if block:
+            return Selection(block, None, None, float(scores[best]))
     if query.answer_type == "reason":
         reason = reason_before(index, cands[best])
         if reason is not None:

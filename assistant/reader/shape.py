@@ -99,6 +99,15 @@ def _item_text(c: Candidate) -> str:
     return _BULLET.sub("", c.text).strip() or c.text.strip()
 
 
+_NUMBERED = lazy(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．)）])")
+
+
+def _item_line(c: Candidate) -> str:
+    """An item of a list answer: its own numbering (①, (1), 1.) or a bullet."""
+    text = _item_text(c)
+    return text if _NUMBERED.match(text) else f"・{text}"
+
+
 _CANONICAL_DATE = lazy(r"^(?P<fy>FY)?(?P<y>\d{4})(?:-(?P<m>\d{2}))?(?:-(?P<d>\d{2}))?$")
 
 
@@ -209,8 +218,9 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if q.parts:
         return _two_part(ev, base, index, policy, model)
     sel = select(q, index, ev.cands, ev.logits, policy)
-    citations = _cite_units(sel.units, index)[: policy.max_citations if q.answer_type != "list" else None]
-    if q.answer_type == "list" and len(sel.units) > 1:
+    listed = q.answer_type in ("list", "other") and len(sel.units) > 1  # "other": the items under a heading
+    citations = _cite_units(sel.units, index)[: None if listed else policy.max_citations]
+    if listed:
         text, citations = _list_answer(sel.units, index)
     elif sel.direct is not None:
         text = _value_text(sel, policy) + CITE_MARK.format(n=1)
@@ -244,11 +254,11 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, l
         if i == 0 and lead and all(x.chunk.id == c.chunk.id for x in lead):
             citations.append(make_citation(n, c.chunk, lead[0].start, c.end, c.dense, index.page_of))
             lines.append("".join(_item_text(x) for x in lead) + CITE_MARK.format(n=n))
-            lines.append(f"・{_item_text(c)}")
+            lines.append(_item_line(c))
             lead = []
             continue
         citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
-        lines.append(f"・{_item_text(c)}{CITE_MARK.format(n=n)}")
+        lines.append(f"{_item_line(c)}{CITE_MARK.format(n=n)}")
     if lead:  # a lead-in in another passage than the first item: cited on its own, first
         head = _cite_units(lead, index)
         citations = head + [replace(c, n=c.n + len(head)) for c in citations]
