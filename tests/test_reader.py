@@ -44,6 +44,8 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("協議会を主催したのはどこが", "organization"),
         ("説明会はどこで開かれたか。", "place"),
         ("共同声明に署名した業界団体はどこか。", "organization"),  # a place question about an organisation
+        ("第2回水素フォーラム(HF)の主催者はどこか。", "organization"),  # … even when the focus is another word
+        ("第2回水素フォーラムの会場はどこか。", "place"),
         ("補助金を拡充するのはなぜか。", "reason"),
         ("支援策を挙げてください。", "list"),
         ("計画の概要を説明して。", "other"),

@@ -128,6 +128,9 @@ def answer_type(question: str) -> AnswerType:
 #: A place question whose focus names an organisation (``業界団体はどこか``) asks for an organisation.
 _ORG_HEADS = ("団体", "機関", "組織", "企業", "会社", "省", "庁", "府", "大学", "研究所", "協議会", "機構", "司令塔",
               "主体", "事務局", "委員会", "ホスト", "主催")
+#: The noun the place interrogative asks about names an organisation (…の主催者はどこか), even
+#: when the focus taken before it is another word.
+_ORG_ASKED = lazy("(?:" + "|".join((*_ORG_HEADS, "主催者")) + r")(?:は|が)(?:どこ|何処)")
 _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
 
 
@@ -292,7 +295,7 @@ def analyse(
     focus = () if english else _focus(norm, tokenize, pos_tags)
     content_focus = tuple(t for t in focus if not t.isdigit() and t not in _DATE_WORDS)
     focus = content_focus or focus
-    if atype == "place" and focus and "".join(focus).endswith(_ORG_HEADS):
+    if atype == "place" and ((focus and "".join(focus).endswith(_ORG_HEADS)) or _ORG_ASKED.search(norm)):
         atype = "organization"
     literals = english_literals(norm) if english else question_literals(norm)
     parts: tuple[Query, ...] = ()
