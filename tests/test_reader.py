@@ -337,6 +337,43 @@ def test_a_named_row_cell_answers_instead_of_the_flattened_table() -> None:
     assert sel.units[0].cell is None
 
 
+def _row_cands() -> list[Candidate]:
+    """One table row's two cells: an amount and a description, sharing their quote."""
+    from assistant.chunking import Chunk
+    from assistant.structure import Cell
+
+    body = "事業名 予算案 概要\n甲事業 3,200 避難所となる施設への導入"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    out = []
+    for col, value in (("予算案", "3,200百万円"), ("概要", "避難所となる施設への導入")):
+        text = f"甲事業 {col}：{value}"
+        cell = Cell("d.txt", "row", f"甲事業 {col}", value, 1, 2, 2)
+        spans = tuple(s.shifted(len(cell.label) + 1) for s in extract_spans(value))
+        out.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                             frozenset(mecab_tokenize(text)), spans, cell))
+    return out
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("甲事業はどのような施設への導入を支援するか。", "避難所となる施設への導入"),  # asks what: the description
+    ("甲事業の予算案は何百万円か。", "3,200百万円"),  # asks an amount in words the analyser has no type for
+])
+def test_a_question_for_no_value_takes_the_rows_description(question: str, expected: str) -> None:
+    from assistant.reader.select import select
+
+    cands = _row_cands()
+    sel = select(_analyse(question), None, cands, np.array([3.0, 2.6]), DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == expected
+
+
+def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
+    from assistant.annotate import cell_record
+    from assistant.structure import Cell
+
+    rec = cell_record(Cell("d.txt", "row", "甲事業 増減", "-7億円", 1, 2, 2), bigram_tokenize, names=False)
+    assert [(k, a, b) for k, a, b, _, _ in rec["spans"]] == [("money", 0, 4)]
+
+
 def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     from assistant.reader.abstain import A, abstain_features
 

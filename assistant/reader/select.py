@@ -300,12 +300,41 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_value(query, cands, scores, policy)
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
-    best = int(np.argmax(scores))
+    best = described_sibling(query, cands, scores, int(np.argmax(scores)), policy)
     if query.answer_type == "reason":
         reason = reason_before(index, cands[best])
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
     return Selection([cands[best]], None, None, float(scores[best]))
+
+
+#: A cell value that is one figure (``3,200百万円``, ``48万kW``, ``+93億円``), not a description.
+_FIGURE = lazy(r"[約計]?[+\-−△▲]?\d[\d,.]*\S{0,4}")
+#: A question that asks for an amount in any words (何百万円, 何分, いくら, how much): its
+#: answer type may still be ``other`` when the counter is one the analyser does not know.
+_ASKS_AMOUNT = lazy(r"何|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b", re.I)
+
+
+def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+                      policy: ReaderPolicy) -> int:
+    """For a question that asks what or how (not a value), a row's text cell rather than its figure.
+
+    The cells of one table row share their quote and their row's words, so the ranker barely
+    tells them apart; a question that asks for no value is answered by the row's description
+    (its 概要 column), not by its amount. A close sibling that is text wins over a figure.
+    """
+    cell = cands[best].cell
+    if cell is None or cell.kind != "row" or not _FIGURE.fullmatch(cell.value) or _ASKS_AMOUNT.search(query.text):
+        return best
+    for i in np.argsort(-scores, kind="stable"):
+        other = cands[int(i)].cell
+        if scores[i] < scores[best] - policy.typed_fallback_margin:
+            break
+        if other is not None and other.kind == "row" and other.doc == cell.doc and \
+                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and \
+                not _FIGURE.fullmatch(other.value):
+            return int(i)
+    return best
 
 
 #: A sentence opening with a consequence connective states a result whose reason is the
