@@ -366,6 +366,25 @@ def test_a_question_for_no_value_takes_the_rows_description(question: str, expec
     assert sel.units[0].cell is not None and sel.units[0].cell.value == expected
 
 
+@pytest.mark.parametrize("question", ["甲事業の令和7年度の予算はいくらか。", "How much is budgeted for project A in FY2025?"])
+def test_a_rows_cell_whose_column_names_the_asked_year(question: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select_value
+    from assistant.structure import Cell
+
+    body = "事業名 令和6年度 令和7年度\n甲事業 120 150"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("令和6年度", "120億円"), ("令和7年度", "150億円")):
+        cell = Cell("d.txt", "row", f"甲事業 {col}", value, 1, 2, 2)
+        text = f"{cell.label}：{value}"
+        spans = tuple(s.shifted(len(cell.label) + 1) for s in extract_spans(value))
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), spans, cell))
+    sel = select_value(_analyse(question), cands, np.array([3.0, 2.0]), DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "150億円"
+
+
 def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
     from assistant.annotate import cell_record
     from assistant.structure import Cell

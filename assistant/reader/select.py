@@ -20,11 +20,12 @@ import numpy as np
 from assistant.lazyre import lazy
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import cell_key, char_bigrams, unit_matches
+from assistant.reader.features import cell_key, char_bigrams, japanese_dates, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
 from assistant.store import LoadedIndex
+from assistant.structure import Cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,40 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return best
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def _literal_forms(query: Query) -> list[tuple[str, ...]]:
+    """Each literal of the question as the documents may write it (an English FY2025 as 令和7年度 …)."""
+    return [(_squash(x), *japanese_dates(x)) if query.english else (_squash(x),) for x in query.literals]
+
+
+def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """The cell of ``best``'s table row whose column names the question's literal (令和7年度 of a budget row).
+
+    A row's cells share their quote and row key and differ by their column only; when the
+    question is pinned to a year and the column of ``best`` does not name it, the row's cell
+    whose column does is the one asked about.
+    """
+    cell = cands[best].cell
+    forms = _literal_forms(query)
+    if cell is None or cell.kind != "row" or not forms:
+        return best
+
+    def named(c: Cell) -> int:
+        label = _squash(c.label)
+        return sum(any(f in label for f in fs) for fs in forms)
+
+    mine = named(cell)
+    for i, c in enumerate(cands):
+        other = c.cell
+        if other is not None and other.kind == "row" and other.doc == cell.doc and \
+                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and named(other) > mine:
+            return i
+    return best
+
+
 def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """A named cell inside ``best`` when ``best`` is a run of text holding several values of the asked type.
 
@@ -163,7 +198,7 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = named_sibling(query, cands, named_cell_within(query, cands, int(order[0])))
+    best = dated_sibling(query, cands, named_sibling(query, cands, named_cell_within(query, cands, int(order[0]))))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
     if direct is not None and (not query.units or unit_matches(query, direct)):
@@ -171,18 +206,18 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     if query.units:
         # The question names its unit (何名, 何%): a close candidate with that unit wins.
         for i in order[1:]:
-            i = int(i)
             if scores[i] < best_prob - policy.typed_fallback_margin:
                 break
+            i = dated_sibling(query, cands, int(i))
             d = direct_span(query, cands[i], policy)
             if d is not None and unit_matches(query, d):
                 return Selection([cands[i]], d, cands[i], float(scores[i]))
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
     for i in order[1:]:
-        i = int(i)
         if scores[i] < best_prob - policy.typed_fallback_margin:
             break
+        i = dated_sibling(query, cands, int(i))
         d = direct_span(query, cands[i], policy)
         if d is not None:
             return Selection([cands[i]], d, cands[i], float(scores[i]))
