@@ -409,6 +409,23 @@ def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     assert unit_found("会場はどこか。") == 1.0  # no unit asked: nothing to miss
 
 
+def test_unit_best_and_focus_near_look_at_the_best_candidate_only() -> None:
+    from assistant.reader.abstain import A, abstain_features
+
+    # The best candidate (logit 2) states a count; a weaker one holds money elsewhere.
+    cands = [_cand("整備済みのステーションは170か所である。"), _cand("支援の総額は3兆円規模とする。")]
+    q = _analyse("ステーションの整備費用はいくらか。")
+    X = featurize(q, cands)
+    v = abstain_features(q, cands, X, np.array([2.0, -1.0]), [frozenset()], [0.9], lambda t: 1,
+                         passage_texts=["整備済みのステーションは170か所である。支援の総額は3兆円規模とする。"])
+    assert v[A["unit_found"]] == 1.0  # some candidate has money
+    assert v[A["unit_best"]] == 0.0  # the one that would answer has none
+    assert v[A["focus_near"]] == 0.0  # and its passage never names 整備費用
+    q2 = _analyse("支援の総額はいくらか。")
+    v2 = abstain_features(q2, cands, featurize(q2, cands), np.array([-1.0, 2.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v2[A["unit_best"]] == 1.0 and v2[A["focus_near"]] == 1.0
+
+
 def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     from assistant.reader.select import Selection
     from assistant.reader.shape import _english_lead
