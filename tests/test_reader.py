@@ -385,6 +385,32 @@ def test_a_rows_cell_whose_column_names_the_asked_year(question: str) -> None:
     assert sel.direct is not None and sel.direct.text == "150億円"
 
 
+def test_a_key_with_a_qualifier_is_named_by_its_parts() -> None:
+    from assistant.reader.select import key_named
+
+    assert key_named(_analyse("浮体式の甲沖の想定出力はいくらか。"), "甲沖(浮体式)")
+    assert not key_named(_analyse("甲沖の想定出力はいくらか。"), "甲沖(浮体式)")  # the qualifier is not named
+    assert key_named(_analyse("甲沖の想定出力はいくらか。"), "甲沖")
+
+
+def test_a_question_pinned_to_a_year_takes_that_column_of_a_text_row() -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select
+    from assistant.structure import Cell
+
+    body = "施策 | 令和7年度 | 令和8年度\n窓口 | 本庁舎で開設 | 支所へ拡大"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("令和7年度", "本庁舎で開設"), ("令和8年度", "支所へ拡大")):
+        cell = Cell("d.txt", "row", f"窓口 {col}", value, 1, 2, 2)
+        text = f"{cell.label}：{value}"
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), (), cell))
+    sel = select(_analyse("窓口は令和8年度にどう展開される計画か。"), None, cands, np.array([3.0, 2.0]),  # type: ignore[arg-type]
+                 DEFAULT_POLICY)
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "支所へ拡大"
+
+
 def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
     from assistant.annotate import cell_record
     from assistant.structure import Cell

@@ -108,8 +108,17 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
 
 
 def key_named(query: Query, key: str) -> bool:
-    """Whether the question names a cell's key (an English question: through its translated terms)."""
-    return bool(key) and (key in query.normalized or key in query.terms)
+    """Whether the question names a cell's key (an English question: through its translated terms).
+
+    A key with a parenthesised qualifier (岩見沖(浮体式), 参加者数(年間)) is named when its name and
+    its qualifier both are, in either order (浮体式の岩見沖).
+    """
+    if not key:
+        return False
+    if key in query.normalized or key in query.terms:
+        return True
+    parts = [p for p in re.split(r"[()（）]", key) if p]
+    return len(parts) > 1 and all(p in query.normalized for p in parts)
 
 
 def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
@@ -335,7 +344,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_value(query, cands, scores, policy)
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
-    best = described_sibling(query, cands, scores, int(np.argmax(scores)), policy)
+    best = dated_sibling(query, cands, described_sibling(query, cands, scores, int(np.argmax(scores)), policy))
     if query.answer_type == "reason":
         reason = reason_before(index, cands[best])
         if reason is not None:
