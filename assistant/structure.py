@@ -205,13 +205,14 @@ def _fields(raw: str) -> list[str]:
 
 def _spaced_header(raw: str) -> tuple[list[str], str] | None:
     """The column names of a header row (``事業名 令和6年度 令和7年度 増減``) and the unit caption it carries."""
+    if len(_tokens(raw)) < MIN_SPACED_COLUMNS:
+        return None  # most lines (Japanese prose has no spaces): decided before any normalising
     unit = ""
     m = _UNIT_CAPTION.search(raw)
     if m:
         unit, raw = normalize(m.group("unit")), raw[: m.start()] + " " + raw[m.end() :]
-    line = normalize(raw)
     names = _fields(raw)
-    if len(names) < MIN_SPACED_COLUMNS or _SENTENCE_END.search(line):
+    if len(names) < MIN_SPACED_COLUMNS or _SENTENCE_END.search(normalize(raw)):
         return None
     for f in names:
         if len(f) > MAX_HEADER or _VALUE_TOKEN.match(f) or _PLAIN_NUMBER.match(f) or _PUNCT.search(f):
@@ -221,6 +222,8 @@ def _spaced_header(raw: str) -> tuple[list[str], str] | None:
 
 def _spaced_row(raw: str, k: int) -> list[str] | None:
     """The fields of a row of a ``k``-column table (one fewer when two cells are glued together)."""
+    if len(_tokens(raw)) not in (k, k - 1):
+        return None
     fields = _fields(raw)
     if len(fields) not in (k, k - 1) or _SENTENCE_END.search(normalize(raw)):
         return None
