@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,13 @@ def cell_record(cell: Cell, tokenize: Callable[[str], list[str]], names: bool = 
     so answering never runs the tokenizer or the span rules on a cell."""
     from assistant.spans import extract_spans
 
+    spans = extract_spans(cell.value, use_mecab=names)
+    # A table's change column (増減) signs its figures: -7億円 is a decrease, and the answer
+    # quotes the sign with the figure (the span rules read the figure alone).
+    if cell.value and cell.value[0] in "+-−△▲":
+        spans = [replace(s, start=0, text=cell.value[: s.end]) if s.start == 1 else s for s in spans]
     return {**cell.to_json(), "tokens": sorted(set(tokenize(cell.text))),
-            "spans": json.loads(encode_spans(extract_spans(cell.value, use_mecab=names)))}
+            "spans": json.loads(encode_spans(spans))}
 
 
 def save(directory: Path, sentence_spans: Sequence[Sequence[TypedSpan]], cells: Sequence[Cell],

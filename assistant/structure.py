@@ -9,7 +9,13 @@ Slides and reports state many facts as structure, not sentences:
   values (``欧州 日本 米国 …`` / ``45.5% 9.1% 9.1% …``): N headers and N values
   are N cells, so Japan's share is the second value, not "a 9.1% somewhere";
 - rows of a table with a visible cell separator (``A | B | C``, as ``shiori add``
-  writes Word tables, or Markdown tables) under a header row.
+  writes Word tables, or Markdown tables) under a header row;
+- rows of a table whose cells PDF extraction separates by spaces only, under a header
+  row and often a unit caption (``（単位：億円）`` / ``事業名 令和6年度 令和7年度`` /
+  ``事業A 120 150``): each figure becomes a cell keyed by its row and column, with the
+  caption's unit, so ``150`` reads ``150億円``;
+- a table printed one cell a line, also when it runs across a page break (page
+  numbers and running headers between its rows are skipped).
 
 Each recovered ``Cell`` keeps exact line provenance (1-based, inclusive, lines of
 the stored document), so a citation quotes the label and the value together.
@@ -19,6 +25,8 @@ Everything here is a pure function of the document text.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -26,7 +34,7 @@ from assistant.lazyre import lazy
 from assistant.normalize import normalize
 
 #: Bump when the cells recovered change (indexes store them).
-STRUCTURE_VERSION = 2
+STRUCTURE_VERSION = 3
 
 #: Longest label (normalised characters) of a ``label：value`` line or a bare label.
 MAX_LABEL = 20
@@ -41,6 +49,15 @@ _VALUE_TOKEN = lazy(
 )
 _URL_SCHEME = lazy(r"^(?:https?|ftp|mailto)$", re.I)
 _SEPARATED = lazy(r"\s\|\s|^\||\|$")
+#: A table's unit caption (``（単位：億円）``), anywhere in a line.
+_UNIT_CAPTION = lazy(r"[(（]\s*単\s*位\s*[:：]\s*(?P<unit>[^()（）:：\s]{1,8})\s*[)）]")
+#: Page furniture: ``- 1 -``, ``1/3``, ``p.2``, ``2ページ`` on a line of their own.
+_PAGE_MARK = lazy(r"^\s*(?:[-–—]\s*\d{1,3}\s*[-–—]|\d{1,3}\s*/\s*\d{1,3}|[pP]\.?\s*\d{1,3}|\d{1,3}\s*ページ)\s*$")
+_BARE_NUMBER = lazy(r"^\s*\d{1,3}\s*$")
+#: A figure without a unit (a table whose unit is in its caption): ``612``, ``+93``, ``△7``, ``1,428``.
+_PLAIN_NUMBER = lazy(r"^[+\-−△▲]?\d[\d,]*(?:\.\d+)?$")
+#: An empty cell: a dash alone.
+_EMPTY_CELL = lazy(r"^[-–—―－ー]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +122,8 @@ def recover_cells(doc: str, text: str) -> list[Cell]:
         if _SEPARATED.search(lines[i]):
             parent = None
             continue
-        m = _KV.match(line)
+        # A unit caption's colon (表1 予算額（単位：億円）) labels nothing: the table below uses it.
+        m = _KV.match(_UNIT_CAPTION.sub("", line))
         label = _clean_label(m.group("label")).lstrip("(（") if m else ""
         if m and 0 < len(label) <= MAX_LABEL and not _SENTENCE_END.search(label) and not _URL_SCHEME.match(label):
             value = m.group("value").strip()
@@ -125,10 +143,198 @@ def recover_cells(doc: str, text: str) -> list[Cell]:
             cells.extend(_below(doc, lines, norm, nxt, i))
             continue
         parent = None  # a line that is neither a label nor a labelled value ends the group
-    cells.extend(_header_tables(doc, lines, norm, nxt))
+    furniture = page_furniture(lines)
+    spaced, used = _spaced_tables(doc, lines, norm, furniture)
+    cells.extend(c for c in _header_tables(doc, lines, norm, nxt) if c.value_line - 1 not in used)
     cells.extend(_separated_tables(doc, lines))
-    cells.extend(_column_tables(doc, norm))
+    cells.extend(spaced)
+    cells.extend(_column_tables(doc, norm, furniture))
     return cells
+
+
+def page_furniture(lines: list[str]) -> set[int]:
+    """Indices of lines that belong to the page, not the text: page numbers and the running header beside them.
+
+    ``- 1 -`` and the like always are. A bare number is one when it ends the document or sits
+    beside the running header: a line the document repeats that is also its title (one of its
+    first lines) or that sits beside page numbers twice. Table cells repeat too (a region named
+    in two tables), so repetition alone is not enough. Tables that run across a page break
+    continue over these lines.
+    """
+    # NFKC, not ``normalize``: that drops a line holding a bare number, the page number sought.
+    norm = [unicodedata.normalize("NFKC", x).strip() for x in lines]
+    nonblank = [i for i, x in enumerate(norm) if x]
+    counts = Counter(norm[i] for i in nonblank)
+    head = {norm[i] for i in nonblank[:3]}
+    marks = [pos for pos, i in enumerate(nonblank) if _PAGE_MARK.match(norm[i]) or _BARE_NUMBER.match(norm[i])]
+    beside_marks = Counter(norm[nonblank[p]] for pos in marks for p in (pos - 1, pos + 1) if 0 <= p < len(nonblank))
+
+    def running(j: int) -> bool:
+        s = norm[j]
+        return (counts[s] >= 2 and len(s) >= 4 and not _VALUE_TOKEN.match(s) and not _BARE_NUMBER.match(s)
+                and (s in head or beside_marks[s] >= 2))
+
+    out: set[int] = set()
+    for pos in marks:
+        i = nonblank[pos]
+        near = [nonblank[p] for p in (pos - 1, pos + 1) if 0 <= p < len(nonblank)]
+        if _PAGE_MARK.match(norm[i]) or pos == len(nonblank) - 1 or any(running(j) for j in near):
+            out.add(i)
+            out.update(j for j in near if running(j))
+    return out
+
+
+#: A space-separated table has at least this many columns (a row label and two values): two
+#: fields a line are as often a heading and its date as a label and its value.
+MIN_SPACED_COLUMNS = 3
+#: Longest column name of a space-separated table's header row.
+MAX_HEADER = 16
+_CJK = lazy(r"[\u3040-\u30ff\u3400-\u9fff々〆]")
+_PUNCT = lazy(r"[、。,]")
+#: A column name that carries its unit: ``予算額(億円)``.
+_HEADER_UNIT = lazy(r"^.+?[(（](?P<unit>億円|百万円|千円|万円|円|%|人|名|件|か所|トン|t|kW|MW|GW)[)）]$")
+
+
+def _fields(raw: str) -> list[str]:
+    """The normalised space-separated fields of an original line (normalising first would join them).
+
+    ``normalize`` drops a bare number on a line of its own (a page number): a field is no line.
+    """
+    return [normalize(f) or unicodedata.normalize("NFKC", f) for f in _tokens(raw)]
+
+
+def _spaced_header(raw: str) -> tuple[list[str], str] | None:
+    """The column names of a header row (``事業名 令和6年度 令和7年度 増減``) and the unit caption it carries."""
+    if len(_tokens(raw)) < MIN_SPACED_COLUMNS:
+        return None  # most lines (Japanese prose has no spaces): decided before any normalising
+    unit = ""
+    m = _UNIT_CAPTION.search(raw)
+    if m:
+        unit, raw = normalize(m.group("unit")), raw[: m.start()] + " " + raw[m.end() :]
+    names = _fields(raw)
+    if len(names) < MIN_SPACED_COLUMNS or _SENTENCE_END.search(normalize(raw)):
+        return None
+    for f in names:
+        if len(f) > MAX_HEADER or _VALUE_TOKEN.match(f) or _PLAIN_NUMBER.match(f) or _PUNCT.search(f):
+            return None
+    return names, unit
+
+
+def _spaced_row(raw: str, k: int) -> list[str] | None:
+    """The fields of a row of a ``k``-column table (one fewer when two cells are glued together)."""
+    if len(_tokens(raw)) not in (k, k - 1):
+        return None
+    fields = _fields(raw)
+    if len(fields) not in (k, k - 1) or _SENTENCE_END.search(normalize(raw)):
+        return None
+    if any(len(f) > MAX_CELL for f in fields) or _PLAIN_NUMBER.match(fields[0]):
+        return None
+    return fields
+
+
+def _fits(column: list[str], value: str) -> bool:
+    """Whether ``value`` has the shape of the column's other cells (a bare figure, or text with or without one)."""
+    col = [x for x in column if not _EMPTY_CELL.match(x)]
+    if _EMPTY_CELL.match(value) or not col:
+        return True
+    pure = [bool(_PLAIN_NUMBER.match(x)) for x in col]
+    digit = [bool(_DIGIT.search(x)) for x in col]
+    is_pure, has_digit = bool(_PLAIN_NUMBER.match(value)), bool(_DIGIT.search(value))
+    if (all(pure) and not is_pure) or (not any(pure) and is_pure):
+        return False
+    return not ((all(digit) and not has_digit) or (not any(digit) and has_digit))
+
+
+def _unglue(fields: list[str], full: list[list[str]]) -> list[str] | None:
+    """A row one field short whose two cells the extraction glued together (``12,000既存住宅…``).
+
+    Candidate splits are where a bare figure meets text, text meets a figure, or a dash (an
+    empty cell) ends a field; the row is kept only when exactly one split gives every column
+    the shape its other rows have.
+    """
+    k = len(fields) + 1
+    found: list[list[str]] = []
+    for t, tok in enumerate(fields):
+        for s in range(1, len(tok)):
+            left, right = tok[:s], tok[s:]
+            if not ((_PLAIN_NUMBER.match(left) and _CJK.match(right))
+                    or (_CJK.match(left[-1]) and right[0].isdigit())
+                    or (_EMPTY_CELL.match(right) and not _EMPTY_CELL.search(left[-1]))):
+                continue
+            row = [*fields[:t], left, right, *fields[t + 1 :]]
+            if all(_fits([f[c] for f in full], row[c]) for c in range(k)):
+                found.append(row)
+    return found[0] if len(found) == 1 else None
+
+
+def _spaced_tables(doc: str, lines: list[str], norm: list[str], furniture: set[int]) -> tuple[list[Cell], set[int]]:
+    """Tables whose cells are separated by spaces only: a header row of N names over rows of N fields.
+
+    A table needs two full rows and a column with a figure in every row; prose (one field a
+    line, or sentences) never qualifies. A unit caption on the header row or the line above
+    it applies to the bare figures; a header row repeated after a page break continues the
+    table. Each cell quotes its header row (and the caption that gave its unit) down to its
+    row, and, below the first row, its row alone too. Returns the cells and the lines used.
+    """
+    order = [i for i, x in enumerate(norm) if x.strip() and i not in furniture]
+    out: list[Cell] = []
+    used: set[int] = set()
+    p = 0
+    while p < len(order):
+        i = order[p]
+        head = None if _SEPARATED.search(lines[i]) else _spaced_header(lines[i])
+        if head is None:
+            p += 1
+            continue
+        names, unit = head
+        k = len(names)
+        rows: list[tuple[int, int, list[str]]] = []  # (top line, row line, fields)
+        top = i
+        caption = _UNIT_CAPTION.search(norm[order[p - 1]]) if p > 0 and not unit else None
+        if caption:
+            unit, top = normalize(caption.group("unit")), order[p - 1]
+        q = p + 1
+        while q < len(order):
+            j = order[q]
+            for b in range(order[q - 1] + 1, j):
+                if b in furniture and _fields(_UNIT_CAPTION.sub(" ", lines[b])) == names:
+                    top = b  # the header repeated on the next page (a running line to the page)
+            if _fields(_UNIT_CAPTION.sub(" ", lines[j])) == names:  # the header again, after a page break
+                top = j
+                q += 1
+                continue
+            fields = None if _SEPARATED.search(lines[j]) else _spaced_row(lines[j], k)
+            if fields is None:
+                break
+            rows.append((top, j, fields))
+            q += 1
+        full = [f for _, _, f in rows if len(f) == k]
+        numeric = [c for c in range(1, k) if all(_DIGIT.search(f[c]) or _EMPTY_CELL.match(f[c]) for f in full)]
+        if len(full) < 2 or not numeric:
+            p += 1
+            continue
+        units = [(m.group("unit") if (m := _HEADER_UNIT.match(n)) else unit) for n in names]
+        first_row: dict[int, int] = {}
+        for top_line, j, _ in rows:
+            first_row.setdefault(top_line, j)
+        for top_line, j, fields in rows:
+            row = fields if len(fields) == k else _unglue(fields, full)
+            if row is None:
+                continue
+            for c in range(1, k):
+                value = row[c]
+                if _EMPTY_CELL.match(value):
+                    continue
+                if units[c] and _PLAIN_NUMBER.match(value):
+                    value += units[c]
+                label = f"{row[0]} {names[c]}"
+                out.append(Cell(doc, "row", label, value, top_line + 1, j + 1, j + 1))
+                if j != first_row[top_line]:
+                    # Rows between: the row alone also answers (and fits a passage without the header).
+                    out.append(Cell(doc, "row", label, value, j + 1, j + 1, j + 1))
+        used.update(range(i, order[q - 1] + 1))
+        p = q
+    return out, used
 
 
 #: A table printed one cell a line: at most this many columns, and this long a cell.
@@ -137,7 +343,7 @@ MAX_CELL = 40
 _DIGIT = lazy(r"\d")
 
 
-def _column_tables(doc: str, norm: list[str]) -> list[Cell]:
+def _column_tables(doc: str, norm: list[str], furniture: frozenset[int] | set[int] = frozenset()) -> list[Cell]:
     """Tables whose PDF text puts every cell on its own line: N header lines, then rows of N lines.
 
     The column count is the N for which every column keeps one shape down the rows (a figure
@@ -146,11 +352,12 @@ def _column_tables(doc: str, norm: list[str]) -> list[Cell]:
     out: list[Cell] = []
     i, n = 0, len(norm)
     while i < n:
-        # A run of short lines without sentence ends (blank lines end it).
+        # A run of short lines without sentence ends (blank lines end it; page furniture is skipped).
         j = i
-        while j < n and norm[j].strip() and len(norm[j]) <= MAX_CELL and not _SENTENCE_END.search(norm[j]):
+        while j < n and (j in furniture or (norm[j].strip() and len(norm[j]) <= MAX_CELL
+                                           and not _SENTENCE_END.search(norm[j]))):
             j += 1
-        run = list(range(i, j))
+        run = [k for k in range(i, j) if k not in furniture]
         i = j + 1 if j > i else i + 1
         best = None
         for cols in range(3, MAX_COLUMNS + 1):

@@ -368,6 +368,88 @@ def test_a_named_row_cell_answers_instead_of_the_flattened_table() -> None:
     assert sel.units[0].cell is None
 
 
+def _row_cands() -> list[Candidate]:
+    """One table row's two cells: an amount and a description, sharing their quote."""
+    from assistant.chunking import Chunk
+    from assistant.structure import Cell
+
+    body = "事業名 予算案 概要\n甲事業 3,200 避難所となる施設への導入"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    out = []
+    for col, value in (("予算案", "3,200百万円"), ("概要", "避難所となる施設への導入")):
+        text = f"甲事業 {col}：{value}"
+        cell = Cell("d.txt", "row", f"甲事業 {col}", value, 1, 2, 2)
+        spans = tuple(s.shifted(len(cell.label) + 1) for s in extract_spans(value))
+        out.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                             frozenset(mecab_tokenize(text)), spans, cell))
+    return out
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("甲事業はどのような施設への導入を支援するか。", "避難所となる施設への導入"),  # asks what: the description
+    ("甲事業の予算案は何百万円か。", "3,200百万円"),  # asks an amount in words the analyser has no type for
+])
+def test_a_question_for_no_value_takes_the_rows_description(question: str, expected: str) -> None:
+    from assistant.reader.select import select
+
+    cands = _row_cands()
+    sel = select(_analyse(question), None, cands, np.array([3.0, 2.6]), DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == expected
+
+
+@pytest.mark.parametrize("question", ["甲事業の令和7年度の予算はいくらか。", "How much is budgeted for project A in FY2025?"])
+def test_a_rows_cell_whose_column_names_the_asked_year(question: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select_value
+    from assistant.structure import Cell
+
+    body = "事業名 令和6年度 令和7年度\n甲事業 120 150"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("令和6年度", "120億円"), ("令和7年度", "150億円")):
+        cell = Cell("d.txt", "row", f"甲事業 {col}", value, 1, 2, 2)
+        text = f"{cell.label}：{value}"
+        spans = tuple(s.shifted(len(cell.label) + 1) for s in extract_spans(value))
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), spans, cell))
+    sel = select_value(_analyse(question), cands, np.array([3.0, 2.0]), DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "150億円"
+
+
+def test_a_key_with_a_qualifier_is_named_by_its_parts() -> None:
+    from assistant.reader.select import key_named
+
+    assert key_named(_analyse("浮体式の甲沖の想定出力はいくらか。"), "甲沖(浮体式)")
+    assert not key_named(_analyse("甲沖の想定出力はいくらか。"), "甲沖(浮体式)")  # the qualifier is not named
+    assert key_named(_analyse("甲沖の想定出力はいくらか。"), "甲沖")
+
+
+def test_a_question_pinned_to_a_year_takes_that_column_of_a_text_row() -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select
+    from assistant.structure import Cell
+
+    body = "施策 | 令和7年度 | 令和8年度\n窓口 | 本庁舎で開設 | 支所へ拡大"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("令和7年度", "本庁舎で開設"), ("令和8年度", "支所へ拡大")):
+        cell = Cell("d.txt", "row", f"窓口 {col}", value, 1, 2, 2)
+        text = f"{cell.label}：{value}"
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), (), cell))
+    sel = select(_analyse("窓口は令和8年度にどう展開される計画か。"), None, cands, np.array([3.0, 2.0]),  # type: ignore[arg-type]
+                 DEFAULT_POLICY)
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "支所へ拡大"
+
+
+def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
+    from assistant.annotate import cell_record
+    from assistant.structure import Cell
+
+    rec = cell_record(Cell("d.txt", "row", "甲事業 増減", "-7億円", 1, 2, 2), bigram_tokenize, names=False)
+    assert [(k, a, b) for k, a, b, _, _ in rec["spans"]] == [("money", 0, 4)]
+
+
 def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     from assistant.reader.abstain import A, abstain_features
 
@@ -399,6 +481,23 @@ def test_an_english_lead_gives_era_dates_in_western_years(text: str, western: st
     from assistant.spans import date_spans
 
     assert western_date(date_spans(text)[0]) == western
+
+
+def test_unit_best_and_focus_near_look_at_the_best_candidate_only() -> None:
+    from assistant.reader.abstain import A, abstain_features
+
+    # The best candidate (logit 2) states a count; a weaker one holds money elsewhere.
+    cands = [_cand("整備済みのステーションは170か所である。"), _cand("支援の総額は3兆円規模とする。")]
+    q = _analyse("ステーションの整備費用はいくらか。")
+    X = featurize(q, cands)
+    v = abstain_features(q, cands, X, np.array([2.0, -1.0]), [frozenset()], [0.9], lambda t: 1,
+                         passage_texts=["整備済みのステーションは170か所である。支援の総額は3兆円規模とする。"])
+    assert v[A["unit_found"]] == 1.0  # some candidate has money
+    assert v[A["unit_best"]] == 0.0  # the one that would answer has none
+    assert v[A["focus_near"]] == 0.0  # and its passage never names 整備費用
+    q2 = _analyse("支援の総額はいくらか。")
+    v2 = abstain_features(q2, cands, featurize(q2, cands), np.array([-1.0, 2.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v2[A["unit_best"]] == 1.0 and v2[A["focus_near"]] == 1.0
 
 
 def test_english_lead_does_not_take_a_unit_for_a_name() -> None:

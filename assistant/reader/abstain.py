@@ -5,7 +5,9 @@ abstention model (a logistic regression fitted with the candidate scorer) looks
 at the best candidate's probability, whether a candidate of the expected type
 covers the focus, how much of the question the best passage covers, whether the
 question's words are known to the corpus at all, and how similar the passages
-are. A literal the question is pinned to (a year, 第N回, a unit, a Latin name)
+are, and whether the best candidate's own passage names the asked attribute and holds a
+value in the asked unit (an unanswerable question's passages are on its topic, and the best
+of them states some other figure). A literal the question is pinned to (a year, 第N回, a unit, a Latin name)
 that no candidate passage contains is a hard stop, reported to the user.
 """
 
@@ -23,7 +25,7 @@ from assistant.reader.query import VALUE_TYPES, Query
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
     "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
-    "translated", "focus_found", "unit_found",
+    "translated", "focus_found", "unit_found", "focus_near", "unit_best",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
 #: The columns the abstention model learns from: all but ``translated``. In the training
@@ -90,6 +92,10 @@ def abstain_features(
         v[A["best_focus"]] = float(X[b, F["focus"]])
         v[A["best_lex"]] = float(X[b, F["lex"]])
         v[A["best_dense"]] = float(X[b, F["dense"]])
+        # The passage the answer would come from names the asked attribute (not only some other passage).
+        v[A["focus_near"]] = focus_found(query, [cands[b].chunk.search_text])
+        # The answer's own candidate holds a value in the asked unit (a count does not answer いくら).
+        v[A["unit_best"]] = float(not query.units or any(unit_matches(query, s) for s in cands[b].spans))
     v[A["passage_cov"]] = max((coverage(terms, toks) for toks in passage_tokens), default=0.0)
     total = sum(terms.values())
     v[A["unknown"]] = sum(w for t, w in terms.items() if df(t) == 0) / total if total > 0 else 0.0

@@ -44,6 +44,18 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s,，]", "", text).casefold()
 
 
+def japanese_dates(literal: str) -> tuple[str, ...]:
+    """How the documents write an English question's fiscal year (``fy2025``: 令和7年度, 2025年度, r7年度)."""
+    m = re.fullmatch(r"fy(\d{4})", literal.casefold())
+    if not m:
+        return ()
+    year = int(m.group(1))
+    forms = [f"{year}年度"]
+    if year >= 2019:
+        forms += [f"令和{year - 2018}年度", f"r{year - 2018}年度"]
+    return tuple(forms)
+
+
 def cell_key(cell: Cell) -> str:
     """What a cell is about in its own words: a table cell's column, a row's key, a kv line's label."""
     parts = cell.label.split(" ")
@@ -159,7 +171,10 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
         if literals:
             if query.english:  # its dates are canonical values (FY2027): the text says 令和9年度
                 values = [sp.value.casefold() for sp in c.spans if sp.kind == "date"]
-                lit = sum(any(x in v for v in values) for x in literals) / len(literals)
+                # A cell's spans are its value's: the year its column names (令和7年度予算案) is in its text.
+                squashed = _squash(text) if c.cell is not None else ""
+                lit = sum(any(x in v for v in values) or any(f in squashed for f in japanese_dates(x))
+                          for x in literals) / len(literals)
             else:
                 squashed = _squash(text)
                 lit = sum(x in squashed for x in literals) / len(literals)

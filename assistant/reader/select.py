@@ -20,11 +20,12 @@ import numpy as np
 from assistant.lazyre import lazy
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import cell_key, char_bigrams, unit_matches
+from assistant.reader.features import cell_key, char_bigrams, japanese_dates, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
 from assistant.store import LoadedIndex
+from assistant.structure import Cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +108,17 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
 
 
 def key_named(query: Query, key: str) -> bool:
-    """Whether the question names a cell's key (an English question: through its translated terms)."""
-    return bool(key) and (key in query.normalized or key in query.terms)
+    """Whether the question names a cell's key (an English question: through its translated terms).
+
+    A key with a parenthesised qualifier (岩見沖(浮体式), 参加者数(年間)) is named when its name and
+    its qualifier both are, in either order (浮体式の岩見沖).
+    """
+    if not key:
+        return False
+    if key in query.normalized or key in query.terms:
+        return True
+    parts = [p for p in re.split(r"[()（）]", key) if p]
+    return len(parts) > 1 and all(p in query.normalized for p in parts)
 
 
 def named_share(query: Query, c: Candidate) -> float:
@@ -149,6 +159,40 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return top
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def _literal_forms(query: Query) -> list[tuple[str, ...]]:
+    """Each literal of the question as the documents may write it (an English FY2025 as 令和7年度 …)."""
+    return [(_squash(x), *japanese_dates(x)) if query.english else (_squash(x),) for x in query.literals]
+
+
+def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """The cell of ``best``'s table row whose column names the question's literal (令和7年度 of a budget row).
+
+    A row's cells share their quote and row key and differ by their column only; when the
+    question is pinned to a year and the column of ``best`` does not name it, the row's cell
+    whose column does is the one asked about.
+    """
+    cell = cands[best].cell
+    forms = _literal_forms(query)
+    if cell is None or cell.kind != "row" or not forms:
+        return best
+
+    def named(c: Cell) -> int:
+        label = _squash(c.label)
+        return sum(any(f in label for f in fs) for fs in forms)
+
+    mine = named(cell)
+    for i, c in enumerate(cands):
+        other = c.cell
+        if other is not None and other.kind == "row" and other.doc == cell.doc and \
+                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and named(other) > mine:
+            return i
+    return best
+
+
 def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """A named cell inside ``best`` when ``best`` is a run of text holding several values of the asked type.
 
@@ -178,7 +222,7 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = named_sibling(query, cands, named_cell_within(query, cands, int(order[0])))
+    best = dated_sibling(query, cands, named_sibling(query, cands, named_cell_within(query, cands, int(order[0]))))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
     if direct is not None and (not query.units or unit_matches(query, direct)):
@@ -186,18 +230,18 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     if query.units:
         # The question names its unit (何名, 何%): a close candidate with that unit wins.
         for i in order[1:]:
-            i = int(i)
             if scores[i] < best_prob - policy.typed_fallback_margin:
                 break
+            i = dated_sibling(query, cands, int(i))
             d = direct_span(query, cands[i], policy)
             if d is not None and unit_matches(query, d):
                 return Selection([cands[i]], d, cands[i], float(scores[i]))
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
     for i in order[1:]:
-        i = int(i)
         if scores[i] < best_prob - policy.typed_fallback_margin:
             break
+        i = dated_sibling(query, cands, int(i))
         d = direct_span(query, cands[i], policy)
         if d is not None:
             return Selection([cands[i]], d, cands[i], float(scores[i]))
@@ -340,6 +384,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
     best = named_sibling(query, cands, int(np.argmax(scores)))
+    best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
         block = headed_items(index, cands[best], policy)
         if block:
@@ -349,6 +394,35 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
     return Selection([cands[best]], None, None, float(scores[best]))
+
+
+#: A cell value that is one figure (``3,200百万円``, ``48万kW``, ``+93億円``), not a description.
+_FIGURE = lazy(r"[約計]?[+\-−△▲]?\d[\d,.]*\S{0,4}")
+#: A question that asks for an amount in any words (何百万円, 何分, いくら, how much): its
+#: answer type may still be ``other`` when the counter is one the analyser does not know.
+_ASKS_AMOUNT = lazy(r"何|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b", re.I)
+
+
+def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+                      policy: ReaderPolicy) -> int:
+    """For a question that asks what or how (not a value), a row's text cell rather than its figure.
+
+    The cells of one table row share their quote and their row's words, so the ranker barely
+    tells them apart; a question that asks for no value is answered by the row's description
+    (its 概要 column), not by its amount. A close sibling that is text wins over a figure.
+    """
+    cell = cands[best].cell
+    if cell is None or cell.kind != "row" or not _FIGURE.fullmatch(cell.value) or _ASKS_AMOUNT.search(query.text):
+        return best
+    for i in np.argsort(-scores, kind="stable"):
+        other = cands[int(i)].cell
+        if scores[i] < scores[best] - policy.typed_fallback_margin:
+            break
+        if other is not None and other.kind == "row" and other.doc == cell.doc and \
+                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and \
+                not _FIGURE.fullmatch(other.value):
+            return int(i)
+    return best
 
 
 #: A sentence opening with a consequence connective states a result whose reason is the
