@@ -78,7 +78,7 @@ def run_pipeline_bench(quick: bool, sections: tuple[str, ...], out: Path) -> dic
         if "cold" in sections:
             logger.info("cold start")
             results["cold"] = run_cold_start(
-                corpus_dir, index_dir, items[0].question, repeats=3 if quick else 5
+                corpus_dir, index_dir, items[0].question, repeats=5 if quick else 15
             )
             _write(out, results)
         if "batch" in sections:

@@ -115,11 +115,16 @@ def compile_bytecode() -> dict[str, Any]:
             "dont_write_bytecode_env": bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))}
 
 
-def run_cold_start(corpus_dir: Path, index_dir: Path, question: str, repeats: int = 5) -> dict[str, Any]:
+def run_cold_start(corpus_dir: Path, index_dir: Path, question: str, repeats: int = 15) -> dict[str, Any]:
+    """``repeats`` interleaved pairs of a cold ``ask`` and the bare process (and of ``--help``, ``pass``).
+
+    The median of 5 pairs moved by ± 0.3 under load average 3-4 (docs/PERFORMANCE.md); 15
+    pairs take ≈ 30 s. CPU time is reported beside the wall time: the load moves it far less.
+    """
     env = _env(corpus_dir, index_dir)
     shiori = shiori_command()
     bytecode = compile_bytecode()
-    ask_s, bare_s, help_s, pass_s, ask_rss, bare_rss = [], [], [], [], [], []
+    ask_s, bare_s, help_s, pass_s, ask_rss, bare_rss, ask_cpu, bare_cpu = [], [], [], [], [], [], [], []
     for i in range(repeats):
         pair = [
             ("ask", shiori + ["-q", "ask", "--no-rebuild", question]),
@@ -130,6 +135,7 @@ def run_cold_start(corpus_dir: Path, index_dir: Path, question: str, repeats: in
             _check(res, name)
             (ask_s if name == "ask" else bare_s).append(res.wall_s)
             (ask_rss if name == "ask" else bare_rss).append(res.maxrss_kib)
+            (ask_cpu if name == "ask" else bare_cpu).append(res.cpu_s)
         for name, cmd in (("help", shiori + ["--help"]), ("pass", [sys.executable, "-c", "pass"])):
             res = run_child(cmd, env=env, timeout=60)
             _check(res, name)
@@ -158,6 +164,10 @@ def run_cold_start(corpus_dir: Path, index_dir: Path, question: str, repeats: in
         "ask_median_s": med(ask_s),
         "bare_model_median_s": med(bare_s),
         "ask_over_bare": med(ask_s) / med(bare_s),
+        "ask_cpu_s": ask_cpu,
+        "bare_model_cpu_s": bare_cpu,
+        "ask_cpu_over_bare": med(ask_cpu) / med(bare_cpu),
+        "median_pair_ask_over_bare": med(a / b for a, b in zip(ask_s, bare_s, strict=True)),
         "help_median_s": med(help_s),
         "python_pass_median_s": med(pass_s),
         "help_over_pass": med(help_s) / med(pass_s),

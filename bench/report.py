@@ -208,8 +208,12 @@ def cold_table(c: dict[str, Any]) -> str:
     bytecode = (" shiori's bytecode was compiled first, as a wheel install does"
                 + (" (this machine sets PYTHONDONTWRITEBYTECODE, so nothing else would write it)"
                    if bc.get("dont_write_bytecode_env") else "") + "." if bc else "")
+    cpu = ""
+    if "ask_cpu_over_bare" in c:  # results written before CPU times were recorded have none
+        cpu = (f" CPU time (user + system) of the same runs: ratio of medians "
+               f"{c['ask_cpu_over_bare']:.3f}; median of the pairs' wall ratios {c['median_pair_ask_over_bare']:.3f}.")
     return (
-        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved.{bytecode} Peak RSS: `ask` "
+        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved.{cpu}{bytecode} Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
         f"Heavy modules in `sys.modules` after a small-corpus `ask` (of {', '.join(HEAVY_MODULES)}): "
         f"**{heavy}**; after `import assistant`: **{on_import}**.\n"
