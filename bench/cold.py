@@ -70,8 +70,9 @@ def shiori_command() -> list[str]:
 
     The script is looked for beside ``sys.executable`` (where pip puts it), not on ``PATH``:
     the yardstick runs ``sys.executable`` itself, and on ``PATH`` a version manager's shim
-    may come first (pyenv's ``shims/shiori`` is a bash script that runs ``pyenv exec``,
-    ≈ 0.1-0.2 s of other processes before Python starts, measured on the test machine).
+    may come first (pyenv's ``shims/shiori`` is a bash script that runs ``pyenv exec``:
+    0.2-0.35 s of other processes before Python starts at load average 6 on the test machine,
+    ≈ 0.3 on the ratio; docs/PERFORMANCE.md, "Cold start").
     """
     exe = shutil.which("shiori", path=str(Path(sys.executable).parent))
     return [exe] if exe else [sys.executable, "-m", "assistant.cli"]
