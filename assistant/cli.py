@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 logger = logging.getLogger("shiori")
@@ -406,7 +407,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------- parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The subcommands, in the order ``shiori --help`` lists them.
+COMMANDS: tuple[str, ...] = ("chunks", "add", "index", "search", "ask", "cite", "eval", "serve")
+
+#: The options ``shiori`` itself takes before a COMMAND (none takes a value).
+_MAIN_FLAGS: frozenset[str] = frozenset({"--debug", "-q", "--quiet"})
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs, when only ``shiori``'s own flags come before it.
+
+    ``None`` for anything else (no command, ``--help`` or an unknown word first), which
+    needs the parser of every subcommand: to list them or to name the valid choices.
+    """
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if arg not in _MAIN_FLAGS:
+            return None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``shiori`` parser; with ``command``, the only subcommand it knows is that one.
+
+    ``main`` builds just the subcommand it runs: argparse looks up the translation of
+    each parser's strings through ``gettext`` (files on disk), so the whole parser cost
+    a cold ``shiori ask`` 4-6 ms of CPU and the one it runs costs 2-3 ms (load average
+    4-6). The arguments, help texts and errors of that subcommand are the same either way.
+    """
     parser = argparse.ArgumentParser(
         prog="shiori",
         description="栞 shiori — answers from Japanese policy documents, with line-exact citations.",
@@ -414,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
     def common(p: argparse.ArgumentParser, k: bool = True, mode: bool = True) -> None:
         if k:
@@ -426,82 +458,91 @@ def build_parser() -> argparse.ArgumentParser:
                        help="refuse a missing or stale index instead of rebuilding it")
         p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
-    p = sub.add_parser("chunks", help="print the passages with their line spans")
-    p.add_argument("--doc", help="only this document (file name in corpus/)")
-    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    p.set_defaults(func=cmd_chunks)
+    if wanted("chunks"):
+        p = sub.add_parser("chunks", help="print the passages with their line spans")
+        p.add_argument("--doc", help="only this document (file name in corpus/)")
+        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        p.set_defaults(func=cmd_chunks)
 
-    p = sub.add_parser("add", help="add a .txt, .md, .pdf or .docx file to the corpus")
-    p.add_argument("path")
-    p.add_argument("--title", help="document title (default: its first line)")
-    p.add_argument("--issuer", help="issuing body, e.g. 内閣府")
-    p.add_argument("--date", help="document date (default: today)")
-    p.add_argument("--json", action="store_true", help="print the manifest entry as JSON")
-    p.set_defaults(func=cmd_add)
+    if wanted("add"):
+        p = sub.add_parser("add", help="add a .txt, .md, .pdf or .docx file to the corpus")
+        p.add_argument("path")
+        p.add_argument("--title", help="document title (default: its first line)")
+        p.add_argument("--issuer", help="issuing body, e.g. 内閣府")
+        p.add_argument("--date", help="document date (default: today)")
+        p.add_argument("--json", action="store_true", help="print the manifest entry as JSON")
+        p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("index", help="build or refresh the index")
-    p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
-    p.add_argument("--ray", action="store_true",
-                   help="embed with Ray Data (SHIORI_RAY_ADDRESS, else a local Ray); needs shiori[scale]")
-    common(p, k=False, mode=False)
-    p.set_defaults(func=cmd_index)
+    if wanted("index"):
+        p = sub.add_parser("index", help="build or refresh the index")
+        p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+        p.add_argument("--ray", action="store_true",
+                       help="embed with Ray Data (SHIORI_RAY_ADDRESS, else a local Ray); needs shiori[scale]")
+        common(p, k=False, mode=False)
+        p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("search", help="ranked passages for a query")
-    p.add_argument("query")
-    common(p)
-    p.set_defaults(func=cmd_search)
+    if wanted("search"):
+        p = sub.add_parser("search", help="ranked passages for a query")
+        p.add_argument("query")
+        common(p)
+        p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", help="a short answer with numbered citations (or a whole list: --batch)")
-    p.add_argument("question", nargs="?")
-    p.add_argument("--batch", metavar="FILE",
-                   help="answer every question in FILE (.txt one a line; .csv/.xlsx column 質問 or question)")
-    p.add_argument("--out", metavar="OUT",
-                   help="with --batch: .csv, .xlsx or .jsonl (default: FILE's name + .answers, beside it)")
-    common(p)
-    p.add_argument("--answer-mode", choices=["extractive", "llm"], default=None,
-                   help="extractive (default) or llm (needs SHIORI_LLM_BASE_URL)")
-    p.set_defaults(func=cmd_ask)
+    if wanted("ask"):
+        p = sub.add_parser("ask", help="a short answer with numbered citations (or a whole list: --batch)")
+        p.add_argument("question", nargs="?")
+        p.add_argument("--batch", metavar="FILE",
+                       help="answer every question in FILE (.txt one a line; .csv/.xlsx column 質問 or question)")
+        p.add_argument("--out", metavar="OUT",
+                       help="with --batch: .csv, .xlsx or .jsonl (default: FILE's name + .answers, beside it)")
+        common(p)
+        p.add_argument("--answer-mode", choices=["extractive", "llm"], default=None,
+                       help="extractive (default) or llm (needs SHIORI_LLM_BASE_URL)")
+        p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("cite", help="find the source of draft sentences (one per argument, - for stdin, or --draft)")
-    p.add_argument("sentences", nargs="*", metavar="SENTENCE")
-    p.add_argument("--draft", metavar="DRAFT", help="check every sentence of a .docx, .md or .txt draft")
-    p.add_argument("--out", metavar="OUT",
-                   help="with --draft: .xlsx, .md or .jsonl (default: DRAFT's name + .check.xlsx, beside it)")
-    common(p, mode=False)
-    p.set_defaults(func=cmd_cite)
+    if wanted("cite"):
+        p = sub.add_parser("cite", help="find the source of draft sentences (one per argument, - for stdin, or --draft)")
+        p.add_argument("sentences", nargs="*", metavar="SENTENCE")
+        p.add_argument("--draft", metavar="DRAFT", help="check every sentence of a .docx, .md or .txt draft")
+        p.add_argument("--out", metavar="OUT",
+                       help="with --draft: .xlsx, .md or .jsonl (default: DRAFT's name + .check.xlsx, beside it)")
+        common(p, mode=False)
+        p.set_defaults(func=cmd_cite)
 
-    p = sub.add_parser("eval", help="run the gold Q&A evaluation")
-    p.add_argument("--gold", default=None,
-                   help=f"gold file (JSON Lines; default {DEFAULT_GOLD}, or gold.jsonl beside --corpus DIR)")
-    p.add_argument("--corpus", metavar="DIR", default=None,
-                   help="evaluate another corpus directory, with its own index (DIR.index beside it)")
-    p.add_argument("--index", metavar="DIR", default=None, help="the index directory for --corpus")
-    p.add_argument("--beside", metavar="REPORT_JSON", default=None,
-                   help="add a side-by-side table with another corpus's saved report (its --json output)")
-    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
-    p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
-    p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
-    p.add_argument("--thresholds", metavar="TOML", help="fail (exit 1) naming each metric below its threshold")
-    p.add_argument("--compare", action="store_true",
-                   help="also run dense-only, bm25-only and a plain llama-index pipeline, side by side")
-    p.add_argument("--oof", action="store_true",
-                   help="score each item with a reader model fitted without it (for the training gold set)")
-    p.add_argument("--store", choices=["faiss", "milvus"], default=None)
-    p.set_defaults(func=cmd_eval)
+    if wanted("eval"):
+        p = sub.add_parser("eval", help="run the gold Q&A evaluation")
+        p.add_argument("--gold", default=None,
+                       help=f"gold file (JSON Lines; default {DEFAULT_GOLD}, or gold.jsonl beside --corpus DIR)")
+        p.add_argument("--corpus", metavar="DIR", default=None,
+                       help="evaluate another corpus directory, with its own index (DIR.index beside it)")
+        p.add_argument("--index", metavar="DIR", default=None, help="the index directory for --corpus")
+        p.add_argument("--beside", metavar="REPORT_JSON", default=None,
+                       help="add a side-by-side table with another corpus's saved report (its --json output)")
+        p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
+        p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
+        p.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+        p.add_argument("--thresholds", metavar="TOML", help="fail (exit 1) naming each metric below its threshold")
+        p.add_argument("--compare", action="store_true",
+                       help="also run dense-only, bm25-only and a plain llama-index pipeline, side by side")
+        p.add_argument("--oof", action="store_true",
+                       help="score each item with a reader model fitted without it (for the training gold set)")
+        p.add_argument("--store", choices=["faiss", "milvus"], default=None)
+        p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("serve", help="start the Gradio app")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--auth", default=None, help="user:pass (or SHIORI_AUTH)")
-    p.set_defaults(func=cmd_serve)
+    if wanted("serve"):
+        p = sub.add_parser("serve", help="start the Gradio app")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=7860)
+        p.add_argument("--auth", default=None, help="user:pass (or SHIORI_AUTH)")
+        p.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0 on success, 2 on bad input/usage, 1 on other failures."""
-    parser = build_parser()
+    cmdline = sys.argv[1:] if argv is None else argv
+    parser = build_parser(named_command(cmdline))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(cmdline)
     except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
     #: The command line of this process (the ``shiori`` script, ``python -m assistant.cli``),

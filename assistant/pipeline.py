@@ -449,9 +449,6 @@ class Pipeline:
         answer_mode = answer_mode or self.settings.answer_mode
         if answer_mode not in ANSWER_MODES:
             raise UsageError(f"unknown answer mode {answer_mode!r}; choose one of {sorted(ANSWER_MODES)}")
-        from assistant.reader import read
-        from assistant.reader.scorer import load_model
-
         question = clean_query(question, "question")
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= 100:
@@ -459,6 +456,10 @@ class Pipeline:
         vector: np.ndarray | Pending | None = _vector
         if vector is None and self.settings.batch_queries and (mode or self.settings.mode) in ("hybrid", "dense"):
             vector = self.query_batcher().submit([normalize_query(question)])  # encoded while we analyse
+        # Imported after the submission: in a new process the model loads meanwhile.
+        from assistant.reader import read
+        from assistant.reader.scorer import load_model
+
         query = self.analyse(question)
         result = self._search(question, max(k, self.reader_policy.passages), mode, vector)
         index = self.index()

@@ -1,5 +1,5 @@
 """``python -m bench [--quick] [--json OUT]``, ``python -m bench scale [--quick | --e2e]``,
-``python -m bench serve [--clients 1,8,32]``, ``python -m bench show FILE``.
+``python -m bench serve [--clients 1,8,32]``, ``python -m bench cold [REV ...]``, ``python -m bench show FILE``.
 
 Run from the repository root. Tables go to stdout (Markdown), progress to stderr,
 and the full results to JSON (default ``bench/results/latest.json`` and
@@ -78,7 +78,7 @@ def run_pipeline_bench(quick: bool, sections: tuple[str, ...], out: Path) -> dic
         if "cold" in sections:
             logger.info("cold start")
             results["cold"] = run_cold_start(
-                corpus_dir, index_dir, items[0].question, repeats=3 if quick else 5
+                corpus_dir, index_dir, items[0].question, repeats=5 if quick else 15
             )
             _write(out, results)
         if "batch" in sections:
@@ -107,15 +107,47 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(int(float(x)) for x in text.split(","))
 
 
+def cold_main(argv: list[str]) -> int:
+    """``python -m bench cold [REV ...]``: cold ``ask`` of code versions, interleaved with the bare process."""
+    from assistant.config import Settings
+    from assistant.gold import load_gold
+    from bench.cold import WORKTREE, run_cold_ab
+    from bench.report import cold_ab_table
+
+    p = argparse.ArgumentParser(
+        prog="python -m bench cold",
+        description="cold `shiori ask` of git revisions (and the working tree) beside a bare model process, "
+                    "interleaved in random order, on the configured corpus and index (built and up to date)",
+    )
+    p.add_argument("revs", nargs="*", metavar="REV",
+                   help=f"git revisions; {WORKTREE} is the working tree as it is (default: HEAD {WORKTREE})")
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--question", default=None, help="default: the first question of eval/gold.jsonl")
+    p.add_argument("--json", type=Path, default=RESULTS_DIR / "cold_ab.json", metavar="OUT")
+    args = p.parse_args(argv)
+    s = Settings.from_env()
+    question = args.question or load_gold(GOLD_PATH)[0].question
+    with tempfile.TemporaryDirectory(prefix="shiori-cold-") as tmp:
+        results = run_cold_ab(args.revs or ["HEAD", WORKTREE], s.corpus_dir, s.index_dir, question, Path(tmp),
+                              rounds=args.rounds)
+    _write(args.json, results)
+    print(cold_ab_table(results))
+    logger.info("results: %s", args.json)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
-    command = argv.pop(0) if argv and argv[0] in ("scale", "show", "serve") else "run"
+    command = argv.pop(0) if argv and argv[0] in ("scale", "show", "serve", "cold") else "run"
 
     if command == "serve":
         from bench.serve import main as serve_main
 
         return serve_main(argv)
+
+    if command == "cold":
+        return cold_main(argv)
 
     if command == "show":
         p = argparse.ArgumentParser(
@@ -129,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
 
         data = [json.loads(f.read_text(encoding="utf-8")) for f in args.files]
         scale = [d for d in data if d.get("kind") == "scale"]
-        reports = {"serve": serve_report, "e2e": e2e_report}
+        from bench.report import cold_ab_table
+
+        reports = {"serve": serve_report, "e2e": e2e_report, "cold_ab": cold_ab_table}
         for d in data:
             if d.get("kind") != "scale":
                 print(reports.get(d.get("kind"), pipeline_report)(d))

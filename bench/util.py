@@ -67,13 +67,16 @@ def vm_rss_kib() -> int:
 
 @dataclass(frozen=True, slots=True)
 class ChildResult:
-    """A finished child process: wall time, peak RSS, exit code, output."""
+    """A finished child process: wall time, peak RSS, exit code, output, CPU time."""
 
     wall_s: float
     maxrss_kib: int
     returncode: int
     stdout: str
     stderr: str
+    #: User + system CPU seconds of the process (``wait4``, with any children it waited for):
+    #: on a shared machine it moves far less with the load than the wall time does.
+    cpu_s: float = float("nan")
 
 
 #: Spawns the measured command and reports its wall time and ``wait4`` peak RSS.
@@ -89,7 +92,8 @@ pid = os.posix_spawnp(cmd[0], cmd, os.environ)
 _, status, ru = os.wait4(pid, 0)
 wall = time.perf_counter() - t0
 with open(out, "w") as f:
-    json.dump({"wall_s": wall, "maxrss_kib": ru.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}, f)
+    json.dump({"wall_s": wall, "maxrss_kib": ru.ru_maxrss, "rc": os.waitstatus_to_exitcode(status),
+               "cpu_s": ru.ru_utime + ru.ru_stime}, f)
 """
 
 
@@ -131,6 +135,7 @@ def run_child(
             int(res["rc"]),
             out_path.read_text("utf-8", "replace"),
             err_path.read_text("utf-8", "replace"),
+            float(res["cpu_s"]),
         )
 
 

@@ -213,6 +213,48 @@ def test_child_peak_rss_is_its_own() -> None:
     del ballast
 
 
+def test_child_cpu_time_is_its_own() -> None:
+    """CPU time (``wait4``) counts the child's work, not time spent waiting."""
+    busy = run_child([sys.executable, "-c", "x = sum(i * i for i in range(3_000_000))"], timeout=60)
+    idle = run_child([sys.executable, "-c", "import time; time.sleep(0.5)"], timeout=60)
+    assert busy.returncode == 0 and idle.returncode == 0
+    assert busy.cpu_s > 0.1 and idle.wall_s >= 0.5 and idle.cpu_s < 0.3
+
+
+def test_cold_start_runs_the_interpreters_own_script() -> None:
+    """Not whatever ``PATH`` finds first (a version manager's shim starts other processes)."""
+    from bench.cold import shiori_command
+
+    cmd = shiori_command()
+    assert cmd[1:] == ["-m", "assistant.cli"] or Path(cmd[0]).parent == Path(sys.executable).parent
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git checkout")
+def test_cold_ab_code_copies_are_compiled_packages(tmp_path: Path) -> None:
+    from bench.cold import WORKTREE, code_copy, describe_rev
+
+    head = code_copy("HEAD", tmp_path / "head")
+    work = code_copy(WORKTREE, tmp_path / "work")
+    for copy in (head, work):
+        assert (copy / "assistant" / "cli.py").is_file()
+        assert list((copy / "assistant" / "__pycache__").glob("cli.*.pyc"))
+    assert describe_rev("HEAD") and describe_rev(WORKTREE).startswith(describe_rev("HEAD"))
+
+
+def test_cold_ab_table() -> None:
+    from bench.report import cold_ab_table
+
+    def version(wall: float, cpu: float) -> dict[str, float]:
+        return {"wall_median_s": wall, "cpu_median_s": cpu, "wall_over_bare": wall / 0.4, "cpu_over_bare": cpu / 0.2,
+                "median_round_wall_over_bare": wall / 0.4}
+
+    table = cold_ab_table({"rounds": 3, "loadavg_1min": [0.5, 1.5], "revisions": {"old": "abc1234", "new": "abc1234+"},
+                           "versions": {"old": version(0.64, 0.32), "new": version(0.56, 0.28), "bare": version(0.4, 0.2)}})
+    assert "| `ask` of old (abc1234) | 0.640 | 0.320 | 1.600 | 1.600 |" in table
+    assert "| `ask` of new (abc1234+) | 0.560 | 0.280 | 1.400 | 1.400 | 1.400 | met / met |" in table
+    assert "missed / missed" in table and "3 rounds" in table and "load average 0.5-1.5" in table
+
+
 def test_scale_study_runs_on_tiny_sizes(tmp_path: Path) -> None:
     res = run_scale(
         [2_000],

@@ -246,6 +246,108 @@ def test_help_does_not_import_heavy_modules() -> None:
     assert "usage: shiori" in proc.stdout and "cite" in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["ask", "質問"], "ask"),
+        (["-q", "--debug", "ask", "--json", "質問"], "ask"),
+        (["--quiet", "cite", "-"], "cite"),
+        (["eval", "--oof"], "eval"),
+        ([], None),
+        (["--help"], None),
+        (["-h", "ask"], None),  # the overall help lists every command
+        (["-qh", "ask"], None),
+        (["--he", "ask"], None),  # argparse takes a prefix of --help
+        (["asks", "質問"], None),  # not a command: the error names every valid one
+        (["--bogus", "ask"], None),
+    ],
+)
+def test_named_command_only_after_shioris_own_flags(argv: list[str], command: str | None) -> None:
+    from assistant.cli import named_command
+
+    assert named_command(argv) == command
+
+
+def _parse(argv: list[str], command: str | None) -> tuple[object, str, str]:
+    """What ``build_parser(command)`` makes of ``argv``: the namespace (or exit code), stdout, stderr."""
+    import contextlib
+    import io
+
+    from assistant.cli import build_parser
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            parsed: object = vars(build_parser(command).parse_args(argv))
+        except SystemExit as e:
+            parsed = ("exit", e.code)
+    return parsed, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-q", "ask", "--no-rebuild", "--json", "-k", "3", "質問"],
+        ["ask", "--batch", "q.xlsx", "--out", "a.csv", "--mode", "bm25"],
+        ["ask", "--help"],
+        ["ask", "-k", "x", "質問"],
+        ["ask", "--bogus", "質問"],
+        ["cite", "--draft", "d.docx", "--store", "faiss"],
+        ["eval", "--oof", "--json", "out.json"],
+        ["index", "--rebuild", "--help"],
+        ["search", "--mode", "nope", "q"],
+        ["add", "f.txt", "--title", "t"],
+        ["serve", "--port", "1"],
+        ["chunks", "--doc", "a.txt"],
+    ],
+)
+def test_the_parser_of_one_command_parses_as_the_whole_parser(argv: list[str]) -> None:
+    """``main`` builds only the named subcommand's parser (a cold ``ask`` is faster for it):
+    values, help text and error messages are those of the parser of every command."""
+    from assistant.cli import COMMANDS, build_parser, named_command
+
+    command = named_command(argv)
+    assert command is not None
+    assert _parse(argv, command) == _parse(argv, None)
+    subparsers = next(a for a in build_parser(command)._actions if a.dest == "command")
+    assert list(subparsers.choices) == [command]
+    full = next(a for a in build_parser()._actions if a.dest == "command")
+    assert list(full.choices) == list(COMMANDS)
+
+
+#: What a cold ``shiori ask`` of a Japanese question must not import: the index build, the
+#: other commands' stages, the English-only and LLM paths, and standard modules they pull in
+#: (sqlite3, the email parser of importlib.metadata). Each one would be start-up time of every
+#: new process (docs/PERFORMANCE.md, "Cold start").
+NOT_FOR_ASK: tuple[str, ...] = (
+    "assistant.writer", "assistant.sentences", "assistant.ner", "assistant.cite", "assistant.claims",
+    "assistant.draft", "assistant.batch", "assistant.export", "assistant.evaluate", "assistant.gold",
+    "assistant.crosslingual", "assistant.generate", "assistant.ui", "assistant.baseline",
+    "assistant.llama_index", "assistant.milvus_store", "assistant.ray_embed",
+    "sqlite3", "importlib.metadata", "email", "subprocess", "tqdm", "rich",
+)
+
+
+def ask_imports(env: dict[str, str], unwanted: tuple[str, ...]) -> list[str]:
+    """Which of ``unwanted`` a new process has imported after answering one question through ``main``."""
+    code = (
+        "import json, sys\nfrom assistant.cli import main\n"
+        "rc = main(['-q', 'ask', '--no-rebuild', '--json', '予算額はいくらか。'])\n"
+        f"print(json.dumps([rc, sorted(set(sys.modules) & set({list(unwanted)!r}))]))\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SHIORI_")}
+    proc = subprocess.run([sys.executable, "-c", code], env={**base, "PYTHONIOENCODING": "utf-8", **env},
+                          capture_output=True, text=True, encoding="utf-8", timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    rc, found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert rc == 0
+    return found
+
+
+def test_ask_imports_only_what_answering_needs(fake_env: dict[str, str]) -> None:
+    assert ask_imports(fake_env, NOT_FOR_ASK) == []
+
+
 # ------------------------------------------------------------- slow: real index
 
 
@@ -318,3 +420,10 @@ def test_cite_json_for_two_sentences_and_from_stdin(real_env: dict[str, str]) ->
         return [{k: v for k, v in r.items() if k != "timings_ms"} for r in doc["results"]]
 
     assert untimed(piped) == untimed(res)
+
+
+@pytest.mark.slow
+def test_ask_with_the_real_model_imports_only_what_answering_needs(real_env: dict[str, str]) -> None:
+    """As the fast test, and without OpenSSL: the fake embedder hashes with ``hashlib``, the
+    real path only hashes chunks.jsonl, with the interpreter's own SHA-256 (``store._sha256``)."""
+    assert ask_imports(real_env, (*NOT_FOR_ASK, "hashlib", "_hashlib")) == []
