@@ -711,6 +711,31 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -
     assert [c.text for c in select(q, idx, ev.cands, scores, p.reader_policy).units] == ["計画期間は5年間とする。"]
 
 
+def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_item(tmp_path: Path) -> None:
+    from assistant.bm25 import get_tokenizer
+    from assistant.reader import evidence
+    from assistant.reader.select import item_marker, select
+
+    doc = ("# 交通計画\n\n"
+           "本市は、次の二つの方針で進める。\n"
+           "1. 歩ける街：歩道を広げる\n"
+           "2. 乗れる街：路線を守る\n\n"
+           "# 第3章 施策\n"
+           "計画期間は5年間とする。\n")
+    p = _fixture_pipeline(tmp_path, doc, "交通計画")
+    question = "本市の方針は何か。"
+    idx = p.index()
+    res = p._search(question, 10, None, None)
+    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
+    ev = evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+    lead = next(i for i, c in enumerate(ev.cands) if c.text.startswith("本市は"))
+    scores = np.zeros(len(ev.cands))
+    scores[lead] = 1.0
+    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    assert [c.text[:4] for c in units] == ["本市は、", "1.歩け", "2.乗れ"]  # the next heading ends the list
+    assert item_marker("#第3章施策") is None and item_marker("1.歩ける街") == "number"
+
+
 def test_list_answer_one_item_a_line(table_pipeline) -> None:  # type: ignore[no-untyped-def]
     ans = table_pipeline.ask("主な支援策を挙げてください。")
     lines = ans.answer.split("\n")

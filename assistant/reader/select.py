@@ -258,8 +258,9 @@ _MARKERS = (
 
 
 def item_marker(text: str) -> str | None:
-    """What kind of item a line opens (its bullet, numbering or label), or None when it opens none."""
-    if not starts_item(text):
+    """What kind of item a line opens (its bullet, numbering or label), or None when it opens none
+    (a Markdown heading, `# 第2章`, is a heading over items, not one of them)."""
+    if not starts_item(text) or text.startswith("#"):
         return None
     for pat, name in _MARKERS:
         if pat.match(text):
@@ -351,11 +352,17 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     return block if items >= 2 else [head]
 
 
+_ANNOUNCES = lazy(r"次の|以下の|下記の|次のとおり|以下のとおり")
+
+
 def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
     """``head`` and the items under it when ``head`` is a heading (a title line over items of
-    another kind), else None: a heading restates the question and answers nothing; its items do."""
-    if head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars:
+    another kind, or a sentence announcing them), else None: a heading restates the question
+    and answers nothing; its items do."""
+    if head.cell is not None or len(head.text) > policy.max_heading_chars:
         return None
+    if "。" in head.text and not _ANNOUNCES.search(head.text):
+        return None  # a sentence, unless it announces the items after it (次の三つの方針に沿って…。)
     block = list_block(index, head, policy)
     if len(block) < 3 or block[0].key != head.key or item_marker(block[1].text) == item_marker(head.text):
         return None
