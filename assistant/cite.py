@@ -45,7 +45,7 @@ from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, bare_org_names, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -524,8 +524,9 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         confirmed = {v for u in about for v in u.cmp.matched}
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
+        # So is an abbreviation listed as a name (ITERやJT-60SAで培った技術) that no unit contradicts.
         required = [v for v in claim.values if not (
-            v.kind == "place" and place_level(v.text) == "country"
+            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text)))
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.

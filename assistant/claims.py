@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan
+from assistant.spans import TypedSpan, is_latin_word
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -163,6 +163,9 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
+    # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
+    # (a source lists them without counting them).
+    values = tuple(v for v in values if not _restated_count(v, text, values))
     trend = trend_span(text, spans)
     if trend is not None:
         # A figure with its previous value states a trend without its word (前年度より増えている):
@@ -247,6 +250,25 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
 
+#: Between the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
+_LIST_JOIN = lazy(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _restated_count(v: TypedSpan, text: str, values: Sequence[TypedSpan]) -> bool:
+    """Whether count ``v`` follows a list of names with の and counts them (甲社と乙社の2社)."""
+    if v.kind != "count" or _leading(v.value) is None:
+        return False
+    names = sorted((s for s in values if s.kind in _NAMES and s.end <= v.start), key=lambda s: s.end)
+    if not names or not re.fullmatch(r"の(?:計)?", text[names[-1].end : v.start].strip()):
+        return False
+    n, last = 1, names[-1]
+    for prev in reversed(names[:-1]):
+        if not _LIST_JOIN.fullmatch(text, prev.end, last.start):
+            break
+        n, last = n + 1, prev
+    return n > 1 and _leading(v.value) == n
+
+
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
     """A span strictly inside a longer one (乙 in 甲県乙市) is part of it, not a value of its own."""
     return any(o is not s and o.start <= s.start and s.end <= o.end and (o.end - o.start) > (s.end - s.start)
@@ -321,8 +343,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
             return "equal"
-        if a.kind != b.kind:
-            return "unknown"
+        if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
+            return "unknown"  # QST may be the 量子科学技術研究開発機構 a source writes out
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
             # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
             pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)

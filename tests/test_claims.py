@@ -62,10 +62,29 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
         ("青森県六ヶ所村", "茨城県", "place", "differ"),  # a municipality written with its prefecture
         ("青森県六ヶ所村", "青森県", "place", "equal"),
+        ("新たに39の企業が参画", "29の企業・団体", "count", "differ"),  # a count without a counter
+        ("39の企業", "39社", "count", "equal"),  # 企業 are counted in 社
+        ("12の機関", "12機関", "count", "equal"),
+        ("2月1日から", "期間:2/1から", "date", "equal"),  # a slide's month/day
+        ("3月31日まで", "4/1(月)", "date", "differ"),
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
     assert compare_values(_span(claim, kind), _span(source, kind)) == verdict
+
+
+@pytest.mark.parametrize(
+    ("source", "verdict"),
+    [
+        ("EUROfusion", "differ"),  # two abbreviations name two bodies
+        ("量子科学技術研究開発機構", "unknown"),  # an abbreviation may stand for the name written out
+    ],
+)
+def test_an_abbreviated_name_against_another_name(source: str, verdict: str) -> None:
+    f4e = [s for s in extract_spans("QSTとF4Eが主催") if s.text == "F4E"]
+    other = [s for s in extract_spans(f"主催:QST、{source}") if s.text == source]
+    assert f4e and other
+    assert compare_values(f4e[0], other[0]) == verdict
 
 
 def test_places_of_different_levels_do_not_conflict() -> None:
@@ -119,8 +138,14 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         ("担当する山田太郎氏は、金沢大学の所属である。", ["金沢大学"]),
         # ...unless the の is followed by another name: that one is asserted, the first qualifies it.
         ("主査は、甲野研究所の山田太郎氏である。", ["山田太郎"]),
-        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted.
-        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所", "2機関"]),
+        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted; the count
+        # only restates how many names the list gives (a source lists them without counting them)...
+        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所"]),
+        # ...unless it counts otherwise: then it is a figure of its own.
+        ("理事は甲野大学と乙野研究所の3機関である。", ["甲野大学", "乙野研究所", "3機関"]),
+        # Latin abbreviations listed as names are names (QSTとF4E); one qualifying a word is not.
+        ("記念スクールは、QSTとF4Eが主催した。", ["QST", "F4E"]),
+        ("ITER・BA関連の補正予算額は249億円である。", ["249億円"]),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
