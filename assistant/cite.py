@@ -361,6 +361,9 @@ def _nearness(claim: Claim, tokens: frozenset[str], pos: int, passage: Sequence[
 #: Words that say a figure is an amount of money (general budget vocabulary).
 AMOUNT_WORDS = frozenset({"予算", "予算額", "経費", "費用", "金額", "額", "計上", "措置", "補助金", "交付金"})
 
+#: Of those, the words any budget line's figure states (what kind of funding it is is in other words).
+FRAME_WORDS = frozenset({"予算", "予算額", "経費", "費用", "金額", "額", "計上", "措置"})
+
 #: Span kinds that make a line a row of figures rather than a heading.
 _FIGURES = ("money", "percent", "count", "number", "date")
 
@@ -397,8 +400,12 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     # A claim that a budget went up or down names what kind of amount it is (予算, 経費); a budget
     # line states it by its figure: a unit with an amount has those words. (Not for a claimed
     # figure: there the words tell a figure's row from its look-alikes, 補正予算額 from 分担金.)
+    # A claimed amount (予算案で312百万円が計上) is stated by a budget line as its figure too; only the
+    # words that tell one kind of funding from another (補助金, 交付金, 補正) must be in the line.
     frame = (frozenset(t for t in claim.topic if t in AMOUNT_WORDS)
-             if claim.trend is not None else frozenset())
+             if claim.trend is not None else
+             frozenset(t for t in claim.topic if t in FRAME_WORDS) if any(v.kind == "money" for v in claim.values)
+             else frozenset())
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":

@@ -417,6 +417,19 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
                 differing.append((v, other))
                 continue
+            # Rows of one table by year (令和6年度予算額 213億円 / 令和5年度補正予算額 249億円): the claim's
+            # figure under another year's label, and a different one under the claim's year and label,
+            # is the claim's row stated otherwise.
+            year = _year_of(v, claim.query.normalized, claim.values)
+            if year is not None:
+                def same_year(s: TypedSpan) -> bool:
+                    y = _year_of(s, text, spans)
+                    return y is not None and compare_values(year, y) == "equal"
+
+                mine = [s for s in diff if same_year(s) and label(s) >= LABEL_OWN]
+                if mine and not any(map(same_year, equal)):
+                    differing.append((v, max(mine, key=label)))
+                    continue
         if equal:
             matched.append(v)
             continue
@@ -436,6 +449,17 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:
+    """The date that opens a figure's label (令和5年度 of 令和5年度補正予算額 249億円), if any."""
+    if v.kind not in ("money", "percent", "count", "number"):
+        return None
+    before = [s for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start]
+    last = max(before, key=lambda s: s.end, default=None)
+    if last is None or last.kind != "date" or any(m in text[last.end : v.start] for m in "、。,，"):
+        return None
+    return last
 
 
 def _is_ordinal(text: str, s: TypedSpan) -> bool:

@@ -131,7 +131,7 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     # The two figures, and the rise from one to the other (拡充) that they state.
     assert unit is not None and sorted(v.kind for v in unit.cmp.matched) == ["money", "money", "trend"]
     # The stated values raise a unit's cover above that of its topic words alone.
-    figure = _claim("基盤整備の予算は526百万円である。")
+    figure = _claim("基盤整備の補正予算は526百万円である。")
     strength, unit, _ = judge(figure, cands, DEFAULT_CITE_POLICY)
     assert unit is not None and unit.item < 1.0
     assert _with_values(figure, unit, 0.5, figure.values) > _with_values(figure, unit, 0.0, figure.values) == unit.item
@@ -181,7 +181,7 @@ def test_a_figure_under_the_claims_label_contradicts_it_without_the_heading() ->
     # far above: it still states the claim's figure differently.
     cands = _slide(["令和6年度予算額(案) 213億円", "背景と概要", "担当：研究開発戦略官付", "・推進事業(補助金)",
                     "①実験装置「JT-60SA」の運転・整備 3,293百万円", "②材料照射施設の工学設計活動 657百万円"])
-    claim = _claim("令和6年度予算案で、JT-60SAの運転・整備には2,293百万円が計上されている。")
+    claim = _claim("令和6年度の政府案で、JT-60SAの運転・整備には2,293百万円が充てられている。")
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
@@ -288,8 +288,13 @@ def test_a_budget_line_states_its_amount_words_by_its_figure() -> None:
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
     assert [u for u in units if u.cand is cands[1]][0].own > 0.9
-    # A claimed figure: the words stay the topic's, as any other (they tell look-alike rows apart).
+    # A claimed figure too: a budget line states 経費 and 予算 by its figure...
     units = judge(_claim("丙実験装置の運転・整備の経費は、令和6年度予算案で300百万円である。", idf), cands,
+                  DEFAULT_CITE_POLICY)[2]
+    assert [u for u in units if u.cand is cands[1]][0].own > 0.9
+    # ...but not the words that tell one kind of funding from another (補正, 補助金): they stay the
+    # topic's, as any other (they tell look-alike rows apart).
+    units = judge(_claim("丙実験装置の運転・整備の補正予算は、令和6年度に300百万円である。", {**idf, "補正": 3.2}), cands,
                   DEFAULT_CITE_POLICY)[2]
     assert [u for u in units if u.cand is cands[1]][0].own < 0.8
 
@@ -307,6 +312,21 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+
+
+def test_a_claimed_figure_under_another_years_label_is_the_claims_row_stated_otherwise() -> None:
+    # This year's budget happens to equal the claim's figure; the claim's year and label (令和5年度
+    # 補正予算額) stand over another figure: that row states the claim otherwise.
+    cands = _slide(["丙計画・乙活動", "令和6年度予算額(案) 213億円", "(前年度予算額 213億円)", "令和5年度補正予算額 249億円"])
+    idf = {"補正": 3.2, "予算": 2.2, "額": 1.0, "関連": 2.1}
+    strength, unit, _ = judge(_claim("丙計画関連の令和5年度補正予算額は213億円である。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("213億円", "249億円")]
+    # The claim's figure stated under its own year and label is confirmed.
+    strength, unit, _ = judge(_claim("丙計画関連の令和5年度補正予算額は249億円である。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
 
 
 def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
