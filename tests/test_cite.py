@@ -314,21 +314,6 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
     assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
 
 
-def test_a_claimed_figure_under_another_years_label_is_the_claims_row_stated_otherwise() -> None:
-    # This year's budget happens to equal the claim's figure; the claim's year and label (令和5年度
-    # 補正予算額) stand over another figure: that row states the claim otherwise.
-    cands = _slide(["丙計画・乙活動", "令和6年度予算額(案) 213億円", "(前年度予算額 213億円)", "令和5年度補正予算額 249億円"])
-    idf = {"補正": 3.2, "予算": 2.2, "額": 1.0, "関連": 2.1}
-    strength, unit, _ = judge(_claim("丙計画関連の令和5年度補正予算額は213億円である。", idf), cands, DEFAULT_CITE_POLICY)
-    assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
-    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("213億円", "249億円")]
-    # The claim's figure stated under its own year and label is confirmed.
-    strength, unit, _ = judge(_claim("丙計画関連の令和5年度補正予算額は249億円である。", idf), cands, DEFAULT_CITE_POLICY)
-    assert strength in ("strong", "partial")
-    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 4
-
-
 def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
     # Both 協定 rows state another date; the one joined under the two-programme title is not the claim's.
     lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",

@@ -394,3 +394,22 @@ def test_a_listed_name_stands_under_the_lists_label() -> None:
     spans = extract_spans(text)
     second = next(s for s in spans if s.kind == "org" and "乙野" in s.text)
     assert label_before(text, second, spans).startswith("副会長")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "matched", "differing"),
+    [
+        # This year's budget happens to equal the claim's figure; the claim's year and label (令和5年度
+        # 補正予算額) stand over another figure in the same run of rows: that row states it otherwise.
+        ("丙計画関連の令和5年度補正予算額は213億円である。", ["令和5年度"], [("213億円", "249億円")]),
+        ("丙計画関連の令和5年度補正予算額は249億円である。", ["令和5年度", "249億円"], []),
+        # Without a year before its label, the figure stated anywhere in the unit is confirmed.
+        ("丙計画関連の予算額は213億円である。", ["213億円"], []),
+    ],
+)
+def test_a_figure_is_read_under_its_years_label(sentence: str, matched: list[str],
+                                                differing: list[tuple[str, str]]) -> None:
+    src = normalize_query("令和6年度予算額(案) 213億円(前年度予算額 213億円)令和5年度補正予算額 249億円")
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v in cmp.matched] == matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == differing
