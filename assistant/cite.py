@@ -116,6 +116,9 @@ class CitePolicy:
     #: values counted as terms of ``value_weight`` times its heaviest topic term.
     partial_with_values: float = 0.4
     value_weight: float = 0.5
+    #: Of the units stating claim values, only those at most this much less about the item than the
+    #: one most about it are chosen from (the one stating most values wins among them).
+    value_choice_margin: float = 0.4
     #: Of look-alike units (as much about the item in their own words), one stating a different value
     #: decides against one stating the claim's when its missing topic words stand this much nearer.
     near_margin: float = 0.0
@@ -542,7 +545,11 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             and not (v.kind == "trend" and not any(v in u.cmp.matched or any(cv is v for cv, _ in u.cmp.differing)
                                                    for u in about))]
         if required and all(v in confirmed for v in required):
-            best = max(about, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
+            # The unit stating most of the claim's values, of those nearly as much about the item as the
+            # one most about it: a row of another programme that shares only the year does not win.
+            top = max(u.item for u in about if u.cmp.matched)
+            close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
+            best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             return _settle(best, about, units, policy, policy.partial_with_values,
                            _with_values(claim, best, policy.value_weight, required))
         if required:

@@ -323,3 +323,18 @@ def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_ro
     strength, unit, _ = judge(_claim("丙計画の協定は2000年1月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_a_row_sharing_only_the_year_does_not_outweigh_the_claims_own_row() -> None:
+    # The programme total states the claim's year and a rise; the claim's own row states the rise
+    # but not the year (the slide's header does). The row about the claim's item is quoted.
+    cands = _slide(["乙活動等", "令和6年度予算額(案)：659百万円(455百万円)", "", "・甲機構における、乙活動の推進(補助金)",
+                    "①丙実験装置の運転・整備 329百万円(194百万円)", "②丁研究センター等 211百万円(172百万円)"])
+    idf = {"丙": 1.5, "運転": 2.5, "整備": 1.3, "経費": 3.2, "予算": 2.2, "案": 1.0}
+    claim = _claim("丙実験装置の運転・整備の経費は、令和6年度予算案で前年度から増額されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 5  # (under its lead-in line)
+    # Without the margin the total, stating both values, would be quoted.
+    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0))[1]
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
