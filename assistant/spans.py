@@ -127,6 +127,7 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     lazy(r"(?<![\d/.,の])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/.,%])(?P<slash>)"),
 )
 #: After a month/day or its range: the slash pair is a share of something (1/4~1/3程度), not a date.
+_FRACTION_BEFORE = lazy(r"(?:率|割合|比|シェア|分担)\s*(?:は|が|を|で|[:：])?\s*(?:約|最大|概ね)?\s*$")
 _FRACTION_AFTER = lazy(r"(?:\s*[~～〜\-]\s*\d{1,2}/\d{1,2})?\s*(?:程度|以上|以下|未満|超|強|弱|ほど|前後|の)")
 
 
@@ -166,7 +167,8 @@ def date_spans(text: str) -> list[TypedSpan]:
             if any(a < y and x < b for x, y in taken):
                 continue
             value = _date_value(m)
-            if value is None or (m.groupdict().get("slash") is not None and _FRACTION_AFTER.match(text, b)):
+            if value is None or (m.groupdict().get("slash") is not None and (
+                    _FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a))):
                 continue
             taken.append((a, b))
             out.append(TypedSpan("date", a, b, text[a:b], value))

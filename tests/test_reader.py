@@ -213,7 +213,8 @@ def test_fractions_and_words_are_not_counts(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "count"]
 
 
-@pytest.mark.parametrize("text", ["受講者を全体の1/4~1/3程度含む", "その1/2以上を補助", "第3の柱", "R5.5.20第29回TF"])
+@pytest.mark.parametrize("text", ["受講者を全体の1/4~1/3程度含む", "その1/2以上を補助", "補助率1/2", "補助率は2/3", "第3の柱",
+                                  "R5.5.20第29回TF"])
 def test_fractions_ordinals_and_era_dates_are_not_slash_dates_counts_or_names(text: str) -> None:
     spans = extract_spans(text)
     assert not [s for s in spans if s.kind == "count" or (s.kind == "date" and "/" in s.text) or s.kind == "org"]
