@@ -403,10 +403,10 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
     # A claim that a budget went up or down names what kind of amount it is (予算, 経費); a budget
-    # line states it by its figure: a unit with an amount has those words. (Not for a claimed
-    # figure: there the words tell a figure's row from its look-alikes, 補正予算額 from 分担金.)
-    # A claimed amount (予算案で312百万円が計上) is stated by a budget line as its figure too; only the
-    # words that tell one kind of funding from another (補助金, 交付金, 補正) must be in the line.
+    # line states it by its figure: a unit with an amount has those words. A claimed amount
+    # (予算案で312百万円が計上) is stated by a budget line's figure too, but only the general words
+    # (予算, 経費, 計上): the words that tell one kind of funding from another (補助金, 交付金, and 補正,
+    # which is no amount word) tell a figure's row from its look-alikes and must be in the line.
     frame = (frozenset(t for t in claim.topic if t in AMOUNT_WORDS)
              if claim.trend is not None else
              frozenset(t for t in claim.topic if t in FRAME_WORDS) if any(v.kind == "money" for v in claim.values)
