@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.answer import Citation, make_citation
 from assistant.claims import (
     MISMATCH_KIND,
+    ROLE_WORDS,
     TREND_NAMES,
     Claim,
     Comparison,
@@ -39,6 +40,7 @@ from assistant.claims import (
     label_match,
     make_claim,
     opposed_words,
+    other_role_only,
     place_level,
 )
 from assistant.messages import format_citation as _format_citation
@@ -411,6 +413,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
              if claim.trend is not None else
              frozenset(t for t in claim.topic if t in FRAME_WORDS) if any(v.kind == "money" for v in claim.values)
              else frozenset())
+    roles = [t for t in claim.topic if t in ROLE_WORDS and not other_role_only(t, text)]
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":
@@ -427,6 +430,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             continue
         cmp = compare(claim, c.spans, c.text)
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
+        # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
+        tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens
         own = coverage(claim.topic, tokens) if claim.topic else 0.0
         item = coverage(claim.topic, tokens | c.before) if claim.topic else 0.0
         # For its polarity, a unit stating the opposite of a polarity word of the claim (人材が十分 /

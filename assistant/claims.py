@@ -208,6 +208,21 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
     return text[start : v.start]
 
 
+#: Titles and roles, and the prefixes that make another role of them (副会長 is not the 会長, 常任理事
+#: not a 理事, 名誉教授 not a 教授): general Japanese, not a topic list.
+ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
+                        "社長", "部長", "局長", "座長", "センター長", "機構長"})
+_ROLE_PREFIX = lazy(r"(?:副|常任|名誉|元|筆頭|非常勤)$")
+
+
+def other_role_only(word: str, text: str) -> bool:
+    """Whether role ``word`` occurs in ``text`` only as part of another role (会長 only in 副会長)."""
+    if word not in ROLE_WORDS:
+        return False
+    starts = [m.start() for m in re.finditer(re.escape(word), text)]
+    return bool(starts) and all(_ROLE_PREFIX.search(text, 0, i) for i in starts)
+
+
 def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str,
                 min_share: float = 0.0) -> float:
     """IDF-weighted share of the label terms of claim value ``v`` that stand before source value ``s``
@@ -217,8 +232,11 @@ def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedS
     total = sum(claim.topic.get(t, 0.0) for t in label)
     if not total or total < min_share * sum(claim.topic.values()):
         return 0.0
-    before = label_before(text, s, spans).lower()
-    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in before) / total
+    before = label_before(text, s, spans)
+    low = before.lower()
+    claim_text = claim.query.normalized
+    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in low
+               and not (other_role_only(t, before) and not other_role_only(t, claim_text))) / total
 
 
 def _mask(text: str, spans: Sequence[TypedSpan]) -> str:

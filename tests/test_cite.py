@@ -338,3 +338,12 @@ def test_a_row_sharing_only_the_year_does_not_outweigh_the_claims_own_row() -> N
     # Without the margin the total, stating both values, would be quoted.
     unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0))[1]
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def test_a_unit_naming_the_role_only_inside_another_does_not_cover_it() -> None:
+    # 副会長 is not the claim's 会長: its line is no more about the item than the 会長 line.
+    cands = _slide(["●役員", "会長：甲株式会社", "副会長：乙株式会社、丙株式会社"])
+    idf = {"会長": 4.0, "務める": 4.0, "協議": 2.0}
+    units = judge(_claim("協議会の会長は乙株式会社が務めている。", idf), cands, DEFAULT_CITE_POLICY)[2]
+    own = {_quoted_lines(cands, u.cand): u.own for u in units}
+    assert own[(3, 3)] < own[(2, 2)]

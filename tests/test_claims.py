@@ -20,6 +20,7 @@ from assistant.claims import (
     label_before,
     make_claim,
     opposed_words,
+    other_role_only,
     place_level,
     polarity_words,
     split_draft,
@@ -413,3 +414,18 @@ def test_a_figure_is_read_under_its_years_label(sentence: str, matched: list[str
     cmp = compare(_claim(sentence), extract_spans(src), src)
     assert [v.text for v in cmp.matched] == matched
     assert [(v.text, s.text) for v, s in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "other"),
+    [
+        ("会長", "副会長:乙株式会社", True),  # another role
+        ("理事", "常任理事:丙株式会社", True),
+        ("教授", "甲大学名誉教授", True),
+        ("会長", "会長:甲株式会社 副会長:乙株式会社", False),  # the role itself is there too
+        ("会長", "会長:甲株式会社", False),
+        ("整備", "副整備", False),  # not a role word
+    ],
+)
+def test_a_role_named_only_inside_another_role(word: str, text: str, other: bool) -> None:
+    assert other_role_only(word, text) is other
