@@ -95,7 +95,7 @@ class CitePolicy:
     #: The label's share of the claim's topic weight for it to count at all.
     label_share: float = 0.4
     #: A unit contradicts a value only when it covers this much of the topic itself
-    #: (not only through its lead-in lines).
+    #: (not only through its lead-in lines), or is a labelled row whose label the claim names.
     conflict_own: float = 0.4
     #: Topic coverage and unit similarity a ``strong`` verdict needs. ``strong`` says every content
     #: term is in the cited lines: a changed word that is not a typed value (日米 for 日欧, one
@@ -505,7 +505,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and u.own >= policy.conflict_own
+                   and (u.own >= policy.conflict_own or _row_named(claim, v, u))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -513,6 +513,26 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether the unit states its value differing from claim value ``v`` as the value of a labelled
+    row (``label：value``) whose label is a word of the claim: ``日程：9月4日～15日`` against a claim
+    that something was held on a 日程 ending on another day. Such a row names the attribute in its
+    label only; its heading names the item (the unit's ``item`` coverage must still hold)."""
+    text = u.cand.text
+    for cv, s in u.cmp.differing:
+        if cv is not v:
+            continue
+        colon = text.rfind(":", 0, s.start)
+        if colon < 0:
+            continue
+        # The label: the few characters before the colon, back to the previous row or clause.
+        head = text[max(0, colon - 8) : colon]
+        head = head[max(head.rfind(ch) for ch in "、。)）】 ") + 1 :].strip().lower()
+        if head and any(len(t) >= 2 and t.lower() in head for t in claim.topic):
+            return True
+    return False
 
 
 def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
