@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 12
+SPANS_VERSION = 11
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -126,8 +126,6 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # (全体の1/4~1/3程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
     lazy(r"(?<![\d/.,の])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/.,%])(?P<slash>)"),
 )
-#: A range's end written as a day only, after a date with its month (9月4日~15日, 7月22日から25日).
-_RANGE_DAY = lazy(r"\s*(?:[~～〜\-]|から)\s*(?P<day>(?P<d>\d{1,2})\s*日)(?!間)")
 #: After a month/day or its range: the slash pair is a share of something (1/4~1/3程度), not a date.
 _FRACTION_BEFORE = lazy(r"(?:率|割合|比|シェア|分担)\s*(?:は|が|を|で|[:：])?\s*(?:約|最大|概ね)?\s*$")
 _FRACTION_AFTER = lazy(r"(?:\s*[~～〜\-]\s*\d{1,2}/\d{1,2})?\s*(?:程度|以上|以下|未満|超|強|弱|ほど|前後|の)")
@@ -174,18 +172,6 @@ def date_spans(text: str) -> list[TypedSpan]:
                 continue
             taken.append((a, b))
             out.append(TypedSpan("date", a, b, text[a:b], value))
-    for s in list(out):
-        # The end of a range written with its day only (2023年9月4日~15日): that month's day.
-        m = _RANGE_DAY.match(text, s.end)
-        parts = s.value.split("-")
-        ym = "-".join(parts[:3]) if s.value.startswith("--") else "-".join(parts[:2])
-        if m is None or not ym.rstrip("-") or len(ym.split("-")) < (3 if s.value.startswith("--") else 2):
-            continue
-        day = int(m.group("d"))
-        a, b = m.span("day")
-        if 1 <= day <= 31 and not any(a < y and x < b for x, y in taken):
-            taken.append((a, b))
-            out.append(TypedSpan("date", a, b, text[a:b], f"{ym}-{day:02d}"))
     return sorted(out, key=lambda s: s.start)
 
 

@@ -350,15 +350,14 @@ def test_a_unit_naming_the_role_only_inside_another_does_not_cover_it() -> None:
 
 
 def test_a_labelled_row_named_by_the_claim_contradicts_it_under_the_items_heading() -> None:
-    # The heading names the item; the row names the claim's word (日程) and states another end day.
-    cands = _slide(["【参考】第1回甲国際スクール(KIS)の概要", "主催：乙機構、丙大学", "日程：2023年9月4日~15日(2週間)",
-                    "参加者：各10名"])
-    idf = {"日程": 3.2, "開く": 5.1, "国際": 1.3, "スクール": 2.6}
-    strength, unit, _ = judge(_claim("第1回甲国際スクールは2023年9月4日から22日までの日程で開かれた。", idf), cands,
-                              DEFAULT_CITE_POLICY)
+    # The heading names the item; the row names the claim's word (会場) and states another venue.
+    cands = _slide(["【参考】前回の甲国際スクールの概要", "日程：2008年7月22日", "会場：乙山大学 ・参加学生：136人",
+                    "講師：15人"])
+    idf = {"会場": 5.1, "開く": 5.1, "国際": 1.3, "スクール": 2.6, "前回": 4.0}
+    strength, unit, _ = judge(_claim("前回の甲国際スクールの会場は丙川大学だった。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
-    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("22日", "15日")]
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 3
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("丙川大学", "乙山大学")]
     # A row whose label the claim does not name is not enough about the item in its own words.
-    strength, _, _ = judge(_claim("第1回甲国際スクールは2023年9月4日から22日まで開かれた。", idf), cands, DEFAULT_CITE_POLICY)
+    strength, _, _ = judge(_claim("前回の甲国際スクールは丙川大学で開かれた。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
