@@ -440,7 +440,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             # is the claim's row stated otherwise.
             year = _year_of(v, claim.query.normalized, claim.values)
             if year is not None:
-                def same_year(s: TypedSpan) -> bool:
+                def same_year(s: TypedSpan, year: TypedSpan = year) -> bool:
                     y = _year_of(s, text, spans)
                     return y is not None and compare_values(year, y) == "equal"
 
