@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan
+from assistant.spans import TypedSpan, is_latin_word
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -163,6 +163,9 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
+    # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
+    # (a source lists them without counting them).
+    values = tuple(v for v in values if not _restated_count(v, text, values))
     trend = trend_span(text, spans)
     if trend is not None:
         # A figure with its previous value states a trend without its word (前年度より増えている):
@@ -205,6 +208,21 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
     return text[start : v.start]
 
 
+#: Titles and roles, and the prefixes that make another role of them (副会長 is not the 会長, 常任理事
+#: not a 理事, 名誉教授 not a 教授): general Japanese, not a topic list.
+ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
+                        "社長", "部長", "局長", "座長", "センター長", "機構長"})
+_ROLE_PREFIX = lazy(r"(?:副|常任|名誉|元|筆頭|非常勤)$")
+
+
+def other_role_only(word: str, text: str) -> bool:
+    """Whether role ``word`` occurs in ``text`` only as part of another role (会長 only in 副会長)."""
+    if word not in ROLE_WORDS:
+        return False
+    starts = [m.start() for m in re.finditer(re.escape(word), text)]
+    return bool(starts) and all(_ROLE_PREFIX.search(text, 0, i) for i in starts)
+
+
 def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str,
                 min_share: float = 0.0) -> float:
     """IDF-weighted share of the label terms of claim value ``v`` that stand before source value ``s``
@@ -214,8 +232,11 @@ def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedS
     total = sum(claim.topic.get(t, 0.0) for t in label)
     if not total or total < min_share * sum(claim.topic.values()):
         return 0.0
-    before = label_before(text, s, spans).lower()
-    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in before) / total
+    before = label_before(text, s, spans)
+    low = before.lower()
+    claim_text = claim.query.normalized
+    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in low
+               and not (other_role_only(t, before) and not other_role_only(t, claim_text))) / total
 
 
 def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
@@ -245,6 +266,25 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
         return False  # 甲社と乙社の2社: the の sums the names up; they are what is asserted
     # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
+
+
+#: Between the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
+_LIST_JOIN = lazy(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _restated_count(v: TypedSpan, text: str, values: Sequence[TypedSpan]) -> bool:
+    """Whether count ``v`` follows a list of names with の and counts them (甲社と乙社の2社)."""
+    if v.kind != "count" or _leading(v.value) is None:
+        return False
+    names = sorted((s for s in values if s.kind in _NAMES and s.end <= v.start), key=lambda s: s.end)
+    if not names or not re.fullmatch(r"の(?:計)?", text[names[-1].end : v.start].strip()):
+        return False
+    n, last = 1, names[-1]
+    for prev in reversed(names[:-1]):
+        if not _LIST_JOIN.fullmatch(text, prev.end, last.start):
+            break
+        n, last = n + 1, prev
+    return n > 1 and _leading(v.value) == n
 
 
 def _inside_other(s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
@@ -321,8 +361,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
             return "equal"
-        if a.kind != b.kind:
-            return "unknown"
+        if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
+            return "unknown"  # QST may be the 量子科学技術研究開発機構 a source writes out
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
             # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
             pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
@@ -395,6 +435,19 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
                 differing.append((v, other))
                 continue
+            # Rows of one table by year (令和6年度予算額 213億円 / 令和5年度補正予算額 249億円): the claim's
+            # figure under another year's label, and a different one under the claim's year and label,
+            # is the claim's row stated otherwise.
+            year = _year_of(v, claim.query.normalized, claim.values)
+            if year is not None:
+                def same_year(s: TypedSpan, year: TypedSpan = year) -> bool:
+                    y = _year_of(s, text, spans)
+                    return y is not None and compare_values(year, y) == "equal"
+
+                mine = [s for s in diff if same_year(s) and label(s) >= LABEL_OWN]
+                if mine and not any(map(same_year, equal)):
+                    differing.append((v, max(mine, key=label)))
+                    continue
         if equal:
             matched.append(v)
             continue
@@ -414,6 +467,17 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:
+    """The date that opens a figure's label (令和5年度 of 令和5年度補正予算額 249億円), if any."""
+    if v.kind not in ("money", "percent", "count", "number"):
+        return None
+    before = [s for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start]
+    last = max(before, key=lambda s: s.end, default=None)
+    if last is None or last.kind != "date" or any(m in text[last.end : v.start] for m in "、。,，"):
+        return None
+    return last
 
 
 def _is_ordinal(text: str, s: TypedSpan) -> bool:

@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 10
+SPANS_VERSION = 11
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -122,7 +122,13 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
     # 3月22日, 10月 (no year)
     lazy(r"(?<![\d年.])(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
+    # 2/1, 4/1(月), 2/1~2/29 (a month and day without a year, as slides write them); not a fraction
+    # (全体の1/4~1/3程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
+    lazy(r"(?<![\d/.,の])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/.,%])(?P<slash>)"),
 )
+#: After a month/day or its range: the slash pair is a share of something (1/4~1/3程度), not a date.
+_FRACTION_BEFORE = lazy(r"(?:率|割合|比|シェア|分担)\s*(?:は|が|を|で|[:：])?\s*(?:約|最大|概ね)?\s*$")
+_FRACTION_AFTER = lazy(r"(?:\s*[~～〜\-]\s*\d{1,2}/\d{1,2})?\s*(?:程度|以上|以下|未満|超|強|弱|ほど|前後|の)")
 
 
 def _date_value(m: re.Match[str]) -> str | None:
@@ -161,7 +167,8 @@ def date_spans(text: str) -> list[TypedSpan]:
             if any(a < y and x < b for x, y in taken):
                 continue
             value = _date_value(m)
-            if value is None:
+            if value is None or (m.groupdict().get("slash") is not None and (
+                    _FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a))):
                 continue
             taken.append((a, b))
             out.append(TypedSpan("date", a, b, text[a:b], value))
@@ -179,6 +186,10 @@ _COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
     + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
+#: A number counting what follows it after の (29の企業・団体, 12の機関): a count whose counter is that noun.
+_COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8})")
+#: Nouns counted after の that a counter names otherwise (29の企業 is 29社).
+_COUNTED_AS = {"企業": "社", "会社": "社", "国": "か国", "人": "名"}
 _BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
 
 
@@ -241,7 +252,27 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
                 "カ月": "か月", "ヶ月": "か月", "人": "名"}.get(unit, unit)
         out.append(TypedSpan("count", a, b, text[a:b], _fmt(n * _COUNT_MULT[m.group("mult")]) + unit, _qual(m)))
         busy.append((a, b))
+    for m in _COUNT_OF.finditer(text):
+        n = parse_number(m.group("n"))
+        a, b = m.span()
+        if n is None or not free(a, b):
+            continue
+        out.append(TypedSpan("count", a, b, text[a:b], _fmt(n) + _counted(m.group("u")), _qual(m)))
+        busy.append((a, b))
     return out
+
+
+_COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
+
+
+def _counted(noun: str) -> str:
+    """The counter of a noun counted after の: a counter it starts with (12の機関 counts 機関), the
+    counter it is counted by (29の企業: 社), else the noun up to a ・ (29の企業・団体: 企業)."""
+    head = noun.split("・")[0]
+    for word, counter in _COUNTED_AS.items():
+        if head.startswith(word):
+            return counter
+    return next((c for c in _COUNTERS_LONGEST if len(c) > 1 and head.startswith(c)), head)
 
 
 def number_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[TypedSpan]:
@@ -293,6 +324,10 @@ _FACILITY = lazy(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会
                        r"公園|空港|駅|ホテル|本社)(?![一-鿿ァ-ヺ])")
 _PLACE_SUFFIX = lazy(r"(?:北海道|東京都|大阪府|京都府|[一-鿿々ヶ]{1,6}(?:県|市|区|町|村|郡|州))(?![一-鿿])")
 _LATIN_NAME = lazy(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
+#: A Latin-script name written as one word with a second capital or a digit (QST, F4E, EUROfusion).
+_LATIN_WORD = lazy(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9\-]*[A-Z0-9][A-Za-z0-9\-]*(?![A-Za-z0-9\-])")
+#: What joins the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
+_LIST_MARK = lazy(r"\s*(?:、|,|，|・|と|及び|並びに|や)\s*")
 #: Words that end like an organisation but name a role or a kind of thing.
 _NOT_ORG_HEADS = ("政府", "各省", "関係省", "関係府省", "関係省庁", "本省")
 
@@ -361,6 +396,45 @@ def bare_org_names(text: str, known: Iterable[TypedSpan]) -> list[TypedSpan]:
     return out
 
 
+def is_latin_word(name: str) -> bool:
+    """Whether a name is one Latin-script word (QST, F4E): an abbreviation, which may stand for a
+    name written out in Japanese elsewhere."""
+    return bool(_LATIN_WORD.fullmatch(name))
+
+
+def _listed_latin_names(text: str, names: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """Latin-script words listed as names (主催：QST、EUROfusion / QSTとF4Eが…), as organisations.
+
+    A Latin word alone is as often a programme or a device (ITER計画, JT-60SA) as a body: only a
+    list whose items are such words or organisations, ending outside a compound (not ITER・BA関連,
+    where the list qualifies the word after it), names them.
+    """
+    words = [(m.start(), m.end()) for m in _LATIN_WORD.finditer(text)
+             if not any(o.start <= m.start() and m.end() <= o.end for o in names)
+             and not re.fullmatch(r"[RH]\d{1,2}", m.group())]  # R5: an era year (R5.5.20), not a name
+    if not words:
+        return []
+    items = sorted({*words, *((o.start, o.end) for o in names if o.kind == "org")})
+    out: list[TypedSpan] = []
+    run: list[tuple[int, int]] = []
+
+    def close() -> None:
+        tail = text[run[-1][1] : run[-1][1] + 1] if run else ""
+        if len(run) > 1 and not re.match(r"[一-鿿々ァ-ヺー]", tail):
+            out.extend(TypedSpan("org", a, b, text[a:b], _name_key(text[a:b])) for a, b in run if (a, b) in words)
+
+    for a, b in items:
+        if run and a >= run[-1][1] and _LIST_MARK.fullmatch(text, run[-1][1], a):
+            run.append((a, b))
+            continue
+        if run and a < run[-1][1]:
+            continue
+        close()
+        run = [(a, b)]
+    close()
+    return out
+
+
 def _name_key(name: str) -> str:
     return re.sub(r"[\s・]", "", name).casefold()
 
@@ -392,6 +466,7 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
                 break
         else:
             out.append(TypedSpan("person", a, b, name, _name_key(name)))
+    out += _listed_latin_names(text, out)
     if use_mecab:
         named = [(s.start, s.end) for s in out]
         for s in mecab_name_spans(text):

@@ -131,7 +131,7 @@ def test_stated_values_count_towards_the_cover_of_a_claim() -> None:
     # The two figures, and the rise from one to the other (拡充) that they state.
     assert unit is not None and sorted(v.kind for v in unit.cmp.matched) == ["money", "money", "trend"]
     # The stated values raise a unit's cover above that of its topic words alone.
-    figure = _claim("基盤整備の予算は526百万円である。")
+    figure = _claim("基盤整備の補正予算は526百万円である。")
     strength, unit, _ = judge(figure, cands, DEFAULT_CITE_POLICY)
     assert unit is not None and unit.item < 1.0
     assert _with_values(figure, unit, 0.5, figure.values) > _with_values(figure, unit, 0.0, figure.values) == unit.item
@@ -181,7 +181,7 @@ def test_a_figure_under_the_claims_label_contradicts_it_without_the_heading() ->
     # far above: it still states the claim's figure differently.
     cands = _slide(["令和6年度予算額(案) 213億円", "背景と概要", "担当：研究開発戦略官付", "・推進事業(補助金)",
                     "①実験装置「JT-60SA」の運転・整備 3,293百万円", "②材料照射施設の工学設計活動 657百万円"])
-    claim = _claim("令和6年度予算案で、JT-60SAの運転・整備には2,293百万円が計上されている。")
+    claim = _claim("令和6年度の政府案で、JT-60SAの運転・整備には2,293百万円が充てられている。")
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
@@ -288,8 +288,13 @@ def test_a_budget_line_states_its_amount_words_by_its_figure() -> None:
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
     assert [u for u in units if u.cand is cands[1]][0].own > 0.9
-    # A claimed figure: the words stay the topic's, as any other (they tell look-alike rows apart).
+    # A claimed figure too: a budget line states 経費 and 予算 by its figure...
     units = judge(_claim("丙実験装置の運転・整備の経費は、令和6年度予算案で300百万円である。", idf), cands,
+                  DEFAULT_CITE_POLICY)[2]
+    assert [u for u in units if u.cand is cands[1]][0].own > 0.9
+    # ...but not the words that tell one kind of funding from another (補正, 補助金): they stay the
+    # topic's, as any other (they tell look-alike rows apart).
+    units = judge(_claim("丙実験装置の運転・整備の補正予算は、令和6年度に300百万円である。", {**idf, "補正": 3.2}), cands,
                   DEFAULT_CITE_POLICY)[2]
     assert [u for u in units if u.cand is cands[1]][0].own < 0.8
 
@@ -318,3 +323,41 @@ def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_ro
     strength, unit, _ = judge(_claim("丙計画の協定は2000年1月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)
+
+
+def test_a_row_sharing_only_the_year_does_not_outweigh_the_claims_own_row() -> None:
+    # The programme total states the claim's year and a rise; the claim's own row states the rise
+    # but not the year (the slide's header does). The row about the claim's item is quoted.
+    cands = _slide(["乙活動等", "令和6年度予算額(案)：659百万円(455百万円)", "", "・甲機構における、乙活動の推進(補助金)",
+                    "①丙実験装置の運転・整備 329百万円(194百万円)", "②丁研究センター等 211百万円(172百万円)"])
+    idf = {"丙": 1.5, "運転": 2.5, "整備": 1.3, "経費": 3.2, "予算": 2.2, "案": 1.0}
+    claim = _claim("丙実験装置の運転・整備の経費は、令和6年度予算案で前年度から増額されている。", idf)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 5  # (under its lead-in line)
+    # Without the margin the total, stating both values, would be quoted.
+    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0))[1]
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def test_a_unit_naming_the_role_only_inside_another_does_not_cover_it() -> None:
+    # 副会長 is not the claim's 会長: its line is no more about the item than the 会長 line.
+    cands = _slide(["●役員", "会長：甲株式会社", "副会長：乙株式会社、丙株式会社"])
+    idf = {"会長": 4.0, "務める": 4.0, "協議": 2.0}
+    units = judge(_claim("協議会の会長は乙株式会社が務めている。", idf), cands, DEFAULT_CITE_POLICY)[2]
+    own = {_quoted_lines(cands, u.cand): u.own for u in units}
+    assert own[(3, 3)] < own[(2, 2)]
+
+
+def test_a_labelled_row_named_by_the_claim_contradicts_it_under_the_items_heading() -> None:
+    # The heading names the item; the row names the claim's word (会場) and states another venue.
+    cands = _slide(["【参考】前回の甲国際スクールの概要", "日程：2008年7月22日", "会場：乙山大学 ・参加学生：136人",
+                    "講師：15人"])
+    idf = {"会場": 5.1, "開く": 5.1, "国際": 1.3, "スクール": 2.6, "前回": 4.0}
+    strength, unit, _ = judge(_claim("前回の甲国際スクールの会場は丙川大学だった。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 3
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("丙川大学", "乙山大学")]
+    # A row whose label the claim does not name is not enough about the item in its own words.
+    strength, _, _ = judge(_claim("前回の甲国際スクールは丙川大学で開かれた。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"

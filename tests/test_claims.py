@@ -20,6 +20,7 @@ from assistant.claims import (
     label_before,
     make_claim,
     opposed_words,
+    other_role_only,
     place_level,
     polarity_words,
     split_draft,
@@ -62,10 +63,29 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
         ("青森県六ヶ所村", "茨城県", "place", "differ"),  # a municipality written with its prefecture
         ("青森県六ヶ所村", "青森県", "place", "equal"),
+        ("新たに39の企業が参画", "29の企業・団体", "count", "differ"),  # a count without a counter
+        ("39の企業", "39社", "count", "equal"),  # 企業 are counted in 社
+        ("12の機関", "12機関", "count", "equal"),
+        ("2月1日から", "期間:2/1から", "date", "equal"),  # a slide's month/day
+        ("3月31日まで", "4/1(月)", "date", "differ"),
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
     assert compare_values(_span(claim, kind), _span(source, kind)) == verdict
+
+
+@pytest.mark.parametrize(
+    ("source", "verdict"),
+    [
+        ("EUROfusion", "differ"),  # two abbreviations name two bodies
+        ("量子科学技術研究開発機構", "unknown"),  # an abbreviation may stand for the name written out
+    ],
+)
+def test_an_abbreviated_name_against_another_name(source: str, verdict: str) -> None:
+    f4e = [s for s in extract_spans("QSTとF4Eが主催") if s.text == "F4E"]
+    other = [s for s in extract_spans(f"主催:QST、{source}") if s.text == source]
+    assert f4e and other
+    assert compare_values(f4e[0], other[0]) == verdict
 
 
 def test_places_of_different_levels_do_not_conflict() -> None:
@@ -119,8 +139,14 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         ("担当する山田太郎氏は、金沢大学の所属である。", ["金沢大学"]),
         # ...unless the の is followed by another name: that one is asserted, the first qualifies it.
         ("主査は、甲野研究所の山田太郎氏である。", ["山田太郎"]),
-        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted.
-        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所", "2機関"]),
+        # Names summed up by a count (甲野大学と乙野大学の2校): listed, what is asserted; the count
+        # only restates how many names the list gives (a source lists them without counting them)...
+        ("理事は甲野大学と乙野研究所の2機関である。", ["甲野大学", "乙野研究所"]),
+        # ...unless it counts otherwise: then it is a figure of its own.
+        ("理事は甲野大学と乙野研究所の3機関である。", ["甲野大学", "乙野研究所", "3機関"]),
+        # Latin abbreviations listed as names are names (QSTとF4E); one qualifying a word is not.
+        ("記念スクールは、QSTとF4Eが主催した。", ["QST", "F4E"]),
+        ("ITER・BA関連の補正予算額は249億円である。", ["249億円"]),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
@@ -369,3 +395,37 @@ def test_a_listed_name_stands_under_the_lists_label() -> None:
     spans = extract_spans(text)
     second = next(s for s in spans if s.kind == "org" and "乙野" in s.text)
     assert label_before(text, second, spans).startswith("副会長")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "matched", "differing"),
+    [
+        # This year's budget happens to equal the claim's figure; the claim's year and label (令和5年度
+        # 補正予算額) stand over another figure in the same run of rows: that row states it otherwise.
+        ("丙計画関連の令和5年度補正予算額は213億円である。", ["令和5年度"], [("213億円", "249億円")]),
+        ("丙計画関連の令和5年度補正予算額は249億円である。", ["令和5年度", "249億円"], []),
+        # Without a year before its label, the figure stated anywhere in the unit is confirmed.
+        ("丙計画関連の予算額は213億円である。", ["213億円"], []),
+    ],
+)
+def test_a_figure_is_read_under_its_years_label(sentence: str, matched: list[str],
+                                                differing: list[tuple[str, str]]) -> None:
+    src = normalize_query("令和6年度予算額(案) 213億円(前年度予算額 213億円)令和5年度補正予算額 249億円")
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v in cmp.matched] == matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "other"),
+    [
+        ("会長", "副会長:乙株式会社", True),  # another role
+        ("理事", "常任理事:丙株式会社", True),
+        ("教授", "甲大学名誉教授", True),
+        ("会長", "会長:甲株式会社 副会長:乙株式会社", False),  # the role itself is there too
+        ("会長", "会長:甲株式会社", False),
+        ("整備", "副整備", False),  # not a role word
+    ],
+)
+def test_a_role_named_only_inside_another_role(word: str, text: str, other: bool) -> None:
+    assert other_role_only(word, text) is other

@@ -226,6 +226,12 @@ def test_comparison_question() -> None:
         ("5年分の記録", "count", "5年分"),
         ("96,000食を備蓄", "count", "96000食"),
         ("1億度のプラズマ", "count", "100000000度"),
+        ("新たに29の企業・団体が参画", "count", "29社"),  # a number counting the noun after の
+        ("12の機関が参加", "count", "12機関"),
+        ("応募期間:2/1~2/29)", "date", "--02-29"),  # a slide's month/day
+        ("4/1(月)ホームページの開設", "date", "--04-01"),
+        ("主催:QST、EUROfusion", "org", "eurofusion"),  # Latin abbreviations listed as names
+        ("QSTとF4Eが主催", "org", "f4e"),
     ],
 )
 def test_typed_spans(text: str, kind: str, value: str) -> None:
@@ -236,6 +242,18 @@ def test_typed_spans(text: str, kind: str, value: str) -> None:
 @pytest.mark.parametrize("text", ["3分の2を補助する", "5分の1以上", "人材が十分に足りている", "一戸建ての住宅"])
 def test_fractions_and_words_are_not_counts(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "count"]
+
+
+@pytest.mark.parametrize("text", ["受講者を全体の1/4~1/3程度含む", "その1/2以上を補助", "補助率1/2", "補助率は2/3", "第3の柱",
+                                  "R5.5.20第29回TF"])
+def test_fractions_ordinals_and_era_dates_are_not_slash_dates_counts_or_names(text: str) -> None:
+    spans = extract_spans(text)
+    assert not [s for s in spans if s.kind == "count" or (s.kind == "date" and "/" in s.text) or s.kind == "org"]
+
+
+@pytest.mark.parametrize("text", ["ITER・BA関連の予算", "ITER計画/BA活動", "JT-60SAの運転", "LHD計画に係る経費"])
+def test_a_latin_word_alone_or_qualifying_a_word_is_not_a_name(text: str) -> None:
+    assert not [s for s in extract_spans(text) if s.kind == "org"]
 
 
 def test_qualifiers_are_kept() -> None:
