@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 11
+SPANS_VERSION = 12
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -307,6 +307,8 @@ _ORG = lazy(
     + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"
     + r"(?:" + _NAME_RUN + r"{1,12}?(?:" + "|".join(("研究所", "センター", "部門", "部", "課", "室")) + r"))?"
 )
+#: A figure with its multiplier, date word or unit never sits inside an organisation's name.
+_FIGURE_IN_NAME = lazy(r"\d+(?:[万億千]?(?:[kMG]W|年|月|日)|[万億千])")
 #: Latin-script organisation names: capitalised words ending in an organisation word.
 _LATIN_ORG = lazy(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|Agency|Institute|Organization|"
                         r"Organisation|Corporation|Commission|Foundation|Laboratory|University|Department|Ministry)\b")
@@ -444,6 +446,12 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
     out: list[TypedSpan] = []
     for m in _ORG.finditer(text):
         a, b = m.span()
+        figures = list(_FIGURE_IN_NAME.finditer(text, a, b))
+        if figures:
+            # A flattened table's row runs into the name (48万kW甲株式会社 → 甲株式会社), and a date
+            # into a legal form before the name (4月1日株式会社甲 → 株式会社甲).
+            again = _ORG.match(text, figures[-1].end())
+            a, b = again.span() if again else (figures[-1].end(), b)
         name = text[a:b]
         if name in _ORG_SUFFIX or name in _ORG_PREFIX or name.endswith(_NOT_ORG_HEADS) or len(name) < 2:
             continue

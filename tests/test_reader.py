@@ -215,6 +215,9 @@ def test_comparison_question() -> None:
         ("10ヶ国から参加", "count", "10か国"),
         ("山田太郎委員長が出席", "person", "山田太郎"),
         ("株式会社サンプル電機が受注", "org", "株式会社サンプル電機"),
+        # A flattened table row runs into the name; a date into a legal form before it.
+        ("運転開始予定甲沖48万kW甲オフショア合同会社", "org", "甲オフショア合同会社"),
+        ("2024年4月1日株式会社サンプル電機が受注", "org", "株式会社サンプル電機"),
         ("青森県六ヶ所村で実施", "place", "青森県六ヶ所村"),
         ("市民会館で開催", "facility", "市民会館"),
         ("約3万人が必要になる", "count", "30000名"),  # a count with its multiplier
