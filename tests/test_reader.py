@@ -471,6 +471,17 @@ def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
     assert [(k, a, b) for k, a, b, _, _ in rec["spans"]] == [("money", 0, 4)]
 
 
+def test_a_candidate_with_the_asked_unit_wins_over_a_better_scored_one_without_it() -> None:
+    from assistant.reader.select import select_value
+
+    cands = [_cand("甲沖は48万kW、乙沖は36万kWを想定する。"), _cand("これまでに全国で7港を基地港湾に指定した。")]
+    q = _analyse("How many ports have been designated as base ports?")
+    sel = select_value(q, cands, np.array([1.5, 0.0]), DEFAULT_POLICY)  # 1.5 apart: within the unit margin
+    assert sel.direct is not None and sel.direct.text == "7港"
+    sel = select_value(q, cands, np.array([5.0, 0.0]), DEFAULT_POLICY)  # far apart: the best keeps its place
+    assert sel.units[0] is cands[0]
+
+
 def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     from assistant.reader.abstain import A, abstain_features
 
@@ -525,9 +536,9 @@ def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     from assistant.reader.select import Selection
     from assistant.reader.shape import _english_lead
 
-    c = _cand("政府は2030年までに10GW、ITERでは5MWを目標とする。")
+    c = _cand("政府は2030年までに10GW、ITERでは5MW、甲沖では48万kWを目標とする。")
     lead = _english_lead(Selection([c], None, None, 1.0), "What is the target?")
-    assert "ITER" in lead and "GW" not in lead and "MW" not in lead
+    assert "ITER" in lead and "GW" not in lead and "MW" not in lead and "kW" not in lead
 
 
 def test_a_sentence_fragment_at_a_passage_edge_yields_to_the_whole_sentence() -> None:

@@ -31,6 +31,9 @@ class ReaderPolicy:
     #: A candidate of the expected type may replace a better-scored one without it when its
     #: ranking score is within this margin of the best candidate's.
     typed_fallback_margin: float = 1.0
+    #: … and a candidate with the unit the question names (何港, 何%) replaces a better-scored one
+    #: whose values are in other units when within this margin: the asked unit is the stronger sign.
+    unit_fallback_margin: float = 2.0
     #: At most this many citations in one answer.
     max_citations: int = 4
     #: Nearest passages shown when abstaining.

@@ -230,7 +230,7 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     if query.units:
         # The question names its unit (何名, 何%): a close candidate with that unit wins.
         for i in order[1:]:
-            if scores[i] < best_prob - policy.typed_fallback_margin:
+            if scores[i] < best_prob - policy.unit_fallback_margin:
                 break
             i = dated_sibling(query, cands, int(i))
             d = direct_span(query, cands[i], policy)
