@@ -36,7 +36,6 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import Query
 from assistant.reader.select import Selection, item_marker, select
 from assistant.spans import TypedSpan
 
@@ -291,7 +290,7 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
     labels: list[str] = []
     names = part_labels(*(p.normalized for p in q.parts[:2])) if len(q.parts) >= 2 else ()
     logits = [model.candidate.logits(featurize(part, ev.cands)) for part in q.parts]
-    chosen = [select(part, index, ev.cands, lg, policy) for part, lg in zip(q.parts, logits)]
+    chosen = [select(part, index, ev.cands, lg, policy) for part, lg in zip(q.parts, logits, strict=True)]
     if len(chosen) == 2 and _same_value(*chosen):
         # Two parts about different things do not share one line's one value: the part that
         # scores that line lower takes its best candidate elsewhere.
@@ -302,7 +301,7 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
             masked = logits[loser].copy()
             masked[shared] = -np.inf
             chosen[loser] = select(q.parts[loser], index, ev.cands, masked, policy)
-    for k, (part, sel) in enumerate(zip(q.parts, chosen)):
+    for k, (part, sel) in enumerate(zip(q.parts, chosen, strict=True)):
         label = names[k] if k < len(names) else part.normalized[:12]
         unit = sel.units[0]
         n = next((i + 1 for i, u in enumerate(units) if u.key == unit.key), len(units) + 1)
