@@ -448,7 +448,7 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
         a, b = m.span()
         figures = list(_FIGURE_IN_NAME.finditer(text, a, b))
         if figures:
-            # A flattened table's row runs into the name (48万kW甲株式会社 → 甲株式会社), and a date
+            # A flattened table's row runs into the name (12万kW甲株式会社 → 甲株式会社), and a date
             # into a legal form before the name (4月1日株式会社甲 → 株式会社甲).
             again = _ORG.match(text, figures[-1].end())
             a, b = again.span() if again else (figures[-1].end(), b)

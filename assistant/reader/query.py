@@ -265,8 +265,8 @@ def _parts(question: str) -> tuple[str, ...]:
     lead, tail = question[: m.start()], question[m.end():]
     shared = ""
     if pat is _CONJ_JA:
-        # The words after the second conjunct belong to both (名古屋大学と北海道大学から参加している
-        # のは → 名古屋大学から…, 北海道大学から…): the second conjunct is the noun before its first particle.
+        # The words after the second conjunct belong to both (北市と南町から参加しているのは →
+        # 北市から…, 南町から…): the second conjunct is the noun before its first particle.
         cut = _SHARED_TAIL.search(b)
         if cut and cut.start() > 0:
             b, shared = b[: cut.start()], b[cut.start():]

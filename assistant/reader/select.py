@@ -132,7 +132,7 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
 
     The cells of one table share their quote, label and similarity: only their key (日本, 欧州 …)
     tells them apart, and the question says which one it asks about. The cells of one row
-    share their key too (書かない窓口); their column (令和8年度) tells them apart.
+    share their key too (電子申請); their column (令和8年度) tells them apart.
     """
     cell = cands[best].cell
     if cell is None or cell.kind not in ("table", "row"):
@@ -362,7 +362,7 @@ def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> l
     if head.cell is not None or len(head.text) > policy.max_heading_chars:
         return None
     if "。" in head.text and not _ANNOUNCES.search(head.text):
-        return None  # a sentence, unless it announces the items after it (次の三つの方針に沿って…。)
+        return None  # a sentence, unless it announces the items after it (次の二つの方針で進める。)
     block = list_block(index, head, policy)
     if len(block) < 3 or block[0].key != head.key or item_marker(block[1].text) == item_marker(head.text):
         return None
@@ -403,7 +403,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     return Selection([cands[best]], None, None, float(scores[best]))
 
 
-#: A cell value that is one figure (``3,200百万円``, ``48万kW``, ``+93億円``), not a description.
+#: A cell value that is one figure (``1,500百万円``, ``12万kW``, ``+40億円``), not a description.
 _FIGURE = lazy(r"[約計]?[+\-−△▲]?\d[\d,.]*\S{0,4}")
 #: A question that asks for an amount in any words (何百万円, 何分, いくら, how much): its
 #: answer type may still be ``other`` when the counter is one the analyser does not know.

@@ -135,7 +135,7 @@ def _english_lead(sel: Selection, question: str) -> str:
         return EN_DIRECT_LEAD.format(value=value)
     asked = question.casefold()
     text = sel.units[0].text
-    # Letters right after a digit or a numeral's multiplier are a unit (10GW, 48万kW), not a name.
+    # Letters right after a digit or a numeral's multiplier are a unit (10GW, 12万kW), not a name.
     names = [m.group() for m in _LATIN_NAME.finditer(text)
              if len(m.group()) >= 2 and m.group().casefold() not in asked
              and not (m.start() > 0 and (text[m.start() - 1].isdigit() or text[m.start() - 1] in "万億千"))]
