@@ -216,7 +216,7 @@ def test_comparison_question() -> None:
         ("山田太郎委員長が出席", "person", "山田太郎"),
         ("株式会社サンプル電機が受注", "org", "株式会社サンプル電機"),
         # A flattened table row runs into the name; a date into a legal form before it.
-        ("運転開始予定甲沖48万kW甲オフショア合同会社", "org", "甲オフショア合同会社"),
+        ("開始予定甲沖20万kW甲風力合同会社", "org", "甲風力合同会社"),
         ("2024年4月1日株式会社サンプル電機が受注", "org", "株式会社サンプル電機"),
         ("青森県六ヶ所村で実施", "place", "青森県六ヶ所村"),
         ("市民会館で開催", "facility", "市民会館"),
@@ -474,10 +474,10 @@ def test_a_signed_cell_value_keeps_its_sign_in_its_span() -> None:
 def test_a_candidate_with_the_asked_unit_wins_over_a_better_scored_one_without_it() -> None:
     from assistant.reader.select import select_value
 
-    cands = [_cand("甲沖は48万kW、乙沖は36万kWを想定する。"), _cand("これまでに全国で7港を基地港湾に指定した。")]
-    q = _analyse("How many ports have been designated as base ports?")
+    cands = [_cand("甲沖は20万kW、乙沖は15万kWを想定する。"), _cand("県内では5港を拠点港に選んだ。")]
+    q = _analyse("How many ports have been chosen as hub ports?")
     sel = select_value(q, cands, np.array([1.5, 0.0]), DEFAULT_POLICY)  # 1.5 apart: within the unit margin
-    assert sel.direct is not None and sel.direct.text == "7港"
+    assert sel.direct is not None and sel.direct.text == "5港"
     sel = select_value(q, cands, np.array([5.0, 0.0]), DEFAULT_POLICY)  # far apart: the best keeps its place
     assert sel.units[0] is cands[0]
 
@@ -536,7 +536,7 @@ def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     from assistant.reader.select import Selection
     from assistant.reader.shape import _english_lead
 
-    c = _cand("政府は2030年までに10GW、ITERでは5MW、甲沖では48万kWを目標とする。")
+    c = _cand("政府は2030年までに10GW、ITERでは5MW、甲沖では20万kWを目標とする。")
     lead = _english_lead(Selection([c], None, None, 1.0), "What is the target?")
     assert "ITER" in lead and "GW" not in lead and "MW" not in lead and "kW" not in lead
 
