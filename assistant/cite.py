@@ -563,7 +563,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         confirmed = {v for u in about for v in u.cmp.matched}
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
-        # So is an abbreviation listed as a name (ITERやJT-60SAで培った技術) that no unit contradicts.
+        # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
         required = [v for v in claim.values if not (
             ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text)))
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))

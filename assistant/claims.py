@@ -362,7 +362,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.value in b.value or b.value in a.value:
             return "equal"
         if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
-            return "unknown"  # QST may be the 量子科学技術研究開発機構 a source writes out
+            return "unknown"  # ABC may be the 甲科学技術機構 a source writes out
         if a.kind == "place" and place_level(a.text) != place_level(b.text):
             # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
             pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
@@ -435,7 +435,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
                 differing.append((v, other))
                 continue
-            # Rows of one table by year (令和6年度予算額 213億円 / 令和5年度補正予算額 249億円): the claim's
+            # Rows of one table by year (令和6年度予算額 40億円 / 令和5年度補正予算額 55億円): the claim's
             # figure under another year's label, and a different one under the claim's year and label,
             # is the claim's row stated otherwise.
             year = _year_of(v, claim.query.normalized, claim.values)
@@ -470,7 +470,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:
-    """The date that opens a figure's label (令和5年度 of 令和5年度補正予算額 249億円), if any."""
+    """The date that opens a figure's label (令和5年度 of 令和5年度補正予算額 55億円), if any."""
     if v.kind not in ("money", "percent", "count", "number"):
         return None
     before = [s for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start]
