@@ -55,6 +55,10 @@ class Candidate:
     def key(self) -> tuple[str, int, int]:
         return (self.chunk.doc, self.start, self.end)
 
+    def overlaps(self, other: Candidate) -> bool:
+        """Whether the two quote a common stretch of one document."""
+        return self.chunk.doc == other.chunk.doc and self.start < other.end and other.start < self.end
+
     @property
     def is_item(self) -> bool:
         return self.kind == "sentence" and starts_item(self.text)

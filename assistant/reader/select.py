@@ -168,6 +168,12 @@ def _literal_forms(query: Query) -> list[tuple[str, ...]]:
     return [(_squash(x), *japanese_dates(x)) if query.english else (_squash(x),) for x in query.literals]
 
 
+def _same_row(other: Cell, cell: Cell) -> bool:
+    """Whether ``other`` is a cell of ``cell``'s table row (same line, same row key)."""
+    return other.kind == "row" and other.doc == cell.doc and other.value_line == cell.value_line \
+        and cell_key(other) == cell_key(cell)
+
+
 def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """The cell of ``best``'s table row whose column names the question's literal (令和7年度 of a budget row).
 
@@ -187,8 +193,7 @@ def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     mine = named(cell)
     for i, c in enumerate(cands):
         other = c.cell
-        if other is not None and other.kind == "row" and other.doc == cell.doc and \
-                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and named(other) > mine:
+        if other is not None and _same_row(other, cell) and named(other) > mine:
             return i
     return best
 
@@ -205,7 +210,7 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
     if b.cell is not None or len({s.value for s in b.spans if s.kind in kinds}) < 2:
         return best
     inside = [i for i, c in enumerate(cands)
-              if c.cell is not None and c.chunk.doc == b.chunk.doc and c.start < b.end and b.start < c.end
+              if c.cell is not None and c.overlaps(b)
               and any(s.kind in kinds for s in c.spans)
               and key_named(query, cell_key(c.cell))]
     if not inside:
@@ -425,9 +430,7 @@ def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarr
         other = cands[int(i)].cell
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
-        if other is not None and other.kind == "row" and other.doc == cell.doc and \
-                other.value_line == cell.value_line and cell_key(other) == cell_key(cell) and \
-                not _FIGURE.fullmatch(other.value):
+        if other is not None and _same_row(other, cell) and not _FIGURE.fullmatch(other.value):
             return int(i)
     return best
 

@@ -266,15 +266,10 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, l
     return "\n".join(lines), citations
 
 
-def _overlaps(a: Candidate, b: Candidate) -> bool:
-    """Whether two candidates quote a common stretch of one document."""
-    return a.chunk.doc == b.chunk.doc and a.start < b.end and b.start < a.end
-
-
 def _same_value(a: Selection, b: Selection) -> bool:
     """Whether two selections answer with the same value from the same lines."""
     ua, ub = a.direct_unit or a.units[0], b.direct_unit or b.units[0]
-    if not _overlaps(ua, ub):
+    if not ua.overlaps(ub):
         return False
     if a.direct is None or b.direct is None:
         return a.direct is None and b.direct is None
@@ -295,7 +290,7 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
         # Two parts about different things do not share one line's one value: the part that
         # scores that line lower takes its best candidate elsewhere.
         unit = chosen[0].direct_unit or chosen[0].units[0]
-        shared = [i for i, c in enumerate(ev.cands) if _overlaps(c, unit)]
+        shared = [i for i, c in enumerate(ev.cands) if c.overlaps(unit)]
         if shared and len(shared) < len(ev.cands):
             loser = 0 if logits[0][shared].max() < logits[1][shared].max() else 1
             masked = logits[loser].copy()
