@@ -247,12 +247,16 @@ def test_a_sentence_run_over_two_labelled_rows_is_split_into_its_rows() -> None:
     assert [v.text for v in lines_of_run[1].cmp.matched] == ["令和6年度", "143百万円"]
 
 
+#: Two 協定 rows of one slide, the second joined under a title naming both programmes.
+_LOOK_ALIKE_ROWS = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
+                    "○実施地：甲県乙市"]
+_LOOK_ALIKE_IDF = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+
+
 def test_a_title_naming_two_programmes_does_not_make_a_line_nearer_either() -> None:
     # 丙計画・乙活動 coordinates the two: it says nothing about which 協定 row is whose.
-    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
-             "○実施地：甲県乙市"]
-    cands = _slide(lines)
-    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    cands = _slide(_LOOK_ALIKE_ROWS)
+    idf = dict(_LOOK_ALIKE_IDF)
     strength, unit, _ = judge(_claim("丙計画の協定は2001年9月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
     strength, unit, _ = judge(_claim("丙計画の協定は2001年4月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
@@ -316,10 +320,8 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
 
 def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
     # Both 協定 rows state another date; the one joined under the two-programme title is not the claim's.
-    lines = ["○協定：2001年9月発効", "※丙計画の機器は各極が調達", "丙計画・乙活動の推進", "○協定：2001年4月発効",
-             "○実施地：甲県乙市"]
-    cands = _slide(lines)
-    idf = {"協定": 3.2, "発効": 3.5, "丙": 0.9, "計画": 1.0}
+    cands = _slide(_LOOK_ALIKE_ROWS)
+    idf = dict(_LOOK_ALIKE_IDF)
     strength, unit, _ = judge(_claim("丙計画の協定は2000年1月に発効した。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (1, 1)

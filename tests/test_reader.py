@@ -708,9 +708,18 @@ def test_the_named_column_of_a_named_row_answers() -> None:
         assert sel.units[0].cell is not None and sel.units[0].cell.value == value
 
 
-def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:
+def _evidence_for(p, question: str):  # type: ignore[no-untyped-def]
+    """The analysed question, the index and the reader's evidence for ``question`` on a fixture pipeline."""
     from assistant.bm25 import get_tokenizer
     from assistant.reader import evidence
+
+    idx = p.index()
+    res = p._search(question, 10, None, None)
+    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
+    return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+
+
+def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:
     from assistant.reader.select import select
     from assistant.reader.shape import _list_answer
 
@@ -721,12 +730,8 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -
            "③駅前広場の整備\n\n"
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(tmp_path, doc, "地域交通")
-    question = "令和7年度の重点事業は何か。"
-    idx = p.index()
-    res = p._search(question, 10, None, None)
-    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
+    q, idx, ev = _evidence_for(p, "令和7年度の重点事業は何か。")
     assert q.answer_type == "other"
-    ev = evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
     heading = next(i for i, c in enumerate(ev.cands) if c.text.startswith("●"))
     scores = np.zeros(len(ev.cands))
     scores[heading] = 1.0  # the heading restates the question best
@@ -744,8 +749,6 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -
 
 
 def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_item(tmp_path: Path) -> None:
-    from assistant.bm25 import get_tokenizer
-    from assistant.reader import evidence
     from assistant.reader.select import item_marker, select
 
     doc = ("# 交通計画\n\n"
@@ -755,11 +758,7 @@ def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_ite
            "# 第3章 施策\n"
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(tmp_path, doc, "交通計画")
-    question = "本市の方針は何か。"
-    idx = p.index()
-    res = p._search(question, 10, None, None)
-    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
-    ev = evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+    q, idx, ev = _evidence_for(p, "本市の方針は何か。")
     lead = next(i for i, c in enumerate(ev.cands) if c.text.startswith("本市は"))
     scores = np.zeros(len(ev.cands))
     scores[lead] = 1.0
