@@ -16,7 +16,7 @@ import pytest
 from assistant.bm25 import bigram_tokenize, mecab_tokenize
 from assistant.reader.abstain import missing_literals
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import FEATURES, F, featurize
+from assistant.reader.features import FEATURES, F, featurize, focus_whole
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, answer_type, asked_units, question_literals
 from assistant.reader.scorer import Linear, ReaderModel, Trees, load_model
@@ -555,6 +555,28 @@ def test_features_are_finite_and_named() -> None:
     X = featurize(q, [_cand("延べ120名が参加した。"), _cand("説明会の概要", None)])
     assert X.shape == (2, len(FEATURES)) and np.isfinite(X).all()
     assert X[0, F["unit_match"]] == 1 and X[1, F["unit_match"]] == 0
+
+
+@pytest.mark.parametrize(
+    ("focus", "text", "whole"),
+    [
+        ("主査", "※有識者会議構成員甲野花子主査", True),       # at the end of the line
+        ("主査", "乙山太郎主査代理", False),                    # the head of a longer role
+        ("主査", "乙山太郎主査代理、甲野花子主査", True),        # one of two occurrences stands alone
+        ("補助率", "補助率は1/2とする。", True),
+        ("会長", "会長代行：丙川", False),
+        ("会長", "副会長：丙川", True),                        # a prefix is another test (claims)
+    ],
+)
+def test_focus_whole_tells_a_role_from_a_longer_role(focus: str, text: str, whole: bool) -> None:
+    assert focus_whole(focus, text) is whole
+
+
+def test_focus_whole_feature_separates_glued_roster_rows() -> None:
+    q = _analyse("作業部会の主査を務めるのは誰か。")
+    X = featurize(q, [_cand("構成員甲野花子主査"), _cand("乙山太郎主査代理")])
+    assert X[0, F["focus_chars"]] == X[1, F["focus_chars"]] == 1
+    assert X[0, F["focus_whole"]] == 1 and X[1, F["focus_whole"]] == 0
 
 
 def test_tree_model_round_trips_through_json() -> None:

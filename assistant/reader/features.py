@@ -30,10 +30,12 @@ FEATURES: tuple[str, ...] = (
     "lex_before", "focus_before", "literal_before", "n_terms_hit", "dense_rank", "lex_rank",
     "key_in_question", "unit_mismatch",
     "bigram_cov", "focus_chars",
-    "heading_like", "lex_prev", "lex_idf2", "new_typed",
+    "heading_like", "lex_prev", "lex_idf2", "new_typed", "focus_whole",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
+#: A CJK ideograph right after the focus makes it part of a longer compound (主査 in 主査代理).
+_IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
 _REASON_CUE = re.compile(r"ため|目的|から|ので|により|によって|必要|期待|ことで|for |to |because")
 _HEADING = re.compile(r"[:：]\s*$")
 #: Slide titles and section heads: they restate a question's words and answer nothing.
@@ -42,6 +44,21 @@ _HEADING_LIKE = re.compile(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●�
 
 def _squash(text: str) -> str:
     return re.sub(r"[\s,，]", "", text).casefold()
+
+
+def focus_whole(focus: str, text: str) -> bool:
+    """Whether ``focus`` occurs in ``text`` as a word of its own, not as the head of a longer compound.
+
+    A roster that glues two rows names a role inside another (主査 in 主査代理, 会長 in 会長代行): the
+    longer compound is another attribute. An ideograph after the match continues the compound.
+    """
+    start = text.find(focus)
+    while start >= 0:
+        end = start + len(focus)
+        if end >= len(text) or not _IDEOGRAPH.match(text[end]):
+            return True
+        start = text.find(focus, start + 1)
+    return False
 
 
 def japanese_dates(literal: str) -> tuple[str, ...]:
@@ -207,6 +224,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
             row[F["novelty"]] = sum(t not in query.terms for t in c.tokens) / len(c.tokens)
         if q_bi:
             row[F["bigram_cov"]] = len(q_bi & char_bigrams(text)) / len(q_bi)
-        if len(focus_text) >= 2:
-            row[F["focus_chars"]] = float(focus_text in text)
+        if len(focus_text) >= 2 and focus_text in text:
+            row[F["focus_chars"]] = 1.0
+            row[F["focus_whole"]] = float(focus_whole(focus_text, text))
     return X
