@@ -34,7 +34,7 @@ from assistant.lazyre import lazy
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 4
+NORMALIZER_VERSION = 5
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -181,14 +181,16 @@ def starts_item(line: str) -> bool:
     return bool(_ITEM_START.match(line))
 
 
-def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool) -> str:
+def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_first: str = "") -> str:
     """How to join a normalised line to the output: "" (wrapped), " " or "\\n".
 
-    ``prev_last`` and ``prev_len`` describe the output line so far (everything
-    since the last kept line break), not just the previous source line: that is
-    what a second pass over the output sees, so ``normalize`` is idempotent.
+    ``prev_first``, ``prev_last`` and ``prev_len`` describe the output line so far
+    (everything since the last kept line break), not just the previous source line:
+    that is what a second pass over the output sees, so ``normalize`` is idempotent.
     """
-    if starts_item(nxt):
+    if starts_item(nxt) or prev_first == "#":
+        # A Markdown heading is a whole line: the byline under a title (みなと市防災会議) starts
+        # with kana like a wrapped sentence's rest, but is not one.
         return "\n"
     if blank_between and not _CONTINUATION_START.match(nxt):
         return "\n"
@@ -223,7 +225,8 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
         line_end = pos + len(raw)  # index of this line's "\n" (or len(text))
         if chars:
             if out_chars:
-                sep = _joiner(out_chars[-1], len(out_chars) - line_start, "".join(chars), blank_between)
+                sep = _joiner(out_chars[-1], len(out_chars) - line_start, "".join(chars), blank_between,
+                              out_chars[line_start])
                 if sep == "\n" and blank_between:
                     out_chars += ["\n", "\n"]
                     out_offs += [prev_nl, pos - 1]

@@ -90,6 +90,10 @@ SYNTHETIC: list[tuple[str, str]] = [
     ("a\r\nb", "a\nb"),
     ("", ""),
     ("\n\n  \n", ""),
+    # A Markdown heading is a whole line, even over a byline that opens with kana ...
+    ("# 防災計画の概要（令和7年度）\n\nみなと市防災会議", "#防災計画の概要(令和7年度)\n\nみなと市防災会議"),
+    # ... while a plain title over a kana line is read as a wrapped sentence (PDF text).
+    ("計画の概要（令和7年度）\n\nみなと市では", "計画の概要(令和7年度)みなと市では"),
 ]
 
 

@@ -579,6 +579,17 @@ def test_focus_whole_feature_separates_glued_roster_rows() -> None:
     assert X[0, F["focus_whole"]] == 1 and X[1, F["focus_whole"]] == 0
 
 
+def test_a_markdown_heading_states_no_reason() -> None:
+    from assistant.reader.select import _past_headings
+
+    cands = [_cand("#防災計画の見直しの概要(令和7年度)"), _cand("-国の基本計画の修正を本市の計画に反映する。"),
+             _cand("##2.被害想定")]
+    assert _past_headings(cands, np.array([3.0, 1.0, 2.0]), 0) == 1
+    assert _past_headings(cands, np.array([1.0, 3.0, 2.0]), 1) == 1
+    only_titles = [cands[0], cands[2]]
+    assert _past_headings(only_titles, np.array([3.0, 2.0]), 0) == 0
+
+
 def test_tree_model_round_trips_through_json() -> None:
     t = Trees(("a", "b"), np.array([[0, -1, -1]]), np.array([[0.5, 0, 0]]), np.array([[1, 1, 2]]),
               np.array([[2, 1, 2]]), np.array([[0.0, -1.0, 1.0]]))

@@ -39,7 +39,7 @@ _IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
 _REASON_CUE = re.compile(r"ため|目的|から|ので|により|によって|必要|期待|ことで|for |to |because")
 _HEADING = re.compile(r"[:：]\s*$")
 #: Slide titles and section heads: they restate a question's words and answer nothing.
-_HEADING_LIKE = re.compile(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
+_HEADING_LIKE = re.compile(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<#]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
 
 
 def _squash(text: str) -> str:

@@ -402,10 +402,22 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         if block:
             return Selection(block, None, None, float(scores[best]))
     if query.answer_type == "reason":
+        best = _past_headings(cands, scores, best)
         reason = reason_before(index, cands[best])
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
     return Selection([cands[best]], None, None, float(scores[best]))
+
+
+def _past_headings(cands: Sequence[Candidate], scores: np.ndarray, best: int) -> int:
+    """The best candidate that is not a Markdown heading (``# 計画の見直しの概要``): a title
+    restates the question's words and states no reason; ``best`` when all are headings."""
+    if cands[best].kind == "cell" or not cands[best].text.startswith("#"):
+        return best
+    for i in np.argsort(-scores, kind="stable"):
+        if cands[int(i)].kind == "cell" or not cands[int(i)].text.startswith("#"):
+            return int(i)
+    return best
 
 
 #: A cell value that is one figure (``1,500百万円``, ``12万kW``, ``+40億円``), not a description.
