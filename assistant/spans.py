@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 12
+SPANS_VERSION = 13
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -248,6 +248,8 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         unit = m.group("u") + (m.group("worth") or "")  # 3日分, 45,000回分: a stock's worth
         if unit == "分" and text.startswith("の", m.end("u")):
             continue  # 3分の2 is a fraction
+        if unit == "分" and text[:a].rstrip().endswith("時"):
+            continue  # 14時30分 is a time of day, not thirty minutes
         unit = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                 "カ月": "か月", "ヶ月": "か月", "人": "名"}.get(unit, unit)
         out.append(TypedSpan("count", a, b, text[a:b], _fmt(n * _COUNT_MULT[m.group("mult")]) + unit, _qual(m)))

@@ -242,7 +242,8 @@ def test_typed_spans(text: str, kind: str, value: str) -> None:
     assert any(s.kind == kind and s.value == value for s in spans), [(s.kind, s.value) for s in spans]
 
 
-@pytest.mark.parametrize("text", ["3分の2を補助する", "5分の1以上", "人材が十分に足りている", "一戸建ての住宅"])
+@pytest.mark.parametrize("text", ["3分の2を補助する", "5分の1以上", "人材が十分に足りている", "一戸建ての住宅",
+                                  "14時00分~16時00分", "午前9時 30分開始"])
 def test_fractions_and_words_are_not_counts(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "count"]
 
