@@ -331,6 +331,23 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
                      1.0, 0.9, frozenset(mecab_tokenize(body)), tuple(spans), cell)
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "value"),
+    [
+        # Two values in one sentence: the one whose own clause uses the question's words.
+        ("小規模拠点は何か所程度整備するか。", "今後、大規模拠点を2か所程度、小規模拠点を6か所程度整備する。", "6か所程度"),
+        ("特別会計はいくらか。", "このうち一般会計は500億円、特別会計は320億円である。", "320億円"),
+        ("計画はいつの審議会で決定されるか。", "計画は、意見募集(令和8年2月)を経て、令和8年4月の審議会で決定する。", "令和8年4月"),
+        # A change: the question asks what the value becomes, not what it was.
+        ("補助上限額はいくらに引き上げられるか。", "補助上限額を、20万円から30万円に引き上げる。", "30万円"),
+        ("補助上限額は現在いくらか。", "補助上限額を、現在の20万円から30万円に引き上げる。", "20万円"),
+    ],
+)
+def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:
+    span = direct_span(_analyse(question), _cand(text), DEFAULT_POLICY)
+    assert span is not None and span.text == value
+
+
 def test_direct_prefers_the_asked_unit() -> None:
     q = _analyse("説明会の参加者は何名か。")
     c = _cand("説明会は3回開かれ、延べ120名が参加した。")

@@ -34,6 +34,13 @@ class ReaderPolicy:
     #: … and a candidate with the unit the question names (何港, 何%) replaces a better-scored one
     #: whose values are in other units when within this margin: the asked unit is the stronger sign.
     unit_fallback_margin: float = 2.0
+    #: Choosing the direct value among several in one sentence: each question bigram in the value's
+    #: own clause (from the previous comma or value of its kind to the next) adds this much (a unit
+    #: match adds 2.0, each character away from the asked attribute takes 0.01) …
+    clause_word_weight: float = 0.05
+    #: … and the value a change starts from (10万円から15万円に) loses this much when the question
+    #: asks what something becomes (いくらに, 何%まで).
+    change_from_penalty: float = 1.0
     #: At most this many citations in one answer.
     max_citations: int = 4
     #: Nearest passages shown when abstaining.

@@ -38,16 +38,43 @@ class Selection:
     score: float
 
 
-def _span_score(query: Query, cand: Candidate, span: TypedSpan) -> float:
-    """How well a span answers: matching unit first, then closeness to the question's words."""
+#: Where a value's own clause ends: a comma or full stop.
+_CLAUSE_END = lazy(r"[、。，,;；]")
+#: A question asking for the value something is changed to (いくらに引き上げ, 何%まで高める).
+_ASKS_TARGET = lazy(r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)", re.I)
+
+
+def clause_words(query: Query, cand: Candidate, span: TypedSpan, pol: ReaderPolicy) -> float:
+    """How much of the question the value's own clause says: the words from the previous comma (or
+    the previous value of its kind) to the next. A sentence giving two values gives each its words
+    (大規模拠点を3か所、中規模拠点を5か所); the one whose words the question uses answers it."""
+    text = cand.text
+    same = [s for s in cand.spans if s.kind == span.kind and s is not span]
+    lo = max([m.end() for m in _CLAUSE_END.finditer(text, 0, span.start)]
+             + [s.end for s in same if s.end <= span.start] + [0])
+    nxt = _CLAUSE_END.search(text, span.end)
+    hi = min([nxt.start() if nxt else len(text)] + [s.start for s in same if s.start >= span.end])
+    shared = char_bigrams(text[lo : span.start] + " " + text[span.end : hi]) & char_bigrams(query.normalized)
+    score = pol.clause_word_weight * len(shared)
+    if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and _ASKS_TARGET.search(
+            query.normalized):
+        score -= pol.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
+    return score
+
+
+def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
+    """How well a span answers: matching unit first, then the question's words in its own clause,
+    then closeness to the question's words."""
     score = 2.0 if unit_matches(query, span) else 0.0
+    score += clause_words(query, cand, span, policy)
     text = cand.text
     focus = "".join(query.focus)
-    at = text.find(focus) if len(focus) >= 2 else -1
-    if at >= 0:
-        # The value right after the asked attribute (【甲装置運転開始】2040年3月) answers it.
-        end = at + len(focus)
-        score -= (span.start - end) / 100 if span.start >= end else 0.5 + (end - span.start) / 100
+    ends = [m.end() for m in re.finditer(re.escape(focus), text)] if len(focus) >= 2 else []
+    if ends:
+        # The value right after the asked attribute (【甲装置運転開始】2040年3月) answers it; after its
+        # nearest mention when the sentence names it twice (一般会計は…、特別会計は…).
+        before = [e for e in ends if e <= span.start]
+        score -= (span.start - before[-1]) / 100 if before else 0.5 + (ends[0] - span.start) / 100
     else:
         anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
         if anchors:
@@ -103,7 +130,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         spans = in_value or spans
     if not spans:
         return None
-    best = max(spans, key=lambda s: (_span_score(query, cand, s), -s.start))
+    best = max(spans, key=lambda s: (_span_score(query, cand, s, policy), -s.start))
     return enumeration(cand, best, policy)
 
 
