@@ -341,6 +341,8 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         # A change: the question asks what the value becomes, not what it was.
         ("補助上限額はいくらに引き上げられるか。", "補助上限額を、20万円から30万円に引き上げる。", "30万円"),
         ("補助上限額は現在いくらか。", "補助上限額を、現在の20万円から30万円に引き上げる。", "20万円"),
+        # A count before 当たり is the unit of a per-unit figure, not the answer.
+        ("補助上限額はいくらか。", "補助上限額は1台当たり30万円とする。", "30万円"),
     ],
 )
 def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:
