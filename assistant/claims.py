@@ -309,22 +309,41 @@ def _date_parts(v: str) -> tuple[str, list[str], bool]:
     return parts[0].removeprefix("FY"), [p for p in parts[1:] if p], fy
 
 
-def _decade_vs_date(claim: str, source: str) -> str | None:
-    """A decade (``2030s``) against a date; None when neither is a decade.
+#: Years of a decade each part covers (2030年代前半: 2030–2034; 半ば overlaps both halves).
+_PART_YEARS = {"": range(10), "early": range(5), "mid": range(3, 8), "late": range(5, 10)}
 
-    A year inside the claim's decade confirms it (2030年代 and 2035年); a year outside it, or
-    another decade, differs; a source decade cannot confirm a claim's exact year.
-    """
-    if not (claim.endswith("s") or source.endswith("s")):
+
+def _decade(v: str) -> tuple[int, str] | None:
+    """``2030s`` -> (2030, ""), ``2030s-early`` -> (2030, "early"); None for any other date."""
+    head, _, part = v.partition("-")
+    if not head.endswith("s") or not head[:-1].isdigit() or part not in _PART_YEARS:
         return None
-    if claim.endswith("s") and source.endswith("s"):
-        return "equal" if claim == source else "differ"
-    year = _date_parts(source if claim.endswith("s") else claim)[0]
-    decade = (claim if claim.endswith("s") else source)[:-1]
+    return int(head[:-1]), part
+
+
+def _decade_vs_date(claim: str, source: str) -> str | None:
+    """A decade (``2030s``, ``2030s-early``) against a date; None when neither is a decade.
+
+    A year inside the claim's decade (or inside the part of it the claim names) confirms it (2030年代
+    and 2035年); a year outside it, or another decade or part, differs. A source naming part of the
+    decade (2030年代前半) confirms a claim of the whole decade, not the other way round, and a source
+    decade cannot confirm a claim's exact year.
+    """
+    dc, ds = _decade(claim), _decade(source)
+    if dc is None and ds is None:
+        return None
+    if dc is not None and ds is not None:
+        if dc[0] != ds[0]:
+            return "differ"
+        if dc[1] == ds[1] or not dc[1]:
+            return "equal"
+        return "unknown" if not ds[1] else "differ"
+    decade, part = dc if dc is not None else ds  # type: ignore[misc]
+    year = _date_parts(source if dc is not None else claim)[0]
     if not year.isdigit():
         return "unknown"  # a month or day without a year
-    inside = int(decade) <= int(year) < int(decade) + 10
-    if claim.endswith("s"):
+    inside = int(year) - decade in _PART_YEARS[part]
+    if dc is not None:
         return "equal" if inside else "differ"
     return "unknown" if inside else "differ"
 

@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 13
+SPANS_VERSION = 14
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -114,9 +114,9 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # R5年度, R5.4.14, H30
     lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
-    # 2023年10月23日, 2024年度, 2035年12月; 2030年代 (a decade, not the year 2030)
+    # 2023年10月23日, 2024年度, 2035年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
     lazy(
-        r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?:(?P<dec>代)|(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?)"
+        r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?:(?P<dec>代)(?P<part>前半|後半|半ば|初頭|初め|末)?|(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?)"
     ),
     # 2023.4, 2023/4/1, 2023-04-01
     lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
@@ -148,13 +148,19 @@ def _date_value(m: re.Match[str]) -> str | None:
     if year is None and month is None:
         return None
     if g.get("dec"):
-        return f"{year}s" if year is not None and year % 10 == 0 else None
+        if year is None or year % 10:
+            return None
+        return f"{year}s" + (f"-{_DECADE_PART[g['part']]}" if g.get("part") else "")
     parts = [f"FY{year}" if g.get("fy") and year else (str(year) if year else "")]
     if month is not None:
         parts.append(f"{month:02d}")
         if day is not None:
             parts.append(f"{day:02d}")
     return "-".join(parts) if parts[0] else "--" + "-".join(parts[1:])
+
+
+#: Parts of a decade (2030年代前半 = 2030s-early): a claim of the late 2030s is not the early 2030s.
+_DECADE_PART = {"前半": "early", "初頭": "early", "初め": "early", "半ば": "mid", "後半": "late", "末": "late"}
 
 
 def date_spans(text: str) -> list[TypedSpan]:
@@ -543,8 +549,8 @@ def _leading_number(v: str) -> str:
 def _date_compatible(a: str, b: str) -> bool:
     """``2023-10`` vs ``--10``: a yearless date agrees with a dated one on the parts both have;
     a fiscal year agrees with its calendar year only when no month is given; a decade
-    (``2030s``) equals only itself."""
-    if a.endswith("s") or b.endswith("s"):
+    (``2030s``, ``2030s-early``) equals only itself."""
+    if a.split("-")[0].endswith("s") or b.split("-")[0].endswith("s"):
         return False
     pa, pb = a.split("-"), b.split("-")
     ya, yb = pa[0].removeprefix("FY"), pb[0].removeprefix("FY")

@@ -58,6 +58,12 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("2035年", "2030年代", "date", "unknown"),  # a decade cannot confirm an exact year
         ("2045年", "2030年代", "date", "differ"),
         ("2030年代", "10月", "date", "unknown"),
+        # A part of a decade: the first half confirms the decade, not the other way round.
+        ("2030年代", "2030年代前半", "date", "equal"),
+        ("2030年代前半", "2030年代", "date", "unknown"),
+        ("2030年代後半", "2030年代前半", "date", "differ"),
+        ("2030年代前半", "2032年", "date", "equal"),
+        ("2030年代後半", "2032年", "date", "differ"),
         ("任期3年", "任期5年", "count", "differ"),
         ("10名", "10社", "count", "unknown"),  # different things counted
         ("甲野株式会社", "乙野株式会社", "org", "differ"),
@@ -266,6 +272,7 @@ def test_a_values_label_is_the_words_before_it_in_its_clause() -> None:
         ("2030年代に発電を実証する", [("2030年代", "2030s")]),
         ("2030年に発電を実証する", [("2030年", "2030")]),
         ("2035年代", []),  # not a decade
+        ("2030年代前半に商用化する", [("2030年代前半", "2030s-early")]),
         ("1990年代から2020年度まで", [("1990年代", "1990s"), ("2020年度", "FY2020")]),
     ],
 )
