@@ -5,11 +5,13 @@ abstention model (a logistic regression fitted with the candidate scorer) looks
 at the best candidate's probability, whether a candidate of the expected type
 covers the focus, how much of the question the best passage covers, whether the
 question's words are known to the corpus at all, and how similar the passages
-are, and whether the best candidate's own passage names the asked attribute and holds a
-value in the asked unit and of the asked kind, and states the qualifier that picks the asked
-instance (1か所当たり, 前回) (an unanswerable question's passages are on its topic, and the best
-of them states some other figure, the total or the current instance). A literal the question is pinned to (a year, 第N回, a unit, a Latin name)
-that no candidate passage contains is a hard stop, reported to the user.
+are; and whether the best candidate's own passage names the asked attribute,
+holds a value in the asked unit and of the asked kind, and states the qualifier
+that picks the asked instance (1か所当たり, 前回). An unanswerable question's
+passages are on its topic, and the best of them states some other figure, the
+total or the current instance. A literal the question is pinned to (a year,
+第N回, a unit, a Latin name) that no candidate passage contains is a hard stop,
+reported to the user.
 """
 
 from __future__ import annotations
