@@ -47,6 +47,7 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("第2回水素フォーラム(HF)の主催者はどこか。", "organization"),  # … even when the focus is another word
         ("第2回水素フォーラムの会場はどこか。", "place"),
         ("補助金を拡充するのはなぜか。", "reason"),
+        ("備蓄目標は何日分に引き上げられるか。", "number"),  # a number of days' supply, not a date
         ("支援策を挙げてください。", "list"),
         ("計画の概要を説明して。", "other"),
         ("How much did the programme cost?", "number"),
@@ -550,6 +551,77 @@ def test_unit_best_and_focus_near_look_at_the_best_candidate_only() -> None:
     q2 = _analyse("支援の総額はいくらか。")
     v2 = abstain_features(q2, cands, featurize(q2, cands), np.array([-1.0, 2.0]), [frozenset()], [0.9], lambda t: 1)
     assert v2[A["unit_best"]] == 1.0 and v2[A["focus_near"]] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("北市の避難所はいくつあるか。", {"count", "number"}),  # a count, not a share of them
+        ("How many shelters does the city have?", {"count", "number"}),
+        ("整備費用はいくらか。", {"money", "percent", "count", "number"}),  # a named unit: unit_matches judges it
+        ("甲ガスの主な輸入先として想定されている国はどこか。", {"place"}),  # a country: no office, no venue
+        ("Which country supplies the gas?", {"place"}),
+        ("説明会はどこで開かれたか。", {"place", "facility", "org"}),  # a venue may be a building
+        ("委員長を務めるのは誰か。", {"person"}),
+        ("計画の概要を説明して。", set()),
+    ],
+)
+def test_strict_kinds_narrow_the_answer_type_where_the_question_says_more(question: str, kinds: set[str]) -> None:
+    from assistant.reader.features import strict_kinds
+
+    assert strict_kinds(_analyse(question)) == kinds
+
+
+def test_type_best_checks_the_best_candidates_value_against_what_is_asked() -> None:
+    from assistant.reader.abstain import A, abstain_features
+
+    cands = [_cand("運営委員の3割以上を女性とする。"), _cand("市内の避難所は42か所である。")]
+
+    def type_best(question: str, logits: list[float]) -> float:
+        q = _analyse(question)
+        v = abstain_features(q, cands, featurize(q, cands), np.array(logits), [frozenset()], [0.9], lambda t: 1)
+        return float(v[A["type_best"]])
+
+    assert type_best("避難所はいくつあるか。", [2.0, -1.0]) == 0.0  # the best states a share
+    assert type_best("避難所はいくつあるか。", [-1.0, 2.0]) == 1.0
+    assert type_best("女性の割合はどれだけか。", [2.0, -1.0]) == 1.0
+    org = [_cand("事業は甲エネルギー政策室が所管する。")]
+    q = _analyse("甲ガスの輸入先として想定されている国はどこか。")
+    v = abstain_features(q, org, featurize(q, org), np.array([1.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["type_best"]] == 0.0  # an office answers no country
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "found"),
+    [
+        ("ステーション1か所当たりの整備費用はいくらか。", "整備済みのステーションは170か所、総額は3兆円である。", 0.0),
+        ("ステーション1か所当たりの整備費用はいくらか。", "整備費用は1か所当たり4億円である。", 1.0),
+        ("What is the cost per station?", "整備費用の単価は4億円である。", 1.0),
+        ("供給コストは1Nm3当たりいくらか。", "供給コストは約100円/Nm3を目指す。", 1.0),  # a value over a unit
+        ("1人当たりの費用はいくらか。", "ITER/BA活動の費用は40億円である。", 0.0),  # a slash between names is no rate
+        ("前回の計画の修正はいつ行われたか。", "修正案は令和7年7月の会議で決定する。", 0.0),
+        ("前回の計画の修正はいつ行われたか。", "前回の修正は令和2年3月に行った。", 1.0),
+        ("次回の会議の議題は何か。", "議題:(1)取組状況について", 0.0),
+        ("計画の修正はいつ行われたか。", "修正案は令和7年7月の会議で決定する。", 1.0),  # no qualifier asked
+    ],
+)
+def test_qualifier_found_needs_the_per_unit_or_relative_qualifier_in_the_passage(
+        question: str, passage: str, found: float) -> None:
+    from assistant.reader.abstain import qualifier_found
+
+    assert qualifier_found(_analyse(question), passage) == found
+
+
+def test_qualifier_near_looks_at_the_best_candidates_passage() -> None:
+    from assistant.reader.abstain import A, abstain_features
+
+    cands = [_cand("総額は3兆円である。"), _cand("整備費用は1か所当たり4億円である。")]
+    q = _analyse("1か所当たりの整備費用はいくらか。")
+    X = featurize(q, cands)
+    v = abstain_features(q, cands, X, np.array([2.0, -1.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["qualifier_near"]] == 0.0
+    v = abstain_features(q, cands, X, np.array([-1.0, 2.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["qualifier_near"]] == 1.0
 
 
 def test_english_lead_does_not_take_a_unit_for_a_name() -> None:

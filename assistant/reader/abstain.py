@@ -5,10 +5,13 @@ abstention model (a logistic regression fitted with the candidate scorer) looks
 at the best candidate's probability, whether a candidate of the expected type
 covers the focus, how much of the question the best passage covers, whether the
 question's words are known to the corpus at all, and how similar the passages
-are, and whether the best candidate's own passage names the asked attribute and holds a
-value in the asked unit (an unanswerable question's passages are on its topic, and the best
-of them states some other figure). A literal the question is pinned to (a year, 第N回, a unit, a Latin name)
-that no candidate passage contains is a hard stop, reported to the user.
+are; and whether the best candidate's own passage names the asked attribute,
+holds a value in the asked unit and of the asked kind, and states the qualifier
+that picks the asked instance (1か所当たり, 前回). An unanswerable question's
+passages are on its topic, and the best of them states some other figure, the
+total or the current instance. A literal the question is pinned to (a year,
+第N回, a unit, a Latin name) that no candidate passage contains is a hard stop,
+reported to the user.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import F, coverage, unit_matches
+from assistant.reader.features import F, coverage, strict_kinds, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
 
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
     "unknown", "best_dense", "max_passage_dense", "value_type", "english", "has_focus", "n_terms",
-    "translated", "focus_found", "unit_found", "focus_near", "unit_best",
+    "translated", "focus_found", "unit_found", "focus_near", "unit_best", "type_best", "qualifier_near",
 )
 A = {name: i for i, name in enumerate(ABSTAIN_FEATURES)}
 #: The columns the abstention model learns from: all but ``translated``. In the training
@@ -96,6 +99,11 @@ def abstain_features(
         v[A["focus_near"]] = focus_found(query, [cands[b].chunk.search_text])
         # The answer's own candidate holds a value in the asked unit (a count does not answer いくら).
         v[A["unit_best"]] = float(not query.units or any(unit_matches(query, s) for s in cands[b].spans))
+        # ... and a value of the kind asked at all (a share does not count shelters, an office is no country).
+        kinds = strict_kinds(query)
+        v[A["type_best"]] = float(not kinds or any(s.kind in kinds for s in cands[b].spans))
+        # ... and states the qualifier that picks the asked instance (1か所当たり, 前回), when there is one.
+        v[A["qualifier_near"]] = qualifier_found(query, cands[b].chunk.search_text)
     v[A["passage_cov"]] = max((coverage(terms, toks) for toks in passage_tokens), default=0.0)
     total = sum(terms.values())
     v[A["unknown"]] = sum(w for t, w in terms.items() if df(t) == 0) / total if total > 0 else 0.0
@@ -114,6 +122,32 @@ def abstain_features(
     # unit: passages on its topic that hold none (costs but no count) do not answer it.
     v[A["unit_found"]] = float(not query.units or any(unit_matches(query, s) for c in cands for s in c.spans))
     return v
+
+
+#: A per-unit figure asked for (1か所当たり, 1人あたり, per station) and how a passage states one
+#: (in words, or as a value over a unit: 100円/Nm3).
+_PER_UNIT_ASKED = re.compile(r"当たり|あたり|につき|\bper\b", re.I)
+_PER_UNIT_STATED = re.compile(r"当たり|あたり|につき|単価|\bper\b|\d[\d,.]*[^\s\d/]{1,3}/[^\s\d/]", re.I)
+#: The previous or next instance of something asked for (前回の改定, 次回の会議): the documents
+#: state the current one, and a passage speaks of the asked one only when it says so.
+_RELATIVE = re.compile(r"前回|次回|次期|来年|翌年")
+
+
+def qualifier_found(query: Query, passage: str) -> float:
+    """1.0 unless the question picks one instance of its attribute and ``passage`` never says which.
+
+    Two kinds of qualifier: a per-unit one (``1か所当たりの整備費用``), met by any per-unit
+    statement of the passage, and a relative one (``前回``, ``次回``), met by the same word. The
+    passages of such an unanswerable question state the total or the current instance.
+    """
+    text = query.normalized
+    found = 1.0
+    if _PER_UNIT_ASKED.search(text) and not _PER_UNIT_STATED.search(passage):
+        found = 0.0
+    for word in dict.fromkeys(m.group() for m in _RELATIVE.finditer(text)):
+        if word not in passage:
+            found = 0.0
+    return found
 
 
 def focus_found(query: Query, passage_texts: Sequence[str]) -> float:

@@ -110,6 +110,34 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
     return False
 
 
+#: Number questions that count things (いくつ, how many) are answered by a count: a share or an
+#: amount on the same topic (3割以上 for "how many shelters") answers something else.
+_COUNT_ASKED = re.compile(r"いくつ|何個|\bhow many\b", re.I)
+#: Place questions that name a geographic unit (which country, 国はどこか) are answered by a place
+#: name; an office or a company is a venue at best, never a country or a city.
+_GEO_ASKED = re.compile(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|どの(?:国|都市|県|州)"
+                        r"|\b(?:which|what) (?:country|countries|city|cities|prefecture|state)\b", re.I)
+_GEO_HEADS = ("国", "都市", "都道府県", "県", "州", "地名", "国名")
+
+
+def strict_kinds(query: Query) -> frozenset[str]:
+    """The span kinds that answer ``query`` as asked, narrower than ``TYPE_KINDS`` where the question says more.
+
+    A number question without a named unit that asks いくつ / how many takes a count (a question
+    naming its unit is judged by ``unit_matches``: a table's bare numbers under a 億円 header are
+    its money); a place question naming a country or a city takes place names only. Other types
+    keep their ``TYPE_KINDS``; a question that is not a value question gets none.
+    """
+    kinds = TYPE_KINDS.get(query.answer_type, frozenset())
+    if query.answer_type == "number" and not query.units and _COUNT_ASKED.search(query.normalized):
+        return frozenset({"count", "number"})
+    if query.answer_type == "place":
+        focus = "".join(query.focus)
+        if _GEO_ASKED.search(query.normalized) or (focus and focus.endswith(_GEO_HEADS)):
+            return frozenset({"place"})
+    return kinds
+
+
 def char_bigrams(text: str) -> set[str]:
     """Character pairs of ``text`` without spaces and punctuation (compounds however they were split)."""
     t = re.sub(r"[\s・、。,.:：()（）「」『』【】]", "", text)
