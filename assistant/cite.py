@@ -45,7 +45,7 @@ from assistant.claims import (
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
-from assistant.reader.candidates import Candidate, gather
+from assistant.reader.candidates import Candidate, gather, line_of
 from assistant.reader.features import coverage
 from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word
 
@@ -326,6 +326,39 @@ def _row_spans(line: str) -> tuple[TypedSpan, ...] | None:
     return tuple(extract_spans(text, use_mecab=False))
 
 
+def _table_runs(claim_text: str, cands: Sequence[Candidate]) -> dict[tuple[str, int, int], set[int]]:
+    """The sentence units that run over several rows of a recovered table (a table without sentence
+    ends comes out as one run of text), when the claim names a row of the table by its first cell (the
+    run may hold that row or, on another page, only its look-alikes): each with its row lines.
+
+    Such a run states each row's values beside the other rows': a claim value found in it may be
+    another row's (整備開始予定 of the row above). Its row lines are units of their own
+    (``_line_units``), so a value counts for the row whose line states it. A key with a figure
+    (2030年) is a value of the claim, not the name of a row."""
+    rows: dict[str, list[tuple[int, str]]] = {}
+    for x in cands:
+        if x.cell is not None and x.cell.kind == "row":
+            key = x.cell.label.split(" ")[0]
+            if key and not any(ch.isdigit() for ch in key):
+                rows.setdefault(x.chunk.doc, []).append((x.cell.value_line, key))
+    out: dict[tuple[str, int, int], set[int]] = {}
+    for c in cands:
+        doc_rows = rows.get(c.chunk.doc, [])
+        if c.kind != "sentence" or not any(k in claim_text for _, k in doc_rows):
+            continue
+        first, last = line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)
+        mine = [(line, k) for line, k in doc_rows if first <= line <= last]
+        if len({k for _, k in mine}) >= 2:
+            out[c.key] = {line for line, _ in mine}
+    return out
+
+
+def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
+    """The lines of a table run that are rows of its table (``_table_runs``), as units of their own
+    (its title, header and notes are not: they state no row's values)."""
+    return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
+
+
 def _line_units(c: Candidate) -> list[Candidate]:
     """The lines of a sentence unit as units of their own (its spans and tokens shared out by line);
     none when its text is not its lines' normalised texts run together."""
@@ -424,11 +457,15 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             heading = not any(x.kind in _FIGURES for x in c.spans)
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
+    runs = _table_runs(text, cands)
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
-    singles = [x for c in cands for x in ((_line_units(c) or [c]) if _records(claim, c) else [c])]
+    singles = [x for c in cands for x in (
+        _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
         if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
+            continue
+        if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
         cmp = compare(claim, c.spans, c.text)
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
@@ -439,6 +476,10 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         # For its polarity, a unit stating the opposite of a polarity word of the claim (人材が十分 /
         # 不足) covers that word: it is the item's slot stated otherwise, not a word the unit lacks.
         slot = _slot_tokens(claim, opposed_words(claim, c.text, c.spans)) if cmp.polarity_conflict else frozenset()
+        if cmp.polarity_conflict == "negation":
+            # A negated claim (…は認められない) against a unit affirming the item in its own verb (…を可能に
+            # する): the verb the claim denies is the slot the unit fills, not a word it lacks.
+            slot |= frozenset(claim.predicate)
         polar_own = coverage(claim.topic, tokens | slot) if slot else own
         polar_item = coverage(claim.topic, tokens | c.before | slot) if slot else item
         value_own = own

@@ -28,6 +28,9 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("十分", "不足"), ("同じ", "異なる"), ("同一", "異なる"), ("多い", "少ない"), ("容易", "困難"), ("受付中", "締め切"),
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
     ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
+    ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
+    # 想定を上回る / 想定の半分にとどまる: a figure that stops short of a mark has not exceeded it.
+    ("上回", "にとどま"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -69,6 +72,9 @@ class Claim:
     #: For each value, the topic terms of its label: the words just before it in its clause
     #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
+    #: Of a negated claim, the topic term of the predicate it denies (認める of 認められない): a source
+    #: affirming the item says so in its own verb (可能にする), so the word is the slot stated otherwise.
+    predicate: tuple[str, ...] = ()
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -177,7 +183,20 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
              if t not in value_tokens and not t.isdigit()}
     labels = tuple(tuple(dict.fromkeys(t for t in tokenize(label_before(text, v, spans)) if t in topic))
                    for v in values)
-    return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)), labels)
+    negated = is_negated(text)
+    return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
+                 negated_predicate(text, tokenize, topic) if negated else ())
+
+
+def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
+    """The last topic term before the negation that ends ``text`` (認める of …認められない), if any."""
+    m = _NEGATION.search(text.strip().rstrip("」』)）"))
+    if m is None:
+        return ()
+    clause = text[: m.start()]
+    clause = clause[max(clause.rfind(x) for x in "、。,，") + 1 :]
+    terms = [t for t in tokenize(clause) if t in topic]
+    return tuple(terms[-1:])
 
 
 #: A claim value's label must be this share of its topic to tell which of a unit's values is its
@@ -406,8 +425,13 @@ def _leading(v: str) -> float | None:
     return float(m.group()) if m else None
 
 
+#: Counters that name one unit two ways (a duration: 10年 and 10年間).
+_SAME_UNIT = {"年間": "年", "日間": "日", "週間": "週"}
+
+
 def _unit(v: str) -> str:
-    return re.sub(r"^[\d.]+", "", v)
+    u = re.sub(r"^[\d.]+", "", v)
+    return _SAME_UNIT.get(u, u)
 
 
 def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:

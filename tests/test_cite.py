@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import pytest
+
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
 from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
@@ -363,3 +365,60 @@ def test_a_labelled_row_named_by_the_claim_contradicts_it_under_the_items_headin
     # A row whose label the claim does not name is not enough about the item in its own words.
     strength, _, _ = judge(_claim("前回の甲国際スクールは丙川大学で開かれた。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts() -> None:
+    # 認められない against …を可能にする: the verb the claim denies is the unit's slot, not a word it lacks.
+    cands = _slide(["規制の合理化", "甲装置の基準を見直し、甲装置の無人での運転や屋外への設置を可能にする。",
+                    "事故の情報を共有する仕組みを設ける。"])
+    strength, unit, _ = judge(_claim("甲装置の無人での運転は、基準の見直し後も引き続き認められない。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert unit.cmp.polarity_conflict == "negation"
+
+
+@pytest.fixture(scope="module")
+def table_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A memo whose table has no sentence ends: its rows come out as one run of text."""
+    from assistant.config import Settings
+    from assistant.corpus import add_document
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+
+    tmp = tmp_path_factory.mktemp("table")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
+    src = tmp / "memo.txt"
+    src.write_text(
+        "拠点整備の候補地\n"
+        "候補地 区分 整備開始予定\n"
+        "甲浜地区 大規模拠点 令和8年度\n"
+        "乙川地区 大規模拠点 令和9年度\n"
+        "丙山地区 中規模拠点 令和10年度\n",
+        encoding="utf-8",
+    )
+    add_document(corpus, src, title="拠点整備の候補地")
+    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp / "index", embedder="fake",
+                          tokenizer="mecab")
+    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    return p
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "line", "mismatch"),
+    [
+        # The run states 令和8年度 (the row above's): the claim's row, 乙川地区, states 令和9年度.
+        ("乙川地区の大規模拠点は、令和8年度に整備を開始する予定である。", {"conflict"}, 4, ("令和8年度", "令和9年度")),
+        ("甲浜地区の大規模拠点は、2026年度に整備を開始する予定である。", {"strong", "partial"}, 3, None),
+    ],
+)
+def test_a_value_in_a_table_run_counts_for_the_row_that_states_it(  # type: ignore[no-untyped-def]
+        table_pipeline, sentence: str, strength: set[str], line: int, mismatch: tuple[str, str] | None) -> None:
+    (r,) = table_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= line <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch

@@ -68,6 +68,10 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("12の機関", "12機関", "count", "equal"),
         ("2月1日から", "期間:2/1から", "date", "equal"),  # a slide's month/day
         ("3月31日まで", "4/1(月)", "date", "differ"),
+        ("今後10年で", "今後10年間で", "count", "equal"),  # one duration, two counters
+        ("毎年10月に", "毎年11月に", "date", "differ"),  # a month of every year
+        ("最大8メートル", "最大で高さ6メートル", "count", "differ"),
+        ("6m", "6メートル", "count", "equal"),
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
@@ -107,6 +111,18 @@ def test_places_of_different_levels_do_not_conflict() -> None:
 )
 def test_negation_is_read_at_the_predicate(sentence: str, negated: bool) -> None:
     assert is_negated(sentence) is negated
+
+
+@pytest.mark.parametrize(
+    ("sentence", "predicate"),
+    [
+        ("甲装置の無人での運転は、引き続き認められない。", ("認める",)),  # the verb denied, not the adverb
+        ("乙事業は実施されなかった。", ("実施",)),
+        ("乙事業は実施された。", ()),  # not negated: no predicate is denied
+    ],
+)
+def test_the_predicate_a_claim_denies(sentence: str, predicate: tuple[str, ...]) -> None:
+    assert _claim(sentence).predicate == predicate
 
 
 def test_polarity_conflict() -> None:
@@ -359,6 +375,9 @@ def test_a_polarity_word_inside_its_opposite_is_not_found(text: str, words: tupl
         ("甲分野の人材は十分に足りている。", "甲分野の人材が不足している。", ["十分", "足り"]),
         ("乙の要件は企業にとって明確である。", "乙の要件が企業には不明確なことから", ["明確"]),
         ("乙の要件は企業にとって明確である。", "乙の要件は明確である。", []),
+        ("甲の設置は容易である。", "甲の設置は難しい。", ["容易"]),
+        ("丙は有償で貸与する。", "丙を無償で貸与する。", ["有償"]),
+        ("申請件数は想定を上回っている。", "申請件数が想定の半分程度にとどまっている", ["上回"]),
     ],
 )
 def test_opposed_words(sentence: str, source: str, opposed: list[str]) -> None:
