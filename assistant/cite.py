@@ -605,8 +605,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
+        # A role (副市長) that no unit states otherwise is a word of the sentence, not a figure to verify.
         required = [v for v in claim.values if not (
-            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text)))
+            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text))
+             or v.kind == "role")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.

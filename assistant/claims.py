@@ -43,7 +43,8 @@ _NEGATION = lazy(
 VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
-                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity"}
+                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
+                 "role": "name"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -172,6 +173,10 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
     # (a source lists them without counting them).
     values = tuple(v for v in values if not _restated_count(v, text, values))
+    # A role (副市長, 会長) is checked as a value: the deputy is not the head the source names. Its words stay
+    # topic terms (a role no unit states either way is not required: ``cite.judge``).
+    values = (*values, *(r for r in role_spans(text) if not any(
+        o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
     trend = trend_span(text, spans)
     if trend is not None:
         # A figure with its previous value states a trend without its word (前年度より増えている):
@@ -230,8 +235,21 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
 #: Titles and roles, and the prefixes that make another role of them (副会長 is not the 会長, 常任理事
 #: not a 理事, 名誉教授 not a 教授): general Japanese, not a topic list.
 ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
-                        "社長", "部長", "局長", "座長", "センター長", "機構長"})
-_ROLE_PREFIX = lazy(r"(?:副|常任|名誉|元|筆頭|非常勤)$")
+                        "社長", "部長", "局長", "座長", "センター長", "機構長", "本部長", "市長", "知事", "町長", "村長",
+                        "区長", "課長", "室長"})
+_PREFIXES = "副|常任|名誉|元|筆頭|非常勤"
+_ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
+_ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
+
+
+def role_spans(text: str) -> list[TypedSpan]:
+    """The roles ``text`` names, each with its prefix (副市長, 常任理事), as ``role`` spans."""
+    return [TypedSpan("role", m.start(), m.end(), m.group(), m.group()) for m in _ROLE.finditer(text)]
+
+
+def _role_parts(v: str) -> tuple[str, str]:
+    m = _ROLE.fullmatch(v)
+    return (m.group("pre") or "", m.group("role")) if m else ("", v)
 
 
 def other_role_only(word: str, text: str) -> bool:
@@ -376,6 +394,10 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         return "equal"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
+    if a.kind == "role" and b.kind == "role":
+        # 副市長 and 市長: one office and its deputy differ; two offices (会長, 理事) are two slots.
+        (pa, ra), (pb, rb) = _role_parts(a.value), _role_parts(b.value)
+        return "equal" if (pa, ra) == (pb, rb) else "differ" if ra == rb else "unknown"
     names = ("person", "org", "place", "facility")
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
@@ -439,6 +461,9 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     matched, differing, unknown = [], [], []
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
+    if any(v.kind == "role" for v in claim.values):
+        spans = [*spans, *(r for r in role_spans(text) if not any(
+            o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = _is_ordinal(claim.query.normalized, v)

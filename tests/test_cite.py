@@ -422,3 +422,14 @@ def test_a_value_in_a_table_run_counts_for_the_row_that_states_it(  # type: igno
     assert r.sources[0].first_line <= line <= r.sources[0].last_line
     if mismatch:
         assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+
+
+def test_a_deputy_named_where_the_source_names_the_office_conflicts() -> None:
+    cands = _slide(["第5章 推進体制", "市長を本部長とする「乙推進本部」を設置し、計画の進捗を管理する。",
+                    "各部に推進リーダーを置く。"])
+    strength, unit, _ = judge(_claim("乙推進本部は、副市長を本部長として計画の進捗を管理する。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("副市長", "市長")]
+    strength, _, _ = judge(_claim("乙推進本部は、市長を本部長として計画の進捗を管理する。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
