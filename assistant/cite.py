@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
+from assistant.chunking import marked_heading
 from assistant.claims import (
     MISMATCH_KIND,
     ROLE_WORDS,
@@ -42,6 +43,7 @@ from assistant.claims import (
     opposed_words,
     other_role_only,
     place_level,
+    unit_of,
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
@@ -196,6 +198,8 @@ class _Unit:
     #: ``own`` and ``item`` for the claim's polarity (see ``_slot_tokens``).
     polar_own: float = 0.0
     polar_item: float = 0.0
+    #: ``own`` with the words of the unit's section heading (see ``_section_terms``).
+    section_own: float = 0.0
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -359,6 +363,19 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
     return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
 
 
+def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
+    """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
+    its passage marked as a heading (``3.甲制度の支援``), else the passage's heading.
+
+    A paragraph under its heading speaks of the heading's item in few words of its own (支援の総額は3兆円
+    under 3.甲制度の支援): the heading says what its figures are figures of."""
+    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
+    heading = next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
+                   normalize_query(c.chunk.heading or ""))
+    low = heading.lower()
+    return frozenset(t for t in claim.topic if len(t) >= 2 and t.lower() in low) if low else frozenset()
+
+
 def _line_units(c: Candidate) -> list[Candidate]:
     """The lines of a sentence unit as units of their own (its spans and tokens shared out by line);
     none when its text is not its lines' normalised texts run together."""
@@ -490,7 +507,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             cmp, value_own = judged
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
-        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item))
+        section_own = coverage(claim.topic, tokens | _section_terms(claim, c)) if cmp.differing else own
+        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own))
     return out
 
 
@@ -548,7 +566,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and (u.own >= policy.conflict_own or _row_named(claim, v, u))
+                   and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -576,6 +594,16 @@ def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
         if head and any(len(t) >= 2 and t.lower() in head for t in claim.topic):
             return True
     return False
+
+
+def _under_heading(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, with its section heading, is as much about the item as a unit must be to
+    contradict it, and states a value of claim value ``v``'s own kind (and unit) otherwise: under
+    ``3.甲制度の支援``, ``支援の総額は3兆円`` is the total the claim gives as 5兆円. (A bare number, a
+    count of another thing, is too weak a slot for a heading to tie to the claim.)"""
+    return u.section_own >= policy.conflict_item and any(
+        cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+        for cv, s in u.cmp.differing)
 
 
 def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:

@@ -373,7 +373,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind and not ({a.kind, b.kind} <= {"count", "number"}):
             return "unknown"
         va, vb = _leading(a.value), _leading(b.value)
-        if a.kind == "count" and b.kind == "count" and _unit(a.value) != _unit(b.value):
+        if a.kind == "count" and b.kind == "count" and unit_of(a.value) != unit_of(b.value):
             return "unknown"
         return "equal" if va == vb else "differ"
     if a.kind == "date" and b.kind == "date":
@@ -395,9 +395,10 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
-        # 副市長 and 市長: one office and its deputy differ; two offices (会長, 理事) are two slots.
+        # A claim's 副市長 where the source names the 市長 differs; two offices (会長, 理事) are two slots,
+        # and a source's 名誉教授 may be another person than the 教授 a claim speaks of.
         (pa, ra), (pb, rb) = _role_parts(a.value), _role_parts(b.value)
-        return "equal" if (pa, ra) == (pb, rb) else "differ" if ra == rb else "unknown"
+        return "equal" if (pa, ra) == (pb, rb) else "differ" if ra == rb and pa and not pb else "unknown"
     names = ("person", "org", "place", "facility")
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
@@ -451,7 +452,7 @@ def _leading(v: str) -> float | None:
 _SAME_UNIT = {"年間": "年", "日間": "日", "週間": "週"}
 
 
-def _unit(v: str) -> str:
+def unit_of(v: str) -> str:
     u = re.sub(r"^[\d.]+", "", v)
     return _SAME_UNIT.get(u, u)
 
@@ -536,7 +537,7 @@ def _is_ordinal(text: str, s: TypedSpan) -> bool:
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:
     """The source value most like the claim's (same kind first, then the same unit)."""
-    return max(options, key=lambda s: (s.kind == v.kind, _unit(s.value) == _unit(v.value)))
+    return max(options, key=lambda s: (s.kind == v.kind, unit_of(s.value) == unit_of(v.value)))
 
 
 def unsupported_values(sentence: str, sources: Sequence[str], names: bool = True) -> list[TypedSpan]:

@@ -433,3 +433,24 @@ def test_a_deputy_named_where_the_source_names_the_office_conflicts() -> None:
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("副市長", "市長")]
     strength, _, _ = judge(_claim("乙推進本部は、市長を本部長として計画の進捗を管理する。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
+
+
+def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
+    # The paragraph names its item only in the heading above it (3.潮流発電の支援): its figure, of the
+    # claim's kind, is the total the claim states otherwise.
+    lines = ["3.潮流発電の支援", "乙燃料の価格と丙燃料の価格との差額を、10年間にわたり補填する制度を創設した。",
+             "支援の総額は3兆円規模とし、2030年度までに開始する案件を対象とする。"]
+    idf = {"潮流": 3.0, "発電": 2.0, "支援": 0.6, "規模": 1.3}
+    claim = _claim("潮流発電の支援は、総額5兆円規模で行われる。", idf)
+    cands = _slide(lines)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額5兆円", "3兆円")]
+    # Under the heading of another item, the same paragraph says nothing against it.
+    strength, _, _ = judge(claim, _slide(["4.洋上風力の整備", *lines[1:]]), DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    # A bare number under the heading (a table's cell, a page number) is too weak a slot to tie to the claim.
+    bare = _slide(["3.潮流発電の支援", lines[1], "支援の規模(9)"])
+    strength, _, _ = judge(_claim("潮流発電の支援は、年2回の規模で公募される。", idf), bare, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
