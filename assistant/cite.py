@@ -336,9 +336,9 @@ def _table_runs(claim_text: str, cands: Sequence[Candidate]) -> dict[tuple[str, 
     run may hold that row or, on another page, only its look-alikes): each with its row lines.
 
     Such a run states each row's values beside the other rows': a claim value found in it may be
-    another row's (整備開始予定 of the row above). Its row lines are units of their own
+    another row's (the 開始年度 of the row above). Its row lines are units of their own
     (``_line_units``), so a value counts for the row whose line states it. A key with a figure
-    (2030年) is a value of the claim, not the name of a row."""
+    (2040年) is a value of the claim, not the name of a row."""
     rows: dict[str, list[tuple[int, str]]] = {}
     for x in cands:
         if x.cell is not None and x.cell.kind == "row":
@@ -365,10 +365,10 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
 
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
-    its passage marked as a heading (``3.甲制度の支援``), else the passage's heading.
+    its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
 
-    A paragraph under its heading speaks of the heading's item in few words of its own (支援の総額は3兆円
-    under 3.甲制度の支援): the heading says what its figures are figures of."""
+    A paragraph under its heading speaks of the heading's item in few words of its own (補助の総額は40億円
+    under 2.乙事業の補助): the heading says what its figures are figures of."""
     above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
     heading = next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
                    normalize_query(c.chunk.heading or ""))
@@ -494,7 +494,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         # 不足) covers that word: it is the item's slot stated otherwise, not a word the unit lacks.
         slot = _slot_tokens(claim, opposed_words(claim, c.text, c.spans)) if cmp.polarity_conflict else frozenset()
         if cmp.polarity_conflict == "negation":
-            # A negated claim (…は認められない) against a unit affirming the item in its own verb (…を可能に
+            # A negated claim (…は許されない) against a unit affirming the item in its own verb (…をできるように
             # する): the verb the claim denies is the slot the unit fills, not a word it lacks.
             slot |= frozenset(claim.predicate)
         polar_own = coverage(claim.topic, tokens | slot) if slot else own
@@ -599,7 +599,7 @@ def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
 def _under_heading(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
     """Whether the unit, with its section heading, is as much about the item as a unit must be to
     contradict it, and states a value of claim value ``v``'s own kind (and unit) otherwise: under
-    ``3.甲制度の支援``, ``支援の総額は3兆円`` is the total the claim gives as 5兆円. (A bare number, a
+    ``2.乙事業の補助``, ``補助の総額は40億円`` is the total the claim gives as 55億円. (A bare number, a
     count of another thing, is too weak a slot for a heading to tie to the claim.)"""
     return u.section_own >= policy.conflict_item and any(
         cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
@@ -633,7 +633,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
-        # A role (副市長) that no unit states otherwise is a word of the sentence, not a figure to verify.
+        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
         required = [v for v in claim.values if not (
             ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text))
              or v.kind == "role")

@@ -29,7 +29,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
     ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
-    # 想定を上回る / 想定の半分にとどまる: a figure that stops short of a mark has not exceeded it.
+    # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
@@ -73,8 +73,8 @@ class Claim:
     #: For each value, the topic terms of its label: the words just before it in its clause
     #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
-    #: Of a negated claim, the topic term of the predicate it denies (認める of 認められない): a source
-    #: affirming the item says so in its own verb (可能にする), so the word is the slot stated otherwise.
+    #: Of a negated claim, the topic term of the predicate it denies (許す of 許されない): a source
+    #: affirming the item says so in its own verb (できるようにする), so the word is the slot stated otherwise.
     predicate: tuple[str, ...] = ()
 
     @property
@@ -173,7 +173,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
     # (a source lists them without counting them).
     values = tuple(v for v in values if not _restated_count(v, text, values))
-    # A role (副市長, 会長) is checked as a value: the deputy is not the head the source names. Its words stay
+    # A role (副知事, 会長) is checked as a value: the deputy is not the head the source names. Its words stay
     # topic terms (a role no unit states either way is not required: ``cite.judge``).
     values = (*values, *(r for r in role_spans(text) if not any(
         o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
@@ -194,7 +194,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
 
 
 def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
-    """The last topic term before the negation that ends ``text`` (認める of …認められない), if any."""
+    """The last topic term before the negation that ends ``text`` (許す of …許されない), if any."""
     m = _NEGATION.search(text.strip().rstrip("」』)）"))
     if m is None:
         return ()
@@ -243,7 +243,7 @@ _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WOR
 
 
 def role_spans(text: str) -> list[TypedSpan]:
-    """The roles ``text`` names, each with its prefix (副市長, 常任理事), as ``role`` spans."""
+    """The roles ``text`` names, each with its prefix (副知事, 常任理事), as ``role`` spans."""
     return [TypedSpan("role", m.start(), m.end(), m.group(), m.group()) for m in _ROLE.finditer(text)]
 
 
@@ -395,8 +395,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
-        # A claim's 副市長 where the source names the 市長 differs; two offices (会長, 理事) are two slots,
-        # and a source's 名誉教授 may be another person than the 教授 a claim speaks of.
+        # A claim's 副知事 where the source names the 知事 differs; two offices (会長, 理事) are two slots,
+        # and a source's 名誉会長 may be another person than the 会長 a claim speaks of.
         (pa, ra), (pb, rb) = _role_parts(a.value), _role_parts(b.value)
         return "equal" if (pa, ra) == (pb, rb) else "differ" if ra == rb and pa and not pb else "unknown"
     names = ("person", "org", "place", "facility")

@@ -120,7 +120,7 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # 2023.4, 2023/4/1, 2023-04-01
     lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
-    # 3月22日, 10月, 毎年11月 (no year; but not the month of a year a pattern above missed, 5年10月)
+    # 3月22日, 10月, 毎年6月 (no year; but not the month of a year a pattern above missed, 5年10月)
     lazy(r"(?<![\d.])(?<!\d年)(?<!\d\s年)(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
     # 2/1, 4/1(月), 2/1~2/29 (a month and day without a year, as slides write them); not a fraction
     # (全体の1/4~1/3程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
@@ -249,7 +249,7 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         if unit == "分" and text.startswith("の", m.end("u")):
             continue  # 3分の2 is a fraction
         if n == 1 and _PER.match(text, b):
-            continue  # 1か所当たり, 1人あたり: the unit of a rate, not a count the text states
+            continue  # 1人当たり, 1戸あたり: the unit of a rate, not a count the text states
         unit = _UNIT_NAMES.get(unit, unit)
         out.append(TypedSpan("count", a, b, text[a:b], _fmt(n * _COUNT_MULT[m.group("mult")]) + unit, _qual(m)))
         busy.append((a, b))
@@ -264,11 +264,11 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
 
 
 _COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
-#: One spelling of each counter, so that 6メートル and 6m, 30トン and 30t compare.
+#: One spelling of each counter, so that 4メートル and 4m, 12トン and 12t compare.
 _UNIT_NAMES = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "カ月": "か月", "ヶ月": "か月", "人": "名", "メートル": "m", "キロメートル": "km", "平方メートル": "m2",
                "トン": "t"}
-#: After a count of one: the count is what a rate is per (1平方メートル当たり30トン).
+#: After a count of one: the count is what a rate is per (1平方メートル当たり12トン).
 _PER = lazy(r"\s*(?:当たり|当り|あたり|につき|ごと|毎)")
 
 

@@ -368,10 +368,10 @@ def test_a_labelled_row_named_by_the_claim_contradicts_it_under_the_items_headin
 
 
 def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts() -> None:
-    # 認められない against …を可能にする: the verb the claim denies is the unit's slot, not a word it lacks.
-    cands = _slide(["規制の合理化", "甲装置の基準を見直し、甲装置の無人での運転や屋外への設置を可能にする。",
-                    "事故の情報を共有する仕組みを設ける。"])
-    strength, unit, _ = judge(_claim("甲装置の無人での運転は、基準の見直し後も引き続き認められない。"), cands,
+    # 許されない against …をできるようにする: the verb the claim denies is the unit's slot, not a word it lacks.
+    cands = _slide(["乙施設の運用", "乙施設の規程を改め、乙施設の夜間の利用や団体での予約をできるようにする。",
+                    "利用者の声を集める窓口を設ける。"])
+    strength, unit, _ = judge(_claim("乙施設の夜間の利用は、規程の改正後も引き続き許されない。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
@@ -392,14 +392,14 @@ def table_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
     (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
     src = tmp / "memo.txt"
     src.write_text(
-        "拠点整備の候補地\n"
-        "候補地 区分 整備開始予定\n"
-        "甲浜地区 大規模拠点 令和8年度\n"
-        "乙川地区 大規模拠点 令和9年度\n"
-        "丙山地区 中規模拠点 令和10年度\n",
+        "試験施設の建設予定\n"
+        "施設名 規模 開始年度\n"
+        "甲浜センター 大型 令和8年度\n"
+        "乙川センター 大型 令和9年度\n"
+        "丙山センター 小型 令和10年度\n",
         encoding="utf-8",
     )
-    add_document(corpus, src, title="拠点整備の候補地")
+    add_document(corpus, src, title="試験施設の建設予定")
     s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp / "index", embedder="fake",
                           tokenizer="mecab")
     p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
@@ -410,9 +410,9 @@ def table_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
 @pytest.mark.parametrize(
     ("sentence", "strength", "line", "mismatch"),
     [
-        # The run states 令和8年度 (the row above's): the claim's row, 乙川地区, states 令和9年度.
-        ("乙川地区の大規模拠点は、令和8年度に整備を開始する予定である。", {"conflict"}, 4, ("令和8年度", "令和9年度")),
-        ("甲浜地区の大規模拠点は、2026年度に整備を開始する予定である。", {"strong", "partial"}, 3, None),
+        # The run states 令和8年度 (the row above's): the claim's row, 乙川センター, states 令和9年度.
+        ("乙川センターの大型施設は、令和8年度に建設を開始する予定である。", {"conflict"}, 4, ("令和8年度", "令和9年度")),
+        ("甲浜センターの大型施設は、2026年度に建設を開始する予定である。", {"strong", "partial"}, 3, None),
     ],
 )
 def test_a_value_in_a_table_run_counts_for_the_row_that_states_it(  # type: ignore[no-untyped-def]
@@ -425,32 +425,32 @@ def test_a_value_in_a_table_run_counts_for_the_row_that_states_it(  # type: igno
 
 
 def test_a_deputy_named_where_the_source_names_the_office_conflicts() -> None:
-    cands = _slide(["第5章 推進体制", "市長を本部長とする「乙推進本部」を設置し、計画の進捗を管理する。",
-                    "各部に推進リーダーを置く。"])
-    strength, unit, _ = judge(_claim("乙推進本部は、副市長を本部長として計画の進捗を管理する。"), cands, DEFAULT_CITE_POLICY)
+    cands = _slide(["第4章 実施体制", "知事を議長とする「丙連絡会議」を設置し、事業の進捗を点検する。",
+                    "各課に連絡員を置く。"])
+    strength, unit, _ = judge(_claim("丙連絡会議は、副知事を議長として事業の進捗を点検する。"), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
-    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("副市長", "市長")]
-    strength, _, _ = judge(_claim("乙推進本部は、市長を本部長として計画の進捗を管理する。"), cands, DEFAULT_CITE_POLICY)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("副知事", "知事")]
+    strength, _, _ = judge(_claim("丙連絡会議は、知事を議長として事業の進捗を点検する。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
 
 
 def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
-    # The paragraph names its item only in the heading above it (3.潮流発電の支援): its figure, of the
+    # The paragraph names its item only in the heading above it (2.潮流発電の補助): its figure, of the
     # claim's kind, is the total the claim states otherwise.
-    lines = ["3.潮流発電の支援", "乙燃料の価格と丙燃料の価格との差額を、10年間にわたり補填する制度を創設した。",
-             "支援の総額は3兆円規模とし、2030年度までに開始する案件を対象とする。"]
-    idf = {"潮流": 3.0, "発電": 2.0, "支援": 0.6, "規模": 1.3}
-    claim = _claim("潮流発電の支援は、総額5兆円規模で行われる。", idf)
+    lines = ["2.潮流発電の補助", "設備の導入費と維持費の一部を、5年間にわたり補填する制度を設けた。",
+             "補助の総額は40億円程度とし、2028年度までに着工する案件を対象とする。"]
+    idf = {"潮流": 3.0, "発電": 2.0, "補助": 0.6, "程度": 1.3}
+    claim = _claim("潮流発電の補助は、総額55億円程度で行われる。", idf)
     cands = _slide(lines)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
-    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額5兆円", "3兆円")]
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額55億円程度", "40億円程度")]
     # Under the heading of another item, the same paragraph says nothing against it.
     strength, _, _ = judge(claim, _slide(["4.洋上風力の整備", *lines[1:]]), DEFAULT_CITE_POLICY)
     assert strength != "conflict"
     # A bare number under the heading (a table's cell, a page number) is too weak a slot to tie to the claim.
-    bare = _slide(["3.潮流発電の支援", lines[1], "支援の規模(9)"])
-    strength, _, _ = judge(_claim("潮流発電の支援は、年2回の規模で公募される。", idf), bare, DEFAULT_CITE_POLICY)
+    bare = _slide(["2.潮流発電の補助", lines[1], "補助の程度(9)"])
+    strength, _, _ = judge(_claim("潮流発電の補助は、年2回の程度で公募される。", idf), bare, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
