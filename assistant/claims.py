@@ -2,8 +2,8 @@
 
 A claim is a draft sentence split into its topic terms (content words with their
 IDF, the reader's ``Query`` analysis), its typed values (the reader's span rules:
-amounts, percentages, dates with era ↔ Western conversion, counts, names) and its
-polarity (negation, and antonym pairs such as 増加 / 減少, 決定 / 見送り).
+amounts, percentages, dates with era ↔ Western conversion, counts, names; and roles, 副知事
+not being the 知事) and its polarity (negation, and antonym pairs such as 増加 / 減少, 決定 / 見送り).
 ``compare`` lines a claim up against one evidence unit (a sentence or a recovered
 cell) and reports which values agree, which differ and which the unit does not
 state. Everything here is pure.
