@@ -131,6 +131,13 @@ def _split_long_line(line: str, limit: int) -> list[tuple[int, int]]:
     return pieces
 
 
+def marked_heading(norm: str) -> str | None:
+    """The heading a normalised line is by its mark (``3.甲の支援``, ``## 乙``, ``第2章 丙``), or None."""
+    if norm and len(norm) <= 60 and _HEADING_MARK.match(norm) and not norm.endswith("。"):
+        return norm.lstrip("#◆■ ").strip()
+    return None
+
+
 def _heading_of(norm: str, blank_before: bool, blank_after: bool) -> str | None:
     if not norm or len(norm) > 60:
         return None

@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.answer import Citation, make_citation
+from assistant.chunking import marked_heading
 from assistant.claims import (
     MISMATCH_KIND,
     ROLE_WORDS,
@@ -42,10 +43,11 @@ from assistant.claims import (
     opposed_words,
     other_role_only,
     place_level,
+    unit_of,
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
-from assistant.reader.candidates import Candidate, gather
+from assistant.reader.candidates import Candidate, gather, line_of
 from assistant.reader.features import coverage
 from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word
 
@@ -196,6 +198,8 @@ class _Unit:
     #: ``own`` and ``item`` for the claim's polarity (see ``_slot_tokens``).
     polar_own: float = 0.0
     polar_item: float = 0.0
+    #: ``own`` with the words of the unit's section heading (see ``_section_terms``).
+    section_own: float = 0.0
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -326,6 +330,52 @@ def _row_spans(line: str) -> tuple[TypedSpan, ...] | None:
     return tuple(extract_spans(text, use_mecab=False))
 
 
+def _table_runs(claim_text: str, cands: Sequence[Candidate]) -> dict[tuple[str, int, int], set[int]]:
+    """The sentence units that run over several rows of a recovered table (a table without sentence
+    ends comes out as one run of text), when the claim names a row of the table by its first cell (the
+    run may hold that row or, on another page, only its look-alikes): each with its row lines.
+
+    Such a run states each row's values beside the other rows': a claim value found in it may be
+    another row's (the 開始年度 of the row above). Its row lines are units of their own
+    (``_line_units``), so a value counts for the row whose line states it. A key with a figure
+    (2040年) is a value of the claim, not the name of a row."""
+    rows: dict[str, list[tuple[int, str]]] = {}
+    for x in cands:
+        if x.cell is not None and x.cell.kind == "row":
+            key = x.cell.label.split(" ")[0]
+            if key and not any(ch.isdigit() for ch in key):
+                rows.setdefault(x.chunk.doc, []).append((x.cell.value_line, key))
+    out: dict[tuple[str, int, int], set[int]] = {}
+    for c in cands:
+        doc_rows = rows.get(c.chunk.doc, [])
+        if c.kind != "sentence" or not any(k in claim_text for _, k in doc_rows):
+            continue
+        first, last = line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)
+        mine = [(line, k) for line, k in doc_rows if first <= line <= last]
+        if len({k for _, k in mine}) >= 2:
+            out[c.key] = {line for line, _ in mine}
+    return out
+
+
+def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
+    """The lines of a table run that are rows of its table (``_table_runs``), as units of their own
+    (its title, header and notes are not: they state no row's values)."""
+    return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
+
+
+def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
+    """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
+    its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
+
+    A paragraph under its heading speaks of the heading's item in few words of its own (補助の総額は40億円
+    under 2.乙事業の補助): the heading says what its figures are figures of."""
+    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
+    heading = next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
+                   normalize_query(c.chunk.heading or ""))
+    low = heading.lower()
+    return frozenset(t for t in claim.topic if len(t) >= 2 and t.lower() in low) if low else frozenset()
+
+
 def _line_units(c: Candidate) -> list[Candidate]:
     """The lines of a sentence unit as units of their own (its spans and tokens shared out by line);
     none when its text is not its lines' normalised texts run together."""
@@ -424,11 +474,15 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             heading = not any(x.kind in _FIGURES for x in c.spans)
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
+    runs = _table_runs(text, cands)
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
-    singles = [x for c in cands for x in ((_line_units(c) or [c]) if _records(claim, c) else [c])]
+    singles = [x for c in cands for x in (
+        _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
         if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
+            continue
+        if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
         cmp = compare(claim, c.spans, c.text)
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
@@ -439,6 +493,10 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         # For its polarity, a unit stating the opposite of a polarity word of the claim (人材が十分 /
         # 不足) covers that word: it is the item's slot stated otherwise, not a word the unit lacks.
         slot = _slot_tokens(claim, opposed_words(claim, c.text, c.spans)) if cmp.polarity_conflict else frozenset()
+        if cmp.polarity_conflict == "negation":
+            # A negated claim (…は許されない) against a unit affirming the item in its own verb (…をできるように
+            # する): the verb the claim denies is the slot the unit fills, not a word it lacks.
+            slot |= frozenset(claim.predicate)
         polar_own = coverage(claim.topic, tokens | slot) if slot else own
         polar_item = coverage(claim.topic, tokens | c.before | slot) if slot else item
         value_own = own
@@ -449,7 +507,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             cmp, value_own = judged
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
-        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item))
+        section_own = coverage(claim.topic, tokens | _section_terms(claim, c)) if cmp.differing else own
+        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own))
     return out
 
 
@@ -507,7 +566,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and (u.own >= policy.conflict_own or _row_named(claim, v, u))
+                   and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -537,6 +596,16 @@ def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
     return False
 
 
+def _under_heading(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, with its section heading, is as much about the item as a unit must be to
+    contradict it, and states a value of claim value ``v``'s own kind (and unit) otherwise: under
+    ``2.乙事業の補助``, ``補助の総額は40億円`` is the total the claim gives as 55億円. (A bare number, a
+    count of another thing, is too weak a slot for a heading to tie to the claim.)"""
+    return u.section_own >= policy.conflict_item and any(
+        cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+        for cv, s in u.cmp.differing)
+
+
 def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
     """Whether the unit's value differing from claim value ``v`` stands under ``v``'s label."""
     return any(cv is v and label_match(claim, v, s, u.cand.spans, u.cand.text, policy.label_share) >= policy.label
@@ -564,8 +633,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
+        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
         required = [v for v in claim.values if not (
-            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text)))
+            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text))
+             or v.kind == "role")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.

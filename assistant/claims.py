@@ -2,8 +2,8 @@
 
 A claim is a draft sentence split into its topic terms (content words with their
 IDF, the reader's ``Query`` analysis), its typed values (the reader's span rules:
-amounts, percentages, dates with era ↔ Western conversion, counts, names) and its
-polarity (negation, and antonym pairs such as 増加 / 減少, 決定 / 見送り).
+amounts, percentages, dates with era ↔ Western conversion, counts, names; and roles, 副知事
+not being the 知事) and its polarity (negation, and antonym pairs such as 増加 / 減少, 決定 / 見送り).
 ``compare`` lines a claim up against one evidence unit (a sentence or a recovered
 cell) and reports which values agree, which differ and which the unit does not
 state. Everything here is pure.
@@ -28,6 +28,9 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("十分", "不足"), ("同じ", "異なる"), ("同一", "異なる"), ("多い", "少ない"), ("容易", "困難"), ("受付中", "締め切"),
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
     ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
+    ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
+    # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
+    ("上回", "にとどま"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -40,7 +43,8 @@ _NEGATION = lazy(
 VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
-                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity"}
+                 "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
+                 "role": "name"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -69,6 +73,9 @@ class Claim:
     #: For each value, the topic terms of its label: the words just before it in its clause
     #: (``試験装置の維持・管理には`` of ``312百万円``), what the figure is a figure of.
     labels: tuple[tuple[str, ...], ...] = ()
+    #: Of a negated claim, the topic term of the predicate it denies (許す of 許されない): a source
+    #: affirming the item says so in its own verb (できるようにする), so the word is the slot stated otherwise.
+    predicate: tuple[str, ...] = ()
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -166,6 +173,10 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
     # (a source lists them without counting them).
     values = tuple(v for v in values if not _restated_count(v, text, values))
+    # A role (副知事, 会長) is checked as a value: the deputy is not the head the source names. Its words stay
+    # topic terms (a role no unit states either way is not required: ``cite.judge``).
+    values = (*values, *(r for r in role_spans(text) if not any(
+        o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
     trend = trend_span(text, spans)
     if trend is not None:
         # A figure with its previous value states a trend without its word (前年度より増えている):
@@ -177,7 +188,20 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
              if t not in value_tokens and not t.isdigit()}
     labels = tuple(tuple(dict.fromkeys(t for t in tokenize(label_before(text, v, spans)) if t in topic))
                    for v in values)
-    return Claim(query, values, topic, is_negated(text), polarity_words(_mask(text, spans)), labels)
+    negated = is_negated(text)
+    return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
+                 negated_predicate(text, tokenize, topic) if negated else ())
+
+
+def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
+    """The last topic term before the negation that ends ``text`` (許す of …許されない), if any."""
+    m = _NEGATION.search(text.strip().rstrip("」』)）"))
+    if m is None:
+        return ()
+    clause = text[: m.start()]
+    clause = clause[max(clause.rfind(x) for x in "、。,，") + 1 :]
+    terms = [t for t in tokenize(clause) if t in topic]
+    return tuple(terms[-1:])
 
 
 #: A claim value's label must be this share of its topic to tell which of a unit's values is its
@@ -211,8 +235,21 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
 #: Titles and roles, and the prefixes that make another role of them (副会長 is not the 会長, 常任理事
 #: not a 理事, 名誉教授 not a 教授): general Japanese, not a topic list.
 ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
-                        "社長", "部長", "局長", "座長", "センター長", "機構長"})
-_ROLE_PREFIX = lazy(r"(?:副|常任|名誉|元|筆頭|非常勤)$")
+                        "社長", "部長", "局長", "座長", "センター長", "機構長", "本部長", "市長", "知事", "町長", "村長",
+                        "区長", "課長", "室長"})
+_PREFIXES = "副|常任|名誉|元|筆頭|非常勤"
+_ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
+_ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
+
+
+def role_spans(text: str) -> list[TypedSpan]:
+    """The roles ``text`` names, each with its prefix (副知事, 常任理事), as ``role`` spans."""
+    return [TypedSpan("role", m.start(), m.end(), m.group(), m.group()) for m in _ROLE.finditer(text)]
+
+
+def _role_parts(v: str) -> tuple[str, str]:
+    m = _ROLE.fullmatch(v)
+    return (m.group("pre") or "", m.group("role")) if m else ("", v)
 
 
 def other_role_only(word: str, text: str) -> bool:
@@ -355,7 +392,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind and not ({a.kind, b.kind} <= {"count", "number"}):
             return "unknown"
         va, vb = _leading(a.value), _leading(b.value)
-        if a.kind == "count" and b.kind == "count" and _unit(a.value) != _unit(b.value):
+        if a.kind == "count" and b.kind == "count" and unit_of(a.value) != unit_of(b.value):
             return "unknown"
         return "equal" if va == vb else "differ"
     if a.kind == "date" and b.kind == "date":
@@ -376,6 +413,11 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         return "equal"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
+    if a.kind == "role" and b.kind == "role":
+        # A claim's 副知事 where the source names the 知事 differs; two offices (会長, 理事) are two slots,
+        # and a source's 名誉会長 may be another person than the 会長 a claim speaks of.
+        (pa, ra), (pb, rb) = _role_parts(a.value), _role_parts(b.value)
+        return "equal" if (pa, ra) == (pb, rb) else "differ" if ra == rb and pa and not pb else "unknown"
     names = ("person", "org", "place", "facility")
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
@@ -425,8 +467,13 @@ def _leading(v: str) -> float | None:
     return float(m.group()) if m else None
 
 
-def _unit(v: str) -> str:
-    return re.sub(r"^[\d.]+", "", v)
+#: Counters that name one unit two ways (a duration: 10年 and 10年間).
+_SAME_UNIT = {"年間": "年", "日間": "日", "週間": "週"}
+
+
+def unit_of(v: str) -> str:
+    u = re.sub(r"^[\d.]+", "", v)
+    return _SAME_UNIT.get(u, u)
 
 
 def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
@@ -434,6 +481,9 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     matched, differing, unknown = [], [], []
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
+    if any(v.kind == "role" for v in claim.values):
+        spans = [*spans, *(r for r in role_spans(text) if not any(
+            o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = _is_ordinal(claim.query.normalized, v)
@@ -506,7 +556,7 @@ def _is_ordinal(text: str, s: TypedSpan) -> bool:
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:
     """The source value most like the claim's (same kind first, then the same unit)."""
-    return max(options, key=lambda s: (s.kind == v.kind, _unit(s.value) == _unit(v.value)))
+    return max(options, key=lambda s: (s.kind == v.kind, unit_of(s.value) == unit_of(v.value)))
 
 
 def unsupported_values(sentence: str, sources: Sequence[str], names: bool = True) -> list[TypedSpan]:

@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 14
+SPANS_VERSION = 15
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -73,7 +73,7 @@ _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matc
              "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
-             "kW", "km", "m", "MA", "keV", "度",
+             "kW", "km", "m", "MA", "keV", "度", "メートル", "キロメートル", "平方メートル", "トン",
              *_DIGITS_ONLY)
 #: A count's multiplier (3万人, 1億度): the value is the number it makes.
 _COUNT_MULT = {"万": 1e4, "千": 1e3, "億": 1e8, None: 1.0}
@@ -120,8 +120,8 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # 2023.4, 2023/4/1, 2023-04-01
     lazy(r"(?<![\d.])(?P<y4>(?:19|20)\d{2})[./\-](?P<m>\d{1,2})(?:[./\-](?P<d>\d{1,2}))?(?![\d.])"),
-    # 3月22日, 10月 (no year)
-    lazy(r"(?<![\d年.])(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
+    # 3月22日, 10月, 毎年6月 (no year; but not the month of a year a pattern above missed, 5年10月)
+    lazy(r"(?<![\d.])(?<!\d年)(?<!\d\s年)(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
     # 2/1, 4/1(月), 2/1~2/29 (a month and day without a year, as slides write them); not a fraction
     # (全体の1/4~1/3程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
     lazy(r"(?<![\d/.,の])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/.,%])(?P<slash>)"),
@@ -256,8 +256,9 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
             continue  # 3分の2 is a fraction
         if unit == "分" and text[:a].rstrip().endswith("時"):
             continue  # 14時30分 is a time of day, not thirty minutes
-        unit = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
-                "カ月": "か月", "ヶ月": "か月", "人": "名"}.get(unit, unit)
+        if n == 1 and _PER.match(text, b):
+            continue  # 1人当たり, 1戸あたり: the unit of a rate, not a count the text states
+        unit = _UNIT_NAMES.get(unit, unit)
         out.append(TypedSpan("count", a, b, text[a:b], _fmt(n * _COUNT_MULT[m.group("mult")]) + unit, _qual(m)))
         busy.append((a, b))
     for m in _COUNT_OF.finditer(text):
@@ -271,6 +272,12 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
 
 
 _COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
+#: One spelling of each counter, so that 4メートル and 4m, 12トン and 12t compare.
+_UNIT_NAMES = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
+               "カ月": "か月", "ヶ月": "か月", "人": "名", "メートル": "m", "キロメートル": "km", "平方メートル": "m2",
+               "トン": "t"}
+#: After a count of one: the count is what a rate is per (1平方メートル当たり12トン).
+_PER = lazy(r"\s*(?:当たり|当り|あたり|につき|ごと|毎)")
 
 
 def _counted(noun: str) -> str:

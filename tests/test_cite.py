@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import pytest
+
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
 from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
@@ -362,4 +364,93 @@ def test_a_labelled_row_named_by_the_claim_contradicts_it_under_the_items_headin
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("丙川大学", "乙山大学")]
     # A row whose label the claim does not name is not enough about the item in its own words.
     strength, _, _ = judge(_claim("前回の甲国際スクールは丙川大学で開かれた。", idf), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts() -> None:
+    # 許されない against …をできるようにする: the verb the claim denies is the unit's slot, not a word it lacks.
+    cands = _slide(["乙施設の運用", "乙施設の規程を改め、乙施設の夜間の利用や団体での予約をできるようにする。",
+                    "利用者の声を集める窓口を設ける。"])
+    strength, unit, _ = judge(_claim("乙施設の夜間の利用は、規程の改正後も引き続き許されない。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert unit.cmp.polarity_conflict == "negation"
+
+
+@pytest.fixture(scope="module")
+def table_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A memo whose table has no sentence ends: its rows come out as one run of text."""
+    from assistant.config import Settings
+    from assistant.corpus import add_document
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+
+    tmp = tmp_path_factory.mktemp("table")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
+    src = tmp / "memo.txt"
+    src.write_text(
+        "試験施設の建設予定\n"
+        "施設名 規模 開始年度\n"
+        "甲浜センター 大型 令和8年度\n"
+        "乙川センター 大型 令和9年度\n"
+        "丙山センター 小型 令和10年度\n",
+        encoding="utf-8",
+    )
+    add_document(corpus, src, title="試験施設の建設予定")
+    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp / "index", embedder="fake",
+                          tokenizer="mecab")
+    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    return p
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "line", "mismatch"),
+    [
+        # The run states 令和8年度 (the row above's): the claim's row, 乙川センター, states 令和9年度.
+        ("乙川センターの大型施設は、令和8年度に建設を開始する予定である。", {"conflict"}, 4, ("令和8年度", "令和9年度")),
+        ("甲浜センターの大型施設は、2026年度に建設を開始する予定である。", {"strong", "partial"}, 3, None),
+    ],
+)
+def test_a_value_in_a_table_run_counts_for_the_row_that_states_it(  # type: ignore[no-untyped-def]
+        table_pipeline, sentence: str, strength: set[str], line: int, mismatch: tuple[str, str] | None) -> None:
+    (r,) = table_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= line <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+
+
+def test_a_deputy_named_where_the_source_names_the_office_conflicts() -> None:
+    cands = _slide(["第4章 実施体制", "知事を議長とする「丙連絡会議」を設置し、事業の進捗を点検する。",
+                    "各課に連絡員を置く。"])
+    strength, unit, _ = judge(_claim("丙連絡会議は、副知事を議長として事業の進捗を点検する。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("副知事", "知事")]
+    strength, _, _ = judge(_claim("丙連絡会議は、知事を議長として事業の進捗を点検する。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+
+
+def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
+    # The paragraph names its item only in the heading above it (2.潮流発電の補助): its figure, of the
+    # claim's kind, is the total the claim states otherwise.
+    lines = ["2.潮流発電の補助", "設備の導入費と維持費の一部を、5年間にわたり補填する制度を設けた。",
+             "補助の総額は40億円程度とし、2028年度までに着工する案件を対象とする。"]
+    idf = {"潮流": 3.0, "発電": 2.0, "補助": 0.6, "程度": 1.3}
+    claim = _claim("潮流発電の補助は、総額55億円程度で行われる。", idf)
+    cands = _slide(lines)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額55億円程度", "40億円程度")]
+    # Under the heading of another item, the same paragraph says nothing against it.
+    strength, _, _ = judge(claim, _slide(["4.洋上風力の整備", *lines[1:]]), DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+    # A bare number under the heading (a table's cell, a page number) is too weak a slot to tie to the claim.
+    bare = _slide(["2.潮流発電の補助", lines[1], "補助の程度(9)"])
+    strength, _, _ = judge(_claim("潮流発電の補助は、年2回の程度で公募される。", idf), bare, DEFAULT_CITE_POLICY)
     assert strength != "conflict"

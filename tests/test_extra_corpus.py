@@ -122,3 +122,13 @@ def test_gold_lines_are_json_with_the_interface_keys() -> None:
     for raw in GOLD.read_text(encoding="utf-8").splitlines():
         item = json.loads(raw)
         assert {"id", "kind", "question", "answers", "all_required", "doc", "lines"} <= set(item)
+
+
+def test_draft_sentences_of_each_expectation() -> None:
+    # The drafting check is measured here too: at least 15 sentences the documents state, state
+    # otherwise (with the lines of what they do state) and do not state.
+    cite = [i for i in load_gold(GOLD) if i.kind == "cite"]
+    expects = Counter(i.expect for i in cite if i.id[:2] in ("XS", "XC", "XU"))
+    assert min(expects[e] for e in ("supported", "contradicted", "unsupported")) >= 15
+    for i in cite:
+        assert (i.doc is None) == (i.expect == "unsupported") and (i.lines is None) == (i.doc is None)

@@ -236,6 +236,9 @@ def test_comparison_question() -> None:
         ("4/1(月)ホームページの開設", "date", "--04-01"),
         ("主催:QST、EUROfusion", "org", "eurofusion"),  # Latin abbreviations listed as names
         ("QSTとF4Eが主催", "org", "f4e"),
+        ("点検を毎年6月に実施する", "date", "--06"),  # a month of every year
+        ("幅4メートルの通路", "count", "4m"),  # a measure written out is the same unit as its symbol
+        ("1平方メートル当たり12トン", "count", "12t"),
     ],
 )
 def test_typed_spans(text: str, kind: str, value: str) -> None:
@@ -244,7 +247,8 @@ def test_typed_spans(text: str, kind: str, value: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["3分の2を補助する", "5分の1以上", "人材が十分に足りている", "一戸建ての住宅",
-                                  "14時00分~16時00分", "午前9時 30分開始"])
+                                  "14時00分~16時00分", "午前9時 30分開始",
+                                  "1戸当たり最大50万円", "1人あたりの補助"])  # a time of day; the unit of a rate
 def test_fractions_and_words_are_not_counts(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "count"]
 

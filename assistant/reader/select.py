@@ -111,17 +111,12 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
-#: After a count, a per-unit qualifier (1台当たり, 1人につき): the count is the unit, not a value.
-_PER_UNIT = lazy(r"\s*(?:当たり|あたり|当り|につき|ごと)")
-
-
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
     if not kinds:
         return None
-    spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars
-             and not _PER_UNIT.match(cand.text, s.end)]
+    spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
     # The question names what it asks about; the answer is what it does not name.
     new = [s for s in spans if s.text not in query.normalized and s.value not in query.normalized.casefold()]
     spans = new or spans

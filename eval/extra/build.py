@@ -406,6 +406,8 @@ def make_gold(corpus: Path) -> list[dict[str, Any]]:
                 raise SystemExit(f"{q['id']}: {e}") from None
             if alt:
                 item["alt_lines"] = alt
+        if "expect" in q:  # cite items: supported | contradicted | unsupported
+            item["expect"] = q["expect"]
         items.append(item)
     return items
 
