@@ -389,6 +389,17 @@ def test_a_named_row_cell_answers_instead_of_the_flattened_table() -> None:
     assert sel.units[0].cell is None
 
 
+def test_a_sentence_holding_two_rows_of_a_table_spans_them() -> None:
+    from assistant.reader.candidates import table_rows_spanned
+
+    table, *cells = _table_cands()
+    assert table_rows_spanned(table, cells) == 2
+    # A sentence on one row's lines (its key and values) spans that row only.
+    one_row = replace(table, start=table.text.index("甲沖") + 6, end=table.text.index("乙沖") + 8)
+    assert table_rows_spanned(one_row, cells) == 1
+    assert table_rows_spanned(table, []) == 0
+
+
 def _row_cands() -> list[Candidate]:
     """One table row's two cells: an amount and a description, sharing their quote."""
     from assistant.chunking import Chunk
@@ -717,6 +728,28 @@ def _evidence_for(p, question: str):  # type: ignore[no-untyped-def]
     res = p._search(question, 10, None, None)
     q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
     return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+
+
+def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) -> None:
+    from assistant.reader.candidates import line_of
+
+    doc = ("窓口改革の計画\n\n"
+           "本庁舎の窓口は令和7年10月に開設する。\n"
+           "表1 年次計画\n\n"
+           "施策 | 令和7年度 | 令和8年度\n"
+           "電子申請 | 本庁で開始 | 支所へ拡大\n"
+           "窓口予約 | 試行 | 全庁で実施\n")
+    p = _fixture_pipeline(tmp_path, doc, "窓口改革")
+    _, _, ev = _evidence_for(p, "窓口はいつ開設するか。")
+    spans = [(line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)) for c in ev.cands if c.kind == "sentence"]
+    assert (3, 3) in spans  # the prose sentence stays
+    # No sentence runs over two rows (the splitter joins the rows: they have no sentence ends) ...
+    assert not any(a <= 7 and b >= 8 for a, b in spans)
+    # ... their cells stand in for them.
+    labels = {c.cell.label for c in ev.cands if c.cell is not None}
+    assert {"電子申請 令和7年度", "窓口予約 令和8年度"} <= labels
+    ans = p.ask("窓口はいつ開設するか。")
+    assert ans.direct == "令和7年10月" and ans.citations[0].first_line == 3
 
 
 def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:
