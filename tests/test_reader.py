@@ -493,6 +493,33 @@ def test_a_candidate_with_the_asked_unit_wins_over_a_better_scored_one_without_i
     assert sel.units[0] is cands[0]
 
 
+@pytest.mark.parametrize(
+    ("question", "scale"),
+    [
+        ("新規事業の予算案は何百万円か。", "百万円"), ("補助の上限は何万円か。", "万円"), ("総額は何億円か。", "億円"),
+        ("How much is proposed, in millions of yen?", "百万円"), ("What is the cost in thousands of yen?", "千円"),
+        ("事業費はいくらか。", ""), ("How much is the budget?", ""), ("参加者は何名か。", ""),
+    ],
+)
+def test_asked_scale(question: str, scale: str) -> None:
+    q = _analyse(question)
+    assert q.scale == scale
+    assert not scale or (q.answer_type == "number" and "money" in q.units)
+
+
+def test_an_amount_in_the_asked_scale_wins_over_a_better_scored_one_in_another() -> None:
+    from assistant.reader.select import select_value
+
+    cands = [_cand("(2)省エネ化(30億円)窓の改修に1戸当たり最大50万円を補助する。"), _cand("900", cell_label="窓改修事業 予算案")]
+    cands[1] = replace(cands[1], spans=tuple(extract_spans("窓改修事業 予算案：900百万円")))
+    scores = np.array([1.5, 0.5])  # within the unit margin
+    for question in ("窓改修事業の予算案は何百万円か。", "How much is proposed for the window project, in millions of yen?"):
+        sel = select_value(_analyse(question), cands, scores, DEFAULT_POLICY)
+        assert sel.direct is not None and sel.direct.text == "900百万円", question
+    # No scale asked: the better scored amount keeps its place.
+    assert select_value(_analyse("窓の改修の予算はいくらか。"), cands, scores, DEFAULT_POLICY).units[0] is cands[0]
+
+
 def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
     from assistant.reader.abstain import A, abstain_features
 
@@ -750,6 +777,13 @@ def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) ->
     assert {"電子申請 令和7年度", "窓口予約 令和8年度"} <= labels
     ans = p.ask("窓口はいつ開設するか。")
     assert ans.direct == "令和7年10月" and ans.citations[0].first_line == 3
+    # The drafting check keeps the rows read together (a draft may sum up several rows at once).
+    from assistant.reader.candidates import gather
+
+    res = p._search("窓口はいつ開設するか。", 10, None, None)
+    kept = gather(p.index(), res.hits, res.query_vector, 5, whole_tables=True)
+    assert any(c.kind == "sentence" and line_of(c.chunk, c.start) <= 7 and line_of(c.chunk, c.end - 1) >= 8
+               for c in kept)
 
 
 def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:

@@ -190,8 +190,13 @@ def table_rows_spanned(sentence: Candidate, cells: Sequence[Candidate]) -> int:
                 if c.cell is not None and c.cell.kind == "row" and first <= c.cell.value_line <= last})
 
 
-def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int) -> list[Candidate]:
-    """Sentences and cells of the top ``passages`` hits, in rank order, without repeats."""
+def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int,
+           whole_tables: bool = False) -> list[Candidate]:
+    """Sentences and cells of the top ``passages`` hits, in rank order, without repeats.
+
+    ``whole_tables`` keeps a sentence that runs over several rows of a recovered table beside
+    the rows' cells (the drafting check: a claim may restate several rows at once).
+    """
     out: list[Candidate] = []
     for hit in hits[:passages]:
         sents = sentence_candidates(index, hit, qvec)
@@ -202,7 +207,8 @@ def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, pas
             sents = [s for s in sents if line_of(s.chunk, s.start) not in value_lines]
         # Table rows have no sentence ends, so the sentence splitter reads several rows (often the
         # whole table) as one "sentence" holding every row's values: its row cells replace it.
-        sents = [s for s in sents if table_rows_spanned(s, cells) < MIN_TABLE_ROWS]
+        if not whole_tables:
+            sents = [s for s in sents if table_rows_spanned(s, cells) < MIN_TABLE_ROWS]
         out.extend(sents)
         out.extend(cells)
     return dedupe(out)

@@ -30,7 +30,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                      r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"),
     ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人"),
     ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地"),
-    ("number", r"いくら|いくつ|どれだけ|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何倍"
+    ("number", r"いくら|いくつ|どれだけ|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何百万|何千万|何千円|何倍"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
                r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"),
     ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
@@ -103,6 +103,8 @@ class Query:
     search_terms: tuple[str, ...] = ()
     #: The unit a number question asks for: "money", "percent" or a counter ("名", "社", "回" ...).
     units: tuple[str, ...] = ()
+    #: The scale an amount is asked in (何百万円, "in millions of yen": ``百万円``), else "".
+    scale: str = ""
 
     @property
     def english(self) -> bool:
@@ -134,7 +136,7 @@ _ORG_ASKED = lazy("(?:" + "|".join((*_ORG_HEADS, "主催者")) + r")(?:は|が)(
 _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
 
 
-_UNIT_ASKED = re.compile(r"何(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
+_UNIT_ASKED = re.compile(r"何(?:百万|千万|万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
                          r"|市町村|店舗|食|円|億|万)")
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
@@ -171,6 +173,23 @@ _EN_COUNTED = lazy(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for
 _UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "%": "percent", "パーセント": "percent",
                "割": "percent", "円": "money", "億": "money", "万": "money"}
+
+
+#: The scale of an amount a question asks for: 何百万円, "in millions of yen" (a table's unit caption).
+_SCALE_ASKED = lazy(r"何(?P<ja>兆|億|千万|百万|万|千)円")
+_EN_SCALES: tuple[tuple[str, str], ...] = (
+    (r"\b(?:hundreds? (?:of )?millions?|100 millions?)(?: of)? yen", "億円"),
+    (r"\bmillions?(?: of)? yen", "百万円"),
+    (r"\bthousands?(?: of)? yen", "千円"),
+)
+
+
+def asked_scale(question: str) -> str:
+    """The scale an amount is asked in (``何百万円`` / "in millions of yen" -> ``百万円``), or ""."""
+    m = _SCALE_ASKED.search(question)
+    if m:
+        return m.group("ja") + "円"
+    return next((scale for pat, scale in _EN_SCALES if re.search(pat, question, re.I)), "")
 
 
 def asked_units(question: str) -> tuple[str, ...]:
@@ -313,4 +332,5 @@ def analyse(
         parts=parts,
         comparison=bool(parts) and bool(_COMPARISON_CUE.search(norm)),
         units=asked_units(norm) if atype == "number" else (),
+        scale=asked_scale(norm) if atype == "number" else "",
     )

@@ -20,7 +20,7 @@ import numpy as np
 from assistant.lazyre import lazy
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import cell_key, char_bigrams, japanese_dates, unit_matches
+from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
@@ -230,16 +230,20 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     best = dated_sibling(query, cands, named_sibling(query, cands, named_cell_within(query, cands, int(order[0]))))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
-    if direct is not None and (not query.units or unit_matches(query, direct)):
+
+    def asked(span: TypedSpan) -> bool:
+        return unit_matches(query, span) and scale_matches(query, span)
+
+    if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
-        # The question names its unit (何名, 何%): a close candidate with that unit wins.
+        # The question names its unit (何名, 何%, 何百万円): a close candidate with that unit wins.
         for i in order[1:]:
             if scores[i] < best_prob - policy.unit_fallback_margin:
                 break
             i = dated_sibling(query, cands, int(i))
             d = direct_span(query, cands[i], policy)
-            if d is not None and unit_matches(query, d):
+            if d is not None and asked(d):
                 return Selection([cands[i]], d, cands[i], float(scores[i]))
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
