@@ -400,6 +400,18 @@ def test_a_sentence_holding_two_rows_of_a_table_spans_them() -> None:
     assert table_rows_spanned(table, []) == 0
 
 
+def test_the_named_row_answers_instead_of_another_rows_cell_of_its_column() -> None:
+    from assistant.reader.select import select_value
+
+    _, *cells = _table_cands()  # 甲沖 出力, 甲沖 開始, 乙沖 出力, 乙沖 開始
+    scores = np.array([2.0, 1.0, 0.5, 0.4])  # the first row scores best: it shares the table's words
+    sel = select_value(_analyse("乙沖の出力はいくらか。"), cells, scores, DEFAULT_POLICY)
+    assert sel.units[0].cell is not None and sel.units[0].cell.label == "乙沖 出力"
+    # A question naming no row (or the best one) keeps the best cell.
+    for question in ("出力はいくらか。", "甲沖の出力はいくらか。"):
+        assert select_value(_analyse(question), cells, scores, DEFAULT_POLICY).units[0] is cells[0]
+
+
 def _row_cands() -> list[Candidate]:
     """One table row's two cells: an amount and a description, sharing their quote."""
     from assistant.chunking import Chunk

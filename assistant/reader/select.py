@@ -198,6 +198,30 @@ def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return best
 
 
+def _column(cell: Cell) -> str:
+    """A row cell's column: its label after the row key (``甲沖 出力`` -> ``出力``)."""
+    return cell.label.partition(" ")[2]
+
+
+def named_row(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """The cell of the row the question names, in ``best``'s column, when ``best`` is another row's.
+
+    A table's rows share their columns and their words, so a row the question does not name can
+    score best (the first row, in the best passage); the question names the row it asks about
+    (乙沖の出力), and that row's cell of the same column answers. Only one named row: two are no answer.
+    """
+    cell = cands[best].cell
+    if cell is None or cell.kind != "row" or not _column(cell) or key_named(query, cell_key(cell)):
+        return best
+    named: dict[str, int] = {}
+    for i, c in enumerate(cands):
+        other = c.cell
+        if other is not None and other.kind == "row" and other.doc == cell.doc and _column(other) == _column(cell) \
+                and key_named(query, cell_key(other)):
+            named.setdefault(cell_key(other), i)
+    return next(iter(named.values())) if len(named) == 1 else best
+
+
 def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """A named cell inside ``best`` when ``best`` is a run of text holding several values of the asked type.
 
@@ -227,7 +251,8 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = dated_sibling(query, cands, named_sibling(query, cands, named_cell_within(query, cands, int(order[0]))))
+    best = named_row(query, cands, named_cell_within(query, cands, int(order[0])))
+    best = dated_sibling(query, cands, named_sibling(query, cands, best))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
 
@@ -399,7 +424,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_value(query, cands, scores, policy)
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
-    best = named_sibling(query, cands, int(np.argmax(scores)))
+    best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
         block = headed_items(index, cands[best], policy)
