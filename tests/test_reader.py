@@ -412,6 +412,31 @@ def test_the_named_row_answers_instead_of_another_rows_cell_of_its_column() -> N
         assert select_value(_analyse(question), cells, scores, DEFAULT_POLICY).units[0] is cells[0]
 
 
+def test_an_english_question_names_a_rows_column_through_its_translated_terms() -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select
+    from assistant.structure import Cell
+
+    body = "指標 | 現状値 | 目標値 | 担当課\n窓口の待ち時間 | 40分 | 20分 | 市民課"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("現状値", "40分"), ("目標値", "20分"), ("担当課", "市民課")):
+        text = f"窓口の待ち時間 {col}：{value}"
+        cell = Cell("d.txt", "row", f"窓口の待ち時間 {col}", value, 1, 2, 2)
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), tuple(extract_spans(value)), cell))
+    scores = np.array([1.5, 1.2, 1.0])  # the ranker prefers the row's first cell
+    q = _analyse("What is the target for the waiting time at the counters?")
+    q = replace(q, terms={**q.terms, "目標": 1.0, "窓口": 1.0})  # what retrieval translated
+    sel = select(q, None, cands, scores, DEFAULT_POLICY)  # type: ignore[arg-type]
+    # The named column wins, and a text cell of the row does not displace the figure it names.
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "20分"
+    # Untranslated, nothing names a column: the figure yields to the row's description (担当課).
+    sel = select(_analyse("What is the target for the waiting time at the counters?"), None, cands, scores,
+                 DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "市民課"
+
+
 def _row_cands() -> list[Candidate]:
     """One table row's two cells: an amount and a description, sharing their quote."""
     from assistant.chunking import Chunk

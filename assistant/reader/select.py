@@ -127,6 +127,25 @@ def named_share(query: Query, c: Candidate) -> float:
     return len(label & char_bigrams(query.normalized)) / max(len(label), 1)
 
 
+def question_bigrams(query: Query) -> set[str]:
+    """The question's character pairs; an English question's are those of its translated terms."""
+    q_bi = char_bigrams(query.normalized)
+    if query.english:
+        q_bi = q_bi.union(*(char_bigrams(t) for t in query.terms if not t.isascii()))
+    return q_bi
+
+
+def column_share(query: Query, cell: Cell) -> float:
+    """How much of a cell's column the question names (its share of character pairs).
+
+    What sets a cell apart from its siblings: a table cell's column is its key; a row's cells
+    share the row's key, and their column is the rest of the label.
+    """
+    words = cell.label.split(" ")
+    own = char_bigrams(" ".join(words[1:]) if cell.kind == "row" else words[-1])
+    return len(own & question_bigrams(query)) / max(len(own), 1)
+
+
 def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """The cell of ``best``'s table whose column or row the question names most.
 
@@ -137,21 +156,21 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     cell = cands[best].cell
     if cell is None or cell.kind not in ("table", "row"):
         return best
-    named = [i for i, c in enumerate(cands)
-             if c.cell is not None and c.cell.kind == cell.kind and c.cell.first_line == cell.first_line
-             and c.cell.value_line == cell.value_line and c.cell.doc == cell.doc and key_named(query, cell_key(c.cell))]
+    siblings = [i for i, c in enumerate(cands)
+                if c.cell is not None and c.cell.kind == cell.kind and c.cell.first_line == cell.first_line
+                and c.cell.value_line == cell.value_line and c.cell.doc == cell.doc]
+    named = [i for i in siblings if key_named(query, cell_key(cands[i].cell))]  # type: ignore[arg-type]
+    if not named and cell.kind == "row":
+        # The question does not name the row as written (an English question): the ranker chose
+        # the row, and the question's words may still name the column.
+        named = [i for i in siblings if _same_row(cands[i].cell, cell)]  # type: ignore[arg-type]
     if not named:
         return best
-    q_bi = char_bigrams(query.normalized)
 
     def column_named(i: int) -> float:
-        # What sets a cell apart from its siblings: a table cell's column is its key; a row's
-        # cells share the row's key, and their column is the rest of the label.
         c = cands[i].cell
         assert c is not None
-        words = c.label.split(" ")
-        own = char_bigrams(" ".join(words[1:]) if c.kind == "row" else words[-1])
-        return len(own & q_bi) / max(len(own), 1)
+        return column_share(query, c)
 
     top = max(named, key=lambda i: (column_named(i), i == best))
     if best in named and column_named(top) <= column_named(best):
@@ -459,7 +478,9 @@ def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarr
         other = cands[int(i)].cell
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
-        if other is not None and _same_row(other, cell) and not _FIGURE.fullmatch(other.value):
+        # Not over a figure whose column the question names more (the target: 目標値, not 担当課).
+        if other is not None and _same_row(other, cell) and not _FIGURE.fullmatch(other.value) \
+                and column_share(query, other) >= column_share(query, cell):
             return int(i)
     return best
 
