@@ -94,9 +94,9 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
 
 
 def scale_matches(query: Query, span: TypedSpan) -> bool:
-    """Whether an amount is written in the scale the question asks for (何百万円: ``12,000百万円``,
-    not ``120億円``): such a question quotes a table whose caption gives that unit. True when no
-    scale is asked."""
+    """Whether an amount is written in the scale the question asks for ("in millions of yen":
+    ``12,000百万円``, not ``120億円``): such a question quotes a table whose caption gives that
+    unit. True when no scale is asked."""
     return not query.scale or (span.kind == "money" and span.text.endswith(query.scale))
 
 

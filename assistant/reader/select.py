@@ -281,7 +281,7 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
-        # The question names its unit (何名, 何%, 何百万円): a close candidate with that unit wins.
+        # The question names its unit (何名, 何%, "in millions of yen"): a close candidate with that unit wins.
         for i in order[1:]:
             if scores[i] < best_prob - policy.unit_fallback_margin:
                 break
