@@ -700,7 +700,9 @@ def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Toke
 def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,
                   passages: int = DEFAULT_CITE_POLICY.passages) -> tuple[Claim, list[Candidate]]:
     """The claim of a sentence and the candidate units of its top ``passages`` (no cut-off involved)."""
-    cands = gather(index, result.hits[:passages], result.query_vector, passages)
+    # A table's rows read together stay a unit here: a draft may sum up several rows in one sentence,
+    # and the rows' own cells lack the words of the table's caption that the claim repeats.
+    cands = gather(index, result.hits[:passages], result.query_vector, passages, whole_tables=True)
     spans = extract_spans(query.normalized, use_mecab=names)
     # Drafts name companies without 株式会社: a name the passages state with its legal form is one.
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))

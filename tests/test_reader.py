@@ -414,6 +414,54 @@ def test_a_named_row_cell_answers_instead_of_the_flattened_table() -> None:
     assert sel.units[0].cell is None
 
 
+def test_a_sentence_holding_two_rows_of_a_table_spans_them() -> None:
+    from assistant.reader.candidates import table_rows_spanned
+
+    table, *cells = _table_cands()
+    assert table_rows_spanned(table, cells) == 2
+    # A sentence on one row's lines (its key and values) spans that row only.
+    one_row = replace(table, start=table.text.index("甲沖") + 6, end=table.text.index("乙沖") + 8)
+    assert table_rows_spanned(one_row, cells) == 1
+    assert table_rows_spanned(table, []) == 0
+
+
+def test_the_named_row_answers_instead_of_another_rows_cell_of_its_column() -> None:
+    from assistant.reader.select import select_value
+
+    _, *cells = _table_cands()  # 甲沖 出力, 甲沖 開始, 乙沖 出力, 乙沖 開始
+    scores = np.array([2.0, 1.0, 0.5, 0.4])  # the first row scores best: it shares the table's words
+    sel = select_value(_analyse("乙沖の出力はいくらか。"), cells, scores, DEFAULT_POLICY)
+    assert sel.units[0].cell is not None and sel.units[0].cell.label == "乙沖 出力"
+    # A question naming no row (or the best one) keeps the best cell.
+    for question in ("出力はいくらか。", "甲沖の出力はいくらか。"):
+        assert select_value(_analyse(question), cells, scores, DEFAULT_POLICY).units[0] is cells[0]
+
+
+def test_an_english_question_names_a_rows_column_through_its_translated_terms() -> None:
+    from assistant.chunking import Chunk
+    from assistant.reader.select import select
+    from assistant.structure import Cell
+
+    body = "指標 | 現状値 | 目標値 | 担当課\n窓口の待ち時間 | 40分 | 20分 | 市民課"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", body, body, 0, len(body))
+    cands = []
+    for col, value in (("現状値", "40分"), ("目標値", "20分"), ("担当課", "市民課")):
+        text = f"窓口の待ち時間 {col}：{value}"
+        cell = Cell("d.txt", "row", f"窓口の待ち時間 {col}", value, 1, 2, 2)
+        cands.append(Candidate("cell", 1, 0, chunk, 0, len(body), text, -1, 0, 0.9, 0.9, 1.0, 0.9,
+                               frozenset(mecab_tokenize(text)), tuple(extract_spans(value)), cell))
+    scores = np.array([1.5, 1.2, 1.0])  # the ranker prefers the row's first cell
+    q = _analyse("What is the target for the waiting time at the counters?")
+    q = replace(q, terms={**q.terms, "目標": 1.0, "窓口": 1.0})  # what retrieval translated
+    sel = select(q, None, cands, scores, DEFAULT_POLICY)  # type: ignore[arg-type]
+    # The named column wins, and a text cell of the row does not displace the figure it names.
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "20分"
+    # Untranslated, nothing names a column: the figure yields to the row's description (担当課).
+    sel = select(_analyse("What is the target for the waiting time at the counters?"), None, cands, scores,
+                 DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.units[0].cell is not None and sel.units[0].cell.value == "市民課"
+
+
 def _row_cands() -> list[Candidate]:
     """One table row's two cells: an amount and a description, sharing their quote."""
     from assistant.chunking import Chunk
@@ -505,6 +553,33 @@ def test_a_candidate_with_the_asked_unit_wins_over_a_better_scored_one_without_i
     assert sel.direct is not None and sel.direct.text == "5港"
     sel = select_value(q, cands, np.array([5.0, 0.0]), DEFAULT_POLICY)  # far apart: the best keeps its place
     assert sel.units[0] is cands[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "scale"),
+    [
+        ("補助の上限は何万円か。", "万円"), ("総額は何億円か。", "億円"),
+        ("How much is proposed, in millions of yen?", "百万円"), ("What is the cost in thousands of yen?", "千円"),
+        ("事業費はいくらか。", ""), ("How much is the budget?", ""), ("参加者は何名か。", ""),
+    ],
+)
+def test_asked_scale(question: str, scale: str) -> None:
+    q = _analyse(question)
+    assert q.scale == scale
+    assert not scale or (q.answer_type == "number" and "money" in q.units)
+
+
+def test_an_amount_in_the_asked_scale_wins_over_a_better_scored_one_in_another() -> None:
+    from assistant.reader.select import select_value
+
+    cands = [_cand("(2)省エネ化(30億円)窓の改修に1戸当たり最大50万円を補助する。"), _cand("900", cell_label="窓改修事業 予算案")]
+    cands[1] = replace(cands[1], spans=tuple(extract_spans("窓改修事業 予算案：900百万円")))
+    scores = np.array([1.5, 0.5])  # within the unit margin
+    sel = select_value(_analyse("How much is proposed for the window project, in millions of yen?"), cands, scores,
+                       DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "900百万円"
+    # No scale asked: the better scored amount keeps its place.
+    assert select_value(_analyse("窓の改修の予算はいくらか。"), cands, scores, DEFAULT_POLICY).units[0] is cands[0]
 
 
 def test_unit_found_tells_whether_any_candidate_has_the_asked_unit() -> None:
@@ -846,6 +921,35 @@ def _evidence_for(p, question: str):  # type: ignore[no-untyped-def]
     res = p._search(question, 10, None, None)
     q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
     return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+
+
+def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) -> None:
+    from assistant.reader.candidates import line_of
+
+    doc = ("窓口改革の計画\n\n"
+           "本庁舎の窓口は令和7年10月に開設する。\n"
+           "表1 年次計画\n\n"
+           "施策 | 令和7年度 | 令和8年度\n"
+           "電子申請 | 本庁で開始 | 支所へ拡大\n"
+           "窓口予約 | 試行 | 全庁で実施\n")
+    p = _fixture_pipeline(tmp_path, doc, "窓口改革")
+    _, _, ev = _evidence_for(p, "窓口はいつ開設するか。")
+    spans = [(line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)) for c in ev.cands if c.kind == "sentence"]
+    assert (3, 3) in spans  # the prose sentence stays
+    # No sentence runs over two rows (the splitter joins the rows: they have no sentence ends) ...
+    assert not any(a <= 7 and b >= 8 for a, b in spans)
+    # ... their cells stand in for them.
+    labels = {c.cell.label for c in ev.cands if c.cell is not None}
+    assert {"電子申請 令和7年度", "窓口予約 令和8年度"} <= labels
+    ans = p.ask("窓口はいつ開設するか。")
+    assert ans.direct == "令和7年10月" and ans.citations[0].first_line == 3
+    # The drafting check keeps the rows read together (a draft may sum up several rows at once).
+    from assistant.reader.candidates import gather
+
+    res = p._search("窓口はいつ開設するか。", 10, None, None)
+    kept = gather(p.index(), res.hits, res.query_vector, 5, whole_tables=True)
+    assert any(c.kind == "sentence" and line_of(c.chunk, c.start) <= 7 and line_of(c.chunk, c.end - 1) >= 8
+               for c in kept)
 
 
 def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:

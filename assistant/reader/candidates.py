@@ -174,8 +174,29 @@ def dedupe(cands: Sequence[Candidate]) -> list[Candidate]:
     return [c for c in out if not fragment(c)]
 
 
-def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int) -> list[Candidate]:
-    """Sentences and cells of the top ``passages`` hits, in rank order, without repeats."""
+#: A sentence holding the values of this many rows of one recovered table is the table, not a sentence.
+MIN_TABLE_ROWS = 2
+
+
+def table_rows_spanned(sentence: Candidate, cells: Sequence[Candidate]) -> int:
+    """How many rows of a recovered table have a value inside ``sentence``'s lines.
+
+    A table row's cells all end on the row's last line (a separated or space-separated row is
+    one line; a row printed one cell a line ends at its last cell), so distinct last lines are
+    distinct rows.
+    """
+    first, last = line_of(sentence.chunk, sentence.start), line_of(sentence.chunk, sentence.end - 1)
+    return len({c.cell.last_line for c in cells
+                if c.cell is not None and c.cell.kind == "row" and first <= c.cell.value_line <= last})
+
+
+def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, passages: int,
+           whole_tables: bool = False) -> list[Candidate]:
+    """Sentences and cells of the top ``passages`` hits, in rank order, without repeats.
+
+    ``whole_tables`` keeps a sentence that runs over several rows of a recovered table beside
+    the rows' cells (the drafting check: a claim may restate several rows at once).
+    """
     out: list[Candidate] = []
     for hit in hits[:passages]:
         sents = sentence_candidates(index, hit, qvec)
@@ -184,6 +205,10 @@ def gather(index: LoadedIndex, hits: Sequence[Hit], qvec: np.ndarray | None, pas
         value_lines = {c.cell.value_line for c in cells if c.cell is not None and c.cell.kind == "table"}
         if value_lines:
             sents = [s for s in sents if line_of(s.chunk, s.start) not in value_lines]
+        # Table rows have no sentence ends, so the sentence splitter reads several rows (often the
+        # whole table) as one "sentence" holding every row's values: its row cells replace it.
+        if not whole_tables:
+            sents = [s for s in sents if table_rows_spanned(s, cells) < MIN_TABLE_ROWS]
         out.extend(sents)
         out.extend(cells)
     return dedupe(out)

@@ -138,6 +138,13 @@ def strict_kinds(query: Query) -> frozenset[str]:
     return kinds
 
 
+def scale_matches(query: Query, span: TypedSpan) -> bool:
+    """Whether an amount is written in the scale the question asks for ("in millions of yen":
+    ``12,000百万円``, not ``120億円``): such a question quotes a table whose caption gives that
+    unit. True when no scale is asked."""
+    return not query.scale or (span.kind == "money" and span.text.endswith(query.scale))
+
+
 def char_bigrams(text: str) -> set[str]:
     """Character pairs of ``text`` without spaces and punctuation (compounds however they were split)."""
     t = re.sub(r"[\s・、。,.:：()（）「」『』【】]", "", text)

@@ -103,6 +103,8 @@ class Query:
     search_terms: tuple[str, ...] = ()
     #: The unit a number question asks for: "money", "percent" or a counter ("名", "社", "回" ...).
     units: tuple[str, ...] = ()
+    #: The scale a number question asks an amount in (何億円, "in millions of yen": ``百万円``), else "".
+    scale: str = ""
 
     @property
     def english(self) -> bool:
@@ -171,6 +173,23 @@ _EN_COUNTED = lazy(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for
 _UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "%": "percent", "パーセント": "percent",
                "割": "percent", "円": "money", "億": "money", "万": "money"}
+
+
+#: The scale of an amount a question asks for: 何百万円, "in millions of yen" (a table's unit caption).
+_SCALE_ASKED = lazy(r"何(?P<ja>兆|億|千万|百万|万|千)円")
+_EN_SCALES: tuple[tuple[str, str], ...] = (
+    (r"\b(?:hundreds? (?:of )?millions?|100 millions?)(?: of)? yen", "億円"),
+    (r"\bmillions?(?: of)? yen", "百万円"),
+    (r"\bthousands?(?: of)? yen", "千円"),
+)
+
+
+def asked_scale(question: str) -> str:
+    """The scale an amount is asked in (``何百万円`` / "in millions of yen" -> ``百万円``), or ""."""
+    m = _SCALE_ASKED.search(question)
+    if m:
+        return m.group("ja") + "円"
+    return next((scale for pat, scale in _EN_SCALES if re.search(pat, question, re.I)), "")
 
 
 def asked_units(question: str) -> tuple[str, ...]:
@@ -313,4 +332,5 @@ def analyse(
         parts=parts,
         comparison=bool(parts) and bool(_COMPARISON_CUE.search(norm)),
         units=asked_units(norm) if atype == "number" else (),
+        scale=asked_scale(norm) if atype == "number" else "",
     )

@@ -20,7 +20,7 @@ import numpy as np
 from assistant.lazyre import lazy
 from assistant.normalize import starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import cell_key, char_bigrams, japanese_dates, unit_matches
+from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan
@@ -154,6 +154,25 @@ def named_share(query: Query, c: Candidate) -> float:
     return len(label & char_bigrams(query.normalized)) / max(len(label), 1)
 
 
+def question_bigrams(query: Query) -> set[str]:
+    """The question's character pairs; an English question's are those of its translated terms."""
+    q_bi = char_bigrams(query.normalized)
+    if query.english:
+        q_bi = q_bi.union(*(char_bigrams(t) for t in query.terms if not t.isascii()))
+    return q_bi
+
+
+def column_share(query: Query, cell: Cell) -> float:
+    """How much of a cell's column the question names (its share of character pairs).
+
+    What sets a cell apart from its siblings: a table cell's column is its key; a row's cells
+    share the row's key, and their column is the rest of the label.
+    """
+    words = cell.label.split(" ")
+    own = char_bigrams(" ".join(words[1:]) if cell.kind == "row" else words[-1])
+    return len(own & question_bigrams(query)) / max(len(own), 1)
+
+
 def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """The cell of ``best``'s table whose column or row the question names most.
 
@@ -164,21 +183,21 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     cell = cands[best].cell
     if cell is None or cell.kind not in ("table", "row"):
         return best
-    named = [i for i, c in enumerate(cands)
-             if c.cell is not None and c.cell.kind == cell.kind and c.cell.first_line == cell.first_line
-             and c.cell.value_line == cell.value_line and c.cell.doc == cell.doc and key_named(query, cell_key(c.cell))]
+    siblings = [i for i, c in enumerate(cands)
+                if c.cell is not None and c.cell.kind == cell.kind and c.cell.first_line == cell.first_line
+                and c.cell.value_line == cell.value_line and c.cell.doc == cell.doc]
+    named = [i for i in siblings if key_named(query, cell_key(cands[i].cell))]  # type: ignore[arg-type]
+    if not named and cell.kind == "row":
+        # The question does not name the row as written (an English question): the ranker chose
+        # the row, and the question's words may still name the column.
+        named = [i for i in siblings if _same_row(cands[i].cell, cell)]  # type: ignore[arg-type]
     if not named:
         return best
-    q_bi = char_bigrams(query.normalized)
 
     def column_named(i: int) -> float:
-        # What sets a cell apart from its siblings: a table cell's column is its key; a row's
-        # cells share the row's key, and their column is the rest of the label.
         c = cands[i].cell
         assert c is not None
-        words = c.label.split(" ")
-        own = char_bigrams(" ".join(words[1:]) if c.kind == "row" else words[-1])
-        return len(own & q_bi) / max(len(own), 1)
+        return column_share(query, c)
 
     top = max(named, key=lambda i: (column_named(i), i == best))
     if best in named and column_named(top) <= column_named(best):
@@ -225,6 +244,30 @@ def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return best
 
 
+def _column(cell: Cell) -> str:
+    """A row cell's column: its label after the row key (``甲沖 出力`` -> ``出力``)."""
+    return cell.label.partition(" ")[2]
+
+
+def named_row(query: Query, cands: Sequence[Candidate], best: int) -> int:
+    """The cell of the row the question names, in ``best``'s column, when ``best`` is another row's.
+
+    A table's rows share their columns and their words, so a row the question does not name can
+    score best (the first row, in the best passage); the question names the row it asks about
+    (乙沖の出力), and that row's cell of the same column answers. Only one named row: two are no answer.
+    """
+    cell = cands[best].cell
+    if cell is None or cell.kind != "row" or not _column(cell) or key_named(query, cell_key(cell)):
+        return best
+    named: dict[str, int] = {}
+    for i, c in enumerate(cands):
+        other = c.cell
+        if other is not None and other.kind == "row" and other.doc == cell.doc and _column(other) == _column(cell) \
+                and key_named(query, cell_key(other)):
+            named.setdefault(cell_key(other), i)
+    return next(iter(named.values())) if len(named) == 1 else best
+
+
 def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """A named cell inside ``best`` when ``best`` is a run of text holding several values of the asked type.
 
@@ -254,19 +297,24 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
-    best = dated_sibling(query, cands, named_sibling(query, cands, named_cell_within(query, cands, int(order[0]))))
+    best = named_row(query, cands, named_cell_within(query, cands, int(order[0])))
+    best = dated_sibling(query, cands, named_sibling(query, cands, best))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
-    if direct is not None and (not query.units or unit_matches(query, direct)):
+
+    def asked(span: TypedSpan) -> bool:
+        return unit_matches(query, span) and scale_matches(query, span)
+
+    if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
-        # The question names its unit (何名, 何%): a close candidate with that unit wins.
+        # The question names its unit (何名, 何%, "in millions of yen"): a close candidate with that unit wins.
         for i in order[1:]:
             if scores[i] < best_prob - policy.unit_fallback_margin:
                 break
             i = dated_sibling(query, cands, int(i))
             d = direct_span(query, cands[i], policy)
-            if d is not None and unit_matches(query, d):
+            if d is not None and asked(d):
                 return Selection([cands[i]], d, cands[i], float(scores[i]))
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
@@ -422,7 +470,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_value(query, cands, scores, policy)
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
-    best = named_sibling(query, cands, int(np.argmax(scores)))
+    best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
         block = headed_items(index, cands[best], policy)
@@ -469,7 +517,9 @@ def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarr
         other = cands[int(i)].cell
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
-        if other is not None and _same_row(other, cell) and not _FIGURE.fullmatch(other.value):
+        # Not over a figure whose column the question names more (the target: 目標値, not 担当課).
+        if other is not None and _same_row(other, cell) and not _FIGURE.fullmatch(other.value) \
+                and column_share(query, other) >= column_share(query, cell):
             return int(i)
     return best
 
