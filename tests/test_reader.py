@@ -355,6 +355,22 @@ def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, 
     assert span is not None and span.text == value
 
 
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("For up to how many years can an operator use the site?", 1),  # the bound asked: 最大20年間
+        ("事業者は最大何年間、区域を使用できるか。", 1),
+        ("事業者は何年間、区域を使用できるか。", 0),  # no bound asked: the better-scored line stands
+    ],
+)
+def test_a_close_value_stating_the_asked_bound_wins(question: str, chosen: int) -> None:
+    from assistant.reader.select import select_value
+
+    cands = [_cand("今後5年間で拠点を整備する。"), _cand("選定された事業者は、最大20年間、区域を使用できる。")]
+    sel = select_value(_analyse(question), cands, np.array([0.8, 0.6]), DEFAULT_POLICY)
+    assert sel.units[0] is cands[chosen]
+
+
 def test_direct_prefers_the_asked_unit() -> None:
     q = _analyse("説明会の参加者は何名か。")
     c = _cand("説明会は3回開かれ、延べ120名が参加した。")

@@ -295,6 +295,37 @@ def named_cell_within(query: Query, cands: Sequence[Candidate], best: int) -> in
     return ranked[0][1]
 
 
+#: A question asking for a bound (up to / 最大 …, at least / 最低 …), and the qualifiers and words of
+#: a value that states that bound (最大30年間, 30年以内, 上限は…).
+_BOUNDS = (
+    (lazy(r"\bup to\b|\bat most\b|\bmaximum\b|\blongest\b|最大|上限|最長|最高"),
+     ("最大", "以内", "以下", "未満"), lazy(r"最大|上限|最長|最高|以内|以下|未満|まで")),
+    (lazy(r"\bat least\b|\bminimum\b|最低|少なくとも|下限"),
+     ("最低", "少なくとも", "以上"), lazy(r"最低|少なくとも|下限|以上")),
+)
+
+
+def bound_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+                  direct: TypedSpan | None, policy: ReaderPolicy) -> Selection | None:
+    """A close candidate whose value states the bound the question asks for (最大30年間 for "up to
+    how many years"), when the best one's line states no bound at all: two durations on the
+    question's topic, and only one is the limit asked about. None when the rule does not apply."""
+    for asks, quals, words in _BOUNDS:
+        if not asks.search(query.normalized):
+            continue
+        if words.search(cands[best].text) or (direct is not None and direct.qualifier in quals):
+            return None
+        for i in np.argsort(-scores, kind="stable")[1:]:
+            i = int(i)
+            if scores[i] < scores[best] - policy.typed_fallback_margin:
+                break
+            d = direct_span(query, cands[i], policy)
+            if d is not None and d.qualifier in quals:
+                return Selection([cands[i]], d, cands[i], float(scores[i]))
+        return None
+    return None
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     order = np.argsort(-scores, kind="stable")
     best = named_row(query, cands, named_cell_within(query, cands, int(order[0])))
@@ -305,6 +336,9 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     def asked(span: TypedSpan) -> bool:
         return unit_matches(query, span) and scale_matches(query, span)
 
+    bounded = bound_sibling(query, cands, scores, best, direct, policy)
+    if bounded is not None:
+        return bounded
     if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
