@@ -44,7 +44,7 @@ _CLAUSE_END = lazy(r"[、。，,;；]")
 _ASKS_TARGET = lazy(r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)", re.I)
 
 
-def clause_words(query: Query, cand: Candidate, span: TypedSpan, pol: ReaderPolicy) -> float:
+def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
     """How much of the question the value's own clause says: the words from the previous comma (or
     the previous value of its kind) to the next. A sentence giving two values gives each its words
     (大規模拠点を3か所、中規模拠点を5か所); the one whose words the question uses answers it."""
@@ -55,10 +55,10 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, pol: ReaderPoli
     nxt = _CLAUSE_END.search(text, span.end)
     hi = min([nxt.start() if nxt else len(text)] + [s.start for s in same if s.start >= span.end])
     shared = char_bigrams(text[lo : span.start] + " " + text[span.end : hi]) & char_bigrams(query.normalized)
-    score = pol.clause_word_weight * len(shared)
+    score = policy.clause_word_weight * len(shared)
     if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and _ASKS_TARGET.search(
             query.normalized):
-        score -= pol.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
+        score -= policy.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
     return score
 
 
