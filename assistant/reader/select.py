@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,8 +168,7 @@ def column_share(query: Query, cell: Cell) -> float:
     What sets a cell apart from its siblings: a table cell's column is its key; a row's cells
     share the row's key, and their column is the rest of the label.
     """
-    words = cell.label.split(" ")
-    own = char_bigrams(" ".join(words[1:]) if cell.kind == "row" else words[-1])
+    own = char_bigrams(_column(cell) if cell.kind == "row" else cell.label.split(" ")[-1])
     return len(own & question_bigrams(query)) / max(len(own), 1)
 
 
@@ -315,20 +314,28 @@ def bound_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarray, 
             continue
         if words.search(cands[best].text) or (direct is not None and direct.qualifier in quals):
             return None
-        for i in np.argsort(-scores, kind="stable")[1:]:
-            i = int(i)
-            if scores[i] < scores[best] - policy.typed_fallback_margin:
-                break
-            d = direct_span(query, cands[i], policy)
-            if d is not None and d.qualifier in quals:
-                return Selection([cands[i]], d, cands[i], float(scores[i]))
-        return None
+        return _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy,
+                            lambda d, quals=quals: d.qualifier in quals, dated=False)
+    return None
+
+
+def _close_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int, margin: float,
+                 policy: ReaderPolicy, wanted: Callable[[TypedSpan], bool], dated: bool = True) -> Selection | None:
+    """The best-scored candidate after the top one, within ``margin`` of ``best``'s score, whose
+    direct value ``wanted`` accepts (``dated``: read in the row cell whose column names the
+    question's year); None when there is none."""
+    for i in np.argsort(-scores, kind="stable")[1:]:
+        if scores[i] < scores[best] - margin:
+            break
+        i = dated_sibling(query, cands, int(i)) if dated else int(i)
+        d = direct_span(query, cands[i], policy)
+        if d is not None and wanted(d):
+            return Selection([cands[i]], d, cands[i], float(scores[i]))
     return None
 
 
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
-    order = np.argsort(-scores, kind="stable")
-    best = named_row(query, cands, named_cell_within(query, cands, int(order[0])))
+    best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
@@ -343,23 +350,13 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
         # The question names its unit (何名, 何%, "in millions of yen"): a close candidate with that unit wins.
-        for i in order[1:]:
-            if scores[i] < best_prob - policy.unit_fallback_margin:
-                break
-            i = dated_sibling(query, cands, int(i))
-            d = direct_span(query, cands[i], policy)
-            if d is not None and asked(d):
-                return Selection([cands[i]], d, cands[i], float(scores[i]))
+        close = _close_value(query, cands, scores, best, policy.unit_fallback_margin, policy, asked)
+        if close is not None:
+            return close
     if direct is not None:
         return Selection([cands[best]], direct, cands[best], best_prob)
-    for i in order[1:]:
-        if scores[i] < best_prob - policy.typed_fallback_margin:
-            break
-        i = dated_sibling(query, cands, int(i))
-        d = direct_span(query, cands[i], policy)
-        if d is not None:
-            return Selection([cands[i]], d, cands[i], float(scores[i]))
-    return Selection([cands[best]], None, None, best_prob)
+    close = _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy, lambda d: True)
+    return close or Selection([cands[best]], None, None, best_prob)
 
 
 _MARKERS = (
@@ -374,7 +371,7 @@ _MARKERS = (
 def item_marker(text: str) -> str | None:
     """What kind of item a line opens (its bullet, numbering or label), or None when it opens none
     (a Markdown heading, `# 第2章`, is a heading over items, not one of them)."""
-    if not starts_item(text) or text.startswith("#"):
+    if not starts_item(text) or _markdown_heading(text):
         return None
     for pat, name in _MARKERS:
         if pat.match(text):
@@ -518,15 +515,20 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     return Selection([cands[best]], None, None, float(scores[best]))
 
 
+def _markdown_heading(text: str) -> bool:
+    """Whether a (normalised) line is a Markdown heading (``# 計画の見直しの概要``, ``##2.背景``)."""
+    return text.startswith("#")
+
+
 def _past_headings(cands: Sequence[Candidate], scores: np.ndarray, best: int) -> int:
-    """The best candidate that is not a Markdown heading (``# 計画の見直しの概要``): a title
-    restates the question's words and states no reason; ``best`` when all are headings."""
-    if cands[best].kind == "cell" or not cands[best].text.startswith("#"):
+    """The best candidate that is not a Markdown heading: a title restates the question's words
+    and states no reason; ``best`` when all are headings."""
+    def heading(i: int) -> bool:
+        return cands[i].kind != "cell" and _markdown_heading(cands[i].text)
+
+    if not heading(best):
         return best
-    for i in np.argsort(-scores, kind="stable"):
-        if cands[int(i)].kind == "cell" or not cands[int(i)].text.startswith("#"):
-            return int(i)
-    return best
+    return next((int(i) for i in np.argsort(-scores, kind="stable") if not heading(int(i))), best)
 
 
 #: A cell value that is one figure (``1,500百万円``, ``12万kW``, ``+40億円``), not a description.
