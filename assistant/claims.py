@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan, is_latin_word
+from assistant.spans import TypedSpan, decade, is_latin_word
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -350,14 +350,6 @@ def _date_parts(v: str) -> tuple[str, list[str], bool]:
 _PART_YEARS = {"": range(10), "early": range(5), "mid": range(3, 8), "late": range(5, 10)}
 
 
-def _decade(v: str) -> tuple[int, str] | None:
-    """``2030s`` -> (2030, ""), ``2030s-early`` -> (2030, "early"); None for any other date."""
-    head, _, part = v.partition("-")
-    if not head.endswith("s") or not head[:-1].isdigit() or part not in _PART_YEARS:
-        return None
-    return int(head[:-1]), part
-
-
 def _decade_vs_date(claim: str, source: str) -> str | None:
     """A decade (``2030s``, ``2030s-early``) against a date; None when neither is a decade.
 
@@ -366,7 +358,7 @@ def _decade_vs_date(claim: str, source: str) -> str | None:
     decade (2030年代前半) confirms a claim of the whole decade, not the other way round, and a source
     decade cannot confirm a claim's exact year.
     """
-    dc, ds = _decade(claim), _decade(source)
+    dc, ds = decade(claim), decade(source)
     if dc is None and ds is None:
         return None
     if dc is not None and ds is not None:
@@ -375,11 +367,11 @@ def _decade_vs_date(claim: str, source: str) -> str | None:
         if dc[1] == ds[1] or not dc[1]:
             return "equal"
         return "unknown" if not ds[1] else "differ"
-    decade, part = dc if dc is not None else ds  # type: ignore[misc]
+    start, part = dc if dc is not None else ds  # type: ignore[misc]
     year = _date_parts(source if dc is not None else claim)[0]
     if not year.isdigit():
         return "unknown"  # a month or day without a year
-    inside = int(year) - decade in _PART_YEARS[part]
+    inside = int(year) - start in _PART_YEARS[part]
     if dc is not None:
         return "equal" if inside else "differ"
     return "unknown" if inside else "differ"
@@ -396,9 +388,9 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
             return "unknown"
         return "equal" if va == vb else "differ"
     if a.kind == "date" and b.kind == "date":
-        decade = _decade_vs_date(a.value, b.value)
-        if decade is not None:
-            return decade
+        by_decade = _decade_vs_date(a.value, b.value)
+        if by_decade is not None:
+            return by_decade
         ya, ra, _ = _date_parts(a.value)
         yb, rb, _ = _date_parts(b.value)
         if ya and yb and ya != yb:

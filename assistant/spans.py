@@ -75,6 +75,7 @@ _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matc
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
              "kW", "km", "m", "MA", "keV", "度", "メートル", "キロメートル", "平方メートル", "トン",
              *_DIGITS_ONLY)
+_COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
 #: A count's multiplier (3万人, 1億度): the value is the number it makes.
 _COUNT_MULT = {"万": 1e4, "千": 1e3, "億": 1e8, None: 1.0}
 
@@ -163,6 +164,15 @@ def _date_value(m: re.Match[str]) -> str | None:
 _DECADE_PART = {"前半": "early", "初頭": "early", "初め": "early", "半ば": "mid", "後半": "late", "末": "late"}
 
 
+def decade(value: str) -> tuple[int, str] | None:
+    """A decade's date value read back: ``2030s`` -> (2030, ""), ``2030s-early`` -> (2030, "early");
+    None for any other date value."""
+    head, _, part = value.partition("-")
+    if not head.endswith("s") or not head[:-1].isdigit() or (part and part not in _DECADE_PART.values()):
+        return None
+    return int(head[:-1]), part
+
+
 def date_spans(text: str) -> list[TypedSpan]:
     """Dates: era and Western years (fiscal years marked ``FY``), months, days."""
     out: list[TypedSpan] = []
@@ -190,7 +200,7 @@ _MONEY = lazy(
 _PERCENT = lazy(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
 _COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
-    + "|".join(re.escape(c) for c in sorted(_COUNTERS, key=len, reverse=True)) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
+    + "|".join(re.escape(c) for c in _COUNTERS_LONGEST) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
 #: A number counting what follows it after の (29の企業・団体, 12の機関): a count whose counter is that noun.
 _COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8})")
@@ -271,7 +281,6 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
     return out
 
 
-_COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
 #: One spelling of each counter, so that 4メートル and 4m, 12トン and 12t compare.
 _UNIT_NAMES = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "カ月": "か月", "ヶ月": "か月", "人": "名", "メートル": "m", "キロメートル": "km", "平方メートル": "m2",
@@ -557,7 +566,7 @@ def _date_compatible(a: str, b: str) -> bool:
     """``2023-10`` vs ``--10``: a yearless date agrees with a dated one on the parts both have;
     a fiscal year agrees with its calendar year only when no month is given; a decade
     (``2030s``, ``2030s-early``) equals only itself."""
-    if a.split("-")[0].endswith("s") or b.split("-")[0].endswith("s"):
+    if decade(a) is not None or decade(b) is not None:
         return False
     pa, pb = a.split("-"), b.split("-")
     ya, yb = pa[0].removeprefix("FY"), pb[0].removeprefix("FY")
