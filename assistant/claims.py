@@ -459,7 +459,7 @@ def _leading(v: str) -> float | None:
     return float(m.group()) if m else None
 
 
-#: Counters that name one unit two ways (a duration: 10年 and 10年間).
+#: Counters that name one unit two ways (a duration: 7年 and 7年間).
 _SAME_UNIT = {"年間": "年", "日間": "日", "週間": "週"}
 
 
@@ -496,7 +496,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
                 differing.append((v, other))
                 continue
-            # Rows of one table by year (令和6年度予算額 40億円 / 令和5年度補正予算額 55億円): the claim's
+            # Rows of one table by year (令和9年度予算額 40億円 / 令和8年度補正予算額 55億円): the claim's
             # figure under another year's label, and a different one under the claim's year and label,
             # is the claim's row stated otherwise.
             year = _year_of(v, claim.query.normalized, claim.values)
@@ -531,7 +531,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:
-    """The date that opens a figure's label (令和5年度 of 令和5年度補正予算額 55億円), if any."""
+    """The date that opens a figure's label (令和8年度 of 令和8年度補正予算額 55億円), if any."""
     if v.kind not in ("money", "percent", "count", "number"):
         return None
     before = [s for s in spans if s.kind in _LABEL_STOPS and s.end <= v.start]

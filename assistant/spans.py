@@ -108,14 +108,14 @@ def _fmt(x: float) -> str:
 
 _ERA_BASE = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988}
 _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
-    # 令和5年10月23日, 令和6年度, 平成30年3月28日, 令和元年
+    # 令和8年10月21日, 令和9年度, 平成30年3月28日, 令和元年
     lazy(
         r"(?P<era>令和|平成|昭和)\s*(?P<y>\d{1,2}|元)\s*年(?P<fy>度)?"
         r"(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
     ),
     # R5年度, R5.4.14, H30
     lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
-    # 2023年10月23日, 2024年度, 2035年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
+    # 2026年10月21日, 2027年度, 2035年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
     lazy(
         r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?:(?P<dec>代)(?P<part>前半|後半|半ば|初頭|初め|末)?|(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?)"
     ),
@@ -124,10 +124,10 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # 3月22日, 10月, 毎年6月 (no year; but not the month of a year a pattern above missed, 5年10月)
     lazy(r"(?<![\d.])(?<!\d年)(?<!\d\s年)(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
     # 2/1, 4/1(月), 2/1~2/29 (a month and day without a year, as slides write them); not a fraction
-    # (全体の1/4~1/3程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
+    # (全体の1/5~1/4程度): not after の, nor before a qualifier of an amount, ``_slash_date`` checks.
     lazy(r"(?<![\d/.,の])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/.,%])(?P<slash>)"),
 )
-#: After a month/day or its range: the slash pair is a share of something (1/4~1/3程度), not a date.
+#: After a month/day or its range: the slash pair is a share of something (1/5~1/4程度), not a date.
 _FRACTION_BEFORE = lazy(r"(?:率|割合|比|シェア|分担)\s*(?:は|が|を|で|[:：])?\s*(?:約|最大|概ね)?\s*$")
 _FRACTION_AFTER = lazy(r"(?:\s*[~～〜\-]\s*\d{1,2}/\d{1,2})?\s*(?:程度|以上|以下|未満|超|強|弱|ほど|前後|の)")
 

@@ -111,7 +111,7 @@ _CANONICAL_DATE = lazy(r"^(?P<fy>FY)?(?P<y>\d{4})(?:-(?P<m>\d{2}))?(?:-(?P<d>\d{
 
 
 def western_date(span: TypedSpan) -> str | None:
-    """An era date in Western years (`令和5年4月` → `2023年4月`, `R6年度` → `2024年度`); None when
+    """An era date in Western years (`令和8年4月` → `2026年4月`, `R9年度` → `2027年度`); None when
     ``span`` is not a date or is written in Western years already."""
     if span.kind != "date" or span.text[:1].isdigit():
         return None
