@@ -348,6 +348,16 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("補助上限額は現在いくらか。", "補助上限額を、現在の20万円から30万円に引き上げる。", "20万円"),
         # A count before 当たり is the unit of a per-unit figure, not the answer.
         ("補助上限額はいくらか。", "補助上限額は1台当たり30万円とする。", "30万円"),
+        # A comparison figure in brackets after a value (this year's, then the previous year's):
+        # it answers only a question about the previous year.
+        ("緑化事業の予算額はいくらか。", "緑化事業 820百万円（ 760百万円)", "820百万円"),
+        ("緑化事業の前年度予算額はいくらか。", "緑化事業 820百万円（ 760百万円)", "760百万円"),
+        ("How much was the greening programme's budget in the previous year?", "緑化事業 820百万円（760百万円)",
+         "760百万円"),
+        ("緑化事業の前年度の予算はいくらか。", "予算額（案） 5億円（前年度予算額 4億円）", "4億円"),
+        ("緑化事業の予算はいくらか。", "予算額（案） 5億円（前年度予算額 4億円）", "5億円"),
+        # Brackets that only explain the value hold no comparison figure.
+        ("参加者は何名か。", "参加者は120名（うち学生30名）であった。", "120名"),
     ],
 )
 def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:

@@ -41,6 +41,9 @@ class ReaderPolicy:
     #: … and the value a change starts from (10万円から15万円に) loses this much when the question
     #: asks what something becomes (いくらに, 何%まで).
     change_from_penalty: float = 1.0
+    #: … and a comparison figure in brackets after a value of its kind (526百万円（246百万円)) gains this
+    #: much when the question asks about the previous year, and loses it otherwise.
+    bracket_weight: float = 1.5
     #: At most this many citations in one answer.
     max_citations: int = 4
     #: Nearest passages shown when abstaining.

@@ -62,11 +62,36 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
     return score
 
 
+#: A question about the previous period's figure (前年度の予算額, last year's budget).
+_ASKS_PREVIOUS = lazy(r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b"
+                      r"|\bthe year before\b", re.I)
+#: What may stand between a value and the bracket that holds its comparison figure, and inside
+#: the bracket before that figure (213億円（前年度予算額 213億円）, 3,293百万円（1,945百万円)).
+_TO_BRACKET = lazy(r"\s*[(（][^()（）\d]{0,12}$")
+
+
+def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
+    """Whether ``span`` is the comparison figure in brackets after a value of its kind.
+
+    Budget tables write this year's amount and, in brackets, the previous year's
+    (3,293百万円（1,945百万円)); the bracket's own label says so at most once per table.
+    """
+    lead = cand.text[: span.start]
+    m = _TO_BRACKET.search(lead)
+    if not m:
+        return False
+    return any(s.kind == span.kind and s.end <= m.start() and not lead[s.end : m.start()].strip()
+               for s in cand.spans)
+
+
 def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
     """How well a span answers: matching unit first, then the question's words in its own clause,
     then closeness to the question's words."""
     score = 2.0 if unit_matches(query, span) else 0.0
     score += clause_words(query, cand, span, policy)
+    if bracketed_comparison(cand, span):
+        # The bracketed figure answers only a question about the period it compares with.
+        score += policy.bracket_weight if _ASKS_PREVIOUS.search(query.normalized) else -policy.bracket_weight
     text = cand.text
     focus = "".join(query.focus)
     ends = [m.end() for m in re.finditer(re.escape(focus), text)] if len(focus) >= 2 else []
