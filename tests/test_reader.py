@@ -164,6 +164,15 @@ def test_missing_literals(question: str, passages: list[str], missing: tuple[str
         ("委員のうち、北市と南町から参加しているのはそれぞれ誰か。",
          ("委員のうち、北市から参加しているのは誰か。", "委員のうち、南町から参加しているのは誰か。")),
         ("補正予算額は、甲事業と乙事業でそれぞれいくらか。", ("補正予算額は、甲事業はいくらか。", "補正予算額は、乙事業はいくらか。")),
+        # "と、" sets apart two whole phrases: nothing after the second belongs to the first.
+        ("甲事業の予算額と、乙事業の補助額はそれぞれいくらか。",
+         ("甲事業の予算額はいくらか。", "乙事業の補助額はいくらか。")),
+        # The second conjunct holds particles of its own; a comma may precede the cue.
+        ("比べてみると、北市の計画と南町に向けた支援は、それぞれいくらか。",
+         ("比べてみると、北市の計画はいくらか。", "比べてみると、南町に向けた支援はいくらか。")),
+        ("「甲計画」と「乙と丙の方針」は、どちらが先に決定されたか。",
+         ("「甲計画」は、どちらが先に決定されたか。", "「乙と丙の方針」は、どちらが先に決定されたか。")),
+        ("県大会への出場と、市との共催行事はそれぞれ何日か。", ("県大会への出場は何日か。", "市との共催行事は何日か。")),
         ("How much are the budgets for hydrogen and wind respectively?",
          ("How much are the budgets for hydrogen?", "How much are the budgets for wind?")),
         # One question about two subjects together is not two questions.

@@ -63,9 +63,14 @@ _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
 _TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"
                            r"|\bwhich .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)\b", re.I)
 _COMPARISON_CUE = lazy(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
-_CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,24}?)(?:と|及び|および|並びに|、)(?P<b>[^、。はがをにでと\s]{1,24}?)(?=(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
-#: Where the second conjunct's own noun ends and the words both conjuncts share begin.
-_SHARED_TAIL = lazy(r"(?:の|から|より|への|における|について|に関する)")
+#: The second conjunct may hold particles of its own (原型炉実現に向けた基盤整備, 合同で開かれた行事);
+#: a comma may follow the conjunction (AのXと、BのY) and precede the cue (Bは、それぞれ).
+_CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,40}?)(?:と|及び|および|並びに|、)(?P<comma>、)?"
+                r"(?P<b>(?:「[^「」]{1,30}」|との|[^、。はがと\s]){1,30}?)(?=(?:の|は|が|を|で|に)?、?"
+                r"(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
+#: Where the second conjunct's own noun ends and the words both conjuncts share begin (not the の
+#: of a particle's での / との / への: QSTでのITER機器 is one noun phrase).
+_SHARED_TAIL = lazy(r"(?<![でとへ])(?:の|から|より|における|について|に関する)|(?<![でと])への")
 _EN_FUNCTION = r"(?:for|of|the|a|an|in|on|to|at|by|with|from|are|is|was|were|do|does|did|what|how|much|many|which|who|when)"
 #: English conjuncts: up to three words, none of them a function word (the budgets for A and B → A, B).
 _CONJ_EN = lazy(rf"\b(?P<a>(?:(?!{_EN_FUNCTION}\b)[\w\-]+ ){{0,2}}(?!{_EN_FUNCTION}\b)[\w\-]+) and "
@@ -283,13 +288,14 @@ def _parts(question: str) -> tuple[str, ...]:
         return ()
     lead, tail = question[: m.start()], question[m.end():]
     shared = ""
-    if pat is _CONJ_JA:
+    if pat is _CONJ_JA and not m.group("comma") and not b.endswith("」"):
         # The words after the second conjunct belong to both (北市と南町から参加しているのは →
-        # 北市から…, 南町から…): the second conjunct is the noun before its first particle.
+        # 北市から…, 南町から…): the second conjunct is the noun before its first particle. Not after
+        # "と、": the comma sets apart two whole phrases (甲の予算額と、乙の職員数).
         cut = _SHARED_TAIL.search(b)
         if cut and cut.start() > 0:
             b, shared = b[: cut.start()], b[cut.start():]
-    tail = re.sub(r"^(?:の|は|が|を|で|に)?(?:それぞれ|両方|ともに)", "は", tail)
+    tail = re.sub(r"^(?:の|は|が|を|で|に)?、?(?:それぞれ|両方|ともに)", "は", tail)
     tail = re.sub(r"^,? (?:respectively|each)\b", "", tail, flags=re.I)
     return (f"{lead}{a}{shared}{tail}", f"{lead}{b}{shared}{tail}")
 
