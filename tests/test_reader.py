@@ -1079,3 +1079,31 @@ def test_top1_spread_reports_one_figure_per_fold_split() -> None:
     mean, std, per = top1_spread(examples, seeds=(1, 2))
     assert len(per) == 2 and 0.0 <= std <= 0.5
     assert mean == pytest.approx(float(np.mean(per))) and mean > 0.5  # the signal is learnt out of fold
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        # The heading restates the question but for the item asked about: the item's line answers.
+        ("令和8年度に重点実施する項目で、防災については何を行うのか。", 2),
+        ("令和8年度に重点実施する項目で、緑化については何を行うのか。", 1),
+        # Nothing under the heading names what the heading leaves out: the heading stands.
+        ("令和8年度に重点実施する項目で、観光については何を行うのか。", 0),
+        # An English question's terms are translations: the ranker's choice stands.
+        ("What will be done for disaster prevention among the priority items?", 0),
+    ],
+)
+def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(question: str, chosen: int) -> None:
+    from dataclasses import replace
+
+    from assistant.reader.select import item_under_heading
+
+    lines = ["令和8年度に重点的に実施する項目（案）", "1. 緑化 街路樹の植え替え計画の策定 ◎", "2. 防災 避難所の再点検 ◎"]
+    cands, offset = [], 0
+    for text in lines:
+        cands.append(replace(_cand(text), start=offset, end=offset + len(text)))
+        offset += len(text) + 1
+    # An item above the heading (another table's) is never taken for one under it.
+    cands.append(replace(_cand("防災 訓練の実施"), start=0, end=0))
+    scores = np.array([1.0, 0.4, 0.3, 0.9])
+    assert item_under_heading(_analyse(question), cands, scores, 0, DEFAULT_POLICY) == chosen

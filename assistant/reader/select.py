@@ -519,6 +519,37 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     return Selection([cands[best]], None, None, float(scores[best]))
 
 
+def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+                       policy: ReaderPolicy) -> int:
+    """The line under a heading that names what the heading leaves out of the question.
+
+    A slide's or a table's heading (令和8年度に重点的に実施する項目（案）) restates most of a
+    question about one of its items (…で、緑化については何を行うか) and outscores the item's own
+    line, which shares only that item's name with the question. When the best line is such a
+    heading and a close candidate below it in the same passage holds the question terms the
+    heading lacks (the rarest first), that line answers. ``best`` otherwise.
+    """
+    head = cands[best]
+    # An English question's terms are translations: a heading lacking some of them says little.
+    if query.english or head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars:
+        return best
+    missing = {t: w for t, w in query.terms.items() if t not in head.text and len(t) > 1 and not t.isascii()}
+    if not missing:
+        return best
+    top = max(missing.values())
+
+    def named(i: int) -> float:
+        # In the text, not the tokens: a table row's cells run together lose their word boundaries.
+        return sum(w for t, w in missing.items() if t in cands[i].text)
+
+    below = [i for i, c in enumerate(cands)
+             if i != best and c.row == head.row and c.start >= head.end
+             and scores[i] >= scores[best] - policy.typed_fallback_margin and named(i) >= top]
+    if not below:
+        return best
+    return max(below, key=lambda i: (named(i), float(scores[i])))
+
+
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
            policy: ReaderPolicy) -> Selection:
     """The answer's units for ``query`` given the candidates' probabilities."""
@@ -529,6 +560,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
+        best = item_under_heading(query, cands, scores, best, policy)
         block = headed_items(index, cands[best], policy)
         if block:
             return Selection(block, None, None, float(scores[best]))
