@@ -1107,3 +1107,29 @@ def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(questio
     cands.append(replace(_cand("防災 訓練の実施"), start=0, end=0))
     scores = np.array([1.0, 0.4, 0.3, 0.9])
     assert item_under_heading(_analyse(question), cands, scores, 0, DEFAULT_POLICY) == chosen
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "phrase"),
+    [
+        # The question names the kind of its answer; the answer is the longer compound with that head.
+        ("共同研究部会はどのような機能を持つか。", "共同研究部会(調整役的機能)を置く。", "調整役的機能"),
+        ("両国の交流の根拠となっている協定は何か。", "日独科学技術協力協定に基づき交流を続ける。", "日独科学技術協力協定"),
+        ("活用される基金は？", "新興技術の実装にはSBIRフェーズ3基金を活用する。", "SBIRフェーズ3基金"),
+        ("例示されている装置は何か。", "・プラズマ制御装置など、運転に必要な経費を計上する。", "プラズマ制御装置"),
+        ("提供するプログラムは何か。", "人材を獲得するため、フュージョン教育プログラムを提供する。", "フュージョン教育プログラム"),
+        # A compound the question already says is no answer; nor is the head of a longer word.
+        ("教育プログラムの対象は何か。", "教育プログラムを提供する。", None),
+        ("締結した協定は何か。", "協定書を交わした。", None),
+        # A verbal noun used as a verb names an act, not a kind of thing.
+        ("どの会議に報告しながら進めるのか。", "検討状況は適宜報告する。", None),
+        # A figure before the name belongs to another item.
+        ("スクールのテーマは何か。", "講師:5ヶ国から15人・テーマ:「トカマク」", None),
+    ],
+)
+def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that_head(
+        question: str, text: str, phrase: str | None) -> None:
+    from assistant.reader.select import named_phrase
+
+    span = named_phrase(_analyse(question), _cand(text), DEFAULT_POLICY)
+    assert (span.text if span else None) == phrase

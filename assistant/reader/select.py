@@ -550,6 +550,48 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
     return max(below, key=lambda i: (named(i), float(scores[i])))
 
 
+#: A character of a noun compound: ideographs (的 included), katakana, Latin letters and digits,
+#: and the marks that join one (・, ー, ＝).
+_COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
+
+
+_FIGURE_LEAD = lazy(r"[^・]*\d[^・]*・|\d+[^\u3400-\u9fffァ-ヺA-Za-z]*[年月日度回人名件]")
+
+
+def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
+    """The noun compound in ``cand`` that ends with the kind of thing a what-question asks for.
+
+    A question that names the kind of its answer (どのような機能, どの協定, 基金は何か) is answered by
+    a longer compound with that head (調整役的機能, 日独科学技術協力協定) that the question does not
+    already say; the first such compound in the line, else ``None``.
+    """
+    if query.english or not query.focus:
+        return None
+    head = query.focus[-1]
+    # A verbal noun the question uses as a verb (設立することに, 開催されたか) names an act, not a kind.
+    if len(head) < 2 or re.search(re.escape(head) + r"(?:す|し|さ|でき)", query.normalized):
+        return None
+    text = cand.text
+    lo_bound = len(cand.cell.label) + 1 if cand.cell is not None else 0
+    for m in re.finditer(re.escape(head), text):
+        end = m.end()
+        if m.start() < lo_bound or (end < len(text) and _COMPOUND_CHAR.match(text[end])):
+            continue  # in a cell's label, or the head of a longer word (協定書)
+        lo = m.start()
+        while lo > lo_bound and _COMPOUND_CHAR.match(text[lo - 1]):
+            lo -= 1
+        while lo < m.start() and text[lo] in "・-":
+            lo += 1  # a bullet, not part of the name
+        # A figure before the name is another item (15人・テーマ) or its date (2026年応募期間).
+        lead = _FIGURE_LEAD.match(text, lo, m.start())
+        if lead:
+            lo = lead.end()
+        phrase = text[lo:end]
+        if len(phrase) > len(head) and phrase not in query.normalized and len(phrase) <= policy.max_direct_chars:
+            return TypedSpan("phrase", lo, end, phrase, phrase)
+    return None
+
+
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
            policy: ReaderPolicy) -> Selection:
     """The answer's units for ``query`` given the candidates' probabilities."""
@@ -564,6 +606,9 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         block = headed_items(index, cands[best], policy)
         if block:
             return Selection(block, None, None, float(scores[best]))
+        phrase = named_phrase(query, cands[best], policy)
+        if phrase is not None:
+            return Selection([cands[best]], phrase, cands[best], float(scores[best]))
     if query.answer_type == "reason":
         best = _past_headings(cands, scores, best)
         reason = reason_before(index, cands[best])
