@@ -1125,6 +1125,9 @@ def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(questio
         ("どの会議に報告しながら進めるのか。", "検討状況は適宜報告する。", None),
         # A figure before the name belongs to another item.
         ("スクールのテーマは何か。", "講師:5ヶ国から15人・テーマ:「トカマク」", None),
+        # A name asked for: the quoted title, else the compound with the named kind's head.
+        ("委員会の報告書の名前は？", "委員会の「人材の育成について」を踏まえ検討する。", "人材の育成について"),
+        ("設立される拠点の名前は？", "QSTを中心にテクノロジー・イノベーション拠点を設立する。", "テクノロジー・イノベーション拠点"),
     ],
 )
 def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that_head(

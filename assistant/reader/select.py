@@ -555,6 +555,11 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
 _COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
 
 
+#: A name asked for (名称, 題名).
+_NAME_HEADS = frozenset({"名称", "名前", "題名", "タイトル", "呼称", "名"})
+_QUOTED = lazy(r"[「『]([^「」『』]{2,})[」』]")
+#: The kind of thing whose name is asked (拠点の名前, 制度の名称): the compound's last ideographs or katakana.
+_NAMED_HEAD = lazy(r"([\u3400-\u9fffァ-ヺー]{2,})の(?:正式な)?(?:名称|名前|題名|呼称)")
 _FIGURE_LEAD = lazy(r"[^・]*\d[^・]*・|\d+[^\u3400-\u9fffァ-ヺA-Za-z]*[年月日度回人名件]")
 
 
@@ -568,6 +573,15 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     if query.english or not query.focus:
         return None
     head = query.focus[-1]
+    if head in _NAME_HEADS:
+        # A name asked for (報告書の名前, 制度の名称): a quoted title in the line, else a compound
+        # with the head the question gives the name (拠点の名前 → …拠点). Not for "what is it
+        # called": a quote in the line is as often an emphasis (「世界初」) as the name asked.
+        for m in _QUOTED.finditer(cand.text):
+            if m.group(1) not in query.normalized and len(m.group(1)) <= policy.max_direct_chars:
+                return TypedSpan("phrase", m.start(1), m.end(1), m.group(1), m.group(1))
+        named = _NAMED_HEAD.search(query.normalized)
+        head = query.focus[-2] if named is None and len(query.focus) > 1 else (named.group(1) if named else head)
     # A verbal noun the question uses as a verb (設立することに, 開催されたか) names an act, not a kind.
     if len(head) < 2 or re.search(re.escape(head) + r"(?:す|し|さ|でき)", query.normalized):
         return None
