@@ -156,6 +156,9 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if not spans:
         return None
     best = max(spans, key=lambda s: (_span_score(query, cand, s, policy), -s.start))
+    if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
+        # An ordinal asked for (第何回): the answer says 第71回, not a count of 71 meetings.
+        return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
     return enumeration(cand, best, policy)
 
 
