@@ -365,6 +365,8 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
          "760百万円"),
         ("緑化事業の前年度の予算はいくらか。", "予算額（案） 5億円（前年度予算額 4億円）", "4億円"),
         ("緑化事業の予算はいくらか。", "予算額（案） 5億円（前年度予算額 4億円）", "5億円"),
+        # A range written with its unit once is given whole.
+        ("スクールは年に何回開くか。", "1回あたり1~2週間、年2~3回程度開催する。", "2~3回程度"),
         # An ordinal asked for is answered as one.
         ("資料が改訂されたのは第何回の会議か。", "第71回会議(令和8年2月20日)で一部改訂", "第71回"),
         # Brackets that only explain the value hold no comparison figure.

@@ -136,6 +136,10 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
+#: The lower end of a range right before a value (2~ in 2~3回).
+_RANGE_START = lazy(r"(?<![\d,.])\d[\d,.]*\s*[~～〜]\s*$")
+
+
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
@@ -159,6 +163,12 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
         # An ordinal asked for (第何回): the answer says 第71回, not a count of 71 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
+    low = _RANGE_START.search(cand.text, 0, best.start) if best.kind in ("count", "number", "money", "percent") \
+        else None
+    if low is not None:
+        # A range written with its unit once (年2~3回, 1~2週間): its upper end alone says too much.
+        return TypedSpan(best.kind, low.start(), best.end, cand.text[low.start() : best.end], best.value,
+                         best.qualifier)
     return enumeration(cand, best, policy)
 
 
