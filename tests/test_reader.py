@@ -88,6 +88,7 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         ("何港を指定したか。", ("港",)),
         ("備蓄は何日分か。", ("日分",)),
         ("交付金の上限はいくらか。", ("money",)),
+        ("2040年の供給コストの目標はいくらか。", ("money",)), ("入場料金はいくらか。", ("money",)),
         ("How many workers will be needed?", ("名",)),
         ("How many ports were designated?", ("港",)),
         ("About how many minutes does it take?", ("分",)),
