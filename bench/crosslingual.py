@@ -92,11 +92,45 @@ def run(gold_paths: tuple[Path, ...], k: int = 10) -> dict[str, Any]:
     return out
 
 
+def sweep(gold_paths: tuple[Path, ...], weights: tuple[float, ...], k: int = 10) -> dict[str, dict[str, float]]:
+    """Recall@1/@5 of ``search`` for the English questions of ``gold_paths`` under each dense weight
+    of the fusion (``Settings.dense_weight_en``), the other settings as configured."""
+    from assistant.config import Settings
+    from assistant.gold import citation_matches, load_gold
+    from assistant.normalize import normalize_query
+    from assistant.pipeline import Pipeline
+
+    items = [it for p in gold_paths for it in load_gold(p) if it.kind == "en" and it.doc]
+    base = Settings.from_env()
+    pipe = Pipeline(base, progress=False)
+    vectors = pipe.encode_queries([normalize_query(it.question) for it in items])  # once for every weight
+    out: dict[str, dict[str, float]] = {}
+    for w in weights:
+        pipe.settings = replace(base, dense_weight_en=w)
+        ranks = []
+        for it, v in zip(items, vectors, strict=True):
+            res = pipe._search(it.question, k, None, v)
+            ranks.append(next((h.rank for h in res.hits if citation_matches(h.chunk.doc, h.chunk.first_line,
+                                                                            h.chunk.last_line, it)), None))
+        out[str(w)] = {"n": len(ranks), "recall_at_1": round(sum(r == 1 for r in ranks) / len(ranks), 4),
+                       "recall_at_5": round(sum(r is not None and r <= 5 for r in ranks) / len(ranks), 4)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.crosslingual", description=__doc__.splitlines()[0])
     ap.add_argument("gold", nargs="*", type=Path, default=list(DEFAULT_GOLD))
     ap.add_argument("--json", type=Path, help="write the full results here")
+    ap.add_argument("--dense-weights", help="instead: Recall@1/@5 under each of these comma-separated dense "
+                                            "weights of English questions (e.g. 0.3,0.4,0.5)")
     args = ap.parse_args(argv)
+    if args.dense_weights:
+        weights = tuple(float(x) for x in args.dense_weights.split(","))
+        table = sweep(tuple(args.gold), weights)
+        print("| dense_weight_en | n | Recall@1 | Recall@5 |\n|---|---|---|---|")
+        for w, m in table.items():
+            print(f"| {w} | {m['n']} | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} |")
+        return 0
     res = run(tuple(args.gold))
     print(f"{res['items']} English questions ({', '.join(str(p.name) for p in args.gold)}); "
           f"table: {res['table_keys']} keys")
