@@ -84,11 +84,41 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
                for s in cand.spans)
 
 
+#: Between the two ends of a range (1/15~2/29, 4月1日から5月31日).
+_RANGE_SEP = lazy(r"\s*(?:~|～|〜|から|-|－|–)\s*$")
+#: A question about a range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
+_ASKS_END = lazy(r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos", re.I)
+_ASKS_START = lazy(r"開始|始ま|始め|いつから|\bfrom\b|\bstart|\bbegin|\bopen", re.I)
+
+
+def _range_role(cand: Candidate, span: TypedSpan) -> bool | None:
+    """True when ``span`` ends a range of two values of its kind, False when it starts one, else None."""
+    if span.kind != "date":
+        return None
+    def joined(a: int, b: int) -> bool:  # only a range's separator between offsets a and b
+        m = _RANGE_SEP.search(cand.text, a, b) if a <= b else None
+        return m is not None and m.start() == a
+
+    for s in cand.spans:
+        if s.kind == span.kind and s is not span:
+            if joined(s.end, span.start):
+                return True
+            if joined(span.end, s.start):
+                return False
+    return None
+
+
 def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
     """How well a span answers: matching unit first, then the question's words in its own clause,
     then closeness to the question's words."""
     score = 2.0 if unit_matches(query, span) else 0.0
     score += clause_words(query, cand, span, policy)
+    end = _range_role(cand, span)
+    if end is not None:
+        # A range's end answers a deadline asked for (締切日はいつ), its start a start (いつから).
+        asked_end, asked_start = bool(_ASKS_END.search(query.normalized)), bool(_ASKS_START.search(query.normalized))
+        if asked_end != asked_start:
+            score += policy.range_end_weight if end == asked_end else -policy.range_end_weight
     if bracketed_comparison(cand, span):
         # The bracketed figure answers only a question about the period it compares with.
         score += policy.bracket_weight if _ASKS_PREVIOUS.search(query.normalized) else -policy.bracket_weight
