@@ -376,6 +376,7 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("資料が改訂されたのは第何回の会議か。", "第71回会議(令和8年2月20日)で一部改訂", "第71回"),
         # Brackets that only explain the value hold no comparison figure.
         ("参加者は何名か。", "参加者は120名（うち学生30名）であった。", "120名"),
+        ("参加者のうち学生は何名か。", "参加者は120名（うち学生30名）であった。", "30名"),
     ],
 )
 def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:

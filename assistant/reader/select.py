@@ -66,8 +66,9 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
 _ASKS_PREVIOUS = lazy(r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b"
                       r"|\bthe year before\b", re.I)
 #: What may stand between a value and the bracket that holds its comparison figure, and inside
-#: the bracket before that figure (213億円（前年度予算額 213億円）, 3,293百万円（1,945百万円)).
-_TO_BRACKET = lazy(r"\s*[(（][^()（）\d]{0,12}$")
+#: the bracket before that figure: nothing, or a label naming another period or a baseline
+#: (213億円（前年度予算額 213億円）, 3,293百万円（1,945百万円)); not a part of the value (136人（うち学生98人）).
+_TO_BRACKET = lazy(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
 
 
 def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
