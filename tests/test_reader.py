@@ -49,6 +49,8 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("補助金を拡充するのはなぜか。", "reason"),
         ("備蓄目標は何日分に引き上げられるか。", "number"),  # a number of days' supply, not a date
         ("支援策を挙げてください。", "list"),
+        ("指定された港は全国でいくつか。", "number"),  # how many, not "a few"
+        ("主な支援策をいくつか挙げてください。", "list"),
         ("計画の概要を説明して。", "other"),
         ("How much did the programme cost?", "number"),
         ("When did the pilot start?", "date"),
