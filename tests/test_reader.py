@@ -374,6 +374,9 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("申請はいつまでか。", "申請受付は令和8年4月1日から令和8年5月31日まで。", "令和8年5月31日"),
         # A range written with its unit once is given whole.
         ("スクールは年に何回開くか。", "1回あたり1~2週間、年2~3回程度開催する。", "2~3回程度"),
+        # Who holds a post may be another post.
+        ("防災本部の本部長は誰が務めるか。", "防災本部 本部長:市長、副本部長:副市長", "市長"),
+        ("設立を発表したのは誰か。", "発起人代表から協議会の設立が発表された。", "発起人代表"),
         # An ordinal asked for is answered as one.
         ("資料が改訂されたのは第何回の会議か。", "第71回会議(令和8年2月20日)で一部改訂", "第71回"),
         # Brackets that only explain the value hold no comparison figure.

@@ -167,6 +167,14 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
+def _whole_compound(text: str, span: TypedSpan) -> TypedSpan:
+    """``span`` widened to the start of the noun compound it ends (代表 → 発起人代表)."""
+    lo = span.start
+    while lo > 0 and _COMPOUND_CHAR.match(text[lo - 1]) and text[lo - 1] not in "・-":
+        lo -= 1
+    return span if lo == span.start else TypedSpan(span.kind, lo, span.end, text[lo : span.end], text[lo : span.end])
+
+
 #: The lower end of a range right before a value (2~ in 2~3回).
 _RANGE_START = lazy(r"(?<![\d,.])\d[\d,.]*\s*[~～〜]\s*$")
 
@@ -177,6 +185,12 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if not kinds:
         return None
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
+    if not spans and query.answer_type == "person":
+        # Who holds a post is often another post (本部長：市長, 議長は委員長が務める).
+        from assistant.claims import role_spans
+
+        spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
+        spans = [r for r in spans if r.text not in query.normalized]
     # The question names what it asks about; the answer is what it does not name.
     new = [s for s in spans if s.text not in query.normalized and s.value not in query.normalized.casefold()]
     spans = new or spans
