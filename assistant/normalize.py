@@ -34,7 +34,7 @@ from assistant.lazyre import lazy
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 5
+NORMALIZER_VERSION = 6
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -58,6 +58,11 @@ _VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
 # A line continues the previous one when it starts with something that cannot open
 # a sentence: kana particles and auxiliaries, closing brackets, commas.
 _CONTINUATION_START = lazy(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
+#: A line ending in a case particle stops mid-sentence, whatever the next line starts with: PDF
+#: text leaves blank lines inside sentences (…の活性化を / (blank) / 図るため、…). Not a comma: a
+#: slide's enumeration runs on over its lines (理事：A、B、 / (blank) / C、D), and joined into one
+#: sentence its answer is cut from the quote.
+_UNFINISHED = frozenset("をがにのとで")
 _PAGE_NUMBER_TAIL = re.compile(r"(?<=[。」』）\)ぁ-ゖァ-ヺ一-鿿々〆])\s+\d{1,3}$")
 _PAGE_NUMBER_LINE = re.compile(r"^\s*\d{1,3}\s*$")
 
@@ -192,11 +197,11 @@ def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_f
         # A Markdown heading is a whole line: the byline under a title (みなと市防災会議) starts
         # with kana like a wrapped sentence's rest, but is not one.
         return "\n"
-    if blank_between and not _CONTINUATION_START.match(nxt):
+    if blank_between and not _CONTINUATION_START.match(nxt) and prev_last not in _UNFINISHED:
         return "\n"
     if prev_last in SENTENCE_END or prev_last in ":：":
         return "\n"
-    if prev_len < 12 and not _CONTINUATION_START.match(nxt):
+    if prev_len < 12 and not _CONTINUATION_START.match(nxt) and prev_last not in _UNFINISHED:
         # A short line that does not end a sentence is a label or a heading.
         return "\n"
     if _is_word(prev_last) and _is_word(nxt[0]):

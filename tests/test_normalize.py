@@ -94,6 +94,12 @@ SYNTHETIC: list[tuple[str, str]] = [
     ("# 防災計画の概要（令和7年度）\n\nみなと市防災会議", "#防災計画の概要(令和7年度)\n\nみなと市防災会議"),
     # ... while a plain title over a kana line is read as a wrapped sentence (PDF text).
     ("計画の概要（令和7年度）\n\nみなと市では", "計画の概要(令和7年度)みなと市では"),
+    # A line that ends in a case particle or a comma stops mid-sentence, even over a blank line and
+    # before a kanji (PDF text) ...
+    ("国全体の活動の活性化を\n\n図るため、企画を公募する。", "国全体の活動の活性化を図るため、企画を公募する。"),
+    ("目標の\n達成", "目標の達成"),
+    # ... a title ending otherwise does not (について is a whole heading).
+    ("計画の見直しについて\n\n概要", "計画の見直しについて\n\n概要"),
 ]
 
 
@@ -142,7 +148,7 @@ def test_fold_char_is_stable_on_its_output() -> None:
 
 
 def test_normalize_query_is_one_line() -> None:
-    assert normalize_query("  国⺠の\n\n理解  ") == "国民の 理解"
+    assert normalize_query("  国⺠の\n\n理解  ") == "国民の理解"  # a line ending in の is unfinished
     assert "\n" not in normalize_query("第１章\n\n概要\n")
 
 
