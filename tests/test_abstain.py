@@ -1,4 +1,4 @@
-"""The abstention model's fit: evidence weights bounded at zero, one prior free, a steady cut-off.
+"""The abstention model's fit: evidence weights bounded at zero, the priors free, a steady cut-off.
 
 Synthetic evidence rows (no index, no embedder): what ``train.fit_abstain`` learns from
 correlated evidence, that it is scikit-learn's logistic regression when nothing is bounded,
@@ -83,11 +83,11 @@ def test_the_cut_off_balances_precision_and_recall_at_the_asked_share() -> None:
     assert thr_rare <= thr
 
 
-def test_model_features_are_evidence_and_one_prior() -> None:
+def test_model_features_are_evidence_and_two_priors() -> None:
     assert set(MODEL_FEATURES) <= set(ABSTAIN_FEATURES)
-    assert MONOTONE == frozenset(MODEL_FEATURES) - {"value_type"}
+    assert MONOTONE == frozenset(MODEL_FEATURES) - {"value_type", "english"}
     # Habits of how training questions were written are not inputs.
-    for habit in ("translated", "unknown", "n_terms", "english", "has_focus"):
+    for habit in ("translated", "unknown", "n_terms", "has_focus"):
         assert habit not in MODEL_FEATURES
     assert model_columns(MODEL_FEATURES) == [A[n] for n in MODEL_FEATURES]
 
