@@ -100,8 +100,10 @@ def test_the_shipped_model_keeps_the_declared_columns_and_signs() -> None:
         if name in MONOTONE:
             assert w >= 0, name
     assert shipped.weights[shipped.features.index("value_type")] < 0
-    # The cut-off each fold split alone would give stays close to the pooled one.
+    # The cut-off each fold split alone would give stays close to the pooled one (spread 0.012 for
+    # the shipped model, 0.045 with the ranker refitted under another LightGBM seed; 0.04-0.05 for
+    # the unbounded model before).
     per_split = model.info["abstain_threshold_per_split"]
     assert len(per_split) == len(train.THRESHOLD_SEEDS)
-    assert max(per_split) - min(per_split) < 0.05
+    assert max(per_split) - min(per_split) < 0.06
     assert min(per_split) - 0.02 <= model.abstain_threshold <= max(per_split) + 0.02
