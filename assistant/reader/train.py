@@ -4,9 +4,12 @@ Training data: ``eval/gold.jsonl`` and ``eval/train.jsonl`` (never
 ``eval/holdout.jsonl``). For every question the pipeline retrieves passages and
 gathers candidates exactly as ``ask`` does; a candidate is positive when its text
 contains a gold answer and its lines overlap a gold span. The candidate scorer is
-a logistic regression; the abstention model is a second one over question-level
-evidence, fitted on out-of-fold candidate scores so it sees the scorer as it
-behaves on unseen questions; its threshold is chosen on those out-of-fold scores.
+a LightGBM ranker; the abstention model is a logistic regression over question-level
+evidence (``abstain.MODEL_FEATURES``), its evidence weights bounded at zero
+(``abstain.MONOTONE``), fitted on out-of-fold candidate scores (stacking: each
+question's row is computed with a ranker fitted without its fold) so it sees the
+ranker as it behaves on unseen questions; its threshold is chosen on the
+out-of-fold abstention scores of five fold splits pooled.
 Cross-validation is grouped by question. ``fold_models`` gives the per-fold
 models the eval uses to score the gold set out of fold.
 """
@@ -27,7 +30,13 @@ import numpy as np
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.gold import GoldItem, load_gold
-from assistant.reader.abstain import ABSTAIN_FEATURES, MODEL_FEATURES, abstain_features, model_columns
+from assistant.reader.abstain import (
+    ABSTAIN_FEATURES,
+    MODEL_FEATURES,
+    MONOTONE,
+    abstain_features,
+    model_columns,
+)
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES
 from assistant.reader.scorer import MODEL_PATH, Linear, ReaderModel, Trees
@@ -141,6 +150,40 @@ def _fit_linear(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float, ba
                   mean.astype(np.float32), scale.astype(np.float32))
 
 
+def fit_abstain(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float = C_ABSTAIN,
+                monotone: frozenset[str] = MONOTONE) -> Linear:
+    """The abstention model: a class-balanced logistic regression whose ``monotone`` features weigh >= 0.
+
+    The objective is scikit-learn's (``C`` times the class-weighted log loss plus half the squared
+    weights, on standardised columns), minimised by L-BFGS-B with a lower bound of zero on the
+    weights of ``monotone`` features: more of such evidence never makes answering less likely.
+    """
+    from scipy.optimize import minimize
+
+    mean = X.mean(axis=0).astype(np.float64)
+    scale = X.std(axis=0).astype(np.float64)
+    scale[scale < 1e-6] = 1.0
+    Z = (X - mean) / scale
+    y = np.asarray(y, dtype=np.float64)
+    n1 = max(float(y.sum()), 1.0)
+    n0 = max(float(len(y) - y.sum()), 1.0)
+    sw = np.where(y == 1, len(y) / (2 * n1), len(y) / (2 * n0))  # "balanced", as scikit-learn weighs
+    d = Z.shape[1]
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = p[:d], p[d]
+        z = Z @ w + b
+        nll = float(C * (sw * (np.logaddexp(0, -z) * y + np.logaddexp(0, z) * (1 - y))).sum() + 0.5 * w @ w)
+        g = C * sw * (1 / (1 + np.exp(-z)) - y)
+        return nll, np.append(Z.T @ g + w, g.sum())
+
+    bounds = [(0.0, None) if n in monotone else (None, None) for n in names] + [(None, None)]
+    res = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 5000, "gtol": 1e-8})
+    return Linear(tuple(names), res.x[:d].astype(np.float32), float(res.x[d]),
+                  mean.astype(np.float32), scale.astype(np.float32))
+
+
 def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: str = SCORER) -> Linear | Trees:
     """The candidate scorer, fitted on the candidates of the answerable examples that have a positive."""
     use = [e for e in examples if e.item.kind in ANSWER_KINDS and e.y.any()]
@@ -188,7 +231,7 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
     cols = model_columns(MODEL_FEATURES)
     for k in range(folds):
         tr, te = fold != k, fold == k
-        model = _fit_linear(rows[tr][:, cols], answerable[tr], MODEL_FEATURES, C_abs, balanced=True)
+        model = fit_abstain(rows[tr][:, cols], answerable[tr], MODEL_FEATURES, C_abs)
         abstain_oof[te] = model.proba(rows[te][:, cols])
     return {"top1": float(np.mean(top1)) if top1 else 0.0, "n_top1": len(top1), "abstain_rows": rows,
             "abstain_oof": abstain_oof, "answerable": answerable}
@@ -250,14 +293,17 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     runs = [cv] + [cross_validate(examples, df, folds, seed=s) for s in THRESHOLD_SEEDS if s != SEED]
     thr, p, r = choose_threshold(np.concatenate([c["abstain_oof"] for c in runs]),  # type: ignore[misc]
                                  np.concatenate([c["answerable"] for c in runs]), NONE_SHARE)  # type: ignore[misc]
+    # Each split's own cut-off, recorded to show how far one split alone would move it.
+    per_split = [choose_threshold(c["abstain_oof"], c["answerable"], NONE_SHARE)[0] for c in runs]  # type: ignore[arg-type]
     scorer = fit_candidate(examples)
     rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
-    abstain = _fit_linear(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN, balanced=True)  # type: ignore[arg-type]
+    abstain = fit_abstain(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN)  # type: ignore[arg-type]
     return ReaderModel(scorer, abstain, thr, {
         "cv_candidate_top1": round(float(cv["top1"]), 4),  # type: ignore[arg-type]
         "cv_abstention_precision": round(p, 4), "cv_abstention_recall": round(r, 4),
         "folds": folds, "seed": SEED, "scorer": SCORER, "lgb": LGB_PARAMS, "C_abstain": C_ABSTAIN,
-        "none_share": NONE_SHARE,
+        "none_share": NONE_SHARE, "abstain_monotone": sorted(MONOTONE & set(MODEL_FEATURES)),
+        "abstain_threshold_per_split": [round(t, 4) for t in per_split],
     })
 
 
