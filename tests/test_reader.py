@@ -1208,3 +1208,27 @@ def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items
 
     units = select(q, idx, ev.cands, scores, p.reader_policy).units
     assert [c.text[:4] for c in units] == ["【成果】", "・新しい", "・共同研", "・受講者"]
+
+
+def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
+    doc = ("交通会議(第2回)議事要旨\n\n"
+           "日時：令和7年5月12日\n"
+           "場所：市役所会議室\n\n"
+           "議題：\n"
+           "(1)バス路線の再編について\n"
+           "(2)駅前広場の整備について\n"
+           "(3)自転車道の延伸について\n\n"
+           "議事概要：\n"
+           "(1)バス路線の再編について\n"
+           "事務局から再編案を説明した。\n")
+    p = _fixture_pipeline(tmp_path, doc, "交通会議")
+    q, idx, ev = _evidence_for(p, "交通会議の議題は何だったか。")
+    cell = next(i for i, c in enumerate(ev.cands) if c.cell is not None and c.cell.kind == "below"
+                and c.cell.label.startswith("議題"))
+    scores = np.zeros(len(ev.cands))
+    scores[cell] = 1.0
+    from assistant.reader.select import select
+
+    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    # Not the label lines above it (日時：, 場所：), nor the next label's numbered lines (議事概要：/ (1)…).
+    assert [c.text[:3] for c in units] == ["議題:", "(1)", "(2)", "(3)"]

@@ -438,9 +438,12 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         if label_line is None or head.cell is None or head.cell.kind != "below":
             return [head]
         head = label_line
+        labelled = True  # the label line is the heading of the lines under it, not an item after others
+    else:
+        labelled = False
     marker = item_marker(head.text)
     before: list[Candidate] = []
-    if marker:
+    if marker and not labelled:
         for c in preceding(index, head, policy.max_list_items):
             if item_marker(c.text) != marker:
                 break
@@ -476,8 +479,8 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         marker = marker or m
         if marker in _NUMBERED_KINDS:
             n = item_number(c.text)
-            if number is not None and n != number + 1 and len(pending) >= 2:
-                break  # a numbered item out of sequence after a body: another list
+            if number is not None and n != number + 1 and pending:
+                break  # a numbered item out of sequence after other lines: another list
             number = n
         if len(pending) > 2 or number is not None:
             pending = []  # the previous numbered item's body: left out
