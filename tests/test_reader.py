@@ -1232,3 +1232,16 @@ def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
     units = select(q, idx, ev.cands, scores, p.reader_policy).units
     # Not the label lines above it (日時：, 場所：), nor the next label's numbered lines (議事概要：/ (1)…).
     assert [c.text[:3] for c in units] == ["議題:", "(1)", "(2)", "(3)"]
+
+
+def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path: Path) -> None:
+    doc = ("資料2\n\n"
+           "・岸壁の補強\n"
+           "・航路の確保\n"
+           "※詳細は別紙で示す。\n"
+           "・荷役機械の更新\n\n"
+           "港湾事業の主な取組\n")
+    p = _fixture_pipeline(tmp_path, doc, "港湾事業")
+    # The slide's title sits under its content; a ※ note line sits among the items.
+    _, _, sel = _select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
+    assert [c.text[:4] for c in sel.units] == ["・岸壁の", "・航路の", "※詳細は", "・荷役機"]

@@ -494,14 +494,23 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
-        run = []
-        for c in preceding(index, head, policy.max_list_items):
+        # Up to two other lines (a ※ note, a sub-heading) may sit between its items, as below a heading.
+        run: list[Candidate] = []
+        gap: list[Candidate] = []
+        main: str | None = None
+        for c in preceding(index, head, policy.max_list_items + 2):
             m = item_marker(c.text)
-            if m is None or (run and m != item_marker(run[0].text)):
+            if m is not None and m not in _TITLE_MARKERS and m == (main or m):
+                main = m
+                run, gap = [c, *gap, *run], []
+                if len(run) >= policy.max_list_items:
+                    break
+            elif len(gap) < 2:
+                gap.insert(0, c)
+            else:
                 break
-            run.insert(0, c)
-        if len(run) >= 2:
-            return run
+        if sum(1 for c in run if item_marker(c.text) == main) >= 2:
+            return join_wrapped(run)
     return join_wrapped(block) if items >= 2 else [head]
 
 
