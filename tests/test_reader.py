@@ -1065,13 +1065,14 @@ def test_top1_spread_reports_one_figure_per_fold_split() -> None:
 # ------------------------------------------------------- list blocks: sections, bodies, wrapped items
 
 
-def _select_with_best(p, question: str, starts: str):  # type: ignore[no-untyped-def]
-    """``select`` on a fixture pipeline with the candidate starting with ``starts`` scored best."""
+def _select_with_best(p, question: str, starts: str, rest: float = 0.0):  # type: ignore[no-untyped-def]
+    """``select`` on a fixture pipeline with the candidate starting with ``starts`` scored best (the
+    others ``rest``)."""
     from assistant.reader.select import select
 
     q, idx, ev = _evidence_for(p, question)
     best = next(i for i, c in enumerate(ev.cands) if c.text.startswith(starts))
-    scores = np.zeros(len(ev.cands))
+    scores = np.full(len(ev.cands), rest)
     scores[best] = 1.0
     return q, idx, select(q, idx, ev.cands, scores, p.reader_policy)
 
@@ -1245,3 +1246,16 @@ def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path:
     # The slide's title sits under its content; a ※ note line sits among the items.
     _, _, sel = _select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
     assert [c.text[:4] for c in sel.units] == ["・岸壁の", "・航路の", "※詳細は", "・荷役機"]
+
+
+def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path) -> None:
+    doc = ("# 防災計画の見直し\n\n"
+           "## 1. 背景\n\n"
+           "- 避難所の課題が明らかになった。\n"
+           "- 国の計画の修正を反映する。\n\n"
+           "## 2. 被害想定\n\n"
+           "市の直下を震源とするマグニチュード7.3の地震を想定している。\n")
+    p = _fixture_pipeline(tmp_path, doc, "防災計画")
+    # The other lines score far lower: the best sentence's own list (none) is the answer.
+    _, _, sel = _select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
+    assert [c.text[:4] for c in sel.units] == ["市の直下"]

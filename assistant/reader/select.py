@@ -494,7 +494,9 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
-        # Up to two other lines (a ※ note, a sub-heading) may sit between its items, as below a heading.
+        # Under a title (a short line, no sentence), up to two other lines (a ※ note, a sub-heading)
+        # may sit between its items, as below a heading; never a Markdown heading (another section).
+        titled = len(head.text) <= policy.max_heading_chars and "。" not in head.text
         run: list[Candidate] = []
         gap: list[Candidate] = []
         main: str | None = None
@@ -505,7 +507,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 run, gap = [c, *gap, *run], []
                 if len(run) >= policy.max_list_items:
                     break
-            elif len(gap) < 2:
+            elif titled and len(gap) < 2 and not _markdown_heading(c.text):
                 gap.insert(0, c)
             else:
                 break
