@@ -1151,3 +1151,202 @@ def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that
 
     span = named_phrase(_analyse(question), _cand(text), DEFAULT_POLICY)
     assert (span.text if span else None) == phrase
+
+
+# ------------------------------------------------------- list blocks: sections, bodies, wrapped items
+
+
+def _select_with_best(p, question: str, starts: str, rest: float = 0.0):  # type: ignore[no-untyped-def]
+    """``select`` on a fixture pipeline with the candidate starting with ``starts`` scored best (the
+    others ``rest``)."""
+    from assistant.reader.select import select
+
+    q, idx, ev = _evidence_for(p, question)
+    best = next(i for i, c in enumerate(ev.cands) if c.text.startswith(starts))
+    scores = np.full(len(ev.cands), rest)
+    scores[best] = 1.0
+    return q, idx, select(q, idx, ev.cands, scores, p.reader_policy)
+
+
+def test_numbered_items_continue_across_their_bodies(tmp_path: Path) -> None:
+    from assistant.reader.shape import _list_answer
+
+    doc = ("港湾事業の計画\n\n"
+           "令和7年度の主な事業\n"
+           "(1)岸壁の改良\n"
+           "老朽化した岸壁を改良し、耐震性を高める。\n"
+           "・対象は北埠頭と南埠頭。\n"
+           "・工期は3年とする。\n"
+           "(2)航路の浚渫\n"
+           "大型船が入れるよう航路を深くする。\n"
+           "・浚渫土は埋立に使う。\n"
+           "・漁業者と調整する。\n"
+           "(3)荷役機械の更新\n"
+           "電動の荷役機械に更新する。\n")
+    p = _fixture_pipeline(tmp_path, doc, "港湾事業")
+    q, idx, sel = _select_with_best(p, "令和7年度の主な事業を挙げてください。", "令和7年度の主な事業")
+    # Each item carries three sentences of body: the next number continues the list, the bodies stay out.
+    assert [c.text[:5] for c in sel.units] == ["令和7年度", "(1)岸壁", "(2)航路", "(3)荷役"]
+    text, _ = _list_answer(sel.units, idx)
+    assert "耐震性" not in text and "浚渫土" not in text
+
+
+def test_a_numbered_item_out_of_sequence_after_a_body_starts_another_list(tmp_path: Path) -> None:
+    doc = ("施策の概要\n\n"
+           "重点施策\n"
+           "(1)駅前の再開発\n"
+           "商業施設と広場を一体で整備する。\n"
+           "・用地は市が取得する。\n"
+           "・完成は令和10年度。\n"
+           "(1)別表の注記\n"
+           "金額は税込みで示す。\n")
+    p = _fixture_pipeline(tmp_path, doc, "施策")
+    _, _, sel = _select_with_best(p, "重点施策を挙げてください。", "重点施策")
+    assert not any(c.text.startswith("(1)別表") for c in sel.units)
+
+
+def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path) -> None:
+    doc = ("防災計画の見直し\n\n"
+           "・見直しの方向性\n"
+           "全体として\n"
+           "・計画の構成を簡素にしてはどうか。\n"
+           "・用語を統一してはどうか。\n"
+           "各論として\n"
+           "・避難所の運営訓練の実施\n"
+           "・要配慮者名簿の更新\n"
+           "・備蓄品の点検\n")
+    p = _fixture_pipeline(tmp_path, doc, "防災計画")
+    # A list question: the run's first line scores best, the question names the sub-heading 各論.
+    q, _, sel = _select_with_best(p, "見直しの方向性として、各論で挙げられている取組は何か。", "・見直しの方向性")
+    assert q.answer_type == "list"
+    assert [c.text for c in sel.units] == ["各論として", "・避難所の運営訓練の実施", "・要配慮者名簿の更新", "・備蓄品の点検"]
+    # A what-question whose best line is one item of the section: the section answers.
+    q, _, sel = _select_with_best(p, "見直しの方向性について、各論ではどのような提案がされているか。", "・要配慮者")
+    assert q.answer_type == "other"
+    assert [c.text[:5] for c in sel.units] == ["各論として", "・避難所の", "・要配慮者", "・備蓄品の"]
+    # A question naming no sub-heading keeps the whole run.
+    _, _, sel = _select_with_best(p, "見直しの方向性として挙げられている取組は何か。", "・見直しの方向性")
+    assert any(c.text.startswith("・計画の構成") for c in sel.units)
+
+
+def test_a_sentence_stating_more_of_the_question_than_a_named_section_keeps_its_list(tmp_path: Path) -> None:
+    doc = ("港湾計画の概要\n\n"
+           "・港湾の耐震化は令和9年度までに完了させる。\n"
+           "・費用は国と県で分担する。\n"
+           "<主な検討事項>\n"
+           "・岸壁の補強方法\n"
+           "・航路の確保\n")
+    p = _fixture_pipeline(tmp_path, doc, "港湾計画")
+    q, _, sel = _select_with_best(p, "港湾の耐震化を令和9年度までに完了させる主な取組を挙げてください。", "・港湾の耐震化")
+    assert q.answer_type == "list"
+    # 主な names the sub-heading, but the best line states far more of the question: it stays.
+    assert sel.units[0].text.startswith("・港湾の耐震化")
+
+
+def test_a_bracketed_sub_title_under_a_heading_heads_the_items(tmp_path: Path) -> None:
+    doc = ("人材育成の取組\n\n"
+           "〇夏季スクールを実施\n"
+           "【概要】\n"
+           "・若手研究者に講義を行う。\n"
+           "・企業の技術者も受け入れる。\n"
+           "【体制】\n"
+           "・運営委員会を置く。\n"
+           "・大学が講師を派遣する。\n")
+    p = _fixture_pipeline(tmp_path, doc, "人材育成")
+    q, _, sel = _select_with_best(p, "夏季スクールの概要として書かれている内容は何か。", "〇夏季スクール")
+    assert q.answer_type == "other"
+    assert [c.text for c in sel.units] == ["【概要】", "・若手研究者に講義を行う。", "・企業の技術者も受け入れる。"]
+
+
+def test_an_items_wrapped_tail_after_a_blank_line_joins_the_item(tmp_path: Path) -> None:
+    doc = ("研修の概要\n\n"
+           "研修の内容\n"
+           "・受講者が各自の研究を発表する。\n"
+           "・他分野の研究者にもわかるように分節化したテーマを\n\n"
+           "用意する。\n"
+           "・施設の見学を行う。\n")
+    p = _fixture_pipeline(tmp_path, doc, "研修")
+    _, idx, sel = _select_with_best(p, "研修の内容を挙げてください。", "研修の内容")
+    assert [c.text[:4] for c in sel.units] == ["研修の内", "・受講者", "・他分野", "・施設の"]
+    assert sel.units[2].text.endswith("テーマを用意する。")
+    from assistant.reader.shape import _list_answer
+
+    _, citations = _list_answer(sel.units, idx)
+    assert (citations[1].first_line, citations[1].last_line) == (5, 7)
+
+
+def test_a_long_list_item_is_cut() -> None:
+    from assistant.reader.shape import _item_line
+
+    long_item = _cand("・" + "あ" * 150)
+    assert len(_item_line(long_item, DEFAULT_POLICY.max_item_chars)) <= DEFAULT_POLICY.max_item_chars + 1
+    assert _item_line(_cand("・短い項目")) == "・短い項目"
+
+
+def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items(tmp_path: Path) -> None:
+    doc = ("研修事業の評価\n\n"
+           "【成果】\n"
+           "・新しい研究者が分野に参入することが期待される。\n"
+           "・共同研究の芽が生まれる。\n"
+           "・受講者の進路の選択肢が広がる。\n\n"
+           "計画期間は5年間とする。\n")
+    p = _fixture_pipeline(tmp_path, doc, "研修事業")
+    q, idx, ev = _evidence_for(p, "研修事業の成果として期待されていることは？")
+    assert q.answer_type == "other"
+    cell = next(i for i, c in enumerate(ev.cands) if c.cell is not None and c.cell.kind == "below")
+    scores = np.zeros(len(ev.cands))
+    scores[cell] = 1.0  # the label's first item, read as the label's value, scores best
+    from assistant.reader.select import select
+
+    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    assert [c.text[:4] for c in units] == ["【成果】", "・新しい", "・共同研", "・受講者"]
+
+
+def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
+    doc = ("交通会議(第2回)議事要旨\n\n"
+           "日時：令和7年5月12日\n"
+           "場所：市役所会議室\n\n"
+           "議題：\n"
+           "(1)バス路線の再編について\n"
+           "(2)駅前広場の整備について\n"
+           "(3)自転車道の延伸について\n\n"
+           "議事概要：\n"
+           "(1)バス路線の再編について\n"
+           "事務局から再編案を説明した。\n")
+    p = _fixture_pipeline(tmp_path, doc, "交通会議")
+    q, idx, ev = _evidence_for(p, "交通会議の議題は何だったか。")
+    cell = next(i for i, c in enumerate(ev.cands) if c.cell is not None and c.cell.kind == "below"
+                and c.cell.label.startswith("議題"))
+    scores = np.zeros(len(ev.cands))
+    scores[cell] = 1.0
+    from assistant.reader.select import select
+
+    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    # Not the label lines above it (日時：, 場所：), nor the next label's numbered lines (議事概要：/ (1)…).
+    assert [c.text[:3] for c in units] == ["議題:", "(1)", "(2)", "(3)"]
+
+
+def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path: Path) -> None:
+    doc = ("資料2\n\n"
+           "・岸壁の補強\n"
+           "・航路の確保\n"
+           "※詳細は別紙で示す。\n"
+           "・荷役機械の更新\n\n"
+           "港湾事業の主な取組\n")
+    p = _fixture_pipeline(tmp_path, doc, "港湾事業")
+    # The slide's title sits under its content; a ※ note line sits among the items.
+    _, _, sel = _select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
+    assert [c.text[:4] for c in sel.units] == ["・岸壁の", "・航路の", "※詳細は", "・荷役機"]
+
+
+def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path) -> None:
+    doc = ("# 防災計画の見直し\n\n"
+           "## 1. 背景\n\n"
+           "- 避難所の課題が明らかになった。\n"
+           "- 国の計画の修正を反映する。\n\n"
+           "## 2. 被害想定\n\n"
+           "市の直下を震源とするマグニチュード7.3の地震を想定している。\n")
+    p = _fixture_pipeline(tmp_path, doc, "防災計画")
+    # The other lines score far lower: the best sentence's own list (none) is the answer.
+    _, _, sel = _select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
+    assert [c.text[:4] for c in sel.units] == ["市の直下"]

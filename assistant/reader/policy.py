@@ -23,6 +23,11 @@ class ReaderPolicy:
     #: Items of a list answer, and characters in all.
     max_list_items: int = 8
     max_list_chars: int = 400
+    #: A list item is shown cut to this many characters (a numbered item's title line and the
+    #: body sentence the splitter glued to it are one long "sentence").
+    max_item_chars: int = 80
+    #: Sentences of body a numbered item (①, (1)) may carry before the next number continues the list.
+    max_item_body: int = 6
     #: A line this short without a full stop may be a heading: when items follow it, they answer
     #: a what-question it is the best line for.
     max_heading_chars: int = 60

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -486,10 +486,33 @@ def inline_list(text: str) -> bool:
     return len(_INLINE_ENUMERATOR.findall(text)) >= 2
 
 
+#: Markers of bracketed titles (【概要】, ＜主な検討事項＞): sub-headings rather than items.
+_TITLE_MARKERS = ("【", "<", "＜")
+
+
+#: Numbered item kinds (the others are bullets or labels): their numbers follow one another.
+_NUMBERED_KINDS = ("circled", "paren", "number")
+_ITEM_NUMBER = lazy(r"^(?:([①-⑳])|[(（](\d{1,2})[)）]|(\d{1,2})[.．)）])")
+
+
+def item_number(text: str) -> int | None:
+    """The number a numbered item opens with (``②`` → 2, ``(3)`` → 3, ``4.`` → 4), else None."""
+    m = _ITEM_NUMBER.match(text)
+    if not m:
+        return None
+    if m.group(1):
+        return ord(m.group(1)) - ord("①") + 1
+    return int(m.group(2) or m.group(3))
+
+
 def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
     when it is the list's heading or lead-in; ``[head]`` when there is no list, or when ``head``
-    enumerates the items itself."""
+    enumerates the items itself.
+
+    Numbered items (①, (1), 1.) may each carry a body of several sentences: the list goes on
+    across a body when the next item of its kind carries the next number, and the bodies are
+    left out (the items' own lines say what the list holds; a body is one item's detail)."""
     if head.kind != "cell" and inline_list(head.text):
         return [head]
     if head.kind == "cell":
@@ -498,9 +521,12 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         if label_line is None or head.cell is None or head.cell.kind != "below":
             return [head]
         head = label_line
+        labelled = True  # the label line is the heading of the lines under it, not an item after others
+    else:
+        labelled = False
     marker = item_marker(head.text)
     before: list[Candidate] = []
-    if marker:
+    if marker and not labelled:
         for c in preceding(index, head, policy.max_list_items):
             if item_marker(c.text) != marker:
                 break
@@ -509,9 +535,16 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     total = sum(len(c.text) for c in block)
     items = len(block) if marker else 0
     lead_in = 0
+    number = item_number(head.text) if marker in _NUMBERED_KINDS else None
     pending: list[Candidate] = []  # sub-lines (＜例＞, 対象：…) between two items of the list
-    for c in following(index, head, policy.max_list_items + 2):
+    for c in following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body)):
         m = item_marker(c.text)
+        if m in _TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1):
+            # A bracketed sub-title (【概要】) under the heading: the items are the lines under it.
+            block.append(c)
+            total += len(c.text)
+            marker, number, items = None, None, 0
+            continue
         if m is None or (marker and m != marker):
             if m is None and items == 0 and lead_in == 0 and not before:
                 lead_in = 1  # the rest of a lead-in sentence (…を活用し、) before the first item
@@ -520,30 +553,130 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 continue
             if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1:
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
-            elif items >= 1 and len(pending) < 2:
+                number = None
+            elif items >= 1 and (len(pending) < 2 or (number is not None and len(pending) < policy.max_item_body)):
                 pending.append(c)
                 continue
             else:
                 break  # the list has ended (or never started)
         marker = marker or m
-        if total + sum(len(x.text) for x in pending) + len(c.text) > policy.max_list_chars \
+        if marker in _NUMBERED_KINDS:
+            n = item_number(c.text)
+            if number is not None and n != number + 1 and pending:
+                break  # a numbered item out of sequence after other lines: another list
+            number = n
+        if len(pending) > 2 or number is not None:
+            pending = []  # the previous numbered item's body: left out
+        shown = min(len(c.text), policy.max_item_chars)
+        if total + sum(len(x.text) for x in pending) + shown > policy.max_list_chars \
                 or len(block) >= policy.max_list_items:
             break
         block += [*pending, c]
-        total += sum(len(x.text) for x in pending) + len(c.text)
+        total += sum(len(x.text) for x in pending) + shown
         pending = []
         items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
-        run = []
-        for c in preceding(index, head, policy.max_list_items):
+        # Under a title (a short line, no sentence), up to two other lines (a ※ note, a sub-heading)
+        # may sit between its items, as below a heading; never a Markdown heading (another section).
+        titled = len(head.text) <= policy.max_heading_chars and "。" not in head.text
+        run: list[Candidate] = []
+        gap: list[Candidate] = []
+        main: str | None = None
+        for c in preceding(index, head, policy.max_list_items + 2):
             m = item_marker(c.text)
-            if m is None or (run and m != item_marker(run[0].text)):
+            if m is not None and m not in _TITLE_MARKERS and m == (main or m):
+                main = m
+                run, gap = [c, *gap, *run], []
+                if len(run) >= policy.max_list_items:
+                    break
+            elif titled and len(gap) < 2 and not _markdown_heading(c.text):
+                gap.insert(0, c)
+            else:
                 break
-            run.insert(0, c)
-        if len(run) >= 2:
-            return run
-    return block if items >= 2 else [head]
+        if sum(1 for c in run if item_marker(c.text) == main) >= 2:
+            return join_wrapped(run)
+    return join_wrapped(block) if items >= 2 else [head]
+
+
+#: A line that stops mid-sentence: on a particle, an inflection or a comma (…テーマを, …に向け、).
+_MID_SENTENCE = lazy(r"[ぁ-ゖ、,]\s*$")
+
+
+def join_wrapped(block: Sequence[Candidate]) -> list[Candidate]:
+    """The list's items with their wrapped tails joined back: a line without a marker right after
+    an item that stops mid-sentence (…分節化したテーマを / 用意する。, a blank line between them
+    in the extracted text) is the rest of that item, not an item of its own."""
+    out: list[Candidate] = []
+    for c in block:
+        prev = out[-1] if out else None
+        if prev is not None and item_marker(c.text) is None and item_marker(prev.text) is not None \
+                and c.chunk.id == prev.chunk.id and prev.end <= c.start and c.cell is None and prev.cell is None \
+                and _MID_SENTENCE.search(prev.text):
+            out[-1] = replace(prev, end=c.end, text=prev.text + c.text)
+            continue
+        out.append(c)
+    return out
+
+
+def _sub_heading(c: Candidate, main: str | None, policy: ReaderPolicy) -> bool:
+    """Whether a line inside a list is a sub-heading over some of its items (＜主な検討事項＞,
+    各論として, 【概要】): short, no sentence, and not an item of the list's main kind."""
+    return (c.cell is None and len(c.text) <= policy.max_heading_chars and "。" not in c.text
+            and item_marker(c.text) != main)
+
+
+def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy,
+                  before: Candidate | None = None) -> list[Candidate] | None:
+    """The section of ``block`` under the sub-heading the question names, else None.
+
+    A list often falls into sections under sub-headings (全体として / ・… / 各論として / ・…,
+    ＜主な検討事項＞, 【概要】). A question that names a sub-heading in words no other part of the
+    list's framing uses (its first line, the other sub-headings) asks for that section's items,
+    not the whole run. ``before`` is the line right above the block: a sub-heading there heads
+    the block's first section."""
+    markers = [item_marker(c.text) for c in block]
+    counts = {m: markers.count(m) for m in markers if m and m not in _TITLE_MARKERS}
+    if not counts:
+        return None
+    main = max(counts, key=counts.get)  # type: ignore[arg-type]
+    inner = [i for i in range(1, len(block)) if _sub_heading(block[i], main, policy)]
+    above = before is not None and _sub_heading(before, main, policy)
+    if inner or not above:
+        # The block's own sub-headings divide it; a heading above it is the whole list's.
+        ext, first = list(block), 1
+        extra = [before.tokens] if above and before is not None else []
+    else:
+        # One run of items: the sub-heading right above it may be what the question names.
+        ext, first, extra = [before, *block], 0, []
+        markers.insert(0, item_marker(before.text))  # type: ignore[union-attr]
+    heads = [i for i in range(first, len(ext)) if _sub_heading(ext[i], main, policy)]
+    starts = [i for i in heads if i + 1 < len(ext) and markers[i + 1] == main]
+    if not starts:
+        return None
+    # The words of the items too: a sub-heading is named in words its items do not use.
+    framing = [(i, ext[i].tokens) for i in heads] + [(-1, t) for t in extra] \
+        + [(-1, ext[i].tokens) for i, m in enumerate(markers) if m == main]
+    if first:
+        framing.append((0, ext[0].tokens))
+
+    def distinct(i: int) -> float:
+        others = frozenset().union(*(t for j, t in framing if j != i))
+        return sum(w for t, w in query.terms.items() if t in ext[i].tokens and t not in others)
+
+    scores = [distinct(i) for i in starts]
+    k = int(np.argmax(scores))
+    if scores[k] <= 0:
+        return None
+    end = next((i for i in heads if i > starts[k]), len(ext))
+    section = ext[starts[k] : end]
+    return section if sum(1 for m in markers[starts[k] : end] if m == main) >= 2 else None
+
+
+def coverage(query: Query, units: Sequence[Candidate]) -> float:
+    """The IDF weight of the question's terms that ``units`` use, together."""
+    tokens = frozenset().union(*(c.tokens for c in units))
+    return sum(w for t, w in query.terms.items() if t in tokens)
 
 
 _ANNOUNCES = lazy(r"次の|以下の|下記の|次のとおり|以下のとおり")
@@ -552,8 +685,14 @@ _ANNOUNCES = lazy(r"次の|以下の|下記の|次のとおり|以下のとお�
 def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
     """``head`` and the items under it when ``head`` is a heading (a title line over items of
     another kind, or a sentence announcing them), else None: a heading restates the question
-    and answers nothing; its items do."""
-    if head.cell is not None or len(head.text) > policy.max_heading_chars:
+    and answers nothing; its items do. A cell read under a heading label (【アウトカム】 / ・…)
+    is the label's first item: the label and all its items answer."""
+    if head.cell is not None:
+        if head.cell.kind != "below":
+            return None
+        block = list_block(index, head, policy)
+        return block if len(block) >= 3 and block[0].cell is None else None
+    if len(head.text) > policy.max_heading_chars:
         return None
     if "。" in head.text and not _ANNOUNCES.search(head.text):
         return None  # a sentence, unless it announces the items after it (次の二つの方針で進める。)
@@ -561,6 +700,20 @@ def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> l
     if len(block) < 3 or block[0].key != head.key or item_marker(block[1].text) == item_marker(head.text):
         return None
     return block
+
+
+def item_section(query: Query, index: LoadedIndex, best: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
+    """For a what-question whose best line is one item of a list: the section of the list the
+    item is in, when the question names that section's sub-heading (各論ではどのような提案…):
+    the question asks for the items under it, of which the best line is one. Else None."""
+    if not best.is_item or best.cell is not None:
+        return None
+    block = list_block(index, best, policy)
+    above = preceding(index, block[0], 1)
+    section = named_section(query, block, policy, above[0] if above else None) if len(block) >= 2 else None
+    if section is None or not any(c.key == best.key for c in section):
+        return None
+    return section
 
 
 def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
@@ -573,7 +726,12 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
             break
         block = list_block(index, cands[i], policy)
         if len(block) > 1 or (cands[i].kind != "cell" and inline_list(cands[i].text)):
-            return Selection(block, None, None, float(scores[i]))
+            above = preceding(index, block[0], 1)
+            section = named_section(query, block, policy, above[0] if above else None)
+            if section and not any(c.key == cands[i].key for c in section) and "。" in cands[i].text \
+                    and coverage(query, section) <= coverage(query, [cands[i]]):
+                section = None  # the best line states more of the question than the section does
+            return Selection(section or block, None, None, float(scores[i]))
     return Selection([cands[best]], None, None, float(scores[best]))
 
 
@@ -677,7 +835,10 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         best = item_under_heading(query, cands, scores, best, policy)
         block = headed_items(index, cands[best], policy)
         if block:
-            return Selection(block, None, None, float(scores[best]))
+            return Selection(named_section(query, block, policy) or block, None, None, float(scores[best]))
+        section = item_section(query, index, cands[best], policy)
+        if section:
+            return Selection(section, None, None, float(scores[best]))
         phrase = named_phrase(query, cands[best], policy)
         if phrase is not None:
             return Selection([cands[best]], phrase, cands[best], float(scores[best]))

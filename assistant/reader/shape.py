@@ -101,9 +101,11 @@ def _item_text(c: Candidate) -> str:
 _NUMBERED = lazy(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．)）])")
 
 
-def _item_line(c: Candidate) -> str:
-    """An item of a list answer: its own numbering (①, (1), 1.) or a bullet."""
+def _item_line(c: Candidate, max_chars: int | None = None) -> str:
+    """An item of a list answer: its own numbering (①, (1), 1.) or a bullet, cut to ``max_chars``."""
     text = _item_text(c)
+    if max_chars is not None:
+        text = snippet(text, None, max_chars)
     return text if _NUMBERED.match(text) else f"・{text}"
 
 
@@ -220,7 +222,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     listed = q.answer_type in ("list", "other") and len(sel.units) > 1  # "other": the items under a heading
     citations = _cite_units(sel.units, index)[: None if listed else policy.max_citations]
     if listed:
-        text, citations = _list_answer(sel.units, index)
+        text, citations = _list_answer(sel.units, index, policy.max_item_chars)
     elif sel.direct is not None:
         text = _value_text(sel, policy) + CITE_MARK.format(n=1)
     elif q.answer_type == "reason" and len(sel.units) == 2:
@@ -238,7 +240,8 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
                    direct=sel.direct.text if sel.direct is not None else None, related=[])
 
 
-def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, list[Citation]]:
+def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
+                 item_chars: int | None = None) -> tuple[str, list[Citation]]:
     """One item a line. The lines before the first item (the list's heading or lead-in) open the
     answer without a bullet and share the first item's citation when they sit right above it."""
     markers = [item_marker(c.text) for c in units]
@@ -253,11 +256,11 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex) -> tuple[str, l
         if i == 0 and lead and all(x.chunk.id == c.chunk.id for x in lead):
             citations.append(make_citation(n, c.chunk, lead[0].start, c.end, c.dense, index.page_of))
             lines.append("".join(_item_text(x) for x in lead) + CITE_MARK.format(n=n))
-            lines.append(_item_line(c))
+            lines.append(_item_line(c, item_chars))
             lead = []
             continue
         citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
-        lines.append(f"{_item_line(c)}{CITE_MARK.format(n=n)}")
+        lines.append(f"{_item_line(c, item_chars)}{CITE_MARK.format(n=n)}")
     if lead:  # a lead-in in another passage than the first item: cited on its own, first
         head = _cite_units(lead, index)
         citations = head + [replace(c, n=c.n + len(head)) for c in citations]
