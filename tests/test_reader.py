@@ -47,6 +47,9 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("第2回水素フォーラム(HF)の主催者はどこか。", "organization"),  # … even when the focus is another word
         ("第2回水素フォーラムの会場はどこか。", "place"),
         ("補助金を拡充するのはなぜか。", "reason"),
+        ("研修を設けるのは、どうする必要があるからか。", "reason"),
+        ("計画を改めるのは何に備えるためか。", "reason"),
+        ("応募はいつからか。", "date"),
         ("備蓄目標は何日分に引き上げられるか。", "number"),  # a number of days' supply, not a date
         ("支援策を挙げてください。", "list"),
         ("指定された港は全国でいくつか。", "number"),  # how many, not "a few"
