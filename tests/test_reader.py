@@ -1353,3 +1353,20 @@ def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path)
     # The other lines score far lower: the best sentence's own list (none) is the answer.
     _, _, sel = _select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
     assert [c.text[:4] for c in sel.units] == ["市の直下"]
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("第2回スクールの参加者はどのような人たちだったか。", 2),  # the item labelled 参加者
+        ("第2回スクールの主催はどこか。", 1),
+        ("第2回スクールはどのようなものだったか。", None),  # no label named: the whole block
+    ],
+)
+def test_the_item_of_a_block_whose_label_the_question_names(question: str, chosen: int | None) -> None:
+    from assistant.reader.select import labelled_item
+
+    block = [_cand("【参考】第2回スクールの概要"), _cand("・主催:市、県"), _cand("・参加者:市内外、各10名(大学院生)"),
+             _cand("・内容:講義や実習")]
+    item = labelled_item(_analyse(question), block)
+    assert (block.index(item) if item is not None else None) == chosen

@@ -626,6 +626,21 @@ def _sub_heading(c: Candidate, main: str | None, policy: ReaderPolicy) -> bool:
             and item_marker(c.text) != main)
 
 
+#: An item that labels its value: ・参加者：日欧、各10名, 主催：QST.
+_ITEM_LABEL = lazy(r"^[・\-•◦▪●○\s]*([^:：、。()（）]{1,12})[:：]")
+
+
+def labelled_item(query: Query, block: Sequence[Candidate]) -> Candidate | None:
+    """The one item of a heading's block whose label the question names (参加者 in
+    ・参加者：日欧、各10名), else None: the question asks that attribute, not the whole block."""
+    named = []
+    for c in block[1:]:
+        m = _ITEM_LABEL.match(c.text)
+        if m and key_named(query, m.group(1).strip()):
+            named.append(c)
+    return named[0] if len(named) == 1 else None
+
+
 def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy,
                   before: Candidate | None = None) -> list[Candidate] | None:
     """The section of ``block`` under the sub-heading the question names, else None.
@@ -835,6 +850,9 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         best = item_under_heading(query, cands, scores, best, policy)
         block = headed_items(index, cands[best], policy)
         if block:
+            item = labelled_item(query, block)
+            if item is not None:
+                return Selection([item], None, None, float(scores[best]))
             return Selection(named_section(query, block, policy) or block, None, None, float(scores[best]))
         section = item_section(query, index, cands[best], policy)
         if section:
