@@ -43,6 +43,8 @@ from assistant.claims import (
     opposed_words,
     other_role_only,
     place_level,
+    range_joined,
+    range_partner,
     unit_of,
 )
 from assistant.messages import format_citation as _format_citation
@@ -565,8 +567,9 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         # two programmes), the one whose missing words (the programme) stand nearer is the claim's.
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
-                   and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))
+                   and (((u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
+                         and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy)))
+                        or _range_bound(claim, v, u))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -574,6 +577,20 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether claim value ``v`` is the end of a range whose other end the unit states, and the unit
+    states a different value as the other end of that same range: ``日程：9月4日~15日`` against a claim
+    of ``9月4日から22日まで``. The shared end ties the range to the claim's, however few of the claim's
+    words the line (a row under a heading) repeats."""
+    p = range_partner(claim, v)
+    if p is None or p not in u.cmp.matched:
+        return False
+    ends = [e for e in u.cand.spans if compare_values(p, e) == "equal"]
+    text = u.cand.text
+    return any(cv is v and any(range_joined(text, e, s) or range_joined(text, s, e) for e in ends)
+               for cv, s in u.cmp.differing)
 
 
 def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:

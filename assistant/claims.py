@@ -525,9 +525,61 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         if b in claim.polar and a in src_polar and b not in src_polar and a not in claim.polar:
             conflict = f"{b} ≠ {a}"
             break
+    if conflict is None:
+        conflict = direction_conflict(claim, spans, text)
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+#: Between the two ends of a range (2ヶ月未満~4年, 9月4日から22日).
+_RANGE_JOIN = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
+
+
+def range_joined(text: str, a: TypedSpan, b: TypedSpan) -> bool:
+    """Whether ``a`` and ``b`` are the start and end of one range in ``text`` (a ~ b, a から b)."""
+    return a.end <= b.start and bool(_RANGE_JOIN.fullmatch(text, a.end, b.start))
+
+
+def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
+    """The other end of the range claim value ``v`` is an end of, if any."""
+    text = claim.query.normalized
+    return next((p for p in claim.values if p is not v and p.kind == v.kind
+                 and (range_joined(text, p, v) or range_joined(text, v, p))), None)
+
+
+#: Before or after a date or an event (2007年以降, 移行判断の後に, 2007年より前から): the side of it a
+#: statement places something on. Not 前年, 前回, 前提, 前半, 後半, 前後 (other words).
+_DIRECTION = lazy(r"(?:より|の)?\s*(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
+_EVENT_DIRECTION = lazy(r"([一-鿿ァ-ヺー]{2,})(?:の|より)(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
+_BEFORE = frozenset({"以前", "前"})
+
+
+def directions(text: str, spans: Sequence[TypedSpan]) -> list[tuple[TypedSpan | str, bool, str]]:
+    """Each date or event ``text`` places something before or after: (the date span, or the event's last
+    two characters; True for after; the words as written)."""
+    out: list[tuple[TypedSpan | str, bool, str]] = []
+    dates = [s for s in spans if s.kind == "date"]
+    for s in dates:
+        m = _DIRECTION.match(text, s.end)
+        if m is not None:
+            out.append((s, m.group(1) not in _BEFORE, text[s.start : m.end()]))
+    for m in _EVENT_DIRECTION.finditer(text):
+        if not any(s.start <= m.start(1) < s.end or s.start < m.end(1) <= s.end for s in spans):
+            out.append((m.group(1)[-2:], m.group(2) not in _BEFORE, m.group()))
+    return out
+
+
+def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> str | None:
+    """``2007年より前 ≠ 2007年以降`` when the unit places the claim's item on the other side of the same
+    date or event than the claim does (a before/after contradiction); else None."""
+    for a, after, words in directions(claim.query.normalized, claim.values):
+        for b, other, src in directions(text, spans):
+            same = (compare_values(a, b) == "equal" if isinstance(a, TypedSpan) and isinstance(b, TypedSpan)
+                    else a == b)
+            if same and after != other:
+                return f"{words} ≠ {src}"
+    return None
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:

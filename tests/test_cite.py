@@ -454,3 +454,32 @@ def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
     bare = _slide(["2.潮流発電の補助", lines[1], "補助の程度(9)"])
     strength, _, _ = judge(_claim("潮流発電の補助は、年2回の程度で公募される。", idf), bare, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_range_with_one_end_moved_conflicts_at_its_row() -> None:
+    # The row repeats none of the claim's words but its label; the shared start ties it to the claim.
+    cands = _slide(["【参考】第1回甲スクールの概要", "主催：乙機構、丙大学", "日程：2031年6月2日~13日(2週間)",
+                    "参加者：各10名"])
+    strength, unit, _ = judge(_claim("第1回甲スクールは2031年6月2日から20日までの日程で開かれた。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("20日", "13日")]
+
+
+def test_a_range_of_durations_with_its_end_moved_conflicts() -> None:
+    cands = _slide(["・インターン制度(2030年応募期間：4/1~4/30)", "<2029年の例>",
+                    "対象：高校生、学部生・3ヶ月未満~2年・理工系"])
+    strength, unit, _ = judge(_claim("丙機構のインターン制度は、3ヶ月未満から5年までの期間で受け入れている。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 3
+
+
+def test_a_claim_placed_before_the_date_the_source_starts_from_conflicts() -> None:
+    cands = _slide(["②丁国際スクールの開催", "・「丁国際スクール」は、2011年以降、各国の学生を対象に計9回を開催。",
+                    "・2030年は我が国が主催。"])
+    strength, unit, _ = judge(_claim("丁国際スクールは、2011年より前から各国の学生を対象に開かれてきた。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
