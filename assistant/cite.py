@@ -202,6 +202,20 @@ class _Unit:
     polar_item: float = 0.0
     #: ``own`` with the words of the unit's section heading (see ``_section_terms``).
     section_own: float = 0.0
+    #: ``own``, ``item``, ``polar_own`` and ``polar_item`` over the claim's ``nouns`` (its verbs light):
+    #: how much the unit is about the claim's item, for telling whether it states that item otherwise.
+    own_n: float = 0.0
+    item_n: float = 0.0
+    polar_own_n: float = 0.0
+    polar_item_n: float = 0.0
+
+    @property
+    def about_own(self) -> float:
+        return max(self.own, self.own_n)
+
+    @property
+    def about_item(self) -> float:
+        return max(self.item, self.item_n)
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -510,7 +524,13 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
         section_own = coverage(claim.topic, tokens | _section_terms(claim, c)) if cmp.differing else own
-        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own))
+        nouns = claim.nouns or claim.topic
+        own_n = coverage(nouns, tokens) if nouns else 0.0
+        item_n = coverage(nouns, tokens | c.before) if nouns else 0.0
+        polar_own_n = coverage(nouns, tokens | slot) if slot and nouns else own_n
+        polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
+        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
+                         own_n, item_n, polar_own_n, polar_item_n))
     return out
 
 
@@ -567,9 +587,11 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         # two programmes), the one whose missing words (the programme) stand nearer is the claim's.
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
-                   and (((u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                         and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy)))
-                        or _range_bound(claim, v, u))
+                   and not (v.kind in _NAME_KINDS and _open(u.cand.text))
+                   and (((u.about_item >= policy.conflict_item or _labelled(claim, v, u, policy))
+                         and (u.about_own >= policy.conflict_own or _row_named(claim, v, u)
+                              or _under_heading(v, u, policy)))
+                        or _range_bound(claim, v, u) or _role_bound(claim, v, u))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -577,6 +599,33 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+#: Kinds of name: a list of them may run on past a unit.
+_NAME_KINDS = ("person", "org", "place", "facility")
+#: Between a role and the names it labels (会長：甲株式会社).
+_ROLE_LABEL = re.compile(r"\s*[:：]\s*")
+
+
+def _role_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether the unit is a row labelled by the role the claim gives its name ``v`` (``会長：甲株式会社``
+    against a claim that 乙 is the 会長), stating another name first under it. The role ties the row to
+    the claim's slot however few of the claim's other words (the body, named in the slide's title) it
+    repeats."""
+    if v.kind not in _NAME_KINDS or not any(r.kind == "role" for r in u.cmp.matched):
+        return False
+    text = u.cand.text
+    roles = [r for r in claim.values if r.kind == "role" and r in u.cmp.matched]
+    for cv, s in u.cmp.differing:
+        if cv is not v:
+            continue
+        head = text[: s.start]
+        for r in roles:
+            i = head.rfind(r.text)
+            if (i >= 0 and _ROLE_LABEL.fullmatch(head, i + len(r.text))
+                    and not other_role_only(r.text, head[: i + len(r.text)])):
+                return True
+    return False
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -639,7 +688,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     strong evidence of the same statement.
     """
     units = _units(claim, cands)
-    about = [u for u in units if u.item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)]
+    about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)]
     if not about:
         return "none", None, units
     if claim.values:
@@ -694,9 +743,9 @@ def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: Cit
     # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
     # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
     # another facility is not the 運転終了 the claim speaks of).
-    polar = [u for u in about if u.cmp.polarity_conflict and u.polar_item >= policy.polarity_item
-             and u.polar_own >= policy.conflict_own and not u.cmp.differing
-             and (u.polar_item == u.item or u.item >= policy.item)]
+    polar = [u for u in about if u.cmp.polarity_conflict and max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+             and max(u.polar_own, u.polar_own_n) >= policy.conflict_own and not u.cmp.differing
+             and (u.polar_item == u.item or u.about_item >= policy.item)]
     if polar:
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:

@@ -76,6 +76,9 @@ class Claim:
     #: Of a negated claim, the topic term of the predicate it denies (許す of 許されない): a source
     #: affirming the item says so in its own verb (できるようにする), so the word is the slot stated otherwise.
     predicate: tuple[str, ...] = ()
+    #: ``topic`` with its verbs weighing no more than ``VERB_WEIGHT``: what tells which item a unit is
+    #: about (the drafter's verb is the draft's wording), while ``topic`` tells how much of the claim it states.
+    nouns: dict[str, float] = field(default_factory=dict)
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -189,8 +192,18 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     labels = tuple(tuple(dict.fromkeys(t for t in tokenize(label_before(text, v, spans)) if t in topic))
                    for v in values)
     negated = is_negated(text)
+    # A verb (務める, 取りまとめる) is how the draft words its predicate; slides state the item in nouns
+    # (会長：…, 設立 2019年2月): for which item a unit speaks of, a verb rare in the documents must not
+    # weigh like a name.
+    nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
-                 negated_predicate(text, tokenize, topic) if negated else ())
+                 negated_predicate(text, tokenize, topic) if negated else (), nouns)
+
+
+#: The most a verb weighs in a claim's ``nouns``.
+VERB_WEIGHT = 1.0
+#: A verb's dictionary form (the tokenizer's lemma): it ends in a kana of the u-row.
+_VERB = lazy(r"[ぁ-ゖ][うくぐすつぬぶむる]$|^[一-鿿][うくぐすつぬぶむる]$")
 
 
 def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:

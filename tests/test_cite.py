@@ -19,7 +19,7 @@ from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import analyse
-from assistant.spans import extract_spans
+from assistant.spans import bare_org_names, extract_spans
 
 
 def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
@@ -481,5 +481,51 @@ def test_a_claim_placed_before_the_date_the_source_starts_from_conflicts() -> No
                     "・2030年は我が国が主催。"])
     strength, unit, _ = judge(_claim("丁国際スクールは、2011年より前から各国の学生を対象に開かれてきた。"), cands,
                               DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def _claim_with_bare_names(sentence: str, cands: Sequence[Candidate], idf: dict[str, float]) -> Claim:
+    """As ``cite.analyse_claim`` reads a draft: names the passages state with 株式会社 are names without it."""
+    q = analyse(sentence, mecab_tokenize, lambda t: idf.get(t, 1.0))
+    spans = extract_spans(q.normalized)
+    bare = bare_org_names(q.normalized, (x for c in cands for x in c.spans))
+    return make_claim(q, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), mecab_tokenize)
+
+
+_OFFICERS = ["一般社団法人北陸エネルギー協議会(通称:H-Energy)", "●目的", "地域の発展に寄与すること", "●役員",
+             "会長:東西重工業株式会社",
+             "副会長:南北商事株式会社、株式会社Alpha Energy", "理事:西部化学株式会社、株式会社Gamma Energy、",
+             "中央電機株式会社、東邦建設株式会社 計6社"]
+#: The drafter's verbs are rare in slides: heavy by IDF.
+_OFFICER_IDF = {"務める": 4.0, "連ねる": 5.0, "energy": 3.0, "理事": 3.0, "会長": 4.0}
+
+
+def test_a_row_labelled_by_the_claims_role_states_the_name_otherwise() -> None:
+    # 会長：… names the role, not the body (in the slide's title): the role ties the row to the claim,
+    # and 副会長：… (会長 only inside another role) is not that row.
+    cands = _slide(_OFFICERS)
+    strength, unit, _ = judge(_claim_with_bare_names("H-Energyの会長は中央電機が務めている。", cands, _OFFICER_IDF),
+                              cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+def test_a_list_of_names_running_on_past_its_line_does_not_contradict_a_name() -> None:
+    # 理事：… ends with 、: the list goes on below, where the claim's names are.
+    cands = _slide(_OFFICERS)
+    strength, unit, _ = judge(_claim_with_bare_names("H-Energyの理事には東邦建設や中央電機が名を連ねている。", cands,
+                                                     _OFFICER_IDF), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 8
+
+
+def test_the_drafters_rare_verb_does_not_hide_the_item_stated_otherwise() -> None:
+    # 取りまとめる is the draft's wording; the reference line names the report, its date and its body.
+    cands = _slide(["(参考)推進体制の概要", "【参考】北陸核融合研究の推進に向けて(平成29年12月18日中央科学技術委員会)",
+                    "6.3.広報活動", "広報活動は重要である。"])
+    claim = _claim("「北陸核融合研究の推進に向けて」は、平成28年12月18日に中央科学技術委員会で取りまとめられた。",
+                   {"取りまとめる": 5.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
