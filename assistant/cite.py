@@ -51,7 +51,7 @@ from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather, line_of
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word
+from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word, range_end_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -287,7 +287,9 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     """How a joined unit compares (None: the two lines are not one statement), and the topic
     coverage of its lines that hold the compared values."""
     split = len(a.text)
-    if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values):
+    # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本98人 is one record.)
+    if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values
+           if not (v.kind == "place" and place_level(v.text) == "country")):
         # Both lines state a value in the place of the same claim value: two rows of one column
         # (補正予算額 120百万円 / 分担金 95百万円), two records, not one statement.
         return None
@@ -687,8 +689,13 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     is about the item even with modest topic coverage: a matching figure or name is
     strong evidence of the same statement.
     """
+    # A range's end (~15日) is a date of its start's year and month here (not in the index: see
+    # ``range_end_spans``).
+    cands = [replace(c, spans=tuple(ends)) if (ends := range_end_spans(c.text, c.spans)) != list(c.spans)
+             else c for c in cands]
     units = _units(claim, cands)
-    about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)]
+    about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
+             or _states_values(claim, u, policy)]
     if not about:
         return "none", None, units
     if claim.values:
@@ -726,6 +733,15 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+
+
+def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether a unit stating two or more of the claim's specific values (not a country named in
+    passing, not a role) is about its item, counting them as terms (``_with_values``): a slide's row
+    (``開催場所：甲大学・参加学生：10ヶ国から136人``) gives the figures of its item under a title
+    lines away."""
+    specific = [v for v in u.cmp.matched if v.kind != "role" and not (v.kind == "place" and place_level(v.text) == "country")]
+    return len(specific) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
 
 
 def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:

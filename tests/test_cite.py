@@ -529,3 +529,16 @@ def test_the_drafters_rare_verb_does_not_hide_the_item_stated_otherwise() -> Non
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def test_a_row_stating_several_of_the_claims_figures_under_a_distant_title_supports_it() -> None:
+    # The school is named four lines up; the record (its date line and its row, 日本 on both) gives the
+    # figures: several specific values stated together are the item, and a country on both lines is context.
+    cands = _slide(["②甲国際スクール(KIS)の開催", "・「甲国際スクール」は、2010年以降、各国の学生を対象に計9回を開催。",
+                    "【参考】応募制度", "・研究員(任期2年)", "【参考】前回の日本開催時(2012年8月1日~3日)の概要",
+                    "・開催場所:北陸大学・参加学生:8ヶ国から120人(うち日本70人)", "・講師:4ヶ国から12人"])
+    claim = _claim("2012年に日本で開かれた甲国際スクールの会場は北陸大学で、8ヶ国から120人の学生が参加した。",
+                   {"開く": 5.0, "会場": 5.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6

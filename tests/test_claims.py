@@ -29,7 +29,7 @@ from assistant.claims import (
 )
 from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, bare_org_names, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans, range_end_spans
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -483,7 +483,8 @@ def test_a_role_named_only_inside_another_role(word: str, text: str, other: bool
     ("2031年6月2日から10日間", {}),
 ])
 def test_a_date_ranges_end_takes_the_year_and_month_of_its_start(text: str, ends: dict[str, str]) -> None:
-    spans = {s.text: s.value for s in extract_spans(normalize_query(text), use_mecab=False) if s.kind == "date"}
+    norm = normalize_query(text)
+    spans = {s.text: s.value for s in range_end_spans(norm, extract_spans(norm, use_mecab=False)) if s.kind == "date"}
     assert all(spans.get(k) == v for k, v in ends.items())
     assert not any(k.startswith("10日") for k in spans)
 
