@@ -490,6 +490,8 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if any(v.kind == "role" for v in claim.values):
         spans = [*spans, *(r for r in role_spans(text) if not any(
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
+    # Dates the unit states as the start or end of an open range (2007年以降, 2030年以前).
+    open_dates = [(b, after) for b, after, _ in directions(text, spans) if isinstance(b, TypedSpan)]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = _is_ordinal(claim.query.normalized, v)
@@ -497,7 +499,10 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
-                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
+                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
+                and not (s.kind == "date" and _within_open_range(v, s, open_dates))]
+        if _additive(claim.query.normalized, v):
+            diff = []  # 甲総理も出席した: others named beside the claim's name do not deny it
         equal = [s for x, s in verdicts if x == "equal"]
         if equal and diff and v.kind != "trend":
             # A unit listing several items with their values (甲の式典(5月1日) 乙の式典(5月2日)): the
@@ -594,6 +599,26 @@ def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> s
             if same and after != other:
                 return f"{words} ≠ {src}"
     return None
+
+
+def _within_open_range(v: TypedSpan, s: TypedSpan, open_dates: Sequence[tuple[TypedSpan, bool]]) -> bool:
+    """Whether claim date ``v`` falls inside the open range source date ``s`` starts or ends (2024年 and
+    2007年以降): the source then says nothing against it."""
+    year_v = _date_parts(v.value)[0]
+    year_s = _date_parts(s.value)[0]
+    if not (year_v.isdigit() and year_s.isdigit()):
+        return False
+    return any(b is s and (int(year_v) >= int(year_s) if after else int(year_v) <= int(year_s))
+               for b, after in open_dates)
+
+
+#: A name with も after it (and its title: 甲総理も): the claim adds it to others, it does not name the only one.
+_ADDITIVE = lazy(r"(?:氏|さん|様|[一-鿿]{1,4})?も(?![のっ])")
+
+
+def _additive(text: str, v: TypedSpan) -> bool:
+    """Whether name ``v`` is added to others by も (甲総理も出席した)."""
+    return v.kind in _NAMES and bool(_ADDITIVE.match(text, v.end))
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:

@@ -503,3 +503,26 @@ def test_before_and_after_the_same_date_or_event_conflict(sentence: str, source:
     src = normalize_query(source)
     cmp = compare(_claim(sentence), extract_spans(src), src)
     assert (cmp.polarity_conflict is not None and "≠" in cmp.polarity_conflict) is conflict
+
+
+@pytest.mark.parametrize(("sentence", "source", "differing"), [
+    # A year inside the open range a source date starts (2011年以降) is not contradicted by it...
+    ("丁スクールの2030年の大会は、北陸市で開催される予定である。", "丁スクールは、2011年以降、各国で開催。", []),
+    # ...a year outside it is.
+    ("丁スクールは、2005年に各国で開催された。", "丁スクールは、2011年以降、各国で開催。", ["2005年"]),
+    ("丁計画は、2040年に完了する。", "丁計画は、2035年以前に完了。", ["2040年"]),
+])
+def test_a_date_inside_an_open_range_is_not_contradicted(sentence: str, source: str, differing: list[str]) -> None:
+    src = normalize_query(source)
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("sentence", "differing"), [
+    ("記念式典には、佐藤総理も出席した。", []),  # も: one more attendee, not the only one
+    ("記念式典では、佐藤総理が署名した。", ["佐藤"]),
+])
+def test_a_name_added_by_mo_is_not_contradicted_by_other_names(sentence: str, differing: list[str]) -> None:
+    src = normalize_query("記念式典の際に、山本大臣と鈴木委員が署名した。")
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v, _ in cmp.differing] == differing
