@@ -732,6 +732,12 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             if partial:
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
+    # Values that are all context (countries) still tell which unit states the claim: the one giving
+    # most of them (参加極：日、欧、米、… for a claim listing the members), when it gives several.
+    listing = max(about, key=lambda u: (len(u.cmp.matched), *_rank(u)))
+    if claim.values and len(listing.cmp.matched) >= 2:
+        return _settle(listing, about, units, policy, policy.partial_with_values,
+                       _with_values(claim, listing, policy.value_weight, claim.values))
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
 
 

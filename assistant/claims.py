@@ -448,6 +448,20 @@ _COUNTRIES = frozenset(
 )
 
 
+#: One-character names of countries and regions, as lists write them (日、欧、米 / 日米欧): general usage.
+COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
+                         "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}
+_ABBR = "[" + "".join(COUNTRY_ABBREVIATIONS) + "]"
+#: A list of two or more of them, standing alone (参加極：日、欧、米), not inside a word (中国, 日本).
+_ABBR_LIST = lazy(r"(?<![一-鿿])" + _ABBR + r"(?:\s*[、・,，]\s*" + _ABBR + r")+(?![一-鿿])")
+
+
+def country_abbreviations(text: str) -> list[TypedSpan]:
+    """The countries a list of one-character names (日、欧、米、露) gives, as ``place`` spans."""
+    return [TypedSpan("place", m.start() + i, m.start() + i + 1, ch, COUNTRY_ABBREVIATIONS[ch])
+            for m in _ABBR_LIST.finditer(text) for i, ch in enumerate(m.group()) if ch in COUNTRY_ABBREVIATIONS]
+
+
 def place_level(name: str) -> str:
     """``country``, ``prefecture``, ``municipality`` or ``place`` (a city or site without suffix)."""
     if name in _COUNTRIES or name.endswith(("国", "州")):
@@ -487,6 +501,8 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     matched, differing, unknown = [], [], []
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
+    if any(v.kind == "place" and place_level(v.text) == "country" for v in claim.values):
+        spans = [*spans, *country_abbreviations(text)]
     if any(v.kind == "role" for v in claim.values):
         spans = [*spans, *(r for r in role_spans(text) if not any(
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]

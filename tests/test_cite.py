@@ -542,3 +542,13 @@ def test_a_row_stating_several_of_the_claims_figures_under_a_distant_title_suppo
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6
+
+
+def test_a_list_of_one_character_country_names_states_the_claims_countries() -> None:
+    # 日、欧、米、露 is 日本, 欧州, 米国, ロシア; the line naming the members is quoted, not a line naming
+    # the programme's members and one of the countries in passing.
+    cands = _slide(["甲計画", "○協定：2011年4月発効", "○参加極：日、欧、米、露", "○計画：2030年運転開始",
+                    "甲計画の参加4極の学生が日本に集結し、合宿形式で学ぶ。"])
+    strength, unit, _ = judge(_claim("甲計画の参加極は、日本、欧州、米国、ロシアである。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] == 3
