@@ -282,14 +282,30 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
     return out
 
 
+def _name_note(claim: Claim, joined: Candidate, split: int, v: TypedSpan, a: Candidate, b: Candidate) -> bool:
+    """Whether two lines both naming something in the place of name ``v`` are still one record: one
+    line states ``v`` and the other, no labelled row (``label：…``) nor list item, names another body
+    (``電気事業連合会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
+    two labelled rows, are two records."""
+    if v.kind not in _NAME_KINDS:
+        return False
+    equal = {s.start >= split for s in joined.spans if compare_values(v, s) == "equal"}
+    if len(equal) != 1:
+        return False
+    other = b if False in equal else a
+    # A note (※…) remarks on the line above it; another bullet or a labelled row is a record of its own.
+    note = other is b and other.text.lstrip().startswith("※")
+    return not ((starts_item(other.text) and not note) or ":" in other.text or "：" in other.text)
+
+
 def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
             cmp: Comparison) -> tuple[Comparison, float] | None:
     """How a joined unit compares (None: the two lines are not one statement), and the topic
     coverage of its lines that hold the compared values."""
     split = len(a.text)
     # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本98人 is one record.)
-    if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values
-           if not (v.kind == "place" and place_level(v.text) == "country")):
+    if any(len(_sides(claim, joined, split, v)) == 2 and not _name_note(claim, joined, split, v, a, b)
+           for v in claim.values if not (v.kind == "place" and place_level(v.text) == "country")):
         # Both lines state a value in the place of the same claim value: two rows of one column
         # (補正予算額 120百万円 / 分担金 95百万円), two records, not one statement.
         return None

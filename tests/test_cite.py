@@ -552,3 +552,14 @@ def test_a_list_of_one_character_country_names_states_the_claims_countries() -> 
     strength, unit, _ = judge(_claim("甲計画の参加極は、日本、欧州、米国、ロシアである。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[0] == 3
+
+
+def test_a_note_under_a_members_row_is_part_of_its_record() -> None:
+    # The member's body and role on one line, the name on the note below it (※ another body's member):
+    # one record, joined, though the note names another body.
+    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "産業界(事業者)北陸電力協会理事", "※有識者会議構成員山田太郎",
+                    "エネルギー政策東西大学教授佐藤花子"])
+    claim = _claim("北陸電力協会理事の山田太郎氏は、産業界（事業者）の立場から検討会に参加している。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 4)
