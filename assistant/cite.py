@@ -606,8 +606,8 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and not (v.kind in _NAME_KINDS and _open(u.cand.text))
-                   and (((u.about_item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                         and (u.about_own >= policy.conflict_own or _row_named(claim, v, u)
+                   and (((_about(u, v)[1] >= policy.conflict_item or _labelled(claim, v, u, policy))
+                         and (_about(u, v)[0] >= policy.conflict_own or _row_named(claim, v, u)
                               or _under_heading(v, u, policy)))
                         or _range_bound(claim, v, u) or _role_bound(claim, v, u))
                    and (u.value_own > confirm + policy.confirm_margin
@@ -644,6 +644,13 @@ def _role_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
                     and not other_role_only(r.text, head[: i + len(r.text)])):
                 return True
     return False
+
+
+def _about(u: _Unit, v: TypedSpan) -> tuple[float, float]:
+    """How much the unit is about the item of claim value ``v`` (own, with lead-in): its verbs light for a
+    figure or date; for a name, the whole topic (any two bodies differ: a list of members is no
+    statement of the claim's secretariat, whatever its verb)."""
+    return (u.own, u.item) if v.kind in _NAME_KINDS else (u.about_own, u.about_item)
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:

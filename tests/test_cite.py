@@ -563,3 +563,12 @@ def test_a_note_under_a_members_row_is_part_of_its_record() -> None:
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 4)
+
+
+def test_a_list_of_member_bodies_does_not_state_another_secretariat() -> None:
+    # Any two bodies differ: a light verb must not make a list of members the claim's 事務局 stated otherwise.
+    cands = _slide(["6.漁業との共生", "区域ごとに国、都道府県、市町村、漁業者などからなる協議会を設置し、影響調査を協議する。",
+                    "選定事業者は、収入の一部を基金として拠出する。"])
+    claim = _claim("区域ごとの協議会の事務局は、各都道府県の水産部局が務める。", {"務める": 4.0, "協議": 3.0, "事務": 2.0})
+    strength, _, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
