@@ -585,8 +585,12 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     """Which of several units stating a claim value differently is quoted: the one most about the
     item in the words of the lines stating the value, then (look-alike rows) the nearer its missing
     words. A heading joined above a row (甲計画・乙活動の推進 / ○協定：…) does not make the row more
-    the claim's than its look-alike."""
-    return (round(u.value_own, 6), u.near, *_rank(u))
+    the claim's than its look-alike. First, though, a unit stating two or more of the claim's other
+    values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
+    record = _is_record(u)
+    specific = sum(m.kind != "role" and not (m.kind == "place" and place_level(m.text) == "country")
+                   for m in u.cmp.matched) if record else 0
+    return (record, specific, round(u.value_own, 6), u.near, *_rank(u))
 
 
 #: Coverages this close are the same (look-alike lines with the same label words).
@@ -609,7 +613,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
                    and (((_about(u, v)[1] >= policy.conflict_item or _labelled(claim, v, u, policy))
                          and (_about(u, v)[0] >= policy.conflict_own or _row_named(claim, v, u)
                               or _under_heading(v, u, policy)))
-                        or _range_bound(claim, v, u) or _role_bound(claim, v, u))
+                        or _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -651,6 +655,24 @@ def _about(u: _Unit, v: TypedSpan) -> tuple[float, float]:
     figure or date; for a name, the whole topic (any two bodies differ: a list of members is no
     statement of the claim's secretariat, whatever its verb)."""
     return (u.own, u.item) if v.kind in _NAME_KINDS else (u.about_own, u.about_item)
+
+
+def _is_record(u: _Unit) -> bool:
+    """Whether the unit agrees with two or more of the claim's values (roles aside) and with more of
+    them than it states otherwise: a record of the claim's item, not one of another item sharing a year."""
+    agree = sum(m.kind != "role" for m in u.cmp.matched)
+    return agree >= 2 and agree > len(u.cmp.differing)
+
+
+def _record_bound(v: TypedSpan, u: _Unit) -> bool:
+    """Whether the unit is the claim's record: it states two or more of the claim's other values (a
+    year and a place: 前回の日本開催時(2008年…) / 参加学生：10ヶ国から136人) and, for figure or date ``v``,
+    one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
+    a name is too loose a slot (any two bodies differ)."""
+    if v.kind in _NAME_KINDS or not _is_record(u):
+        return False
+    return any(cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+               for cv, s in u.cmp.differing)
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
