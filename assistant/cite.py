@@ -841,7 +841,44 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, cands
+    return claim, with_abbreviations(claim, cands, _index_abbreviations(index))
+
+
+#: A name with its abbreviation after it, as documents define one on first use: 量子科学技術研究開発機構(QST).
+_ABBR_DEFINITION = re.compile(r"([一-鿿ァ-ヺー]{4,})\s*[(（]\s*([A-Z][A-Za-z0-9\-]{1,9})\s*[)）]")
+_ABBR_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
+
+
+def abbreviations(texts: Sequence[str]) -> dict[str, str]:
+    """Abbreviation (lower case) -> the name the texts define it for (the shortest one seen)."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for m in _ABBR_DEFINITION.finditer(normalize_query(text)):
+            key, name = m.group(2).lower(), m.group(1)
+            if key not in out or len(name) < len(out[key]):
+                out[key] = name
+    return out
+
+
+def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
+    """The corpus's abbreviations, read once per loaded index."""
+    cached = _ABBR_CACHE.get(id(index))
+    if cached is None or cached[0] is not index:
+        cached = (index, abbreviations([c.text for c in index.chunks.all()]))
+        _ABBR_CACHE.clear()
+        _ABBR_CACHE[id(index)] = cached
+    return cached[1]
+
+
+def with_abbreviations(claim: Claim, cands: Sequence[Candidate], abbr: dict[str, str]) -> list[Candidate]:
+    """The candidate units, each stating the name an abbreviation of the claim stands for (QST for
+    量子科学技術研究開発機構) holding the abbreviation as a term: a draft writes QST where a slide spells
+    the body out, or the other way round, and it is the same body."""
+    wanted = {t: abbr[t] for t in claim.topic if t in abbr}
+    if not wanted:
+        return list(cands)
+    return [replace(c, tokens=c.tokens | extra) if (extra := frozenset(
+        t for t, name in wanted.items() if t not in c.tokens and name in c.text)) else c for c in cands]
 
 
 def decide(claim: Claim, cands: Sequence[Candidate], result: SearchResult, index: LoadedIndex,

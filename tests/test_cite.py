@@ -14,7 +14,7 @@ import pytest
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
+from assistant.cite import DEFAULT_CITE_POLICY, _with_values, abbreviations, judge, with_abbreviations
 from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
@@ -585,3 +585,17 @@ def test_the_record_agreeing_with_the_claims_other_values_is_where_it_is_contrad
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("11ヶ国", "8ヶ国")]
+
+
+def test_an_abbreviation_the_corpus_defines_stands_for_its_name() -> None:
+    assert abbreviations(["・量子科学技術研究開発機構(QST)を中心に、体制を構築。", "JT-60SAは、QSTの那珂研究所にある。"]) == {
+        "qst": "量子科学技術研究開発機構"}
+    # The draft writes QST, the members' list spells the body out: with the abbreviation, the row is
+    # about the claim's member enough to state the laboratory otherwise.
+    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "核融合安全性量子科学技術研究開発機構六ヶ所研究所次長中村博文",
+                    "原子力安全北陸大学教授山田太郎"])
+    claim = _claim("検討会構成員の中村博文氏は、QSTの那珂核融合研究所に所属している。", {"所属": 3.0, "中村": 4.0, "博文": 4.0})
+    cands = with_abbreviations(claim, cands, {"qst": "量子科学技術研究開発機構"})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
