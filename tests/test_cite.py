@@ -157,7 +157,7 @@ def test_two_rows_of_one_column_are_not_one_statement() -> None:
     strength, unit, _ = judge(_claim("ITER機構の活動に係る分担金は、令和6年度予算案で5,604百万円である。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("5,604百万円", "3,604百万円")]
 
 
@@ -313,11 +313,11 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
     claim = _claim("乙活動等には、令和5年度補正予算で11百万円が措置されている。", idf)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
     claim = _claim("乙活動等には、令和5年度補正予算で38百万円が措置されている。", idf)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
 
 
 def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
@@ -445,7 +445,7 @@ def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
     cands = _slide(lines)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額55億円程度", "40億円程度")]
     # Under the heading of another item, the same paragraph says nothing against it.
     strength, _, _ = judge(claim, _slide(["4.洋上風力の整備", *lines[1:]]), DEFAULT_CITE_POLICY)
@@ -463,7 +463,7 @@ def test_a_range_with_one_end_moved_conflicts_at_its_row() -> None:
     strength, unit, _ = judge(_claim("第1回甲スクールは2031年6月2日から20日までの日程で開かれた。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("20日", "13日")]
 
 
@@ -592,10 +592,10 @@ def test_an_abbreviation_the_corpus_defines_stands_for_its_name() -> None:
         "qst": "量子科学技術研究開発機構"}
     # The draft writes QST, the members' list spells the body out: with the abbreviation, the row is
     # about the claim's member enough to state the laboratory otherwise.
-    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "核融合安全性量子科学技術研究開発機構六ヶ所研究所次長中村博文",
-                    "原子力安全北陸大学教授山田太郎"])
-    claim = _claim("検討会構成員の中村博文氏は、QSTの那珂核融合研究所に所属している。", {"所属": 3.0, "中村": 4.0, "博文": 4.0})
+    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "原子力安全北陸大学教授山田太郎", "放射線影響東西大学教授佐藤花子",
+                    "核融合安全性量子科学技術研究開発機構六ヶ所研究所次長中村博文"])
+    claim = _claim("中村博文氏は、QSTの那珂核融合研究所に所属している。", {"所属": 3.0, "中村": 4.0, "博文": 4.0, "qst": 1.5})
     cands = with_abbreviations(claim, cands, {"qst": "量子科学技術研究開発機構"})
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
