@@ -130,6 +130,9 @@ class CitePolicy:
     #: Of look-alike units (as much about the item in their own words), one stating a different value
     #: decides against one stating the claim's when its missing topic words stand this much nearer.
     near_margin: float = 0.0
+    #: A unit stating this much more of the claim in its own words (values counted as terms) than the
+    #: one stating most of its values is quoted instead.
+    source_margin: float = 0.15
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -766,8 +769,15 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             top = max(u.item for u in about if u.cmp.matched)
             close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
             best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
-            return _settle(best, about, units, policy, policy.partial_with_values,
-                           _with_values(claim, best, policy.value_weight, required))
+            cover = _with_values(claim, best, policy.value_weight, required)
+            # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
+            # it (9.安全性 安全規制法令に関する予備検討): a unit stating much more of the claim in its own
+            # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
+            fuller = max(about, key=lambda u: (_own_with_values(claim, u, policy.value_weight, required), *_rank(u)))
+            if (_own_with_values(claim, fuller, policy.value_weight, required)
+                    > _own_with_values(claim, best, policy.value_weight, required) + policy.source_margin):
+                return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
+            return _settle(best, about, units, policy, policy.partial_with_values, cover)
         if required:
             # Most of the claim's values stated: the item is there and some of the claim is not
             # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
@@ -793,6 +803,11 @@ def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
     lines away."""
     specific = [v for v in u.cmp.matched if v.kind != "role" and not (v.kind == "place" and place_level(v.text) == "country")]
     return len(specific) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
+
+
+def _own_with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
+    """``_with_values`` over the unit's own words (no lead-in)."""
+    return _with_values(claim, replace(u, item=u.own), weight, values)
 
 
 def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:

@@ -599,3 +599,15 @@ def test_an_abbreviation_the_corpus_defines_stands_for_its_name() -> None:
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+def test_the_line_stating_the_claim_is_quoted_not_the_title_giving_its_year() -> None:
+    # The title confirms 令和9年度; the row states the rest of the claim in its own words.
+    cands = _slide(["・令和9年度に優先的に実施すべき研究開発項目(案)", "アクションプラン項目研究開発項目", "0.炉設計概念設計",
+                    "1.超伝導コイル試作・試験◎", "9.安全性安全規制法令に関する予備検討◎", "10.稼働率と保守保守計画の検討◎"])
+    claim = _claim("令和9年度の原型炉研究開発では、安全性の項目として安全規制法令に関する予備検討を優先的に実施する。",
+                   {"原型": 0.4, "炉": 0.3, "研究": 0.3, "開発": 0.3, "的": 0.3, "実施": 0.9, "安全": 1.3, "項目": 2.7,
+                    "規制": 2.0, "法令": 4.0, "予備": 4.0, "検討": 1.5, "優先": 3.2})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] <= 5 <= _quoted_lines(cands, unit.cand)[1]
