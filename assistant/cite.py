@@ -789,8 +789,11 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             return "none", None, units
     # Values that are all context (countries) still tell which unit states the claim: the one giving
     # most of them (参加極：日、欧、米、… for a claim listing the members), when it gives several.
-    listing = max(about, key=lambda u: (len(u.cmp.matched), *_rank(u)))
-    if claim.values and len(listing.cmp.matched) >= 2:
+    def countries(u: _Unit) -> int:
+        return sum(v.kind == "place" and place_level(v.text) == "country" for v in u.cmp.matched)
+
+    listing = max(about, key=lambda u: (countries(u), *_rank(u)))
+    if countries(listing) >= 2:
         return _settle(listing, about, units, policy, policy.partial_with_values,
                        _with_values(claim, listing, policy.value_weight, claim.values))
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
