@@ -157,7 +157,7 @@ def test_two_rows_of_one_column_are_not_one_statement() -> None:
     strength, unit, _ = judge(_claim("ITER機構の活動に係る分担金は、令和6年度予算案で5,604百万円である。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("5,604百万円", "3,604百万円")]
 
 
@@ -313,11 +313,11 @@ def test_only_lines_without_figures_name_the_rows_near_them() -> None:
     claim = _claim("乙活動等には、令和5年度補正予算で11百万円が措置されている。", idf)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
     claim = _claim("乙活動等には、令和5年度補正予算で38百万円が措置されている。", idf)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
 
 
 def test_a_value_differing_from_both_look_alike_rows_is_located_at_the_claims_row() -> None:
@@ -339,8 +339,9 @@ def test_a_row_sharing_only_the_year_does_not_outweigh_the_claims_own_row() -> N
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 5  # (under its lead-in line)
-    # Without the margin the total, stating both values, would be quoted.
-    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0))[1]
+    # Without the margin the total, stating both values, would be quoted (were the line stating more of
+    # the claim in its own words not preferred either: ``source_margin``).
+    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0, source_margin=1.0))[1]
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
 
 
@@ -445,7 +446,7 @@ def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
     cands = _slide(lines)
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("総額55億円程度", "40億円程度")]
     # Under the heading of another item, the same paragraph says nothing against it.
     strength, _, _ = judge(claim, _slide(["4.洋上風力の整備", *lines[1:]]), DEFAULT_CITE_POLICY)
@@ -463,7 +464,7 @@ def test_a_range_with_one_end_moved_conflicts_at_its_row() -> None:
     strength, unit, _ = judge(_claim("第1回甲スクールは2031年6月2日から20日までの日程で開かれた。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
     assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("20日", "13日")]
 
 
