@@ -43,13 +43,15 @@ from assistant.claims import (
     opposed_words,
     other_role_only,
     place_level,
+    range_joined,
+    range_partner,
     unit_of,
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather, line_of
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word
+from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word, range_end_spans
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize
@@ -128,6 +130,9 @@ class CitePolicy:
     #: Of look-alike units (as much about the item in their own words), one stating a different value
     #: decides against one stating the claim's when its missing topic words stand this much nearer.
     near_margin: float = 0.0
+    #: A unit stating this much more of the claim in its own words (values counted as terms) than the
+    #: one stating most of its values is quoted instead.
+    source_margin: float = 0.15
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,6 +205,20 @@ class _Unit:
     polar_item: float = 0.0
     #: ``own`` with the words of the unit's section heading (see ``_section_terms``).
     section_own: float = 0.0
+    #: ``own``, ``item``, ``polar_own`` and ``polar_item`` over the claim's ``nouns`` (its verbs light):
+    #: how much the unit is about the claim's item, for telling whether it states that item otherwise.
+    own_n: float = 0.0
+    item_n: float = 0.0
+    polar_own_n: float = 0.0
+    polar_item_n: float = 0.0
+
+    @property
+    def about_own(self) -> float:
+        return max(self.own, self.own_n)
+
+    @property
+    def about_item(self) -> float:
+        return max(self.item, self.item_n)
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -266,12 +285,30 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
     return out
 
 
+def _name_note(claim: Claim, joined: Candidate, split: int, v: TypedSpan, a: Candidate, b: Candidate) -> bool:
+    """Whether two lines both naming something in the place of name ``v`` are still one record: one
+    line states ``v`` and the other, no labelled row (``label：…``) nor list item, names another body
+    (``電気事業連合会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
+    two labelled rows, are two records."""
+    if v.kind not in _NAME_KINDS:
+        return False
+    equal = {s.start >= split for s in joined.spans if compare_values(v, s) == "equal"}
+    if len(equal) != 1:
+        return False
+    other = b if False in equal else a
+    # A note (※…) remarks on the line above it; another bullet or a labelled row is a record of its own.
+    note = other is b and other.text.lstrip().startswith("※")
+    return not ((starts_item(other.text) and not note) or ":" in other.text or "：" in other.text)
+
+
 def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
             cmp: Comparison) -> tuple[Comparison, float] | None:
     """How a joined unit compares (None: the two lines are not one statement), and the topic
     coverage of its lines that hold the compared values."""
     split = len(a.text)
-    if any(len(_sides(claim, joined, split, v)) == 2 for v in claim.values):
+    # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本98人 is one record.)
+    if any(len(_sides(claim, joined, split, v)) == 2 and not _name_note(claim, joined, split, v, a, b)
+           for v in claim.values if not (v.kind == "place" and place_level(v.text) == "country")):
         # Both lines state a value in the place of the same claim value: two rows of one column
         # (補正予算額 120百万円 / 分担金 95百万円), two records, not one statement.
         return None
@@ -508,7 +545,13 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
         section_own = coverage(claim.topic, tokens | _section_terms(claim, c)) if cmp.differing else own
-        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own))
+        nouns = claim.nouns or claim.topic
+        own_n = coverage(nouns, tokens) if nouns else 0.0
+        item_n = coverage(nouns, tokens | c.before) if nouns else 0.0
+        polar_own_n = coverage(nouns, tokens | slot) if slot and nouns else own_n
+        polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
+        out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
+                         own_n, item_n, polar_own_n, polar_item_n))
     return out
 
 
@@ -545,8 +588,12 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     """Which of several units stating a claim value differently is quoted: the one most about the
     item in the words of the lines stating the value, then (look-alike rows) the nearer its missing
     words. A heading joined above a row (甲計画・乙活動の推進 / ○協定：…) does not make the row more
-    the claim's than its look-alike."""
-    return (round(u.value_own, 6), u.near, *_rank(u))
+    the claim's than its look-alike. First, though, a unit stating two or more of the claim's other
+    values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
+    record = _is_record(u)
+    specific = sum(m.kind != "role" and not (m.kind == "place" and place_level(m.text) == "country")
+                   for m in u.cmp.matched) if record else 0
+    return (record, specific, round(u.value_own, 6), u.near, *_rank(u))
 
 
 #: Coverages this close are the same (look-alike lines with the same label words).
@@ -565,8 +612,11 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         # two programmes), the one whose missing words (the programme) stand nearer is the claim's.
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
-                   and (u.item >= policy.conflict_item or _labelled(claim, v, u, policy))
-                   and (u.own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))
+                   and not (v.kind in _NAME_KINDS and _open(u.cand.text))
+                   and (((_about(u, v)[1] >= policy.conflict_item or _labelled(claim, v, u, policy))
+                         and (_about(u, v)[0] >= policy.conflict_own or _row_named(claim, v, u)
+                              or _under_heading(v, u, policy)))
+                        or _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u))
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -574,6 +624,72 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+#: Kinds of name: a list of them may run on past a unit.
+_NAME_KINDS = ("person", "org", "place", "facility")
+#: Between a role and the names it labels (会長：甲株式会社).
+_ROLE_LABEL = re.compile(r"\s*[:：]\s*")
+
+
+def _role_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether the unit is a row labelled by the role the claim gives its name ``v`` (``会長：甲株式会社``
+    against a claim that 乙 is the 会長), stating another name first under it. The role ties the row to
+    the claim's slot however few of the claim's other words (the body, named in the slide's title) it
+    repeats."""
+    if v.kind not in _NAME_KINDS or not any(r.kind == "role" for r in u.cmp.matched):
+        return False
+    text = u.cand.text
+    roles = [r for r in claim.values if r.kind == "role" and r in u.cmp.matched]
+    for cv, s in u.cmp.differing:
+        if cv is not v:
+            continue
+        head = text[: s.start]
+        for r in roles:
+            i = head.rfind(r.text)
+            if (i >= 0 and _ROLE_LABEL.fullmatch(head, i + len(r.text))
+                    and not other_role_only(r.text, head[: i + len(r.text)])):
+                return True
+    return False
+
+
+def _about(u: _Unit, v: TypedSpan) -> tuple[float, float]:
+    """How much the unit is about the item of claim value ``v`` (own, with lead-in): its verbs light for a
+    figure or date; for a name, the whole topic (any two bodies differ: a list of members is no
+    statement of the claim's secretariat, whatever its verb)."""
+    return (u.own, u.item) if v.kind in _NAME_KINDS else (u.about_own, u.about_item)
+
+
+def _is_record(u: _Unit) -> bool:
+    """Whether the unit agrees with two or more of the claim's values (roles aside) and with more of
+    them than it states otherwise: a record of the claim's item, not one of another item sharing a year."""
+    agree = sum(m.kind != "role" for m in u.cmp.matched)
+    return agree >= 2 and agree > len(u.cmp.differing)
+
+
+def _record_bound(v: TypedSpan, u: _Unit) -> bool:
+    """Whether the unit is the claim's record: it states two or more of the claim's other values (a
+    year and a place: 前回の日本開催時(2008年…) / 参加学生：10ヶ国から136人) and, for figure or date ``v``,
+    one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
+    a name is too loose a slot (any two bodies differ)."""
+    if v.kind in _NAME_KINDS or not _is_record(u):
+        return False
+    return any(cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+               for cv, s in u.cmp.differing)
+
+
+def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether claim value ``v`` is the end of a range whose other end the unit states, and the unit
+    states a different value as the other end of that same range: ``日程：9月4日~15日`` against a claim
+    of ``9月4日から22日まで``. The shared end ties the range to the claim's, however few of the claim's
+    words the line (a row under a heading) repeats."""
+    p = range_partner(claim, v)
+    if p is None or p not in u.cmp.matched:
+        return False
+    ends = [e for e in u.cand.spans if compare_values(p, e) == "equal"]
+    text = u.cand.text
+    return any(cv is v and any(range_joined(text, e, s) or range_joined(text, s, e) for e in ends)
+               for cv, s in u.cmp.differing)
 
 
 def _row_named(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -621,8 +737,13 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     is about the item even with modest topic coverage: a matching figure or name is
     strong evidence of the same statement.
     """
+    # A range's end (~15日) is a date of its start's year and month here (not in the index: see
+    # ``range_end_spans``).
+    cands = [replace(c, spans=tuple(ends)) if (ends := range_end_spans(c.text, c.spans)) != list(c.spans)
+             else c for c in cands]
     units = _units(claim, cands)
-    about = [u for u in units if u.item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)]
+    about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
+             or _states_values(claim, u, policy)]
     if not about:
         return "none", None, units
     if claim.values:
@@ -648,8 +769,15 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             top = max(u.item for u in about if u.cmp.matched)
             close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
             best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
-            return _settle(best, about, units, policy, policy.partial_with_values,
-                           _with_values(claim, best, policy.value_weight, required))
+            cover = _with_values(claim, best, policy.value_weight, required)
+            # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
+            # it (9.安全性 安全規制法令に関する予備検討): a unit stating much more of the claim in its own
+            # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
+            fuller = max(about, key=lambda u: (_own_with_values(claim, u, policy.value_weight, required), *_rank(u)))
+            if (_own_with_values(claim, fuller, policy.value_weight, required)
+                    > _own_with_values(claim, best, policy.value_weight, required) + policy.source_margin):
+                return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
+            return _settle(best, about, units, policy, policy.partial_with_values, cover)
         if required:
             # Most of the claim's values stated: the item is there and some of the claim is not
             # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
@@ -659,7 +787,30 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             if partial:
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
+    # Values that are all context (countries) still tell which unit states the claim: the one giving
+    # most of them (参加極：日、欧、米、… for a claim listing the members), when it gives several.
+    def countries(u: _Unit) -> int:
+        return sum(v.kind == "place" and place_level(v.text) == "country" for v in u.cmp.matched)
+
+    listing = max(about, key=lambda u: (countries(u), *_rank(u)))
+    if countries(listing) >= 2:
+        return _settle(listing, about, units, policy, policy.partial_with_values,
+                       _with_values(claim, listing, policy.value_weight, claim.values))
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+
+
+def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether a unit stating two or more of the claim's specific values (not a country named in
+    passing, not a role) is about its item, counting them as terms (``_with_values``): a slide's row
+    (``開催場所：甲大学・参加学生：10ヶ国から136人``) gives the figures of its item under a title
+    lines away."""
+    specific = [v for v in u.cmp.matched if v.kind != "role" and not (v.kind == "place" and place_level(v.text) == "country")]
+    return len(specific) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
+
+
+def _own_with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
+    """``_with_values`` over the unit's own words (no lead-in)."""
+    return _with_values(claim, replace(u, item=u.own), weight, values)
 
 
 def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
@@ -677,9 +828,9 @@ def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: Cit
     # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
     # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
     # another facility is not the 運転終了 the claim speaks of).
-    polar = [u for u in about if u.cmp.polarity_conflict and u.polar_item >= policy.polarity_item
-             and u.polar_own >= policy.conflict_own and not u.cmp.differing
-             and (u.polar_item == u.item or u.item >= policy.item)]
+    polar = [u for u in about if u.cmp.polarity_conflict and max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+             and max(u.polar_own, u.polar_own_n) >= policy.conflict_own and not u.cmp.differing
+             and (u.polar_item == u.item or u.about_item >= policy.item)]
     if polar:
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
@@ -708,7 +859,44 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, cands
+    return claim, with_abbreviations(claim, cands, _index_abbreviations(index))
+
+
+#: A name with its abbreviation after it, as documents define one on first use: 量子科学技術研究開発機構(QST).
+_ABBR_DEFINITION = re.compile(r"([一-鿿ァ-ヺー]{4,})\s*[(（]\s*([A-Z][A-Za-z0-9\-]{1,9})\s*[)）]")
+_ABBR_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
+
+
+def abbreviations(texts: Sequence[str]) -> dict[str, str]:
+    """Abbreviation (lower case) -> the name the texts define it for (the shortest one seen)."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for m in _ABBR_DEFINITION.finditer(normalize_query(text)):
+            key, name = m.group(2).lower(), m.group(1)
+            if key not in out or len(name) < len(out[key]):
+                out[key] = name
+    return out
+
+
+def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
+    """The corpus's abbreviations, read once per loaded index."""
+    cached = _ABBR_CACHE.get(id(index))
+    if cached is None or cached[0] is not index:
+        cached = (index, abbreviations([c.text for c in index.chunks.all()]))
+        _ABBR_CACHE.clear()
+        _ABBR_CACHE[id(index)] = cached
+    return cached[1]
+
+
+def with_abbreviations(claim: Claim, cands: Sequence[Candidate], abbr: dict[str, str]) -> list[Candidate]:
+    """The candidate units, each stating the name an abbreviation of the claim stands for (QST for
+    量子科学技術研究開発機構) holding the abbreviation as a term: a draft writes QST where a slide spells
+    the body out, or the other way round, and it is the same body."""
+    wanted = {t: abbr[t] for t in claim.topic if t in abbr}
+    if not wanted:
+        return list(cands)
+    return [replace(c, tokens=c.tokens | extra) if (extra := frozenset(
+        t for t, name in wanted.items() if t not in c.tokens and name in c.text)) else c for c in cands]
 
 
 def decide(claim: Claim, cands: Sequence[Candidate], result: SearchResult, index: LoadedIndex,

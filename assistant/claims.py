@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan, decade, is_latin_word
+from assistant.spans import TypedSpan, decade, is_latin_word, range_end_spans
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -76,6 +76,9 @@ class Claim:
     #: Of a negated claim, the topic term of the predicate it denies (許す of 許されない): a source
     #: affirming the item says so in its own verb (できるようにする), so the word is the slot stated otherwise.
     predicate: tuple[str, ...] = ()
+    #: ``topic`` with its verbs weighing no more than ``VERB_WEIGHT``: what tells which item a unit is
+    #: about (the drafter's verb is the draft's wording), while ``topic`` tells how much of the claim it states.
+    nouns: dict[str, float] = field(default_factory=dict)
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -167,6 +170,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     coverage of what the claim is about.
     """
     text = query.normalized
+    spans = range_end_spans(text, spans)
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
     value_tokens = {t for v in values for t in tokenize(v.text)}
@@ -189,8 +193,18 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     labels = tuple(tuple(dict.fromkeys(t for t in tokenize(label_before(text, v, spans)) if t in topic))
                    for v in values)
     negated = is_negated(text)
+    # A verb (務める, 取りまとめる) is how the draft words its predicate; slides state the item in nouns
+    # (会長：…, 設立 2019年2月): for which item a unit speaks of, a verb rare in the documents must not
+    # weigh like a name.
+    nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
-                 negated_predicate(text, tokenize, topic) if negated else ())
+                 negated_predicate(text, tokenize, topic) if negated else (), nouns)
+
+
+#: The most a verb weighs in a claim's ``nouns``.
+VERB_WEIGHT = 1.0
+#: A verb's dictionary form (the tokenizer's lemma): it ends in a kana of the u-row.
+_VERB = lazy(r"[ぁ-ゖ][うくぐすつぬぶむる]$|^[一-鿿][うくぐすつぬぶむる]$")
 
 
 def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
@@ -434,6 +448,20 @@ _COUNTRIES = frozenset(
 )
 
 
+#: One-character names of countries and regions, as lists write them (日、欧、米 / 日米欧): general usage.
+COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
+                         "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}
+_ABBR = "[" + "".join(COUNTRY_ABBREVIATIONS) + "]"
+#: A list of two or more of them, standing alone (参加極：日、欧、米), not inside a word (中国, 日本).
+_ABBR_LIST = lazy(r"(?<![一-鿿])" + _ABBR + r"(?:\s*[、・,，]\s*" + _ABBR + r")+(?![一-鿿])")
+
+
+def country_abbreviations(text: str) -> list[TypedSpan]:
+    """The countries a list of one-character names (日、欧、米、露) gives, as ``place`` spans."""
+    return [TypedSpan("place", m.start() + i, m.start() + i + 1, ch, COUNTRY_ABBREVIATIONS[ch])
+            for m in _ABBR_LIST.finditer(text) for i, ch in enumerate(m.group()) if ch in COUNTRY_ABBREVIATIONS]
+
+
 def place_level(name: str) -> str:
     """``country``, ``prefecture``, ``municipality`` or ``place`` (a city or site without suffix)."""
     if name in _COUNTRIES or name.endswith(("国", "州")):
@@ -473,9 +501,13 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     matched, differing, unknown = [], [], []
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
+    if any(v.kind == "place" and place_level(v.text) == "country" for v in claim.values):
+        spans = [*spans, *country_abbreviations(text)]
     if any(v.kind == "role" for v in claim.values):
         spans = [*spans, *(r for r in role_spans(text) if not any(
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
+    # Dates the unit states as the start or end of an open range (2007年以降, 2030年以前).
+    open_dates = [(b, after) for b, after, _ in directions(text, spans) if isinstance(b, TypedSpan)]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = _is_ordinal(claim.query.normalized, v)
@@ -483,7 +515,10 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
-                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)]
+                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
+                and not (s.kind == "date" and _within_open_range(v, s, open_dates))]
+        if _additive(claim.query.normalized, v):
+            diff = []  # 甲総理も出席した: others named beside the claim's name do not deny it
         equal = [s for x, s in verdicts if x == "equal"]
         if equal and diff and v.kind != "trend":
             # A unit listing several items with their values (甲の式典(5月1日) 乙の式典(5月2日)): the
@@ -525,9 +560,81 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         if b in claim.polar and a in src_polar and b not in src_polar and a not in claim.polar:
             conflict = f"{b} ≠ {a}"
             break
+    if conflict is None:
+        conflict = direction_conflict(claim, spans, text)
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+#: Between the two ends of a range (2ヶ月未満~4年, 9月4日から22日).
+_RANGE_JOIN = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
+
+
+def range_joined(text: str, a: TypedSpan, b: TypedSpan) -> bool:
+    """Whether ``a`` and ``b`` are the start and end of one range in ``text`` (a ~ b, a から b)."""
+    return a.end <= b.start and bool(_RANGE_JOIN.fullmatch(text, a.end, b.start))
+
+
+def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
+    """The other end of the range claim value ``v`` is an end of, if any."""
+    text = claim.query.normalized
+    return next((p for p in claim.values if p is not v and p.kind == v.kind
+                 and (range_joined(text, p, v) or range_joined(text, v, p))), None)
+
+
+#: Before or after a date or an event (2007年以降, 移行判断の後に, 2007年より前から): the side of it a
+#: statement places something on. Not 前年, 前回, 前提, 前半, 後半, 前後 (other words).
+_DIRECTION = lazy(r"(?:より|の)?\s*(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
+_EVENT_DIRECTION = lazy(r"([一-鿿ァ-ヺー]{2,})(?:の|より)(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
+_BEFORE = frozenset({"以前", "前"})
+
+
+def directions(text: str, spans: Sequence[TypedSpan]) -> list[tuple[TypedSpan | str, bool, str]]:
+    """Each date or event ``text`` places something before or after: (the date span, or the event's last
+    two characters; True for after; the words as written)."""
+    out: list[tuple[TypedSpan | str, bool, str]] = []
+    dates = [s for s in spans if s.kind == "date"]
+    for s in dates:
+        m = _DIRECTION.match(text, s.end)
+        if m is not None:
+            out.append((s, m.group(1) not in _BEFORE, text[s.start : m.end()]))
+    for m in _EVENT_DIRECTION.finditer(text):
+        if not any(s.start <= m.start(1) < s.end or s.start < m.end(1) <= s.end for s in spans):
+            out.append((m.group(1)[-2:], m.group(2) not in _BEFORE, m.group()))
+    return out
+
+
+def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> str | None:
+    """``2007年より前 ≠ 2007年以降`` when the unit places the claim's item on the other side of the same
+    date or event than the claim does (a before/after contradiction); else None."""
+    for a, after, words in directions(claim.query.normalized, claim.values):
+        for b, other, src in directions(text, spans):
+            same = (compare_values(a, b) == "equal" if isinstance(a, TypedSpan) and isinstance(b, TypedSpan)
+                    else a == b)
+            if same and after != other:
+                return f"{words} ≠ {src}"
+    return None
+
+
+def _within_open_range(v: TypedSpan, s: TypedSpan, open_dates: Sequence[tuple[TypedSpan, bool]]) -> bool:
+    """Whether claim date ``v`` falls inside the open range source date ``s`` starts or ends (2024年 and
+    2007年以降): the source then says nothing against it."""
+    year_v = _date_parts(v.value)[0]
+    year_s = _date_parts(s.value)[0]
+    if not (year_v.isdigit() and year_s.isdigit()):
+        return False
+    return any(b is s and (int(year_v) >= int(year_s) if after else int(year_v) <= int(year_s))
+               for b, after in open_dates)
+
+
+#: A name with も after it (and its title: 甲総理も): the claim adds it to others, it does not name the only one.
+_ADDITIVE = lazy(r"(?:氏|さん|様|[一-鿿]{1,4})?も(?![のっ])")
+
+
+def _additive(text: str, v: TypedSpan) -> bool:
+    """Whether name ``v`` is added to others by も (甲総理も出席した)."""
+    return v.kind in _NAMES and bool(_ADDITIVE.match(text, v.end))
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:

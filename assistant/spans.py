@@ -191,6 +191,42 @@ def date_spans(text: str) -> list[TypedSpan]:
     return sorted(out, key=lambda s: s.start)
 
 
+#: Between the two ends of a date range (9月4日~15日, 4月28日から5月1日).
+_RANGE_MARK = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
+#: A range's end that gives only the day (~15日); not a duration (10日間) nor a time limit (3日以内).
+_DAY_END = lazy(r"(?P<d>\d{1,2})\s*日(?!間|分|以内|程度|ほど|前後|後|前)")
+
+
+def range_end_spans(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` (of ``text``) with the end of each date range stated with the year and month of its
+    start: a range end writes only what changes (2023年9月4日~15日, 2024年4月28日から5月1日), so ``15日``
+    is 2023-09-15 and ``5月1日`` 2024-05-01. Without this a range's end is no date (15日) or a date of no
+    year (5月1日): a claim moving the end of a range (4日から22日まで) could not be told from the source's.
+
+    Not part of ``extract_spans``: a reader taking ``15日`` for a date would answer a range's end alone."""
+    out = list(spans)
+    by_start = {s.start: i for i, s in enumerate(out) if s.kind == "date"}
+    added = []
+    for s in spans:
+        year, parts, fy = s.value.split("-")[0], [p for p in s.value.split("-")[1:] if p], s.value.startswith("FY")
+        m = _RANGE_MARK.match(text, s.end)
+        if m is None or fy or not parts or s.value.endswith("s"):
+            continue
+        at = m.end()
+        j = by_start.get(at)
+        if j is not None:
+            end = out[j]
+            if year and end.value.startswith("--"):
+                out[j] = TypedSpan("date", end.start, end.end, end.text, year + end.value[1:], end.qualifier)
+            continue
+        d = _DAY_END.match(text, at)
+        if (d is not None and len(parts) == 2 and 1 <= int(d.group("d")) <= 31
+                and not any(o.start < d.end() and at < o.end for o in spans)):
+            value = f"{year or '-'}-{parts[0]}-{int(d.group('d')):02d}"
+            added.append(TypedSpan("date", at, d.end(), text[at : d.end()], value))
+    return sorted(out + added, key=lambda s: s.start)
+
+
 # ------------------------------------------------------------------ amounts
 
 _MONEY = lazy(

@@ -14,12 +14,12 @@ import pytest
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, _with_values, judge
+from assistant.cite import DEFAULT_CITE_POLICY, _with_values, abbreviations, judge, with_abbreviations
 from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import analyse
-from assistant.spans import extract_spans
+from assistant.spans import bare_org_names, extract_spans
 
 
 def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
@@ -339,8 +339,9 @@ def test_a_row_sharing_only_the_year_does_not_outweigh_the_claims_own_row() -> N
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 5  # (under its lead-in line)
-    # Without the margin the total, stating both values, would be quoted.
-    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0))[1]
+    # Without the margin the total, stating both values, would be quoted (were the line stating more of
+    # the claim in its own words not preferred either: ``source_margin``).
+    unit = judge(claim, cands, replace(DEFAULT_CITE_POLICY, value_choice_margin=1.0, source_margin=1.0))[1]
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
 
 
@@ -454,3 +455,160 @@ def test_a_figure_under_its_sections_heading_contradicts_the_claim() -> None:
     bare = _slide(["2.潮流発電の補助", lines[1], "補助の程度(9)"])
     strength, _, _ = judge(_claim("潮流発電の補助は、年2回の程度で公募される。", idf), bare, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_range_with_one_end_moved_conflicts_at_its_row() -> None:
+    # The row repeats none of the claim's words but its label; the shared start ties it to the claim.
+    cands = _slide(["【参考】第1回甲スクールの概要", "主催：乙機構、丙大学", "日程：2031年6月2日~13日(2週間)",
+                    "参加者：各10名"])
+    strength, unit, _ = judge(_claim("第1回甲スクールは2031年6月2日から20日までの日程で開かれた。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("20日", "13日")]
+
+
+def test_a_range_of_durations_with_its_end_moved_conflicts() -> None:
+    cands = _slide(["・インターン制度(2030年応募期間：4/1~4/30)", "<2029年の例>",
+                    "対象：高校生、学部生・3ヶ月未満~2年・理工系"])
+    strength, unit, _ = judge(_claim("丙機構のインターン制度は、3ヶ月未満から5年までの期間で受け入れている。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 3
+
+
+def test_a_claim_placed_before_the_date_the_source_starts_from_conflicts() -> None:
+    cands = _slide(["②丁国際スクールの開催", "・「丁国際スクール」は、2011年以降、各国の学生を対象に計9回を開催。",
+                    "・2030年は我が国が主催。"])
+    strength, unit, _ = judge(_claim("丁国際スクールは、2011年より前から各国の学生を対象に開かれてきた。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def _claim_with_bare_names(sentence: str, cands: Sequence[Candidate], idf: dict[str, float]) -> Claim:
+    """As ``cite.analyse_claim`` reads a draft: names the passages state with 株式会社 are names without it."""
+    q = analyse(sentence, mecab_tokenize, lambda t: idf.get(t, 1.0))
+    spans = extract_spans(q.normalized)
+    bare = bare_org_names(q.normalized, (x for c in cands for x in c.spans))
+    return make_claim(q, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), mecab_tokenize)
+
+
+_OFFICERS = ["一般社団法人北陸エネルギー協議会(通称:H-Energy)", "●目的", "地域の発展に寄与すること", "●役員",
+             "会長:東西重工業株式会社",
+             "副会長:南北商事株式会社、株式会社Alpha Energy", "理事:西部化学株式会社、株式会社Gamma Energy、",
+             "中央電機株式会社、東邦建設株式会社 計6社"]
+#: The drafter's verbs are rare in slides: heavy by IDF.
+_OFFICER_IDF = {"務める": 4.0, "連ねる": 5.0, "energy": 3.0, "理事": 3.0, "会長": 4.0}
+
+
+def test_a_row_labelled_by_the_claims_role_states_the_name_otherwise() -> None:
+    # 会長：… names the role, not the body (in the slide's title): the role ties the row to the claim,
+    # and 副会長：… (会長 only inside another role) is not that row.
+    cands = _slide(_OFFICERS)
+    strength, unit, _ = judge(_claim_with_bare_names("H-Energyの会長は中央電機が務めている。", cands, _OFFICER_IDF),
+                              cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+def test_a_list_of_names_running_on_past_its_line_does_not_contradict_a_name() -> None:
+    # 理事：… ends with 、: the list goes on below, where the claim's names are.
+    cands = _slide(_OFFICERS)
+    strength, unit, _ = judge(_claim_with_bare_names("H-Energyの理事には東邦建設や中央電機が名を連ねている。", cands,
+                                                     _OFFICER_IDF), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 8
+
+
+def test_the_drafters_rare_verb_does_not_hide_the_item_stated_otherwise() -> None:
+    # 取りまとめる is the draft's wording; the reference line names the report, its date and its body.
+    cands = _slide(["(参考)推進体制の概要", "【参考】北陸核融合研究の推進に向けて(平成29年12月18日中央科学技術委員会)",
+                    "6.3.広報活動", "広報活動は重要である。"])
+    claim = _claim("「北陸核融合研究の推進に向けて」は、平成28年12月18日に中央科学技術委員会で取りまとめられた。",
+                   {"取りまとめる": 5.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+
+
+def test_a_row_stating_several_of_the_claims_figures_under_a_distant_title_supports_it() -> None:
+    # The school is named four lines up; the record (its date line and its row, 日本 on both) gives the
+    # figures: several specific values stated together are the item, and a country on both lines is context.
+    cands = _slide(["②甲国際スクール(KIS)の開催", "・「甲国際スクール」は、2010年以降、各国の学生を対象に計9回を開催。",
+                    "【参考】応募制度", "・研究員(任期2年)", "【参考】前回の日本開催時(2012年8月1日~3日)の概要",
+                    "・開催場所:北陸大学・参加学生:8ヶ国から120人(うち日本70人)", "・講師:4ヶ国から12人"])
+    claim = _claim("2012年に日本で開かれた甲国際スクールの会場は北陸大学で、8ヶ国から120人の学生が参加した。",
+                   {"開く": 5.0, "会場": 5.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6
+
+
+def test_a_list_of_one_character_country_names_states_the_claims_countries() -> None:
+    # 日、欧、米、露 is 日本, 欧州, 米国, ロシア; the line naming the members is quoted, not a line naming
+    # the programme's members and one of the countries in passing.
+    cands = _slide(["甲計画", "○協定：2011年4月発効", "○参加極：日、欧、米、露", "○計画：2030年運転開始",
+                    "甲計画の参加4極の学生が日本に集結し、合宿形式で学ぶ。"])
+    strength, unit, _ = judge(_claim("甲計画の参加極は、日本、欧州、米国、ロシアである。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] == 3
+
+
+def test_a_note_under_a_members_row_is_part_of_its_record() -> None:
+    # The member's body and role on one line, the name on the note below it (※ another body's member):
+    # one record, joined, though the note names another body.
+    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "産業界(事業者)北陸電力協会理事", "※有識者会議構成員山田太郎",
+                    "エネルギー政策東西大学教授佐藤花子"])
+    claim = _claim("北陸電力協会理事の山田太郎氏は、産業界（事業者）の立場から検討会に参加している。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 4)
+
+
+def test_a_list_of_member_bodies_does_not_state_another_secretariat() -> None:
+    # Any two bodies differ: a light verb must not make a list of members the claim's 事務局 stated otherwise.
+    cands = _slide(["6.漁業との共生", "区域ごとに国、都道府県、市町村、漁業者などからなる協議会を設置し、影響調査を協議する。",
+                    "選定事業者は、収入の一部を基金として拠出する。"])
+    claim = _claim("区域ごとの協議会の事務局は、各都道府県の水産部局が務める。", {"務める": 4.0, "協議": 3.0, "事務": 2.0})
+    strength, _, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
+
+
+def test_the_record_agreeing_with_the_claims_other_values_is_where_it_is_contradicted() -> None:
+    # The record (its year and country on the line above) gives 8ヶ国 where the claim says 11: it is the
+    # claim's record, not the line about another school that shares more of its words but not its year.
+    cands = _slide(["②甲国際スクール(KIS)の開催", "・2023年9月、各国の学生が参加する乙国際スクールの第1回を開催。",
+                    "【参考】応募制度", "・研究員(任期2年)", "【参考】前回の日本開催時(2012年8月1日~3日)の概要",
+                    "・開催場所:北陸大学・参加学生:8ヶ国から120人(うち日本70人)", "・講師:4ヶ国から12人"])
+    claim = _claim("2012年に日本で開かれた甲国際スクールには、11ヶ国から学生が参加した。", {"開く": 2.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("11ヶ国", "8ヶ国")]
+
+
+def test_an_abbreviation_the_corpus_defines_stands_for_its_name() -> None:
+    assert abbreviations(["・量子科学技術研究開発機構(QST)を中心に、体制を構築。", "JT-60SAは、QSTの那珂研究所にある。"]) == {
+        "qst": "量子科学技術研究開発機構"}
+    # The draft writes QST, the members' list spells the body out: with the abbreviation, the row is
+    # about the claim's member enough to state the laboratory otherwise.
+    cands = _slide(["甲検討会構成員一覧", "専門分野肩書氏名", "原子力安全北陸大学教授山田太郎", "放射線影響東西大学教授佐藤花子",
+                    "核融合安全性量子科学技術研究開発機構六ヶ所研究所次長中村博文"])
+    claim = _claim("中村博文氏は、QSTの那珂核融合研究所に所属している。", {"所属": 3.0, "中村": 4.0, "博文": 4.0, "qst": 1.5})
+    cands = with_abbreviations(claim, cands, {"qst": "量子科学技術研究開発機構"})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+def test_the_line_stating_the_claim_is_quoted_not_the_title_giving_its_year() -> None:
+    # The title confirms 令和9年度; the row states the rest of the claim in its own words.
+    cands = _slide(["・令和9年度に優先的に実施すべき研究開発項目(案)", "アクションプラン項目研究開発項目", "0.炉設計概念設計",
+                    "1.超伝導コイル試作・試験◎", "9.安全性安全規制法令に関する予備検討◎", "10.稼働率と保守保守計画の検討◎"])
+    claim = _claim("令和9年度の原型炉研究開発では、安全性の項目として安全規制法令に関する予備検討を優先的に実施する。",
+                   {"原型": 0.4, "炉": 0.3, "研究": 0.3, "開発": 0.3, "的": 0.3, "実施": 0.9, "安全": 1.3, "項目": 2.7,
+                    "規制": 2.0, "法令": 4.0, "予備": 4.0, "検討": 1.5, "優先": 3.2})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and _quoted_lines(cands, unit.cand)[0] <= 5 <= _quoted_lines(cands, unit.cand)[1]

@@ -29,7 +29,7 @@ from assistant.claims import (
 )
 from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, bare_org_names, extract_spans
+from assistant.spans import TypedSpan, bare_org_names, extract_spans, range_end_spans
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -472,3 +472,57 @@ def test_a_figure_is_read_under_its_years_label(sentence: str, matched: list[str
 )
 def test_a_role_named_only_inside_another_role(word: str, text: str, other: bool) -> None:
     assert other_role_only(word, text) is other
+
+
+@pytest.mark.parametrize(("text", "ends"), [
+    # A range's end writes only what changes: it takes the year and month of its start.
+    ("日程：2031年6月2日~13日(2週間)", {"13日": "2031-06-13"}),
+    ("2032年3月30日から4月2日まで", {"4月2日": "2032-04-02"}),
+    ("2033年5月〜7月", {"7月": "2033-07"}),
+    # A duration or a time limit after から is no date.
+    ("2031年6月2日から10日間", {}),
+])
+def test_a_date_ranges_end_takes_the_year_and_month_of_its_start(text: str, ends: dict[str, str]) -> None:
+    norm = normalize_query(text)
+    spans = {s.text: s.value for s in range_end_spans(norm, extract_spans(norm, use_mecab=False)) if s.kind == "date"}
+    assert all(spans.get(k) == v for k, v in ends.items())
+    assert not any(k.startswith("10日") for k in spans)
+
+
+@pytest.mark.parametrize(("sentence", "source", "conflict"), [
+    # The same date, the other side of it.
+    ("丁スクールは、2011年より前から各国で開かれてきた。", "丁スクールは、2011年以降、各国で開催。", True),
+    ("丁スクールは、2011年以降、各国で開かれてきた。", "丁スクールは、2011年以降、各国で開催。", False),
+    # The same event, the other side of it.
+    ("評価結果は、審査会の後に公表される。", "評価結果は審査会の前に公表する。", True),
+    ("評価結果は、審査会の後に公表される。", "評価結果は審査会の後に公表する。", False),
+    # 前年度, 前半 and 前後 are no side of anything.
+    ("予算は2030年代前半に前年度から増える。", "予算は2030年代後半に増える。", False),
+])
+def test_before_and_after_the_same_date_or_event_conflict(sentence: str, source: str, conflict: bool) -> None:
+    src = normalize_query(source)
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert (cmp.polarity_conflict is not None and "≠" in cmp.polarity_conflict) is conflict
+
+
+@pytest.mark.parametrize(("sentence", "source", "differing"), [
+    # A year inside the open range a source date starts (2011年以降) is not contradicted by it...
+    ("丁スクールの2030年の大会は、北陸市で開催される予定である。", "丁スクールは、2011年以降、各国で開催。", []),
+    # ...a year outside it is.
+    ("丁スクールは、2005年に各国で開催された。", "丁スクールは、2011年以降、各国で開催。", ["2005年"]),
+    ("丁計画は、2040年に完了する。", "丁計画は、2035年以前に完了。", ["2040年"]),
+])
+def test_a_date_inside_an_open_range_is_not_contradicted(sentence: str, source: str, differing: list[str]) -> None:
+    src = normalize_query(source)
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("sentence", "differing"), [
+    ("記念式典には、佐藤総理も出席した。", []),  # も: one more attendee, not the only one
+    ("記念式典では、佐藤総理が署名した。", ["佐藤"]),
+])
+def test_a_name_added_by_mo_is_not_contradicted_by_other_names(sentence: str, differing: list[str]) -> None:
+    src = normalize_query("記念式典の際に、山本大臣と鈴木委員が署名した。")
+    cmp = compare(_claim(sentence), extract_spans(src), src)
+    assert [v.text for v, _ in cmp.differing] == differing
