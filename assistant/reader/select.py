@@ -96,6 +96,7 @@ def _range_role(cand: Candidate, span: TypedSpan) -> bool | None:
     """True when ``span`` ends a range of two values of its kind, False when it starts one, else None."""
     if span.kind != "date":
         return None
+
     def joined(a: int, b: int) -> bool:  # only a range's separator between offsets a and b
         m = _RANGE_SEP.search(cand.text, a, b) if a <= b else None
         return m is not None and m.start() == a
@@ -186,7 +187,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         return None
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
     if not spans and query.answer_type == "person":
-        # Who holds a post is often another post (本部長：市長, 議長は委員長が務める).
+        # Who holds a post is often another post (本部長：市長, 議長は委員長が務める). The drafting
+        # check's module is imported only here: ~15 ms of a cold ``ask`` otherwise.
         from assistant.claims import role_spans
 
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
