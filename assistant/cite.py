@@ -288,7 +288,7 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
 def _name_note(claim: Claim, joined: Candidate, split: int, v: TypedSpan, a: Candidate, b: Candidate) -> bool:
     """Whether two lines both naming something in the place of name ``v`` are still one record: one
     line states ``v`` and the other, no labelled row (``label：…``) nor list item, names another body
-    (``電気事業連合会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
+    (``甲電力協会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
     two labelled rows, are two records."""
     if v.kind not in _NAME_KINDS:
         return False
@@ -306,7 +306,7 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     """How a joined unit compares (None: the two lines are not one statement), and the topic
     coverage of its lines that hold the compared values."""
     split = len(a.text)
-    # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本98人 is one record.)
+    # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本45人 is one record.)
     if any(len(_sides(claim, joined, split, v)) == 2 and not _name_note(claim, joined, split, v, a, b)
            for v in claim.values if not (v.kind == "place" and place_level(v.text) == "country")):
         # Both lines state a value in the place of the same claim value: two rows of one column
@@ -669,7 +669,7 @@ def _is_record(u: _Unit) -> bool:
 
 def _record_bound(v: TypedSpan, u: _Unit) -> bool:
     """Whether the unit is the claim's record: it states two or more of the claim's other values (a
-    year and a place: 前回の日本開催時(2008年…) / 参加学生：10ヶ国から136人) and, for figure or date ``v``,
+    year and a place: 前回の日本開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
     one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
     a name is too loose a slot (any two bodies differ)."""
     if v.kind in _NAME_KINDS or not _is_record(u):
@@ -771,7 +771,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             cover = _with_values(claim, best, policy.value_weight, required)
             # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
-            # it (9.安全性 安全規制法令に関する予備検討): a unit stating much more of the claim in its own
+            # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             fuller = max(about, key=lambda u: (_own_with_values(claim, u, policy.value_weight, required), *_rank(u)))
             if (_own_with_values(claim, fuller, policy.value_weight, required)
@@ -788,7 +788,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
     # Values that are all context (countries) still tell which unit states the claim: the one giving
-    # most of them (参加極：日、欧、米、… for a claim listing the members), when it gives several.
+    # most of them (参加国：日、米、英、… for a claim listing the members), when it gives several.
     def countries(u: _Unit) -> int:
         return sum(v.kind == "place" and place_level(v.text) == "country" for v in u.cmp.matched)
 
@@ -802,7 +802,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
 def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
     """Whether a unit stating two or more of the claim's specific values (not a country named in
     passing, not a role) is about its item, counting them as terms (``_with_values``): a slide's row
-    (``開催場所：甲大学・参加学生：10ヶ国から136人``) gives the figures of its item under a title
+    (``開催場所：甲大学・参加学生：12ヶ国から150人``) gives the figures of its item under a title
     lines away."""
     specific = [v for v in u.cmp.matched if v.kind != "role" and not (v.kind == "place" and place_level(v.text) == "country")]
     return len(specific) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
@@ -862,7 +862,7 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     return claim, with_abbreviations(claim, cands, _index_abbreviations(index))
 
 
-#: A name with its abbreviation after it, as documents define one on first use: 量子科学技術研究開発機構(QST).
+#: A name with its abbreviation after it, as documents define one on first use: 甲科学技術機構(KST).
 _ABBR_DEFINITION = re.compile(r"([一-鿿ァ-ヺー]{4,})\s*[(（]\s*([A-Z][A-Za-z0-9\-]{1,9})\s*[)）]")
 _ABBR_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
 
@@ -889,8 +889,8 @@ def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
 
 
 def with_abbreviations(claim: Claim, cands: Sequence[Candidate], abbr: dict[str, str]) -> list[Candidate]:
-    """The candidate units, each stating the name an abbreviation of the claim stands for (QST for
-    量子科学技術研究開発機構) holding the abbreviation as a term: a draft writes QST where a slide spells
+    """The candidate units, each stating the name an abbreviation of the claim stands for (KST for
+    甲科学技術機構) holding the abbreviation as a term: a draft writes KST where a slide spells
     the body out, or the other way round, and it is the same body."""
     wanted = {t: abbr[t] for t in claim.topic if t in abbr}
     if not wanted:

@@ -194,7 +194,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
                    for v in values)
     negated = is_negated(text)
     # A verb (務める, 取りまとめる) is how the draft words its predicate; slides state the item in nouns
-    # (会長：…, 設立 2019年2月): for which item a unit speaks of, a verb rare in the documents must not
+    # (会長：…, 設立 2016年4月): for which item a unit speaks of, a verb rare in the documents must not
     # weigh like a name.
     nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
@@ -448,16 +448,16 @@ _COUNTRIES = frozenset(
 )
 
 
-#: One-character names of countries and regions, as lists write them (日、欧、米 / 日米欧): general usage.
+#: One-character names of countries and regions, as lists write them (日、米、英 / 日米英): general usage.
 COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
                          "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}
 _ABBR = "[" + "".join(COUNTRY_ABBREVIATIONS) + "]"
-#: A list of two or more of them, standing alone (参加極：日、欧、米), not inside a word (中国, 日本).
+#: A list of two or more of them, standing alone (参加国：日、米、英), not inside a word (中国, 日本).
 _ABBR_LIST = lazy(r"(?<![一-鿿])" + _ABBR + r"(?:\s*[、・,，]\s*" + _ABBR + r")+(?![一-鿿])")
 
 
 def country_abbreviations(text: str) -> list[TypedSpan]:
-    """The countries a list of one-character names (日、欧、米、露) gives, as ``place`` spans."""
+    """The countries a list of one-character names (日、米、英、独) gives, as ``place`` spans."""
     return [TypedSpan("place", m.start() + i, m.start() + i + 1, ch, COUNTRY_ABBREVIATIONS[ch])
             for m in _ABBR_LIST.finditer(text) for i, ch in enumerate(m.group()) if ch in COUNTRY_ABBREVIATIONS]
 
@@ -506,7 +506,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if any(v.kind == "role" for v in claim.values):
         spans = [*spans, *(r for r in role_spans(text) if not any(
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
-    # Dates the unit states as the start or end of an open range (2007年以降, 2030年以前).
+    # Dates the unit states as the start or end of an open range (2012年以降, 2030年以前).
     open_dates = [(b, after) for b, after, _ in directions(text, spans) if isinstance(b, TypedSpan)]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
@@ -567,7 +567,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
 
 
-#: Between the two ends of a range (2ヶ月未満~4年, 9月4日から22日).
+#: Between the two ends of a range (3か月~2年, 9月4日から22日).
 _RANGE_JOIN = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
 
 
@@ -583,7 +583,7 @@ def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
                  and (range_joined(text, p, v) or range_joined(text, v, p))), None)
 
 
-#: Before or after a date or an event (2007年以降, 移行判断の後に, 2007年より前から): the side of it a
+#: Before or after a date or an event (2012年以降, 移行判断の後に, 2012年より前から): the side of it a
 #: statement places something on. Not 前年, 前回, 前提, 前半, 後半, 前後 (other words).
 _DIRECTION = lazy(r"(?:より|の)?\s*(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
 _EVENT_DIRECTION = lazy(r"([一-鿿ァ-ヺー]{2,})(?:の|より)(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
@@ -606,7 +606,7 @@ def directions(text: str, spans: Sequence[TypedSpan]) -> list[tuple[TypedSpan | 
 
 
 def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> str | None:
-    """``2007年より前 ≠ 2007年以降`` when the unit places the claim's item on the other side of the same
+    """``2012年より前 ≠ 2012年以降`` when the unit places the claim's item on the other side of the same
     date or event than the claim does (a before/after contradiction); else None."""
     for a, after, words in directions(claim.query.normalized, claim.values):
         for b, other, src in directions(text, spans):
@@ -619,7 +619,7 @@ def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> s
 
 def _within_open_range(v: TypedSpan, s: TypedSpan, open_dates: Sequence[tuple[TypedSpan, bool]]) -> bool:
     """Whether claim date ``v`` falls inside the open range source date ``s`` starts or ends (2024年 and
-    2007年以降): the source then says nothing against it."""
+    2012年以降): the source then says nothing against it."""
     year_v = _date_parts(v.value)[0]
     year_s = _date_parts(s.value)[0]
     if not (year_v.isdigit() and year_s.isdigit()):
