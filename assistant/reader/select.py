@@ -168,11 +168,25 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
+#: A character of a noun compound: ideographs (的 included), katakana, Latin letters and digits,
+#: and the marks that join one (・, ー, ＝).
+_COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
+
+
+def _compound_start(text: str, start: int, floor: int = 0, through_dots: bool = True) -> int:
+    """Where the noun compound ending at ``start``'s word begins, not before ``floor``: a ・ or - joins
+    its parts only ``through_dots`` (クリーン・エネルギー技術), and never opens it (a bullet)."""
+    lo = start
+    while lo > floor and _COMPOUND_CHAR.match(text[lo - 1]) and (through_dots or text[lo - 1] not in "・-"):
+        lo -= 1
+    while lo < start and text[lo] in "・-":
+        lo += 1
+    return lo
+
+
 def _whole_compound(text: str, span: TypedSpan) -> TypedSpan:
     """``span`` widened to the start of the noun compound it ends (代表 → 発起人代表)."""
-    lo = span.start
-    while lo > 0 and _COMPOUND_CHAR.match(text[lo - 1]) and text[lo - 1] not in "・-":
-        lo -= 1
+    lo = _compound_start(text, span.start, through_dots=False)
     return span if lo == span.start else TypedSpan(span.kind, lo, span.end, text[lo : span.end], text[lo : span.end])
 
 
@@ -783,11 +797,6 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
     return max(below, key=lambda i: (named(i), float(scores[i])))
 
 
-#: A character of a noun compound: ideographs (的 included), katakana, Latin letters and digits,
-#: and the marks that join one (・, ー, ＝).
-_COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
-
-
 #: A name asked for (名称, 題名).
 _NAME_HEADS = frozenset({"名称", "名前", "題名", "タイトル", "呼称", "名"})
 _QUOTED = lazy(r"[「『]([^「」『』]{2,})[」』]")
@@ -824,11 +833,7 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         end = m.end()
         if m.start() < lo_bound or (end < len(text) and _COMPOUND_CHAR.match(text[end])):
             continue  # in a cell's label, or the head of a longer word (協定書)
-        lo = m.start()
-        while lo > lo_bound and _COMPOUND_CHAR.match(text[lo - 1]):
-            lo -= 1
-        while lo < m.start() and text[lo] in "・-":
-            lo += 1  # a bullet, not part of the name
+        lo = _compound_start(text, m.start(), lo_bound)
         # A figure before the name is another item (15人・テーマ) or its date (2026年応募期間).
         lead = _FIGURE_LEAD.match(text, lo, m.start())
         if lead:
