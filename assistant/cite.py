@@ -43,7 +43,6 @@ from assistant.claims import (
     opposed_words,
     other_role_only,
     place_level,
-    range_joined,
     range_partner,
     unit_of,
 )
@@ -51,7 +50,14 @@ from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather, line_of
 from assistant.reader.features import coverage
-from assistant.spans import TypedSpan, bare_org_names, extract_spans, is_latin_word, range_end_spans
+from assistant.spans import (
+    TypedSpan,
+    bare_org_names,
+    extract_spans,
+    is_latin_word,
+    range_end_spans,
+    range_joined,
+)
 
 if TYPE_CHECKING:
     from assistant.bm25 import Tokenize

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan, decade, is_latin_word, range_end_spans
+from assistant.spans import TypedSpan, decade, is_latin_word, range_end_spans, range_joined
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -565,15 +565,6 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
-
-
-#: Between the two ends of a range (3か月~2年, 9月4日から22日).
-_RANGE_JOIN = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
-
-
-def range_joined(text: str, a: TypedSpan, b: TypedSpan) -> bool:
-    """Whether ``a`` and ``b`` are the start and end of one range in ``text`` (a ~ b, a から b)."""
-    return a.end <= b.start and bool(_RANGE_JOIN.fullmatch(text, a.end, b.start))
 
 
 def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:

@@ -191,8 +191,14 @@ def date_spans(text: str) -> list[TypedSpan]:
     return sorted(out, key=lambda s: s.start)
 
 
-#: Between the two ends of a date range (9月4日~15日, 4月28日から5月1日).
+#: Between the two ends of a range (9月4日~15日, 4月28日から5月1日, 3か月~2年).
 _RANGE_MARK = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
+
+
+def range_joined(text: str, a: TypedSpan, b: TypedSpan) -> bool:
+    """Whether ``a`` and ``b`` are the start and end of one range in ``text`` (a ~ b, a から b)."""
+    return a.end <= b.start and bool(_RANGE_MARK.fullmatch(text, a.end, b.start))
+
 #: A range's end that gives only the day (~15日); not a duration (10日間) nor a time limit (3日以内).
 _DAY_END = lazy(r"(?P<d>\d{1,2})\s*日(?!間|分|以内|程度|ほど|前後|後|前)")
 

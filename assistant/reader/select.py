@@ -23,7 +23,7 @@ from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan
+from assistant.spans import TYPE_KINDS, TypedSpan, range_joined
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
 
@@ -85,8 +85,6 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
                for s in cand.spans)
 
 
-#: Between the two ends of a range (1/15~2/29, 4月1日から5月31日).
-_RANGE_SEP = lazy(r"\s*(?:~|～|〜|から|-|－|–)\s*$")
 #: A question about a range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
 _ASKS_END = lazy(r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos", re.I)
 _ASKS_START = lazy(r"開始|始ま|始め|いつから|\bfrom\b|\bstart|\bbegin|\bopen", re.I)
@@ -96,16 +94,11 @@ def _range_role(cand: Candidate, span: TypedSpan) -> bool | None:
     """True when ``span`` ends a range of two values of its kind, False when it starts one, else None."""
     if span.kind != "date":
         return None
-
-    def joined(a: int, b: int) -> bool:  # only a range's separator between offsets a and b
-        m = _RANGE_SEP.search(cand.text, a, b) if a <= b else None
-        return m is not None and m.start() == a
-
     for s in cand.spans:
         if s.kind == span.kind and s is not span:
-            if joined(s.end, span.start):
+            if range_joined(cand.text, s, span):
                 return True
-            if joined(span.end, s.start):
+            if range_joined(cand.text, span, s):
                 return False
     return None
 
