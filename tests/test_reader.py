@@ -7,6 +7,7 @@ embedder; the learned model's own behaviour is measured by the eval, not here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -1112,8 +1113,6 @@ def test_top1_spread_reports_one_figure_per_fold_split() -> None:
     ],
 )
 def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(question: str, chosen: int) -> None:
-    from dataclasses import replace
-
     from assistant.reader.select import item_under_heading
 
     lines = ["令和8年度に重点的に実施する項目（案）", "1. 緑化 街路樹の植え替え計画の策定 ◎", "2. 防災 避難所の再点検 ◎"]
@@ -1159,13 +1158,15 @@ def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that
 # ------------------------------------------------------- list blocks: sections, bodies, wrapped items
 
 
-def _select_with_best(p, question: str, starts: str, rest: float = 0.0):  # type: ignore[no-untyped-def]
-    """``select`` on a fixture pipeline with the candidate starting with ``starts`` scored best (the
-    others ``rest``)."""
+def _select_with_best(p, question: str, starts: str | Callable[[Candidate], bool],  # type: ignore[no-untyped-def]
+                      rest: float = 0.0):
+    """``select`` on a fixture pipeline with the first candidate starting with ``starts`` (or for which
+    it is true) scored best (the others ``rest``)."""
     from assistant.reader.select import select
 
     q, idx, ev = _evidence_for(p, question)
-    best = next(i for i, c in enumerate(ev.cands) if c.text.startswith(starts))
+    chosen = starts if callable(starts) else (lambda c: c.text.startswith(starts))
+    best = next(i for i, c in enumerate(ev.cands) if chosen(c))
     scores = np.full(len(ev.cands), rest)
     scores[best] = 1.0
     return q, idx, select(q, idx, ev.cands, scores, p.reader_policy)
@@ -1294,14 +1295,11 @@ def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items
            "・受講者の進路の選択肢が広がる。\n\n"
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(tmp_path, doc, "研修事業")
-    q, idx, ev = _evidence_for(p, "研修事業の成果として期待されていることは？")
+    # The label's first item, read as the label's value, scores best.
+    q, _, sel = _select_with_best(p, "研修事業の成果として期待されていることは？",
+                                  lambda c: c.cell is not None and c.cell.kind == "below")
     assert q.answer_type == "other"
-    cell = next(i for i, c in enumerate(ev.cands) if c.cell is not None and c.cell.kind == "below")
-    scores = np.zeros(len(ev.cands))
-    scores[cell] = 1.0  # the label's first item, read as the label's value, scores best
-    from assistant.reader.select import select
-
-    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    units = sel.units
     assert [c.text[:4] for c in units] == ["【成果】", "・新しい", "・共同研", "・受講者"]
 
 
@@ -1317,14 +1315,9 @@ def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
            "(1)バス路線の再編について\n"
            "事務局から再編案を説明した。\n")
     p = _fixture_pipeline(tmp_path, doc, "交通会議")
-    q, idx, ev = _evidence_for(p, "交通会議の議題は何だったか。")
-    cell = next(i for i, c in enumerate(ev.cands) if c.cell is not None and c.cell.kind == "below"
-                and c.cell.label.startswith("議題"))
-    scores = np.zeros(len(ev.cands))
-    scores[cell] = 1.0
-    from assistant.reader.select import select
-
-    units = select(q, idx, ev.cands, scores, p.reader_policy).units
+    _, _, sel = _select_with_best(p, "交通会議の議題は何だったか。", lambda c: c.cell is not None
+                                  and c.cell.kind == "below" and c.cell.label.startswith("議題"))
+    units = sel.units
     # Not the label lines above it (日時：, 場所：), nor the next label's numbered lines (議事概要：/ (1)…).
     assert [c.text[:3] for c in units] == ["議題:", "(1)", "(2)", "(3)"]
 
