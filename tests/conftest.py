@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -37,6 +37,36 @@ def tmp_corpus(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(FIXTURE_CORPUS_DIR, dst)
     return dst
+
+
+class OneDocument(Protocol):
+    def __call__(self, root: Path, text: str, title: str) -> Pipeline: ...
+
+
+def _one_document_pipeline(root: Path, text: str, title: str) -> Pipeline:
+    from assistant.config import Settings
+    from assistant.corpus import add_document
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
+    src = root / "memo.txt"
+    src.write_text(text, encoding="utf-8")
+    add_document(corpus, src, title=title)
+    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=root / "index", embedder="fake",
+                          tokenizer="mecab")
+    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
+    p.build()
+    return p
+
+
+@pytest.fixture(scope="session")
+def one_document() -> OneDocument:
+    """Builds a pipeline over a one-document corpus (``text`` under ``title``) in directory ``root``,
+    indexed with the fake embedder and MeCab: ``one_document(tmp_path, text, title)``."""
+    return _one_document_pipeline
 
 
 # ------------------------------------------------------------ real-model index

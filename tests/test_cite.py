@@ -380,32 +380,17 @@ def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts()
 
 
 @pytest.fixture(scope="module")
-def table_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def table_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
     """A memo whose table has no sentence ends: its rows come out as one run of text."""
-    from assistant.config import Settings
-    from assistant.corpus import add_document
-    from assistant.embedding import FakeEmbedder
-    from assistant.pipeline import Pipeline
-
-    tmp = tmp_path_factory.mktemp("table")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
-    src = tmp / "memo.txt"
-    src.write_text(
+    return one_document(
+        tmp_path_factory.mktemp("table"),
         "試験施設の建設予定\n"
         "施設名 規模 開始年度\n"
         "甲浜センター 大型 令和8年度\n"
         "乙川センター 大型 令和9年度\n"
         "丙山センター 小型 令和10年度\n",
-        encoding="utf-8",
+        "試験施設の建設予定",
     )
-    add_document(corpus, src, title="試験施設の建設予定")
-    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp / "index", embedder="fake",
-                          tokenizer="mecab")
-    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
-    p.build()
-    return p
 
 
 @pytest.mark.parametrize(

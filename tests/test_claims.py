@@ -221,31 +221,17 @@ def test_unsupported_values_of_a_generated_sentence() -> None:
 
 
 @pytest.fixture
-def draft_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from assistant.config import Settings
-    from assistant.corpus import add_document
-    from assistant.embedding import FakeEmbedder
-    from assistant.pipeline import Pipeline
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
-    src = tmp_path / "memo.txt"
-    src.write_text(
+def draft_pipeline(tmp_path: Path, one_document):  # type: ignore[no-untyped-def]
+    return one_document(
+        tmp_path,
         "水素ステーション整備事業の概要\n\n"
         "水素ステーションの整備費補助は令和6年度に40億円を計上した。\n"
         "補助の対象は全国で120か所である。\n"
         "○ 補助率の内訳：\n\n"
         "   大規模 中規模 小規模\n"
         "   50% 40% 30%\n",
-        encoding="utf-8",
+        "水素ステーション整備事業",
     )
-    add_document(corpus, src, title="水素ステーション整備事業")
-    s = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
-                          tokenizer="mecab")
-    p = Pipeline(s, embedder=FakeEmbedder(), progress=False)
-    p.build()
-    return p
 
 
 @pytest.mark.parametrize(
