@@ -830,35 +830,21 @@ def test_tree_model_round_trips_through_json() -> None:
 # ------------------------------------------------------- the reader on fixture files
 
 
-def _fixture_pipeline(tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
-    """A one-document corpus indexed with the fake embedder, the learned abstention and the
-    off-topic guard off (the fake embedder's similarities are far below the real model's: these
-    tests check how the reader selects and shapes; the literal check stays on)."""
-    from assistant.config import Settings
-    from assistant.corpus import add_document
-    from assistant.embedding import FakeEmbedder
-    from assistant.pipeline import Pipeline
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
-    src = tmp_path / "plan.txt"
-    src.write_text(text, encoding="utf-8")
-    settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
-                                 tokenizer="mecab")
-    add_document(corpus, src, title=title)
-    p = Pipeline(settings, embedder=FakeEmbedder(), progress=False)
-    p.build()
+def _fixture_pipeline(one_document, tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
+    """``one_document``'s pipeline with the learned abstention and the off-topic guard off (the
+    fake embedder's similarities are far below the real model's: these tests check how the reader
+    selects and shapes; the literal check stays on)."""
+    p = one_document(tmp_path, text, title)
     p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
     p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0)
     return p
 
 
 @pytest.fixture
-def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
+def table_pipeline(tmp_path: Path, one_document):  # type: ignore[no-untyped-def]
     """A corpus with a flattened table, label/value lines and a list."""
     return _fixture_pipeline(
-        tmp_path,
+        one_document, tmp_path,
         "洋上風力導入計画の概要\n\n"
         "○ 各地域の導入目標(2030年)：\n\n"
         "   北海道 東北 九州\n"
@@ -875,23 +861,23 @@ def table_pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("connective", ["このため、", "そこで、", "ため、"])
-def test_a_why_answer_quotes_the_reason_before_a_consequence(tmp_path: Path, connective: str) -> None:
+def test_a_why_answer_quotes_the_reason_before_a_consequence(tmp_path: Path, connective: str, one_document) -> None:
     doc = ("地域交通の見直し\n\n"
            "山間部では路線バスの利用者が減り続け、運行の維持が難しくなっている。\n"
            f"{connective}乗合タクシーへの転換を進める。\n\n"
            "駅前広場の整備は令和8年度に完了する。\n")
-    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "地域交通")
     ans = p.ask("乗合タクシーへの転換を進めるのはなぜか。")
     assert "利用者が減り続け" in ans.answer and "乗合タクシー" in ans.answer
     c = ans.citations[0]
     assert (c.first_line, c.last_line) == (3, 4)
 
 
-def test_a_why_answer_without_a_connective_is_its_own_sentence(tmp_path: Path) -> None:
+def test_a_why_answer_without_a_connective_is_its_own_sentence(tmp_path: Path, one_document) -> None:
     doc = ("地域交通の見直し\n\n"
            "駅前広場の整備は令和8年度に完了する。\n"
            "乗合タクシーへの転換は、路線バスの利用者が減り続けているため進める。\n")
-    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "地域交通")
     ans = p.ask("乗合タクシーへの転換を進めるのはなぜか。")
     assert "駅前広場" not in ans.answer and ans.citations[0].first_line == 4
 
@@ -925,22 +911,22 @@ def test_inline_list(text: str, inline: bool) -> None:
     assert inline_list(text) is inline
 
 
-def test_a_sentence_that_enumerates_its_items_is_the_whole_list(tmp_path: Path) -> None:
+def test_a_sentence_that_enumerates_its_items_is_the_whole_list(tmp_path: Path, one_document) -> None:
     doc = ("水素戦略の概要\n\n"
            "・国際的な燃料価格の変動が大きな課題。\n"
            "・水素は、①脱炭素②供給源の多様化③産業競争力といった利点を有することから期待。\n"
            "・各国で大規模な実証が進んでいる。\n")
-    p = _fixture_pipeline(tmp_path, doc, "水素戦略")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "水素戦略")
     ans = p.ask("水素の利点として挙げられているものは何か。")
     assert "①脱炭素" in ans.answer and "価格の変動" not in ans.answer and "実証" not in ans.answer
     assert [(c.first_line, c.last_line) for c in ans.citations] == [(4, 4)]
 
 
-def test_two_parts_do_not_share_one_value(tmp_path: Path) -> None:
+def test_two_parts_do_not_share_one_value(tmp_path: Path, one_document) -> None:
     doc = ("港湾整備計画\n\n"
            "北港の整備費：120億円\n"
            "南港の整備費：80億円\n")
-    p = _fixture_pipeline(tmp_path, doc, "港湾整備")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾整備")
     ans = p.ask("北港と南港の整備費はそれぞれいくらか。")
     assert ans.answer.startswith("北港：120億円") and "南港：80億円" in ans.answer
     assert {c.first_line for c in ans.citations} == {3, 4}
@@ -977,7 +963,7 @@ def _evidence_for(p, question: str):  # type: ignore[no-untyped-def]
     return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
 
 
-def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) -> None:
+def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path, one_document) -> None:
     from assistant.reader.candidates import line_of
 
     doc = ("窓口改革の計画\n\n"
@@ -986,7 +972,7 @@ def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) ->
            "施策 | 令和7年度 | 令和8年度\n"
            "電子申請 | 本庁で開始 | 支所へ拡大\n"
            "窓口予約 | 試行 | 全庁で実施\n")
-    p = _fixture_pipeline(tmp_path, doc, "窓口改革")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "窓口改革")
     _, _, ev = _evidence_for(p, "窓口はいつ開設するか。")
     spans = [(line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)) for c in ev.cands if c.kind == "sentence"]
     assert (3, 3) in spans  # the prose sentence stays
@@ -1006,7 +992,7 @@ def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path) ->
                for c in kept)
 
 
-def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -> None:
+def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path, one_document) -> None:
     from assistant.reader.select import select
     from assistant.reader.shape import _list_answer
 
@@ -1016,7 +1002,7 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -
            "②デマンド交通の導入\n"
            "③駅前広場の整備\n\n"
            "計画期間は5年間とする。\n")
-    p = _fixture_pipeline(tmp_path, doc, "地域交通")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "地域交通")
     q, idx, ev = _evidence_for(p, "令和7年度の重点事業は何か。")
     assert q.answer_type == "other"
     heading = next(i for i, c in enumerate(ev.cands) if c.text.startswith("●"))
@@ -1035,7 +1021,7 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path) -
     assert [c.text for c in select(q, idx, ev.cands, scores, p.reader_policy).units] == ["計画期間は5年間とする。"]
 
 
-def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_item(tmp_path: Path) -> None:
+def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_item(tmp_path: Path, one_document) -> None:
     from assistant.reader.select import item_marker, select
 
     doc = ("# 交通計画\n\n"
@@ -1044,7 +1030,7 @@ def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_ite
            "2. 乗れる街：路線を守る\n\n"
            "# 第3章 施策\n"
            "計画期間は5年間とする。\n")
-    p = _fixture_pipeline(tmp_path, doc, "交通計画")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "交通計画")
     q, idx, ev = _evidence_for(p, "本市の方針は何か。")
     lead = next(i for i, c in enumerate(ev.cands) if c.text.startswith("本市は"))
     scores = np.zeros(len(ev.cands))
@@ -1172,7 +1158,7 @@ def _select_with_best(p, question: str, starts: str | Callable[[Candidate], bool
     return q, idx, select(q, idx, ev.cands, scores, p.reader_policy)
 
 
-def test_numbered_items_continue_across_their_bodies(tmp_path: Path) -> None:
+def test_numbered_items_continue_across_their_bodies(tmp_path: Path, one_document) -> None:
     from assistant.reader.shape import _list_answer
 
     doc = ("港湾事業の計画\n\n"
@@ -1187,7 +1173,7 @@ def test_numbered_items_continue_across_their_bodies(tmp_path: Path) -> None:
            "・漁業者と調整する。\n"
            "(3)荷役機械の更新\n"
            "電動の荷役機械に更新する。\n")
-    p = _fixture_pipeline(tmp_path, doc, "港湾事業")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾事業")
     q, idx, sel = _select_with_best(p, "令和7年度の主な事業を挙げてください。", "令和7年度の主な事業")
     # Each item carries three sentences of body: the next number continues the list, the bodies stay out.
     assert [c.text[:5] for c in sel.units] == ["令和7年度", "(1)岸壁", "(2)航路", "(3)荷役"]
@@ -1195,7 +1181,7 @@ def test_numbered_items_continue_across_their_bodies(tmp_path: Path) -> None:
     assert "耐震性" not in text and "浚渫土" not in text
 
 
-def test_a_numbered_item_out_of_sequence_after_a_body_starts_another_list(tmp_path: Path) -> None:
+def test_a_numbered_item_out_of_sequence_after_a_body_starts_another_list(tmp_path: Path, one_document) -> None:
     doc = ("施策の概要\n\n"
            "重点施策\n"
            "(1)駅前の再開発\n"
@@ -1204,12 +1190,12 @@ def test_a_numbered_item_out_of_sequence_after_a_body_starts_another_list(tmp_pa
            "・完成は令和10年度。\n"
            "(1)別表の注記\n"
            "金額は税込みで示す。\n")
-    p = _fixture_pipeline(tmp_path, doc, "施策")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "施策")
     _, _, sel = _select_with_best(p, "重点施策を挙げてください。", "重点施策")
     assert not any(c.text.startswith("(1)別表") for c in sel.units)
 
 
-def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path) -> None:
+def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path, one_document) -> None:
     doc = ("防災計画の見直し\n\n"
            "・見直しの方向性\n"
            "全体として\n"
@@ -1219,7 +1205,7 @@ def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path) -> No
            "・避難所の運営訓練の実施\n"
            "・要配慮者名簿の更新\n"
            "・備蓄品の点検\n")
-    p = _fixture_pipeline(tmp_path, doc, "防災計画")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "防災計画")
     # A list question: the run's first line scores best, the question names the sub-heading 各論.
     q, _, sel = _select_with_best(p, "見直しの方向性として、各論で挙げられている取組は何か。", "・見直しの方向性")
     assert q.answer_type == "list"
@@ -1233,21 +1219,21 @@ def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path) -> No
     assert any(c.text.startswith("・計画の構成") for c in sel.units)
 
 
-def test_a_sentence_stating_more_of_the_question_than_a_named_section_keeps_its_list(tmp_path: Path) -> None:
+def test_a_sentence_stating_more_of_the_question_than_a_named_section_keeps_its_list(tmp_path: Path, one_document) -> None:
     doc = ("港湾計画の概要\n\n"
            "・港湾の耐震化は令和9年度までに完了させる。\n"
            "・費用は国と県で分担する。\n"
            "<主な検討事項>\n"
            "・岸壁の補強方法\n"
            "・航路の確保\n")
-    p = _fixture_pipeline(tmp_path, doc, "港湾計画")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾計画")
     q, _, sel = _select_with_best(p, "港湾の耐震化を令和9年度までに完了させる主な取組を挙げてください。", "・港湾の耐震化")
     assert q.answer_type == "list"
     # 主な names the sub-heading, but the best line states far more of the question: it stays.
     assert sel.units[0].text.startswith("・港湾の耐震化")
 
 
-def test_a_bracketed_sub_title_under_a_heading_heads_the_items(tmp_path: Path) -> None:
+def test_a_bracketed_sub_title_under_a_heading_heads_the_items(tmp_path: Path, one_document) -> None:
     doc = ("人材育成の取組\n\n"
            "〇夏季スクールを実施\n"
            "【概要】\n"
@@ -1256,20 +1242,20 @@ def test_a_bracketed_sub_title_under_a_heading_heads_the_items(tmp_path: Path) -
            "【体制】\n"
            "・運営委員会を置く。\n"
            "・大学が講師を派遣する。\n")
-    p = _fixture_pipeline(tmp_path, doc, "人材育成")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "人材育成")
     q, _, sel = _select_with_best(p, "夏季スクールの概要として書かれている内容は何か。", "〇夏季スクール")
     assert q.answer_type == "other"
     assert [c.text for c in sel.units] == ["【概要】", "・若手研究者に講義を行う。", "・企業の技術者も受け入れる。"]
 
 
-def test_an_items_wrapped_tail_after_a_blank_line_joins_the_item(tmp_path: Path) -> None:
+def test_an_items_wrapped_tail_after_a_blank_line_joins_the_item(tmp_path: Path, one_document) -> None:
     doc = ("研修の概要\n\n"
            "研修の内容\n"
            "・受講者が各自の研究を発表する。\n"
            "・他分野の研究者にもわかるように分節化したテーマを\n\n"
            "用意する。\n"
            "・施設の見学を行う。\n")
-    p = _fixture_pipeline(tmp_path, doc, "研修")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "研修")
     _, idx, sel = _select_with_best(p, "研修の内容を挙げてください。", "研修の内容")
     assert [c.text[:4] for c in sel.units] == ["研修の内", "・受講者", "・他分野", "・施設の"]
     assert sel.units[2].text.endswith("テーマを用意する。")
@@ -1287,14 +1273,14 @@ def test_a_long_list_item_is_cut() -> None:
     assert _item_line(_cand("・短い項目")) == "・短い項目"
 
 
-def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items(tmp_path: Path) -> None:
+def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items(tmp_path: Path, one_document) -> None:
     doc = ("研修事業の評価\n\n"
            "【成果】\n"
            "・新しい研究者が分野に参入することが期待される。\n"
            "・共同研究の芽が生まれる。\n"
            "・受講者の進路の選択肢が広がる。\n\n"
            "計画期間は5年間とする。\n")
-    p = _fixture_pipeline(tmp_path, doc, "研修事業")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "研修事業")
     # The label's first item, read as the label's value, scores best.
     q, _, sel = _select_with_best(p, "研修事業の成果として期待されていることは？",
                                   lambda c: c.cell is not None and c.cell.kind == "below")
@@ -1303,7 +1289,7 @@ def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items
     assert [c.text[:4] for c in units] == ["【成果】", "・新しい", "・共同研", "・受講者"]
 
 
-def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
+def test_a_label_heads_only_the_lines_under_it(tmp_path: Path, one_document) -> None:
     doc = ("交通会議(第2回)議事要旨\n\n"
            "日時：令和7年5月12日\n"
            "場所：市役所会議室\n\n"
@@ -1314,7 +1300,7 @@ def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
            "議事概要：\n"
            "(1)バス路線の再編について\n"
            "事務局から再編案を説明した。\n")
-    p = _fixture_pipeline(tmp_path, doc, "交通会議")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "交通会議")
     _, _, sel = _select_with_best(p, "交通会議の議題は何だったか。", lambda c: c.cell is not None
                                   and c.cell.kind == "below" and c.cell.label.startswith("議題"))
     units = sel.units
@@ -1322,27 +1308,27 @@ def test_a_label_heads_only_the_lines_under_it(tmp_path: Path) -> None:
     assert [c.text[:3] for c in units] == ["議題:", "(1)", "(2)", "(3)"]
 
 
-def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path: Path) -> None:
+def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path: Path, one_document) -> None:
     doc = ("資料2\n\n"
            "・岸壁の補強\n"
            "・航路の確保\n"
            "※詳細は別紙で示す。\n"
            "・荷役機械の更新\n\n"
            "港湾事業の主な取組\n")
-    p = _fixture_pipeline(tmp_path, doc, "港湾事業")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾事業")
     # The slide's title sits under its content; a ※ note line sits among the items.
     _, _, sel = _select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
     assert [c.text[:4] for c in sel.units] == ["・岸壁の", "・航路の", "※詳細は", "・荷役機"]
 
 
-def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path) -> None:
+def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path, one_document) -> None:
     doc = ("# 防災計画の見直し\n\n"
            "## 1. 背景\n\n"
            "- 避難所の課題が明らかになった。\n"
            "- 国の計画の修正を反映する。\n\n"
            "## 2. 被害想定\n\n"
            "市の直下を震源とするマグニチュード7.3の地震を想定している。\n")
-    p = _fixture_pipeline(tmp_path, doc, "防災計画")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "防災計画")
     # The other lines score far lower: the best sentence's own list (none) is the answer.
     _, _, sel = _select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
     assert [c.text[:4] for c in sel.units] == ["市の直下"]
