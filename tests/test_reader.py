@@ -19,7 +19,7 @@ from assistant.reader.abstain import missing_literals
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES, F, featurize, focus_whole
 from assistant.reader.policy import DEFAULT_POLICY
-from assistant.reader.query import analyse, answer_type, asked_units, question_literals
+from assistant.reader.query import analyse, answer_type, asked_units, question_asks, question_literals
 from assistant.reader.scorer import Linear, ReaderModel, Trees, load_model
 from assistant.reader.select import direct_span, inline_list
 from assistant.spans import extract_spans
@@ -114,6 +114,26 @@ def test_asked_units(question: str, units: tuple[str, ...]) -> None:
 )
 def test_no_unit_is_asked(question: str) -> None:
     assert asked_units(question) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("前年度の補助額はいくらか。", {"previous", "amount"}),
+        ("What was the budget in the previous fiscal year?", {"previous"}),
+        ("申請の締切日はいつか。", {"end"}),
+        ("受付はいつまでか。", {"end"}),
+        ("受付はいつから始まるか。", {"start"}),
+        ("When does the consultation open?", {"start"}),
+        ("手当はいくらに引き上げられるか。", {"target", "amount"}),
+        ("整備費は何百万円か。", {"amount"}),
+        ("How long is the course?", {"amount"}),
+        ("協議会の役割は何か。", {"amount"}),  # any 何 counts, as 何か is also 何円か
+        ("計画の概要を教えてください。", set()),
+    ],
+)
+def test_question_asks(question: str, asks: set[str]) -> None:
+    assert question_asks(question) == asks
 
 
 @pytest.mark.parametrize(

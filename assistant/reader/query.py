@@ -113,6 +113,9 @@ class Query:
     units: tuple[str, ...] = ()
     #: The scale a number question asks an amount in (何億円, "in millions of yen": ``百万円``), else "".
     scale: str = ""
+    #: What the question asks of its value, among several a sentence gives (``ASKS``): the previous
+    #: period's, a range's end or start, what a change leads to, an amount in any words.
+    asks: frozenset[str] = frozenset()
 
     @property
     def english(self) -> bool:
@@ -124,6 +127,27 @@ class Query:
             return replace(self, search_terms=tuple(terms))
         extra = {t: idf(t) for t in terms if t not in self.terms and t not in _GENERIC}
         return replace(self, search_terms=tuple(terms), terms={**self.terms, **extra})
+
+
+#: Cues of what a question asks of its value, each matched on the normalised question.
+ASKS: tuple[tuple[str, str], ...] = (
+    # The previous period's figure (前年度の予算額, last year's budget).
+    ("previous", r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b|\bthe year before\b"),
+    # A range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
+    ("end", r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos"),
+    ("start", r"開始|始ま|始め|いつから|\bfrom\b|\bstart|\bbegin|\bopen"),
+    # The value something is changed to (いくらに引き上げ, 何%まで高める).
+    ("target", r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)"),
+    # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be
+    # ``other`` when the counter is one the analyser does not know.
+    ("amount", r"何|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
+)
+_ASKS_RES = [(name, lazy(pat, re.I)) for name, pat in ASKS]
+
+
+def question_asks(question: str) -> frozenset[str]:
+    """The cues of ``ASKS`` a (normalised) question carries."""
+    return frozenset(name for name, pat in _ASKS_RES if pat.search(question))
 
 
 def answer_type(question: str) -> AnswerType:
@@ -342,4 +366,5 @@ def analyse(
         comparison=bool(parts) and bool(_COMPARISON_CUE.search(norm)),
         units=asked_units(norm) if atype == "number" else (),
         scale=asked_scale(norm) if atype == "number" else "",
+        asks=question_asks(norm),
     )

@@ -40,8 +40,6 @@ class Selection:
 
 #: Where a value's own clause ends: a comma or full stop.
 _CLAUSE_END = lazy(r"[、。，,;；]")
-#: A question asking for the value something is changed to (いくらに引き上げ, 何%まで高める).
-_ASKS_TARGET = lazy(r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)", re.I)
 
 
 def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
@@ -56,15 +54,11 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
     hi = min([nxt.start() if nxt else len(text)] + [s.start for s in same if s.start >= span.end])
     shared = char_bigrams(text[lo : span.start] + " " + text[span.end : hi]) & char_bigrams(query.normalized)
     score = policy.clause_word_weight * len(shared)
-    if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and _ASKS_TARGET.search(
-            query.normalized):
+    if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and "target" in query.asks:
         score -= policy.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
     return score
 
 
-#: A question about the previous period's figure (前年度の予算額, last year's budget).
-_ASKS_PREVIOUS = lazy(r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b"
-                      r"|\bthe year before\b", re.I)
 #: What may stand between a value and the bracket that holds its comparison figure, and inside
 #: the bracket before that figure: nothing, or a label naming another period or a baseline
 #: (213億円（前年度予算額 213億円）, 3,293百万円（1,945百万円)); not a part of the value (136人（うち学生98人）).
@@ -85,9 +79,6 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
                for s in cand.spans)
 
 
-#: A question about a range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
-_ASKS_END = lazy(r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos", re.I)
-_ASKS_START = lazy(r"開始|始ま|始め|いつから|\bfrom\b|\bstart|\bbegin|\bopen", re.I)
 
 
 def _range_role(cand: Candidate, span: TypedSpan) -> bool | None:
@@ -111,12 +102,12 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
     end = _range_role(cand, span)
     if end is not None:
         # A range's end answers a deadline asked for (締切日はいつ), its start a start (いつから).
-        asked_end, asked_start = bool(_ASKS_END.search(query.normalized)), bool(_ASKS_START.search(query.normalized))
+        asked_end, asked_start = "end" in query.asks, "start" in query.asks
         if asked_end != asked_start:
             score += policy.range_end_weight if end == asked_end else -policy.range_end_weight
     if bracketed_comparison(cand, span):
         # The bracketed figure answers only a question about the period it compares with.
-        score += policy.bracket_weight if _ASKS_PREVIOUS.search(query.normalized) else -policy.bracket_weight
+        score += policy.bracket_weight if "previous" in query.asks else -policy.bracket_weight
     text = cand.text
     focus = "".join(query.focus)
     ends = [m.end() for m in re.finditer(re.escape(focus), text)] if len(focus) >= 2 else []
@@ -886,9 +877,6 @@ def _past_headings(cands: Sequence[Candidate], scores: np.ndarray, best: int) ->
 
 #: A cell value that is one figure (``1,500百万円``, ``12万kW``, ``+40億円``), not a description.
 _FIGURE = lazy(r"[約計]?[+\-−△▲]?\d[\d,.]*\S{0,4}")
-#: A question that asks for an amount in any words (何百万円, 何分, いくら, how much): its
-#: answer type may still be ``other`` when the counter is one the analyser does not know.
-_ASKS_AMOUNT = lazy(r"何|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b", re.I)
 
 
 def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
@@ -900,7 +888,7 @@ def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarr
     (its 概要 column), not by its amount. A close sibling that is text wins over a figure.
     """
     cell = cands[best].cell
-    if cell is None or cell.kind != "row" or not _FIGURE.fullmatch(cell.value) or _ASKS_AMOUNT.search(query.text):
+    if cell is None or cell.kind != "row" or not _FIGURE.fullmatch(cell.value) or "amount" in query.asks:
         return best
     for i in np.argsort(-scores, kind="stable"):
         other = cands[int(i)].cell
