@@ -128,7 +128,8 @@ def test_no_unit_is_asked(question: str) -> None:
         ("手当はいくらに引き上げられるか。", {"target", "amount"}),
         ("整備費は何百万円か。", {"amount"}),
         ("How long is the course?", {"amount"}),
-        ("協議会の役割は何か。", {"amount"}),  # any 何 counts, as 何か is also 何円か
+        ("協議会の役割は何か。", set()),  # 何か asks what, not how much
+        ("年に何回開くか。", {"amount"}),
         ("計画の概要を教えてください。", set()),
     ],
 )

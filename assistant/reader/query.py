@@ -140,7 +140,7 @@ ASKS: tuple[tuple[str, str], ...] = (
     ("target", r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)"),
     # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be
     # ``other`` when the counter is one the analyser does not know.
-    ("amount", r"何|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
+    ("amount", r"何(?![かをがのでともにはや？?。、])|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
 )
 _ASKS_RES = [(name, lazy(pat, re.I)) for name, pat in ASKS]
 
