@@ -34,7 +34,7 @@ from assistant.lazyre import lazy
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 6
+NORMALIZER_VERSION = 7
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -57,7 +57,9 @@ SENTENCE_END = "。！？!?"
 _VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
 # A line continues the previous one when it starts with something that cannot open
 # a sentence: kana particles and auxiliaries, closing brackets, commas.
-_CONTINUATION_START = lazy(r"^[ぁ-ゖー、。，．）」』】〕\)\],.]")
+# A bracketed abbreviation with its particle ((ABC)を活用し) goes on the noun before it, even over a
+# blank line (…調整委員会 / (blank) / (ABC)を…).
+_CONTINUATION_START = lazy(r"^(?:[ぁ-ゖー、。，．）」』】〕\)\],.]|[(（][A-Za-z][A-Za-z0-9\-]*[)）][ぁ-ゖ])")
 #: A line ending in a case particle stops mid-sentence, whatever the next line starts with: PDF
 #: text leaves blank lines inside sentences (…の活性化を / (blank) / 図るため、…). Not a comma: a
 #: slide's enumeration runs on over its lines (理事：A、B、 / (blank) / C、D), and joined into one

@@ -98,6 +98,10 @@ SYNTHETIC: list[tuple[str, str]] = [
     # before a kanji (PDF text) ...
     ("国全体の活動の活性化を\n\n図るため、企画を公募する。", "国全体の活動の活性化を図るため、企画を公募する。"),
     ("目標の\n達成", "目標の達成"),
+    # ... and so does a bracketed abbreviation with its particle, which goes on the noun before it;
+    # a bracketed abbreviation alone may be a label of its own.
+    ("北海沿岸風力協議会\n\n(NSWC)を通じて調整する。", "北海沿岸風力協議会(NSWC)を通じて調整する。"),
+    ("北海沿岸風力協議会\n\n(NSWC)", "北海沿岸風力協議会\n\n(NSWC)"),
     # ... a title ending otherwise does not (について is a whole heading).
     ("計画の見直しについて\n\n概要", "計画の見直しについて\n\n概要"),
 ]
