@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 15
+SPANS_VERSION = 16
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -406,6 +406,11 @@ def _tagger():  # type: ignore[no-untyped-def]
     return tagger()
 
 
+#: One ideograph left of a given name at the end of a roster row (…客員教授根井寿規 / …主査): not an
+#: honorific or a title's first character.
+_GIVEN_TAIL = lazy(r"[\u4e00-\u9fff々](?![\u4e00-\u9fffぁ-ゖァ-ヺ])(?<![氏様君殿長等])")
+
+
 def mecab_name_spans(text: str) -> list[TypedSpan]:
     """People and places from MeCab's proper-noun tags (unidic: 固有名詞 / 人名, 地名).
 
@@ -430,6 +435,9 @@ def mecab_name_spans(text: str) -> list[TypedSpan]:
                     and words[j][0] - end <= 1:
                 end = words[j][1]
                 j += 1
+            tail = _GIVEN_TAIL.match(text, end)
+            if tail and end - a <= 3:
+                end = tail.end()  # 根井 寿規 with its space removed: MeCab reads 根井寿 + 規
             if end - a >= 2 or j - k > 1:
                 out.append(TypedSpan("person", a, end, text[a:end], _name_key(text[a:end])))
             k = j
