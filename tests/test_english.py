@@ -91,6 +91,23 @@ def test_english_off_topic_guard(dense: float, translated: float, off: bool) -> 
     assert off_topic(_evidence("en", dense, translated), DEFAULT_POLICY) is off
 
 
+@pytest.mark.parametrize(
+    ("dense", "unknown", "off"),
+    [
+        (0.82, 0.9, True),  # far from every passage, its words unknown to the corpus (a recipe)
+        (0.84, 0.75, True),
+        (0.84, 0.3, False),  # as far, but in the documents' words: an answerable question put apart
+        (0.85, 0.0, False),  # an abbreviation and a role the documents use, in a short question
+        (0.87, 1.0, False),  # close in meaning though worded apart: the learned model decides
+        (0.0, 1.0, False),  # bm25-only mode has no similarity to judge by
+    ],
+)
+def test_japanese_off_topic_guard_needs_distance_and_unknown_words(dense: float, unknown: float, off: bool) -> None:
+    ev = _evidence("ja", dense, 0.0)
+    ev.abstain_x[A["unknown"]] = unknown
+    assert off_topic(ev, DEFAULT_POLICY) is off
+
+
 def test_without_abstention_turns_the_english_guard_off() -> None:
     policy = DEFAULT_POLICY.without_abstention()
     assert not off_topic(_evidence("en", 0.5, 0.0), policy)

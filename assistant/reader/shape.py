@@ -189,13 +189,14 @@ def part_labels(a: str, b: str) -> tuple[str, str]:
 
 
 def off_topic(ev: Evidence, policy: ReaderPolicy) -> bool:
-    """Nothing in the documents is even close to the question (the guard beside the learned model)."""
+    """Nothing in the documents is even close to the question (the guard beside the learned model):
+    no passage is similar and the question's words are mostly unknown to the corpus."""
     dense = float(ev.abstain_x[A["max_passage_dense"]])
     if dense <= 0:  # bm25-only mode: no similarity to judge by
         return False
     if ev.query.english:
         return dense < policy.off_topic_dense_en or float(ev.abstain_x[A["translated"]]) <= policy.off_topic_translated
-    return dense < policy.off_topic_dense
+    return dense < policy.off_topic_dense and float(ev.abstain_x[A["unknown"]]) >= policy.off_topic_unknown
 
 
 def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool,
