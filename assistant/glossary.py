@@ -30,6 +30,9 @@ GLOSSARY: dict[str, str] = {
     "summit": "首脳", "leaders": "首脳", "commitment": "コミットメント", "commitments": "コミットメント",
     "outcome document": "成果文書", "meeting": "会合 会議", "decision": "決定", "decided": "決定",
     "revised": "改訂", "revision": "改訂", "baseline": "ベースライン", "agreement": "協定",
+    # names of things
+    "nickname": "通称 愛称", "abbreviation": "略称", "acronym": "略称", "abbreviated": "略称",
+    "official name": "正式名称 名称", "english name": "英名",
     # money
     "budget": "予算 予算額", "draft budget": "予算額(案)", "supplementary budget": "補正予算",
     "fiscal year": "年度", "fy": "年度", "cost": "費用 経費", "costs": "費用 経費", "share": "分担",
