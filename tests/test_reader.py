@@ -56,6 +56,17 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("指定された港は全国でいくつか。", "number"),  # how many, not "a few"
         ("主な支援策をいくつか挙げてください。", "list"),
         ("計画の概要を説明して。", "other"),
+        # A question that ends on the kind it asks for (…都市は？), or 何 with a counter or a unit.
+        ("国際会議が開かれた都市は？", "place"),
+        ("研究拠点は何県にありますか。", "place"),
+        ("調査を委託する予定の機関は？", "organization"),
+        ("来年度分の拠出の額を教えてください。", "number"),
+        ("協議会に加わった会社の数は？", "number"),
+        ("講習会はこれまで何度開かれたか。", "number"),
+        ("充電設備の整備目標は何か所か。", "number"),
+        ("防潮堤の高さは何メートルか。", "number"),
+        ("前事務局長の名前は？", "person"),
+        ("計画の名称は？", "other"),
         ("How much did the programme cost?", "number"),
         ("When did the pilot start?", "date"),
         ("Who chairs the committee?", "person"),
@@ -114,6 +125,22 @@ def test_asked_units(question: str, units: tuple[str, ...]) -> None:
 )
 def test_no_unit_is_asked(question: str) -> None:
     assert asked_units(question) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("協議会の事務局長は誰か。", ("事務", "局", "長")),
+        # An adverbial compound (全部で, 年間, 来年度) is not the attribute: the noun before it is.
+        ("協議会の会員企業は全部でいくつか。", ("会員", "企業")),
+        ("研究所の運営経費は年間いくらか。", ("運営", "経費")),
+        ("地域交通の再編、全体で来年度いくら要求するか。", ("再編",)),
+        # … and when none stands right before it, there is no focus rather than a counter.
+        ("導入した車両の最後の1台が届いたのはいつか。", ()),
+    ],
+)
+def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: tuple[str, ...]) -> None:
+    assert _analyse(question).focus == focus
 
 
 @pytest.mark.parametrize(
@@ -300,6 +327,15 @@ def test_fractions_ordinals_and_era_dates_are_not_slash_dates_counts_or_names(te
 @pytest.mark.parametrize("text", ["ITER・BA関連の予算", "ITER計画/BA活動", "JT-60SAの運転", "LHD計画に係る経費"])
 def test_a_latin_word_alone_or_qualifying_a_word_is_not_a_name(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "org"]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("研究員森田寿規", "森田寿規"),  # a roster row's name at its end, space removed: MeCab reads 森田寿 + 規
+    ("主任研究員高橋寿規\n次の行", "高橋寿規"),
+    ("委員の森田氏", "森田"),  # an honorific is not a given name
+])
+def test_a_given_names_last_ideograph_stays_with_the_name(text: str, name: str) -> None:
+    assert name in [s.text for s in extract_spans(text) if s.kind == "person"]
 
 
 def test_qualifiers_are_kept() -> None:
@@ -1152,6 +1188,8 @@ def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(questio
         # A name asked for: the quoted title, else the compound with the named kind's head.
         ("委員会の報告書の名前は？", "委員会の「人材の育成について」を踏まえ検討する。", "人材の育成について"),
         ("設立される拠点の名前は？", "QSTを中心にテクノロジー・イノベーション拠点を設立する。", "テクノロジー・イノベーション拠点"),
+        # The kind's own name in quotes right after it (its appositive) is the answer.
+        ("改定中の文書は何か。", "遅延を受け、基本文書「ロードマップ2030」を改定中。", "ロードマップ2030"),
     ],
 )
 def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that_head(

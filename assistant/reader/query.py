@@ -25,12 +25,27 @@ ANSWER_TYPES: tuple[str, ...] = ("number", "date", "person", "organization", "pl
 #: Answer types whose answer is one typed value (the reader gives a ``direct`` answer).
 VALUE_TYPES: frozenset[str] = frozenset({"number", "date", "person", "organization", "place"})
 
+#: A question that ends on its topic (…都市は？, …額を教えてください。): the noun before it is the kind asked
+#: (matched behind, so that the interrogative's anchor falls after it and the focus is that noun).
+_ASKED_END = r"(?:は|を教えて(?:ください)?)[？?。]*$"
+
+
+def _ends_on(*nouns: str) -> str:
+    return "(?:" + "|".join(f"(?<={n})" for n in nouns) + ")" + _ASKED_END
+
+
 _JA_TYPES: tuple[tuple[str, str], ...] = (
     ("organization", r"どの(?:企業|会社|機関|組織|団体|大学|省庁|省|研究機関|研究所|法人|業界団体)|どこが|どこの(?:企業|機関|組織|団体|大学)"
-                     r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"),
-    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人"),
-    ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地"),
-    ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何倍"
+                     r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"
+                     # A question that ends on the kind of body it asks for (…を実施する機関は？).
+                     "|" + _ends_on("機関", "団体", "企業", "会社", "組織", "大学", "法人", "研究所", "省庁", "事業者")),
+    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|大臣|代表)の名前"),
+    ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地|何(?:県|市|町|村|州)"
+              "|" + _ends_on("都市", "国", "県", "市", "町", "村")),
+    ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何度|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何倍"
+               "|" + _ends_on("の数", "額")
+               # A place count, or a unit in katakana (何メートル, 何トン, 何キロワット).
+               + r"|何(?:か所|カ所|ヶ所|箇所|[ァ-ヺー]{2,})"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
                r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"),
     ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
@@ -140,7 +155,7 @@ ASKS: tuple[tuple[str, str], ...] = (
     ("target", r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)"),
     # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be
     # ``other`` when the counter is one the analyser does not know.
-    ("amount", r"何(?![かをがのでともにはや？?。、])|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
+    ("amount", r"何(?!か(?![所月国])|[をがのでともにはや？?。、])|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
 )
 _ASKS_RES = [(name, lazy(pat, re.I)) for name, pat in ASKS]
 
@@ -287,6 +302,7 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
 
     words = list(_tagger()(head))
     compound: list[str] = []
+    content = False
     for w in reversed(words):
         f = w.feature
         base = (getattr(f, "orthBase", None) or w.surface)
@@ -294,12 +310,32 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
         is_noun = f.pos1 in ("名詞", "接頭辞", "接尾辞") and f.pos2 != "代名詞"
         if is_noun and base not in _GENERIC:
             compound.append(base)
+            content = content or not _adverbial(f, base)
             continue
         if is_noun and not compound:
             continue  # a question word right before the anchor (何 / こと)
+        if compound and not content and w.surface in _PAST_ADVERBIAL:
+            # A compound of adverbial nouns, dates and counters says how or when it is asked, not
+            # what (経費は年間いくら, 国は全部でいくつ): the attribute is the noun before it.
+            compound = []
+            continue
         if compound:
             break
-    return tuple(reversed(compound))
+    # Else no focus (最後の1台が…): better than one that no passage can name.
+    return tuple(reversed(compound)) if content else ()
+
+
+#: What may stand between an attribute and the adverbial compound after it (経費は年間, 国は全部で).
+_PAST_ADVERBIAL = frozenset(("は", "が", "で", "も", "、", ","))
+#: Nouns that total what they follow (全体で, 合計で) and name no attribute of their own.
+_TOTALS = frozenset(("全体", "合計", "総計", "計", "全部", "全て", "すべて"))
+
+
+def _adverbial(feature, base: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a word of a noun compound is no attribute: an adverbial noun (全部, 現在), a prefix
+    (来), a numeral, a counter, a date word or a total (全体)."""
+    return (getattr(feature, "pos3", "") in ("副詞可能", "助数詞可能") or feature.pos1 == "接頭辞"
+            or feature.pos2 == "数詞" or base in _DATE_WORDS or base in _TOTALS)
 
 
 def _parts(question: str) -> tuple[str, ...]:

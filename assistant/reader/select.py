@@ -822,6 +822,10 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         lead = _FIGURE_LEAD.match(text, lo, m.start())
         if lead:
             lo = lead.end()
+        quoted = _QUOTED.match(text, end)
+        if quoted and quoted.group(1) not in query.normalized and len(quoted.group(1)) <= policy.max_direct_chars:
+            # The kind's own name follows it in quotes (基本文書「…」, 共同声明「…」): the name answers.
+            return TypedSpan("phrase", quoted.start(1), quoted.end(1), quoted.group(1), quoted.group(1))
         phrase = text[lo:end]
         if len(phrase) > len(head) and phrase not in query.normalized and len(phrase) <= policy.max_direct_chars:
             return TypedSpan("phrase", lo, end, phrase, phrase)
