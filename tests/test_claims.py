@@ -13,6 +13,7 @@ import pytest
 
 from assistant.bm25 import mecab_tokenize
 from assistant.claims import (
+    approx_tolerance,
     compare,
     compare_values,
     figure_trends,
@@ -79,6 +80,12 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("毎年5月に", "毎年6月に", "date", "differ"),  # a month of every year
         ("最大3メートル", "最大で幅4メートル", "count", "differ"),
         ("4m", "4メートル", "count", "equal"),
+        # A rounded figure (約) is the exact one it rounds to, and no other.
+        ("約12億円", "1,180百万円", "money", "equal"),
+        ("約12億円", "1,320百万円", "money", "differ"),
+        ("約40名", "41名", "count", "equal"),
+        ("約100名", "136名", "count", "differ"),  # at most a tenth off
+        ("12億円", "1,180百万円", "money", "differ"),  # without 約 the figure is exact
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
@@ -512,3 +519,41 @@ def test_a_name_added_by_mo_is_not_contradicted_by_other_names(sentence: str, di
     src = normalize_query("記念式典の際に、山本大臣と鈴木委員が署名した。")
     cmp = compare(_claim(sentence), extract_spans(src), src)
     assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("figure", "tolerance"), [
+    (12e8, 0.5e8),  # 約12億円: half of its last digit's unit
+    (3604e6, 0.5e6),
+    (100.0, 10.0),  # but at most a tenth of the figure
+    (2.5, 0.05),
+    (0.0, 0.0),
+])
+def test_how_far_a_rounded_figure_may_be(figure: float, tolerance: float) -> None:
+    assert approx_tolerance(figure) == pytest.approx(tolerance)
+
+
+@pytest.mark.parametrize(("sentence", "differing"), [
+    # Names added by も, alone or as a list the も ends, are added to the members the source lists.
+    ("甲協定にはカナダとスペインも参加している。", []),
+    ("甲協定にはカナダ、スペインも参加している。", []),
+    ("甲協定にはカナダも参加している。", []),
+    ("甲協定にはカナダが参加している。", ["カナダ"]),  # without も the claim names the member
+])
+def test_names_added_by_mo_do_not_conflict_with_other_members(sentence: str, differing: list[str]) -> None:
+    text = normalize_query("甲協定の参加国は日本、米国、英国である。")
+    assert [v.text for v, _ in compare(_claim(sentence), extract_spans(text), text).differing] == differing
+
+
+@pytest.mark.parametrize(("sentence", "matched", "differing"), [
+    # Two events on one line: the claim's date stands under the shorter label (運転開始), a different date
+    # under the label naming all the claim's words and more (本格運転開始): that event is stated otherwise.
+    ("丙装置では、本格運転開始は2027年4月の計画である。", [], [("2027年4月", "2031年4月")]),
+    ("丙装置では、本格運転開始は2031年4月の計画である。", ["2031年4月"], []),
+    ("丙装置では、運転開始は2027年4月の計画である。", ["2027年4月"], []),
+])
+def test_the_event_whose_label_holds_the_claims_label_words(sentence: str, matched: list[str],
+                                                           differing: list[tuple[str, str]]) -> None:
+    text = normalize_query("○計画:【運転開始】2027年4月、【本格運転開始】2031年4月")
+    cmp = compare(_claim(sentence), extract_spans(text), text)
+    assert [v.text for v in cmp.matched] == matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == differing
