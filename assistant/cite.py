@@ -406,16 +406,41 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
     return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
 
 
+def _section_heading(c: Candidate) -> str:
+    """The heading of the unit's section: the nearest line above it in its passage marked as a heading
+    (``2.乙事業の補助``, ``【参考】前回の会合(2019年5月)の概要``), else the passage's heading."""
+    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
+    return next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
+                normalize_query(c.chunk.heading or ""))
+
+
+@lru_cache(maxsize=4096)
+def _heading_dates(heading: str) -> tuple[TypedSpan, ...]:
+    return tuple(s for s in extract_spans(heading, use_mecab=False) if s.kind == "date")
+
+
+def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison:
+    """``cmp`` with the claim dates the unit leaves unknown and its section heading states
+    (``【参考】前回の会合(2019年5月)の概要`` over ``・参加者：12ヶ国から150人``) confirmed: a heading
+    dates the rows under it. Only dates, and only where the unit states nothing against them."""
+    unknown = [v for v in cmp.unknown if v.kind == "date"]
+    if not unknown:
+        return cmp
+    heading = _section_heading(c)
+    dates = _heading_dates(heading) if heading else ()
+    dated = [v for v in unknown if any(compare_values(v, h) == "equal" for h in dates)]
+    if not dated:
+        return cmp
+    return replace(cmp, matched=(*cmp.matched, *dated), unknown=tuple(v for v in cmp.unknown if v not in dated))
+
+
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
     its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
 
     A paragraph under its heading speaks of the heading's item in few words of its own (補助の総額は40億円
     under 2.乙事業の補助): the heading says what its figures are figures of."""
-    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
-    heading = next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
-                   normalize_query(c.chunk.heading or ""))
-    low = heading.lower()
+    low = _section_heading(c).lower()
     return frozenset(t for t in claim.topic if len(t) >= 2 and t.lower() in low) if low else frozenset()
 
 
@@ -527,7 +552,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
-        cmp = compare(claim, c.spans, c.text)
+        cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
         # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
         tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens

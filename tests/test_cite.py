@@ -597,3 +597,36 @@ def test_the_line_stating_the_claim_is_quoted_not_the_title_giving_its_year() ->
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[0] <= 5 <= _quoted_lines(cands, unit.cand)[1]
+
+
+@pytest.fixture(scope="module")
+def dated_section_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
+    """A memo whose rows are dated only by their section's heading."""
+    return one_document(
+        tmp_path_factory.mktemp("dated"),
+        "甲会議の記録\n"
+        "\n"
+        "【参考】前回の甲会議(2019年5月13日～17日)の概要\n"
+        "・開催場所：乙山大学 ・参加者：12ヶ国から150人（うち日本40人）\n"
+        "・講師：4ヶ国と1国際機関から20人 ・テーマ：「丙の科学」\n"
+        "※丁学会の夏の学校との合同開催\n",
+        "甲会議の記録",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "mismatch"),
+    [
+        # The row gives the figures, its heading the year: together they state the claim.
+        ("2019年に開かれた甲会議では、4ヶ国と1国際機関から集まった20人が講師を務めた。", {"strong", "partial"}, None),
+        # The year from the heading ties the row to the claim's occasion: its other count is a conflict.
+        ("2019年の甲会議では、6ヶ国と1国際機関から20人が講師を務めた。", {"conflict"}, ("6ヶ国", "4ヶ国")),
+    ],
+)
+def test_a_sections_heading_dates_its_rows(  # type: ignore[no-untyped-def]
+        dated_section_pipeline, sentence: str, strength: set[str], mismatch: tuple[str, str] | None) -> None:
+    (r,) = dated_section_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= 5 <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
