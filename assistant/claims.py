@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan, decade, is_latin_word, range_end_spans, range_joined
+from assistant.spans import TypedSpan, decade, ends_inside_word, is_latin_word, range_end_spans, range_joined
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -171,8 +171,13 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     """
     text = query.normalized
     spans = range_end_spans(text, spans)
+    # A name cut off inside a word (博士課 of 博士課程) is no name.
+    spans = [s for s in spans if not ends_inside_word(text, s)]
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
+    # The last name of a list (甲とKLMの共催) shares the role of the names before it: the の after it
+    # qualifies the predicate, it does not make the list's last name the topic.
+    values = tuple(sorted({*values, *_listed_after_values(values, text, spans)}, key=lambda s: (s.start, s.end)))
     value_tokens = {t for v in values for t in tokenize(v.text)}
     # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
     # (a source lists them without counting them).
@@ -328,6 +333,21 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
 
 #: Between the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
 _LIST_JOIN = lazy(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _listed_after_values(values: Sequence[TypedSpan], text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """The names of ``spans`` listed right after a name of ``values`` (甲 and then と, 、 or や), in turn."""
+    out: list[TypedSpan] = []
+    names = [v for v in values if v.kind in _NAMES]
+    while names:
+        v = names.pop()
+        m = _LIST_JOIN.match(text, v.end)
+        nxt = None if m is None else next((s for s in spans if s.kind in _NAMES and s.start == m.end()
+                                          and s not in values and s not in out and not _inside_other(s, spans)), None)
+        if nxt is not None:
+            out.append(nxt)
+            names.append(nxt)
+    return out
 
 
 def _restated_count(v: TypedSpan, text: str, values: Sequence[TypedSpan]) -> bool:
@@ -665,10 +685,6 @@ def _within_open_range(v: TypedSpan, s: TypedSpan, open_dates: Sequence[tuple[Ty
 _ADDITIVE = lazy(r"(?:氏|さん|様|[一-鿿]{1,4})?も(?![のっ])")
 
 
-#: Between two names of one list (甲と乙も, 甲、乙も).
-_NAME_JOIN = lazy(r"\s*(?:と|、|,|，|・|や|及び|並びに)\s*")
-
-
 def _additive(text: str, v: TypedSpan, values: Sequence[TypedSpan] = ()) -> bool:
     """Whether name ``v`` is added to others by も (甲総理も出席した), itself or as one of a list of names the
     も ends (甲国と乙国も参加: both are added to the members the source lists)."""
@@ -678,7 +694,7 @@ def _additive(text: str, v: TypedSpan, values: Sequence[TypedSpan] = ()) -> bool
     while cur is not None:
         if _ADDITIVE.match(text, cur.end):
             return True
-        m = _NAME_JOIN.match(text, cur.end)
+        m = _LIST_JOIN.match(text, cur.end)
         cur = None if m is None else next((o for o in values if o.kind in _NAMES and o.start == m.end()), None)
     return False
 

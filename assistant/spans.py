@@ -503,6 +503,17 @@ def _listed_latin_names(text: str, names: Sequence[TypedSpan]) -> list[TypedSpan
     return out
 
 
+#: Organisation suffixes of one character (課, 室, 省): followed by a kanji, they are a word's middle (課程, 室内).
+_SHORT_ORG_SUFFIXES = tuple(x for x in _ORG_SUFFIX if len(x) == 1)
+
+
+def ends_inside_word(text: str, s: TypedSpan) -> bool:
+    """Whether organisation span ``s`` ends on a one-character suffix that a kanji continues in ``text``:
+    ``博士課`` of ``博士課程`` is no name (``甲研究所長`` keeps its ``甲研究所``)."""
+    return (s.kind == "org" and s.text.endswith(_SHORT_ORG_SUFFIXES)
+            and bool(re.match(r"[一-鿿]", text[s.end : s.end + 1])))
+
+
 def _name_key(name: str) -> str:
     return re.sub(r"[\s・]", "", name).casefold()
 

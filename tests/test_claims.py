@@ -30,7 +30,7 @@ from assistant.claims import (
 )
 from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, bare_org_names, extract_spans, range_end_spans
+from assistant.spans import TypedSpan, bare_org_names, ends_inside_word, extract_spans, range_end_spans
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -192,6 +192,11 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         # Latin abbreviations listed as names are names (QSTとF4E); one qualifying a word is not.
         ("記念スクールは、QSTとF4Eが主催した。", ["QST", "F4E"]),
         ("ITER・BA関連の補正予算額は249億円である。", ["249億円"]),
+        # The last name of a list shares the role of the names before it, の after it or not.
+        ("記念スクールは、QSTとKLMNの共催で開かれた。", ["QST", "KLMN"]),
+        ("記念スクールは、甲野大学、乙野研究所の共催で開かれた。", ["甲野大学", "乙野研究所"]),
+        # A name cut off inside a word (博士課 of 博士課程) is none.
+        ("研修は、博士課程の学生を対象とする。", []),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
@@ -557,3 +562,13 @@ def test_the_event_whose_label_holds_the_claims_label_words(sentence: str, match
     cmp = compare(_claim(sentence), extract_spans(text), text)
     assert [v.text for v in cmp.matched] == matched
     assert [(v.text, s.text) for v, s in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("text", "name", "inside"), [
+    ("博士課程の学生", "博士課", True),  # 課 continued by 程: the middle of a word
+    ("甲野課の職員", "甲野課", False),
+    ("甲野研究所長の講演", "甲野研究所", False),  # a longer suffix before a title stays a name
+])
+def test_a_name_ending_inside_a_word(text: str, name: str, inside: bool) -> None:
+    (s,) = [x for x in extract_spans(text, use_mecab=False) if x.kind == "org" and x.text == name]
+    assert ends_inside_word(text, s) is inside
