@@ -786,9 +786,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
         # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
+        # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
-            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text))
-             or v.kind == "role")
+            ((v.kind == "place" and place_level(v.text) == "country")
+             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind == "role")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.
