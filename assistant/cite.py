@@ -57,6 +57,7 @@ from assistant.spans import (
     is_latin_word,
     range_end_spans,
     range_joined,
+    relative_year_spans,
 )
 
 if TYPE_CHECKING:
@@ -891,7 +892,18 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, with_abbreviations(claim, cands, _index_abbreviations(index))
+    return claim, with_abbreviations(claim, _with_relative_years(cands, index), _index_abbreviations(index))
+
+
+def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list[Candidate]:
+    """The candidate units with their dates of a relative year (昨年10月23日) dated from their document's
+    date in the corpus manifest: a draft writes the year a slide leaves to its issue date."""
+    out = []
+    for c in cands:
+        info = index.documents.get(c.chunk.doc)
+        spans = relative_year_spans(c.text, c.spans, info.date) if info is not None and info.date else list(c.spans)
+        out.append(replace(c, spans=tuple(spans)) if spans != list(c.spans) else c)
+    return out
 
 
 #: A name with its abbreviation after it, as documents define one on first use: 甲科学技術機構(KST).

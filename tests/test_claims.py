@@ -30,7 +30,14 @@ from assistant.claims import (
 )
 from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, bare_org_names, ends_inside_word, extract_spans, range_end_spans
+from assistant.spans import (
+    TypedSpan,
+    bare_org_names,
+    ends_inside_word,
+    extract_spans,
+    range_end_spans,
+    relative_year_spans,
+)
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -572,3 +579,19 @@ def test_the_event_whose_label_holds_the_claims_label_words(sentence: str, match
 def test_a_name_ending_inside_a_word(text: str, name: str, inside: bool) -> None:
     (s,) = [x for x in extract_spans(text, use_mecab=False) if x.kind == "org" and x.text == name]
     assert ends_inside_word(text, s) is inside
+
+
+@pytest.mark.parametrize(("text", "doc_date", "values"), [
+    ("昨年10月23日、初めて試運転を行った。", "2031-02", ["2030-10-23"]),  # the year before the issue date
+    ("本年3月に開催予定。", "2031-02", ["2031-03"]),
+    ("一昨年の5月に設立。", "2031-02", ["2029-05"]),
+    ("前年10月に開始。", "2031-02", ["--10"]),  # 前年 is relative to another year, not the document's
+    ("2029年10月23日に開始。", "2031-02", ["2029-10-23"]),  # a stated year stays
+    ("昨年10月23日に開始。", "", ["--10-23"]),  # no document date: unchanged
+])
+def test_a_relative_year_is_dated_from_the_documents_date(text: str, doc_date: str, values: list[str]) -> None:
+    spans = relative_year_spans(text, extract_spans(text, use_mecab=False), doc_date)
+    assert [s.value for s in spans if s.kind == "date"] == values
+    # ...so a claim giving the year confirms the source's 昨年10月23日.
+    if values == ["2030-10-23"]:
+        assert compare_values(_span("2030年10月23日", "date"), spans[0]) == "equal"
