@@ -703,11 +703,41 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
     """Whether the unit is the claim's record: it states two or more of the claim's other values (a
     year and a place: 前回の日本開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
     one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
-    a name is too loose a slot (any two bodies differ)."""
-    if v.kind in _NAME_KINDS or not _is_record(u):
+    a name is too loose a slot (any two bodies differ) unless it is listed with two or more of the claim's."""
+    if not _is_record(u):
         return False
+    if v.kind in _NAME_KINDS:
+        # A name only with two or more of the claim's names of its kind listed beside the other one
+        # (オブザーバー：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
+        return sum(m.kind == v.kind for m in u.cmp.matched) >= 2 and any(
+            cv is v and s.kind == v.kind and _listed_with(u.cand.text, s, u.cmp.matched, u.cand.spans)
+            for cv, s in u.cmp.differing)
     return any(cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
                for cv, s in u.cmp.differing)
+
+
+#: Between the names of one list (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
+_NAME_LIST_MARK = re.compile(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
+    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+    names = sorted((x for x in spans if x.kind in _NAME_KINDS), key=lambda x: x.start)
+    i = next((k for k, x in enumerate(names) if x is s or (x.start, x.end) == (s.start, s.end)), None)
+    if i is None:
+        return False
+
+    def joined(a: TypedSpan, b: TypedSpan) -> bool:
+        return a.end <= b.start and bool(_NAME_LIST_MARK.fullmatch(text, a.end, b.start))
+
+    run = {i}
+    for step in (-1, 1):
+        k = i
+        while 0 <= k + step < len(names) and (joined(names[k], names[k + step]) if step == 1
+                                               else joined(names[k + step], names[k])):
+            k += step
+            run.add(k)
+    return any(compare_values(m, names[k]) == "equal" for k in run if k != i for m in matched)
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:

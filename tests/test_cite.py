@@ -653,3 +653,36 @@ def test_abbreviations_a_unit_states_are_confirmed_values(hosts_pipeline) -> Non
     (r,) = hosts_pipeline.cite(["第2回甲スクールは、KLMNとPQRSfusionの共催で開かれた。"])
     assert r.strength in ("strong", "partial"), (r.strength, r.sources[0].quote if r.sources else None)
     assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
+
+
+@pytest.fixture(scope="module")
+def observers_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
+    """A memo listing a meeting's observers on a note line."""
+    return one_document(
+        tmp_path_factory.mktemp("observers"),
+        "甲会議の構成\n"
+        "\n"
+        "構成員：山田太郎、鈴木花子\n"
+        "※肩書は2030年4月1日時点＜オブザーバー＞ 甲省、乙省、丙省、丁庁\n"
+        "\n"
+        "甲会議の運営\n"
+        "・甲会議の庶務は、乙省の協力を得て甲会議事務局が行う。\n",
+        "甲会議の構成",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "mismatch"),
+    [
+        ("甲会議のオブザーバーには、甲省、乙省、丙省、丁庁が入っている。", {"strong", "partial"}, None),
+        # The list is the claim's (three of its names), one member changed: a conflict at that list.
+        ("甲会議のオブザーバーには、甲省、乙省、丙省、戊省が入っている。", {"conflict"}, ("戊省", "丁庁")),
+    ],
+)
+def test_a_list_of_names_with_one_member_changed(  # type: ignore[no-untyped-def]
+        observers_pipeline, sentence: str, strength: set[str], mismatch: tuple[str, str] | None) -> None:
+    (r,) = observers_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
