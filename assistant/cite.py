@@ -57,6 +57,7 @@ from assistant.spans import (
     is_latin_word,
     range_end_spans,
     range_joined,
+    relative_year_spans,
 )
 
 if TYPE_CHECKING:
@@ -406,16 +407,41 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
     return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
 
 
+def _section_heading(c: Candidate) -> str:
+    """The heading of the unit's section: the nearest line above it in its passage marked as a heading
+    (``2.乙事業の補助``, ``【参考】前回の会合(2019年5月)の概要``), else the passage's heading."""
+    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
+    return next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
+                normalize_query(c.chunk.heading or ""))
+
+
+@lru_cache(maxsize=4096)
+def _heading_dates(heading: str) -> tuple[TypedSpan, ...]:
+    return tuple(s for s in extract_spans(heading, use_mecab=False) if s.kind == "date")
+
+
+def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison:
+    """``cmp`` with the claim dates the unit leaves unknown and its section heading states
+    (``【参考】前回の会合(2019年5月)の概要`` over ``・参加者：12ヶ国から150人``) confirmed: a heading
+    dates the rows under it. Only dates, and only where the unit states nothing against them."""
+    unknown = [v for v in cmp.unknown if v.kind == "date"]
+    if not unknown:
+        return cmp
+    heading = _section_heading(c)
+    dates = _heading_dates(heading) if heading else ()
+    dated = [v for v in unknown if any(compare_values(v, h) == "equal" for h in dates)]
+    if not dated:
+        return cmp
+    return replace(cmp, matched=(*cmp.matched, *dated), unknown=tuple(v for v in cmp.unknown if v not in dated))
+
+
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
     its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
 
     A paragraph under its heading speaks of the heading's item in few words of its own (補助の総額は40億円
     under 2.乙事業の補助): the heading says what its figures are figures of."""
-    above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
-    heading = next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
-                   normalize_query(c.chunk.heading or ""))
-    low = heading.lower()
+    low = _section_heading(c).lower()
     return frozenset(t for t in claim.topic if len(t) >= 2 and t.lower() in low) if low else frozenset()
 
 
@@ -527,7 +553,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
-        cmp = compare(claim, c.spans, c.text)
+        cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
         # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
         tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens
@@ -677,11 +703,41 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
     """Whether the unit is the claim's record: it states two or more of the claim's other values (a
     year and a place: 前回の日本開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
     one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
-    a name is too loose a slot (any two bodies differ)."""
-    if v.kind in _NAME_KINDS or not _is_record(u):
+    a name is too loose a slot (any two bodies differ) unless it is listed with two or more of the claim's."""
+    if not _is_record(u):
         return False
+    if v.kind in _NAME_KINDS:
+        # A name only with two or more of the claim's names of its kind listed beside the other one
+        # (オブザーバー：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
+        return sum(m.kind == v.kind for m in u.cmp.matched) >= 2 and any(
+            cv is v and s.kind == v.kind and _listed_with(u.cand.text, s, u.cmp.matched, u.cand.spans)
+            for cv, s in u.cmp.differing)
     return any(cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
                for cv, s in u.cmp.differing)
+
+
+#: Between the names of one list (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
+_NAME_LIST_MARK = re.compile(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
+    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+    names = sorted((x for x in spans if x.kind in _NAME_KINDS), key=lambda x: x.start)
+    i = next((k for k, x in enumerate(names) if x is s or (x.start, x.end) == (s.start, s.end)), None)
+    if i is None:
+        return False
+
+    def joined(a: TypedSpan, b: TypedSpan) -> bool:
+        return a.end <= b.start and bool(_NAME_LIST_MARK.fullmatch(text, a.end, b.start))
+
+    run = {i}
+    for step in (-1, 1):
+        k = i
+        while 0 <= k + step < len(names) and (joined(names[k], names[k + step]) if step == 1
+                                               else joined(names[k + step], names[k])):
+            k += step
+            run.add(k)
+    return any(compare_values(m, names[k]) == "equal" for k in run if k != i for m in matched)
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -761,9 +817,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
         # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
+        # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
-            ((v.kind == "place" and place_level(v.text) == "country") or (v.kind == "org" and is_latin_word(v.text))
-             or v.kind == "role")
+            ((v.kind == "place" and place_level(v.text) == "country")
+             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind == "role")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.
@@ -865,7 +922,18 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, with_abbreviations(claim, cands, _index_abbreviations(index))
+    return claim, with_abbreviations(claim, _with_relative_years(cands, index), _index_abbreviations(index))
+
+
+def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list[Candidate]:
+    """The candidate units with their dates of a relative year (昨年10月23日) dated from their document's
+    date in the corpus manifest: a draft writes the year a slide leaves to its issue date."""
+    out = []
+    for c in cands:
+        info = index.documents.get(c.chunk.doc)
+        spans = relative_year_spans(c.text, c.spans, info.date) if info is not None and info.date else list(c.spans)
+        out.append(replace(c, spans=tuple(spans)) if spans != list(c.spans) else c)
+    return out
 
 
 #: A name with its abbreviation after it, as documents define one on first use: 甲科学技術機構(KST).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
-from assistant.spans import TypedSpan, decade, is_latin_word, range_end_spans, range_joined
+from assistant.spans import TypedSpan, decade, ends_inside_word, is_latin_word, range_end_spans, range_joined
 
 #: Word pairs of opposite meaning; a claim with one side and a source with the other conflict.
 ANTONYMS: tuple[tuple[str, str], ...] = (
@@ -171,8 +171,13 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     """
     text = query.normalized
     spans = range_end_spans(text, spans)
+    # A name cut off inside a word (博士課 of 博士課程) is no name.
+    spans = [s for s in spans if not ends_inside_word(text, s)]
     values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
                    and not _is_subject_name(s, text, spans))
+    # The last name of a list (甲とKLMの共催) shares the role of the names before it: the の after it
+    # qualifies the predicate, it does not make the list's last name the topic.
+    values = tuple(sorted({*values, *_listed_after_values(values, text, spans)}, key=lambda s: (s.start, s.end)))
     value_tokens = {t for v in values for t in tokenize(v.text)}
     # 甲社と乙社の2社: the count restates how many names the list gives; the names are the values
     # (a source lists them without counting them).
@@ -290,6 +295,13 @@ def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedS
                and not (other_role_only(t, before) and not other_role_only(t, claim_text))) / total
 
 
+def label_terms(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str) -> frozenset[str]:
+    """The label terms of claim value ``v`` that stand before source value ``s`` in its unit."""
+    label = next((lab for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v), ())
+    low = label_before(text, s, spans).lower()
+    return frozenset(t for t in label if t.lower() in low)
+
+
 def _mask(text: str, spans: Sequence[TypedSpan]) -> str:
     """``text`` with its names and values blanked (推進 in 推進会議 is part of a name, not a polarity)."""
     chars = list(text)
@@ -321,6 +333,21 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
 
 #: Between the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
 _LIST_JOIN = lazy(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+
+
+def _listed_after_values(values: Sequence[TypedSpan], text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """The names of ``spans`` listed right after a name of ``values`` (甲 and then と, 、 or や), in turn."""
+    out: list[TypedSpan] = []
+    names = [v for v in values if v.kind in _NAMES]
+    while names:
+        v = names.pop()
+        m = _LIST_JOIN.match(text, v.end)
+        nxt = None if m is None else next((s for s in spans if s.kind in _NAMES and s.start == m.end()
+                                          and s not in values and s not in out and not _inside_other(s, spans)), None)
+        if nxt is not None:
+            out.append(nxt)
+            names.append(nxt)
+    return out
 
 
 def _restated_count(v: TypedSpan, text: str, values: Sequence[TypedSpan]) -> bool:
@@ -400,6 +427,9 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         va, vb = _leading(a.value), _leading(b.value)
         if a.kind == "count" and b.kind == "count" and unit_of(a.value) != unit_of(b.value):
             return "unknown"
+        if va != vb and va is not None and vb is not None and _approximate(a):
+            # 約12億円 for 1,180百万円: a figure the claim rounds is the source's when it rounds to it.
+            return "equal" if abs(va - vb) <= approx_tolerance(va) else "differ"
         return "equal" if va == vb else "differ"
     if a.kind == "date" and b.kind == "date":
         by_decade = _decade_vs_date(a.value, b.value)
@@ -482,6 +512,29 @@ def _prefecture_of(name: str) -> str:
     return m.group() if m else ""
 
 
+#: Qualifiers saying a figure is rounded (約, およそ, 概ね, 程度, 前後, ほど): general Japanese.
+APPROXIMATE = ("約", "およそ", "概ね", "程度", "前後", "ほど")
+#: The most a rounded figure may be off, as a share of itself.
+APPROX_SHARE = 0.1
+
+
+def _approximate(v: TypedSpan) -> bool:
+    return any(q in v.qualifier for q in APPROXIMATE)
+
+
+def approx_tolerance(x: float) -> float:
+    """How far a figure written as rounded (約 ``x``) may be from the exact one: half the unit of its last
+    non-zero digit (約12億円: 11.5–12.5億円), at most ``APPROX_SHARE`` of it (約100名 is not 150名)."""
+    if x <= 0:
+        return 0.0
+    unit = 1.0
+    while x >= unit * 10 and (x / (unit * 10)) == int(x / (unit * 10)):
+        unit *= 10
+    if x != int(x):
+        unit = 10 ** -len(repr(x).split(".")[1])
+    return min(unit / 2, APPROX_SHARE * x)
+
+
 def _leading(v: str) -> float | None:
     m = re.match(r"[\d.]+", v)
     return float(m.group()) if m else None
@@ -517,7 +570,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
                 and not (s.kind == "date" and _within_open_range(v, s, open_dates))]
-        if _additive(claim.query.normalized, v):
+        if _additive(claim.query.normalized, v, claim.values):
             diff = []  # 甲総理も出席した: others named beside the claim's name do not deny it
         equal = [s for x, s in verdicts if x == "equal"]
         if equal and diff and v.kind != "trend":
@@ -529,6 +582,15 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
 
             other = max(diff, key=label)
             if label(other) >= LABEL_OWN and label(other) > max(map(label, equal)) + LABEL_GAP:
+                differing.append((v, other))
+                continue
+            # Two events of one item on one line (【開始】5月、【本格開始】9月): the claim's value stated
+            # under a label naming fewer of the claim's label words than the label of a different value,
+            # which names them all and more, is the other event's; the claim's event is stated otherwise.
+            def terms(s: TypedSpan, v: TypedSpan = v) -> frozenset[str]:
+                return label_terms(claim, v, s, spans, text)
+
+            if label(other) >= LABEL_OWN and all(terms(e) < terms(other) for e in equal):
                 differing.append((v, other))
                 continue
             # Rows of one table by year (令和9年度予算額 40億円 / 令和8年度補正予算額 55億円): the claim's
@@ -623,9 +685,18 @@ def _within_open_range(v: TypedSpan, s: TypedSpan, open_dates: Sequence[tuple[Ty
 _ADDITIVE = lazy(r"(?:氏|さん|様|[一-鿿]{1,4})?も(?![のっ])")
 
 
-def _additive(text: str, v: TypedSpan) -> bool:
-    """Whether name ``v`` is added to others by も (甲総理も出席した)."""
-    return v.kind in _NAMES and bool(_ADDITIVE.match(text, v.end))
+def _additive(text: str, v: TypedSpan, values: Sequence[TypedSpan] = ()) -> bool:
+    """Whether name ``v`` is added to others by も (甲総理も出席した), itself or as one of a list of names the
+    も ends (甲国と乙国も参加: both are added to the members the source lists)."""
+    if v.kind not in _NAMES:
+        return False
+    cur: TypedSpan | None = v
+    while cur is not None:
+        if _ADDITIVE.match(text, cur.end):
+            return True
+        m = _LIST_JOIN.match(text, cur.end)
+        cur = None if m is None else next((o for o in values if o.kind in _NAMES and o.start == m.end()), None)
+    return False
 
 
 def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan | None:

@@ -233,6 +233,30 @@ def range_end_spans(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
     return sorted(out + added, key=lambda s: s.start)
 
 
+#: Years named relative to the document's own (昨年10月: the October before the document was issued).
+RELATIVE_YEARS = {"一昨年": -2, "昨年": -1, "今年": 0, "本年": 0, "来年": 1}
+_RELATIVE_YEAR = lazy(r"(?:" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + r")\s*(?:の)?\s*$")
+
+
+def relative_year_spans(text: str, spans: Sequence[TypedSpan], doc_date: str) -> list[TypedSpan]:
+    """``spans`` with each date of no year written after a relative year (昨年10月23日, 本年3月) dated from the
+    document's date (``2024-02``: 昨年10月23日 is 2023-10-23). Unchanged without a document year.
+
+    Not part of ``extract_spans``: the index's spans do not depend on the manifest's dates."""
+    m = re.match(r"(\d{4})", doc_date or "")
+    if m is None:
+        return list(spans)
+    year = int(m.group(1))
+    out = []
+    for s in spans:
+        rel = _RELATIVE_YEAR.search(text, 0, s.start) if s.kind == "date" and s.value.startswith("--") else None
+        if rel is not None:
+            key = text[rel.start() : rel.end()].strip().rstrip("の").strip()
+            s = TypedSpan("date", s.start, s.end, s.text, f"{year + RELATIVE_YEARS[key]}{s.value[1:]}", s.qualifier)
+        out.append(s)
+    return out
+
+
 # ------------------------------------------------------------------ amounts
 
 _MONEY = lazy(
@@ -509,6 +533,17 @@ def _listed_latin_names(text: str, names: Sequence[TypedSpan]) -> list[TypedSpan
         run = [(a, b)]
     close()
     return out
+
+
+#: Organisation suffixes of one character (課, 室, 省): followed by a kanji, they are a word's middle (課程, 室内).
+_SHORT_ORG_SUFFIXES = tuple(x for x in _ORG_SUFFIX if len(x) == 1)
+
+
+def ends_inside_word(text: str, s: TypedSpan) -> bool:
+    """Whether organisation span ``s`` ends on a one-character suffix that a kanji continues in ``text``:
+    ``博士課`` of ``博士課程`` is no name (``甲研究所長`` keeps its ``甲研究所``)."""
+    return (s.kind == "org" and s.text.endswith(_SHORT_ORG_SUFFIXES)
+            and bool(re.match(r"[一-鿿]", text[s.end : s.end + 1])))
 
 
 def _name_key(name: str) -> str:

@@ -597,3 +597,92 @@ def test_the_line_stating_the_claim_is_quoted_not_the_title_giving_its_year() ->
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[0] <= 5 <= _quoted_lines(cands, unit.cand)[1]
+
+
+@pytest.fixture(scope="module")
+def dated_section_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
+    """A memo whose rows are dated only by their section's heading."""
+    return one_document(
+        tmp_path_factory.mktemp("dated"),
+        "甲会議の記録\n"
+        "\n"
+        "【参考】前回の甲会議(2019年5月13日～17日)の概要\n"
+        "・開催場所：乙山大学 ・参加者：12ヶ国から150人（うち日本40人）\n"
+        "・講師：4ヶ国と1国際機関から20人 ・テーマ：「丙の科学」\n"
+        "※丁学会の夏の学校との合同開催\n",
+        "甲会議の記録",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "mismatch"),
+    [
+        # The row gives the figures, its heading the year: together they state the claim.
+        ("2019年に開かれた甲会議では、4ヶ国と1国際機関から集まった20人が講師を務めた。", {"strong", "partial"}, None),
+        # The year from the heading ties the row to the claim's occasion: its other count is a conflict.
+        ("2019年の甲会議では、6ヶ国と1国際機関から20人が講師を務めた。", {"conflict"}, ("6ヶ国", "4ヶ国")),
+    ],
+)
+def test_a_sections_heading_dates_its_rows(  # type: ignore[no-untyped-def]
+        dated_section_pipeline, sentence: str, strength: set[str], mismatch: tuple[str, str] | None) -> None:
+    (r,) = dated_section_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= 5 <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+
+
+@pytest.fixture(scope="module")
+def hosts_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
+    """A memo naming a school's hosts by their abbreviations."""
+    return one_document(
+        tmp_path_factory.mktemp("hosts"),
+        "甲スクールの記録\n"
+        "\n"
+        "【参考】第2回甲スクールの概要\n"
+        "主催：KLMN、PQRSfusion\n"
+        "日程：2022年8月1日～5日（1週間）\n"
+        "内容：丙工学に関する講義や実習等を実施\n",
+        "甲スクールの記録",
+    )
+
+
+def test_abbreviations_a_unit_states_are_confirmed_values(hosts_pipeline) -> None:  # type: ignore[no-untyped-def]
+    # The draft's verb (開かれた) and wording (共催) are not the slide's: the hosts it names, stated by the
+    # row, are what supports it.
+    (r,) = hosts_pipeline.cite(["第2回甲スクールは、KLMNとPQRSfusionの共催で開かれた。"])
+    assert r.strength in ("strong", "partial"), (r.strength, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
+
+
+@pytest.fixture(scope="module")
+def observers_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
+    """A memo listing a meeting's observers on a note line."""
+    return one_document(
+        tmp_path_factory.mktemp("observers"),
+        "甲会議の構成\n"
+        "\n"
+        "構成員：山田太郎、鈴木花子\n"
+        "※肩書は2030年4月1日時点＜オブザーバー＞ 甲省、乙省、丙省、丁庁\n"
+        "\n"
+        "甲会議の運営\n"
+        "・甲会議の庶務は、乙省の協力を得て甲会議事務局が行う。\n",
+        "甲会議の構成",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "strength", "mismatch"),
+    [
+        ("甲会議のオブザーバーには、甲省、乙省、丙省、丁庁が入っている。", {"strong", "partial"}, None),
+        # The list is the claim's (three of its names), one member changed: a conflict at that list.
+        ("甲会議のオブザーバーには、甲省、乙省、丙省、戊省が入っている。", {"conflict"}, ("戊省", "丁庁")),
+    ],
+)
+def test_a_list_of_names_with_one_member_changed(  # type: ignore[no-untyped-def]
+        observers_pipeline, sentence: str, strength: set[str], mismatch: tuple[str, str] | None) -> None:
+    (r,) = observers_pipeline.cite([sentence])
+    assert r.strength in strength, (r.strength, r.mismatches, r.sources[0].quote if r.sources else None)
+    assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
+    if mismatch:
+        assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch

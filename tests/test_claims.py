@@ -13,6 +13,7 @@ import pytest
 
 from assistant.bm25 import mecab_tokenize
 from assistant.claims import (
+    approx_tolerance,
     compare,
     compare_values,
     figure_trends,
@@ -29,7 +30,14 @@ from assistant.claims import (
 )
 from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
-from assistant.spans import TypedSpan, bare_org_names, extract_spans, range_end_spans
+from assistant.spans import (
+    TypedSpan,
+    bare_org_names,
+    ends_inside_word,
+    extract_spans,
+    range_end_spans,
+    relative_year_spans,
+)
 
 
 def _span(text: str, kind: str) -> TypedSpan:
@@ -79,6 +87,12 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("毎年5月に", "毎年6月に", "date", "differ"),  # a month of every year
         ("最大3メートル", "最大で幅4メートル", "count", "differ"),
         ("4m", "4メートル", "count", "equal"),
+        # A rounded figure (約) is the exact one it rounds to, and no other.
+        ("約12億円", "1,180百万円", "money", "equal"),
+        ("約12億円", "1,320百万円", "money", "differ"),
+        ("約40名", "41名", "count", "equal"),
+        ("約100名", "136名", "count", "differ"),  # at most a tenth off
+        ("12億円", "1,180百万円", "money", "differ"),  # without 約 the figure is exact
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
@@ -185,6 +199,11 @@ def test_a_name_that_qualifies_the_topic_is_not_a_checked_value() -> None:
         # Latin abbreviations listed as names are names (QSTとF4E); one qualifying a word is not.
         ("記念スクールは、QSTとF4Eが主催した。", ["QST", "F4E"]),
         ("ITER・BA関連の補正予算額は249億円である。", ["249億円"]),
+        # The last name of a list shares the role of the names before it, の after it or not.
+        ("記念スクールは、QSTとKLMNの共催で開かれた。", ["QST", "KLMN"]),
+        ("記念スクールは、甲野大学、乙野研究所の共催で開かれた。", ["甲野大学", "乙野研究所"]),
+        # A name cut off inside a word (博士課 of 博士課程) is none.
+        ("研修は、博士課程の学生を対象とする。", []),
     ],
 )
 def test_the_topic_name_is_not_a_checked_value(sentence: str, values: list[str]) -> None:
@@ -512,3 +531,67 @@ def test_a_name_added_by_mo_is_not_contradicted_by_other_names(sentence: str, di
     src = normalize_query("記念式典の際に、山本大臣と鈴木委員が署名した。")
     cmp = compare(_claim(sentence), extract_spans(src), src)
     assert [v.text for v, _ in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("figure", "tolerance"), [
+    (12e8, 0.5e8),  # 約12億円: half of its last digit's unit
+    (3604e6, 0.5e6),
+    (100.0, 10.0),  # but at most a tenth of the figure
+    (2.5, 0.05),
+    (0.0, 0.0),
+])
+def test_how_far_a_rounded_figure_may_be(figure: float, tolerance: float) -> None:
+    assert approx_tolerance(figure) == pytest.approx(tolerance)
+
+
+@pytest.mark.parametrize(("sentence", "differing"), [
+    # Names added by も, alone or as a list the も ends, are added to the members the source lists.
+    ("甲協定にはカナダとスペインも参加している。", []),
+    ("甲協定にはカナダ、スペインも参加している。", []),
+    ("甲協定にはカナダも参加している。", []),
+    ("甲協定にはカナダが参加している。", ["カナダ"]),  # without も the claim names the member
+])
+def test_names_added_by_mo_do_not_conflict_with_other_members(sentence: str, differing: list[str]) -> None:
+    text = normalize_query("甲協定の参加国は日本、米国、英国である。")
+    assert [v.text for v, _ in compare(_claim(sentence), extract_spans(text), text).differing] == differing
+
+
+@pytest.mark.parametrize(("sentence", "matched", "differing"), [
+    # Two events on one line: the claim's date stands under the shorter label (運転開始), a different date
+    # under the label naming all the claim's words and more (本格運転開始): that event is stated otherwise.
+    ("丙装置では、本格運転開始は2027年4月の計画である。", [], [("2027年4月", "2031年4月")]),
+    ("丙装置では、本格運転開始は2031年4月の計画である。", ["2031年4月"], []),
+    ("丙装置では、運転開始は2027年4月の計画である。", ["2027年4月"], []),
+])
+def test_the_event_whose_label_holds_the_claims_label_words(sentence: str, matched: list[str],
+                                                           differing: list[tuple[str, str]]) -> None:
+    text = normalize_query("○計画:【運転開始】2027年4月、【本格運転開始】2031年4月")
+    cmp = compare(_claim(sentence), extract_spans(text), text)
+    assert [v.text for v in cmp.matched] == matched
+    assert [(v.text, s.text) for v, s in cmp.differing] == differing
+
+
+@pytest.mark.parametrize(("text", "name", "inside"), [
+    ("博士課程の学生", "博士課", True),  # 課 continued by 程: the middle of a word
+    ("甲野課の職員", "甲野課", False),
+    ("甲野研究所長の講演", "甲野研究所", False),  # a longer suffix before a title stays a name
+])
+def test_a_name_ending_inside_a_word(text: str, name: str, inside: bool) -> None:
+    (s,) = [x for x in extract_spans(text, use_mecab=False) if x.kind == "org" and x.text == name]
+    assert ends_inside_word(text, s) is inside
+
+
+@pytest.mark.parametrize(("text", "doc_date", "values"), [
+    ("昨年10月23日、初めて試運転を行った。", "2031-02", ["2030-10-23"]),  # the year before the issue date
+    ("本年3月に開催予定。", "2031-02", ["2031-03"]),
+    ("一昨年の5月に設立。", "2031-02", ["2029-05"]),
+    ("前年10月に開始。", "2031-02", ["--10"]),  # 前年 is relative to another year, not the document's
+    ("2029年10月23日に開始。", "2031-02", ["2029-10-23"]),  # a stated year stays
+    ("昨年10月23日に開始。", "", ["--10-23"]),  # no document date: unchanged
+])
+def test_a_relative_year_is_dated_from_the_documents_date(text: str, doc_date: str, values: list[str]) -> None:
+    spans = relative_year_spans(text, extract_spans(text, use_mecab=False), doc_date)
+    assert [s.value for s in spans if s.kind == "date"] == values
+    # ...so a claim giving the year confirms the source's 昨年10月23日.
+    if values == ["2030-10-23"]:
+        assert compare_values(_span("2030年10月23日", "date"), spans[0]) == "equal"
