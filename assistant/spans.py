@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 16
+SPANS_VERSION = 17
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -430,9 +430,9 @@ def _tagger():  # type: ignore[no-untyped-def]
     return tagger()
 
 
-#: One ideograph left of a given name at the end of a roster row (…客員教授根井寿規 / …主査): not an
-#: honorific or a title's first character.
-_GIVEN_TAIL = lazy(r"[\u4e00-\u9fff々](?![\u4e00-\u9fffぁ-ゖァ-ヺ])(?<![氏様君殿長等])")
+#: One ideograph left of a given name at the end of a roster row (…客員教授根井寿規, the next row's
+#: katakana field after it once rows run together): not an honorific or a title's first character.
+_GIVEN_TAIL = lazy(r"[\u4e00-\u9fff々](?![\u4e00-\u9fffぁ-ゖ])(?<![氏様君殿長等])")
 
 
 def mecab_name_spans(text: str) -> list[TypedSpan]:

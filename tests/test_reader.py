@@ -472,6 +472,18 @@ def test_direct_prefers_the_asked_unit() -> None:
     assert direct_span(q, c, DEFAULT_POLICY).text == "延べ120名"
 
 
+@pytest.mark.parametrize(("question", "name"), [("港湾物流の専門家は誰か。", "森田寿規"), ("水質管理の専門家は誰か。", "高橋典子")])
+def test_in_roster_rows_run_together_a_name_ends_its_own_row(question: str, name: str) -> None:
+    from assistant.spans import TypedSpan
+
+    text = "港湾物流海浜大学教授森田寿規水質管理湖北大学准教授高橋典子"
+    # The people as the annotator types them (this test is of the choice, not of name finding).
+    people = tuple(TypedSpan("person", text.index(n), text.index(n) + len(n), n, n) for n in ("森田寿規", "高橋典子"))
+    cand = replace(_cand(text), spans=people)
+    span = direct_span(_analyse(question), cand, DEFAULT_POLICY)
+    assert span is not None and span.text == name
+
+
 def test_direct_is_what_the_question_does_not_name() -> None:
     q = _analyse("2024年の説明会はいつ開かれたか。")
     c = _cand("2024年の説明会は2024年5月10日に開かれた。")

@@ -52,6 +52,10 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
              + [s.end for s in same if s.end <= span.start] + [0])
     nxt = _CLAUSE_END.search(text, span.end)
     hi = min([nxt.start() if nxt else len(text)] + [s.start for s in same if s.start >= span.end])
+    if span.kind == "person" and any(s.start >= span.end for s in same) and hi < (nxt.start() if nxt else len(text)):
+        # Roster rows run together (分野 所属 肩書 氏名 分野 所属 …): a name ends its row, and the
+        # words after it up to the next name are that name's row.
+        hi = span.end
     shared = char_bigrams(text[lo : span.start] + " " + text[span.end : hi]) & char_bigrams(query.normalized)
     score = policy.clause_word_weight * len(shared)
     if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and "target" in query.asks:
