@@ -6,6 +6,9 @@ ABSTAIN_MESSAGE = "資料には該当する記述が見つかりませんでし�
 ABSTAIN_MESSAGE_EN = "The documents do not appear to answer this question."
 #: Why an answer was withheld when the question names something the passages never mention.
 MISSING_LITERALS_NOTICE = "質問中の{items}は、回答の候補となる資料の箇所に見当たりません。"
+#: … and when the question asks for a value in a unit (円, %, 名) that no candidate passage states.
+MISSING_UNIT_NOTICE = "質問が求める{unit}は、回答の候補となる資料の箇所に見当たりません。"
+UNIT_NAMES = {"money": "金額", "percent": "割合"}
 CITE_MARK = "【{n}】"
 #: ``lines`` is ``format_lines(first, last)``: ``L171``, or ``L171–L175`` (docs/INTERFACE.md).
 CITATION_FORMAT = "（出典：{title}、{doc} {lines}）"

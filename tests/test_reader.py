@@ -1420,3 +1420,29 @@ def test_the_item_of_a_block_whose_label_the_question_names(question: str, chose
              _cand("・内容:講義や実習")]
     item = labelled_item(_analyse(question), block)
     assert (block.index(item) if item is not None else None) == chosen
+
+
+def test_a_list_question_naming_one_labelled_item_of_a_block_gets_that_item(tmp_path: Path, one_document) -> None:
+    doc = ("地域水素事業の推進\n\n"
+           "・協定:2020年4月発効\n"
+           "・実施主体:県、市\n"
+           "・実施地:北浜市、南山町\n"
+           "・進捗:2023年に運転開始\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "水素事業")
+    # The block's heading scores best, as a title restating the question does.
+    _, _, sel = _select_with_best(p, "地域水素事業の実施地をすべて挙げてください。", "地域水素事業")
+    assert [c.text for c in sel.units] == ["・実施地:北浜市、南山町"]
+    # A list question naming no label gets the whole block.
+    _, _, sel = _select_with_best(p, "地域水素事業について示されている事項をすべて挙げてください。", "地域水素事業")
+    assert len(sel.units) == 5
+
+
+def test_a_value_asked_in_a_unit_no_passage_states_is_not_answered(tmp_path: Path, one_document) -> None:
+    doc = "港湾整備計画\n\n北埠頭の岸壁を3か所整備する。\n整備は令和8年度に完了する。\n"
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾整備")
+    a = p.ask("岸壁の整備費はいくらか。")
+    # A count and a date are all the passage holds: no amount of money answers a cost.
+    assert a.abstained and a.notice and "金額" in a.notice
+    assert not p.ask("岸壁は何か所整備するか。").abstained
+    p.reader_policy = p.reader_policy.without_abstention()
+    assert not p.ask("岸壁の整備費はいくらか。").abstained

@@ -745,6 +745,10 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
             break
         block = list_block(index, cands[i], policy)
         if len(block) > 1 or (cands[i].kind != "cell" and inline_list(cands[i].text)):
+            item = labelled_item(query, block) if len(block) > 1 else None
+            if item is not None:
+                # The block's one item labelled with what the question lists (・実施地：甲市、乙町).
+                return Selection([item], None, None, float(scores[i]))
             above = preceding(index, block[0], 1)
             section = named_section(query, block, policy, above[0] if above else None)
             if section and not any(c.key == cands[i].key for c in section) and "。" in cands[i].text \

@@ -31,6 +31,8 @@ from assistant.messages import (
     EN_DIRECT_LEAD,
     EN_LEAD,
     MISSING_LITERALS_NOTICE,
+    MISSING_UNIT_NOTICE,
+    UNIT_NAMES,
 )
 from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
@@ -215,6 +217,9 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if ev.missing and policy.abstain_on_missing_literals:
         return replace(base, related=_related(ev, index, policy),
                        notice=MISSING_LITERALS_NOTICE.format(items="".join(f"「{x}」" for x in ev.missing)))
+    if q.units and policy.abstain_on_missing_unit and float(ev.abstain_x[A["unit_found"]]) == 0.0:
+        unit = "・".join(UNIT_NAMES.get(u, f"「{u}」の数") for u in q.units)
+        return replace(base, related=_related(ev, index, policy), notice=MISSING_UNIT_NOTICE.format(unit=unit))
     if ev.abstain_score < model.abstain_threshold or off_topic(ev, policy):
         return replace(base, related=_related(ev, index, policy))
     if q.parts:
