@@ -121,7 +121,8 @@ def test_asked_units(question: str, units: tuple[str, ...]) -> None:
 @pytest.mark.parametrize(
     "question",
     # いくら / how much ask for an output or a volume as often as for money; 分の is a fraction.
-    ["想定出力はいくらか。", "エネルギー消費量はいくらか。", "How much support is planned?", "何分の1か。"],
+    ["想定出力はいくらか。", "エネルギー消費量はいくらか。", "How much support is planned?", "何分の1か。",
+     "発電出力は何万キロワットか。"],
 )
 def test_no_unit_is_asked(question: str) -> None:
     assert asked_units(question) == ()

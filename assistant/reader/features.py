@@ -31,6 +31,7 @@ FEATURES: tuple[str, ...] = (
     "key_in_question", "unit_mismatch",
     "bigram_cov", "focus_chars",
     "heading_like", "lex_prev", "lex_idf2", "new_typed", "focus_whole",
+    "lex_max",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -179,6 +180,9 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     X[:, F["inv_rank"]] = [1.0 / c.hit_rank for c in cands]
     X[:, F["lex"]] = lex
     X[:, F["lex_gap"]] = lex - lex.max()
+    # How well the question's words match any candidate: a question worded apart from the documents
+    # matches none well, and its answer is found by meaning (the trees learn the interaction).
+    X[:, F["lex_max"]] = lex.max()
     if total > 0:
         X[:, F["lex_before"]] = ctx @ w / total
         X[:, F["lex_prev"]] = before @ w / total
