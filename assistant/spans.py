@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 17
+SPANS_VERSION = 18
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -406,10 +406,14 @@ _LATIN_ORG = lazy(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|
 _TITLES = ("大臣", "副大臣", "長官", "副長官", "委員長", "委員", "議員", "会長", "副会長", "理事長", "理事", "主査", "主査代理",
            "代表", "教授", "准教授", "総理", "首相", "大統領", "議長", "氏", "様", "所長", "機構長", "センター長", "部長", "次長")
 _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
-#: A katakana name before a title, possibly with the organisation between (ターク米国エネルギー省副長官).
+#: A katakana name before a title, possibly with the organisation between (ターク米国エネルギー省副長官):
+#: a whole katakana word (not the first 8 characters of a longer one), a short office between. In a
+#: roster's run-together rows a field (エネルギー政策) stands before a university and a professor.
 _PERSON_BEFORE_TITLE = lazy(
-    r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,16}?)(?:" + _TITLE_ALT + r"))"
+    r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?![ァ-ヺー])(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,8}?)(?:" + _TITLE_ALT + r"))"
 )
+#: A title right before a person's name inside a run an organisation rule matched (…研究院教授遠藤典子核融合…大学).
+_TITLE_BEFORE = lazy(r"(?:" + _TITLE_ALT + r")$")
 #: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
 _TITLE_AFTER = lazy(r"^[一-鿿]{0,6}?(?:" + _TITLE_ALT + r")")
 _FACILITY = lazy(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会館|ホール|会議場|国際会議場|庁舎|キャンパス|"
@@ -585,6 +589,15 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
             out.append(TypedSpan("person", a, b, name, _name_key(name)))
     out += _listed_latin_names(text, out)
     if use_mecab:
+        people = [s for s in mecab_name_spans(text) if s.kind == "person"]
+        for i, o in enumerate(out):
+            # Roster rows run together: an organisation rule's run may hold a titled person and the
+            # next row's organisation (研究院教授遠藤典子核融合物理名古屋大学); the organisation is after the name.
+            inside = [p for p in people if o.kind == "org" and o.start < p.start and p.end < o.end
+                      and _TITLE_BEFORE.search(text, o.start, p.start)]
+            if inside:
+                rest = text[inside[-1].end : o.end]
+                out[i] = TypedSpan("org", inside[-1].end, o.end, rest, _name_key(rest))
         named = [(s.start, s.end) for s in out]
         for s in mecab_name_spans(text):
             # A name inside a longer organisation or place name (京都 in 京都…株式会社, 青森 in

@@ -118,6 +118,14 @@ def test_asked_units(question: str, units: tuple[str, ...]) -> None:
     assert set(units) <= set(asked_units(question))
 
 
+@pytest.mark.parametrize(("question", "units"), [
+    ("Students from how many countries attended the school?", ("か国",)),
+    ("予算で何名を雇用するか。", ("名",)),
+])
+def test_a_counter_asked_outright_is_the_only_unit(question: str, units: tuple[str, ...]) -> None:
+    assert asked_units(question) == units
+
+
 @pytest.mark.parametrize(
     "question",
     # いくら / how much ask for an output or a volume as often as for money; 分の is a fraction.
@@ -337,6 +345,15 @@ def test_a_latin_word_alone_or_qualifying_a_word_is_not_a_name(text: str) -> Non
 ])
 def test_a_given_names_last_ideograph_stays_with_the_name(text: str, name: str) -> None:
     assert name in [s.text for s in extract_spans(text) if s.kind == "person"]
+
+
+@pytest.mark.parametrize("text", ["水質管理湖北大学研究院教授山田太郎港湾物流海浜大学准教授佐藤花子",
+                                  "エネルギー政策湖北大学研究院教授山田太郎コミュニケーション海浜大学准教授佐藤花子"])
+def test_roster_rows_run_together_keep_their_people(text: str) -> None:
+    # An organisation rule's run may not swallow a titled person, and a field in katakana
+    # (エネルギー, the first letters of コミュニケーション) is no foreign name before a title.
+    spans = extract_spans(text)
+    assert [s.text for s in spans if s.kind == "person"] == ["山田太郎", "佐藤花子"]
 
 
 def test_qualifiers_are_kept() -> None:

@@ -246,7 +246,10 @@ def asked_units(question: str) -> tuple[str, ...]:
     if m:
         noun = m.group("noun").lower()
         units += next(us for pat, us in _EN_COUNTERS if re.fullmatch(pat, noun))
-    units += [u for pat, u in _UNIT_WORDS if re.search(pat, question, re.I)]
+    if not units:
+        # A counter asked outright (何か国, how many countries) is the unit; the words naming a
+        # budget or the people of the sentence (予算で, students from …) only when none is.
+        units += [u for pat, u in _UNIT_WORDS if re.search(pat, question, re.I)]
     return tuple(dict.fromkeys(units))
 
 
