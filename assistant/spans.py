@@ -589,7 +589,8 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
             out.append(TypedSpan("person", a, b, name, _name_key(name)))
     out += _listed_latin_names(text, out)
     if use_mecab:
-        people = [s for s in mecab_name_spans(text) if s.kind == "person"]
+        mecab = mecab_name_spans(text)
+        people = [s for s in mecab if s.kind == "person"]
         for i, o in enumerate(out):
             # Roster rows run together: an organisation rule's run may hold a titled person and the
             # next row's organisation (研究院教授遠藤典子核融合物理名古屋大学); the organisation is after the name.
@@ -599,7 +600,7 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
                 rest = text[inside[-1].end : o.end]
                 out[i] = TypedSpan("org", inside[-1].end, o.end, rest, _name_key(rest))
         named = [(s.start, s.end) for s in out]
-        for s in mecab_name_spans(text):
+        for s in mecab:
             # A name inside a longer organisation or place name (京都 in 京都…株式会社, 青森 in
             # 青森県六ヶ所村, 那珂 in 那珂研究所) is part of that name, not an answer of its own.
             if any(x <= s.start and s.end <= y for x, y in named):
