@@ -53,6 +53,7 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("応募はいつからか。", "date"),
         ("備蓄目標は何日分に引き上げられるか。", "number"),  # a number of days' supply, not a date
         ("支援策を挙げてください。", "list"),
+        ("構成する団体を一通り教えてください。", "list"),
         ("指定された港は全国でいくつか。", "number"),  # how many, not "a few"
         ("主な支援策をいくつか挙げてください。", "list"),
         ("計画の概要を説明して。", "other"),
@@ -1464,3 +1465,17 @@ def test_a_value_asked_in_a_unit_no_passage_states_is_not_answered(tmp_path: Pat
     assert not p.ask("岸壁は何か所整備するか。").abstained
     p.reader_policy = p.reader_policy.without_abstention()
     assert not p.ask("岸壁の整備費はいくらか。").abstained
+
+
+def test_a_sentence_announcing_items_heads_them_across_a_second_sentence(tmp_path: Path, one_document) -> None:
+    doc = ("協議会の設置要綱\n\n"
+           "２．構成\n"
+           "協議会は以下の団体の代表をもって組織する。協議会には、必要に応じ、その他の関係者の参加を求めることができる。\n"
+           "①北浜市港湾振興会\n"
+           "②南山町商工会\n"
+           "③県漁業協同組合連合会\n\n"
+           "３．運営\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "協議会")
+    for question in ("協議会を構成する団体を一通り教えてください。", "協議会はどのような団体で組織されるか。"):
+        _, _, sel = _select_with_best(p, question, "協議会は以下の団体")
+        assert [c.text[:1] for c in sel.units if c.text.startswith(("①", "②", "③"))] == ["①", "②", "③"], question

@@ -53,7 +53,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                # "…するのは、…する必要があるからか" / "…何に備えるためか": a question ending in から / ため
                # asks for a reason (not いつからか, どこからか: a time or a place).
                r"|(?<!いつ)(?<!どこ)(?<!何時)(?:から|ため)(?:です|でしょう)?か[。?？]*$"),
-    ("list", r"挙げ|すべて|全て|列挙|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
+    ("list", r"挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
              r"|構成機関|構成員|項目は"),
 )
 _EN_TYPES: tuple[tuple[str, str], ...] = (
@@ -331,7 +331,7 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
 #: What may stand between an attribute and the adverbial compound after it (経費は年間, 国は全部で).
 _PAST_ADVERBIAL = frozenset(("は", "が", "で", "も", "、", ","))
 #: Nouns that total what they follow (全体で, 合計で) and name no attribute of their own.
-_TOTALS = frozenset(("全体", "合計", "総計", "計", "全部", "全て", "すべて"))
+_TOTALS = frozenset(("全体", "合計", "総計", "計", "全部", "全て", "すべて", "一通り"))
 
 
 def _adverbial(feature, base: str) -> bool:  # type: ignore[no-untyped-def]

@@ -716,7 +716,9 @@ def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> l
     if "。" in head.text and not _ANNOUNCES.search(head.text):
         return None  # a sentence, unless it announces the items after it (次の二つの方針で進める。)
     block = list_block(index, head, policy)
-    if len(block) < 3 or block[0].key != head.key or item_marker(block[1].text) == item_marker(head.text):
+    # The first item after any lead-in (…以下の機関で組織する。 / another sentence / ①…) is of another kind.
+    first = next((c for c in block[1:] if item_marker(c.text)), block[1] if len(block) > 1 else head)
+    if len(block) < 3 or block[0].key != head.key or item_marker(first.text) == item_marker(head.text):
         return None
     return block
 
