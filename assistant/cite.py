@@ -926,7 +926,7 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
 
 
 def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list[Candidate]:
-    """The candidate units with their dates of a relative year (昨年10月23日) dated from their document's
+    """The candidate units with their dates of a relative year (昨年11月14日) dated from their document's
     date in the corpus manifest: a draft writes the year a slide leaves to its issue date."""
     out = []
     for c in cands:

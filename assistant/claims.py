@@ -524,7 +524,7 @@ def _approximate(v: TypedSpan) -> bool:
 
 def approx_tolerance(x: float) -> float:
     """How far a figure written as rounded (約 ``x``) may be from the exact one: half the unit of its last
-    non-zero digit (約12億円: 11.5–12.5億円), at most ``APPROX_SHARE`` of it (約100名 is not 150名)."""
+    non-zero digit (約12億円: 11.5–12.5億円), at most ``APPROX_SHARE`` of it (約60名 is not 90名)."""
     if x <= 0:
         return 0.0
     unit = 1.0

@@ -61,7 +61,7 @@ _VOICED_MARKS = "\uff9e\uff9f\u3099\u309a"
 # blank line (…調整委員会 / (blank) / (ABC)を…).
 _CONTINUATION_START = lazy(r"^(?:[ぁ-ゖー、。，．）」』】〕\)\],.]|[(（][A-Za-z][A-Za-z0-9\-]*[)）][ぁ-ゖ])")
 #: A line ending in a case particle stops mid-sentence, whatever the next line starts with: PDF
-#: text leaves blank lines inside sentences (…の活性化を / (blank) / 図るため、…). Not a comma: a
+#: text leaves blank lines inside sentences (…の普及を / (blank) / 進めるため、…). Not a comma: a
 #: slide's enumeration runs on over its lines (理事：A、B、 / (blank) / C、D), and joined into one
 #: sentence its answer is cut from the quote.
 _UNFINISHED = frozenset("をがにのとで")

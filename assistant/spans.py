@@ -113,7 +113,7 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
         r"(?P<era>令和|平成|昭和)\s*(?P<y>\d{1,2}|元)\s*年(?P<fy>度)?"
         r"(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?"
     ),
-    # R5年度, R5.4.14, H30
+    # R7年度, R7.4.14, H30
     lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
     # 2026年10月21日, 2027年度, 2035年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
     lazy(
@@ -239,8 +239,8 @@ _RELATIVE_YEAR = lazy(r"(?:" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=
 
 
 def relative_year_spans(text: str, spans: Sequence[TypedSpan], doc_date: str) -> list[TypedSpan]:
-    """``spans`` with each date of no year written after a relative year (昨年10月23日, 本年3月) dated from the
-    document's date (``2024-02``: 昨年10月23日 is 2023-10-23). Unchanged without a document year.
+    """``spans`` with each date of no year written after a relative year (昨年11月14日, 本年3月) dated from the
+    document's date (``2024-02``: 昨年11月14日 is 2023-11-14). Unchanged without a document year.
 
     Not part of ``extract_spans``: the index's spans do not depend on the manifest's dates."""
     m = re.match(r"(\d{4})", doc_date or "")

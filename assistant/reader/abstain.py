@@ -71,7 +71,7 @@ def _squash(text: str) -> str:
 def missing_literals(query: Query, passages: Sequence[str]) -> tuple[str, ...]:
     """Literals of the question that occur in none of ``passages`` (normalised texts).
 
-    令和N and the slides' abbreviation RN (R5年度) match each other.
+    令和N and the slides' abbreviation RN (R7年度) match each other.
     """
     text = _squash(" ".join(passages))
     out = []

@@ -49,7 +49,7 @@ class ReaderPolicy:
     #: … and a comparison figure in brackets after a value of its kind (526百万円（246百万円)) gains this
     #: much when the question asks about the previous year, and loses it otherwise.
     bracket_weight: float = 1.5
-    #: … and a date that ends a range (1/15~2/29) gains this much when the question asks for an end
+    #: … and a date that ends a range (3/10~4/25) gains this much when the question asks for an end
     #: (締切日, いつまで), the one that starts it when the question asks for a start (いつから); the
     #: other loses as much.
     range_end_weight: float = 1.0
