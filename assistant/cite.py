@@ -38,11 +38,11 @@ from assistant.claims import (
     Comparison,
     compare,
     compare_values,
+    is_country,
     label_match,
     make_claim,
     opposed_words,
     other_role_only,
-    place_level,
     range_partner,
     unit_of,
 )
@@ -315,7 +315,7 @@ def _window(claim: Claim, a: Candidate, b: Candidate, joined: Candidate,
     split = len(a.text)
     # (A country named on both lines is context, as in ``judge``: 日本開催時 / うち日本45人 is one record.)
     if any(len(_sides(claim, joined, split, v)) == 2 and not _name_note(claim, joined, split, v, a, b)
-           for v in claim.values if not (v.kind == "place" and place_level(v.text) == "country")):
+           for v in claim.values if not is_country(v)):
         # Both lines state a value in the place of the same claim value: two rows of one column
         # (補正予算額 120百万円 / 分担金 95百万円), two records, not one statement.
         return None
@@ -623,8 +623,7 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     the claim's than its look-alike. First, though, a unit stating two or more of the claim's other
     values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
     record = _is_record(u)
-    specific = sum(m.kind != "role" and not (m.kind == "place" and place_level(m.text) == "country")
-                   for m in u.cmp.matched) if record else 0
+    specific = sum(map(_specific, u.cmp.matched)) if record else 0
     return (record, specific, round(u.value_own, 6), u.near, *_rank(u))
 
 
@@ -645,10 +644,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and not (v.kind in _NAME_KINDS and _open(u.cand.text))
-                   and (((_about(u, v)[1] >= policy.conflict_item or _labelled(claim, v, u, policy))
-                         and (_about(u, v)[0] >= policy.conflict_own or _row_named(claim, v, u)
-                              or _under_heading(v, u, policy)))
-                        or _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u))
+                   and _speaks_of_item(claim, v, u, policy)
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if against:
@@ -656,6 +652,17 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether a unit stating claim value ``v`` otherwise speaks of the claim's item: enough of the item's
+    words (with its lead-in, and in its own line, or by a label, a row or a heading naming it), or tied
+    to the claim by the other end of a range, the role labelling its row, or the claim's other values."""
+    own, item = _about(u, v)
+    if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
+            and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
+        return True
+    return _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
 
 
 #: Kinds of name: a list of them may run on past a unit.
@@ -819,7 +826,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
         # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
-            ((v.kind == "place" and place_level(v.text) == "country")
+            (is_country(v)
              or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind == "role")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
@@ -836,9 +843,9 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
             # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
-            fuller = max(about, key=lambda u: (_own_with_values(claim, u, policy.value_weight, required), *_rank(u)))
-            if (_own_with_values(claim, fuller, policy.value_weight, required)
-                    > _own_with_values(claim, best, policy.value_weight, required) + policy.source_margin):
+            said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
+            fuller = max(about, key=lambda u: (said[id(u)], *_rank(u)))
+            if said[id(fuller)] > said[id(best)] + policy.source_margin:
                 return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
             return _settle(best, about, units, policy, policy.partial_with_values, cover)
         if required:
@@ -853,7 +860,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     # Values that are all context (countries) still tell which unit states the claim: the one giving
     # most of them (参加国：日、米、英、… for a claim listing the members), when it gives several.
     def countries(u: _Unit) -> int:
-        return sum(v.kind == "place" and place_level(v.text) == "country" for v in u.cmp.matched)
+        return sum(map(is_country, u.cmp.matched))
 
     listing = max(about, key=lambda u: (countries(u), *_rank(u)))
     if countries(listing) >= 2:
@@ -862,13 +869,17 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
 
 
+def _specific(v: TypedSpan) -> bool:
+    """Whether a claim value is specific to its item: not a role, not a country named in passing."""
+    return v.kind != "role" and not is_country(v)
+
+
 def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
     """Whether a unit stating two or more of the claim's specific values (not a country named in
     passing, not a role) is about its item, counting them as terms (``_with_values``): a slide's row
     (``開催場所：甲大学・参加学生：12ヶ国から150人``) gives the figures of its item under a title
     lines away."""
-    specific = [v for v in u.cmp.matched if v.kind != "role" and not (v.kind == "place" and place_level(v.text) == "country")]
-    return len(specific) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
+    return sum(map(_specific, u.cmp.matched)) >= 2 and _with_values(claim, u, policy.value_weight, claim.values) >= policy.item
 
 
 def _own_with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:

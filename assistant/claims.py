@@ -503,6 +503,11 @@ def place_level(name: str) -> str:
     return "place"
 
 
+def is_country(v: TypedSpan) -> bool:
+    """Whether a value names a country: context a sentence gives in passing (日本の…), seldom the value checked."""
+    return v.kind == "place" and place_level(v.text) == "country"
+
+
 _PREFECTURE = lazy(r"^(?:北海道|東京都|大阪府|京都府|[一-鿿々]{2,3}県)")
 
 
@@ -554,7 +559,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     matched, differing, unknown = [], [], []
     if claim.trend is not None:
         spans = [*spans, *figure_trends(spans, text)]
-    if any(v.kind == "place" and place_level(v.text) == "country" for v in claim.values):
+    if any(is_country(v) for v in claim.values):
         spans = [*spans, *country_abbreviations(text)]
     if any(v.kind == "role" for v in claim.values):
         spans = [*spans, *(r for r in role_spans(text) if not any(
