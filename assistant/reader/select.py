@@ -716,11 +716,11 @@ def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> l
     if "。" in head.text and not _ANNOUNCES.search(head.text):
         return None  # a sentence, unless it announces the items after it (次の二つの方針で進める。)
     block = list_block(index, head, policy)
-    # The first item after any lead-in (…以下の機関で組織する。 / another sentence / ①…) is of another kind.
-    first = next((c for c in block[1:] if item_marker(c.text)), block[1] if len(block) > 1 else head)
-    if len(block) < 3 or block[0].key != head.key or item_marker(first.text) == item_marker(head.text):
+    if len(block) < 3 or block[0].key != head.key:
         return None
-    return block
+    # The first item after any lead-in (…以下の機関で組織する。 / another sentence / ①…) is of another kind.
+    first = next((c for c in block[1:] if item_marker(c.text)), block[1])
+    return None if item_marker(first.text) == item_marker(head.text) else block
 
 
 def item_section(query: Query, index: LoadedIndex, best: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
@@ -799,6 +799,14 @@ _NAMED_HEAD = lazy(r"([\u3400-\u9fffァ-ヺー]{2,})の(?:正式な)?(?:名称|�
 _FIGURE_LEAD = lazy(r"[^・]*\d[^・]*・|\d+[^\u3400-\u9fffァ-ヺA-Za-z]*[年月日度回人名件]")
 
 
+def _quoted_name(query: Query, m: re.Match[str] | None, policy: ReaderPolicy) -> TypedSpan | None:
+    """The name inside quotes ``m`` (of ``_QUOTED``) as a direct answer, unless the question already says
+    it or it is too long for one."""
+    if m is None or m.group(1) in query.normalized or len(m.group(1)) > policy.max_direct_chars:
+        return None
+    return TypedSpan("phrase", m.start(1), m.end(1), m.group(1), m.group(1))
+
+
 def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The noun compound in ``cand`` that ends with the kind of thing a what-question asks for.
 
@@ -814,8 +822,8 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         # with the head the question gives the name (拠点の名前 → …拠点). Not for "what is it
         # called": a quote in the line is as often an emphasis (「世界初」) as the name asked.
         for m in _QUOTED.finditer(cand.text):
-            if m.group(1) not in query.normalized and len(m.group(1)) <= policy.max_direct_chars:
-                return TypedSpan("phrase", m.start(1), m.end(1), m.group(1), m.group(1))
+            if (quoted := _quoted_name(query, m, policy)) is not None:
+                return quoted
         named = _NAMED_HEAD.search(query.normalized)
         head = query.focus[-2] if named is None and len(query.focus) > 1 else (named.group(1) if named else head)
     # A verbal noun the question uses as a verb (設立することに, 開催されたか) names an act, not a kind.
@@ -832,10 +840,10 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         lead = _FIGURE_LEAD.match(text, lo, m.start())
         if lead:
             lo = lead.end()
-        quoted = _QUOTED.match(text, end)
-        if quoted and quoted.group(1) not in query.normalized and len(quoted.group(1)) <= policy.max_direct_chars:
-            # The kind's own name follows it in quotes (基本文書「…」, 共同声明「…」): the name answers.
-            return TypedSpan("phrase", quoted.start(1), quoted.end(1), quoted.group(1), quoted.group(1))
+        # The kind's own name follows it in quotes (基本文書「…」, 共同声明「…」): the name answers.
+        quoted = _quoted_name(query, _QUOTED.match(text, end), policy)
+        if quoted is not None:
+            return quoted
         phrase = text[lo:end]
         if len(phrase) > len(head) and phrase not in query.normalized and len(phrase) <= policy.max_direct_chars:
             return TypedSpan("phrase", lo, end, phrase, phrase)
