@@ -78,6 +78,11 @@ class Settings:
     #: 19 of eval/gold.jsonl (out of fold), while the retrained tree ranker moved 6 Japanese
     #: items of the gold set the wrong way, so its gain is not shown beyond retraining noise.
     english_focus: int = 0
+    #: Japanese questions: each word the corpus never uses (催し, 手助け) is matched through up to
+    #: this many corpus terms that JMdict glosses the same way (イベント, 支援; 0: off), and a match
+    #: of one earns this share of the word's weight (``crosslingual.japanese_synonyms``).
+    synonyms: int = 3
+    synonym_weight: float = 0.5
     #: Rebuild a missing or stale index automatically (else refuse with a message).
     auto_rebuild: bool = True
     #: Abstention: the reader abstains when its abstention model scores the evidence below

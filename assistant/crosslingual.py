@@ -449,6 +449,83 @@ def _glosses(
     return out
 
 
+# ------------------------------------------------------------------ Japanese paraphrases
+
+
+#: A word of hiragana only (と, もらう, たち): grammar or a verb too general to bridge wording.
+_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f]+$")
+
+
+def japanese_synonyms(
+    words: Iterable[str], table: Table, vocab: Container[str], path: Path | None = None,
+    per_word: int = 3, senses: int = 2, per_key: int = 2,
+) -> dict[str, tuple[str, ...]]:
+    """Corpus terms that JMdict glosses with the same English word as each of ``words``.
+
+    Staff ask in everyday words (催し, 手助け) where the documents use official ones
+    (イベント, 支援). A Japanese word is looked up in JMdict; each gloss of its first
+    ``senses`` senses that is a single word or phrase ("event", "assistance") is a key of
+    the corpus's English term table, whose first ``per_key`` terms share that meaning.
+    Only terms of ``vocab`` are returned, not the word itself, no hiragana-only word and
+    at most ``per_word`` a word, best first (common entries and earlier senses first).
+    No topic list: the table holds what the corpus says, the dictionary what words mean.
+    Empty without the dictionary package.
+    """
+    words = [w for w in dict.fromkeys(words) if len(w) >= 2 and not _HIRAGANA_ONLY.match(w)]
+    path = path or dictionary_path()
+    if not words or not table or path is None:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for w in words:
+        syns: dict[str, None] = {}
+        for gloss in _first_glosses(str(path), w, senses):
+            for key, direct in gloss_keys(gloss):
+                if direct:
+                    continue
+                for term in table.get(key, ())[:per_key]:
+                    if " " not in term and term != w and len(term) >= 2 and term in vocab \
+                            and not _HIRAGANA_ONLY.match(term):
+                        syns.setdefault(term)
+        if syns:
+            out[w] = tuple(syns)[:per_word]
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _first_glosses(path: str, word: str, senses: int) -> tuple[str, ...]:
+    """English glosses of the first ``senses`` senses of ``word``'s JMdict entries, common entries first.
+
+    Indexed look-ups for one word (a few milliseconds): ``_glosses`` answers thousands at
+    once at index time, and its set-based join costs a table scan for a handful. Entries found
+    by a kana form count only when JMdict says the word is usually written in kana.
+    """
+    with closing(_connect(Path(path))) as db:
+        entries: dict[int, int] = {}  # idseq -> common
+        for kanji_id, idseq in db.execute("SELECT ID, idseq FROM Kanji WHERE text = ?", (word,)).fetchall():
+            common = db.execute(f"SELECT 1 FROM KJP WHERE kid = ? AND text IN ({','.join('?' * len(_COMMON))})",
+                                (kanji_id, *_COMMON)).fetchone() is not None
+            entries[idseq] = max(entries.get(idseq, 0), int(common))
+        by_kana: set[int] = set()
+        for kana_id, idseq in db.execute("SELECT ID, idseq FROM Kana WHERE text = ?", (word,)).fetchall():
+            if idseq in entries:
+                continue
+            common = db.execute(f"SELECT 1 FROM KNP WHERE kid = ? AND text IN ({','.join('?' * len(_COMMON))})",
+                                (kana_id, *_COMMON)).fetchone() is not None
+            entries[idseq] = int(common)
+            if db.execute("SELECT 1 FROM Kanji WHERE idseq = ?", (idseq,)).fetchone():
+                by_kana.add(idseq)
+        out: list[str] = []
+        for idseq in sorted(entries, key=lambda i: (-entries[i], i)):
+            sids = [sid for (sid,) in db.execute("SELECT ID FROM Sense WHERE idseq = ? ORDER BY ID", (idseq,))]
+            for sid in sids[:senses]:
+                notes = {t for (t,) in db.execute("SELECT text FROM misc WHERE sid = ?", (sid,))}
+                if idseq in by_kana and _KANA_USUAL not in notes or notes & _RARE_MISC:
+                    continue
+                out += [g for (g,) in db.execute(
+                    "SELECT text FROM SenseGloss WHERE sid = ? AND lang = 'eng' ORDER BY rowid", (sid,))]
+    return tuple(out)
+
+
 # ------------------------------------------------------------------ storage
 
 

@@ -427,6 +427,18 @@ class Pipeline:
 
             focus = english_focus(question, index.crosslingual, index.bm25.vocab, self.settings.english_focus)
             query = replace(query, focus=focus) if focus else query
+        if not query.english and self.settings.synonyms > 0 and self.settings.crosslingual \
+                and self.settings.tokenizer == "mecab":
+            # Words, not bigrams, have dictionary entries; the term table is read only for a
+            # question with a word the corpus never uses.
+            unknown = [t for t in dict.fromkeys((*query.terms, *query.focus)) if index.df(t) == 0]
+            if unknown and index.crosslingual:
+                from assistant.crosslingual import japanese_synonyms
+
+                found = japanese_synonyms(unknown, index.crosslingual, index.bm25.vocab,
+                                          per_word=self.settings.synonyms)
+                w = self.settings.synonym_weight
+                query = replace(query, synonyms={t: dict.fromkeys(s, w) for t, s in found.items()})
         return query
 
     def ask(

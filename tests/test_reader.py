@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.bm25 import bigram_tokenize, mecab_tokenize
+from assistant.crosslingual import dictionary_path
 from assistant.reader.abstain import missing_literals
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES, F, featurize, focus_whole
@@ -1479,3 +1480,33 @@ def test_a_sentence_announcing_items_heads_them_across_a_second_sentence(tmp_pat
     for question in ("協議会を構成する団体を一通り教えてください。", "協議会はどのような団体で組織されるか。"):
         _, _, sel = _select_with_best(p, question, "協議会は以下の団体")
         assert [c.text[:1] for c in sel.units if c.text.startswith(("①", "②", "③"))] == ["①", "②", "③"], question
+
+
+@pytest.mark.skipif(dictionary_path() is None, reason="the JMdict database is not installed (the [en] extra)")
+@pytest.mark.parametrize("question", ["催しの予算はいくら？", "催しにかける予算は？"])
+def test_a_question_in_everyday_words_reads_the_line_in_official_ones(tmp_path: Path, one_document,
+                                                                      question: str) -> None:
+    """催し (the question's word, unknown to the corpus) finds イベント through JMdict ("event"):
+    three budget lines share 予算, and only the synonym says which one is asked for."""
+    text = ("市民交流事業の概要\n\n"
+            "・図書館の改修の予算は300万円。\n"
+            "・地域イベントの予算は50万円。\n"
+            "・清掃活動の予算は20万円。\n")
+    p = _fixture_pipeline(one_document, tmp_path, text, "市民交流")
+    answer = p.ask(question)
+    assert answer.direct == "50万円"
+    assert answer.evidence is not None and "イベント" in answer.evidence["synonyms"]["催し"]
+    # The evidence it rests on is the synonym's: without it, the line's score falls.
+    p.settings = replace(p.settings, synonyms=0)
+    off = p.ask(question)
+    assert off.evidence is not None and off.evidence["synonyms"] == {}
+    assert off.confidence < answer.confidence
+
+
+def test_only_a_word_the_corpus_never_uses_reads_the_term_table(tmp_path: Path, one_document) -> None:
+    """A cold ``ask`` reads crosslingual.json for a Japanese question only to look up such a word."""
+    p = _fixture_pipeline(one_document, tmp_path, "市民交流事業の概要\n\n・清掃活動の予算は20万円。\n", "市民交流")
+    p.ask("清掃活動の予算は？")
+    assert p.index()._crosslingual is None
+    p.ask("清掃の催しの予算は？")
+    assert p.index()._crosslingual is not None

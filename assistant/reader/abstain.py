@@ -125,7 +125,7 @@ def abstain_features(
         v[A["type_best"]] = float(not kinds or any(s.kind in kinds for s in cands[b].spans))
         # ... and states the qualifier that picks the asked instance (1か所当たり, 前回), when there is one.
         v[A["qualifier_near"]] = qualifier_found(query, cands[b].chunk.search_text)
-    v[A["passage_cov"]] = max((coverage(terms, toks) for toks in passage_tokens), default=0.0)
+    v[A["passage_cov"]] = max((coverage(terms, toks, query.synonyms) for toks in passage_tokens), default=0.0)
     total = sum(terms.values())
     v[A["unknown"]] = sum(w for t, w in terms.items() if df(t) == 0) / total if total > 0 else 0.0
     v[A["max_passage_dense"]] = max(passage_dense, default=0.0)
@@ -182,4 +182,8 @@ def focus_found(query: Query, passage_texts: Sequence[str]) -> float:
     compound = _squash("".join(query.focus))
     if query.english or len(compound) < 2 or not passage_texts:
         return 1.0
-    return float(any(compound in _squash(t) for t in passage_texts))
+    # A form with a synonym of a word the corpus never uses counts (手助け -> 支援): asked in
+    # everyday words, the attribute is named in the documents' own.
+    forms = [_squash(f) for f in query.focus_forms()]
+    texts = [_squash(t) for t in passage_texts]
+    return float(any(f in t for f in forms for t in texts))

@@ -82,12 +82,25 @@ def cell_key(cell: Cell) -> str:
     return parts[-1]
 
 
-def coverage(terms: dict[str, float], tokens: frozenset[str] | set[str]) -> float:
-    """IDF-weighted share of ``terms`` found in ``tokens`` (0 when there are no terms)."""
+def coverage(terms: dict[str, float], tokens: frozenset[str] | set[str],
+             synonyms: dict[str, dict[str, float]] | None = None) -> float:
+    """IDF-weighted share of ``terms`` found in ``tokens`` (0 when there are no terms).
+
+    A term matched only through one of its ``synonyms`` counts with that synonym's share.
+    """
     total = sum(terms.values())
     if total <= 0:
         return 0.0
-    return sum(v for t, v in terms.items() if t in tokens) / total
+    return sum(v * term_hit(t, tokens, synonyms) for t, v in terms.items()) / total
+
+
+def term_hit(term: str, tokens: frozenset[str] | set[str], synonyms: dict[str, dict[str, float]] | None) -> float:
+    """1.0 when ``term`` is in ``tokens``, else the best share of a synonym of it that is, else 0."""
+    if term in tokens:
+        return 1.0
+    if synonyms and term in synonyms:
+        return max((w for s, w in synonyms[term].items() if s in tokens), default=0.0)
+    return 0.0
 
 
 def span_matches(query: Query, span: TypedSpan) -> bool:
@@ -167,8 +180,11 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     total, total2 = float(w.sum()), float((w * w).sum())
     fmask = np.array([t in query.focus for t in terms], dtype=bool)
     extra_focus = [t for t in query.focus if t not in query.terms]
-    hits = np.array([[t in c.tokens for t in terms] for c in cands], dtype=np.float32).reshape(n, len(terms))
-    before = np.array([[t in c.before for t in terms] for c in cands], dtype=np.float32).reshape(n, len(terms))
+    syn = query.synonyms
+    hits = np.array([[term_hit(t, c.tokens, syn) for t in terms] for c in cands],
+                    dtype=np.float32).reshape(n, len(terms))
+    before = np.array([[term_hit(t, c.before, syn) for t in terms] for c in cands],
+                      dtype=np.float32).reshape(n, len(terms))
     ctx = np.maximum(hits, before)
     lex = hits @ w / total if total > 0 else np.zeros(n, np.float32)
     dense = np.array([c.dense for c in cands], dtype=np.float32)
@@ -192,8 +208,9 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     if fmask.any() or extra_focus:
         fw = np.where(fmask, w, 0.0)
         ftotal = float(fw.sum()) + len(extra_focus)
-        extra = np.array([[t in c.tokens for t in extra_focus] for c in cands], dtype=np.float32).reshape(n, -1)
-        extra_ctx = np.array([[t in c.before for t in extra_focus] for c in cands],
+        extra = np.array([[term_hit(t, c.tokens, syn) for t in extra_focus] for c in cands],
+                         dtype=np.float32).reshape(n, -1)
+        extra_ctx = np.array([[term_hit(t, c.before, syn) for t in extra_focus] for c in cands],
                              dtype=np.float32).reshape(n, -1)
         fcov = (hits @ fw + extra.sum(axis=1)) / ftotal
         X[:, F["focus"]] = fcov
@@ -210,7 +227,8 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     # Character bigrams see compounds however the tokenizer split them (受講対象者 / 受講 対象 者).
     q_text = query.normalized
     q_bi = char_bigrams(q_text) if not query.english else set()
-    focus_text = "".join(query.focus)
+    # The focus as written first; a form with a synonym in it counts as found too (催し -> イベント).
+    focus_forms = [f for f in query.focus_forms() if len(f) >= 2]
     is_list, is_reason = query.answer_type == "list", query.answer_type == "reason"
     focus_set = set(query.focus)
     for i, c in enumerate(cands):
@@ -263,7 +281,8 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
             row[F["novelty"]] = sum(t not in query.terms for t in c.tokens) / len(c.tokens)
         if q_bi:
             row[F["bigram_cov"]] = len(q_bi & char_bigrams(text)) / len(q_bi)
-        if len(focus_text) >= 2 and focus_text in text:
+        form = next((f for f in focus_forms if f in text), None)
+        if form is not None:
             row[F["focus_chars"]] = 1.0
-            row[F["focus_whole"]] = float(focus_whole(focus_text, text))
+            row[F["focus_whole"]] = float(focus_whole(form, text))
     return X

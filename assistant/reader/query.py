@@ -131,10 +131,23 @@ class Query:
     #: What the question asks of its value, among several a sentence gives (``ASKS``): the previous
     #: period's, a range's end or start, what a change leads to, an amount in any words.
     asks: frozenset[str] = frozenset()
+    #: Words of the question the corpus never uses -> corpus terms of the same meaning, each with
+    #: the share of the word's weight a match of it earns (催し -> {イベント: 0.5}; ``Pipeline.analyse``).
+    synonyms: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def english(self) -> bool:
         return self.language == "en"
+
+    def focus_forms(self, limit: int = 8) -> tuple[str, ...]:
+        """The focus compound as written, then with its unknown words replaced by their synonyms."""
+        if not self.focus:
+            return ()
+        forms = [""]
+        for part in self.focus:
+            alts = (part, *self.synonyms.get(part, {}))
+            forms = [f + a for f in forms for a in alts][:limit]
+        return tuple(forms)
 
     def with_search_terms(self, terms: Sequence[str], idf: Callable[[str], float]) -> Query:
         """An English question's content terms are the Japanese terms retrieval derived for it."""

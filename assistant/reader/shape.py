@@ -210,7 +210,8 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
                   retrieved=list(result.hits), timings_ms={}, answer_type=q.answer_type,
                   confidence=ev.abstain_score,
                   evidence={"abstain_score": round(ev.abstain_score, 4), "missing": list(ev.missing),
-                            "focus": list(q.focus), "translated": round(float(ev.abstain_x[A["translated"]]), 4),
+                            "focus": list(q.focus), "synonyms": {t: list(s) for t, s in q.synonyms.items()},
+                            "translated": round(float(ev.abstain_x[A["translated"]]), 4),
                             "max_passage_dense": round(float(ev.abstain_x[A["max_passage_dense"]]), 4)})
     if not ev.cands:
         return base
