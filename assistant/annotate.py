@@ -32,8 +32,10 @@ logger = logging.getLogger(__name__)
 
 Annotator = Callable[[Sequence[str]], list[list[TypedSpan]]]
 
-#: Recorded in the index manifest: a change to the span rules or to structure recovery makes it stale.
-ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}.files3"
+#: Recorded in the index manifest: a change to the span rules, to structure recovery or to the
+#: English term table makes it stale. ``terms`` is ``crosslingual.TABLE_VERSION``, written out
+#: because importing that module costs a cold ``ask`` its regular expressions (a test keeps them equal).
+ANNOTATION_VERSION = f"spans{SPANS_VERSION}.cells{STRUCTURE_VERSION}.files3.terms2"
 
 
 def _ginza(texts: Sequence[str]) -> list[list[TypedSpan]]:

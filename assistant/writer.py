@@ -298,7 +298,8 @@ class IndexWriter:
         # The English term table follows the vocabulary, so an update rewrites it with BM25
         # (a crash before the manifest leaves extra terms that the old vocabulary filters out).
         t_table = time.perf_counter()
-        table, table_source = crosslingual.table_for_index(bm25.vocab, get_tokenizer(self.settings.tokenizer))
+        proper = crosslingual.proper_noun if self.settings.tokenizer == "mecab" else None
+        table, table_source = crosslingual.table_for_index(bm25.vocab, get_tokenizer(self.settings.tokenizer), proper)
         crosslingual.save_table(d, table, table_source)
         table_fields = {"source": table_source, "keys": len(table)}
         table_seconds = round(time.perf_counter() - t_table, 3)

@@ -22,6 +22,8 @@ from assistant.crosslingual import (
     is_name,
     japanese_synonyms,
     load_table,
+    proper_noun,
+    romaji_keys,
     save_table,
 )
 from assistant.embedding import FakeEmbedder
@@ -422,3 +424,46 @@ def test_japanese_synonyms_skip_hiragana_only_terms() -> None:
 def test_japanese_synonyms_without_a_table_or_words() -> None:
     assert japanese_synonyms(["催し"], {}, PARAPHRASE_VOCAB) == {}
     assert japanese_synonyms([], {key("event"): ["イベント"]}, PARAPHRASE_VOCAB) == {}
+
+
+def test_the_index_manifest_records_the_table_version() -> None:
+    """A table built by another version makes the index stale (rebuilt, never read as empty)."""
+    from assistant.annotate import ANNOTATION_VERSION
+
+    assert ANNOTATION_VERSION.endswith(f".terms{crosslingual.TABLE_VERSION}")
+
+
+@pytest.mark.parametrize(
+    ("romaji", "keys"),
+    [
+        ("Nakamura", ("nakamura",)),
+        ("Kondou", ("kondou", "kondo")),  # with and without the long vowel, as English texts write it
+        ("Oono", ("oono", "ono")),
+        ("Minato-ku (ward of Tokyo)", ()),  # an explanation, not a name
+        ("Ōno", ()),  # macrons are not typed in questions; the plain spellings come from other glosses
+    ],
+)
+def test_romaji_keys(romaji: str, keys: tuple[str, ...]) -> None:
+    assert romaji_keys(romaji) == keys
+
+
+@needs_jmdict
+def test_build_table_keys_corpus_names_by_their_romanised_readings() -> None:
+    vocab = ["中村", "近藤", "水素", "研究"]
+    table = build_table(vocab, mecab_tokenize, proper=proper_noun)
+    assert table["nakamura"] == ["中村"]
+    assert table["kondo"] == ["近藤"] and table["kondou"] == ["近藤"]
+    # Without the proper-noun test (another tokenizer), names give no keys; common nouns never do.
+    assert "nakamura" not in build_table(vocab, mecab_tokenize)
+    assert "kenkyu" not in table and table[key("hydrogen")] == ["水素"]
+
+
+@needs_jmdict
+def test_an_english_question_naming_a_person_searches_the_name_in_kanji(tmp_path: Path, one_document) -> None:
+    text = ("推進体制\n\n"
+            "委員長 近藤 一郎 北方大学 教授\n"
+            "委員 中村 次郎 南方研究所 部長\n")
+    p = one_document(tmp_path, text, "推進体制")
+    result = p.search("Which institute does Nakamura belong to?")
+    assert "中村" in result.query_tokens
+    assert any("中村" in h.chunk.text for h in result.hits[:1])
