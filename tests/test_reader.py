@@ -75,6 +75,14 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("Which agency runs the scheme?", "organization"),
         ("Where was the meeting held?", "place"),
         ("Why was the subsidy raised?", "reason"),
+        # A role names a person (a modifier or two may stand before it); "name the" asks for a
+        # list only when what it names is plural.
+        ("Name the deputy mayor who opened the fair.", "person"),
+        ("Which EU commissioner signed the memo?", "person"),
+        ("Which chair of the panel resigned?", "person"),
+        ("Name the three agencies that fund the scheme.", "list"),
+        ("Name the sponsors of the fair.", "list"),
+        ("What head-count is planned?", "other"),
     ],
 )
 def test_answer_type(question: str, expected: str) -> None:

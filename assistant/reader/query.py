@@ -60,7 +60,10 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
     ("organization", r"which (?:companies|company|organi[sz]ations?|agenc(?:y|ies)|institut(?:e|ion)s?|bod(?:y|ies)|firms?"
                      r"|groups?|ministr(?:y|ies)|universit(?:y|ies)|industry associations?)"
                      r"|what (?:company|organi[sz]ation|agency|institute|body|ministry)|who (?:hosts|hosted|organi[sz]ed)"),
-    ("person", r"\bwho\b|\bwhom\b|which (?:person|prime minister|minister|official|chair)|whose name"),
+    # A role names a person, with up to two words before it (which EU commissioner, name the deputy director).
+    ("person", r"\bwho\b|\bwhom\b|whose name|(?:which|name the) (?:(?!(?:is|are|was|were|do|does|did|has|have|had)\b)[a-z\-]+ ){0,2}?"
+               r"(?:person|minister|commissioner|secretary|official|chair(?:man|woman|person)?|president|director"
+               r"|head|leader|expert|professor|representative|ambassador|mayor|governor|chief)s?(?![\w\-])"),
     ("place", r"\bwhere\b|which (?:country|countries|city|prefecture|place|location|region|site)"
               r"|what (?:country|city|location|place|site|prefecture)"),
     ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?(?:[a-z0-9\-]+ ){0,2}"
@@ -68,7 +71,9 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
                r"|what (?:[a-z\-]+ )?(?:rate|ratio|percentage|proportion)\b"),
     ("date", r"\bwhen\b|what year|which year|what date|what month|by when|in which year|what fiscal year"),
     ("reason", r"\bwhy\b|what (?:is|was) the (?:purpose|reason|aim|goal|objective)|for what purpose|purpose of|reason for"),
-    ("list", r"what are the|\blist\b|name the|what kinds|what types|which (?:items|areas|fields|activities|measures)"
+    # "Name the" asks for a list when what it names is plural (name the three bodies), not one role.
+    ("list", r"what are the|\blist\b|name (?:the|all)(?: (?:two|three|four|five|\d+))? (?:[a-z\-]+ ){0,2}?[a-z\-]+s\b"
+             r"|what kinds|what types|which (?:items|areas|fields|activities|measures)"
              r"|what (?:items|areas|fields|activities|measures)"),
 )
 _JA_TYPE_RES = [(t, re.compile(p)) for t, p in _JA_TYPES]
