@@ -19,7 +19,10 @@ What is folded, and why:
 - Lines wrapped mid-sentence are joined without a newline, so a word broken by the
   PDF layout (``構成\\n員``) is whole again for search. A break kept across blank
   lines is written ``\\n\\n``; whether a line is short (a label) is judged on the
-  output line, so ``normalize(normalize(x)) == normalize(x)``.
+  output line, so ``normalize(normalize(x)) == normalize(x)``. A quote left open
+  (``「フュージョンエネルギー``) continues on a line that starts like a bullet
+  (``・イノベーション戦略」を…``) when that line, or those wrapped onto it, closes it:
+  titles wrap at their middle dot.
 - Half-width voiced marks compose with the kana before them (``ﾍﾞ`` -> ベ); a mark
   that composes with nothing is dropped.
 """
@@ -34,7 +37,7 @@ from assistant.lazyre import lazy
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 7
+NORMALIZER_VERSION = 8
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -188,13 +191,20 @@ def starts_item(line: str) -> bool:
     return bool(_ITEM_START.match(line))
 
 
-def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_first: str = "") -> str:
+def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_first: str = "",
+            prev_open: bool = False) -> str:
     """How to join a normalised line to the output: "" (wrapped), " " or "\\n".
 
     ``prev_first``, ``prev_last`` and ``prev_len`` describe the output line so far
     (everything since the last kept line break), not just the previous source line:
     that is what a second pass over the output sees, so ``normalize`` is idempotent.
+    ``prev_open`` says that line left a quote open (``「`` without its ``」``) that the
+    next line, or the lines wrapped onto it before a blank line or an item, closes.
     """
+    if starts_item(nxt) and prev_open and not blank_between and prev_first != "#":
+        # A quoted title wrapped at its middle dot (「フュージョンエネルギー / ・イノベーション戦略」を…):
+        # the lines that follow close the quote, so this one is the title's rest, not a bullet item.
+        return ""
     if starts_item(nxt) or prev_first == "#":
         # A Markdown heading is a whole line: the byline under a title (みなと市防災会議) starts
         # with kana like a wrapped sentence's rest, but is not one.
@@ -227,13 +237,20 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     prev_nl = -1  # index in text of the "\n" that ends the last non-empty line
     blank_between = False
     pos = 0
-    for raw in text.split("\n"):
-        chars, offs = _fold_line(raw, pos)
+    raws = text.split("\n")
+    folded: list[tuple[list[str], list[int]]] = []
+    for raw in raws:
+        folded.append(_fold_line(raw, pos))
+        pos += len(raw) + 1
+    pos = 0
+    for j, raw in enumerate(raws):
+        chars, offs = folded[j]
         line_end = pos + len(raw)  # index of this line's "\n" (or len(text))
         if chars:
             if out_chars:
+                closer = _open_quote(out_chars, line_start)
                 sep = _joiner(out_chars[-1], len(out_chars) - line_start, "".join(chars), blank_between,
-                              out_chars[line_start])
+                              out_chars[line_start], bool(closer) and _closes(folded, j, closer))
                 if sep == "\n" and blank_between:
                     out_chars += ["\n", "\n"]
                     out_offs += [prev_nl, pos - 1]
@@ -250,6 +267,39 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
             blank_between = True
         pos = line_end + 1
     return "".join(out_chars), out_offs
+
+
+def _closes(folded: list[tuple[list[str], list[int]]], j: int, closer: str) -> bool:
+    """Whether line ``j``, or a line after it before a blank line or another item, holds ``closer``.
+
+    The lines wrapped onto line ``j`` are what a second pass sees as one line, so the
+    answer is the same on normalised text (``normalize`` stays idempotent).
+    """
+    for k in range(j, len(folded)):
+        line = "".join(folded[k][0])
+        if not line or (k > j and starts_item(line)):
+            return False
+        if closer in line:
+            return True
+    return False
+
+
+#: Japanese quotes a title wraps inside, and their closers.
+_QUOTES = {"「": "」", "『": "』"}
+
+
+def _open_quote(chars: list[str], start: int) -> str:
+    """The closer of the last quote left open in ``chars[start:]``, or ""."""
+    depth: dict[str, int] = {}
+    last = ""
+    for ch in chars[start:]:
+        if ch in _QUOTES:
+            depth[ch] = depth.get(ch, 0) + 1
+            last = ch
+        elif ch in _QUOTES.values():
+            opener = next(o for o, c in _QUOTES.items() if c == ch)
+            depth[opener] = max(0, depth.get(opener, 0) - 1)
+    return _QUOTES[last] if last and depth.get(last, 0) > 0 else ""
 
 
 def source_end(text: str, offset: int) -> int:

@@ -104,6 +104,12 @@ SYNTHETIC: list[tuple[str, str]] = [
     ("北海沿岸風力協議会\n\n(NSWC)", "北海沿岸風力協議会\n\n(NSWC)"),
     # ... a title ending otherwise does not (について is a whole heading).
     ("計画の見直しについて\n\n概要", "計画の見直しについて\n\n概要"),
+    # A quoted title wrapped at its middle dot continues on the line that closes it; a bullet that
+    # does not close the quote, or one after a blank line, opens an item.
+    ("・新たに「洋上風力\n・水素戦略」を決定。\n・次の項目", "・新たに「洋上風力・水素戦略」を決定。\n・次の項目"),
+    ("・「未完の見出し\n・項目A\n・項目B」", "・「未完の見出し\n・項目A\n・項目B」"),
+    ("・「甲計画\n・乙事業の\n推進」を決定。\n・次", "・「甲計画・乙事業の推進」を決定。\n・次"),  # closed on a wrapped line
+    ("・「見出し\n\n・項目」", "・「見出し\n\n・項目」"),
 ]
 
 
