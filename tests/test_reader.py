@@ -933,7 +933,7 @@ def _fixture_pipeline(one_document, tmp_path: Path, text: str, title: str):  # t
     selects and shapes; the literal check stays on)."""
     p = one_document(tmp_path, text, title)
     p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
-    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0)
+    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
     return p
 
 
@@ -1518,3 +1518,23 @@ def test_only_a_word_the_corpus_never_uses_reads_the_term_table(tmp_path: Path, 
     assert p.index()._crosslingual is None
     p.ask("清掃の催しの予算は？")
     assert p.index()._crosslingual is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "direct"),
+    [
+        ("What is the title of the plan adopted in 2023?", "港湾脱炭素化推進計画"),
+        ("What is the official name of the plan adopted in 2023?", "港湾脱炭素化推進計画"),
+        # Not its English name (the lead takes the Latin words), nor a question that is no name question.
+        ("What is the English name of the plan?", None),
+        ("What did the city adopt in 2023?", None),
+    ],
+)
+def test_an_english_question_for_a_title_gets_the_quoted_name(tmp_path: Path, one_document, question: str,
+                                                             direct: str | None) -> None:
+    text = ("港湾計画の概要\n\n"
+            "・2023年、市は「港湾脱炭素化推進計画」(Port Decarbonisation Plan)を策定した。\n"
+            "・計画期間は10年間とする。\n")
+    p = _fixture_pipeline(one_document, tmp_path, text, "港湾計画")
+    answer = p.ask(question)
+    assert answer.direct == direct

@@ -794,6 +794,9 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
 #: A name asked for (名称, 題名).
 _NAME_HEADS = frozenset({"名称", "名前", "題名", "タイトル", "呼称", "名"})
 _QUOTED = lazy(r"[「『]([^「」『』]{2,})[」』]")
+#: An English question asking for the (official) name or title of something; not its English name,
+#: which the English lead finds among the line's Latin words.
+_EN_NAME_ASKED = lazy(r"\bwhat (?:is|was|are|were) (?:the |its |their )?(?:official |formal |full )?(?:name|title)s?\b", re.I)
 #: The kind of thing whose name is asked (拠点の名前, 制度の名称): the compound's last ideographs or katakana.
 _NAMED_HEAD = lazy(r"([\u3400-\u9fffァ-ヺー]{2,})の(?:正式な)?(?:名称|名前|題名|呼称)")
 _FIGURE_LEAD = lazy(r"[^・]*\d[^・]*・|\d+[^\u3400-\u9fffァ-ヺA-Za-z]*[年月日度回人名件]")
@@ -814,7 +817,13 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     a longer compound with that head (調整役的機能, 日独科学技術協力協定) that the question does not
     already say; the first such compound in the line, else ``None``.
     """
-    if query.english or not query.focus:
+    if query.english:
+        # "What is the title of the plan": the line's first quoted title that the question does not
+        # already say (the Japanese name, which the English lead then carries).
+        if not _EN_NAME_ASKED.search(query.normalized):
+            return None
+        return next(filter(None, (_quoted_name(query, m, policy) for m in _QUOTED.finditer(cand.text))), None)
+    if not query.focus:
         return None
     head = query.focus[-1]
     if head in _NAME_HEADS:
