@@ -39,12 +39,14 @@ from assistant.claims import (
     compare,
     compare_values,
     is_country,
+    is_ordinal,
     label_match,
     make_claim,
     opposed_words,
     other_role_only,
     range_partner,
     unit_of,
+    with_slot_spans,
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
@@ -247,6 +249,18 @@ def _same_ordinal(claim_text: str, unit_text: str) -> bool:
     return all(any(c == k and n == m for k, m in theirs) or not any(c == k for k, _ in theirs) for c, n in mine)
 
 
+def _renumbered(claim: Claim, cmp: Comparison) -> bool:
+    """Whether a unit with another ordinal than the claim's (第71回 / 第72回) is still the claim's item
+    numbered otherwise: it states another of the claim's specific values (the date, the speaker) and
+    differs from the claim in the ordinal only. Without such a value, another ordinal is another item
+    (第2回 held next year is not the 第1回 the slide describes)."""
+    text = claim.query.normalized
+    ordinals = [v for v, _ in cmp.differing if is_ordinal(text, v)]
+    others = [v for v, _ in cmp.differing if not is_ordinal(text, v)]
+    agree = [v for v in cmp.matched if _specific(v) and not is_ordinal(text, v)]
+    return bool(ordinals and agree) and not others and not cmp.polarity_conflict
+
+
 def _joined(a: Candidate, b: Candidate) -> Candidate:
     """Two consecutive sentences of a passage as one unit (its spans shifted onto the joined text)."""
     shift = len(a.text)
@@ -283,7 +297,8 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
     claim value ``v`` (of any claim value when None): equal to it, or different from it and not
     another value of the claim."""
     out = set()
-    for s in c.spans:
+    # (Roles and relative periods too: 常任理事：甲社 / 理事：乙社 are two rows of one slot.)
+    for s in with_slot_spans(claim, c.spans, c.text):
         for x in ([v] if v is not None else claim.values):
             verdict = compare_values(x, s)
             if verdict == "equal" or (verdict == "differ" and not any(
@@ -356,7 +371,7 @@ def _records(claim: Claim, c: Candidate) -> bool:
         row = _row_spans(line)
         if row is None:
             continue
-        for s in row:
+        for s in with_slot_spans(claim, row, normalize_query(line)):
             for k, v in enumerate(claim.values):
                 verdict = compare_values(v, s)
                 if verdict == "equal" or (verdict == "differ" and not any(
@@ -549,11 +564,13 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
-        if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
+        if not _key_named(c, text) or (b is None and _records(claim, c)):
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
         cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
+        if not _same_ordinal(text, c.text) and not _renumbered(claim, cmp):
+            continue
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
         # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
         tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens
@@ -823,11 +840,12 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
-        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
+        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify; so is
+        # a relative period (今年度中) that no unit states otherwise (a slide dates it: 令和6年度中).
         # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
             (is_country(v)
-             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind == "role")
+             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind in ("role", "relative"))
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.
