@@ -31,6 +31,8 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
     # The whole of an amount and a part of it (費用の全額を支援 / その一部を支援).
     ("全額", "一部"), ("全部", "一部"),
+    # A session's opening and its close; a growth in size and a reduction.
+    ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
 )

@@ -49,7 +49,7 @@ def _lines(cands: Sequence[Candidate], unit: Candidate) -> range:
 
 
 MEETING = ["乙政策会議の資料", "第15回 乙政策会議 資料一部改訂（2031年3月4日）", "丙計画の概要を示す。"]
-SPEECH = ["〇港湾の整備を、あらゆる面で加速してまいります。", "※佐野知事 第48回定例会見（2030年5月2日）",
+SPEECH = ["〇港湾の整備を、あらゆる面で加速してまいります。", "※佐野知事 第48回定例議会閉会時会見（2030年5月2日）",
           "〇離島航路の維持を図る。"]
 BOARD = ["●北辰協議会の役員", "会長：北辰電機株式会社", "常任理事：東邦重工株式会社、西海商事株式会社",
          "理事：南都化学株式会社、中央建設株式会社、"]
@@ -69,7 +69,11 @@ CASES = [
     # Another ordinal and another date: another meeting, which the slide does not describe.
     (MEETING, "第16回乙政策会議は、2032年5月に開催される予定である。", {"partial", "none"}, None, None, None),
     # The speaker's note: the same speaker, the session numbered otherwise.
-    (SPEECH, "佐野知事は、第49回定例会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("49回", "48回"), None),
+    (SPEECH, "佐野知事は、第49回定例議会閉会時の会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("49回", "48回"),
+     None),
+    # The session's opening for its close.
+    (SPEECH, "佐野知事は、第48回定例議会の開会時の会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("開会", "閉会"),
+     None),
     # A name listed under 理事 while the claim makes it a 常任理事: the row above (常任理事：…) is another
     # record, not one statement with it.
     (BOARD, "南都化学は、北辰協議会の常任理事を務めている。", {"conflict"}, 4, ("常任理事", "理事"), BOARD_IDF),
@@ -79,6 +83,9 @@ CASES = [
     (REPORT, "指針は、今年度中に意見募集を経て取りまとめられる予定である。", {"strong", "partial"}, 3, None, None),
     # The whole of an amount against a part of it.
     (CALL, "公募による地域企画では、各団体の企画の開催費用の全額を支援する。", {"conflict"}, 2, ("全額", "一部"), None),
+    # A growth in size for a reduction.
+    (["○技術を活かし、小型化・高度化等の独創的な新興技術の支援策を強化する。"],
+     "大型化・高度化等の独創的な新興技術の支援策を強化する。", {"conflict"}, 1, ("大型化", "小型化"), None),
     # The date of a document the line refers to is not the date of what the line states...
     (PLAN, "潮流発電の実証は、2045年まで長期的視野に立って実施される。", {"partial", "none"}, None, None, None),
     # ...unless the claim speaks of the document itself.
