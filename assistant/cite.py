@@ -679,7 +679,8 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
     if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
-    return _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
+    return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
+            or _member_swapped(claim, v, u, policy))
 
 
 #: Kinds of name: a list of them may run on past a unit.
@@ -744,12 +745,13 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
 _NAME_LIST_MARK = re.compile(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
 
 
-def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
-    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+def _name_run(text: str, s: TypedSpan, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """The names of the list (names joined by 、と・及び) that name ``s`` is in, ``s`` included (empty when
+    ``s`` is not among ``spans``)."""
     names = sorted((x for x in spans if x.kind in _NAME_KINDS), key=lambda x: x.start)
     i = next((k for k, x in enumerate(names) if x is s or (x.start, x.end) == (s.start, s.end)), None)
     if i is None:
-        return False
+        return []
 
     def joined(a: TypedSpan, b: TypedSpan) -> bool:
         return a.end <= b.start and bool(_NAME_LIST_MARK.fullmatch(text, a.end, b.start))
@@ -761,7 +763,32 @@ def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: S
                                                else joined(names[k + step], names[k])):
             k += step
             run.add(k)
-    return any(compare_values(m, names[k]) == "equal" for k in run if k != i for m in matched)
+    return [names[k] for k in sorted(run)]
+
+
+def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
+    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+    return any(compare_values(m, x) == "equal" for x in _name_run(text, s, spans) if x is not s for m in matched)
+
+
+def _member_swapped(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, lists as many names as the claim's list of name ``v``
+    (甲と乙の共催), one of them the claim's and, in ``v``'s place, another (主催：甲、丙): the claim's list
+    with one member swapped. (A longer list, a roster, names many bodies beside the claim's.)"""
+    if v.kind not in _NAME_KINDS or u.about_item < policy.item:
+        return False
+    text = claim.query.normalized
+    mine = [x for x in _name_run(text, v, claim.values) if x.kind == v.kind]
+    if len(mine) < 2:
+        return False
+    for cv, s in u.cmp.differing:
+        if cv is not v:
+            continue
+        theirs = [x for x in _name_run(u.cand.text, s, u.cand.spans) if x.kind == v.kind]
+        if len(theirs) == len(mine) and any(compare_values(m, x) == "equal" for m in mine if m is not v
+                                            for x in theirs if x is not s):
+            return True
+    return False
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:

@@ -60,6 +60,9 @@ REPORT = ["<主な検討事項>", "・国内外の状況を調査する。",
           "・委員会に進捗を適宜報告しつつ、今年度中に意見募集を経て、指針を取りまとめ予定。"]
 CALL = ["(3)公募による地域企画(数回程度)", "・各団体の企画を公募し、その開催費用の一部を支援する。",
         "(4)意識調査の実施(数年に1回程度)"]
+HOSTS = ["【参考】甲スクールの概要", "主催：KST、EUROsea", "日程：2031年6月2日~13日(2週間)"]
+#: The drafter's verb (開く) and word for the hosts (共催) are rare in the slides.
+SCHOOL_IDF = {"甲": 3.0, "スクール": 2.5, "共催": 3.5, "開く": 5.0}
 PLAN = ["潮流発電の推進", "・「甲海洋戦略(令和3年4月 乙本部決定)」を踏まえ、潮流発電の実証を長期的視野に立って実施。",
         "・実証海域を公募する。"]
 
@@ -83,6 +86,11 @@ CASES = [
     (REPORT, "指針は、今年度中に意見募集を経て取りまとめられる予定である。", {"strong", "partial"}, 3, None, None),
     # The whole of an amount against a part of it.
     (CALL, "公募による地域企画では、各団体の企画の開催費用の全額を支援する。", {"conflict"}, 2, ("全額", "一部"), None),
+    # A list of two names with one swapped: the hosts' row, though it repeats few of the claim's words.
+    (HOSTS, "甲スクールは、KSTとF4Xの共催で開かれた。", {"conflict"}, 2, ("F4X", "EUROsea"), SCHOOL_IDF),
+    # A longer list (a roster) names many bodies beside the claim's: no swap.
+    ([HOSTS[0], "協力：KST、EUROsea、ABCD、MNOP", HOSTS[2]],
+     "甲スクールは、KSTとF4Xの共催で開かれた。", {"partial", "none"}, None, None, SCHOOL_IDF),
     # A growth in size for a reduction.
     (["○技術を活かし、小型化・高度化等の独創的な新興技術の支援策を強化する。"],
      "大型化・高度化等の独創的な新興技術の支援策を強化する。", {"conflict"}, 1, ("大型化", "小型化"), None),
