@@ -31,6 +31,8 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
     # The whole of an amount and a part of it (費用の全額を支援 / その一部を支援).
     ("全額", "一部"), ("全部", "一部"),
+    # Every year and once in several years (毎年1回 / 数年に1回程度).
+    ("毎年", "数年に"), ("毎年", "隔年"),
     # A session's opening and its close; a growth in size and a reduction.
     ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
@@ -83,6 +85,9 @@ class Claim:
     #: ``topic`` with its verbs weighing no more than ``VERB_WEIGHT``: what tells which item a unit is
     #: about (the drafter's verb is the draft's wording), while ``topic`` tells how much of the claim it states.
     nouns: dict[str, float] = field(default_factory=dict)
+    #: Of an affirmative claim, the noun of its main predicate (達成 of …を十分に達成できている): a source may
+    #: deny it inside a clause (…を達成することが困難であり、…), not only at its end.
+    affirmed: tuple[str, ...] = ()
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -213,7 +218,32 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # weigh like a name.
     nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
-                 negated_predicate(text, tokenize, topic) if negated else (), nouns)
+                 negated_predicate(text, tokenize, topic) if negated else (), nouns,
+                 () if negated else affirmed_predicate(text, tokenize, topic))
+
+
+#: Verbs and endings that carry a predicate without naming it (達成できている: できる, いる).
+_AUXILIARIES = frozenset({"できる", "いる", "ある", "する", "なる", "れる", "られる", "おる", "いく", "くる", "しまう"})
+
+
+def affirmed_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
+    """The noun of the predicate ending ``text`` (達成 of …十分に達成できている。), if it is a noun of the
+    topic written as such (a verb's form varies; a noun's does not)."""
+    clause = text.strip().rstrip("。.!！")
+    clause = clause[max(clause.rfind(x) for x in "、。,，") + 1 :]
+    terms = [t for t in tokenize(clause) if t in topic and t not in _AUXILIARIES]
+    if not terms or _VERB.search(terms[-1]) or len(terms[-1]) < 2 or terms[-1] not in clause:
+        return ()
+    return (terms[-1],)
+
+
+#: A predicate denied inside a clause: the noun, a few kana (することが, が), a word of impossibility.
+_DENIED_AFTER = r"[ぁ-ん]{0,6}(?:困難|不可能|できない|できず|できていない|されていない|されず|していない|しておらず)"
+
+
+def denies(text: str, word: str) -> bool:
+    """Whether ``text`` denies ``word`` in some clause (…を達成することが困難であり…)."""
+    return re.search(re.escape(word) + _DENIED_AFTER, text) is not None
 
 
 #: The most a verb weighs in a claim's ``nouns``.
@@ -608,7 +638,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
                 and not (s.kind == "date" and _within_open_range(v, s, open_dates))
-                and not document_date(claim.query.normalized, text, s)]
+                and not document_date(claim.query.normalized, text, s) and not _enumerator(text, s)]
         if _additive(claim.query.normalized, v, claim.values):
             diff = []  # 甲総理も出席した: others named beside the claim's name do not deny it
         equal = [s for x, s in verdicts if x == "equal"]
@@ -665,6 +695,8 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         conflict = direction_conflict(claim, spans, text)
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
+    if conflict is None and any(denies(text, w) for w in claim.affirmed):
+        conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
 
 
@@ -683,6 +715,12 @@ def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list
 _QUOTE_OPEN, _QUOTE_CLOSE = "「『", "」』"
 #: A claim speaking of a document itself: its title's end, then は / が or the act that dates it.
 _OF_DOCUMENT = r"[」』]?\s*(?:は|が|では|の(?:決定|策定|改訂|閣議決定|取りまとめ|制定|発効))"
+
+
+def _enumerator(text: str, s: TypedSpan) -> bool:
+    """Whether a bare number is a list item's index, ``(4)`` before a heading's words: no figure of anything."""
+    return (s.kind == "number" and len(s.text) <= 2 and text[s.start - 1 : s.start] in ("(", "（")
+            and text[s.end : s.end + 1] in (")", "）") and bool(text[s.end + 1 : s.end + 2].strip()))
 
 
 def document_date(claim_text: str, text: str, s: TypedSpan) -> bool:

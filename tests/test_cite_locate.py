@@ -15,7 +15,7 @@ import pytest
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
 from assistant.cite import DEFAULT_CITE_POLICY, judge
-from assistant.claims import Claim, compare, make_claim
+from assistant.claims import Claim, compare, denies, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import analyse
@@ -91,6 +91,12 @@ CASES = [
     # A longer list (a roster) names many bodies beside the claim's: no swap.
     ([HOSTS[0], "協力：KST、EUROsea、ABCD、MNOP", HOSTS[2]],
      "甲スクールは、KSTとF4Xの共催で開かれた。", {"partial", "none"}, None, None, SCHOOL_IDF),
+    # A predicate the source denies inside a clause (…を達成することが困難であり、…), not at its end.
+    (["乙協議会の課題", "現状では、この目標を達成することが困難であり、改善が必要。", "今後、住民との対話の場を設ける。"],
+     "乙協議会は、現状で目標を達成できている。", {"conflict"}, 2, ("肯定", "否定"), None),
+    # Every year against once in several years (the heading's list index, (4), is no figure of it).
+    (["(4)意識調査の実施", "・住民の認識を把握するための調査を数年に1回程度実施する。"],
+     "意識調査は、毎年1回程度実施する計画である。", {"conflict"}, 2, ("毎年", "数年に"), None),
     # A growth in size for a reduction.
     (["○技術を活かし、小型化・高度化等の独創的な新興技術の支援策を強化する。"],
      "大型化・高度化等の独創的な新興技術の支援策を強化する。", {"conflict"}, 1, ("大型化", "小型化"), None),
@@ -113,7 +119,9 @@ def test_a_conflict_is_located_at_the_line_stating_the_item_otherwise(
     if mismatch is not None:
         assert unit is not None
         pairs = [(v.text, s.text) for v, s in unit.cmp.differing]
-        if unit.cmp.polarity_conflict and not pairs:
+        if unit.cmp.polarity_conflict == "negation" and not pairs:
+            pairs = [("肯定", "否定")]
+        elif unit.cmp.polarity_conflict and not pairs:
             pairs = [tuple(unit.cmp.polarity_conflict.split(" ≠ "))]
         assert mismatch in pairs, pairs
 
@@ -140,3 +148,17 @@ def test_relative_periods_are_values(source: str, claim: str, verdict: tuple[str
         assert not cmp.differing and not cmp.matched
     else:
         assert [(v.text, s.text) for v, s in cmp.differing] == [verdict]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "denied"),
+    [
+        ("現状では、この目標を達成することが困難であり、改善が必要。", "達成", True),
+        ("目標の達成ができていない状況にある。", "達成", True),
+        ("目標を達成した。", "達成", False),
+        # Words other than kana between the noun and the difficulty: another clause's difficulty.
+        ("達成に向けて困難を乗り越える。", "達成", False),
+    ],
+)
+def test_a_predicate_denied_inside_a_clause(text: str, word: str, denied: bool) -> None:
+    assert denies(text, word) is denied
