@@ -450,6 +450,29 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison
     return replace(cmp, matched=(*cmp.matched, *dated), unknown=tuple(v for v in cmp.unknown if v not in dated))
 
 
+def _list_lead(c: Candidate, by_pos: dict[tuple[str, int], Candidate]) -> Candidate | None:
+    """The lead-in of the list item ``c``: the nearest sentence above it in its passage that is no item of the
+    list, when it leaves its statement open (``…甲委員会(CCFE)を活用し、`` over ``・…の支援``); else None."""
+    if not c.is_item:
+        return None
+    pos = c.pos - 1
+    while (above := by_pos.get((c.chunk.id, pos))) is not None and above.is_item:
+        pos -= 1
+    return above if above is not None and _open(above.text) else None
+
+
+def _led(claim: Claim, cmp: Comparison, lead: Candidate | None) -> Comparison:
+    """``cmp`` with the claim values the unit leaves unknown and its list's open lead-in states confirmed: the
+    lead-in and each item under it are one statement (…甲委員会を活用し、/ ・乙の支援). Only confirmations: an
+    item is not contradicted by its lead-in's other values."""
+    if lead is None or not cmp.unknown:
+        return cmp
+    led = [v for v in cmp.unknown if any(compare_values(v, s) == "equal" for s in lead.spans)]
+    if not led:
+        return cmp
+    return replace(cmp, matched=(*cmp.matched, *led), unknown=tuple(v for v in cmp.unknown if v not in led))
+
+
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
     its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
@@ -559,6 +582,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
     runs = _table_runs(text, cands)
+    by_pos = {(c.chunk.id, c.pos): c for c in cands if c.kind == "sentence"}
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     singles = [x for c in cands for x in (
         _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
@@ -571,6 +595,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
         if not _same_ordinal(text, c.text) and not _renumbered(claim, cmp):
             continue
+        lead = _list_lead(c, by_pos) if b is None else None
+        cmp = _led(claim, cmp, lead)
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
         # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
         tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens
@@ -680,7 +706,20 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
-            or _member_swapped(claim, v, u, policy))
+            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+
+
+#: A date stated to the day (2031-03-04): one record's, seldom another's.
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _dated_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states the claim's date to the day and another name of
+    ``v``'s kind: the record of that day (``…について(2031年3月4日 甲委員会)``), its body stated otherwise."""
+    if v.kind not in _NAME_KINDS or u.about_item < policy.item:
+        return False
+    return (any(m.kind == "date" and _DAY.match(m.value) for m in u.cmp.matched)
+            and any(cv is v and s.kind == v.kind for cv, s in u.cmp.differing))
 
 
 #: Kinds of name: a list of them may run on past a unit.

@@ -97,6 +97,15 @@ CASES = [
     # Every year against once in several years (the heading's list index, (4), is no figure of it).
     (["(4)意識調査の実施", "・住民の認識を把握するための調査を数年に1回程度実施する。"],
      "意識調査は、毎年1回程度実施する計画である。", {"conflict"}, 2, ("毎年", "数年に"), None),
+    # The claim's date to the day and another body: that day's record, its body stated otherwise, though
+    # the drafter's verb (まとめる) is not the slide's.
+    (["【参考】港湾整備の推進に向けて（2031年3月4日 港湾技術委員会）", "・港湾の整備を段階的に進める。"],
+     "港湾整備の推進に向けては、2031年3月4日に港湾計画タスクフォースがまとめた。", {"conflict"}, 1,
+     ("港湾計画タスクフォース", "港湾技術委員会"), {"まとめる": 5.0}),
+    # The same day on a line about something else is no record of the claim's.
+    (["【参考】空港の騒音対策（2031年3月4日 港湾技術委員会）", "・夜間の発着を制限する。"],
+     "港湾整備の推進に向けては、2031年3月4日に港湾計画タスクフォースがまとめた。", {"partial", "none"}, None, None,
+     {"まとめる": 5.0}),
     # A growth in size for a reduction.
     (["○技術を活かし、小型化・高度化等の独創的な新興技術の支援策を強化する。"],
      "大型化・高度化等の独創的な新興技術の支援策を強化する。", {"conflict"}, 1, ("大型化", "小型化"), None),
@@ -162,3 +171,20 @@ def test_relative_periods_are_values(source: str, claim: str, verdict: tuple[str
 )
 def test_a_predicate_denied_inside_a_clause(text: str, word: str, denied: bool) -> None:
     assert denies(text, word) is denied
+
+
+def test_a_list_items_open_lead_in_states_its_name() -> None:
+    # The name is in the lead-in (…を活用し、), the rest in one item under it: one statement.
+    lines = ["今後、北辰協定に基づいて設置された港湾調整委員会(KCC)を活用し、", "・技術的課題への対応や、施設の共用",
+             "・産業界とも連携した、港湾物流網の発展の支援", "など、戦略的な活動を推進します。"]
+    cands = _slide(lines)
+    claim = _claim("両国は、港湾調整委員会を通じて、産業界とも連携しながら港湾物流網の発展を支援していく。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and 3 in _lines(cands, unit.cand)
+    assert "港湾調整委員会" in [v.text for v in unit.cmp.matched]
+    # A closed line above the list (。) is no lead-in: its name is not the items'.
+    closed = _slide([lines[0].replace("を活用し、", "を活用する。"), *lines[1:]])
+    _, unit, _ = judge(claim, closed, DEFAULT_CITE_POLICY)
+    assert unit is None or 3 not in _lines(closed, unit.cand) or "港湾調整委員会" not in [
+        v.text for v in unit.cmp.matched]
