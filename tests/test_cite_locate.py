@@ -71,6 +71,9 @@ CASES = [
     (MEETING, "第16回乙政策会議の資料が、2031年3月4日に一部改訂された。", {"conflict"}, 2, ("16回", "15回"), None),
     # Another ordinal and another date: another meeting, which the slide does not describe.
     (MEETING, "第16回乙政策会議は、2032年5月に開催される予定である。", {"partial", "none"}, None, None, None),
+    # The same hosts: a series' next edition, not this one numbered otherwise.
+    (["【参考】第1回甲スクールの概要", "主催：KST、EUROsea", "日程：2031年6月2日~13日(2週間)"],
+     "第2回甲スクールは、KSTとEUROseaの共催で開かれる。", {"partial", "none"}, None, None, None),
     # The speaker's note: the same speaker, the session numbered otherwise.
     (SPEECH, "佐野知事は、第49回定例議会閉会時の会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("49回", "48回"),
      None),
