@@ -39,12 +39,14 @@ from assistant.claims import (
     compare,
     compare_values,
     is_country,
+    is_ordinal,
     label_match,
     make_claim,
     opposed_words,
     other_role_only,
     range_partner,
     unit_of,
+    with_slot_spans,
 )
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
@@ -247,6 +249,18 @@ def _same_ordinal(claim_text: str, unit_text: str) -> bool:
     return all(any(c == k and n == m for k, m in theirs) or not any(c == k for k, _ in theirs) for c, n in mine)
 
 
+def _renumbered(claim: Claim, cmp: Comparison) -> bool:
+    """Whether a unit with another ordinal than the claim's (第71回 / 第72回) is still the claim's item
+    numbered otherwise: it states another of the claim's specific values (the date, the speaker) and
+    differs from the claim in the ordinal only. Without such a value, another ordinal is another item
+    (第2回 held next year is not the 第1回 the slide describes)."""
+    text = claim.query.normalized
+    ordinals = [v for v, _ in cmp.differing if is_ordinal(text, v)]
+    others = [v for v, _ in cmp.differing if not is_ordinal(text, v)]
+    agree = [v for v in cmp.matched if _specific(v) and not is_ordinal(text, v)]
+    return bool(ordinals and agree) and not others and not cmp.polarity_conflict
+
+
 def _joined(a: Candidate, b: Candidate) -> Candidate:
     """Two consecutive sentences of a passage as one unit (its spans shifted onto the joined text)."""
     shift = len(a.text)
@@ -283,7 +297,8 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
     claim value ``v`` (of any claim value when None): equal to it, or different from it and not
     another value of the claim."""
     out = set()
-    for s in c.spans:
+    # (Roles and relative periods too: 常任理事：甲社 / 理事：乙社 are two rows of one slot.)
+    for s in with_slot_spans(claim, c.spans, c.text):
         for x in ([v] if v is not None else claim.values):
             verdict = compare_values(x, s)
             if verdict == "equal" or (verdict == "differ" and not any(
@@ -356,7 +371,7 @@ def _records(claim: Claim, c: Candidate) -> bool:
         row = _row_spans(line)
         if row is None:
             continue
-        for s in row:
+        for s in with_slot_spans(claim, row, normalize_query(line)):
             for k, v in enumerate(claim.values):
                 verdict = compare_values(v, s)
                 if verdict == "equal" or (verdict == "differ" and not any(
@@ -433,6 +448,29 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison
     if not dated:
         return cmp
     return replace(cmp, matched=(*cmp.matched, *dated), unknown=tuple(v for v in cmp.unknown if v not in dated))
+
+
+def _list_lead(c: Candidate, by_pos: dict[tuple[str, int], Candidate]) -> Candidate | None:
+    """The lead-in of the list item ``c``: the nearest sentence above it in its passage that is no item of the
+    list, when it leaves its statement open (``…甲委員会(CCFE)を活用し、`` over ``・…の支援``); else None."""
+    if not c.is_item:
+        return None
+    pos = c.pos - 1
+    while (above := by_pos.get((c.chunk.id, pos))) is not None and above.is_item:
+        pos -= 1
+    return above if above is not None and _open(above.text) else None
+
+
+def _led(claim: Claim, cmp: Comparison, lead: Candidate | None) -> Comparison:
+    """``cmp`` with the claim values the unit leaves unknown and its list's open lead-in states confirmed: the
+    lead-in and each item under it are one statement (…甲委員会を活用し、/ ・乙の支援). Only confirmations: an
+    item is not contradicted by its lead-in's other values."""
+    if lead is None or not cmp.unknown:
+        return cmp
+    led = [v for v in cmp.unknown if any(compare_values(v, s) == "equal" for s in lead.spans)]
+    if not led:
+        return cmp
+    return replace(cmp, matched=(*cmp.matched, *led), unknown=tuple(v for v in cmp.unknown if v not in led))
 
 
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
@@ -544,16 +582,21 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
     runs = _table_runs(text, cands)
+    by_pos = {(c.chunk.id, c.pos): c for c in cands if c.kind == "sentence"}
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     singles = [x for c in cands for x in (
         _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
-        if not _key_named(c, text) or not _same_ordinal(text, c.text) or (b is None and _records(claim, c)):
+        if not _key_named(c, text) or (b is None and _records(claim, c)):
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
         cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
+        if not _same_ordinal(text, c.text) and not _renumbered(claim, cmp):
+            continue
+        lead = _list_lead(c, by_pos) if b is None else None
+        cmp = _led(claim, cmp, lead)
         tokens = c.tokens | frame if frame and any(s.kind == "money" for s in c.spans) else c.tokens
         # A role the unit names only as part of another (会長 in 副会長) is not the claim's role.
         tokens = tokens - {t for t in roles if other_role_only(t, c.text)} if roles else tokens
@@ -662,7 +705,21 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
     if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
-    return _range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
+    return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
+            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+
+
+#: A date stated to the day (2031-03-04): one record's, seldom another's.
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _dated_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states the claim's date to the day and another name of
+    ``v``'s kind: the record of that day (``…について(2031年3月4日 甲委員会)``), its body stated otherwise."""
+    if v.kind not in _NAME_KINDS or u.about_item < policy.item:
+        return False
+    return (any(m.kind == "date" and _DAY.match(m.value) for m in u.cmp.matched)
+            and any(cv is v and s.kind == v.kind for cv, s in u.cmp.differing))
 
 
 #: Kinds of name: a list of them may run on past a unit.
@@ -727,12 +784,13 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
 _NAME_LIST_MARK = re.compile(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
 
 
-def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
-    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+def _name_run(text: str, s: TypedSpan, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """The names of the list (names joined by 、と・及び) that name ``s`` is in, ``s`` included (empty when
+    ``s`` is not among ``spans``)."""
     names = sorted((x for x in spans if x.kind in _NAME_KINDS), key=lambda x: x.start)
     i = next((k for k, x in enumerate(names) if x is s or (x.start, x.end) == (s.start, s.end)), None)
     if i is None:
-        return False
+        return []
 
     def joined(a: TypedSpan, b: TypedSpan) -> bool:
         return a.end <= b.start and bool(_NAME_LIST_MARK.fullmatch(text, a.end, b.start))
@@ -744,7 +802,32 @@ def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: S
                                                else joined(names[k + step], names[k])):
             k += step
             run.add(k)
-    return any(compare_values(m, names[k]) == "equal" for k in run if k != i for m in matched)
+    return [names[k] for k in sorted(run)]
+
+
+def _listed_with(text: str, s: TypedSpan, matched: Sequence[TypedSpan], spans: Sequence[TypedSpan]) -> bool:
+    """Whether source name ``s`` is in one list (names joined by 、と・及び) with a name equal to one of ``matched``."""
+    return any(compare_values(m, x) == "equal" for x in _name_run(text, s, spans) if x is not s for m in matched)
+
+
+def _member_swapped(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, lists as many names as the claim's list of name ``v``
+    (甲と乙の共催), one of them the claim's and, in ``v``'s place, another (主催：甲、丙): the claim's list
+    with one member swapped. (A longer list, a roster, names many bodies beside the claim's.)"""
+    if v.kind not in _NAME_KINDS or u.about_item < policy.item:
+        return False
+    text = claim.query.normalized
+    mine = [x for x in _name_run(text, v, claim.values) if x.kind == v.kind]
+    if len(mine) < 2:
+        return False
+    for cv, s in u.cmp.differing:
+        if cv is not v:
+            continue
+        theirs = [x for x in _name_run(u.cand.text, s, u.cand.spans) if x.kind == v.kind]
+        if len(theirs) == len(mine) and any(compare_values(m, x) == "equal" for m in mine if m is not v
+                                            for x in theirs if x is not s):
+            return True
+    return False
 
 
 def _range_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -823,11 +906,12 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # A country named in passing (日本と欧州が…) that no unit states either way is context, not a
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
-        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify.
+        # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify; so is
+        # a relative period (今年度中) that no unit states otherwise (a slide dates it: 令和6年度中).
         # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
             (is_country(v)
-             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind == "role")
+             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind in ("role", "relative"))
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.

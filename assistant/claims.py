@@ -29,6 +29,12 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
     ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
+    # The whole of an amount and a part of it (費用の全額を支援 / その一部を支援).
+    ("全額", "一部"), ("全部", "一部"),
+    # Every year and once in several years (毎年1回 / 数年に1回程度).
+    ("毎年", "数年に"), ("毎年", "隔年"),
+    # A session's opening and its close; a growth in size and a reduction.
+    ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
 )
@@ -44,7 +50,7 @@ VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
                  "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
-                 "role": "name"}
+                 "role": "name", "relative": "date"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -79,6 +85,9 @@ class Claim:
     #: ``topic`` with its verbs weighing no more than ``VERB_WEIGHT``: what tells which item a unit is
     #: about (the drafter's verb is the draft's wording), while ``topic`` tells how much of the claim it states.
     nouns: dict[str, float] = field(default_factory=dict)
+    #: Of an affirmative claim, the noun of its main predicate (達成 of …を十分に達成できている): a source may
+    #: deny it inside a clause (…を達成することが困難であり、…), not only at its end.
+    affirmed: tuple[str, ...] = ()
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -173,7 +182,8 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     spans = range_end_spans(text, spans)
     # A name cut off inside a word (博士課 of 博士課程) is no name.
     spans = [s for s in spans if not ends_inside_word(text, s)]
-    values = tuple(s for s in spans if s.kind in VALUE_KINDS and not _inside_other(s, spans)
+    # An ordinal inside a name (第72回 of 第72回甲会議) is still checked: it tells one meeting from the next.
+    values = tuple(s for s in spans if s.kind in VALUE_KINDS and (not _inside_other(s, spans) or is_ordinal(text, s))
                    and not _is_subject_name(s, text, spans))
     # The last name of a list (甲とKLMの共催) shares the role of the names before it: the の after it
     # qualifies the predicate, it does not make the list's last name the topic.
@@ -186,6 +196,11 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # topic terms (a role no unit states either way is not required: ``cite.judge``).
     values = (*values, *(r for r in role_spans(text) if not any(
         o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
+    # A period relative to the time of writing (来年度中) is checked as a value, against the source's own
+    # relative period (今年度中): both read from the same present, the draft quoting the document.
+    periods = [p for p in period_spans(text) if not any(o.start <= p.start < o.end for o in spans)]
+    values = (*values, *periods)
+    value_tokens |= {t for p in periods for t in tokenize(p.text)}
     trend = trend_span(text, spans)
     if trend is not None:
         # A figure with its previous value states a trend without its word (前年度より増えている):
@@ -203,7 +218,32 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # weigh like a name.
     nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
-                 negated_predicate(text, tokenize, topic) if negated else (), nouns)
+                 negated_predicate(text, tokenize, topic) if negated else (), nouns,
+                 () if negated else affirmed_predicate(text, tokenize, topic))
+
+
+#: Verbs and endings that carry a predicate without naming it (達成できている: できる, いる).
+_AUXILIARIES = frozenset({"できる", "いる", "ある", "する", "なる", "れる", "られる", "おる", "いく", "くる", "しまう"})
+
+
+def affirmed_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
+    """The noun of the predicate ending ``text`` (達成 of …十分に達成できている。), if it is a noun of the
+    topic written as such (a verb's form varies; a noun's does not)."""
+    clause = text.strip().rstrip("。.!！")
+    clause = clause[max(clause.rfind(x) for x in "、。,，") + 1 :]
+    terms = [t for t in tokenize(clause) if t in topic and t not in _AUXILIARIES]
+    if not terms or _VERB.search(terms[-1]) or len(terms[-1]) < 2 or terms[-1] not in clause:
+        return ()
+    return (terms[-1],)
+
+
+#: A predicate denied inside a clause: the noun, a few kana (することが, が), a word of impossibility.
+_DENIED_AFTER = r"[ぁ-ん]{0,6}(?:困難|不可能|できない|できず|できていない|されていない|されず|していない|しておらず)"
+
+
+def denies(text: str, word: str) -> bool:
+    """Whether ``text`` denies ``word`` in some clause (…を達成することが困難であり…)."""
+    return re.search(re.escape(word) + _DENIED_AFTER, text) is not None
 
 
 #: The most a verb weighs in a claim's ``nouns``.
@@ -259,6 +299,27 @@ ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", 
 _PREFIXES = "副|常任|名誉|元|筆頭|非常勤"
 _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
 _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
+
+
+#: Periods named relative to the time of writing (今年度中, 来年度から, 昨年): general Japanese. Not 前年度 / 翌年度,
+#: which are relative to another year the text names (前年度予算額), nor a relative year before a date
+#: (昨年10月23日: a date, see ``spans.relative_year_spans``).
+RELATIVE_PERIODS: dict[str, tuple[str, int]] = {
+    "今年度": ("FY", 0), "本年度": ("FY", 0), "来年度": ("FY", 1), "昨年度": ("FY", -1), "再来年度": ("FY", 2),
+    "今年": ("Y", 0), "本年": ("Y", 0), "来年": ("Y", 1), "昨年": ("Y", -1), "去年": ("Y", -1), "一昨年": ("Y", -2),
+    "再来年": ("Y", 2),
+}
+_PERIOD = lazy(r"(?:" + "|".join(sorted(RELATIVE_PERIODS, key=len, reverse=True)) + r")(?!\s*(?:の\s*)?\d)")
+
+
+def period_spans(text: str) -> list[TypedSpan]:
+    """The periods ``text`` names relative to its time of writing (来年度), as ``relative`` spans (value ``FY+1``):
+    a draft writing 来年度中 where the source writes 今年度中 moves the item by a year."""
+    out = []
+    for m in _PERIOD.finditer(text):
+        unit, offset = RELATIVE_PERIODS[m.group()]
+        out.append(TypedSpan("relative", m.start(), m.end(), m.group(), f"{unit}{offset:+d}"))
+    return out
 
 
 def role_spans(text: str) -> list[TypedSpan]:
@@ -447,6 +508,10 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if len(ra) > len(rb):
             return "unknown" if ya == yb or not ya else "differ"
         return "equal"
+    if a.kind == "relative" and b.kind == "relative":
+        # 来年度 and 今年度 differ; 来年 and 今年度 are periods of two kinds (a year, a fiscal year): unknown.
+        (ua, oa), (ub, ob) = (re.match(r"([A-Z]+)([+-]\d+)", x.value).groups() for x in (a, b))  # type: ignore[union-attr]
+        return "unknown" if ua != ub else "equal" if oa == ob else "differ"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
@@ -561,20 +626,19 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         spans = [*spans, *figure_trends(spans, text)]
     if any(is_country(v) for v in claim.values):
         spans = [*spans, *country_abbreviations(text)]
-    if any(v.kind == "role" for v in claim.values):
-        spans = [*spans, *(r for r in role_spans(text) if not any(
-            o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans))]
+    spans = with_slot_spans(claim, spans, text)
     # Dates the unit states as the start or end of an open range (2012年以降, 2030年以前).
     open_dates = [(b, after) for b, after, _ in directions(text, spans) if isinstance(b, TypedSpan)]
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
-        ordinal = _is_ordinal(claim.query.normalized, v)
-        verdicts = [(compare_values(v, s) if _is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
+        ordinal = is_ordinal(claim.query.normalized, v)
+        verdicts = [(compare_values(v, s) if is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
                 and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
-                and not (s.kind == "date" and _within_open_range(v, s, open_dates))]
+                and not (s.kind == "date" and _within_open_range(v, s, open_dates))
+                and not document_date(claim.query.normalized, text, s) and not _enumerator(text, s)]
         if _additive(claim.query.normalized, v, claim.values):
             diff = []  # 甲総理も出席した: others named beside the claim's name do not deny it
         equal = [s for x, s in verdicts if x == "equal"]
@@ -631,7 +695,57 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         conflict = direction_conflict(claim, spans, text)
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
+    if conflict is None and any(denies(text, w) for w in claim.affirmed):
+        conflict = "negation"
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
+
+
+def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
+    """A unit's ``spans`` with the roles (会長, 常任理事) and relative periods (今年度) its ``text`` names, when
+    the claim has values of those kinds (they are no spans of the index: only a claim asks for them)."""
+    out = list(spans)
+    if any(v.kind == "role" for v in claim.values):
+        out += [r for r in role_spans(text) if not any(
+            o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)]
+    if any(v.kind == "relative" for v in claim.values):
+        out += [p for p in period_spans(text) if not any(o.start <= p.start < o.end for o in spans)]
+    return out
+
+
+_QUOTE_OPEN, _QUOTE_CLOSE = "「『", "」』"
+#: A claim speaking of a document itself: its title's end, then は / が or the act that dates it.
+_OF_DOCUMENT = r"[」』]?\s*(?:は|が|では|の(?:決定|策定|改訂|閣議決定|取りまとめ|制定|発効))"
+
+
+def _enumerator(text: str, s: TypedSpan) -> bool:
+    """Whether a bare number is a list item's index, ``(4)`` before a heading's words: no figure of anything."""
+    return (s.kind == "number" and len(s.text) <= 2 and text[s.start - 1 : s.start] in ("(", "（")
+            and text[s.end : s.end + 1] in (")", "）") and bool(text[s.end + 1 : s.end + 2].strip()))
+
+
+def document_date(claim_text: str, text: str, s: TypedSpan) -> bool:
+    """Whether source date ``s`` dates a document quoted by its title (「甲戦略(令和5年4月乙会議決定)」,
+    「乙方針」(2023年6月閣議決定)) that the claim does not speak of: the date of the document a line
+    refers to is not the date of what the line says (a target year, a call for proposals). A claim
+    whose subject is the document (甲戦略は…, 甲戦略の改訂) speaks of it."""
+    if s.kind != "date":
+        return False
+    head = text[: s.start].rstrip()
+    if not head.endswith(("(", "（")):
+        return False
+    before = head[:-1].rstrip()
+    if before.endswith(tuple(_QUOTE_CLOSE)):
+        body = before[:-1]
+        title = body[max(body.rfind(q) for q in _QUOTE_OPEN) + 1 :]
+    else:
+        opened = max(before.rfind(q) for q in _QUOTE_OPEN)
+        if opened < 0 or max(before.rfind(q) for q in _QUOTE_CLOSE) > opened:
+            return False  # a bracket after a plain name (甲会議資料(2024年2月)): the line's own date
+        title = before[opened + 1 :]
+    title = title.strip()
+    if len(title) < 3:
+        return False
+    return re.search(re.escape(title[-2:]) + _OF_DOCUMENT, claim_text) is None
 
 
 def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
@@ -715,7 +829,7 @@ def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan |
     return last
 
 
-def _is_ordinal(text: str, s: TypedSpan) -> bool:
+def is_ordinal(text: str, s: TypedSpan) -> bool:
     """Whether a count span is an ordinal (第 before it: 第3回, 第 2 期)."""
     return s.kind in ("count", "number") and text[max(0, s.start - 2) : s.start].rstrip().endswith("第")
 

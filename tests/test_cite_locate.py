@@ -1,0 +1,193 @@
+"""Locating a conflict: the first source of a ``conflict`` is the line stating the claim's item otherwise.
+
+Table-driven, on tiny made-up slides (one passage, one unit per line, as ``test_cite``), with the
+claim analysed by the reader's ``Query`` with flat IDF. Each row: the slide, the draft sentence,
+the verdicts allowed, the 1-based line the first source must quote (None: not checked), and the
+(claim, source) pair the mismatch must report (None: not checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.claims import Claim, compare, denies, make_claim
+from assistant.normalize import normalize_query
+from assistant.reader.candidates import Candidate
+from assistant.reader.query import analyse
+from assistant.spans import extract_spans
+
+
+def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
+    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+def _slide(lines: Sequence[str]) -> list[Candidate]:
+    """One passage of ``lines``, each line a unit; its lead-in is the two lines above it."""
+    text = "\n".join(lines)
+    chunk = Chunk("memo.txt:1-9", "memo.txt", "memo", 1, len(lines), None, "", text, text, 0, len(text))
+    out: list[Candidate] = []
+    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
+    start = 0
+    for j, line in enumerate(lines):
+        norm = normalize_query(line)
+        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, 0.9, 0.9, 1.0, 0.9,
+                             tokens[j], tuple(extract_spans(norm)), None,
+                             frozenset().union(*tokens[max(0, j - 2) : j])))
+        start += len(line) + 1
+    return out
+
+
+def _lines(cands: Sequence[Candidate], unit: Candidate) -> range:
+    """The slide lines a unit quotes (a unit may be two lines joined)."""
+    return range([c.start for c in cands].index(unit.start) + 1, [c.end for c in cands].index(unit.end) + 2)
+
+
+MEETING = ["乙政策会議の資料", "第15回 乙政策会議 資料一部改訂（2031年3月4日）", "丙計画の概要を示す。"]
+SPEECH = ["〇港湾の整備を、あらゆる面で加速してまいります。", "※佐野知事 第48回定例議会閉会時会見（2030年5月2日）",
+          "〇離島航路の維持を図る。"]
+BOARD = ["●北辰協議会の役員", "会長：北辰電機株式会社", "常任理事：東邦重工株式会社、西海商事株式会社",
+         "理事：南都化学株式会社、中央建設株式会社、"]
+#: Names are rare words, a body's generic words (会) common ones.
+BOARD_IDF = {"南都": 3.0, "東邦": 3.0, "化学": 2.0, "重工": 2.0, "北辰": 3.0, "協議": 1.0, "会": 0.5, "常任": 3.0,
+             "理事": 2.0, "務める": 2.0}
+REPORT = ["<主な検討事項>", "・国内外の状況を調査する。",
+          "・委員会に進捗を適宜報告しつつ、今年度中に意見募集を経て、指針を取りまとめ予定。"]
+CALL = ["(3)公募による地域企画(数回程度)", "・各団体の企画を公募し、その開催費用の一部を支援する。",
+        "(4)意識調査の実施(数年に1回程度)"]
+HOSTS = ["【参考】甲スクールの概要", "主催：KST、EUROsea", "日程：2031年6月2日~13日(2週間)"]
+#: The drafter's verb (開く) and word for the hosts (共催) are rare in the slides.
+SCHOOL_IDF = {"甲": 3.0, "スクール": 2.5, "共催": 3.5, "開く": 5.0}
+PLAN = ["潮流発電の推進", "・「甲海洋戦略(令和3年4月 乙本部決定)」を踏まえ、潮流発電の実証を長期的視野に立って実施。",
+        "・実証海域を公募する。"]
+
+CASES = [
+    # An ordinal changed, the date the same: the meeting's line, numbered otherwise.
+    (MEETING, "第16回乙政策会議の資料が、2031年3月4日に一部改訂された。", {"conflict"}, 2, ("16回", "15回"), None),
+    # Another ordinal and another date: another meeting, which the slide does not describe.
+    (MEETING, "第16回乙政策会議は、2032年5月に開催される予定である。", {"partial", "none"}, None, None, None),
+    # The same hosts: a series' next edition, not this one numbered otherwise.
+    (["【参考】第1回甲スクールの概要", "主催：KST、EUROsea", "日程：2031年6月2日~13日(2週間)"],
+     "第2回甲スクールは、KSTとEUROseaの共催で開かれる。", {"partial", "none"}, None, None, None),
+    # The speaker's note: the same speaker, the session numbered otherwise.
+    (SPEECH, "佐野知事は、第49回定例議会閉会時の会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("49回", "48回"),
+     None),
+    # The session's opening for its close.
+    (SPEECH, "佐野知事は、第48回定例議会の開会時の会見で、港湾の整備を加速すると述べた。", {"conflict"}, 2, ("開会", "閉会"),
+     None),
+    # A name listed under 理事 while the claim makes it a 常任理事: the row above (常任理事：…) is another
+    # record, not one statement with it.
+    (BOARD, "南都化学は、北辰協議会の常任理事を務めている。", {"conflict"}, 4, ("常任理事", "理事"), BOARD_IDF),
+    (BOARD, "東邦重工は、北辰協議会の常任理事を務めている。", {"strong", "partial"}, 3, None, BOARD_IDF),
+    # A period relative to the time of writing, moved by a year.
+    (REPORT, "指針は、来年度中に意見募集を経て取りまとめられる予定である。", {"conflict"}, 3, ("来年度", "今年度"), None),
+    (REPORT, "指針は、今年度中に意見募集を経て取りまとめられる予定である。", {"strong", "partial"}, 3, None, None),
+    # The whole of an amount against a part of it.
+    (CALL, "公募による地域企画では、各団体の企画の開催費用の全額を支援する。", {"conflict"}, 2, ("全額", "一部"), None),
+    # A list of two names with one swapped: the hosts' row, though it repeats few of the claim's words.
+    (HOSTS, "甲スクールは、KSTとF4Xの共催で開かれた。", {"conflict"}, 2, ("F4X", "EUROsea"), SCHOOL_IDF),
+    # A longer list (a roster) names many bodies beside the claim's: no swap.
+    ([HOSTS[0], "協力：KST、EUROsea、ABCD、MNOP", HOSTS[2]],
+     "甲スクールは、KSTとF4Xの共催で開かれた。", {"partial", "none"}, None, None, SCHOOL_IDF),
+    # A predicate the source denies inside a clause (…を達成することが困難であり、…), not at its end.
+    (["乙協議会の課題", "現状では、この目標を達成することが困難であり、改善が必要。", "今後、住民との対話の場を設ける。"],
+     "乙協議会は、現状で目標を達成できている。", {"conflict"}, 2, ("肯定", "否定"), None),
+    # Every year against once in several years (the heading's list index, (4), is no figure of it).
+    (["(4)意識調査の実施", "・住民の認識を把握するための調査を数年に1回程度実施する。"],
+     "意識調査は、毎年1回程度実施する計画である。", {"conflict"}, 2, ("毎年", "数年に"), None),
+    # The claim's date to the day and another body: that day's record, its body stated otherwise, though
+    # the drafter's verb (まとめる) is not the slide's.
+    (["【参考】港湾整備の推進に向けて（2031年3月4日 港湾技術委員会）", "・港湾の整備を段階的に進める。"],
+     "港湾整備の推進に向けては、2031年3月4日に港湾計画タスクフォースがまとめた。", {"conflict"}, 1,
+     ("港湾計画タスクフォース", "港湾技術委員会"), {"まとめる": 5.0}),
+    # The same day on a line about something else is no record of the claim's.
+    (["【参考】空港の騒音対策（2031年3月4日 港湾技術委員会）", "・夜間の発着を制限する。"],
+     "港湾整備の推進に向けては、2031年3月4日に港湾計画タスクフォースがまとめた。", {"partial", "none"}, None, None,
+     {"まとめる": 5.0}),
+    # A growth in size for a reduction.
+    (["○技術を活かし、小型化・高度化等の独創的な新興技術の支援策を強化する。"],
+     "大型化・高度化等の独創的な新興技術の支援策を強化する。", {"conflict"}, 1, ("大型化", "小型化"), None),
+    # The date of a document the line refers to is not the date of what the line states...
+    (PLAN, "潮流発電の実証は、2045年まで長期的視野に立って実施される。", {"partial", "none"}, None, None, None),
+    # ...unless the claim speaks of the document itself.
+    (PLAN, "甲海洋戦略は、令和3年6月に乙本部で決定された。", {"conflict"}, 2, ("令和3年6月", "令和3年4月"), None),
+]
+
+
+@pytest.mark.parametrize(("lines", "sentence", "strengths", "line", "mismatch", "idf"), CASES)
+def test_a_conflict_is_located_at_the_line_stating_the_item_otherwise(
+        lines: list[str], sentence: str, strengths: set[str], line: int | None,
+        mismatch: tuple[str, str] | None, idf: dict[str, float] | None) -> None:
+    cands = _slide(lines)
+    strength, unit, _ = judge(_claim(sentence, idf), cands, DEFAULT_CITE_POLICY)
+    assert strength in strengths, (strength, unit.cand.text if unit else None)
+    if line is not None:
+        assert unit is not None and line in _lines(cands, unit.cand), unit.cand.text if unit else None
+    if mismatch is not None:
+        assert unit is not None
+        pairs = [(v.text, s.text) for v, s in unit.cmp.differing]
+        if unit.cmp.polarity_conflict == "negation" and not pairs:
+            pairs = [("肯定", "否定")]
+        elif unit.cmp.polarity_conflict and not pairs:
+            pairs = [tuple(unit.cmp.polarity_conflict.split(" ≠ "))]
+        assert mismatch in pairs, pairs
+
+
+@pytest.mark.parametrize(
+    ("source", "claim", "verdict"),
+    [
+        # Roles and relative periods are compared though the index has no span for them.
+        ("・今年度中に取りまとめ予定。", "来年度中に取りまとめる予定である。", ("来年度", "今年度")),
+        ("・本年度中に取りまとめ予定。", "今年度中に取りまとめる予定である。", None),
+        # A year and a fiscal year are two kinds of period: neither confirms nor contradicts the other.
+        ("・今年度中に取りまとめ予定。", "来年中に取りまとめる予定である。", "unknown"),
+        # A relative year before a date is that date's year, not a period of its own.
+        ("・昨年10月23日、初めて試験を実施。", "昨年、初めて試験を実施した。", "unknown"),
+    ],
+)
+def test_relative_periods_are_values(source: str, claim: str, verdict: tuple[str, str] | str | None) -> None:
+    c = _claim(claim)
+    text = normalize_query(source)
+    cmp = compare(c, extract_spans(text), text)
+    if verdict is None:
+        assert [v.text for v in cmp.matched] == [v.text for v in c.values if v.kind == "relative"]
+    elif verdict == "unknown":
+        assert not cmp.differing and not cmp.matched
+    else:
+        assert [(v.text, s.text) for v, s in cmp.differing] == [verdict]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "denied"),
+    [
+        ("現状では、この目標を達成することが困難であり、改善が必要。", "達成", True),
+        ("目標の達成ができていない状況にある。", "達成", True),
+        ("目標を達成した。", "達成", False),
+        # Words other than kana between the noun and the difficulty: another clause's difficulty.
+        ("達成に向けて困難を乗り越える。", "達成", False),
+    ],
+)
+def test_a_predicate_denied_inside_a_clause(text: str, word: str, denied: bool) -> None:
+    assert denies(text, word) is denied
+
+
+def test_a_list_items_open_lead_in_states_its_name() -> None:
+    # The name is in the lead-in (…を活用し、), the rest in one item under it: one statement.
+    lines = ["今後、北辰協定に基づいて設置された港湾調整委員会(KCC)を活用し、", "・技術的課題への対応や、施設の共用",
+             "・産業界とも連携した、港湾物流網の発展の支援", "など、戦略的な活動を推進します。"]
+    cands = _slide(lines)
+    claim = _claim("両国は、港湾調整委員会を通じて、産業界とも連携しながら港湾物流網の発展を支援していく。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and 3 in _lines(cands, unit.cand)
+    assert "港湾調整委員会" in [v.text for v in unit.cmp.matched]
+    # A closed line above the list (。) is no lead-in: its name is not the items'.
+    closed = _slide([lines[0].replace("を活用し、", "を活用する。"), *lines[1:]])
+    _, unit, _ = judge(claim, closed, DEFAULT_CITE_POLICY)
+    assert unit is None or 3 not in _lines(closed, unit.cand) or "港湾調整委員会" not in [
+        v.text for v in unit.cmp.matched]
