@@ -8,7 +8,8 @@ ABSTAIN_MESSAGE_EN = "The documents do not appear to answer this question."
 MISSING_LITERALS_NOTICE = "質問中の{items}は、回答の候補となる資料の箇所に見当たりません。"
 #: … and when the question asks for a value in a unit (円, %, 名) that no candidate passage states.
 MISSING_UNIT_NOTICE = "質問が求める{unit}は、回答の候補となる資料の箇所に見当たりません。"
-UNIT_NAMES = {"money": "金額", "percent": "割合"}
+UNIT_NAMES = {"money": "金額", "percent": "割合", "kW": "出力(kW)", "MW": "出力(MW)", "GW": "出力(GW)",
+              "m": "長さ(m)", "km": "距離(km)", "m2": "面積(m2)", "t": "重さ(t)"}
 CITE_MARK = "【{n}】"
 #: ``lines`` is ``format_lines(first, last)``: ``L171``, or ``L171–L175`` (docs/INTERFACE.md).
 CITATION_FORMAT = "（出典：{title}、{doc} {lines}）"

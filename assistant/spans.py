@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 18
+SPANS_VERSION = 19
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -74,6 +74,7 @@ _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matc
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
              "kW", "km", "m", "MA", "keV", "度", "メートル", "キロメートル", "平方メートル", "トン",
+             "キロワット", "メガワット", "ギガワット",
              *_DIGITS_ONLY)
 _COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
 #: A count's multiplier (3万人, 1億度): the value is the number it makes.
@@ -350,7 +351,7 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
 #: One spelling of each counter, so that 4メートル and 4m, 12トン and 12t compare.
 _UNIT_NAMES = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "カ月": "か月", "ヶ月": "か月", "人": "名", "メートル": "m", "キロメートル": "km", "平方メートル": "m2",
-               "トン": "t"}
+               "トン": "t", "キロワット": "kW", "メガワット": "MW", "ギガワット": "GW"}
 #: After a count of one: the count is what a rate is per (1平方メートル当たり12トン).
 _PER = lazy(r"\s*(?:当たり|当り|あたり|につき|ごと|毎)")
 

@@ -87,6 +87,7 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("毎年5月に", "毎年6月に", "date", "differ"),  # a month of every year
         ("最大3メートル", "最大で幅4メートル", "count", "differ"),
         ("4m", "4メートル", "count", "equal"),
+        ("出力50万kW", "出力50万キロワット", "count", "equal"),
         # A rounded figure (約) is the exact one it rounds to, and no other.
         ("約12億円", "1,180百万円", "money", "equal"),
         ("約12億円", "1,320百万円", "money", "differ"),

@@ -122,6 +122,9 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         ("For how many years can a zone be occupied?", ("年",)),
         ("What completion rate is targeted?", ("percent",)),
         ("How much is proposed, in millions of yen?", ("money",)),
+        # A unit of measure in katakana, spelled as the span rules spell it (何万キロワット is no money).
+        ("発電所の出力は何万キロワットか。", ("kW",)), ("堤防の高さは何メートルか。", ("m",)),
+        ("年間の供給量は何万トンか。", ("t",)),
     ],
 )
 def test_asked_units(question: str, units: tuple[str, ...]) -> None:
@@ -322,6 +325,7 @@ def test_comparison_question() -> None:
         ("点検を毎年6月に実施する", "date", "--06"),  # a month of every year
         ("幅4メートルの通路", "count", "4m"),  # a measure written out is the same unit as its symbol
         ("1平方メートル当たり12トン", "count", "12t"),
+        ("出力20万キロワットの発電所", "count", "200000kW"),  # the same as 20万kW
     ],
 )
 def test_typed_spans(text: str, kind: str, value: str) -> None:
@@ -1474,6 +1478,17 @@ def test_a_value_asked_in_a_unit_no_passage_states_is_not_answered(tmp_path: Pat
     assert not p.ask("岸壁は何か所整備するか。").abstained
     p.reader_policy = p.reader_policy.without_abstention()
     assert not p.ask("岸壁の整備費はいくらか。").abstained
+
+
+def test_an_output_asked_in_kilowatts_is_not_answered_with_a_budget(tmp_path: Path, one_document) -> None:
+    doc = "発電所の整備\n\n発電所の建設費は120億円。\n運転開始は令和9年度を予定。\n"
+    p = _fixture_pipeline(one_document, tmp_path, doc, "発電所")
+    a = p.ask("発電所の出力は何万キロワットか。")
+    assert a.abstained and a.notice and "kW" in a.notice
+    # An output stated in the other spelling of the unit answers it.
+    (tmp_path / "b").mkdir()
+    q = _fixture_pipeline(one_document, tmp_path / "b", doc + "発電所の出力は40万kW。\n", "発電所")
+    assert q.ask("発電所の出力は何万キロワットか。").direct == "40万kW"
 
 
 def test_a_sentence_announcing_items_heads_them_across_a_second_sentence(tmp_path: Path, one_document) -> None:

@@ -203,7 +203,8 @@ _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split(
 
 _UNIT_ASKED = re.compile(r"何(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
-                         r"|市町村|店舗|食|円|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output, not yen
+                         r"|市町村|店舗|食|円|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|メートル|トン)"
+                         r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
     (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b", "money"),
@@ -237,7 +238,10 @@ _EN_COUNTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _EN_COUNTED = lazy(r"how many\s+(?:[a-z\-]+\s+){0,3}?(?P<noun>" + "|".join(p for p, _ in _EN_COUNTERS) + r")\b", re.I)
 _UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "%": "percent", "パーセント": "percent",
-               "割": "percent", "円": "money", "億": "money", "万": "money"}
+               "割": "percent", "円": "money", "億": "money", "万": "money",
+               # Units of measure in katakana, as the span rules spell them (4メートル is 4m).
+               "キロワット": "kW", "メガワット": "MW", "ギガワット": "GW", "キロメートル": "km", "平方メートル": "m2",
+               "メートル": "m", "トン": "t"}
 
 
 #: The scale of an amount a question asks for: 何百万円, "in millions of yen" (a table's unit caption).
