@@ -167,6 +167,7 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
         ("How long is the course?", {"amount"}),
         ("協議会の役割は何か。", set()),  # 何か asks what, not how much
         ("年に何回開くか。", {"amount"}),
+        ("参加した学生のうち県外からは何人か。", {"part", "amount"}),  # a part of a total
         ("計画の概要を教えてください。", set()),
     ],
 )
@@ -462,6 +463,22 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         # Brackets that only explain the value hold no comparison figure.
         ("参加者は何名か。", "参加者は120名（うち学生30名）であった。", "120名"),
         ("参加者のうち学生は何名か。", "参加者は120名（うち学生30名）であった。", "30名"),
+        # A part asked for (のうち) in other words than the source's: the figure after うち.
+        ("集まった学生のうち地元からの参加は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "40人"),
+        ("集まった学生は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "120人"),
+        # …but not a part of a total stated elsewhere (このうち…は…、…は…): the clause decides.
+        ("予算案のうち、エネルギー特別会計はいくらか。", "このうち一般会計は500億円、エネルギー特別会計は320億円である。",
+         "320億円"),
+        # A range answers whole unless one end is asked for; counts make a range only in one
+        # counter or as lengths of time (8ヶ国から120人 is no range).
+        ("応募の受付はいつからいつまでか。", "研究員(2026年応募期間:3/10~4/25)", "3/10~4/25"),
+        ("研修の期間はどのくらいか。", "対象:高校生、大学生・6ヶ月~3年・技術系", "6ヶ月~3年"),
+        ("定員は何名か。", "定員:各回5名~8名", "5名~8名"),
+        # 何年 asks a year or a number of years: a line stating no date but a number of years answers.
+        ("研究員の任期は最大何年か。", "研究員(不定期公募、任期最大3年、出向制度)", "最大3年"),
+        # A count followed by the asked noun (15社の企業) is that noun's count.
+        ("協議会の設立会員となった企業は何社か。",
+         "設立会員である工務店、設計事務所など、計15社の企業のほか、新たに12の企業・団体が加入。", "計15社"),
     ],
 )
 def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:
@@ -483,6 +500,29 @@ def test_a_close_value_stating_the_asked_bound_wins(question: str, chosen: int) 
     cands = [_cand("今後5年間で拠点を整備する。"), _cand("選定された事業者は、最大20年間、区域を使用できる。")]
     sel = select_value(_analyse(question), cands, np.array([0.8, 0.6]), DEFAULT_POLICY)
     assert sel.units[0] is cands[chosen]
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        # A slide's dated rows read as one sentence: each date belongs to the words of its own line,
+        # so the event after the first date is not the second date's, though it stands right before it.
+        ("甲協会と共催したシンポジウムは何月何日に開かれたか。", "3月1日"),
+        ("ウェブサイトを開設したのは何月何日か。", "4月2日"),
+    ],
+)
+def test_a_value_on_a_line_of_its_own_belongs_to_that_line(question: str, value: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+
+    orig = "3月1日(金)甲協会と共催で、市民会館でシンポジウムを開催\n4月2日(火)ウェブサイトを開設、会員募集を開始"
+    text = normalize(orig)
+    assert "\n" not in text  # the two rows are one "sentence"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", orig, text, 0, len(orig))
+    cand = Candidate("sentence", 1, 0, chunk, 0, len(orig), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
+    span = direct_span(_analyse(question), cand, DEFAULT_POLICY)
+    assert span is not None and span.text == value
 
 
 def test_direct_prefers_the_asked_unit() -> None:
