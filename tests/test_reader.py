@@ -1060,6 +1060,15 @@ def test_two_parts_do_not_share_one_value(tmp_path: Path, one_document) -> None:
     assert {c.first_line for c in ans.citations} == {3, 4}
 
 
+def test_two_parts_share_a_value_stated_for_each(tmp_path: Path, one_document) -> None:
+    doc = ("研修事業の概要\n\n"
+           "参加者：東西、各6名（若手職員）\n"
+           "講師陣：東西の専門家30名で構成\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "研修事業")
+    ans = p.ask("研修の参加者数、東西それぞれ何名？")
+    assert ans.direct == "6名／6名" and {c.first_line for c in ans.citations} == {3}
+
+
 def test_the_named_column_of_a_named_row_answers() -> None:
     from assistant.chunking import Chunk
     from assistant.reader.select import select
