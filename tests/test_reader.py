@@ -476,6 +476,9 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("定員は何名か。", "定員:各回5名~8名", "5名~8名"),
         # 何年 asks a year or a number of years: a line stating no date but a number of years answers.
         ("研究員の任期は最大何年か。", "研究員(不定期公募、任期最大3年、出向制度)", "最大3年"),
+        # A name whose help is received (甲省の協力を得て) is not the actor; unless that help is asked.
+        ("窓口の運営はどこが担うか。", "窓口の運営は、北市企画課の協力を得て、南町振興公社が行う。", "南町振興公社"),
+        ("窓口の運営に協力する部署はどこか。", "窓口の運営は、北市企画課の協力を得て、南町振興公社が行う。", "北市企画課"),
         # A count followed by the asked noun (15社の企業) is that noun's count.
         ("協議会の設立会員となった企業は何社か。",
          "設立会員である工務店、設計事務所など、計15社の企業のほか、新たに12の企業・団体が加入。", "計15社"),
@@ -1221,6 +1224,29 @@ def test_top1_spread_reports_one_figure_per_fold_split() -> None:
     mean, std, per = top1_spread(examples, seeds=(1, 2))
     assert len(per) == 2 and 0.0 <= std <= 0.5
     assert mean == pytest.approx(float(np.mean(per))) and mean > 0.5  # the signal is learnt out of fold
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        # Prose about the whole table restates the question's common words; the numbered row whose
+        # label is the question's rarest word answers.
+        ("防災の項目で令和8年度に重点的に行う取組は何か。", 2),
+        ("緑化の項目で令和8年度に重点的に行う取組は何か。", 1),
+        # No row is labelled with it (a bullet is no numbered row), or the best line names it: unchanged.
+        ("観光の項目で令和8年度に重点的に行う取組は何か。", 0),
+        ("令和8年度に重点的に行う取組の選定方法は何か。", 0),
+    ],
+)
+def test_the_numbered_row_labelled_with_the_rarest_word_answers(question: str, chosen: int) -> None:
+    from assistant.reader.select import named_item
+
+    lines = ["・令和8年度に重点的に行う取組を、各項目の進捗を踏まえて選定した。", "1.緑化 街路樹の植え替え計画 ◎",
+             "2.防災 避難所の再点検 ◎", "・観光振興は別途検討する。"]
+    cands = [_cand(t) for t in lines]
+    query = analyse(question, mecab_tokenize, lambda t: 3.0 if t in ("緑化", "防災", "観光", "選定", "方法") else 1.0)
+    scores = np.array([1.0, 0.4, 0.3, 0.2])
+    assert named_item(query, cands, scores, 0, DEFAULT_POLICY) == chosen
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,20 @@ def _counts(text: str, span: TypedSpan, focus: str) -> bool:
                                      or text.startswith("の" + focus, span.end))
 
 
+#: The end of a clause that names a helper, not the actor (甲省の協力を得て、乙機構が…; 丙の支援を受け).
+_HELPER_CLAUSE = lazy(r"の(協力|支援|助言|協賛|後援)(?:を得|を受け|の下|のもと)[^、。]{0,4}$")
+
+
+def helper_named(query: Query, cand: Candidate, span: TypedSpan) -> bool:
+    """Whether a name stands in a clause saying whose help is received (甲省の協力を得て、乙機構が運営):
+    the actor is another name of the sentence. Not when the question asks about that help."""
+    if span.kind not in ("org", "person"):
+        return False
+    nxt = _CLAUSE_END.search(cand.text, span.end)
+    m = _HELPER_CLAUSE.search(cand.text, span.end, nxt.start() if nxt else len(cand.text))
+    return m is not None and m.group(1) not in query.normalized
+
+
 def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
     """How well a span answers: matching unit first, then the question's words in its own clause,
     then closeness to the question's words."""
@@ -174,6 +188,8 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
             score += policy.range_end_weight if end == asked_end else -policy.range_end_weight
         elif asked_end:
             score += policy.range_end_weight  # いつからいつまで: the range, not another date of the line
+    if helper_named(query, cand, span):
+        score -= policy.helper_penalty  # 甲省の協力を得て、乙機構が運営: 乙機構 runs it
     if "part" in query.asks and part_of_total(cand, span):
         # The question asks for the part of a total (学生のうち国内からの参加者): the figure after うち.
         score += policy.part_weight
@@ -884,6 +900,35 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
     return max(below, key=lambda i: (named(i), float(scores[i])))
 
 
+def named_item(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+               policy: ReaderPolicy) -> int:
+    """The numbered row or item labelled with the question's rarest word, when the best line lacks it.
+
+    A table printed as numbered rows (``3.緑化 街路樹の植え替え ◎``) under a heading and prose about
+    the whole table (…優先的に実施すべき項目を選定した) share the question's common words; the
+    question names its row by the row's label, its rarest word that a candidate uses. A close
+    candidate whose numbered label starts with that word answers; only one such row, else ``best``.
+    """
+    if query.english:
+        return best
+    terms = {t: w for t, w in query.terms.items() if len(t) > 1 and not t.isascii()}
+    used = {t: w for t, w in terms.items() if any(t in c.text for c in cands)}
+    if not used:
+        return best
+    top = max(used.values())
+    rarest = [t for t, w in used.items() if w >= top]
+    if any(t in cands[best].text for t in rarest):
+        return best
+
+    def labelled(c: Candidate) -> bool:
+        m = _ITEM_NUMBER.match(c.text)
+        return c.cell is None and m is not None and c.text[m.end() :].lstrip().startswith(tuple(rarest))
+
+    rows = {cands[i].key: i for i in np.argsort(-scores, kind="stable")
+            if scores[i] >= scores[best] - policy.typed_fallback_margin and labelled(cands[int(i)])}
+    return int(next(iter(rows.values()))) if len(rows) == 1 else best
+
+
 #: A name asked for (名称, 題名).
 _NAME_HEADS = frozenset({"名称", "名前", "題名", "タイトル", "呼称", "名"})
 _QUOTED = lazy(r"[「『]([^「」『』]{2,})[」』]")
@@ -953,6 +998,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
+        best = named_item(query, cands, scores, best, policy)
         best = item_under_heading(query, cands, scores, best, policy)
         block = headed_items(index, cands[best], policy)
         if block:
