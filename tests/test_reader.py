@@ -168,6 +168,7 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
         ("協議会の役割は何か。", set()),  # 何か asks what, not how much
         ("年に何回開くか。", {"amount"}),
         ("参加した学生のうち県外からは何人か。", {"part", "amount"}),  # a part of a total
+        ("会議は何日から何日まで開かれたか。", {"start", "end", "amount", "target"}),  # a range asked
         ("計画の概要を教えてください。", set()),
     ],
 )
@@ -474,6 +475,7 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("応募の受付はいつからいつまでか。", "研究員(2026年応募期間:3/10~4/25)", "3/10~4/25"),
         ("研修の期間はどのくらいか。", "対象:高校生、大学生・6ヶ月~3年・技術系", "6ヶ月~3年"),
         ("定員は何名か。", "定員:各回5名~8名", "5名~8名"),
+        ("講習会の日程はいつか。", "日程:2026年5月10日~12日(3日間)", "2026年5月10日~12日"),
         # 何年 asks a year or a number of years: a line stating no date but a number of years answers.
         ("研究員の任期は最大何年か。", "研究員(不定期公募、任期最大3年、出向制度)", "最大3年"),
         # A name whose help is received (甲省の協力を得て) is not the actor; unless that help is asked.
@@ -1242,7 +1244,7 @@ def test_the_numbered_row_labelled_with_the_rarest_word_answers(question: str, c
     from assistant.reader.select import named_item
 
     lines = ["・令和8年度に重点的に行う取組を、各項目の進捗を踏まえて選定した。", "1.緑化 街路樹の植え替え計画 ◎",
-             "2.防災 避難所の再点検 ◎", "・観光振興は別途検討する。"]
+             "2.防災 防波堤の点検 ◎", "・観光振興は別途検討する。"]
     cands = [_cand(t) for t in lines]
     query = analyse(question, mecab_tokenize, lambda t: 3.0 if t in ("緑化", "防災", "観光", "選定", "方法") else 1.0)
     scores = np.array([1.0, 0.4, 0.3, 0.2])

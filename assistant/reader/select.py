@@ -24,7 +24,7 @@ from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan, range_joined
+from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
 
@@ -321,6 +321,12 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         # A range answers whole (応募期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
         a, b = pair
         return TypedSpan(best.kind, a.start, b.end, cand.text[a.start : b.end], best.value, a.qualifier)
+    if pair is None and best.kind == "date" and not _one_end_asked(query):
+        # A date range whose end writes only what changes (2026年5月10日~12日) is given whole too.
+        tail = [s for s in range_end_spans(cand.text, [best]) if s.start >= best.end]
+        if tail and tail[0].end - best.start <= policy.max_direct_chars:
+            return TypedSpan(best.kind, best.start, tail[0].end, cand.text[best.start : tail[0].end], best.value,
+                             best.qualifier)
     low = _RANGE_START.search(cand.text, 0, best.start) if best.kind in ("count", "number", "money", "percent") \
         else None
     if low is not None:
