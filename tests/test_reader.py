@@ -179,6 +179,8 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
         ("How long is the course?", {"amount"}),
         ("協議会の役割は何か。", set()),  # 何か asks what, not how much
         ("年に何回開くか。", {"amount"}),
+        ("参加した学生のうち県外からは何人か。", {"part", "amount"}),  # a part of a total
+        ("会議は何日から何日まで開かれたか。", {"start", "end", "amount", "target"}),  # a range asked
         ("計画の概要を教えてください。", set()),
     ],
 )
@@ -475,6 +477,26 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         # Brackets that only explain the value hold no comparison figure.
         ("参加者は何名か。", "参加者は120名（うち学生30名）であった。", "120名"),
         ("参加者のうち学生は何名か。", "参加者は120名（うち学生30名）であった。", "30名"),
+        # A part asked for (のうち) in other words than the source's: the figure after うち.
+        ("集まった学生のうち地元からの参加は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "40人"),
+        ("集まった学生は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "120人"),
+        # …but not a part of a total stated elsewhere (このうち…は…、…は…): the clause decides.
+        ("予算案のうち、エネルギー特別会計はいくらか。", "このうち一般会計は500億円、エネルギー特別会計は320億円である。",
+         "320億円"),
+        # A range answers whole unless one end is asked for; counts make a range only in one
+        # counter or as lengths of time (8ヶ国から120人 is no range).
+        ("応募の受付はいつからいつまでか。", "研究員(2026年応募期間:3/10~4/25)", "3/10~4/25"),
+        ("研修の期間はどのくらいか。", "対象:高校生、大学生・6ヶ月~3年・技術系", "6ヶ月~3年"),
+        ("定員は何名か。", "定員:各回5名~8名", "5名~8名"),
+        ("講習会の日程はいつか。", "日程:2026年5月10日~12日(3日間)", "2026年5月10日~12日"),
+        # 何年 asks a year or a number of years: a line stating no date but a number of years answers.
+        ("研究員の任期は最大何年か。", "研究員(不定期公募、任期最大3年、出向制度)", "最大3年"),
+        # A name whose help is received (甲省の協力を得て) is not the actor; unless that help is asked.
+        ("窓口の運営はどこが担うか。", "窓口の運営は、北市企画課の協力を得て、南町振興公社が行う。", "南町振興公社"),
+        ("窓口の運営に協力する部署はどこか。", "窓口の運営は、北市企画課の協力を得て、南町振興公社が行う。", "北市企画課"),
+        # A count followed by the asked noun (15社の企業) is that noun's count.
+        ("協議会の設立会員となった企業は何社か。",
+         "設立会員である工務店、設計事務所など、計15社の企業のほか、新たに12の企業・団体が加入。", "計15社"),
     ],
 )
 def test_direct_value_is_the_one_whose_clause_the_question_names(question: str, text: str, value: str) -> None:
@@ -496,6 +518,29 @@ def test_a_close_value_stating_the_asked_bound_wins(question: str, chosen: int) 
     cands = [_cand("今後5年間で拠点を整備する。"), _cand("選定された事業者は、最大20年間、区域を使用できる。")]
     sel = select_value(_analyse(question), cands, np.array([0.8, 0.6]), DEFAULT_POLICY)
     assert sel.units[0] is cands[chosen]
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        # A slide's dated rows read as one sentence: each date belongs to the words of its own line,
+        # so the event after the first date is not the second date's, though it stands right before it.
+        ("甲協会と共催したシンポジウムは何月何日に開かれたか。", "3月1日"),
+        ("ウェブサイトを開設したのは何月何日か。", "4月2日"),
+    ],
+)
+def test_a_value_on_a_line_of_its_own_belongs_to_that_line(question: str, value: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+
+    orig = "3月1日(金)甲協会と共催で、市民会館でシンポジウムを開催\n4月2日(火)ウェブサイトを開設、会員募集を開始"
+    text = normalize(orig)
+    assert "\n" not in text  # the two rows are one "sentence"
+    chunk = Chunk("d:1-2", "d.txt", "t", 1, 2, None, "", orig, text, 0, len(orig))
+    cand = Candidate("sentence", 1, 0, chunk, 0, len(orig), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
+    span = direct_span(_analyse(question), cand, DEFAULT_POLICY)
+    assert span is not None and span.text == value
 
 
 def test_direct_prefers_the_asked_unit() -> None:
@@ -1033,6 +1078,15 @@ def test_two_parts_do_not_share_one_value(tmp_path: Path, one_document) -> None:
     assert {c.first_line for c in ans.citations} == {3, 4}
 
 
+def test_two_parts_share_a_value_stated_for_each(tmp_path: Path, one_document) -> None:
+    doc = ("研修事業の概要\n\n"
+           "参加者：東西、各6名（若手職員）\n"
+           "講師陣：東西の専門家30名で構成\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "研修事業")
+    ans = p.ask("研修の参加者数、東西それぞれ何名？")
+    assert ans.direct == "6名／6名" and {c.first_line for c in ans.citations} == {3}
+
+
 def test_the_named_column_of_a_named_row_answers() -> None:
     from assistant.chunking import Chunk
     from assistant.reader.select import select
@@ -1185,6 +1239,29 @@ def test_top1_spread_reports_one_figure_per_fold_split() -> None:
     mean, std, per = top1_spread(examples, seeds=(1, 2))
     assert len(per) == 2 and 0.0 <= std <= 0.5
     assert mean == pytest.approx(float(np.mean(per))) and mean > 0.5  # the signal is learnt out of fold
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        # Prose about the whole table restates the question's common words; the numbered row whose
+        # label is the question's rarest word answers.
+        ("防災の項目で令和8年度に重点的に行う取組は何か。", 2),
+        ("緑化の項目で令和8年度に重点的に行う取組は何か。", 1),
+        # No row is labelled with it (a bullet is no numbered row), or the best line names it: unchanged.
+        ("観光の項目で令和8年度に重点的に行う取組は何か。", 0),
+        ("令和8年度に重点的に行う取組の選定方法は何か。", 0),
+    ],
+)
+def test_the_numbered_row_labelled_with_the_rarest_word_answers(question: str, chosen: int) -> None:
+    from assistant.reader.select import named_item
+
+    lines = ["・令和8年度に重点的に行う取組を、各項目の進捗を踏まえて選定した。", "1.緑化 街路樹の植え替え計画 ◎",
+             "2.防災 防波堤の点検 ◎", "・観光振興は別途検討する。"]
+    cands = [_cand(t) for t in lines]
+    query = analyse(question, mecab_tokenize, lambda t: 3.0 if t in ("緑化", "防災", "観光", "選定", "方法") else 1.0)
+    scores = np.array([1.0, 0.4, 0.3, 0.2])
+    assert named_item(query, cands, scores, 0, DEFAULT_POLICY) == chosen
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,12 @@ class ReaderPolicy:
     #: (締切日, いつまで), the one that starts it when the question asks for a start (いつから); the
     #: other loses as much.
     range_end_weight: float = 1.0
+    #: Added to a figure stated as the part of a total (うち県内40人) when the question asks for a part
+    #: (…のうち…は何人), the whole's figure being nearer the question's words.
+    part_weight: float = 1.0
+    #: Taken from a name whose clause says its help is received (甲省の協力を得て、), when the
+    #: question does not ask about that help: the actor is the sentence's other name.
+    helper_penalty: float = 1.0
     #: At most this many citations in one answer.
     max_citations: int = 4
     #: Nearest passages shown when abstaining.

@@ -168,7 +168,9 @@ ASKS: tuple[tuple[str, str], ...] = (
     ("previous", r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b|\bthe year before\b"),
     # A range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
     ("end", r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos"),
-    ("start", r"開始|始ま|始め|いつから|\bfrom\b|\bstart|\bbegin|\bopen"),
+    ("start", r"開始|始ま|始め|いつから|何[年月日時][^\s、。]{0,4}から|\bfrom\b|\bstart|\bbegin|\bopen"),
+    # A part of a total (学生のうち国内からの参加者, of whom): the figure stated after うち.
+    ("part", r"うち|\bof (?:whom|which|them)\b"),
     # The value something is changed to (いくらに引き上げ, 何%まで高める).
     ("target", r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)"),
     # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,12 +19,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.lazyre import lazy
-from assistant.normalize import starts_item
+from assistant.normalize import normalize_with_map, starts_item
 from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan, range_joined
+from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
 
@@ -85,17 +86,93 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
 
 
 
+#: Counters of a length of time: a range may run from one to another (6ヶ月~3年).
+_DURATIONS = frozenset({"年", "年間", "か月", "週", "週間", "日", "日間", "時間", "分", "分間"})
+
+
+def _counter(span: TypedSpan) -> str:
+    """What a count counts (``136名`` → ``名``, ``2か月`` → ``か月``)."""
+    return span.value.lstrip("0123456789.,")
+
+
+def range_pair(cand: Candidate, span: TypedSpan) -> tuple[TypedSpan, TypedSpan] | None:
+    """The range ``span`` is one end of, as (start, end), else None.
+
+    Two dates joined by ``~`` or ``から`` are a range (3/10~4/25); two counts only when they count
+    the same thing or are both lengths of time (5名~8名, 6ヶ月~3年): ``8ヶ国から120人`` is
+    where the people came from, not a range."""
+    if span.kind not in ("date", "count"):
+        return None
+    for s in cand.spans:
+        if s.kind != span.kind or s is span:
+            continue
+        a, b = (s, span) if s.end <= span.start else (span, s)
+        if not range_joined(cand.text, a, b):
+            continue
+        if span.kind == "count" and _counter(a) != _counter(b) \
+                and not (_counter(a) in _DURATIONS and _counter(b) in _DURATIONS):
+            continue
+        return a, b
+    return None
+
+
 def _range_role(cand: Candidate, span: TypedSpan) -> bool | None:
     """True when ``span`` ends a range of two values of its kind, False when it starts one, else None."""
     if span.kind != "date":
         return None
-    for s in cand.spans:
-        if s.kind == span.kind and s is not span:
-            if range_joined(cand.text, s, span):
-                return True
-            if range_joined(cand.text, span, s):
-                return False
-    return None
+    pair = range_pair(cand, span)
+    return None if pair is None else pair[1] is span
+
+
+def _one_end_asked(query: Query) -> bool:
+    """Whether the question asks for one end of a range only (いつまで, 締切; いつから)."""
+    return ("end" in query.asks) != ("start" in query.asks)
+
+
+#: A part stated right after its total (120人（うち県内40人）, 計50件、うち海外12件): a bracket or a
+#: comma, ``うち`` and the part's label. Not このうち一般会計は…: two parts of a total stated elsewhere.
+_PART_OF = lazy(r"[(（、,]\s*うち[^\d、。,，;；()（）]{0,10}$")
+
+
+def part_of_total(cand: Candidate, span: TypedSpan) -> bool:
+    """Whether ``span`` is the part of a total stated right before it (120名（うち学生30名）)."""
+    m = _PART_OF.search(cand.text, 0, span.start)
+    return m is not None and any(s.kind == span.kind and s is not span and s.end <= m.start()
+                                 and not cand.text[s.end : m.start()].strip() for s in cand.spans)
+
+
+def source_lines(cand: Candidate) -> list[int] | None:
+    """The source line (0-based, within the candidate) of each character of a sentence's text, or
+    None for a cell, or when the text is not its source lines normalised as they stand."""
+    if cand.cell is not None:
+        return None
+    orig = cand.chunk.text[cand.start - cand.chunk.start : cand.end - cand.chunk.start]
+    text, offsets = normalize_with_map(orig)
+    if text != cand.text:
+        return None
+    breaks = [i for i, ch in enumerate(orig) if ch == "\n"]
+    return [bisect.bisect_right(breaks, o) for o in offsets]
+
+
+def _counts(text: str, span: TypedSpan, focus: str) -> bool:
+    """Whether a count names the noun it counts as the question's focus (計15社の企業, 12の企業):
+    Japanese puts the counted noun after the figure, so it is no mention *before* the value."""
+    return span.kind == "count" and (focus in span.text or text.startswith(focus, span.end)
+                                     or text.startswith("の" + focus, span.end))
+
+
+#: The end of a clause that names a helper, not the actor (甲省の協力を得て、乙機構が…; 丙の支援を受け).
+_HELPER_CLAUSE = lazy(r"の(協力|支援|助言|協賛|後援)(?:を得|を受け|の下|のもと)[^、。]{0,4}$")
+
+
+def helper_named(query: Query, cand: Candidate, span: TypedSpan) -> bool:
+    """Whether a name stands in a clause saying whose help is received (甲省の協力を得て、乙機構が運営):
+    the actor is another name of the sentence. Not when the question asks about that help."""
+    if span.kind not in ("org", "person"):
+        return False
+    nxt = _CLAUSE_END.search(cand.text, span.end)
+    m = _HELPER_CLAUSE.search(cand.text, span.end, nxt.start() if nxt else len(cand.text))
+    return m is not None and m.group(1) not in query.normalized
 
 
 def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> float:
@@ -109,17 +186,36 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
         asked_end, asked_start = "end" in query.asks, "start" in query.asks
         if asked_end != asked_start:
             score += policy.range_end_weight if end == asked_end else -policy.range_end_weight
+        elif asked_end:
+            score += policy.range_end_weight  # いつからいつまで: the range, not another date of the line
+    if helper_named(query, cand, span):
+        score -= policy.helper_penalty  # 甲省の協力を得て、乙機構が運営: 乙機構 runs it
+    if "part" in query.asks and part_of_total(cand, span):
+        # The question asks for the part of a total (学生のうち国内からの参加者): the figure after うち.
+        score += policy.part_weight
     if bracketed_comparison(cand, span):
         # The bracketed figure answers only a question about the period it compares with.
         score += policy.bracket_weight if "previous" in query.asks else -policy.bracket_weight
     text = cand.text
     focus = "".join(query.focus)
     ends = [m.end() for m in re.finditer(re.escape(focus), text)] if len(focus) >= 2 else []
-    if ends:
+    lines = source_lines(cand) if ends else None
+    if lines is not None and len(set(lines)) > 1:
+        # A sentence run over several lines (a slide's dated rows: 3月1日 甲を開催 / 4月2日 乙を開始):
+        # each line is an item, and the asked attribute's mention on the value's own line, before or
+        # after it, is the one that speaks of it; a value on a line that names it nowhere is another item's.
+        own = [e for e in ends if lines[e - 1] == lines[span.start]]
+        if own:
+            score -= min(abs(span.start - e) for e in own) / 100
+        elif not _counts(text, span, focus):
+            score -= 0.5 + min(abs(span.start - e) for e in ends) / 100
+    elif ends:
         # The value right after the asked attribute (【甲装置運転開始】2040年3月) answers it; after its
         # nearest mention when the sentence names it twice (一般会計は…、特別会計は…).
         before = [e for e in ends if e <= span.start]
-        score -= (span.start - before[-1]) / 100 if before else 0.5 + (ends[0] - span.start) / 100
+        # A count followed by the asked noun (計15社の企業) is that noun's value wherever its mentions are.
+        if not _counts(text, span, focus):
+            score -= (span.start - before[-1]) / 100 if before else 0.5 + (ends[0] - span.start) / 100
     else:
         anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
         if anchors:
@@ -178,6 +274,10 @@ def _whole_compound(text: str, span: TypedSpan) -> TypedSpan:
     return span if lo == span.start else TypedSpan(span.kind, lo, span.end, text[lo : span.end], text[lo : span.end])
 
 
+#: 何年 (not 何年度, 何年何月): a year, or a number of years.
+_YEARS_ASKED = lazy(r"何年(?!度|何|[0-9]|\s*[0-9]*月)")
+
+
 #: The lower end of a range right before a value (2~ in 2~3回).
 _RANGE_START = lazy(r"(?<![\d,.])\d[\d,.]*\s*[~～〜]\s*$")
 
@@ -188,6 +288,10 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if not kinds:
         return None
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
+    if not spans and query.answer_type == "date" and _YEARS_ASKED.search(query.normalized):
+        # 何年 asks for a year or for a number of years (任期は最大何年): a line stating no date but a
+        # number of years (任期最大3年) answers the second.
+        spans = [s for s in cand.spans if s.kind == "count" and s.value.endswith(("年", "年間"))]
     if not spans and query.answer_type == "person":
         # Who holds a post is often another post (本部長：市長, 議長は委員長が務める). The drafting
         # check's module is imported only here: ~15 ms of a cold ``ask`` otherwise.
@@ -212,6 +316,17 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
         # An ordinal asked for (第何回): the answer says 第71回, not a count of 71 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
+    pair = range_pair(cand, best) if not _one_end_asked(query) else None
+    if pair is not None and pair[1].end - pair[0].start <= policy.max_direct_chars:
+        # A range answers whole (応募期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
+        a, b = pair
+        return TypedSpan(best.kind, a.start, b.end, cand.text[a.start : b.end], best.value, a.qualifier)
+    if pair is None and best.kind == "date" and not _one_end_asked(query):
+        # A date range whose end writes only what changes (2026年5月10日~12日) is given whole too.
+        tail = [s for s in range_end_spans(cand.text, [best]) if s.start >= best.end]
+        if tail and tail[0].end - best.start <= policy.max_direct_chars:
+            return TypedSpan(best.kind, best.start, tail[0].end, cand.text[best.start : tail[0].end], best.value,
+                             best.qualifier)
     low = _RANGE_START.search(cand.text, 0, best.start) if best.kind in ("count", "number", "money", "percent") \
         else None
     if low is not None:
@@ -791,6 +906,35 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
     return max(below, key=lambda i: (named(i), float(scores[i])))
 
 
+def named_item(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+               policy: ReaderPolicy) -> int:
+    """The numbered row or item labelled with the question's rarest word, when the best line lacks it.
+
+    A table printed as numbered rows (``3.緑化 街路樹の植え替え ◎``) under a heading and prose about
+    the whole table (…優先的に実施すべき項目を選定した) share the question's common words; the
+    question names its row by the row's label, its rarest word that a candidate uses. A close
+    candidate whose numbered label starts with that word answers; only one such row, else ``best``.
+    """
+    if query.english:
+        return best
+    terms = {t: w for t, w in query.terms.items() if len(t) > 1 and not t.isascii()}
+    used = {t: w for t, w in terms.items() if any(t in c.text for c in cands)}
+    if not used:
+        return best
+    top = max(used.values())
+    rarest = [t for t, w in used.items() if w >= top]
+    if any(t in cands[best].text for t in rarest):
+        return best
+
+    def labelled(c: Candidate) -> bool:
+        m = _ITEM_NUMBER.match(c.text)
+        return c.cell is None and m is not None and c.text[m.end() :].lstrip().startswith(tuple(rarest))
+
+    rows = {cands[i].key: i for i in np.argsort(-scores, kind="stable")
+            if scores[i] >= scores[best] - policy.typed_fallback_margin and labelled(cands[int(i)])}
+    return int(next(iter(rows.values()))) if len(rows) == 1 else best
+
+
 #: A name asked for (名称, 題名).
 _NAME_HEADS = frozenset({"名称", "名前", "題名", "タイトル", "呼称", "名"})
 _QUOTED = lazy(r"[「『]([^「」『』]{2,})[」』]")
@@ -869,6 +1013,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     if query.answer_type == "other":
+        best = named_item(query, cands, scores, best, policy)
         best = item_under_heading(query, cands, scores, best, policy)
         block = headed_items(index, cands[best], policy)
         if block:

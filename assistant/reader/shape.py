@@ -286,6 +286,18 @@ def _same_value(a: Selection, b: Selection) -> bool:
     return a.direct.value == b.direct.value
 
 
+#: A value stated for each of several things at once (東西、各6名; 5名ずつ; それぞれ3件).
+_EACH_BEFORE = lazy(r"(?:各|それぞれ)\s*$")
+
+
+def states_each(sel: Selection) -> bool:
+    """Whether a selection's value is stated for each of several things (各6名, 5名ずつ)."""
+    unit, d = sel.direct_unit, sel.direct
+    if unit is None or d is None:
+        return False
+    return bool(_EACH_BEFORE.search(unit.text, 0, d.start)) or unit.text.startswith("ずつ", d.end)
+
+
 def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPolicy, model: ReaderModel) -> Answer:
     """Answer each part of a two-part question from the same candidates, each with its own citation."""
     q = ev.query
@@ -296,9 +308,10 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
     names = part_labels(*(p.normalized for p in q.parts[:2])) if len(q.parts) >= 2 else ()
     logits = [model.candidate.logits(featurize(part, ev.cands)) for part in q.parts]
     chosen = [select(part, index, ev.cands, lg, policy) for part, lg in zip(q.parts, logits, strict=True)]
-    if len(chosen) == 2 and _same_value(*chosen):
+    if len(chosen) == 2 and _same_value(*chosen) and not states_each(chosen[0]):
         # Two parts about different things do not share one line's one value: the part that
-        # scores that line lower takes its best candidate elsewhere.
+        # scores that line lower takes its best candidate elsewhere; unless the line states the
+        # value for each of them (東西、各6名).
         unit = chosen[0].direct_unit or chosen[0].units[0]
         shared = [i for i, c in enumerate(ev.cands) if c.overlaps(unit)]
         if shared and len(shared) < len(ev.cands):
