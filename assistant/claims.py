@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from assistant.glossary import COUNTRIES, COUNTRY_ABBREVIATIONS
 from assistant.lazyre import lazy
 from assistant.reader.query import Query
 from assistant.spans import TypedSpan, decade, ends_inside_word, is_latin_word, range_end_spans, range_joined
@@ -31,7 +32,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
     # The whole of an amount and a part of it (費用の全額を支援 / その一部を支援).
     ("全額", "一部"), ("全部", "一部"),
-    # Every year and once in several years (毎年1回 / 数年に1回程度).
+    # Every year and once in several years (毎年1回 / 数年おきに1回).
     ("毎年", "数年に"), ("毎年", "隔年"),
     # A session's opening and its close; a growth in size and a reduction.
     ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
@@ -535,17 +536,6 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     return "unknown"
 
 
-#: Countries and regions (general knowledge, not a topic list): a place at this level does not
-#: contradict a city or prefecture inside it.
-_COUNTRIES = frozenset(
-    "日本 我が国 米国 アメリカ 英国 イギリス 欧州 ヨーロッパ EU 中国 韓国 インド ロシア フランス ドイツ イタリア カナダ "
-    "オーストラリア スペイン オランダ スイス スウェーデン ブラジル メキシコ 台湾 シンガポール 日米 日欧".split()
-)
-
-
-#: One-character names of countries and regions, as lists write them (日、米、英 / 日米英): general usage.
-COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
-                         "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}
 _ABBR = "[" + "".join(COUNTRY_ABBREVIATIONS) + "]"
 #: A list of two or more of them, standing alone (参加国：日、米、英), not inside a word (中国, 日本).
 _ABBR_LIST = lazy(r"(?<![一-鿿])" + _ABBR + r"(?:\s*[、・,，]\s*" + _ABBR + r")+(?![一-鿿])")
@@ -559,7 +549,7 @@ def country_abbreviations(text: str) -> list[TypedSpan]:
 
 def place_level(name: str) -> str:
     """``country``, ``prefecture``, ``municipality`` or ``place`` (a city or site without suffix)."""
-    if name in _COUNTRIES or name.endswith(("国", "州")):
+    if name in COUNTRIES or name.endswith(("国", "州")):
         return "country"
     if name.endswith(("県", "都", "道", "府")):
         return "prefecture"

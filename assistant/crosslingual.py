@@ -154,7 +154,7 @@ def _undouble(stem: str) -> str:
 
 
 def is_name(token: str) -> bool:
-    """A Latin name, acronym or number kept as it is: ITER, QST, JT-60SA, J-Fusion, 2024, 9.1."""
+    """A Latin name, acronym or number kept as it is: ITER, ABC, AB-12X, J-Wind, 2024, 9.1."""
     if any(c.isdigit() for c in token):
         return True
     return sum(1 for c in token if c.isupper()) >= 2
@@ -383,7 +383,7 @@ def build_table(
     return dict(sorted(table.items()))
 
 
-#: A corpus term that may be a Japanese name: 2-4 ideographs (中村, 波多野); one ideograph is
+#: A corpus term that may be a Japanese name: 2-4 ideographs (中村, 長谷川); one ideograph is
 #: too ambiguous, and kana names are written as the English question writes them.
 _KANJI_NAME = re.compile(r"^[\u4e00-\u9fff\u3005]{2,4}$")
 #: JMnedict's name kinds that are people's names (not places, companies or works).

@@ -16,6 +16,16 @@ import re
 
 from assistant.lazyre import lazy
 
+#: Countries and regions in Japanese (general knowledge, not a topic list; the drafting check
+#: reads a place at this level as containing its cities and prefectures).
+COUNTRIES = frozenset(
+    "日本 我が国 米国 アメリカ 英国 イギリス 欧州 ヨーロッパ EU 中国 韓国 インド ロシア フランス ドイツ イタリア カナダ "
+    "オーストラリア スペイン オランダ スイス スウェーデン ブラジル メキシコ 台湾 シンガポール 日米 日欧".split()
+)
+#: One-character names of countries and regions, as lists write them (日、米、英 / 日米英): general usage.
+COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
+                         "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}
+
 #: English phrase (lower case) -> Japanese terms as they appear in Japanese policy documents.
 GLOSSARY: dict[str, str] = {
     # policy and government

@@ -34,7 +34,7 @@ TYPE_KINDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date"}),
     "person": frozenset({"person"}),
     "organization": frozenset({"org"}),
-    # A venue is often a building or an institution (大使公邸, 九州大学), not a place name.
+    # A venue is often a building or an institution (市民会館, 北方大学), not a place name.
     "place": frozenset({"place", "facility", "org"}),
 }
 
@@ -116,7 +116,7 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
     # R7年度, R7.4.14, H30
     lazy(r"(?<![A-Za-z])(?P<era>[RH])(?P<y>\d{1,2})(?:\s*年(?P<fy>度)?|\.(?P<m>\d{1,2})(?:\.(?P<d>\d{1,2}))?)"),
-    # 2026年10月21日, 2027年度, 2035年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
+    # 2026年10月21日, 2027年度, 2041年12月; 2030年代 (a decade, not the year 2030), 2030年代前半 (its first half)
     lazy(
         r"(?<!\d)(?P<y4>(?:19|20)\d{2})\s*年(?:(?P<dec>代)(?P<part>前半|後半|半ば|初頭|初め|末)?|(?P<fy>度)?(?:\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?)?)"
     ),
@@ -192,7 +192,7 @@ def date_spans(text: str) -> list[TypedSpan]:
     return sorted(out, key=lambda s: s.start)
 
 
-#: Between the two ends of a range (9月4日~15日, 4月28日から5月1日, 3か月~2年).
+#: Between the two ends of a range (9月4日~15日, 6月27日から7月2日, 3か月~2年).
 _RANGE_MARK = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
 
 
@@ -206,7 +206,7 @@ _DAY_END = lazy(r"(?P<d>\d{1,2})\s*日(?!間|分|以内|程度|ほど|前後|後
 
 def range_end_spans(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
     """``spans`` (of ``text``) with the end of each date range stated with the year and month of its
-    start: a range end writes only what changes (2023年9月4日~15日, 2024年4月28日から5月1日), so ``15日``
+    start: a range end writes only what changes (2023年9月4日~15日, 2026年6月27日から7月2日), so ``15日``
     is 2023-09-15 and ``5月1日`` 2024-05-01. Without this a range's end is no date (15日) or a date of no
     year (5月1日): a claim moving the end of a range (4日から22日まで) could not be told from the source's.
 
@@ -269,9 +269,9 @@ _COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
     + "|".join(re.escape(c) for c in _COUNTERS_LONGEST) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
-#: A number counting what follows it after の (29の企業・団体, 12の機関): a count whose counter is that noun.
+#: A number counting what follows it after の (31の企業・団体, 12の機関): a count whose counter is that noun.
 _COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8})")
-#: Nouns counted after の that a counter names otherwise (29の企業 is 29社).
+#: Nouns counted after の that a counter names otherwise (31の企業 is 31社).
 _COUNTED_AS = {"企業": "社", "会社": "社", "国": "か国", "人": "名"}
 _BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
 
@@ -358,7 +358,7 @@ _PER = lazy(r"\s*(?:当たり|当り|あたり|につき|ごと|毎)")
 
 def _counted(noun: str) -> str:
     """The counter of a noun counted after の: a counter it starts with (12の機関 counts 機関), the
-    counter it is counted by (29の企業: 社), else the noun up to a ・ (29の企業・団体: 企業)."""
+    counter it is counted by (31の企業: 社), else the noun up to a ・ (31の企業・団体: 企業)."""
     head = noun.split("・")[0]
     for word, counter in _COUNTED_AS.items():
         if head.startswith(word):
@@ -403,11 +403,11 @@ _FIGURE_IN_NAME = lazy(r"\d+(?:[万億千]?(?:[kMG]W|年|月|日)|[万億千])")
 #: Latin-script organisation names: capitalised words ending in an organisation word.
 _LATIN_ORG = lazy(r"(?<![A-Za-z])(?:[A-Z][A-Za-z&\-]*\s)+(?:Association|Council|Agency|Institute|Organization|"
                         r"Organisation|Corporation|Commission|Foundation|Laboratory|University|Department|Ministry)\b")
-#: A name right before a title or honorific (盛山文部科学大臣, ターク米国エネルギー省副長官, 近藤主査).
+#: A name right before a title or honorific (山田経済産業大臣, スミス英国エネルギー省次官, 佐藤主査).
 _TITLES = ("大臣", "副大臣", "長官", "副長官", "委員長", "委員", "議員", "会長", "副会長", "理事長", "理事", "主査", "主査代理",
            "代表", "教授", "准教授", "総理", "首相", "大統領", "議長", "氏", "様", "所長", "機構長", "センター長", "部長", "次長")
 _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
-#: A katakana name before a title, possibly with the organisation between (ターク米国エネルギー省副長官):
+#: A katakana name before a title, possibly with the organisation between (スミス英国エネルギー省次官):
 #: a whole katakana word (not the first 8 characters of a longer one), a short office between. In a
 #: roster's run-together rows a field (エネルギー政策) stands before a university and a professor.
 _PERSON_BEFORE_TITLE = lazy(
@@ -421,7 +421,7 @@ _FACILITY = lazy(r"[一-鿿々ヶァ-ヺーA-Za-z]{1,12}?(?:公邸|大使館|会
                        r"公園|空港|駅|ホテル|本社)(?![一-鿿ァ-ヺ])")
 _PLACE_SUFFIX = lazy(r"(?:北海道|東京都|大阪府|京都府|[一-鿿々ヶ]{1,6}(?:県|市|区|町|村|郡|州))(?![一-鿿])")
 _LATIN_NAME = lazy(r"(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*(?:\s+[A-Z][A-Za-z0-9\-]*)*")
-#: A Latin-script name written as one word with a second capital or a digit (QST, F4E, EUROfusion).
+#: A Latin-script name written as one word with a second capital or a digit (ABC, X4Y, EUROwind).
 _LATIN_WORD = lazy(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9\-]*[A-Z0-9][A-Za-z0-9\-]*(?![A-Za-z0-9\-])")
 #: What joins the items of a list of names (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
 _LIST_MARK = lazy(r"\s*(?:、|,|，|・|と|及び|並びに|や)\s*")
@@ -502,15 +502,15 @@ def bare_org_names(text: str, known: Iterable[TypedSpan]) -> list[TypedSpan]:
 
 
 def is_latin_word(name: str) -> bool:
-    """Whether a name is one Latin-script word (QST, F4E): an abbreviation, which may stand for a
+    """Whether a name is one Latin-script word (ABC, X4Y): an abbreviation, which may stand for a
     name written out in Japanese elsewhere."""
     return bool(_LATIN_WORD.fullmatch(name))
 
 
 def _listed_latin_names(text: str, names: Sequence[TypedSpan]) -> list[TypedSpan]:
-    """Latin-script words listed as names (主催：QST、EUROfusion / QSTとF4Eが…), as organisations.
+    """Latin-script words listed as names (主催：ABC、EUROwind / ABCとX4Yが…), as organisations.
 
-    A Latin word alone is as often a programme or a device (ITER計画, JT-60SA) as a body: only a
+    A Latin word alone is as often a programme or a device (XYZ計画, AB-12X) as a body: only a
     list whose items are such words or organisations, ending outside a compound (not ITER・BA関連,
     where the list qualifies the word after it), names them.
     """
@@ -579,7 +579,7 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
     for m in _PERSON_BEFORE_TITLE.finditer(text):
         a, b = m.span("name")
         name = m.group("name")
-        # An organisation that starts with the name (ターク米国エネルギー省) starts after it.
+        # An organisation that starts with the name (スミス英国エネルギー省) starts after it.
         for i, o in enumerate(out):
             if o.kind == "org" and o.start == a and o.end > b:
                 rest = text[b : o.end]
@@ -602,8 +602,8 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
                 out[i] = TypedSpan("org", inside[-1].end, o.end, rest, _name_key(rest))
         named = [(s.start, s.end) for s in out]
         for s in mecab:
-            # A name inside a longer organisation or place name (京都 in 京都…株式会社, 青森 in
-            # 青森県六ヶ所村, 那珂 in 那珂研究所) is part of that name, not an answer of its own.
+            # A name inside a longer organisation or place name (京都 in 京都…株式会社, 函館 in
+            # 北海道函館市, 那須 in 那須研究所) is part of that name, not an answer of its own.
             if any(x <= s.start and s.end <= y for x, y in named):
                 continue
             out.append(s)

@@ -2,12 +2,12 @@
 
 Slides and reports state many facts as structure, not sentences:
 
-- ``項目：値`` lines (``○ 協  定：2007年10月発効``), possibly under a parent label
+- ``項目：値`` lines (``○ 協  定：2011年6月発効``), possibly under a parent label
   (``●役 員`` then ``会 長 ：…``);
 - a bare label with its value on the next line(s) (``●名 称`` / ``一般社団法人…``);
 - a table flattened by PDF extraction into a line of column headers and a line of
-  values (``欧州 日本 米国 …`` / ``45.5% 9.1% 9.1% …``): N headers and N values
-  are N cells, so Japan's share is the second value, not "a 9.1% somewhere";
+  values (``北海道 東北 九州 …`` / ``40.2% 7.5% 7.5% …``): N headers and N values
+  are N cells, so 東北's share is the second value, not "a 7.5% somewhere";
 - rows of a table with a visible cell separator (``A | B | C``, as ``shiori add``
   writes Word tables, or Markdown tables) under a header row;
 - rows of a table whose cells PDF extraction separates by spaces only, under a header

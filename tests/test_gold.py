@@ -388,3 +388,13 @@ def test_citation_matches_none_item() -> None:
     none_item = _item(kind="none", answers=(), doc=None, lines=None)
     assert citation_matches(None, 1, 1, none_item) is False
     assert citation_matches(DOC_A, 1, 1, none_item) is False
+
+
+def test_no_gold_answer_is_written_into_the_code() -> None:
+    """A rule or an example shaped to one question shows as its answer in the code: no answer of
+    the gold set (three characters or more) appears in assistant/ outside the glossary, the one
+    module of general vocabulary (English terms, countries)."""
+    answers = {a for item in load_gold(GOLD) for a in item.answers if len(a) >= 3}
+    found = [f"{path.relative_to(ROOT)}: {a}" for path in sorted((ROOT / "assistant").rglob("*.py"))
+             if path.name != "glossary.py" for a in sorted(answers) if a in path.read_text(encoding="utf-8")]
+    assert not found, "gold answers in the code:\n" + "\n".join(found)

@@ -46,7 +46,7 @@ class ReaderPolicy:
     #: … and the value a change starts from (10万円から15万円に) loses this much when the question
     #: asks what something becomes (いくらに, 何%まで).
     change_from_penalty: float = 1.0
-    #: … and a comparison figure in brackets after a value of its kind (526百万円（246百万円)) gains this
+    #: … and a comparison figure in brackets after a value of its kind (480百万円（310百万円)) gains this
     #: much when the question asks about the previous year, and loses it otherwise.
     bracket_weight: float = 1.5
     #: … and a date that ends a range (3/10~4/25) gains this much when the question asks for an end

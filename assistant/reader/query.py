@@ -92,7 +92,7 @@ _CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,40}?)(?:と|及び|お�
                 r"(?P<b>(?:「[^「」]{1,30}」|との|[^、。はがと\s]){1,30}?)(?=(?:の|は|が|を|で|に)?、?"
                 r"(?:それぞれ|両方|ともに|どちら|を比べ|の(?:違い|差|比較)|では))")
 #: Where the second conjunct's own noun ends and the words both conjuncts share begin (not the の
-#: of a particle's での / との / への: QSTでのITER機器 is one noun phrase).
+#: of a particle's での / との / への: ABCでのXYZ機器 is one noun phrase).
 _SHARED_TAIL = lazy(r"(?<![でとへ])(?:の|から|より|における|について|に関する)|(?<![でと])への")
 _EN_FUNCTION = r"(?:for|of|the|a|an|in|on|to|at|by|with|from|are|is|was|were|do|does|did|what|how|much|many|which|who|when)"
 #: English conjuncts: up to three words, none of them a function word (the budgets for A and B → A, B).

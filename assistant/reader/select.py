@@ -66,7 +66,7 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
 
 #: What may stand between a value and the bracket that holds its comparison figure, and inside
 #: the bracket before that figure: nothing, or a label naming another period or a baseline
-#: (213億円（前年度予算額 213億円）, 3,293百万円（1,945百万円)); not a part of the value (136人（うち学生98人）).
+#: (48億円（前年度予算額 45億円）, 1,250百万円（980百万円)); not a part of the value (240人（うち学生75人）).
 _TO_BRACKET = lazy(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
 
 
@@ -74,7 +74,7 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
     """Whether ``span`` is the comparison figure in brackets after a value of its kind.
 
     Budget tables write this year's amount and, in brackets, the previous year's
-    (3,293百万円（1,945百万円)); the bracket's own label says so at most once per table.
+    (1,250百万円（980百万円)); the bracket's own label says so at most once per table.
     """
     lead = cand.text[: span.start]
     m = _TO_BRACKET.search(lead)
@@ -745,7 +745,7 @@ def _sub_heading(c: Candidate, main: str | None, policy: ReaderPolicy) -> bool:
             and item_marker(c.text) != main)
 
 
-#: An item that labels its value: ・参加者：日欧、各10名, 主催：QST.
+#: An item that labels its value: ・参加者：日欧、各10名, 主催：甲機構.
 _ITEM_LABEL = lazy(r"^[・\-•◦▪●○\s]*([^:：、。()（）]{1,12})[:：]")
 
 
