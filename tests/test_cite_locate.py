@@ -12,35 +12,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
 from assistant.cite import DEFAULT_CITE_POLICY, judge
-from assistant.claims import Claim, compare, denies, make_claim
+from assistant.claims import compare, denies
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
-from assistant.reader.query import analyse
 from assistant.spans import extract_spans
-
-
-def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
-    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
-    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
-
-
-def _slide(lines: Sequence[str]) -> list[Candidate]:
-    """One passage of ``lines``, each line a unit; its lead-in is the two lines above it."""
-    text = "\n".join(lines)
-    chunk = Chunk("memo.txt:1-9", "memo.txt", "memo", 1, len(lines), None, "", text, text, 0, len(text))
-    out: list[Candidate] = []
-    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
-    start = 0
-    for j, line in enumerate(lines):
-        norm = normalize_query(line)
-        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, 0.9, 0.9, 1.0, 0.9,
-                             tokens[j], tuple(extract_spans(norm)), None,
-                             frozenset().union(*tokens[max(0, j - 2) : j])))
-        start += len(line) + 1
-    return out
+from tests.test_cite import _claim, _slide
 
 
 def _lines(cands: Sequence[Candidate], unit: Candidate) -> range:
