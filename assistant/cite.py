@@ -250,7 +250,7 @@ def _same_ordinal(claim_text: str, unit_text: str) -> bool:
 
 
 def _renumbered(claim: Claim, cmp: Comparison) -> bool:
-    """Whether a unit with another ordinal than the claim's (第71回 / 第72回) is still the claim's item
+    """Whether a unit with another ordinal than the claim's (第8回 / 第9回) is still the claim's item
     numbered otherwise: it states another of the claim's specific values (the date, the speaker) and
     differs from the claim in the ordinal only. Without such a value, another ordinal is another item
     (第2回 held next year is not the 第1回 the slide describes)."""
@@ -452,7 +452,7 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison
 
 def _list_lead(c: Candidate, by_pos: dict[tuple[str, int], Candidate]) -> Candidate | None:
     """The lead-in of the list item ``c``: the nearest sentence above it in its passage that is no item of the
-    list, when it leaves its statement open (``…甲委員会(CCFE)を活用し、`` over ``・…の支援``); else None."""
+    list, when it leaves its statement open (``…甲委員会(ABC)を活用し、`` over ``・…の支援``); else None."""
     if not c.is_item:
         return None
     pos = c.pos - 1
@@ -907,7 +907,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         # figure to verify: it does not keep the claim from being confirmed.
         # So is an abbreviation listed as a name (ABCやXY-10で培った技術) that no unit contradicts.
         # A role (副知事) that no unit states otherwise is a word of the sentence, not a figure to verify; so is
-        # a relative period (今年度中) that no unit states otherwise (a slide dates it: 令和6年度中).
+        # a relative period (来年度末) that no unit states otherwise (a slide dates it: 令和9年度末).
         # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
             (is_country(v)

@@ -86,8 +86,8 @@ class Claim:
     #: ``topic`` with its verbs weighing no more than ``VERB_WEIGHT``: what tells which item a unit is
     #: about (the drafter's verb is the draft's wording), while ``topic`` tells how much of the claim it states.
     nouns: dict[str, float] = field(default_factory=dict)
-    #: Of an affirmative claim, the noun of its main predicate (達成 of …を十分に達成できている): a source may
-    #: deny it inside a clause (…を達成することが困難であり、…), not only at its end.
+    #: Of an affirmative claim, the noun of its main predicate (実現 of …を十分に実現できている): a source may
+    #: deny it inside a clause (…を実現することが困難であり、…), not only at its end.
     affirmed: tuple[str, ...] = ()
 
     @property
@@ -198,8 +198,8 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     values = (*values, *(r for r in role_spans(text) if not any(
         o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
     # A period relative to the time of writing (来年度中) is checked as a value, against the source's own
-    # relative period (今年度中): both read from the same present, the draft quoting the document.
-    periods = [p for p in period_spans(text) if not any(o.start <= p.start < o.end for o in spans)]
+    # relative period (来年度末): both read from the same present, the draft quoting the document.
+    periods = period_spans(text, spans)
     values = (*values, *periods)
     value_tokens |= {t for p in periods for t in tokenize(p.text)}
     trend = trend_span(text, spans)
@@ -223,12 +223,12 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
                  () if negated else affirmed_predicate(text, tokenize, topic))
 
 
-#: Verbs and endings that carry a predicate without naming it (達成できている: できる, いる).
+#: Verbs and endings that carry a predicate without naming it (実現できている: できる, いる).
 _AUXILIARIES = frozenset({"できる", "いる", "ある", "する", "なる", "れる", "られる", "おる", "いく", "くる", "しまう"})
 
 
 def affirmed_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
-    """The noun of the predicate ending ``text`` (達成 of …十分に達成できている。), if it is a noun of the
+    """The noun of the predicate ending ``text`` (実現 of …十分に実現できている。), if it is a noun of the
     topic written as such (a verb's form varies; a noun's does not)."""
     clause = text.strip().rstrip("。.!！")
     clause = clause[max(clause.rfind(x) for x in "、。,，") + 1 :]
@@ -243,7 +243,7 @@ _DENIED_AFTER = r"[ぁ-ん]{0,6}(?:困難|不可能|できない|できず|で�
 
 
 def denies(text: str, word: str) -> bool:
-    """Whether ``text`` denies ``word`` in some clause (…を達成することが困難であり…)."""
+    """Whether ``text`` denies ``word`` in some clause (…を実現することが困難であり…)."""
     return re.search(re.escape(word) + _DENIED_AFTER, text) is not None
 
 
@@ -302,9 +302,9 @@ _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
 _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
 
 
-#: Periods named relative to the time of writing (今年度中, 来年度から, 昨年): general Japanese. Not 前年度 / 翌年度,
+#: Periods named relative to the time of writing (来年度末, 来年度から, 昨年): general Japanese. Not 前年度 / 翌年度,
 #: which are relative to another year the text names (前年度予算額), nor a relative year before a date
-#: (昨年10月23日: a date, see ``spans.relative_year_spans``).
+#: (昨年6月5日: a date, see ``spans.relative_year_spans``).
 RELATIVE_PERIODS: dict[str, tuple[str, int]] = {
     "今年度": ("FY", 0), "本年度": ("FY", 0), "来年度": ("FY", 1), "昨年度": ("FY", -1), "再来年度": ("FY", 2),
     "今年": ("Y", 0), "本年": ("Y", 0), "来年": ("Y", 1), "昨年": ("Y", -1), "去年": ("Y", -1), "一昨年": ("Y", -2),
@@ -313,11 +313,14 @@ RELATIVE_PERIODS: dict[str, tuple[str, int]] = {
 _PERIOD = lazy(r"(?:" + "|".join(sorted(RELATIVE_PERIODS, key=len, reverse=True)) + r")(?!\s*(?:の\s*)?\d)")
 
 
-def period_spans(text: str) -> list[TypedSpan]:
+def period_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]:
     """The periods ``text`` names relative to its time of writing (来年度), as ``relative`` spans (value ``FY+1``):
-    a draft writing 来年度中 where the source writes 今年度中 moves the item by a year."""
+    a draft writing 再来年度末 where the source writes 来年度末 moves the item by a year. A period inside
+    one of ``spans`` (a date or name of the text) is that span's, not a period of its own."""
     out = []
     for m in _PERIOD.finditer(text):
+        if any(o.start <= m.start() < o.end for o in spans):
+            continue
         unit, offset = RELATIVE_PERIODS[m.group()]
         out.append(TypedSpan("relative", m.start(), m.end(), m.group(), f"{unit}{offset:+d}"))
     return out
@@ -698,7 +701,7 @@ def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list
         out += [r for r in role_spans(text) if not any(
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)]
     if any(v.kind == "relative" for v in claim.values):
-        out += [p for p in period_spans(text) if not any(o.start <= p.start < o.end for o in spans)]
+        out += period_spans(text, spans)
     return out
 
 
