@@ -15,6 +15,7 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -141,17 +142,22 @@ def part_of_total(cand: Candidate, span: TypedSpan) -> bool:
                                  and not cand.text[s.end : m.start()].strip() for s in cand.spans)
 
 
-def source_lines(cand: Candidate) -> list[int] | None:
+def source_lines(cand: Candidate) -> tuple[int, ...] | None:
     """The source line (0-based, within the candidate) of each character of a sentence's text, or
     None for a cell, or when the text is not its source lines normalised as they stand."""
     if cand.cell is not None:
         return None
-    orig = cand.chunk.text[cand.start - cand.chunk.start : cand.end - cand.chunk.start]
-    text, offsets = normalize_with_map(orig)
-    if text != cand.text:
+    return _char_lines(cand.chunk.text[cand.start - cand.chunk.start : cand.end - cand.chunk.start], cand.text)
+
+
+@lru_cache(maxsize=256)
+def _char_lines(orig: str, text: str) -> tuple[int, ...] | None:
+    # Cached: the direct value's choice scores every span of a candidate, each asking for its lines.
+    norm, offsets = normalize_with_map(orig)
+    if norm != text:
         return None
     breaks = [i for i, ch in enumerate(orig) if ch == "\n"]
-    return [bisect.bisect_right(breaks, o) for o in offsets]
+    return tuple(bisect.bisect_right(breaks, o) for o in offsets)
 
 
 def _counts(text: str, span: TypedSpan, focus: str) -> bool:
@@ -314,7 +320,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         return None
     best = max(spans, key=lambda s: (_span_score(query, cand, s, policy), -s.start))
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
-        # An ordinal asked for (第何回): the answer says 第71回, not a count of 71 meetings.
+        # An ordinal asked for (第何回): the answer says 第8回, not a count of 8 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
     pair = range_pair(cand, best) if not _one_end_asked(query) else None
     if pair is not None and pair[1].end - pair[0].start <= policy.max_direct_chars:
@@ -745,13 +751,13 @@ def _sub_heading(c: Candidate, main: str | None, policy: ReaderPolicy) -> bool:
             and item_marker(c.text) != main)
 
 
-#: An item that labels its value: ・参加者：日欧、各10名, 主催：甲機構.
+#: An item that labels its value: ・参加者：日欧、各12名, 主催：甲機構.
 _ITEM_LABEL = lazy(r"^[・\-•◦▪●○\s]*([^:：、。()（）]{1,12})[:：]")
 
 
 def labelled_item(query: Query, block: Sequence[Candidate]) -> Candidate | None:
     """The one item of a heading's block whose label the question names (参加者 in
-    ・参加者：日欧、各10名), else None: the question asks that attribute, not the whole block."""
+    ・参加者：日欧、各12名), else None: the question asks that attribute, not the whole block."""
     named = []
     for c in block[1:]:
         m = _ITEM_LABEL.match(c.text)
