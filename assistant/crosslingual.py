@@ -572,17 +572,19 @@ def _first_glosses(path: str, word: str, senses: int) -> tuple[str, ...]:
     """
     with closing(_connect(Path(path))) as db:
         entries: dict[int, int] = {}  # idseq -> common
+        def common(priorities: str, form_id: int) -> int:
+            """1 when a form is marked common (news1, ichi1 …) in its priority table (KJP or KNP)."""
+            marks = ",".join("?" * len(_COMMON))
+            return int(db.execute(f"SELECT 1 FROM {priorities} WHERE kid = ? AND text IN ({marks})",
+                                  (form_id, *_COMMON)).fetchone() is not None)
+
         for kanji_id, idseq in db.execute("SELECT ID, idseq FROM Kanji WHERE text = ?", (word,)).fetchall():
-            common = db.execute(f"SELECT 1 FROM KJP WHERE kid = ? AND text IN ({','.join('?' * len(_COMMON))})",
-                                (kanji_id, *_COMMON)).fetchone() is not None
-            entries[idseq] = max(entries.get(idseq, 0), int(common))
+            entries[idseq] = max(entries.get(idseq, 0), common("KJP", kanji_id))
         by_kana: set[int] = set()
         for kana_id, idseq in db.execute("SELECT ID, idseq FROM Kana WHERE text = ?", (word,)).fetchall():
             if idseq in entries:
                 continue
-            common = db.execute(f"SELECT 1 FROM KNP WHERE kid = ? AND text IN ({','.join('?' * len(_COMMON))})",
-                                (kana_id, *_COMMON)).fetchone() is not None
-            entries[idseq] = int(common)
+            entries[idseq] = common("KNP", kana_id)
             if db.execute("SELECT 1 FROM Kanji WHERE idseq = ?", (idseq,)).fetchone():
                 by_kana.add(idseq)
         out: list[str] = []

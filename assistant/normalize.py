@@ -286,20 +286,20 @@ def _closes(folded: list[tuple[list[str], list[int]]], j: int, closer: str) -> b
 
 #: Japanese quotes a title wraps inside, and their closers.
 _QUOTES = {"「": "」", "『": "』"}
+_OPENERS = {c: o for o, c in _QUOTES.items()}
 
 
 def _open_quote(chars: list[str], start: int) -> str:
     """The closer of the last quote left open in ``chars[start:]``, or ""."""
-    depth: dict[str, int] = {}
+    depth = dict.fromkeys(_QUOTES, 0)
     last = ""
     for ch in chars[start:]:
         if ch in _QUOTES:
-            depth[ch] = depth.get(ch, 0) + 1
+            depth[ch] += 1
             last = ch
-        elif ch in _QUOTES.values():
-            opener = next(o for o, c in _QUOTES.items() if c == ch)
-            depth[opener] = max(0, depth.get(opener, 0) - 1)
-    return _QUOTES[last] if last and depth.get(last, 0) > 0 else ""
+        elif ch in _OPENERS:
+            depth[_OPENERS[ch]] = max(0, depth[_OPENERS[ch]] - 1)
+    return _QUOTES[last] if last and depth[last] > 0 else ""
 
 
 def source_end(text: str, offset: int) -> int:

