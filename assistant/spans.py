@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 19
+SPANS_VERSION = 20
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -270,7 +270,7 @@ _COUNT = lazy(
     + "|".join(re.escape(c) for c in _COUNTERS_LONGEST) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
 #: A number counting what follows it after の (31の企業・団体, 12の機関): a count whose counter is that noun.
-_COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8})")
+_COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8}(?:・[一-鿿ァ-ヺー]{1,8})?)")
 #: Nouns counted after の that a counter names otherwise (31の企業 is 31社).
 _COUNTED_AS = {"企業": "社", "会社": "社", "国": "か国", "人": "名"}
 _BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
@@ -392,7 +392,8 @@ _ORG_PREFIX = ("株式会社", "合同会社", "一般社団法人", "公益社�
 #: Legal forms written before or after a company's name (株式会社甲 / 甲株式会社), which drafts often leave out.
 LEGAL_FORMS = ("株式会社", "合同会社", "有限会社", *_ORG_PREFIX[2:])
 #: A name-like run: kanji, katakana, Latin letters, digits and the marks inside names.
-_NAME_RUN = r"[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]"
+#: An = joins two katakana words of one name (エクス=マルセイユ大学: NFKC turns ＝ into =).
+_NAME_RUN = r"(?:[一-鿿々〆ヶァ-ヺー・A-Za-z0-9&\-]|(?<=[ァ-ヺー])=(?=[ァ-ヺ]))"
 _ORG = lazy(
     r"(?:" + "|".join(_ORG_PREFIX) + r")(?:[A-Za-z0-9&\-]+(?:\s[A-Z][A-Za-z0-9&\-]*)+|" + _NAME_RUN + r"{1,30})"
     + r"|" + _NAME_RUN + r"{1,30}?(?:" + "|".join(sorted(_ORG_SUFFIX, key=len, reverse=True)) + r")"

@@ -159,6 +159,8 @@ def test_no_unit_is_asked(question: str) -> None:
         ("地域交通の再編、全体で来年度いくら要求するか。", ("再編",)),
         # … and when none stands right before it, there is no focus rather than a counter.
         ("導入した車両の最後の1台が届いたのはいつか。", ()),
+        # A bracketed note before the interrogative qualifies the noun before it.
+        ("甲事業の整備費(案)は何百万円か。", ("整備", "費")),
     ],
 )
 def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: tuple[str, ...]) -> None:
@@ -320,6 +322,7 @@ def test_comparison_question() -> None:
         ("1億度のプラズマ", "count", "100000000度"),
         ("新たに29の企業・団体が参画", "count", "29社"),  # a number counting the noun after の
         ("12の機関が参加", "count", "12機関"),
+        ("サン=ドニ大学と連携", "org", "サン=ドニ大学"),  # an = joins a katakana name's two words
         ("応募期間:2/1~2/29)", "date", "--02-29"),  # a slide's month/day
         ("4/1(月)ホームページの開設", "date", "--04-01"),
         ("主催:QST、EUROfusion", "org", "eurofusion"),  # Latin abbreviations listed as names
@@ -480,6 +483,10 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         # A part asked for (のうち) in other words than the source's: the figure after うち.
         ("集まった学生のうち地元からの参加は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "40人"),
         ("集まった学生は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "120人"),
+        # …or in the part's own label (県内の学生): the question names the part, not the total.
+        ("県内の学生は何人参加したか。", "参加学生:8ヶ国から120人(うち県内40人)", "40人"),
+        # A count of a noun after の keeps the nouns it lists (12の企業・団体).
+        ("新たに加わったのは何団体か。", "設立会員15社のほか、新たに12の企業・団体が加入。", "12の企業・団体"),
         # …but not a part of a total stated elsewhere (このうち…は…、…は…): the clause decides.
         ("予算案のうち、エネルギー特別会計はいくらか。", "このうち一般会計は500億円、エネルギー特別会計は320億円である。",
          "320億円"),
@@ -1630,3 +1637,26 @@ def test_an_english_question_for_a_title_gets_the_quoted_name(tmp_path: Path, on
     p = _fixture_pipeline(one_document, tmp_path, text, "港湾計画")
     answer = p.ask(question)
     assert answer.direct == direct
+
+
+@pytest.mark.parametrize(("question", "text", "direct"), [
+    # An abbreviation asked for: the bracketed Latin abbreviation after the name.
+    ("日英の調整を担う委員会は、英語の略で何と呼ばれるか。", "乙協定に基づく日英調整委員会(JUCC)を活用する。", "JUCC"),
+    ("What is the acronym of the coordinating committee?", "乙協定に基づく日英調整委員会(JUCC)を活用する。", "JUCC"),
+    # A title asked for: the quoted title of the line, though the line heads a block.
+    ("2026年5月1日の共同声明のタイトルは何ですか？", "◆共同声明「明日への架け橋」(2026年5月1日)", "明日への架け橋"),
+])
+def test_a_name_asked_is_the_lines_quoted_title_or_abbreviation(question: str, text: str, direct: str) -> None:
+    from assistant.reader.select import select
+
+    cand = _cand(text)
+    # No index: a name found in the line answers before any block under it is looked for.
+    sel = select(_analyse(question), None, [cand], np.array([1.0]), DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.direct is not None and sel.direct.text == direct and sel.units == [cand]
+
+
+def test_an_english_question_does_not_get_the_person_it_names_back() -> None:
+    # Retrieval derived スミス from "Smith": the minister asked for is the other person of the line.
+    query = replace(_analyse("Which minister met Deputy Secretary Smith?"), search_terms=("スミス", "大臣"))
+    span = direct_span(query, _cand("この度、山田大臣とスミス副長官との会談において共同声明を発表した。"), DEFAULT_POLICY)
+    assert span is not None and span.text == "山田"

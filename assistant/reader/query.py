@@ -42,7 +42,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
     ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|大臣|代表)の名前"),
     ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地|何(?:県|市|町|村|州)"
               "|" + _ends_on("都市", "国", "県", "市", "町", "村")),
-    ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何度|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何倍"
+    ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何(?:十|百|千)?(?:万|億|兆)?円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何度|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何兆|何倍"
                "|" + _ends_on("の数", "額")
                # A place count, or a unit in katakana (何メートル, 何トン, 何キロワット).
                + r"|何(?:か所|カ所|ヶ所|箇所|[ァ-ヺー]{2,})"
@@ -203,7 +203,7 @@ _ORG_ASKED = lazy("(?:" + "|".join((*_ORG_HEADS, "主催者")) + r")(?:は|が)(
 _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
 
 
-_UNIT_ASKED = re.compile(r"何(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
+_UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
                          r"|市町村|店舗|食|円|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|メートル|トン)"
                          r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
@@ -319,9 +319,14 @@ def english_literals(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+#: A short bracketed note closing the words before the interrogative, with the particle after it.
+_NOTE_BEFORE = re.compile(r"\s*[(（][^()（）]{1,8}[)）](?=\s*(?:は|が|を|の|で|、)?\s*$)")
+
+
 def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
     """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``)."""
-    head = question[: _anchor(question)]
+    # A bracketed note right before the interrogative (予算額(案)は何円) qualifies the noun before it.
+    head = _NOTE_BEFORE.sub("", question[: _anchor(question)])
     if not pos_tags:
         toks = [t for t in tokenize(head) if t not in _GENERIC]
         return tuple(toks[-2:])

@@ -135,11 +135,23 @@ def _one_end_asked(query: Query) -> bool:
 _PART_OF = lazy(r"[(（、,]\s*うち[^\d、。,，;；()（）]{0,10}$")
 
 
-def part_of_total(cand: Candidate, span: TypedSpan) -> bool:
-    """Whether ``span`` is the part of a total stated right before it (120名（うち学生30名）)."""
+def part_of_total(cand: Candidate, span: TypedSpan) -> str | None:
+    """The label of ``span`` when it is the part of a total stated right before it (120名（うち学生30名）
+    -> ``学生``; "" for no label), else None."""
     m = _PART_OF.search(cand.text, 0, span.start)
-    return m is not None and any(s.kind == span.kind and s is not span and s.end <= m.start()
-                                 and not cand.text[s.end : m.start()].strip() for s in cand.spans)
+    if m is None or not any(s.kind == span.kind and s is not span and s.end <= m.start()
+                            and not cand.text[s.end : m.start()].strip() for s in cand.spans):
+        return None
+    return cand.text[m.start() : span.start].split("うち", 1)[1].strip()
+
+
+def part_asked(query: Query, cand: Candidate, span: TypedSpan) -> bool:
+    """Whether the question asks for ``span`` as the part of a total: it says うち, or it names the
+    part's label (国内の参加者は何人 of 50名（うち国内12名）)."""
+    label = part_of_total(cand, span)
+    if label is None:
+        return False
+    return "part" in query.asks or (len(label) >= 2 and label in query.normalized)
 
 
 def source_lines(cand: Candidate) -> tuple[int, ...] | None:
@@ -196,7 +208,7 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
             score += policy.range_end_weight  # いつからいつまで: the range, not another date of the line
     if helper_named(query, cand, span):
         score -= policy.helper_penalty  # 甲省の協力を得て、乙機構が運営: 乙機構 runs it
-    if "part" in query.asks and part_of_total(cand, span):
+    if part_asked(query, cand, span):
         # The question asks for the part of a total (学生のうち国内からの参加者): the figure after うち.
         score += policy.part_weight
     if bracketed_comparison(cand, span):
@@ -305,8 +317,10 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
 
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
         spans = [r for r in spans if r.text not in query.normalized]
-    # The question names what it asks about; the answer is what it does not name.
-    new = [s for s in spans if s.text not in query.normalized and s.value not in query.normalized.casefold()]
+    # The question names what it asks about; the answer is what it does not name. An English
+    # question names it in the Japanese terms retrieval derived for it (Turk -> ターク).
+    named = query.normalized + ("\n" + "\n".join(query.search_terms) if query.english else "")
+    new = [s for s in spans if s.text not in named and s.value not in named.casefold()]
     spans = new or spans
     if cand.cell is None and any(s.kind != "number" for s in spans):
         spans = [s for s in spans if s.kind != "number"]  # a bare number answers only inside a table cell
@@ -960,6 +974,28 @@ def _quoted_name(query: Query, m: re.Match[str] | None, policy: ReaderPolicy) ->
     return TypedSpan("phrase", m.start(1), m.end(1), m.group(1), m.group(1))
 
 
+#: An abbreviation asked for (略称は何, 英語の略で何と呼ぶ, what is the acronym of).
+_ABBREV_HEADS = frozenset({"略", "略称", "略語", "頭文字"})
+_EN_ABBREV_ASKED = lazy(r"\b(?:abbreviat\w*|acronym|short for|short name)\b", re.I)
+#: A Latin abbreviation in brackets after what it abbreviates (日米調整委員会（JCC）).
+_BRACKETED_ABBREV = lazy(r"[(（]([A-Z][A-Za-z0-9&\-]{1,11})[)）]")
+
+
+def abbreviation_asked(query: Query) -> bool:
+    """Whether the question asks for an abbreviation (its focus ends on 略称, or it says "acronym")."""
+    if query.english:
+        return bool(_EN_ABBREV_ASKED.search(query.normalized))
+    return bool(query.focus) and query.focus[-1] in _ABBREV_HEADS
+
+
+def name_asked(query: Query) -> bool:
+    """Whether the question asks for a name, a title or an abbreviation, which a line's quoted title
+    or bracketed abbreviation answers better than the block the line heads."""
+    if query.english:
+        return bool(_EN_NAME_ASKED.search(query.normalized)) or abbreviation_asked(query)
+    return bool(query.focus) and (query.focus[-1] in _NAME_HEADS or abbreviation_asked(query))
+
+
 def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The noun compound in ``cand`` that ends with the kind of thing a what-question asks for.
 
@@ -967,6 +1003,12 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     a longer compound with that head (調整役的機能, 日独科学技術協力協定) that the question does not
     already say; the first such compound in the line, else ``None``.
     """
+    if abbreviation_asked(query):
+        # The first bracketed Latin abbreviation the question does not already say.
+        for m in _BRACKETED_ABBREV.finditer(cand.text):
+            if m.group(1).casefold() not in query.normalized.casefold():
+                return TypedSpan("phrase", m.start(1), m.end(1), m.group(1), m.group(1))
+        return None
     if query.english:
         # "What is the title of the plan": the line's first quoted title that the question does not
         # already say (the Japanese name, which the English lead then carries).
@@ -1021,6 +1063,12 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     if query.answer_type == "other":
         best = named_item(query, cands, scores, best, policy)
         best = item_under_heading(query, cands, scores, best, policy)
+        if name_asked(query):
+            # A name asked for and given in the line (a quoted title, an abbreviation): the line
+            # answers, not the block or section it heads.
+            phrase = named_phrase(query, cands[best], policy)
+            if phrase is not None:
+                return Selection([cands[best]], phrase, cands[best], float(scores[best]))
         block = headed_items(index, cands[best], policy)
         if block:
             item = labelled_item(query, block)
