@@ -468,7 +468,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser("add", help="add a .txt, .md, .pdf or .docx file to the corpus")
         p.add_argument("path")
         p.add_argument("--title", help="document title (default: its first line)")
-        p.add_argument("--issuer", help="issuing body, e.g. 環境省")
+        p.add_argument("--issuer", help="issuing body, e.g. 国土交通省")
         p.add_argument("--date", help="document date (default: today)")
         p.add_argument("--json", action="store_true", help="print the manifest entry as JSON")
         p.set_defaults(func=cmd_add)

@@ -362,7 +362,7 @@ def build_table(
     for key, items in best.items():
         ranked = sorted(items, key=lambda it: (items[it], it))
         # A compound adds nothing where one of its parts glosses the key as directly
-        # (安全性 under "safety" beside 安全 would only add 性).
+        # (耐久性 under "durability" beside 耐久 would only add 性).
         single = {it[0]: items[it][0] for it in ranked if len(it) == 1}
         kept = [it for it in ranked if len(it) == 1 or all(single.get(p, 99) > items[it][0] for p in it)]
         table[key] = [" ".join(it) for it in kept[:MAX_ITEMS_PER_KEY]]

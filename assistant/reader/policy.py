@@ -69,7 +69,7 @@ class ReaderPolicy:
     #: … and when the question asks for a value in a unit (いくら of a budget: 円; 何名; 何%) that no
     #: candidate passage states in that unit: their figures are of something else. Of the training
     #: pool's questions, 2 answerable and 10 unanswerable ones met no value in their unit (the 2: a
-    #: fraction asked as a share, 若干名 as a count); the learned model weighed it too lightly to act.
+    #: fraction asked as a share, 数名 as a count); the learned model weighed it too lightly to act.
     abstain_on_missing_unit: bool = True
     #: Off-topic guard, outside what the abstention model learned from (its `none` questions are all
     #: on-topic): below this best-passage similarity nothing in the documents is even close

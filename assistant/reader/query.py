@@ -86,7 +86,7 @@ _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
 _TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"
                            r"|\bwhich .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)\b", re.I)
 _COMPARISON_CUE = lazy(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
-#: The second conjunct may hold particles of its own (原型炉実現に向けた基盤整備, 合同で開かれた行事);
+#: The second conjunct may hold particles of its own (新庁舎建設に向けた用地取得, 合同で開かれた行事);
 #: a comma may follow the conjunction (AのXと、BのY) and precede the cue (Bは、それぞれ).
 _CONJ_JA = lazy(r"(?P<a>[^、。はがをにでと\s]{1,40}?)(?:と|及び|および|並びに|、)(?P<comma>、)?"
                 r"(?P<b>(?:「[^「」]{1,30}」|との|[^、。はがと\s]){1,30}?)(?=(?:の|は|が|を|で|に)?、?"
