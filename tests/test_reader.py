@@ -919,6 +919,15 @@ def test_english_lead_does_not_take_a_unit_for_a_name() -> None:
     assert "ITER" in lead and "GW" not in lead and "MW" not in lead and "kW" not in lead
 
 
+def test_english_lead_leaves_out_the_abbreviation_of_a_name_the_question_spells_out() -> None:
+    from assistant.reader.select import Selection
+    from assistant.reader.shape import _english_lead
+
+    c = _cand("・地域連携フェロー(RCF)(通年公募、任期最大2年、KEK共催)")
+    lead = _english_lead(Selection([c], None, None, 1.0), "What is the maximum term for Regional Cooperation Fellows?")
+    assert "RCF" not in lead and "KEK" in lead
+
+
 def test_a_sentence_fragment_at_a_passage_edge_yields_to_the_whole_sentence() -> None:
     from assistant.reader.candidates import dedupe
 

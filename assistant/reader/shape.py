@@ -130,6 +130,19 @@ def western_date(span: TypedSpan) -> str | None:
     return out
 
 
+_CAPITALISED_RUN = lazy(r"(?:\b[A-Z][\w\-]*\s+)+[A-Z][\w\-]*\b")
+
+
+def _initialisms(question: str) -> set[str]:
+    """The initials of each run of two or more capitalised words of a question (Joint Working Group
+    -> JWG, WG): the abbreviation of a name the question spells out names nothing new."""
+    out: set[str] = set()
+    for m in _CAPITALISED_RUN.finditer(question):
+        letters = [w[0] for w in m.group().split()]
+        out.update("".join(letters[i:j]) for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
+    return out
+
+
 def _english_lead(sel: Selection, question: str) -> str:
     """The value (an era date in Western years too), else the Latin names of the quote the
     question does not already name."""
@@ -138,10 +151,11 @@ def _english_lead(sel: Selection, question: str) -> str:
         value = f"{western} ({sel.direct.text})" if western else sel.direct.text
         return EN_DIRECT_LEAD.format(value=value)
     asked = question.casefold()
+    initials = _initialisms(question)
     text = sel.units[0].text
     # Letters right after a digit or a numeral's multiplier are a unit (10GW, 12万kW), not a name.
     names = [m.group() for m in _LATIN_NAME.finditer(text)
-             if len(m.group()) >= 2 and m.group().casefold() not in asked
+             if len(m.group()) >= 2 and m.group().casefold() not in asked and m.group() not in initials
              and not (m.start() > 0 and (text[m.start() - 1].isdigit() or text[m.start() - 1] in "万億千"))]
     names = list(dict.fromkeys(names))[:3]
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
