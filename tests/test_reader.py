@@ -57,6 +57,9 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("構成する団体を一通り教えてください。", "list"),
         ("指定された港は全国でいくつか。", "number"),  # how many, not "a few"
         ("主な支援策をいくつか挙げてください。", "list"),
+        ("新しい計画が掲げる3つの方針は何ですか？", "list"),  # a number of things asked at once
+        ("二つの目標とは何か。", "list"),
+        ("3つの方針のうち、予算が最も大きいものはいくらか。", "number"),  # one value of them
         ("計画の概要を説明して。", "other"),
         # A question that ends on the kind it asks for (…都市は？), or 何 with a counter or a unit.
         ("国際会議が開かれた都市は？", "place"),
@@ -161,6 +164,8 @@ def test_no_unit_is_asked(question: str) -> None:
         ("導入した車両の最後の1台が届いたのはいつか。", ()),
         # A bracketed note before the interrogative qualifies the noun before it.
         ("甲事業の整備費(案)は何百万円か。", ("整備", "費")),
+        # A number of things asked: the things counted.
+        ("新しい計画が掲げる3つの方針は何ですか？", ("方針",)),
     ],
 )
 def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: tuple[str, ...]) -> None:
@@ -1545,6 +1550,41 @@ def test_the_item_of_a_block_whose_label_the_question_names(question: str, chose
              _cand("・内容:講義や実習")]
     item = labelled_item(_analyse(question), block)
     assert (block.index(item) if item is not None else None) == chosen
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen"),
+    [
+        ("常任委員に就いている会社をすべて教えてください。", 3),  # 委員 is named only inside 常任委員
+        ("副会長を務める会社はどこか。", 2),  # 会長 only inside 副会長
+        ("会長を務める会社はどこか。", 1),
+    ],
+)
+def test_a_label_named_only_inside_a_longer_named_label_is_not_named(question: str, chosen: int) -> None:
+    from assistant.reader.select import labelled_item
+
+    block = [_cand("●役員"), _cand("・会長:甲社"), _cand("・副会長:乙社、丙社"), _cand("・常任委員:丁社、戊社"),
+             _cand("・委員:己社、庚社")]
+    item = labelled_item(_analyse(question), block)
+    assert item is block[chosen]
+
+
+@pytest.mark.parametrize(
+    ("question", "scores", "chosen"),
+    [
+        ("会長を務める会社は？", [1.0, 0.5], 1),  # the best line's label (副会長) only contains the named one
+        ("会長を務める会社はどこか。", [1.0, 0.5], 1),  # the same for a value question
+        ("会長を務める会社は？", [1.0, -0.5], 0),  # too far below the best line's score
+        ("役員を務める会社は？", [1.0, 0.5], 0),  # no label named: the scorer's choice stands
+    ],
+)
+def test_a_nearby_line_whose_label_the_question_names_replaces_the_best(question: str, scores: list[float],
+                                                                        chosen: int) -> None:
+    from assistant.reader.select import select
+
+    cands = [_cand("・副会長:乙社、丙社"), _cand("・会長:甲社")]
+    sel = select(_analyse(question), None, cands, np.array(scores), DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.units[0] is cands[chosen]
 
 
 def test_a_list_question_naming_one_labelled_item_of_a_block_gets_that_item(tmp_path: Path, one_document) -> None:

@@ -39,6 +39,10 @@ class ReaderPolicy:
     #: … and a candidate with the unit the question names (何港, 何%) replaces a better-scored one
     #: whose values are in other units when within this margin: the asked unit is the stronger sign.
     unit_fallback_margin: float = 2.0
+    #: A ``label：value`` line whose label the question names replaces the best line when that
+    #: line's own label is another one, within this many characters of the document (a roster's
+    #: rows: 会長：… / 副会長：…) and within ``typed_fallback_margin`` of its score.
+    named_label_window: int = 200
     #: Choosing the direct value among several in one sentence: each question bigram in the value's
     #: own clause (from the previous comma or value of its kind to the next) adds this much (a unit
     #: match adds 2.0, each character away from the asked attribute takes 0.01) …

@@ -53,7 +53,8 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                # "…するのは、…する必要があるからか" / "…何に備えるためか": a question ending in から / ため
                # asks for a reason (not いつからか, どこからか: a time or a place).
                r"|(?<!いつ)(?<!どこ)(?<!何時)(?:から|ため)(?:です|でしょう)?か[。?？]*$"),
-    ("list", r"挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
+    # A number of things asked at once (3つの柱は何か, 二つの目標とは): all of them.
+    ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの|挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
              r"|構成機関|構成員|項目は"),
 )
 _EN_TYPES: tuple[tuple[str, str], ...] = (
@@ -323,10 +324,17 @@ def english_literals(question: str) -> tuple[str, ...]:
 _NOTE_BEFORE = re.compile(r"\s*[(（][^()（）]{1,8}[)）](?=\s*(?:は|が|を|の|で|、)?\s*$)")
 
 
+#: The things a list question counts (3つの方針): the type's cue and the noun after it.
+_COUNTED_THINGS = re.compile(r"(?:[2-9]|[二三四五六七八九])つの[一-鿿ァ-ヺー]{1,8}")
+
+
 def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
     """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``)."""
+    anchor = _anchor(question)
+    counted = _COUNTED_THINGS.match(question, anchor)
+    # A number of things asked (3つの方針は何か): the things counted are the attribute.
     # A bracketed note right before the interrogative (予算額(案)は何円) qualifies the noun before it.
-    head = _NOTE_BEFORE.sub("", question[: _anchor(question)])
+    head = question[: counted.end()] if counted else _NOTE_BEFORE.sub("", question[:anchor])
     if not pos_tags:
         toks = [t for t in tokenize(head) if t not in _GENERIC]
         return tuple(toks[-2:])

@@ -470,6 +470,35 @@ def _column(cell: Cell) -> str:
     return cell.label.partition(" ")[2]
 
 
+def _line_label(c: Candidate) -> str:
+    """The label of a ``label：value`` line (a key-value cell's, or a bullet's ``・参加者：…``), else ""."""
+    if c.cell is not None:
+        return c.cell.label if c.cell.kind == "kv" else ""
+    m = _ITEM_LABEL.match(c.text)
+    return m.group(1).strip() if m else ""
+
+
+def named_label(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
+                policy: ReaderPolicy) -> int:
+    """The nearby ``label：value`` line whose label the question names, when the best line's label is
+    another (副会長：… scored best for 会長は; its tokens hold 会長 too). Only one such label: a label
+    named only inside a longer named one (理事 of 常任理事) does not count."""
+    own = _line_label(cands[best])
+    if not own or key_named(query, own):
+        return best
+    b = cands[best]
+    named: dict[str, int] = {}
+    for i, c in enumerate(cands):
+        label = _line_label(c)
+        if label and label != own and c.chunk.doc == b.chunk.doc and key_named(query, label) \
+                and abs(c.start - b.start) <= policy.named_label_window \
+                and scores[i] >= scores[best] - policy.typed_fallback_margin:
+            if label not in named or scores[i] > scores[named[label]]:
+                named[label] = i
+    named = {k: i for k, i in named.items() if not any(k != o and k in o for o in named)}
+    return next(iter(named.values())) if len(named) == 1 else best
+
+
 def named_row(query: Query, cands: Sequence[Candidate], best: int) -> int:
     """The cell of the row the question names, in ``best``'s column, when ``best`` is another row's.
 
@@ -559,6 +588,7 @@ def _close_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, b
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
+    best = named_label(query, cands, scores, best, policy)
     best_prob = float(scores[best])
     direct = direct_span(query, cands[best], policy)
 
@@ -772,12 +802,14 @@ _ITEM_LABEL = lazy(r"^[・\-•◦▪●○\s]*([^:：、。()（）]{1,12})[:�
 def labelled_item(query: Query, block: Sequence[Candidate]) -> Candidate | None:
     """The one item of a heading's block whose label the question names (参加者 in
     ・参加者：日欧、各12名), else None: the question asks that attribute, not the whole block."""
-    named = []
+    named: list[tuple[str, Candidate]] = []
     for c in block[1:]:
         m = _ITEM_LABEL.match(c.text)
         if m and key_named(query, m.group(1).strip()):
-            named.append(c)
-    return named[0] if len(named) == 1 else None
+            named.append((m.group(1).strip(), c))
+    # A label named only inside a longer one the question names (理事 in 常任理事) is not named.
+    named = [(k, c) for k, c in named if not any(k != o and k in o for o, _ in named)]
+    return named[0][1] if len(named) == 1 else None
 
 
 def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy,
@@ -1060,6 +1092,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return select_list(query, index, cands, scores, policy)
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
+    best = named_label(query, cands, scores, best, policy)
     if query.answer_type == "other":
         best = named_item(query, cands, scores, best, policy)
         best = item_under_heading(query, cands, scores, best, policy)
