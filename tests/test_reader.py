@@ -1709,3 +1709,21 @@ def test_an_english_question_does_not_get_the_person_it_names_back() -> None:
     query = replace(_analyse("Which minister met Deputy Secretary Smith?"), search_terms=("スミス", "大臣"))
     span = direct_span(query, _cand("この度、山田大臣とスミス副長官との会談において共同声明を発表した。"), DEFAULT_POLICY)
     assert span is not None and span.text == "山田"
+
+
+@pytest.mark.parametrize(("original", "name", "written"), [
+    ("主査　山田 太郎（北大学 教授）", "山田太郎", "山田 太郎"),  # a roster writes the name with a space
+    ("主査 山田太郎（北大学教授）", "山田太郎", None),  # written without one: nothing to restore
+])
+def test_a_persons_name_is_shown_as_the_document_spaces_it(original: str, name: str, written: str | None) -> None:
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+    from assistant.reader.shape import as_written
+
+    text = normalize(original)
+    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", original, text, 0, len(original))
+    spans = tuple(extract_spans(text))
+    cand = Candidate("sentence", 1, 0, chunk, 0, len(original), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), spans)
+    span = next(s for s in spans if s.kind == "person" and s.text == name)
+    assert as_written(cand, span) == written

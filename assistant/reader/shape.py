@@ -34,6 +34,7 @@ from assistant.messages import (
     MISSING_UNIT_NOTICE,
     UNIT_NAMES,
 )
+from assistant.normalize import fold_char, normalize_with_map
 from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
@@ -86,6 +87,20 @@ def _related(ev: Evidence, index: LoadedIndex, policy: ReaderPolicy) -> list[Cit
     return out
 
 
+def as_written(unit: Candidate, span: TypedSpan) -> str | None:
+    """A person's name as the document spaces it (a roster's ``山田 太郎``), when normalising dropped a
+    space inside it; else None. Staff copy names from the document with its space."""
+    if span.kind != "person" or unit.cell is not None:
+        return None
+    orig = unit.chunk.text[unit.start - unit.chunk.start : unit.end - unit.chunk.start]
+    norm, offsets = normalize_with_map(orig)
+    if norm != unit.text or span.end > len(offsets):
+        return None
+    raw = orig[offsets[span.start] : offsets[span.end - 1] + 1]
+    folded = re.sub(r"\s+", " ", "".join(" " if ch.isspace() else fold_char(ch) for ch in raw)).strip()
+    return folded if " " in folded and folded.replace(" ", "") == span.text else None
+
+
 def _value_text(sel: Selection, policy: ReaderPolicy) -> str:
     unit = sel.units[0]
     d = sel.direct
@@ -93,7 +108,9 @@ def _value_text(sel: Selection, policy: ReaderPolicy) -> str:
     if unit.cell is not None:
         return f"{d.text}（{unit.cell.label}）" if unit.cell.label else d.text
     ctx = snippet(unit.text, (d.start, d.end), policy.snippet_chars)
-    return d.text if ctx == d.text else f"{d.text}（{ctx}）"
+    # The name as written first; the quote after it has it as normalised (both forms are found).
+    shown = as_written(unit, d) or d.text
+    return shown if ctx == shown else f"{shown}（{ctx}）"
 
 
 def _item_text(c: Candidate) -> str:
