@@ -490,6 +490,8 @@ def _cand(text: str, cell_label: str | None = None) -> Candidate:
         ("集まった学生は何人か。", "参加学生:8ヶ国から120人(うち県内40人)", "120人"),
         # …or in the part's own label (県内の学生): the question names the part, not the total.
         ("県内の学生は何人参加したか。", "参加学生:8ヶ国から120人(うち県内40人)", "40人"),
+        ("県内で開いたスクールに学生は何人参加したか。", "参加学生:8ヶ国から120人(うち県内40人)", "120人"),  # where, not whose
+        ("新たに加わった企業・団体はいくつか。", "設立会員15社のほか、新たに12の企業・団体が加入。", "12の企業・団体"),
         # A count of a noun after の keeps the nouns it lists (12の企業・団体).
         ("新たに加わったのは何団体か。", "設立会員15社のほか、新たに12の企業・団体が加入。", "12の企業・団体"),
         # …but not a part of a total stated elsewhere (このうち…は…、…は…): the clause decides.

@@ -58,7 +58,10 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
         # Roster rows run together (分野 所属 肩書 氏名 分野 所属 …): a name ends its row, and the
         # words after it up to the next name are that name's row.
         hi = span.end
-    shared = char_bigrams(text[lo : span.start] + " " + text[span.end : hi]) & char_bigrams(query.normalized)
+    # A count of the noun after の (29の企業・団体) holds the words of what it counts.
+    counted = span.text.split("の", 1)[1] if span.kind == "count" and "の" in span.text else ""
+    shared = char_bigrams(text[lo : span.start] + " " + counted + " " + text[span.end : hi]) \
+        & char_bigrams(query.normalized)
     score = policy.clause_word_weight * len(shared)
     if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and "target" in query.asks:
         score -= policy.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
@@ -151,7 +154,9 @@ def part_asked(query: Query, cand: Candidate, span: TypedSpan) -> bool:
     label = part_of_total(cand, span)
     if label is None:
         return False
-    return "part" in query.asks or (len(label) >= 2 and label in query.normalized)
+    # The label named as where something happens (日本で開かれた) is no part asked for.
+    return "part" in query.asks or (len(label) >= 2 and re.search(re.escape(label) + r"(?!で|に|へ|にて|において)",
+                                                                   query.normalized) is not None)
 
 
 def source_lines(cand: Candidate) -> tuple[int, ...] | None:
