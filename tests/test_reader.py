@@ -166,6 +166,8 @@ def test_no_unit_is_asked(question: str) -> None:
         ("甲事業の整備費(案)は何百万円か。", ("整備", "費")),
         # A number of things asked: the things counted.
         ("新しい計画が掲げる3つの方針は何ですか？", ("方針",)),
+        # Which state of a figure is asked (来年度の案) is no attribute: the noun before it is.
+        ("甲機構への拠出金、来年度の案では何百万円？", ("拠出", "金")),
     ],
 )
 def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: tuple[str, ...]) -> None:

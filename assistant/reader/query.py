@@ -354,7 +354,8 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
             continue
         if is_noun and not compound:
             continue  # a question word right before the anchor (何 / こと)
-        if compound and not content and w.surface in _PAST_ADVERBIAL:
+        if compound and not content and (w.surface in _PAST_ADVERBIAL
+                                         or (w.surface == "の" and all(c in _STATUS_NOUNS for c in compound))):
             # A compound of adverbial nouns, dates and counters says how or when it is asked, not
             # what (経費は年間いくら, 国は全部でいくつ): the attribute is the noun before it.
             compound = []
@@ -367,6 +368,9 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
 
 #: What may stand between an attribute and the adverbial compound after it (経費は年間, 国は全部で).
 _PAST_ADVERBIAL = frozenset(("は", "が", "で", "も", "、", ","))
+#: Nouns that say which state of a figure is asked (来年度の案, 昨年の実績), not what it measures: the
+#: attribute is the noun before them, across の too.
+_STATUS_NOUNS = frozenset(("案", "見込み", "見込", "実績", "概算", "速報値", "確定値", "見通し"))
 #: Nouns that total what they follow (全体で, 合計で) and name no attribute of their own.
 _TOTALS = frozenset(("全体", "合計", "総計", "計", "全部", "全て", "すべて", "一通り"))
 
@@ -375,7 +379,7 @@ def _adverbial(feature, base: str) -> bool:  # type: ignore[no-untyped-def]
     """Whether a word of a noun compound is no attribute: an adverbial noun (全部, 現在), a prefix
     (来), a numeral, a counter, a date word or a total (全体)."""
     return (getattr(feature, "pos3", "") in ("副詞可能", "助数詞可能") or feature.pos1 == "接頭辞"
-            or feature.pos2 == "数詞" or base in _DATE_WORDS or base in _TOTALS)
+            or feature.pos2 == "数詞" or base in _DATE_WORDS or base in _TOTALS or base in _STATUS_NOUNS)
 
 
 def _parts(question: str) -> tuple[str, ...]:
