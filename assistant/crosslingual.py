@@ -178,6 +178,22 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+_CAPITALISED_RUN = lazy(r"(?:\b[A-Z][\w\-]*\s+)+[A-Z][\w\-]*\b")
+
+
+def initialisms(text: str) -> list[str]:
+    """The initials of each run of two or more capitalised words and of its shorter runs, longest
+    first (Regional Cooperation Fellows -> RCF, RC, CF): the documents name a body by the
+    abbreviation an English text spells out."""
+    out: dict[str, None] = {}
+    for m in _CAPITALISED_RUN.finditer(text):
+        letters = [w[0] for w in m.group().split()]
+        n = len(letters)
+        for size in range(n, 1, -1):
+            out.update(dict.fromkeys("".join(letters[i : i + size]) for i in range(n - size + 1)))
+    return list(out)
+
+
 def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -> list[str]:
     """Japanese BM25 terms for an English question, in question order, without repeats.
 
@@ -189,6 +205,9 @@ def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -
     for raw in _WORD.findall(question):
         if is_name(raw):
             out[raw.lower().rstrip(".")] = None
+    # A name spelt out (Broader Cooperation Scheme) finds the abbreviation the documents use
+    # (BCS); the caller keeps only those in the corpus's vocabulary.
+    out.update(dict.fromkeys(i.lower() for i in initialisms(question) if i.lower() not in STOP_WORDS))
     words = content_words(question)
     i = 0
     while i < len(words):

@@ -147,19 +147,6 @@ def western_date(span: TypedSpan) -> str | None:
     return out
 
 
-_CAPITALISED_RUN = lazy(r"(?:\b[A-Z][\w\-]*\s+)+[A-Z][\w\-]*\b")
-
-
-def _initialisms(question: str) -> set[str]:
-    """The initials of each run of two or more capitalised words of a question (Joint Working Group
-    -> JWG, WG): the abbreviation of a name the question spells out names nothing new."""
-    out: set[str] = set()
-    for m in _CAPITALISED_RUN.finditer(question):
-        letters = [w[0] for w in m.group().split()]
-        out.update("".join(letters[i:j]) for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
-    return out
-
-
 def _english_lead(sel: Selection, question: str) -> str:
     """The value (an era date in Western years too), else the Latin names of the quote the
     question does not already name."""
@@ -168,7 +155,11 @@ def _english_lead(sel: Selection, question: str) -> str:
         value = f"{western} ({sel.direct.text})" if western else sel.direct.text
         return EN_DIRECT_LEAD.format(value=value)
     asked = question.casefold()
-    initials = _initialisms(question)
+    # The abbreviation of a name the question spells out names nothing new. (An English question's
+    # search imported the module already.)
+    from assistant.crosslingual import initialisms
+
+    initials = set(initialisms(question))
     text = sel.units[0].text
     # Letters right after a digit or a numeral's multiplier are a unit (10GW, 12万kW), not a name.
     names = [m.group() for m in _LATIN_NAME.finditer(text)
