@@ -58,8 +58,9 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
         # Roster rows run together (分野 所属 肩書 氏名 分野 所属 …): a name ends its row, and the
         # words after it up to the next name are that name's row.
         hi = span.end
-    # A count of the noun after の (29の企業・団体) holds the words of what it counts.
-    counted = span.text.split("の", 1)[1] if span.kind == "count" and "の" in span.text else ""
+    # A count of the nouns after の (12の企業・団体) holds the words of the nouns it lists after the
+    # first, which before the span took them in stood after it, in its clause.
+    counted = span.text.split("・", 1)[1] if span.kind == "count" and "の" in span.text and "・" in span.text else ""
     shared = char_bigrams(text[lo : span.start] + " " + counted + " " + text[span.end : hi]) \
         & char_bigrams(query.normalized)
     score = policy.clause_word_weight * len(shared)
