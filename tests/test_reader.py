@@ -59,6 +59,7 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("主な支援策をいくつか挙げてください。", "list"),
         ("新しい計画が掲げる3つの方針は何ですか？", "list"),  # a number of things asked at once
         ("二つの目標とは何か。", "list"),
+        ("三つの柱がどういう働きをすると描かれているか。", "other"),  # not the things themselves
         ("3つの方針のうち、予算が最も大きいものはいくらか。", "number"),  # one value of them
         ("計画の概要を説明して。", "other"),
         # A question that ends on the kind it asks for (…都市は？), or 何 with a counter or a unit.
@@ -164,6 +165,8 @@ def test_no_unit_is_asked(question: str) -> None:
         ("導入した車両の最後の1台が届いたのはいつか。", ()),
         # A bracketed note before the interrogative qualifies the noun before it.
         ("甲事業の整備費(案)は何百万円か。", ("整備", "費")),
+        ("甲機構への拠出金として、予算額（案）にいくら計上されているか。", ("予算", "額")),
+        ("甲スクールの活動内容（案）として挙げられている項目は何か。", ("活動", "内容")),
         # A number of things asked: the things counted.
         ("新しい計画が掲げる3つの方針は何ですか？", ("方針",)),
         # Which state of a figure is asked (来年度の案) is no attribute: the noun before it is.

@@ -53,8 +53,8 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                # "…するのは、…する必要があるからか" / "…何に備えるためか": a question ending in から / ため
                # asks for a reason (not いつからか, どこからか: a time or a place).
                r"|(?<!いつ)(?<!どこ)(?<!何時)(?:から|ため)(?:です|でしょう)?か[。?？]*$"),
-    # A number of things asked at once (3つの柱は何か, 二つの目標とは): all of them.
-    ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの|挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
+    # A number of things asked at once (3つの柱は何か, 二つの目標を教えて): all of them.
+    ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの(?=[^、。？?]{1,12}?(?:は|とは|を)(?:何|なに|教え|挙げ|示し))|挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
              r"|構成機関|構成員|項目は"),
 )
 _EN_TYPES: tuple[tuple[str, str], ...] = (
@@ -320,8 +320,9 @@ def english_literals(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-#: A short bracketed note closing the words before the interrogative, with the particle after it.
-_NOTE_BEFORE = re.compile(r"\s*[(（][^()（）]{1,8}[)）](?=\s*(?:は|が|を|の|で|、)?\s*$)")
+#: A short bracketed note closing the words before the interrogative, with the particle after it
+#: (not an abbreviation: 甲スクール(ABC)の主催者 names the school).
+_NOTE_BEFORE = re.compile(r"\s*[(（][^()（）A-Za-z0-9]{1,8}[)）](?=\s*(?:は|が|を|の|で|に|へ|と)?\s*、?\s*$)")
 
 
 #: The things a list question counts (3つの方針): the type's cue and the noun after it.
@@ -355,7 +356,8 @@ def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]
         if is_noun and not compound:
             continue  # a question word right before the anchor (何 / こと)
         if compound and not content and (w.surface in _PAST_ADVERBIAL
-                                         or (w.surface == "の" and all(c in _STATUS_NOUNS for c in compound))):
+                                         or (w.surface in ("の", "(", "（")
+                                             and all(c in _STATUS_NOUNS for c in compound))):
             # A compound of adverbial nouns, dates and counters says how or when it is asked, not
             # what (経費は年間いくら, 国は全部でいくつ): the attribute is the noun before it.
             compound = []
