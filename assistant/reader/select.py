@@ -276,6 +276,33 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
+#: What joins a place to the more specific place after it (ワシントンDCの大使公邸, 北市の市民会館).
+_LOCATION_GAP = re.compile(r"^[A-Za-z.]{0,4}の?$")
+
+
+def location_chain(cand: Candidate, span: TypedSpan, policy: ReaderPolicy, named: str = "") -> TypedSpan:
+    """A place or venue widened to the places and venues joined to it by の (北市の市民会館): the
+    venue is where something happened, and the place before it says where the venue is. Not into a
+    place the question names (``named``): the answer is what it does not say."""
+    if span.kind not in ("place", "facility"):
+        return span
+    places = sorted((s for s in cand.spans if s.kind in ("place", "facility") and s.text not in named),
+                    key=lambda s: s.start)
+    start, end, kind = span.start, span.end, span.kind
+    for s in (s for s in places if s.start >= span.end):
+        if not _LOCATION_GAP.match(cand.text[end : s.start]) or s.end - start > policy.max_direct_chars:
+            break
+        end, kind = s.end, s.kind
+    for s in reversed([s for s in places if s.end <= span.start]):
+        if not _LOCATION_GAP.match(cand.text[s.end : start]) or end - s.start > policy.max_direct_chars:
+            break
+        start = s.start
+    if (start, end) == (span.start, span.end):
+        return span
+    text = cand.text[start:end]
+    return TypedSpan(kind, start, end, text, text, span.qualifier)
+
+
 #: A character of a noun compound: ideographs (的 included), katakana, Latin letters and digits,
 #: and the marks that join one (・, ー, ＝).
 _COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
@@ -324,8 +351,10 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
         spans = [r for r in spans if r.text not in query.normalized]
     # The question names what it asks about; the answer is what it does not name. An English
-    # question names it in the Japanese terms retrieval derived for it (Turk -> ターク).
-    named = query.normalized + ("\n" + "\n".join(query.search_terms) if query.english else "")
+    # question names it in the Japanese terms retrieval derived for it (Turk -> ターク), a Japanese
+    # one also in the corpus words of its everyday words (アメリカ -> 米国).
+    also = query.search_terms if query.english else [t for syn in query.synonyms.values() for t in syn]
+    named = "\n".join((query.normalized, *also))
     new = [s for s in spans if s.text not in named and s.value not in named.casefold()]
     spans = new or spans
     if cand.cell is None and any(s.kind != "number" for s in spans):
@@ -359,7 +388,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         # A range written with its unit once (年2~3回, 1~2週間): its upper end alone says too much.
         return TypedSpan(best.kind, low.start(), best.end, cand.text[low.start() : best.end], best.value,
                          best.qualifier)
-    return enumeration(cand, best, policy)
+    return location_chain(cand, enumeration(cand, best, policy), policy, named)
 
 
 def key_named(query: Query, key: str) -> bool:
