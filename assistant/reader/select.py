@@ -276,7 +276,7 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
     return TypedSpan(span.kind, a, b, cand.text[a:b], "、".join(s.value for s in same[lo : hi + 1]))
 
 
-#: What joins a place to the more specific place after it (ワシントンDCの大使公邸, 北市の市民会館).
+#: What joins a place to the more specific place after it (甲国カナ市の迎賓館, 北市の市民会館).
 _LOCATION_GAP = re.compile(r"^[A-Za-z.]{0,4}の?$")
 
 
@@ -351,7 +351,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
         spans = [r for r in spans if r.text not in query.normalized]
     # The question names what it asks about; the answer is what it does not name. An English
-    # question names it in the Japanese terms retrieval derived for it (Turk -> ターク), a Japanese
+    # question names it in the Japanese terms retrieval derived for it (Smith -> スミス), a Japanese
     # one also in the corpus words of its everyday words (アメリカ -> 米国).
     also = query.search_terms if query.english else [t for syn in query.synonyms.values() for t in syn]
     named = "\n".join((query.normalized, *also))
