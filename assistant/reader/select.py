@@ -1133,10 +1133,14 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         best = item_under_heading(query, cands, scores, best, policy)
         if name_asked(query):
             # A name asked for and given in the line (a quoted title, an abbreviation): the line
-            # answers, not the block or section it heads.
-            phrase = named_phrase(query, cands[best], policy)
-            if phrase is not None:
-                return Selection([cands[best]], phrase, cands[best], float(scores[best]))
+            # answers, not the block or section it heads; else a close line that gives one, as a
+            # value question's close line of the expected type.
+            close = [best] + [int(i) for i in np.argsort(-scores, kind="stable")
+                              if i != best and scores[i] >= scores[best] - policy.typed_fallback_margin]
+            for i in close:
+                phrase = named_phrase(query, cands[i], policy)
+                if phrase is not None:
+                    return Selection([cands[i]], phrase, cands[i], float(scores[i]))
         block = headed_items(index, cands[best], policy)
         if block:
             item = labelled_item(query, block)
