@@ -897,16 +897,21 @@ def test_qualifier_found_needs_the_per_unit_or_relative_qualifier_in_the_passage
     assert qualifier_found(_analyse(question), passage) == found
 
 
-def test_unknown_share_counts_a_word_with_a_corpus_synonym_by_what_the_synonym_does_not_cover() -> None:
+def test_unknown_share_discounts_a_word_whose_corpus_synonym_the_passages_use() -> None:
     from assistant.reader.abstain import unknown_share
 
-    df = {"会議": 3, "開催": 2}.get
+    df = {"会議": 3, "開催": 2, "結晶": 1}
     terms = {"会議": 1.0, "開く": 2.0, "天気": 1.0}
+    syn = {"開く": {"開催": 0.5}, "天気": {"結晶": 0.5}}
+    known = lambda t: df.get(t, 0)  # noqa: E731
     # 開く and 天気 are words the corpus never uses: 3 of 4 by weight ...
-    assert unknown_share(terms, {}, lambda t: df(t, 0)) == pytest.approx(0.75)
-    # ... with 開く matched half by its corpus synonym 開催, 2 of 4.
-    assert unknown_share(terms, {"開く": {"開催": 0.5}}, lambda t: df(t, 0)) == pytest.approx(0.5)
-    assert unknown_share({}, {}, lambda t: 0) == 0.0
+    assert unknown_share(terms, {}, known) == pytest.approx(0.75)
+    # ... with 開く matched half by its synonym 開催, which a passage uses, 2 of 4; a synonym the
+    # passages do not use (天気 -> 結晶, a table's stray link) discounts nothing.
+    passages = [frozenset({"会議", "開催"}), frozenset({"予算"})]
+    assert unknown_share(terms, syn, known, passages) == pytest.approx(0.5)
+    assert unknown_share(terms, syn, known, [frozenset({"予算"})]) == pytest.approx(0.75)
+    assert unknown_share({}, {}, known) == 0.0
 
 
 def test_qualifier_near_looks_at_the_best_candidates_passage() -> None:

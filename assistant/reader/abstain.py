@@ -88,19 +88,23 @@ def missing_literals(query: Query, passages: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def unknown_share(terms: dict[str, float], synonyms: dict[str, dict[str, float]], df: Callable[[str], int]) -> float:
-    """IDF-weighted share of ``terms`` the corpus never uses, each less the share its best synonym earns.
+def unknown_share(terms: dict[str, float], synonyms: dict[str, dict[str, float]], df: Callable[[str], int],
+                  passage_tokens: Sequence[frozenset[str]] = ()) -> float:
+    """IDF-weighted share of ``terms`` the corpus never uses, each less the share its best synonym
+    earns when that synonym occurs in the retrieved passages.
 
-    A word of everyday speech with a corpus synonym (開く -> 開催: 0.5) counts half unknown: an
-    on-topic question worded apart from the documents is not off topic (with every such word
-    counted unknown, the off-topic guard, ``shape.off_topic``, fired on four answerable paraphrases
-    of the training pool for one unanswerable question); a question about the weather, whose
-    words have no synonym in the corpus, still is.
+    A word of everyday speech whose corpus synonym the passages use (開く -> 開催 in a passage on
+    a 記念会の開催: 0.5) counts half unknown: an on-topic question worded apart from the documents
+    is not off topic (with every such word counted unknown, the off-topic guard, ``shape.off_topic``,
+    fired on four answerable paraphrases of the training pool for one unanswerable question). The
+    synonym table also maps an off-topic word somewhere (天気 -> 素子): a synonym the passages do
+    not use discounts nothing.
     """
     total = sum(terms.values())
     if total <= 0:
         return 0.0
-    return sum(w * (1.0 - max(synonyms.get(t, {}).values(), default=0.0))
+    seen = frozenset().union(*passage_tokens) if passage_tokens else frozenset()
+    return sum(w * (1.0 - max((share for syn, share in synonyms.get(t, {}).items() if syn in seen), default=0.0))
                for t, w in terms.items() if df(t) == 0) / total
 
 
@@ -142,7 +146,7 @@ def abstain_features(
         # ... and states the qualifier that picks the asked instance (1か所当たり, 前回), when there is one.
         v[A["qualifier_near"]] = qualifier_found(query, cands[b].chunk.search_text)
     v[A["passage_cov"]] = max((coverage(terms, toks, query.synonyms) for toks in passage_tokens), default=0.0)
-    v[A["unknown"]] = unknown_share(terms, query.synonyms, df)
+    v[A["unknown"]] = unknown_share(terms, query.synonyms, df, passage_tokens)
     v[A["max_passage_dense"]] = max(passage_dense, default=0.0)
     v[A["value_type"]] = float(query.answer_type in VALUE_TYPES)
     v[A["english"]] = float(query.english)
