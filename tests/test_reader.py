@@ -904,6 +904,12 @@ def test_type_best_checks_the_best_candidates_value_against_what_is_asked() -> N
         ("前回の計画の修正はいつ行われたか。", "前回の修正は令和2年3月に行った。", 1.0),
         ("次回の会議の議題は何か。", "議題:(1)取組状況について", 0.0),
         ("計画の修正はいつ行われたか。", "修正案は令和7年7月の会議で決定する。", 1.0),  # no qualifier asked
+        # Next year's budget: the document names the year of its proposal, or lists this year's
+        # amounts with last year's in brackets; a passage with neither says nothing of next year.
+        ("甲事業の来年度の予算はいくらか。", "令和8年度予算額(案) 12億円", 1.0),
+        ("甲事業の来年度の予算はいくらか。", "①甲事業の運営 480百万円(310百万円)", 1.0),
+        ("甲事業の来年度の予算はいくらか。", "甲事業の令和7年度予算額は12億円である。", 0.0),
+        ("来年の会議はいつ開かれるか。", "令和8年度予算額(案) 12億円", 0.0),  # a budget is not next year's meeting
     ],
 )
 def test_qualifier_found_needs_the_per_unit_or_relative_qualifier_in_the_passage(
@@ -911,6 +917,23 @@ def test_qualifier_found_needs_the_per_unit_or_relative_qualifier_in_the_passage
     from assistant.reader.abstain import qualifier_found
 
     assert qualifier_found(_analyse(question), passage) == found
+
+
+def test_unknown_share_discounts_a_word_whose_corpus_synonym_the_passages_use() -> None:
+    from assistant.reader.abstain import unknown_share
+
+    df = {"会議": 3, "開催": 2, "結晶": 1}
+    terms = {"会議": 1.0, "開く": 2.0, "天気": 1.0}
+    syn = {"開く": {"開催": 0.5}, "天気": {"結晶": 0.5}}
+    known = lambda t: df.get(t, 0)  # noqa: E731
+    # 開く and 天気 are words the corpus never uses: 3 of 4 by weight ...
+    assert unknown_share(terms, {}, known) == pytest.approx(0.75)
+    # ... with 開く matched half by its synonym 開催, which a passage uses, 2 of 4; a synonym the
+    # passages do not use (天気 -> 結晶, a table's stray link) discounts nothing.
+    passages = [frozenset({"会議", "開催"}), frozenset({"予算"})]
+    assert unknown_share(terms, syn, known, passages) == pytest.approx(0.5)
+    assert unknown_share(terms, syn, known, [frozenset({"予算"})]) == pytest.approx(0.75)
+    assert unknown_share({}, {}, known) == 0.0
 
 
 def test_qualifier_near_looks_at_the_best_candidates_passage() -> None:

@@ -88,6 +88,26 @@ def missing_literals(query: Query, passages: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def unknown_share(terms: dict[str, float], synonyms: dict[str, dict[str, float]], df: Callable[[str], int],
+                  passage_tokens: Sequence[frozenset[str]] = ()) -> float:
+    """IDF-weighted share of ``terms`` the corpus never uses, each less the share its best synonym
+    earns when that synonym occurs in the retrieved passages.
+
+    A word of everyday speech whose corpus synonym the passages use (開く -> 開催 in a passage on
+    a 記念会の開催: 0.5) counts half unknown: an on-topic question worded apart from the documents
+    is not off topic (with every such word counted unknown, the off-topic guard, ``shape.off_topic``,
+    fired on four answerable paraphrases of the training pool for one unanswerable question). The
+    synonym table also maps an off-topic word somewhere (天気 -> 素子): a synonym the passages do
+    not use discounts nothing.
+    """
+    total = sum(terms.values())
+    if total <= 0:
+        return 0.0
+    seen = frozenset().union(*passage_tokens) if passage_tokens else frozenset()
+    return sum(w * (1.0 - max((share for syn, share in synonyms.get(t, {}).items() if syn in seen), default=0.0))
+               for t, w in terms.items() if df(t) == 0) / total
+
+
 def abstain_features(
     query: Query,
     cands: Sequence[Candidate],
@@ -126,8 +146,7 @@ def abstain_features(
         # ... and states the qualifier that picks the asked instance (1か所当たり, 前回), when there is one.
         v[A["qualifier_near"]] = qualifier_found(query, cands[b].chunk.search_text)
     v[A["passage_cov"]] = max((coverage(terms, toks, query.synonyms) for toks in passage_tokens), default=0.0)
-    total = sum(terms.values())
-    v[A["unknown"]] = sum(w for t, w in terms.items() if df(t) == 0) / total if total > 0 else 0.0
+    v[A["unknown"]] = unknown_share(terms, query.synonyms, df, passage_tokens)
     v[A["max_passage_dense"]] = max(passage_dense, default=0.0)
     v[A["value_type"]] = float(query.answer_type in VALUE_TYPES)
     v[A["english"]] = float(query.english)
@@ -152,22 +171,33 @@ _PER_UNIT_STATED = re.compile(r"当たり|あたり|につき|単価|\bper\b|\d[
 #: The previous or next instance of something asked for (前回の改定, 次回の会議): the documents
 #: state the current one, and a passage speaks of the asked one only when it says so.
 _RELATIVE = re.compile(r"前回|次回|次期|来年|翌年")
+#: How a budget document states the next fiscal year's figure: the proposal for a named year
+#: (令和N年度予算額(案), 予算案, 概算要求), or a table's amount followed by the previous year's in
+#: brackets (480百万円(310百万円)). Written before the year it is for, that is "next year's" budget.
+_NEXT_YEAR_BUDGET = re.compile(r"予算額?\s*[(（]案[)）]|予算案|概算要求"
+                               r"|\d[\d,.]*\s*[千百万億兆]*円\s*[(（]\s*\d[\d,.]*\s*[千百万億兆]*円")
 
 
 def qualifier_found(query: Query, passage: str) -> float:
     """1.0 unless the question picks one instance of its attribute and ``passage`` never says which.
 
     Two kinds of qualifier: a per-unit one (``1か所当たりの整備費用``), met by any per-unit
-    statement of the passage, and a relative one (``前回``, ``次回``), met by the same word. The
-    passages of such an unanswerable question state the total or the current instance.
+    statement of the passage, and a relative one (``前回``, ``次回``), met by the same word, or for
+    next year's budget (``来年度``) by a budget proposal or a table of this year's and last year's
+    amounts (``_NEXT_YEAR_BUDGET``). The passages of such an unanswerable question state the total
+    or the current instance.
     """
     text = query.normalized
     found = 1.0
     if _PER_UNIT_ASKED.search(text) and not _PER_UNIT_STATED.search(passage):
         found = 0.0
     for word in dict.fromkeys(m.group() for m in _RELATIVE.finditer(text)):
-        if word not in passage:
-            found = 0.0
+        if word in passage:
+            continue
+        # 来年度の予算: the documents name the year (令和6年度予算額(案)), never "next year".
+        if f"{word}度" in text and word in ("来年", "翌年") and _NEXT_YEAR_BUDGET.search(passage):
+            continue
+        found = 0.0
     return found
 
 
