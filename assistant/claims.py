@@ -327,7 +327,7 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
 ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
                         "社長", "部長", "局長", "座長", "センター長", "機構長", "本部長", "市長", "知事", "町長", "村長",
                         "区長", "課長", "室長"})
-_PREFIXES = "副|常任|名誉|元|筆頭|非常勤"
+_PREFIXES = "副|准|常任|名誉|元|筆頭|非常勤"
 _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
 _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
 
@@ -673,7 +673,13 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         ordinal = is_ordinal(claim.query.normalized, v)
         verdicts = [(compare_values(v, s) if is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
         if v.kind == "role":
-            verdicts = [("differ" if x == "unknown" and _role_of_named(claim, v, s, spans) else x, s) for x, s in verdicts]
+            verdicts = [("differ" if x == "unknown" and _role_of_named(claim, v, s, spans, text) else x, s) for x, s in verdicts]
+            # A line of several members (…教授乙川次郎…准教授甲山花子): the office written against the claim's
+            # person is the claim's slot, whatever the others hold.
+            bound = [s for x, s in verdicts if _role_of_named(claim, v, s, spans, text, same=x == "equal")]
+            if bound and not any(x == "equal" for x, s in verdicts if s in bound):
+                differing.append((v, bound[0]))
+                continue
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
@@ -742,16 +748,30 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
 
 
-def _role_of_named(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
+def _role_of_named(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], source: str,
+                   same: bool = False) -> bool:
     """Whether source role ``s`` is claim role ``v`` with another prefix (副センター長 for センター長) given to
     a person the claim names, the role written right against the name (…副センター長甲山太郎): the claim's
     person holds another office than the claim says. (Unbound, a 副会長 beside a claim's 会長 may be
-    someone else's office: ``compare_values`` leaves the pair unknown.)"""
-    if s.kind != "role" or _role_parts(v.value)[1] != _role_parts(s.value)[1]:
+    someone else's office: ``compare_values`` leaves the pair unknown.) With ``same``, the role may be the
+    claim's own (equal to it)."""
+    if s.kind != "role" or _role_parts(v.value)[1] != _role_parts(s.value)[1] or (v.value == s.value and not same):
         return False
-    people = [c for c in claim.values if c.kind == "person"]
-    return any(n.kind == "person" and (0 <= n.start - s.end <= 1 or 0 <= s.start - n.end <= 1)
-               and any(compare_values(c, n) == "equal" for c in people) for n in spans)
+    # (The claim's subject, 甲山太郎氏は…, is no value of the claim: its text names the person.)
+    text = claim.query.normalized
+    return any(n.kind == "person" and len(n.text) >= 2 and n.text in text
+               and (_between_roles(source[s.end : n.start]) if s.end <= n.start else n.end <= s.start <= n.end + 1)
+               for n in spans)
+
+
+#: What may stand between a role and the name it is given besides other roles of the person (名誉教授・客員教授
+#: 甲山太郎): the list marks and the qualifiers no role list names (客員, 特任).
+_ROLE_GAP = lazy(r"[・、\s]|客員|特任|招へい|招聘")
+
+
+def _between_roles(gap: str) -> bool:
+    """Whether ``gap``, the text between a role and a name after it, is only more roles of that name's person."""
+    return len(_ROLE_GAP.sub("", _ROLE.sub("", gap))) <= 1
 
 
 def _twin_of(v: TypedSpan, o: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:

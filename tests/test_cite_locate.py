@@ -46,7 +46,8 @@ PLAN = ["潮流発電の推進", "・「甲海洋戦略(令和3年4月 乙本部
 BUDGET = ["乙事業の推進", "令和9年度予算額(案) 48億円(前年度予算額 48億円)", "令和8年度補正予算額 61億円",
           "・丙機構の活動(分担金) 1,250百万円(1,410百万円)"]
 PAPERS = ["2.事業提案", "(2031年5月20日第12回WGや2031年11月7日第30回委員会の配布資料にも掲載)"]
-MEMBERS = ["甲検討会 構成員一覧", "潮流工学 北辰大学 海洋研究センター 副センター長 山田一郎", "海洋政策 南都大学 教授 佐藤花子"]
+MEMBERS = ["甲検討会 構成員一覧", "潮流工学 北辰大学 海洋研究センター 副センター長 山田一郎",
+           "海洋政策 南都大学 教授 鈴木次郎 港湾工学 西海大学 准教授 佐藤花子", "港湾政策 東邦大学 名誉教授・客員教授 田中三郎"]
 BODIES = ["2.構成", "本部は以下の機関の若干名をもって組織する。", "①北辰大学海洋研究所", "②南都大学港湾研究所",
           "③西海大学潮流研究所"]
 SCHEDULE = ["○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", "○進捗：機器の製造が進展。",
@@ -115,6 +116,11 @@ CASES = [
      ("センター長", "副センター長"), None),
     (MEMBERS, "潮流工学の専門家として、北辰大学海洋研究センターの副センター長である山田一郎氏が参加している。",
      {"strong", "partial"}, 2, None, None),
+    # A line of several members: the office written against the claim's person, not another member's.
+    (MEMBERS, "港湾工学の佐藤花子氏は、西海大学の教授である。", {"conflict"}, 3, ("教授", "准教授"), None),
+    (MEMBERS, "港湾工学の佐藤花子氏は、西海大学の准教授である。", {"strong", "partial"}, 3, None, None),
+    # Two offices of one person (名誉教授・客員教授): the claim's is one of them.
+    (MEMBERS, "港湾政策の田中三郎氏は、東邦大学の名誉教授である。", {"strong", "partial"}, 4, None, None),
     # A numbered occurrence (第2回) against a line numbering none: the programme's start, not that occurrence.
     (["甲スクールの強化", "・2031年9月、甲スクールを開催する予定。"],
      "甲スクールの第2回は、2032年9月に開催される予定である。", {"partial", "none"}, None, None, None),
