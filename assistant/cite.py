@@ -746,12 +746,21 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
     to the claim by the other end of a range, the role labelling its row, or the claim's other values."""
     if _unnumbered(claim, v, u):
         return False
+    if v.kind == "listno":
+        return True  # the claim's item itself, numbered otherwise (see ``_numbers_item``)
     own, item = _about(u, v)
     if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
             or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+
+
+def _numbers_item(u: _Unit) -> bool:
+    """Whether the unit numbers the item the claim numbers (``3.乙`` for 「乙」は項目7): a numbered list naming
+    the claim's item states its number, however few of the claim's other words (the list's title, lines
+    above) it repeats."""
+    return any(v.kind == "listno" for v in u.cmp.matched) or any(v.kind == "listno" for v, _ in u.cmp.differing)
 
 
 def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -957,7 +966,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
              else c for c in cands]
     units = _units(claim, cands)
     about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
-             or _states_values(claim, u, policy)]
+             or _states_values(claim, u, policy) or _numbers_item(u)]
     if not about:
         return "none", None, units
     if claim.values:
@@ -990,7 +999,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
-            fuller = max(about, key=lambda u: (said[id(u)], *_rank(u)))
+            # (An item's number is the statement itself: only a line numbering the item states it.)
+            numbered = [v for v in required if v.kind == "listno"]
+            fuller = max((u for u in about if all(v in u.cmp.matched for v in numbered)),
+                         key=lambda u: (said[id(u)], *_rank(u)))
             if said[id(fuller)] > said[id(best)] + policy.source_margin:
                 return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
             return _settle(best, about, units, policy, policy.partial_with_values, cover)

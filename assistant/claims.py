@@ -51,7 +51,7 @@ VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
                  "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
-                 "role": "name", "relative": "date"}
+                 "role": "name", "relative": "date", "listno": "number"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -201,6 +201,8 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # topic terms (a role no unit states either way is not required: ``cite.judge``).
     values = (*values, *(r for r in role_spans(text) if not any(
         o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
+    # The number a claim gives an item of a numbered list (「乙」は項目7): the slot a slide's ``7.乙`` states.
+    values = (*values, *list_number_spans(text))
     # An ordinal the span patterns leave out (第5回WG: a counter before a Latin word) tells one meeting
     # from the next all the same.
     values = (*values, *ordinal_spans(text, spans))
@@ -562,6 +564,13 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         # 来年度 and 今年度 differ; 来年 and 今年度 are periods of two kinds (a year, a fiscal year): unknown.
         (ua, oa), (ub, ob) = (re.match(r"([A-Z]+)([+-]\d+)", x.value).groups() for x in (a, b))  # type: ignore[union-attr]
         return "unknown" if ua != ub else "equal" if oa == ob else "differ"
+    if a.kind == "listno" and b.kind == "listno":
+        # The same item (安全性 of 9.安全性 and of 「安全性」は項目11) numbered alike or otherwise; another item
+        # of the list says nothing of the claim's number.
+        (ia, na), (ib, nb) = (x.value.rsplit("#", 1) for x in (a, b))
+        if not ia or not ib or not (ia in ib or ib in ia):
+            return "unknown"
+        return "equal" if na == nb else "differ"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
@@ -794,7 +803,39 @@ def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list
         out += period_spans(text, spans)
     if any(is_ordinal(claim.query.normalized, v) for v in claim.values):
         out += ordinal_spans(text, spans)
+    if any(v.kind == "listno" for v in claim.values):
+        out += enumerated_spans(text)
     return out
+
+
+#: A claim numbering an item of a list: 項目7, 7番目(の項目).
+_LIST_NUMBER = lazy(r"項目\s*(\d{1,2})(?![\d.,])|(?<![\d.,])(\d{1,2})\s*番目")
+#: The item a claim numbers: a quoted word before the number (「乙」は項目7), else the subject (乙は項目7).
+_QUOTED_ITEM = lazy(r"[「『]([^」』]{1,20})[」』]\s*(?:は|が|を|も)[^「『]*$")
+_SUBJECT_ITEM = lazy(r"([^、。,\s「」『』]{2,20}?)(?:は|が)[^、。は]*$")
+#: A slide's numbered items run together (0.炉設計4.加熱システム8.材料): the number, then the item's words
+#: up to the next number.
+_ENUMERATED = lazy(r"(?<![\d.,])(\d{1,2})[.．]\s*([^\d\s.．][^\d.．]*?)\s*(?=(?<![\d.,])\d{1,2}[.．]|$)")
+
+
+def list_number_spans(text: str) -> list[TypedSpan]:
+    """The numbers ``text`` gives an item of a numbered list (「乙」は項目7に挙げられる), as ``listno`` spans whose
+    value is the item and its number (``乙#7``); none when the item is not said."""
+    out = []
+    for m in _LIST_NUMBER.finditer(text):
+        head = text[: m.start()]
+        item = _QUOTED_ITEM.search(head) or _SUBJECT_ITEM.search(head)
+        if item is None:
+            continue
+        n = int(m.group(1) or m.group(2))
+        out.append(TypedSpan("listno", m.start(), m.end(), m.group(), f"{item.group(1).strip()}#{n}"))
+    return out
+
+
+def enumerated_spans(text: str) -> list[TypedSpan]:
+    """The numbered items of ``text`` (``9.安全性``), as ``listno`` spans (value ``安全性#9``)."""
+    return [TypedSpan("listno", m.start(), m.end(), m.group(), f"{m.group(2).strip()}#{int(m.group(1))}")
+            for m in _ENUMERATED.finditer(text)]
 
 
 _QUOTE_OPEN, _QUOTE_CLOSE = "「『", "」』"

@@ -53,6 +53,8 @@ BODIES = ["2.構成", "本部は以下の機関の若干名をもって組織す
 SCHEDULE = ["○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", "○進捗：機器の製造が進展。",
             "※資材高騰や設計変更により発生した遅延からの回復を考慮に入れつつ、計画を更新中。"]
 
+ITEMS = ["(参考)甲計画の項目", "0.基本設計 3.潮流タービン 6.係留", "1.送電 4.防食 7.保守点検", "2.環境評価 5.安全性 8.地域連携"]
+
 CASES = [
     # An ordinal changed, the date the same: the meeting's line, numbered otherwise.
     (MEETING, "第16回乙政策会議の資料が、2031年3月4日に一部改訂された。", {"conflict"}, 2, ("16回", "15回"), None),
@@ -132,6 +134,12 @@ CASES = [
     # ...or its members named.
     (BODIES, "本部は、北辰大学海洋研究所、西海大学潮流研究所などの機関の若干名をもって組織される。",
      {"strong", "partial"}, 5, None, None),
+    # The number of an item of a numbered list: the item's own number, however little of the list's title
+    # the line repeats...
+    (ITEMS, "甲計画の項目のうち、「防食」は項目7に挙げられている。", {"conflict"}, 3, ("項目7", "4.防食"), None),
+    (ITEMS, "甲計画では、防食は項目4に位置づけられている。", {"strong", "partial"}, 3, None, None),
+    # ...and an item the list does not name has no number there.
+    (ITEMS, "甲計画では、漁業協調は項目9に位置づけられている。", {"partial", "none"}, None, None, None),
     # A reason clause (…を考慮しつつ、) stated in a note of its own: the line stating the dates is about the
     # main clause's item.
     (SCHEDULE, "乙炉は、資材高騰などによる遅延からの回復を考慮しつつ、2041年12月に運転を開始し、2051年6月に本格運転を開始する計画である。",
