@@ -221,13 +221,16 @@ class _Unit:
     polar_own_n: float = 0.0
     polar_item_n: float = 0.0
 
+    #: ``item`` over the claim's main clause (``Claim.main``; 0.0 without one).
+    item_m: float = 0.0
+
     @property
     def about_own(self) -> float:
         return max(self.own, self.own_n)
 
     @property
     def about_item(self) -> float:
-        return max(self.item, self.item_n)
+        return max(self.item, self.item_n, self.item_m)
 
 
 _ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -473,6 +476,41 @@ def _led(claim: Claim, cmp: Comparison, lead: Candidate | None) -> Comparison:
     return replace(cmp, matched=(*cmp.matched, *led), unknown=tuple(v for v in cmp.unknown if v not in led))
 
 
+#: The number opening an item of a numbered list (①, (2), 3.), and the words by which a line announces the
+#: list below it (以下の機関, 次の3点).
+_NUMBERED = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．])")
+_ANNOUNCES = re.compile(r"以下の|次の")
+
+
+def _numbered_lists(cands: Sequence[Candidate]) -> list[Candidate]:
+    """Each numbered list of two or more items with the line announcing it (``…は以下の機関で組織する。`` /
+    ``①甲機構`` / ``②乙研究所``), joined as one unit: the items are the members of one statement, so a claim
+    listing the members (甲機構、丙研究所など) is stated, or stated with one member swapped, only by the
+    whole list; each item alone names one member and nothing of the item."""
+    by_pos = {(c.chunk.id, c.pos): c for c in cands if c.kind == "sentence"}
+    out = []
+    for (chunk, pos), first in by_pos.items():
+        above = by_pos.get((chunk, pos - 1))
+        if not _NUMBERED.match(first.text) or above is None or _NUMBERED.match(above.text):
+            continue
+        # The lead: the line just above, or the one above it when that announces the list (…以下の機関で組織
+        # する。その他の者の協力も求める。 / ①…): a second sentence of the lead's line may stand between.
+        lead = next((k for k in (pos - 1, pos - 2) if (x := by_pos.get((chunk, k))) is not None
+                     and not _NUMBERED.match(x.text) and (_ANNOUNCES.search(x.text) or (k == pos - 1 and _open(x.text)))),
+                    None)
+        if lead is None:
+            continue
+        end = pos
+        while (nxt := by_pos.get((chunk, end + 1))) is not None and _NUMBERED.match(nxt.text):
+            end += 1
+        if end > pos:
+            joined = by_pos[(chunk, lead)]
+            for k in range(lead + 1, end + 1):
+                joined = _joined(joined, by_pos[(chunk, k)])
+            out.append(joined)
+    return out
+
+
 def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
     its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
@@ -586,9 +624,13 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     singles = [x for c in cands for x in (
         _row_lines(c, runs[c.key]) if c.key in runs else (_line_units(c) or [c]) if _records(claim, c) else [c])]
+    # (A numbered list is one statement whose items name one member each: no look-alike records.)
+    lists = _numbered_lists(cands)
+    listed = {id(x) for x in lists}
+    singles += lists
     for a, b in [*((c, None) for c in singles), *_windows(cands)]:
         c = a if b is None else _joined(a, b)
-        if not _key_named(c, text) or (b is None and _records(claim, c)):
+        if not _key_named(c, text) or (b is None and id(c) not in listed and _records(claim, c)):
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
@@ -625,8 +667,9 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         item_n = coverage(nouns, tokens | c.before) if nouns else 0.0
         polar_own_n = coverage(nouns, tokens | slot) if slot and nouns else own_n
         polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
+        item_m = coverage(claim.main, tokens | c.before) if claim.main else 0.0
         out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
-                         own_n, item_n, polar_own_n, polar_item_n))
+                         own_n, item_n, polar_own_n, polar_item_n, item_m))
     return out
 
 
@@ -701,12 +744,36 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
     """Whether a unit stating claim value ``v`` otherwise speaks of the claim's item: enough of the item's
     words (with its lead-in, and in its own line, or by a label, a row or a heading naming it), or tied
     to the claim by the other end of a range, the role labelling its row, or the claim's other values."""
+    if _unnumbered(claim, v, u):
+        return False
+    if v.kind == "listno":
+        return True  # the claim's item itself, numbered otherwise (see ``_numbers_item``)
     own, item = _about(u, v)
     if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
             or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+
+
+def _numbers_item(u: _Unit) -> bool:
+    """Whether the unit numbers the item the claim numbers (``3.乙`` for 「乙」は項目7): a numbered list naming
+    the claim's item states its number, however few of the claim's other words (the list's title, lines
+    above) it repeats."""
+    return any(v.kind == "listno" for v in u.cmp.matched) or any(v.kind == "listno" for v, _ in u.cmp.differing)
+
+
+def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
+    """Whether the claim speaks of a numbered occurrence (第2回の会合, 第3期) and the unit, with its section
+    heading, numbers none of that counter: a line dating the programme's start or a decision to hold it is no
+    statement of the claim's occurrence, so its values (another month) do not contradict the claim's."""
+    text = claim.query.normalized
+    ordinals = [o for o in claim.values if is_ordinal(text, o)]
+    if not ordinals or v in ordinals:
+        return False
+    counters = {re.sub(r"[\d,.]", "", o.value) for o in ordinals}
+    stated = u.cand.text + _section_heading(u.cand)
+    return not any(m.group(2) in counters for m in _ORDINAL.finditer(stated))
 
 
 #: A date stated to the day (2031-03-04): one record's, seldom another's.
@@ -760,7 +827,11 @@ def _is_record(u: _Unit) -> bool:
     """Whether the unit agrees with two or more of the claim's values (roles aside) and with more of
     them than it states otherwise: a record of the claim's item, not one of another item sharing a year."""
     agree = sum(m.kind != "role" for m in u.cmp.matched)
-    return agree >= 2 and agree > len(u.cmp.differing)
+    # A trend stated otherwise by the unit's figures (増額 against 40億円(前年度40億円)) is the figure
+    # differing, not a second disagreement.
+    figures = any(s.kind in _FIGURES for _, s in u.cmp.differing if s.kind != "trend")
+    differ = sum(not (v.kind == "trend" and figures) for v, _ in u.cmp.differing)
+    return agree >= 2 and agree > differ
 
 
 def _record_bound(v: TypedSpan, u: _Unit) -> bool:
@@ -895,7 +966,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
              else c for c in cands]
     units = _units(claim, cands)
     about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
-             or _states_values(claim, u, policy)]
+             or _states_values(claim, u, policy) or _numbers_item(u)]
     if not about:
         return "none", None, units
     if claim.values:
@@ -928,7 +999,10 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
             # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
-            fuller = max(about, key=lambda u: (said[id(u)], *_rank(u)))
+            # (An item's number is the statement itself: only a line numbering the item states it.)
+            numbered = [v for v in required if v.kind == "listno"]
+            fuller = max((u for u in about if all(v in u.cmp.matched for v in numbered)),
+                         key=lambda u: (said[id(u)], *_rank(u)))
             if said[id(fuller)] > said[id(best)] + policy.source_margin:
                 return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
             return _settle(best, about, units, policy, policy.partial_with_values, cover)

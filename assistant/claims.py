@@ -51,7 +51,7 @@ VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
                  "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
-                 "role": "name", "relative": "date"}
+                 "role": "name", "relative": "date", "listno": "number"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -89,6 +89,10 @@ class Claim:
     #: Of an affirmative claim, the noun of its main predicate (実現 of …を十分に実現できている): a source may
     #: deny it inside a clause (…を実現することが困難であり、…), not only at its end.
     affirmed: tuple[str, ...] = ()
+    #: ``nouns`` without the words of a clause giving the claim's reason or circumstance (…の遅延を考慮しつつ、
+    #: …を踏まえ、): what the main clause states (empty when the claim has no such clause). A slide states the
+    #: reason in a note of its own, so the line stating the item covers the main clause only.
+    main: dict[str, float] = field(default_factory=dict)
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -197,6 +201,11 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # topic terms (a role no unit states either way is not required: ``cite.judge``).
     values = (*values, *(r for r in role_spans(text) if not any(
         o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)))
+    # The number a claim gives an item of a numbered list (「乙」は項目7): the slot a slide's ``7.乙`` states.
+    values = (*values, *list_number_spans(text))
+    # An ordinal the span patterns leave out (第5回WG: a counter before a Latin word) tells one meeting
+    # from the next all the same.
+    values = (*values, *ordinal_spans(text, spans))
     # A period relative to the time of writing (来年度中) is checked as a value, against the source's own
     # relative period (来年度末): both read from the same present, the draft quoting the document.
     periods = period_spans(text, spans)
@@ -220,7 +229,30 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
                  negated_predicate(text, tokenize, topic) if negated else (), nouns,
-                 () if negated else affirmed_predicate(text, tokenize, topic))
+                 () if negated else affirmed_predicate(text, tokenize, topic), main_clause(text, nouns, tokenize))
+
+
+#: The end of a clause giving a reason or circumstance before the main clause (…を考慮しつつ、…のため、
+#: …を踏まえ、…により、): general Japanese connectives.
+_CIRCUMSTANCE = lazy(r"(?:しつつ|ながら|ため|ので|ことから|により|によって|を踏まえ(?:て)?|を考慮し(?:て)?|を受け(?:て)?|に伴い)\s*[、,]")
+
+
+def main_clause(text: str, nouns: dict[str, float], tokenize: Callable[[str], list[str]]) -> dict[str, float]:
+    """``nouns`` less the terms only the claim's circumstance clauses use (see ``Claim.main``); empty when the
+    claim has none, or when they leave fewer than two terms."""
+    cut = 0
+    for m in _CIRCUMSTANCE.finditer(text):
+        cut = m.end()
+    if not cut:
+        return {}
+    # The subject before the clause (甲は、…を考慮しつつ、) is the main clause's.
+    head = text[:cut]
+    subject = max(head.find("は、"), head.find("が、"))
+    inner = head[subject + 2 :] if subject >= 0 else head
+    rest = set(tokenize(text[cut:])) | (set(tokenize(head[: subject + 1])) if subject >= 0 else set())
+    gone = set(tokenize(inner)) - rest
+    main = {t: w for t, w in nouns.items() if t not in gone}
+    return main if len(main) >= 2 and len(main) < len(nouns) else {}
 
 
 #: Verbs and endings that carry a predicate without naming it (実現できている: できる, いる).
@@ -297,7 +329,7 @@ def label_before(text: str, v: TypedSpan, spans: Sequence[TypedSpan]) -> str:
 ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", "大臣", "長官", "主査", "教授", "所長", "議長", "代表",
                         "社長", "部長", "局長", "座長", "センター長", "機構長", "本部長", "市長", "知事", "町長", "村長",
                         "区長", "課長", "室長"})
-_PREFIXES = "副|常任|名誉|元|筆頭|非常勤"
+_PREFIXES = "副|准|常任|名誉|元|筆頭|非常勤"
 _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
 _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
 
@@ -323,6 +355,22 @@ def period_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]:
             continue
         unit, offset = RELATIVE_PERIODS[m.group()]
         out.append(TypedSpan("relative", m.start(), m.end(), m.group(), f"{unit}{offset:+d}"))
+    return out
+
+
+#: An ordinal: 第 and a number before a counter of occurrences or parts (第5回, 第2期).
+_ORDINAL = lazy(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
+
+
+def ordinal_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]:
+    """The ordinals of ``text`` (第5回 before a Latin word, 第5回WG) that no count span of ``spans`` gives, as
+    ``count`` spans from their number (value ``5回``, as the count patterns give them)."""
+    out = []
+    for m in _ORDINAL.finditer(text):
+        a, b = m.start(1), m.end()
+        if any(o.kind in ("count", "number") and o.start <= a < o.end for o in spans):
+            continue
+        out.append(TypedSpan("count", a, b, text[a:b], f"{int(m.group(1))}{m.group(2)}"))
     return out
 
 
@@ -516,6 +564,13 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         # 来年度 and 今年度 differ; 来年 and 今年度 are periods of two kinds (a year, a fiscal year): unknown.
         (ua, oa), (ub, ob) = (re.match(r"([A-Z]+)([+-]\d+)", x.value).groups() for x in (a, b))  # type: ignore[union-attr]
         return "unknown" if ua != ub else "equal" if oa == ob else "differ"
+    if a.kind == "listno" and b.kind == "listno":
+        # The same item (安全性 of 9.安全性 and of 「安全性」は項目11) numbered alike or otherwise; another item
+        # of the list says nothing of the claim's number.
+        (ia, na), (ib, nb) = (x.value.rsplit("#", 1) for x in (a, b))
+        if not ia or not ib or not (ia in ib or ib in ia):
+            return "unknown"
+        return "equal" if na == nb else "differ"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
@@ -626,10 +681,19 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = is_ordinal(claim.query.normalized, v)
         verdicts = [(compare_values(v, s) if is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
+        if v.kind == "role":
+            verdicts = [("differ" if x == "unknown" and _role_of_named(claim, v, s, spans, text) else x, s) for x, s in verdicts]
+            # A line of several members (…教授乙川次郎…准教授甲山花子): the office written against the claim's
+            # person is the claim's slot, whatever the others hold.
+            bound = [s for x, s in verdicts if _role_of_named(claim, v, s, spans, text, same=x == "equal")]
+            if bound and not any(x == "equal" for x, s in verdicts if s in bound):
+                differing.append((v, bound[0]))
+                continue
         # A source value equal to another value of the claim is that value, not a different one
         # (設立は4月2日、総会は6月18日: the source's 6月18日 does not contradict 4月2日).
         diff = [s for x, s in verdicts if x == "differ"
-                and not any(o is not v and compare_values(o, s) == "equal" for o in claim.values)
+                and not any(o is not v and compare_values(o, s) == "equal" and not _twin_of(v, o, s, spans)
+                            for o in claim.values)
                 and not (s.kind == "date" and _within_open_range(v, s, open_dates))
                 and not document_date(claim.query.normalized, text, s) and not _enumerator(text, s)]
         if _additive(claim.query.normalized, v, claim.values):
@@ -693,6 +757,41 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     return Comparison(tuple(matched), tuple(differing), tuple(unknown), conflict)
 
 
+def _role_of_named(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], source: str,
+                   same: bool = False) -> bool:
+    """Whether source role ``s`` is claim role ``v`` with another prefix (副センター長 for センター長) given to
+    a person the claim names, the role written right against the name (…副センター長甲山太郎): the claim's
+    person holds another office than the claim says. (Unbound, a 副会長 beside a claim's 会長 may be
+    someone else's office: ``compare_values`` leaves the pair unknown.) With ``same``, the role may be the
+    claim's own (equal to it)."""
+    if s.kind != "role" or _role_parts(v.value)[1] != _role_parts(s.value)[1] or (v.value == s.value and not same):
+        return False
+    # (The claim's subject, 甲山太郎氏は…, is no value of the claim: its text names the person.)
+    text = claim.query.normalized
+    return any(n.kind == "person" and len(n.text) >= 2 and n.text in text
+               and (_between_roles(source[s.end : n.start]) if s.end <= n.start else n.end <= s.start <= n.end + 1)
+               for n in spans)
+
+
+#: What may stand between a role and the name it is given besides other roles of the person (名誉教授・客員教授
+#: 甲山太郎): the list marks and the qualifiers no role list names (客員, 特任).
+_ROLE_GAP = lazy(r"[・、\s]|客員|特任|招へい|招聘")
+
+
+def _between_roles(gap: str) -> bool:
+    """Whether ``gap``, the text between a role and a name after it, is only more roles of that name's person."""
+    return len(_ROLE_GAP.sub("", _ROLE.sub("", gap))) <= 1
+
+
+def _twin_of(v: TypedSpan, o: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan]) -> bool:
+    """Whether source value ``s``, equal to claim value ``o``, is the one of two source values equal to ``o``
+    that stands in claim value ``v``'s place: the source states ``o``'s figure twice (40億円(前年度40億円)),
+    once where the claim states ``o`` and once where it states ``v`` (40億円, 前年度の35億円). The twin in
+    ``o``'s place is ``o``'s; the other is the source's value of ``v``'s slot, compared with ``v``."""
+    twins = [t for t in spans if t is not s and t.kind == s.kind and compare_values(o, t) == "equal"]
+    return any((t.start < s.start) == (o.start < v.start) for t in twins)
+
+
 def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
     """A unit's ``spans`` with the roles (会長, 常任理事) and relative periods (今年度) its ``text`` names, when
     the claim has values of those kinds (they are no spans of the index: only a claim asks for them)."""
@@ -702,7 +801,41 @@ def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list
             o.kind in _NAMES and o.start <= r.start and r.end <= o.end for o in spans)]
     if any(v.kind == "relative" for v in claim.values):
         out += period_spans(text, spans)
+    if any(is_ordinal(claim.query.normalized, v) for v in claim.values):
+        out += ordinal_spans(text, spans)
+    if any(v.kind == "listno" for v in claim.values):
+        out += enumerated_spans(text)
     return out
+
+
+#: A claim numbering an item of a list: 項目7, 7番目(の項目).
+_LIST_NUMBER = lazy(r"項目\s*(\d{1,2})(?![\d.,])|(?<![\d.,])(\d{1,2})\s*番目")
+#: The item a claim numbers: a quoted word before the number (「乙」は項目7), else the subject (乙は項目7).
+_QUOTED_ITEM = lazy(r"[「『]([^」』]{1,20})[」』]\s*(?:は|が|を|も)[^「『]*$")
+_SUBJECT_ITEM = lazy(r"([^、。,\s「」『』]{2,20}?)(?:は|が)[^、。は]*$")
+#: A slide's numbered items run together (0.炉設計4.加熱システム8.材料): the number, then the item's words
+#: up to the next number.
+_ENUMERATED = lazy(r"(?<![\d.,])(\d{1,2})[.．]\s*([^\d\s.．][^\d.．]*?)\s*(?=(?<![\d.,])\d{1,2}[.．]|$)")
+
+
+def list_number_spans(text: str) -> list[TypedSpan]:
+    """The numbers ``text`` gives an item of a numbered list (「乙」は項目7に挙げられる), as ``listno`` spans whose
+    value is the item and its number (``乙#7``); none when the item is not said."""
+    out = []
+    for m in _LIST_NUMBER.finditer(text):
+        head = text[: m.start()]
+        item = _QUOTED_ITEM.search(head) or _SUBJECT_ITEM.search(head)
+        if item is None:
+            continue
+        n = int(m.group(1) or m.group(2))
+        out.append(TypedSpan("listno", m.start(), m.end(), m.group(), f"{item.group(1).strip()}#{n}"))
+    return out
+
+
+def enumerated_spans(text: str) -> list[TypedSpan]:
+    """The numbered items of ``text`` (``9.安全性``), as ``listno`` spans (value ``安全性#9``)."""
+    return [TypedSpan("listno", m.start(), m.end(), m.group(), f"{m.group(2).strip()}#{int(m.group(1))}")
+            for m in _ENUMERATED.finditer(text)]
 
 
 _QUOTE_OPEN, _QUOTE_CLOSE = "「『", "」』"
@@ -828,8 +961,18 @@ def is_ordinal(text: str, s: TypedSpan) -> bool:
 
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:
-    """The source value most like the claim's (same kind first, then the same unit)."""
-    return max(options, key=lambda s: (s.kind == v.kind, unit_of(s.value) == unit_of(v.value)))
+    """The source value most like the claim's (same kind first, then the same unit; of names, the one ending
+    alike: 乙大学丙研究所 for the claim's 甲大学丙研究所, not the first body of a list)."""
+    return max(options, key=lambda s: (s.kind == v.kind, unit_of(s.value) == unit_of(v.value),
+                                       _common_tail(v.text, s.text) if v.kind in _NAMES else 0))
+
+
+def _common_tail(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` end with in common."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def unsupported_values(sentence: str, sources: Sequence[str], names: bool = True) -> list[TypedSpan]:

@@ -43,6 +43,18 @@ SCHOOL_IDF = {"甲": 3.0, "スクール": 2.5, "共催": 3.5, "開く": 5.0}
 PLAN = ["潮流発電の推進", "・「甲海洋戦略(令和3年4月 乙本部決定)」を踏まえ、潮流発電の実証を長期的視野に立って実施。",
         "・実証海域を公募する。"]
 
+BUDGET = ["乙事業の推進", "令和9年度予算額(案) 48億円(前年度予算額 48億円)", "令和8年度補正予算額 61億円",
+          "・丙機構の活動(分担金) 1,250百万円(1,410百万円)"]
+PAPERS = ["2.事業提案", "(2031年5月20日第12回WGや2031年11月7日第30回委員会の配布資料にも掲載)"]
+MEMBERS = ["甲検討会 構成員一覧", "潮流工学 北辰大学 海洋研究センター 副センター長 山田一郎",
+           "海洋政策 南都大学 教授 鈴木次郎 港湾工学 西海大学 准教授 佐藤花子", "港湾政策 東邦大学 名誉教授・客員教授 田中三郎"]
+BODIES = ["2.構成", "本部は以下の機関の若干名をもって組織する。", "①北辰大学海洋研究所", "②南都大学港湾研究所",
+          "③西海大学潮流研究所"]
+SCHEDULE = ["○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", "○進捗：機器の製造が進展。",
+            "※資材高騰や設計変更により発生した遅延からの回復を考慮に入れつつ、計画を更新中。"]
+
+ITEMS = ["(参考)甲計画の項目", "0.基本設計 3.潮流タービン 6.係留", "1.送電 4.防食 7.保守点検", "2.環境評価 5.安全性 8.地域連携"]
+
 CASES = [
     # An ordinal changed, the date the same: the meeting's line, numbered otherwise.
     (MEETING, "第16回乙政策会議の資料が、2031年3月4日に一部改訂された。", {"conflict"}, 2, ("16回", "15回"), None),
@@ -93,6 +105,45 @@ CASES = [
     (PLAN, "潮流発電の実証は、2045年まで長期的視野に立って実施される。", {"partial", "none"}, None, None, None),
     # ...unless the claim speaks of the document itself.
     (PLAN, "甲海洋戦略は、令和3年6月に乙本部で決定された。", {"conflict"}, 2, ("令和3年6月", "令和3年4月"), None),
+    # A figure stated with its previous year's twin (48億円(前年度 48億円)): the claim's previous-year figure is
+    # compared with the bracketed one, and the line stating the claim's year and figure is the record.
+    (BUDGET, "乙事業の令和９年度予算額（案）は４８億円で、前年度の４５億円から増額された。", {"conflict"}, 2,
+     ("45億円", "48億円"), None),
+    (BUDGET, "乙事業の令和９年度予算額（案）は４８億円で、前年度と同額である。", {"strong", "partial"}, 2, None, None),
+    # An ordinal before a Latin word (第12回WG) is an ordinal all the same.
+    (PAPERS, "乙計画の人材育成の提案は、2031年5月20日の第14回WGや2031年11月7日の第30回委員会の資料に掲載された。",
+     {"conflict"}, 2, ("14回", "12回"), None),
+    # The claim's person holding another office than the claim says (副センター長 for センター長)...
+    (MEMBERS, "潮流工学の専門家として、北辰大学海洋研究センターのセンター長である山田一郎氏が参加している。", {"conflict"}, 2,
+     ("センター長", "副センター長"), None),
+    (MEMBERS, "潮流工学の専門家として、北辰大学海洋研究センターの副センター長である山田一郎氏が参加している。",
+     {"strong", "partial"}, 2, None, None),
+    # A line of several members: the office written against the claim's person, not another member's.
+    (MEMBERS, "港湾工学の佐藤花子氏は、西海大学の教授である。", {"conflict"}, 3, ("教授", "准教授"), None),
+    (MEMBERS, "港湾工学の佐藤花子氏は、西海大学の准教授である。", {"strong", "partial"}, 3, None, None),
+    # Two offices of one person (名誉教授・客員教授): the claim's is one of them.
+    (MEMBERS, "港湾政策の田中三郎氏は、東邦大学の名誉教授である。", {"strong", "partial"}, 4, None, None),
+    # A numbered occurrence (第2回) against a line numbering none: the programme's start, not that occurrence.
+    (["甲スクールの強化", "・2031年9月、甲スクールを開催する予定。"],
+     "甲スクールの第2回は、2032年9月に開催される予定である。", {"partial", "none"}, None, None, None),
+    (["甲スクールの強化", "・第2回甲スクールは、2032年10月に開催される予定である。"],
+     "甲スクールの第2回は、2032年9月に開催される予定である。", {"conflict"}, 2, ("2032年9月", "2032年10月"), None),
+    # A numbered list under the line announcing it is one statement: a member swapped...
+    (BODIES, "本部は、北辰大学海洋研究所、南都大学港湾研究所、東邦大学潮流研究所などの機関の若干名をもって組織される。",
+     {"conflict"}, 5, ("東邦大学潮流研究所", "西海大学潮流研究所"), None),
+    # ...or its members named.
+    (BODIES, "本部は、北辰大学海洋研究所、西海大学潮流研究所などの機関の若干名をもって組織される。",
+     {"strong", "partial"}, 5, None, None),
+    # The number of an item of a numbered list: the item's own number, however little of the list's title
+    # the line repeats...
+    (ITEMS, "甲計画の項目のうち、「防食」は項目7に挙げられている。", {"conflict"}, 3, ("項目7", "4.防食"), None),
+    (ITEMS, "甲計画では、防食は項目4に位置づけられている。", {"strong", "partial"}, 3, None, None),
+    # ...and an item the list does not name has no number there.
+    (ITEMS, "甲計画では、漁業協調は項目9に位置づけられている。", {"partial", "none"}, None, None, None),
+    # A reason clause (…を考慮しつつ、) stated in a note of its own: the line stating the dates is about the
+    # main clause's item.
+    (SCHEDULE, "乙炉は、資材高騰などによる遅延からの回復を考慮しつつ、2041年12月に運転を開始し、2051年6月に本格運転を開始する計画である。",
+     {"conflict"}, 1, ("2051年6月", "2051年12月"), None),
 ]
 
 
