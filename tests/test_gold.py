@@ -92,7 +92,7 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
     assert [q for q, n in questions.items() if n > 1] == []
 
 
-@pytest.mark.parametrize("path", [GOLD, TRAIN])
+@pytest.mark.parametrize("path", [GOLD, TRAIN, ROOT / "eval" / "fresh9.jsonl", ROOT / "eval" / "fresh10.jsonl"])
 def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
     for lineno, line in enumerate(raw.splitlines(), 1):
@@ -131,6 +131,18 @@ def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
         assert not {it.id for it in train} & {it.id for it in other}
         assert not {it.question for it in train} & {it.question for it in other}
     assert len({it.question for it in train}) == len(train)
+
+
+@pytest.mark.parametrize("name", ["fresh9.jsonl", "fresh10.jsonl"])
+def test_blind_sets_are_valid_and_kept_out_of_training(name: str, train: list[GoldItem], gold: list[GoldItem]) -> None:
+    """The blind question sets (written from the documents alone, run first on the system before the
+    change they measure) are held-out measures: valid, and sharing no id or question with the
+    training data (eval/gold.jsonl is trained on too)."""
+    blind = load_gold(ROOT / "eval" / name)
+    assert validate_against_corpus(blind, CORPUS) == []
+    for other in (train, gold):
+        assert not {it.id for it in blind} & {it.id for it in other}
+        assert not {it.question for it in blind} & {it.question for it in other}
 
 
 def test_train_set_size_kinds_and_spans(train: list[GoldItem]) -> None:
