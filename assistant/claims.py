@@ -565,7 +565,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         (ua, oa), (ub, ob) = (re.match(r"([A-Z]+)([+-]\d+)", x.value).groups() for x in (a, b))  # type: ignore[union-attr]
         return "unknown" if ua != ub else "equal" if oa == ob else "differ"
     if a.kind == "listno" and b.kind == "listno":
-        # The same item (安全性 of 9.安全性 and of 「安全性」は項目11) numbered alike or otherwise; another item
+        # The same item (保守性 of 9.保守性 and of 「保守性」は項目11) numbered alike or otherwise; another item
         # of the list says nothing of the claim's number.
         (ia, na), (ib, nb) = (x.value.rsplit("#", 1) for x in (a, b))
         if not ia or not ib or not (ia in ib or ib in ia):
@@ -813,7 +813,7 @@ _LIST_NUMBER = lazy(r"項目\s*(\d{1,2})(?![\d.,])|(?<![\d.,])(\d{1,2})\s*番目
 #: The item a claim numbers: a quoted word before the number (「乙」は項目7), else the subject (乙は項目7).
 _QUOTED_ITEM = lazy(r"[「『]([^」』]{1,20})[」』]\s*(?:は|が|を|も)[^「『]*$")
 _SUBJECT_ITEM = lazy(r"([^、。,\s「」『』]{2,20}?)(?:は|が)[^、。は]*$")
-#: A slide's numbered items run together (0.炉設計4.加熱システム8.材料): the number, then the item's words
+#: A slide's numbered items run together (0.概要4.冷却系8.遮蔽): the number, then the item's words
 #: up to the next number.
 _ENUMERATED = lazy(r"(?<![\d.,])(\d{1,2})[.．]\s*([^\d\s.．][^\d.．]*?)\s*(?=(?<![\d.,])\d{1,2}[.．]|$)")
 
@@ -833,7 +833,7 @@ def list_number_spans(text: str) -> list[TypedSpan]:
 
 
 def enumerated_spans(text: str) -> list[TypedSpan]:
-    """The numbered items of ``text`` (``9.安全性``), as ``listno`` spans (value ``安全性#9``)."""
+    """The numbered items of ``text`` (``9.保守性``), as ``listno`` spans (value ``保守性#9``)."""
     return [TypedSpan("listno", m.start(), m.end(), m.group(), f"{m.group(2).strip()}#{int(m.group(1))}")
             for m in _ENUMERATED.finditer(text)]
 

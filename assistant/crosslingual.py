@@ -154,7 +154,7 @@ def _undouble(stem: str) -> str:
 
 
 def is_name(token: str) -> bool:
-    """A Latin name, acronym or number kept as it is: ITER, ABC, AB-12X, J-Wind, 2024, 9.1."""
+    """A Latin name, acronym or number kept as it is: XYZ, ABC, AB-12X, J-Wind, 2024, 9.1."""
     if any(c.isdigit() for c in token):
         return True
     return sum(1 for c in token if c.isupper()) >= 2

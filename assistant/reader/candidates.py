@@ -64,6 +64,11 @@ class Candidate:
         return self.kind == "sentence" and starts_item(self.text)
 
     @property
+    def source(self) -> str:
+        """The quote as the document writes it (original text, not normalised)."""
+        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
+
+    @property
     def label(self) -> str:
         return self.cell.label if self.cell else ""
 

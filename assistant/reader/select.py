@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -140,7 +140,7 @@ _PART_OF = lazy(r"[(（、,]\s*うち[^\d、。,，;；()（）]{0,10}$")
 
 
 def part_of_total(cand: Candidate, span: TypedSpan) -> str | None:
-    """The label of ``span`` when it is the part of a total stated right before it (120名（うち学生30名）
+    """The label of ``span`` when it is the part of a total stated right before it (140名（うち学生35名）
     -> ``学生``; "" for no label), else None."""
     m = _PART_OF.search(cand.text, 0, span.start)
     if m is None or not any(s.kind == span.kind and s is not span and s.end <= m.start()
@@ -165,7 +165,7 @@ def source_lines(cand: Candidate) -> tuple[int, ...] | None:
     None for a cell, or when the text is not its source lines normalised as they stand."""
     if cand.cell is not None:
         return None
-    return _char_lines(cand.chunk.text[cand.start - cand.chunk.start : cand.end - cand.chunk.start], cand.text)
+    return _char_lines(cand.source, cand.text)
 
 
 @lru_cache(maxsize=256)
@@ -505,6 +505,13 @@ def _column(cell: Cell) -> str:
     return cell.label.partition(" ")[2]
 
 
+def outermost(labels: Iterable[str]) -> list[str]:
+    """``labels`` without those inside another of them, in order: a label the question names only
+    inside a longer one it names (理事 in 常任理事) is not named."""
+    found = list(labels)
+    return [k for k in found if not any(k != o and k in o for o in found)]
+
+
 def _line_label(c: Candidate) -> str:
     """The label of a ``label：value`` line (a key-value cell's, or a bullet's ``・参加者：…``), else ""."""
     if c.cell is not None:
@@ -530,8 +537,8 @@ def named_label(query: Query, cands: Sequence[Candidate], scores: np.ndarray, be
                 and scores[i] >= scores[best] - policy.typed_fallback_margin:
             if label not in named or scores[i] > scores[named[label]]:
                 named[label] = i
-    named = {k: i for k, i in named.items() if not any(k != o and k in o for o in named)}
-    return next(iter(named.values())) if len(named) == 1 else best
+    kept = outermost(named)
+    return named[kept[0]] if len(kept) == 1 else best
 
 
 def named_row(query: Query, cands: Sequence[Candidate], best: int) -> int:
@@ -842,9 +849,8 @@ def labelled_item(query: Query, block: Sequence[Candidate]) -> Candidate | None:
         m = _ITEM_LABEL.match(c.text)
         if m and key_named(query, m.group(1).strip()):
             named.append((m.group(1).strip(), c))
-    # A label named only inside a longer one the question names (理事 in 常任理事) is not named.
-    named = [(k, c) for k, c in named if not any(k != o and k in o for o, _ in named)]
-    return named[0][1] if len(named) == 1 else None
+    kept = outermost([k for k, _ in named])
+    return next(c for k, c in named if k == kept[0]) if len(kept) == 1 else None
 
 
 def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy,

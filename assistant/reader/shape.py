@@ -92,9 +92,9 @@ def as_written(unit: Candidate, span: TypedSpan) -> str | None:
     space inside it; else None. Staff copy names from the document with its space."""
     if span.kind != "person" or unit.cell is not None:
         return None
-    orig = unit.chunk.text[unit.start - unit.chunk.start : unit.end - unit.chunk.start]
+    orig = unit.source
     norm, offsets = normalize_with_map(orig)
-    if norm != unit.text or span.end > len(offsets):
+    if norm != unit.text:
         return None
     raw = orig[offsets[span.start] : offsets[span.end - 1] + 1]
     folded = re.sub(r"\s+", " ", "".join(" " if ch.isspace() else fold_char(ch) for ch in raw)).strip()

@@ -100,7 +100,7 @@ def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
         if not any(first <= b and a <= last for a, b in item.spans()):
             continue
         text = _squash(c.text if c.cell is None else c.cell.label + c.cell.value)
-        quote = _squash(c.chunk.text[c.start - c.chunk.start : c.end - c.chunk.start])
+        quote = _squash(c.source)
         if any(a in text or a in quote for a in answers):
             y[i] = 1
     return y
