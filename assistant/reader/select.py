@@ -320,7 +320,7 @@ def _compound_start(text: str, start: int, floor: int = 0, through_dots: bool = 
 
 
 def _whole_compound(text: str, span: TypedSpan) -> TypedSpan:
-    """``span`` widened to the start of the noun compound it ends (代表 → 発起人代表)."""
+    """``span`` widened to the start of the noun compound it ends (代表 → 設立者代表)."""
     lo = _compound_start(text, span.start, through_dots=False)
     return span if lo == span.start else TypedSpan(span.kind, lo, span.end, text[lo : span.end], text[lo : span.end])
 
@@ -329,7 +329,7 @@ def _whole_compound(text: str, span: TypedSpan) -> TypedSpan:
 _YEARS_ASKED = lazy(r"何年(?!度|何|[0-9]|\s*[0-9]*月)")
 
 
-#: The lower end of a range right before a value (2~ in 2~3回).
+#: The lower end of a range right before a value (3~ in 3~4回).
 _RANGE_START = lazy(r"(?<![\d,.])\d[\d,.]*\s*[~～〜]\s*$")
 
 
@@ -385,7 +385,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     low = _RANGE_START.search(cand.text, 0, best.start) if best.kind in ("count", "number", "money", "percent") \
         else None
     if low is not None:
-        # A range written with its unit once (年2~3回, 1~2週間): its upper end alone says too much.
+        # A range written with its unit once (年3~4回, 2~5日間): its upper end alone says too much.
         return TypedSpan(best.kind, low.start(), best.end, cand.text[low.start() : best.end], best.value,
                          best.qualifier)
     return location_chain(cand, enumeration(cand, best, policy), policy, named)
@@ -816,7 +816,7 @@ _MID_SENTENCE = lazy(r"[ぁ-ゖ、,]\s*$")
 
 def join_wrapped(block: Sequence[Candidate]) -> list[Candidate]:
     """The list's items with their wrapped tails joined back: a line without a marker right after
-    an item that stops mid-sentence (…分節化したテーマを / 用意する。, a blank line between them
+    an item that stops mid-sentence (…整理した論点を / 用意する。, a blank line between them
     in the extracted text) is the rest of that item, not an item of its own."""
     out: list[Candidate] = []
     for c in block:
@@ -1073,7 +1073,7 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     """The noun compound in ``cand`` that ends with the kind of thing a what-question asks for.
 
     A question that names the kind of its answer (どのような機能, どの協定, 基金は何か) is answered by
-    a longer compound with that head (調整役的機能, 日独科学技術協力協定) that the question does not
+    a longer compound with that head (調整役的機能, 日伊文化交流協定) that the question does not
     already say; the first such compound in the line, else ``None``.
     """
     if abbreviation_asked(query):
@@ -1110,7 +1110,7 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         if m.start() < lo_bound or (end < len(text) and _COMPOUND_CHAR.match(text[end])):
             continue  # in a cell's label, or the head of a longer word (協定書)
         lo = _compound_start(text, m.start(), lo_bound)
-        # A figure before the name is another item (15人・テーマ) or its date (2026年応募期間).
+        # A figure before the name is another item (12人・課題) or its date (2026年応募期間).
         lead = _FIGURE_LEAD.match(text, lo, m.start())
         if lead:
             lo = lead.end()
