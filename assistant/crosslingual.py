@@ -194,6 +194,23 @@ def initialisms(text: str) -> list[str]:
     return list(out)
 
 
+def spelled_out(initialism: str, table: Table) -> list[str]:
+    """The corpus terms of the English phrases ``initialism`` abbreviates, spaces removed (``XY``:
+    the terms of every phrase of the table whose words begin with x and y, one word a letter).
+
+    A Japanese question may write a body by an English abbreviation (甲乙TF) that the documents
+    spell out in katakana (タスクフォース): the abbreviation is then no word the documents lack."""
+    if not 2 <= len(initialism) <= 5 or not initialism.isascii() or not initialism.isupper():
+        return []
+    letters = initialism.casefold()
+    out: dict[str, None] = {}
+    for key, terms in table.items():
+        words = key.split()
+        if len(words) == len(letters) and all(w[:1] == c for w, c in zip(words, letters, strict=True)):
+            out.update(dict.fromkeys(t.replace(" ", "") for t in terms))
+    return list(out)
+
+
 def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -> list[str]:
     """Japanese BM25 terms for an English question, in question order, without repeats.
 

@@ -1767,3 +1767,82 @@ def test_a_place_the_question_names_in_everyday_words_is_not_the_answer() -> Non
     query = replace(_analyse("ヨーロッパで説明会を開いた都市はどこか。"), synonyms={"ヨーロッパ": {"欧州": 0.5}})
     span = direct_span(query, _cand("欧州のパリで説明会を開催した。"), DEFAULT_POLICY)
     assert span is not None and span.text == "パリ"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("計画の3段階とは？", "list"),  # a count of things asked what they are
+        ("基本方針の4分野は何か。", "list"),
+        ("計画の第3段階とは？", "other"),  # one of them, by its ordinal
+        ("協議会の3社は何か。", "other"),  # a count of companies is no announced list
+        ("参加者は何段階に分かれるか。", "number"),
+        ("作業部会の主査を務めているのは？", "person"),  # a role held: its holder
+        ("会議の議長国を務めるのは？", "other"),  # a country holding the chair: not a person
+    ],
+)
+def test_answer_type_of_counted_things_and_held_roles(question: str, expected: str) -> None:
+    assert _analyse(question).answer_type == expected
+
+
+def test_a_held_role_is_the_focus() -> None:
+    assert _analyse("安全検討TFで、取りまとめ役の主査を務めているのは？").focus == ("主査",)
+
+
+def test_a_heading_announcing_a_count_heads_that_many_unmarked_lines(tmp_path: Path, one_document) -> None:
+    doc = ("地域交流の進め方\n\n"
+           "交流推進までの3段階\n\n"
+           "住民との\n対話の場づくり\n\n"
+           "住民との\n課題の共有\n\n"
+           "住民との\n合意の形成\n\n"
+           "今後の予定は別途示す。\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "地域交流")
+    _, idx, sel = _select_with_best(p, "交流推進までの3段階とは何か。", "交流推進までの3段階")
+    assert [c.text for c in sel.units] == ["交流推進までの3段階", "住民との対話の場づくり", "住民との課題の共有",
+                                           "住民との合意の形成"]
+    from assistant.reader.select import counted_items
+
+    # A heading that counts no items, or more items than follow unmarked, heads nothing this way.
+    head = sel.units[0]
+    assert counted_items(idx, replace(head, text="交流推進までの段階"), p.reader_policy) is None
+    assert counted_items(idx, replace(head, text="交流推進までの5段階"), p.reader_policy) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "announces"),
+    [("(案)計画までの3段階", True), ("基本方針の4つの柱", True), ("主な取組の3本柱：", True),
+     ("計3回開催", False), ("令和6年度", False), ("計21社", False), ("第2段階", False)],
+)
+def test_announces_count(text: str, announces: bool) -> None:
+    from assistant.reader.select import announces_count
+
+    assert announces_count(text) is announces
+
+
+def test_a_persons_organisation_is_the_one_of_their_roster_row(tmp_path: Path, one_document) -> None:
+    doc = ("検討会構成員一覧\n\n"
+           "分野 所属 氏名\n\n"
+           "産業界 北海電力協会 理事\n"
+           "※推進会議構成員 南川 一郎\n\n"
+           "材料 東都大学 教授 西田 花子\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "検討会")
+    # The remark's organisation (推進会議) on the name's line is a note on the person.
+    _, _, sel = _select_with_best(p, "南川一郎氏の所属団体は？", "※推進会議構成員")
+    assert sel.direct is not None and sel.direct.text.endswith("北海電力協会")
+    assert sel.units[0].text.startswith("産業界")
+    # A row on one line: its own organisation, before the name.
+    _, _, sel = _select_with_best(p, "西田花子氏の所属機関は？", "材料")
+    assert sel.direct is not None and sel.direct.text.endswith("東都大学")
+
+
+def test_an_english_abbreviation_the_documents_spell_out_is_no_missing_literal() -> None:
+    from assistant.crosslingual import spelled_out
+
+    table = {"task forc": ["タスク フォース", "作業 部会"], "task": ["タスク"], "tax fund": ["税 基金"]}
+    assert spelled_out("TF", table) == ["タスクフォース", "作業部会", "税基金"]
+    assert spelled_out("tf", table) == []  # not an abbreviation
+    q = _analyse("安全検討TFの主査は誰か。")
+    passages = ["安全検討タスクフォースの主査は甲山乙男。"]
+    assert missing_literals(q, passages) == ("TF",)
+    assert missing_literals(q, passages, lambda lit: spelled_out(lit, table)) == ()
+    assert missing_literals(q, ["安全検討会の主査は甲山乙男。"], lambda lit: spelled_out(lit, table)) == ("TF",)

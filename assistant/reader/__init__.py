@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,6 +65,17 @@ def translated_share(query: Query, index: LoadedIndex) -> float:
     return hit / total if total else 0.0
 
 
+def spelled_out(index: LoadedIndex, initialism: str) -> list[str]:
+    """The corpus words an English abbreviation of a Japanese question may stand for (the term
+    table is read only when the abbreviation is missing from the passages)."""
+    table = getattr(index, "crosslingual", None)
+    if not table:
+        return []
+    from assistant.crosslingual import spelled_out as expand
+
+    return expand(initialism, table)
+
+
 def passage_token_sets(hits: Sequence[Hit], cands: Sequence[Candidate]) -> list[frozenset[str]]:
     """The tokens of each hit's candidates (what the abstention model calls passage coverage)."""
     by_row: dict[int, set[str]] = {h.row: set() for h in hits}
@@ -84,7 +96,8 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index),
                           [h.chunk.search_text for h in hits])
     score = float(model.abstain.proba(ax[None, model_columns(model.abstain.features)])[0])
-    missing = missing_literals(query, [h.chunk.search_text for h in hits]) if not query.english else ()
+    missing = missing_literals(query, [h.chunk.search_text for h in hits], partial(spelled_out, index)) \
+        if not query.english else ()
     return Evidence(query, cands, X, logits, ax, score, missing)
 
 

@@ -68,14 +68,19 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s,，]", "", text).casefold()
 
 
-def missing_literals(query: Query, passages: Sequence[str]) -> tuple[str, ...]:
+def missing_literals(query: Query, passages: Sequence[str],
+                     spelled_out: Callable[[str], Sequence[str]] | None = None) -> tuple[str, ...]:
     """Literals of the question that occur in none of ``passages`` (normalised texts).
 
-    令和N and the slides' abbreviation RN (R7年度) match each other.
+    令和N and the slides' abbreviation RN (R7年度) match each other, and an English abbreviation
+    matches any of the words ``spelled_out`` gives for it (``crosslingual.spelled_out``).
     """
     text = _squash(" ".join(passages))
     out = []
     for lit in query.literals:
+        if spelled_out is not None and _squash(lit) not in text \
+                and any(_squash(w) in text for w in spelled_out(lit) if len(w) >= 2):
+            continue
         forms = {_squash(lit)}
         era = re.fullmatch(r"令和(\d+)(.*)", lit)
         if era:

@@ -716,6 +716,35 @@ def item_number(text: str) -> int | None:
     return int(m.group(2) or m.group(3))
 
 
+#: A heading that announces how many items follow it (…までの3段階, 基本方針の4つの柱, 5項目): a count
+#: of things (not of years, people, money or times) that ends the line.
+_ANNOUNCED_COUNT = lazy(r"(?<![\d.,第])(?P<n>[2-9])(?:つの[\u3400-\u9fffァ-ヺー]{1,6}"
+                        r"|(?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4})\s*[:：]?\s*$")
+
+
+def announces_count(text: str) -> bool:
+    """Whether a line ends on a count of the items it heads (…までの3段階, 4つの柱)."""
+    return _ANNOUNCED_COUNT.search(text) is not None
+
+
+def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate] | None:
+    """``head`` and the N lines after it when ``head`` is a heading that announces N items and the
+    N lines open no item of their own (a slide's boxes: 甲との調整 / 乙の確立 / 丙の形成 under
+    ``…の3段階``), else None. The count says where the list ends, which no bullet does here."""
+    if head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars \
+            or item_marker(head.text) not in (None, *_TITLE_MARKERS):
+        return None
+    m = _ANNOUNCED_COUNT.search(head.text)
+    if m is None or int(m.group("n")) > policy.max_list_items:
+        return None
+    n = int(m.group("n"))
+    items = following(index, head, n)
+    if len(items) < n or any(item_marker(c.text) is not None or len(c.text) > policy.max_item_chars
+                             for c in items):
+        return None
+    return [head, *items]
+
+
 def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
     when it is the list's heading or lead-in; ``[head]`` when there is no list, or when ``head``
@@ -735,6 +764,9 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         labelled = True  # the label line is the heading of the lines under it, not an item after others
     else:
         labelled = False
+        counted = counted_items(index, head, policy)
+        if counted is not None:
+            return counted
     marker = item_marker(head.text)
     before: list[Candidate] = []
     if marker and not labelled:
@@ -923,6 +955,9 @@ def headed_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> l
         return None
     if "。" in head.text and not _ANNOUNCES.search(head.text):
         return None  # a sentence, unless it announces the items after it (次の二つの方針で進める。)
+    counted = counted_items(index, head, policy)
+    if counted is not None:
+        return counted  # its items are unmarked, as the heading is
     block = list_block(index, head, policy)
     if len(block) < 3 or block[0].key != head.key:
         return None
@@ -1124,11 +1159,45 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     return None
 
 
+def _in_note(text: str, span: TypedSpan) -> bool:
+    """Whether ``span`` stands in a ``※`` remark (※甲会議構成員), which runs to the sentence's end."""
+    mark = text.rfind("※", 0, span.start)
+    return mark >= 0 and "。" not in text[mark : span.start]
+
+
+def row_affiliation(query: Query, index: LoadedIndex, sel: Selection) -> Selection:
+    """For an organisation asked of a person the question names (甲山乙男氏の所属は): the row's
+    organisation in a roster, where a name ends its row and the row's organisation stands before it.
+
+    The row may wrap, the name alone on the next line (甲協会 理事 / ※丙会議構成員 甲山 乙男): then the
+    organisation is the line above's. An organisation in a ``※`` remark beside the name is a note on
+    the person (also a member of …), not the row's. ``sel`` when the question names no person of
+    its line."""
+    unit = sel.direct_unit
+    if query.answer_type != "organization" or unit is None:
+        return sel
+    asked = _squash(query.normalized)
+    person = next((s for s in unit.spans if s.kind == "person" and len(_squash(s.text)) >= 3
+                   and _squash(s.text) in asked), None)
+    if person is None:
+        return sel
+    own = [s for s in unit.spans if s.kind == "org" and s.end <= person.start and not _in_note(unit.text, s)]
+    if own:
+        return replace(sel, direct=own[-1]) if sel.direct is not own[-1] else sel
+    above = preceding(index, unit, 1)
+    if not above or any(s.kind == "person" for s in above[0].spans):
+        return sel  # the line above is another row, ended by its own name
+    orgs = [s for s in above[0].spans if s.kind == "org" and not _in_note(above[0].text, s)]
+    if not orgs:
+        return sel
+    return Selection([above[0], unit], orgs[-1], above[0], sel.score)
+
+
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
            policy: ReaderPolicy) -> Selection:
     """The answer's units for ``query`` given the candidates' probabilities."""
     if query.answer_type in VALUE_TYPES:
-        return select_value(query, cands, scores, policy)
+        return row_affiliation(query, index, select_value(query, cands, scores, policy))
     if query.answer_type == "list":
         return select_list(query, index, cands, scores, policy)
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))

@@ -39,7 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.select import Selection, item_marker, select
+from assistant.reader.select import Selection, announces_count, item_marker, select
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -277,6 +277,8 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
     counts = {m: markers.count(m) for m in markers if m}
     main = max(counts, key=counts.get) if counts else None  # type: ignore[arg-type]
     k = next((i for i, m in enumerate(markers) if m == main), 0)
+    if main is None and len(units) > 2 and announces_count(units[0].text):
+        k = 1  # a heading that counts the unmarked lines under it (…の3段階) leads them
     lead, items = list(units[:k]), list(units[k:])
     citations: list[Citation] = []
     lines: list[str] = []
