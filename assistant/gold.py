@@ -75,6 +75,16 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def _matchable(text: str) -> str:
+    """NFKC with the CJK Radicals Supplement folded (``⻑`` → 長), which NFKC keeps: an answer
+    copied from the document (部⻑) and one typed (部長) are the same answer."""
+    from assistant.normalize import RADICAL_SUPPLEMENT, fold_char
+
+    text = _nfkc(text)
+    return "".join(fold_char(ch) if ch in RADICAL_SUPPLEMENT else ch for ch in text) \
+        if any(ch in RADICAL_SUPPLEMENT for ch in text) else text
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -275,9 +285,9 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
             problems.append(f"{item.id}: lines {first}-{last} outside {item.doc} ({n} lines)")
         else:
             span = doc_lines[first - 1 : last]
-            joined = (_nfkc("".join(span)), _nfkc("\n".join(span)))
+            joined = (_matchable("".join(span)), _matchable("\n".join(span)))
             for answer in item.answers:
-                norm = _nfkc(answer)
+                norm = _matchable(answer)
                 if not any(norm in text for text in joined):
                     problems.append(
                         f"{item.id}: answer {answer!r} not found in {item.doc} lines {first}-{last}"
@@ -289,14 +299,15 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
 
 
 def answer_matches(answer_text: str, item: GoldItem) -> bool:
-    """True when the NFKC answer text contains one gold answer (all, if ``all_required``).
+    """True when the NFKC answer text contains one gold answer (all, if ``all_required``), the
+    CJK Radicals Supplement folded on both sides (``_matchable``).
 
     Items without answers (``none``, and ``cite`` items without answers) never match.
     """
     if not item.answers:
         return False
-    text = _nfkc(answer_text)
-    found = (_nfkc(a) in text for a in item.answers)
+    text = _matchable(answer_text)
+    found = (_matchable(a) in text for a in item.answers)
     return all(found) if item.all_required else any(found)
 
 

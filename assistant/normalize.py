@@ -49,6 +49,8 @@ _RADICAL_SUPPLEMENT = dict(
     )
 )
 _RADICAL_SUPPLEMENT.pop(chr(0x2E9A))  # unassigned code point
+#: The characters the normaliser folds that NFKC keeps (an answer may quote them as written).
+RADICAL_SUPPLEMENT: frozenset[str] = frozenset(_RADICAL_SUPPLEMENT)
 
 #: Characters that open a bullet or list item: a line starting with one of these
 #: begins a new item even when the previous line did not end a sentence.

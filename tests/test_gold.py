@@ -360,6 +360,9 @@ def test_validate_against_corpus_finds_problems() -> None:
         ("六ヶ所村で実施", ("六ヶ所村", "那珂市"), True, False),
         ("六ヶ所村で実施", ("六ヶ所村", "那珂市"), False, True),
         ("", ("六ヶ所村",), False, False),
+        # The CJK Radicals Supplement, which NFKC keeps: copied from the document or typed, one answer.
+        ("センター\u2ed1の山田", ("センター長",), False, True),
+        ("センター長の山田", ("センター\u2ed1",), False, True),
     ],
 )
 def test_answer_matches(text: str, answers: tuple[str, ...], all_required: bool, expected: bool) -> None:

@@ -1318,6 +1318,21 @@ def test_the_numbered_row_labelled_with_the_rarest_word_answers(question: str, c
     assert named_item(query, cands, scores, 0, DEFAULT_POLICY) == chosen
 
 
+def test_a_line_ending_on_a_comma_is_no_heading_over_the_lines_below() -> None:
+    from assistant.reader.select import item_under_heading
+
+    lines = ["ii.研究協力を強めるため、作業部会を設置し、", "北部地域連携会議の成果文書"]
+    cands, offset = [], 0
+    for text in lines:
+        cands.append(replace(_cand(text), start=offset, end=offset + len(text)))
+        offset += len(text) + 1
+    query = _analyse("北部地域の会議で、研究協力を強めるために新しく置くものは？")
+    assert item_under_heading(query, cands, np.array([1.0, 0.8]), 0, DEFAULT_POLICY) == 0
+    # Without the comma the short line is a heading, and the line below naming what it lacks answers.
+    cands[0] = replace(cands[0], text="ii.研究協力を強めるため作業部会を設置")
+    assert item_under_heading(query, cands, np.array([1.0, 0.8]), 0, DEFAULT_POLICY) == 1
+
+
 @pytest.mark.parametrize(
     ("question", "chosen"),
     [
@@ -1365,6 +1380,9 @@ def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(questio
         ("設立される拠点の名前は？", "QSTを中心にテクノロジー・イノベーション拠点を設立する。", "テクノロジー・イノベーション拠点"),
         # The kind's own name in quotes right after it (its appositive) is the answer.
         ("改定中の文書は何か。", "遅延を受け、基本文書「ロードマップ2030」を改定中。", "ロードマップ2030"),
+        # A noun far before the interrogative is what the answer is for, not its kind.
+        ("地域の連携を強めるために新しく立ち上げることになったものは？", "地域間連携を強化するため、連絡会議を設置し、",
+         None),
     ],
 )
 def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that_head(
@@ -1846,3 +1864,23 @@ def test_an_english_abbreviation_the_documents_spell_out_is_no_missing_literal()
     assert missing_literals(q, passages) == ("TF",)
     assert missing_literals(q, passages, lambda lit: spelled_out(lit, table)) == ()
     assert missing_literals(q, ["安全検討会の主査は甲山乙男。"], lambda lit: spelled_out(lit, table)) == ("TF",)
+
+
+@pytest.mark.parametrize(("original", "shown"), [
+    ("研究センター\u2ed1 山田 太郎", "研究センター\u2ed1山田太郎"),  # ⻑ as the document writes it
+    ("\u2ea0間企業の参画を促す。", "\u2ea0間企業の参画を促す。"),  # ⺠
+    ("研究センター長 山田 太郎", "研究センター長山田太郎"),  # nothing to give back
+])
+def test_an_answer_quotes_the_radicals_the_document_writes(original: str, shown: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+    from assistant.reader.shape import document_chars
+
+    text = normalize(original)
+    assert "\u2ed1" not in text and "\u2ea0" not in text  # the normaliser folds them for search
+    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", original, text, 0, len(original))
+    cand = Candidate("sentence", 1, 0, chunk, 0, len(original), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
+    assert document_chars(cand) == shown
+    # A text that is not the normalised source (a cell's label：value) is shown as it is.
+    assert document_chars(replace(cand, text=text + "。")) == text + "。"

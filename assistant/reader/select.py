@@ -1003,6 +1003,9 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     return Selection([cands[best]], None, None, float(scores[best]))
 
 
+_COMMA_END = lazy(r"[、,，]\s*$")
+
+
 def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndarray, best: int,
                        policy: ReaderPolicy) -> int:
     """The line under a heading that names what the heading leaves out of the question.
@@ -1015,8 +1018,9 @@ def item_under_heading(query: Query, cands: Sequence[Candidate], scores: np.ndar
     """
     head = cands[best]
     # An English question's terms are translations: a heading lacking some of them says little.
-    if query.english or head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars:
-        return best
+    if query.english or head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars \
+            or _COMMA_END.search(head.text):
+        return best  # a line ending on a comma is a sentence that runs on (…を設立し、), no heading
     missing = {t: w for t, w in query.terms.items() if t not in head.text and len(t) > 1 and not t.isascii()}
     if not missing:
         return best
@@ -1104,6 +1108,11 @@ def name_asked(query: Query) -> bool:
     return bool(query.focus) and (query.focus[-1] in _NAME_HEADS or abbreviation_asked(query))
 
 
+#: How far the kind a what-question names may stand from the question's end (基金は何ですか？,
+#: どのような機能を持っているか).
+_KIND_REACH = 12
+
+
 def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The noun compound in ``cand`` that ends with the kind of thing a what-question asks for.
 
@@ -1135,8 +1144,11 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
                 return quoted
         named = _NAMED_HEAD.search(query.normalized)
         head = query.focus[-2] if named is None and len(query.focus) > 1 else (named.group(1) if named else head)
-    # A verbal noun the question uses as a verb (設立することに, 開催されたか) names an act, not a kind.
-    if len(head) < 2 or re.search(re.escape(head) + r"(?:す|し|さ|でき)", query.normalized):
+    # A verbal noun the question uses as a verb (設立することに, 開催されたか) names an act, not a kind;
+    # a noun far before the interrogative, a clause between (協力を強めるために立ち上げたものは), is
+    # what the answer is for, not its kind.
+    if len(head) < 2 or re.search(re.escape(head) + r"(?:す|し|さ|でき)", query.normalized) \
+            or len(query.normalized) - query.normalized.rfind(head) - len(head) > _KIND_REACH:
         return None
     text = cand.text
     lo_bound = len(cand.cell.label) + 1 if cand.cell is not None else 0

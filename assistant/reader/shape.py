@@ -34,7 +34,7 @@ from assistant.messages import (
     MISSING_UNIT_NOTICE,
     UNIT_NAMES,
 )
-from assistant.normalize import fold_char, normalize_with_map
+from assistant.normalize import RADICAL_SUPPLEMENT, fold_char, normalize_with_map
 from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
@@ -101,20 +101,36 @@ def as_written(unit: Candidate, span: TypedSpan) -> str | None:
     return folded if " " in folded and folded.replace(" ", "") == span.text else None
 
 
+def document_chars(unit: Candidate) -> str:
+    """``unit``'s normalised text with the characters of the CJK Radicals Supplement the document
+    writes (``⻑`` for 長, ``⺠`` for 民: NFKC keeps them, the normaliser folds them) given back, one for
+    one, so that an answer quotes what a reader copying from the NFKC document finds there. The
+    normalised text when its map back to the document does not hold."""
+    if unit.cell is not None or not any(ch in RADICAL_SUPPLEMENT for ch in unit.source):
+        return unit.text
+    norm, offsets = normalize_with_map(unit.source)
+    if norm != unit.text:
+        return unit.text
+    return "".join(unit.source[offsets[i]] if unit.source[offsets[i]] in RADICAL_SUPPLEMENT else ch
+                   for i, ch in enumerate(norm))
+
+
 def _value_text(sel: Selection, policy: ReaderPolicy) -> str:
     unit = sel.units[0]
     d = sel.direct
     assert d is not None
     if unit.cell is not None:
         return f"{d.text}（{unit.cell.label}）" if unit.cell.label else d.text
-    ctx = snippet(unit.text, (d.start, d.end), policy.snippet_chars)
+    text = document_chars(unit)
+    ctx = snippet(text, (d.start, d.end), policy.snippet_chars)
     # The name as written first; the quote after it has it as normalised (both forms are found).
-    shown = as_written(unit, d) or d.text
+    shown = as_written(unit, d) or text[d.start : d.end]
     return shown if ctx == shown else f"{shown}（{ctx}）"
 
 
 def _item_text(c: Candidate) -> str:
-    return _BULLET.sub("", c.text).strip() or c.text.strip()
+    text = document_chars(c)
+    return _BULLET.sub("", text).strip() or text.strip()
 
 
 _NUMBERED = lazy(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．)）])")
@@ -258,10 +274,11 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         # The reason and the result it leads to, quoted together as one passage of text.
         reason, result = sel.units
         citations = [make_citation(1, reason.chunk, reason.start, result.end, result.dense, index.page_of)]
-        text = snippet(reason.text + result.text, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
+        text = snippet(document_chars(reason) + document_chars(result), None, 2 * policy.snippet_chars) \
+            + CITE_MARK.format(n=1)
     else:
         unit = sel.units[0]
-        body = unit.text if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
+        body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
         text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"
