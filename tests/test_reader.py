@@ -1884,3 +1884,18 @@ def test_an_answer_quotes_the_radicals_the_document_writes(original: str, shown:
     assert document_chars(cand) == shown
     # A text that is not the normalised source (a cell's label：value) is shown as it is.
     assert document_chars(replace(cand, text=text + "。")) == text + "。"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "direct"),
+    [
+        # Where something is held: a body of people is no venue.
+        ("夏の学校はどこで開かれたか。", "※北方物理学会の「夏の学校」との合同開催", None),
+        ("夏の学校はどこで開かれたか。", "夏の学校は北方大学で開催した。", "北方大学"),
+        # Where a matter is discussed may well be a body.
+        ("他にどこで議論が始まる予定か。", "※北方物理学会においても議論を開始予定。", "北方物理学会"),
+    ],
+)
+def test_a_body_of_people_is_no_venue(question: str, text: str, direct: str | None) -> None:
+    span = direct_span(_analyse(question), _cand(text), DEFAULT_POLICY)
+    assert (span.text if span else None) == direct

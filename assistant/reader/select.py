@@ -333,12 +333,21 @@ _YEARS_ASKED = lazy(r"何年(?!度|何|[0-9]|\s*[0-9]*月)")
 _RANGE_START = lazy(r"(?<![\d,.])\d[\d,.]*\s*[~～〜]\s*$")
 
 
+#: Organisations that are bodies of people, not places where anything is held.
+_BODIES = ("学会", "協会", "協議会", "委員会", "会議", "連合会", "団体", "組合")
+_HELD = lazy(r"開催|開か|開い|行われ|実施さ|催さ|\bheld\b|\bhost")
+
+
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
     if not kinds:
         return None
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
+    if query.answer_type == "place" and _HELD.search(query.normalized):
+        # Where something is held: a venue may be an institution (北方大学で開催), never a body of
+        # people (甲学会との合同開催); where a matter is discussed may well be one (関係学会で議論).
+        spans = [s for s in spans if s.kind != "org" or not s.text.endswith(_BODIES)]
     if not spans and query.answer_type == "date" and _YEARS_ASKED.search(query.normalized):
         # 何年 asks for a year or for a number of years (任期は最大何年): a line stating no date but a
         # number of years (任期最大3年) answers the second.
