@@ -192,6 +192,18 @@ def date_spans(text: str) -> list[TypedSpan]:
     return sorted(out, key=lambda s: s.start)
 
 
+#: A time named relative to the time of writing (今年度中, 来年度末, 年内, 来春): no date, but the answer to
+#: "when" of a line that states no other (…今年度中に取りまとめ予定).
+_RELATIVE_TIME = lazy(r"(?<![前翌\d])(?:(?:今|本|来|再来)年度(?:中|内|末|以降)?|(?:今|本|来)年(?:中|内|末)|年度(?:内|末)"
+                      r"|年内|(?:今|来)(?:春|夏|秋|冬)(?!季))")
+
+
+def relative_time_spans(text: str) -> list[TypedSpan]:
+    """The times ``text`` names relative to its time of writing, as ``date`` spans of value ``relative``
+    (the reader's, for a when-question whose line states no date; not stored in the index)."""
+    return [TypedSpan("date", m.start(), m.end(), m.group(), "relative") for m in _RELATIVE_TIME.finditer(text)]
+
+
 #: Between the two ends of a range (9月4日~15日, 6月27日から7月2日, 3か月~2年).
 _RANGE_MARK = lazy(r"\s*(?:[~～〜\-－]|から)\s*")
 

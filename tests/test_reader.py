@@ -1899,3 +1899,29 @@ def test_an_answer_quotes_the_radicals_the_document_writes(original: str, shown:
 def test_a_body_of_people_is_no_venue(question: str, text: str, direct: str | None) -> None:
     span = direct_span(_analyse(question), _cand(text), DEFAULT_POLICY)
     assert (span.text if span else None) == direct
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("今年度中に取りまとめ予定。", ["今年度中"]),
+        ("来年度末までに策定する。", ["来年度末"]),
+        ("年内に公表する。", ["年内"]),
+        ("来春に開始する。", ["来春"]),
+        ("前年度予算額と比べる。", []),  # relative to another year the text names
+        ("今年度中、来年度以降の二段階。", ["今年度中", "来年度以降"]),
+    ],
+)
+def test_relative_time_spans(text: str, found: list[str]) -> None:
+    from assistant.spans import relative_time_spans
+
+    assert [s.text for s in relative_time_spans(text)] == found
+
+
+def test_a_when_question_is_answered_by_a_relative_time_when_the_line_states_no_date() -> None:
+    query = _analyse("基本方針のまとめはいつごろ出る予定か。")
+    span = direct_span(query, _cand("・意見募集を経て、今年度中に取りまとめ予定。"), DEFAULT_POLICY)
+    assert span is not None and span.text == "今年度中"
+    # A date the line states wins over a relative time.
+    span = direct_span(query, _cand("・令和7年3月に取りまとめ、今年度中に公表予定。"), DEFAULT_POLICY)
+    assert span is not None and span.text == "令和7年3月"

@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan
+from assistant.spans import TYPE_KINDS, TypedSpan, relative_time_spans
 from assistant.structure import Cell
 
 FEATURES: tuple[str, ...] = (
@@ -230,6 +230,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     # The focus as written first; a form with a synonym in it counts as found too (催し -> イベント).
     focus_forms = [f for f in query.focus_forms() if len(f) >= 2]
     is_list, is_reason = query.answer_type == "list", query.answer_type == "reason"
+    is_date = query.answer_type == "date"
     focus_set = set(query.focus)
     for i, c in enumerate(cands):
         row = X[i]
@@ -256,6 +257,8 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
             row[F["has_literals"]] = 1.0
             row[F["literal_before"]] = max(lit, float(any(x in c.before for x in query.literals)))
         typed = [s for s in c.spans if s.kind in kinds]
+        if not typed and is_date:
+            typed = relative_time_spans(text)  # …今年度中に取りまとめ予定: the when of a line without a date
         if typed:
             row[F["type_match"]] = 1.0
             row[F["type_match_x_focus"]] = X[i, F["focus"]]

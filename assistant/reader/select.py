@@ -25,7 +25,7 @@ from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined
+from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
 
@@ -352,6 +352,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         # 何年 asks for a year or for a number of years (任期は最大何年): a line stating no date but a
         # number of years (任期最大3年) answers the second.
         spans = [s for s in cand.spans if s.kind == "count" and s.value.endswith(("年", "年間"))]
+    if not spans and query.answer_type == "date":
+        spans = relative_time_spans(cand.text)  # 今年度中に取りまとめ予定: the when of a line without a date
     if not spans and query.answer_type == "person":
         # Who holds a post is often another post (本部長：市長, 議長は委員長が務める). The drafting
         # check's module is imported only here: ~15 ms of a cold ``ask`` otherwise.
