@@ -129,7 +129,7 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
 _COUNT_ASKED = re.compile(r"いくつ|何個|\bhow many\b", re.I)
 #: Place questions that name a geographic unit (which country, 国はどこか) are answered by a place
 #: name; an office or a company is a venue at best, never a country or a city.
-_GEO_ASKED = re.compile(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|どの(?:国|都市|県|州)"
+_GEO_ASKED = re.compile(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|(?:どの|どこの)(?:国|都市|県|州)"
                         r"|\b(?:which|what) (?:country|countries|city|cities|prefecture|state)\b", re.I)
 _GEO_HEADS = ("国", "都市", "都道府県", "県", "州", "地名", "国名")
 

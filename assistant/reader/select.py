@@ -22,7 +22,14 @@ import numpy as np
 from assistant.lazyre import lazy
 from assistant.normalize import normalize_with_map, starts_item
 from assistant.reader.candidates import Candidate, following, preceding
-from assistant.reader.features import cell_key, char_bigrams, japanese_dates, scale_matches, unit_matches
+from assistant.reader.features import (
+    cell_key,
+    char_bigrams,
+    japanese_dates,
+    scale_matches,
+    strict_kinds,
+    unit_matches,
+)
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
@@ -343,6 +350,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     kinds = TYPE_KINDS.get(query.answer_type)
     if not kinds:
         return None
+    if query.answer_type == "place":
+        kinds = strict_kinds(query)  # a country or a city asked: a place name, not an office or a venue
     spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
     if query.answer_type == "place" and _HELD.search(query.normalized):
         # Where something is held: a venue may be an institution (北方大学で開催), never a body of
