@@ -1027,6 +1027,24 @@ def test_tree_model_round_trips_through_json() -> None:
     assert again.abstain_threshold == 0.5 and again.candidate.logits(X).tolist() == [-1.0, 1.0]
 
 
+def test_a_bag_of_rankers_scores_their_average() -> None:
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 3))
+    y = (X[:, 0] + 0.3 * rng.random(120) > 0.8).astype(int)
+    group = [12] * 10
+    dumps, single = [], []
+    for seed in (1, 2):
+        m = lgb.LGBMRanker(objective="lambdarank", random_state=seed, verbose=-1, n_jobs=1, n_estimators=20,
+                           num_leaves=4, min_child_samples=5, subsample=0.7, subsample_freq=1, colsample_bytree=0.7)
+        m.fit(X, y, group=group)
+        dumps.append(m.booster_.dump_model())
+        single.append(Trees.from_lightgbm(dumps[-1], ("a", "b", "c")).logits(X))
+        assert np.allclose(single[-1], m.predict(X))  # the flattened trees are LightGBM's
+    bag = Trees.from_lightgbm_bag(dumps, ("a", "b", "c"))
+    assert np.allclose(bag.logits(X), (single[0] + single[1]) / 2)
+
+
 # ------------------------------------------------------- the reader on fixture files
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +115,12 @@ class Trees:
         return cls(tuple(d["features"]), np.asarray(d["feature"], np.int64), np.asarray(d["threshold"], np.float64),
                    np.asarray(d["left"], np.int64), np.asarray(d["right"], np.int64),
                    np.asarray(d["value"], np.float64))
+
+    @classmethod
+    def from_lightgbm_bag(cls, dumps: Sequence[dict[str, Any]], features: Sequence[str]) -> Trees:
+        """The average of several LightGBM models (one sum of trees, each leaf divided by their number)."""
+        bag = cls.from_lightgbm({"tree_info": [t for d in dumps for t in d["tree_info"]]}, features)
+        return replace(bag, value=bag.value / len(dumps))
 
     @classmethod
     def from_lightgbm(cls, dump: dict[str, Any], features: Sequence[str]) -> Trees:

@@ -53,6 +53,10 @@ SCORER = "trees"
 LGB_PARAMS: dict[str, float | int] = {"n_estimators": 300, "num_leaves": 4, "learning_rate": 0.05,
                                       "min_child_samples": 10, "subsample": 0.8, "subsample_freq": 1,
                                       "colsample_bytree": 0.8}
+#: Rankers fitted with as many seeds (their row and column samples differ) and averaged: one ranker's
+#: choice between two close lines moved with its seed and with any change of the features, so that a
+#: refit flipped several answers each way on every evaluation set.
+BAGS = 5
 #: Regularisation of the logistic regressions (inverse strength), chosen by grouped CV.
 C_CANDIDATE = 0.5
 C_ABSTAIN = 0.5
@@ -193,9 +197,12 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
         return _fit_linear(X, y, FEATURES, C, balanced=True)
     import lightgbm as lgb
 
-    model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED, verbose=-1, n_jobs=1, **LGB_PARAMS)
-    model.fit(X, y, group=[len(e.cands) for e in use])
-    return Trees.from_lightgbm(model.booster_.dump_model(), FEATURES)
+    dumps = []
+    for i in range(BAGS):
+        model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED + i, verbose=-1, n_jobs=1, **LGB_PARAMS)
+        model.fit(X, y, group=[len(e.cands) for e in use])
+        dumps.append(model.booster_.dump_model())
+    return Trees.from_lightgbm_bag(dumps, FEATURES)
 
 
 def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
