@@ -862,6 +862,7 @@ def test_unit_best_and_focus_near_look_at_the_best_candidate_only() -> None:
         ("整備費用はいくらか。", {"money", "percent", "count", "number"}),  # a named unit: unit_matches judges it
         ("甲ガスの主な輸入先として想定されている国はどこか。", {"place"}),  # a country: no office, no venue
         ("Which country supplies the gas?", {"place"}),
+        ("共同で建設中の施設は、どこの国にありますか。", {"place"}),
         ("説明会はどこで開かれたか。", {"place", "facility", "org"}),  # a venue may be a building
         ("委員長を務めるのは誰か。", {"person"}),
         ("計画の概要を説明して。", set()),
@@ -1943,3 +1944,10 @@ def test_a_when_question_is_answered_by_a_relative_time_when_the_line_states_no_
     # A date the line states wins over a relative time.
     span = direct_span(query, _cand("・令和7年3月に取りまとめ、今年度中に公表予定。"), DEFAULT_POLICY)
     assert span is not None and span.text == "令和7年3月"
+
+
+def test_a_country_asked_is_answered_by_a_place_name_not_an_organisation() -> None:
+    query = _analyse("共同で建設中の実験施設は、どこの国にありますか。")
+    assert direct_span(query, _cand("北方機構(NRI)を中心に企業と協力した体制を構築し、"), DEFAULT_POLICY) is None
+    span = direct_span(query, _cand("(フランスに建設中)"), DEFAULT_POLICY)
+    assert span is not None and span.text == "フランス"
