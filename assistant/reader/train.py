@@ -188,8 +188,11 @@ def fit_abstain(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float = C
                   mean.astype(np.float32), scale.astype(np.float32))
 
 
-def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: str = SCORER) -> Linear | Trees:
-    """The candidate scorer, fitted on the candidates of the answerable examples that have a positive."""
+def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: str = SCORER,
+                  bags: int = 1) -> Linear | Trees:
+    """The candidate scorer, fitted on the candidates of the answerable examples that have a positive
+    (``bags`` rankers of consecutive seeds averaged; the cross-validation runs that give the abstention
+    model its out-of-fold scores fit one each: five times as many fits would slow ``eval --oof`` fivefold)."""
     use = [e for e in examples if e.item.kind in ANSWER_KINDS and e.y.any()]
     X = np.concatenate([e.X for e in use])
     y = np.concatenate([e.y for e in use])
@@ -198,7 +201,7 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
     import lightgbm as lgb
 
     dumps = []
-    for i in range(BAGS):
+    for i in range(bags):
         model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED + i, verbose=-1, n_jobs=1, **LGB_PARAMS)
         model.fit(X, y, group=[len(e.cands) for e in use])
         dumps.append(model.booster_.dump_model())
@@ -302,7 +305,7 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
                                  np.concatenate([c["answerable"] for c in runs]), NONE_SHARE)  # type: ignore[misc]
     # Each split's own cut-off, recorded to show how far one split alone would move it.
     per_split = [choose_threshold(c["abstain_oof"], c["answerable"], NONE_SHARE)[0] for c in runs]  # type: ignore[arg-type]
-    scorer = fit_candidate(examples)
+    scorer = fit_candidate(examples, bags=BAGS)
     rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
     abstain = fit_abstain(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN)  # type: ignore[arg-type]
     return ReaderModel(scorer, abstain, thr, {
