@@ -140,7 +140,10 @@ def test_add_appends_in_place_and_equals_a_build(kind: str, tmp_path: Path) -> N
     again = _load(kind, d, 300, meta.get("graph"))
     np.testing.assert_array_equal(np.asarray(again.vectors), vecs)
     for q in queries:
-        assert again.best_rows(q, 5, None) == whole.best_rows(q, 5, None)
+        grown, built = again.best_rows(q, 5, None), whole.best_rows(q, 5, None)
+        # The same rows; the scores to float precision (faiss computes them in another order per graph).
+        assert [r for r, _ in grown] == [r for r, _ in built]
+        np.testing.assert_allclose([s for _, s in grown], [s for _, s in built], atol=1e-6)
     with pytest.raises(ValueError, match="in order"):
         again.add(StoreBatch(7, vecs[:1], (), np.zeros(0, np.int32), (), np.zeros((0, 16), np.float32)))
 
