@@ -1816,6 +1816,8 @@ def test_a_place_the_question_names_in_everyday_words_is_not_the_answer() -> Non
         ("参加者は何段階に分かれるか。", "number"),
         ("作業部会の主査を務めているのは？", "person"),  # a role held: its holder
         ("会議の議長国を務めるのは？", "other"),  # a country holding the chair: not a person
+        ("共同声明に署名した欧州側の担当者は？", "person"),  # a post held by one person
+        ("研修の対象者は？", "other"),  # people described, not one named
     ],
 )
 def test_answer_type_of_counted_things_and_held_roles(question: str, expected: str) -> None:
