@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 20
+SPANS_VERSION = 21
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -426,6 +426,9 @@ _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
 _PERSON_BEFORE_TITLE = lazy(
     r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?![ァ-ヺー])(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,8}?)(?:" + _TITLE_ALT + r"))"
 )
+#: After a katakana word, what makes it a portfolio rather than a name: 担当 (…担当大臣) or a ・ joining
+#: it to the next portfolio (気候・エネルギー・環境大臣).
+_PORTFOLIO_AFTER = lazy(r"[一-鿿ァ-ヺー]{0,4}?担当|・")
 #: A title right before a person's name inside a run an organisation rule matched (…研究院教授遠藤典子核融合…大学).
 _TITLE_BEFORE = lazy(r"(?:" + _TITLE_ALT + r")$")
 #: What may follow a kanji proper noun that names a person: a title, possibly after an office (文部科学大臣).
@@ -592,6 +595,8 @@ def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
     for m in _PERSON_BEFORE_TITLE.finditer(text):
         a, b = m.span("name")
         name = m.group("name")
+        if _PORTFOLIO_AFTER.match(text, b) or text[a - 1 : a] == "・":
+            continue  # a minister's portfolio (エネルギー担当欧州委員, 気候・エネルギー・環境大臣), no name
         # An organisation that starts with the name (スミス英国エネルギー省) starts after it.
         for i, o in enumerate(out):
             if o.kind == "org" and o.start == a and o.end > b:

@@ -1816,6 +1816,8 @@ def test_a_place_the_question_names_in_everyday_words_is_not_the_answer() -> Non
         ("参加者は何段階に分かれるか。", "number"),
         ("作業部会の主査を務めているのは？", "person"),  # a role held: its holder
         ("会議の議長国を務めるのは？", "other"),  # a country holding the chair: not a person
+        ("共同声明に署名した欧州側の担当者は？", "person"),  # a post held by one person
+        ("研修の対象者は？", "other"),  # people described, not one named
     ],
 )
 def test_answer_type_of_counted_things_and_held_roles(question: str, expected: str) -> None:
@@ -1951,3 +1953,16 @@ def test_a_country_asked_is_answered_by_a_place_name_not_an_organisation() -> No
     assert direct_span(query, _cand("北方機構(NRI)を中心に企業と協力した体制を構築し、"), DEFAULT_POLICY) is None
     span = direct_span(query, _cand("(フランスに建設中)"), DEFAULT_POLICY)
     assert span is not None and span.text == "フランス"
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [
+        ("文部科学大臣とエネルギー担当欧州委員の共同声明", []),  # a portfolio (…担当), no name
+        ("G7気候・エネルギー・環境大臣会合の成果文書", []),  # portfolios joined by ・
+        ("山田文部科学大臣とシムソン欧州委員が署名", ["山田", "シムソン"]),
+        ("グラナム副大臣と会談した。", ["グラナム"]),
+    ],
+)
+def test_a_ministers_portfolio_in_katakana_is_no_name(text: str, people: list[str]) -> None:
+    assert [s.text for s in extract_spans(text) if s.kind == "person"] == people
