@@ -225,7 +225,9 @@ def test_question_asks(question: str, asks: set[str]) -> None:
     ("question", "literals"),
     [("What rate is targeted by FY2027?", ("FY2027",)), ("When will it open in October 2025?", ("2025-10",)),
      ("What is the target for 2030?", ("2030",)), ("How much in fiscal year 2024?", ("FY2024",)),
-     ("Who chairs the committee?", ())],
+     ("Who chairs the committee?", ()),
+     # An ordinal in digits, as the documents number things (第29回).
+     ("What was decided at the 29th meeting?", ("第29",))],
 )
 def test_english_dates_are_literals_in_canonical_form(question: str, literals: tuple[str, ...]) -> None:
     assert _analyse(question).literals == literals
@@ -235,6 +237,13 @@ def test_an_english_date_literal_matches_the_japanese_date() -> None:
     q = _analyse("What completion rate is targeted by FY2027?")
     X = featurize(q, [_cand("作成率を令和9年度までに80%に引き上げる。"), _cand("保有率は令和5年度に71%である。")])
     assert X[0, F["literal"]] == 1 and X[1, F["literal"]] == 0
+
+
+def test_an_english_ordinal_matches_the_japanese_numbering() -> None:
+    q = _analyse("When was the 29th meeting of the panel held?")
+    X = featurize(q, [_cand("第29回会合は令和5年5月30日に開催した。"), _cand("第2回会合は令和4年に開催した。"),
+                      _cand("第290回の会合を開いた。")])
+    assert list(X[:, F["literal"]]) == [1, 0, 0]
 
 
 def test_an_english_rate_question_asks_for_a_number() -> None:

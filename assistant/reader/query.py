@@ -326,10 +326,15 @@ _EN_DATE = lazy(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
                       r"|(?P<y>(?:19|20)\d{2}))\b", re.I)
 
 
+#: An ordinal in digits (the 29th meeting, the 3rd round): the documents number it 第29回, 第3次.
+_EN_ORDINAL = lazy(r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)\b", re.I)
+
+
 def english_literals(question: str) -> tuple[str, ...]:
     """The dates an English question is pinned to, as typed spans' canonical values
-    (``FY2027``, ``2025-10``, ``2030``): the documents write them in Japanese (令和9年度)."""
-    out = []
+    (``FY2027``, ``2025-10``, ``2030``): the documents write them in Japanese (令和9年度); and its
+    ordinals in digits as the documents number things (the 29th meeting -> ``第29``)."""
+    out = [f"第{m.group('n')}" for m in _EN_ORDINAL.finditer(question)]
     for m in _EN_DATE.finditer(question):
         if m.group("fyy"):
             out.append(f"FY{m.group('fyy')}")
