@@ -87,6 +87,24 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("Name the three agencies that fund the scheme.", "list"),
         ("Name the sponsors of the fair.", "list"),
         ("What head-count is planned?", "other"),
+        # A kind of body with a word or two before it; not "which two companies" (how many: no one body).
+        ("Which government body approved the plan?", "organization"),
+        ("Which research institute hosts the lab?", "organization"),
+        ("Which two companies lead the consortium?", "other"),
+        # A measure or an amount asked by its name, with up to four words before it (not "what does
+        # the … subsidy pay for": no amount).
+        ("What is the maximum subsidy per household?", "number"),
+        ("What annual water supply volume is planned?", "number"),
+        ("What is the harbour wall construction completion target for 2030?", "number"),
+        ("What was the previous year's budget for the pilot?", "number"),
+        ("What does the city's subsidy pay for?", "other"),
+        ("How high is the new sea wall?", "number"),
+        # A month or a day asked by name; whose …, or the name of a role, asks for a person.
+        ("In which month does the survey start?", "date"),
+        ("Whose report is cited in the plan?", "person"),
+        ("What is the name of the deputy mayor?", "person"),
+        ("What is the name of the new library?", "other"),
+        ("Which venue hosts the fair?", "place"),
     ],
 )
 def test_answer_type(question: str, expected: str) -> None:
@@ -121,6 +139,9 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         ("交付金の上限はいくらか。", ("money",)),
         ("2040年の供給コストの目標はいくらか。", ("money",)), ("入場料金はいくらか。", ("money",)),
         ("How many workers will be needed?", ("名",)),
+        # People under any general word for them, with a word or two before it.
+        ("How many employees does the office have?", ("名",)), ("How many new researchers joined?", ("名",)),
+        ("What is the maximum subsidy per home?", ("money",)), ("What is the annual salary offered?", ("money",)),
         ("How many ports were designated?", ("港",)),
         ("About how many minutes does it take?", ("分",)),
         ("For how many years can a zone be occupied?", ("年",)),
@@ -204,7 +225,9 @@ def test_question_asks(question: str, asks: set[str]) -> None:
     ("question", "literals"),
     [("What rate is targeted by FY2027?", ("FY2027",)), ("When will it open in October 2025?", ("2025-10",)),
      ("What is the target for 2030?", ("2030",)), ("How much in fiscal year 2024?", ("FY2024",)),
-     ("Who chairs the committee?", ())],
+     ("Who chairs the committee?", ()),
+     # An ordinal in digits, as the documents number things (第29回).
+     ("What was decided at the 29th meeting?", ("第29",))],
 )
 def test_english_dates_are_literals_in_canonical_form(question: str, literals: tuple[str, ...]) -> None:
     assert _analyse(question).literals == literals
@@ -214,6 +237,13 @@ def test_an_english_date_literal_matches_the_japanese_date() -> None:
     q = _analyse("What completion rate is targeted by FY2027?")
     X = featurize(q, [_cand("作成率を令和9年度までに80%に引き上げる。"), _cand("保有率は令和5年度に71%である。")])
     assert X[0, F["literal"]] == 1 and X[1, F["literal"]] == 0
+
+
+def test_an_english_ordinal_matches_the_japanese_numbering() -> None:
+    q = _analyse("When was the 29th meeting of the panel held?")
+    X = featurize(q, [_cand("第29回会合は令和5年5月30日に開催した。"), _cand("第2回会合は令和4年に開催した。"),
+                      _cand("第290回の会合を開いた。")])
+    assert list(X[:, F["literal"]]) == [1, 0, 0]
 
 
 def test_an_english_rate_question_asks_for_a_number() -> None:
@@ -678,8 +708,9 @@ def test_an_english_question_names_a_rows_column_through_its_translated_terms() 
     sel = select(q, None, cands, scores, DEFAULT_POLICY)  # type: ignore[arg-type]
     # The named column wins, and a text cell of the row does not displace the figure it names.
     assert sel.units[0].cell is not None and sel.units[0].cell.value == "20分"
-    # Untranslated, nothing names a column: the figure yields to the row's description (担当課).
-    sel = select(_analyse("What is the target for the waiting time at the counters?"), None, cands, scores,
+    # Untranslated, nothing names a column: the figure yields to the row's description (担当課) when
+    # no amount is asked ("target" asks for one).
+    sel = select(_analyse("What is said about the waiting time at the counters?"), None, cands, scores,
                  DEFAULT_POLICY)  # type: ignore[arg-type]
     assert sel.units[0].cell is not None and sel.units[0].cell.value == "市民課"
 
@@ -1739,12 +1770,36 @@ def test_only_a_word_the_corpus_never_uses_reads_the_term_table(tmp_path: Path, 
 
 
 @pytest.mark.parametrize(
+    ("question", "text", "direct"),
+    [
+        # The one Latin name of the quoted line is the direct value the lead shows.
+        ("Which scheme will the town use for the rooftop panels?",
+         "・市は初期費用なしで導入できるTPO方式を採用し、屋上に太陽光パネルを設置する。\n", "TPO"),
+        # Several names: the lead lists them, none is the direct value.
+        ("Which scheme will the town use for the rooftop panels?",
+         "・市は初期費用なしで導入できるTPO方式またはQRS方式を採用し、屋上に太陽光パネルを設置する。\n", None),
+        # A lower-case English word of the line names nothing.
+        ("Which scheme will the town use for the rooftop panels?",
+         "・市は初期費用なしで導入できる方式(leasing)を採用し、屋上に太陽光パネルを設置する。\n", None),
+    ],
+)
+def test_an_english_answers_one_latin_name_is_its_direct_value(tmp_path: Path, one_document, question: str,
+                                                               text: str, direct: str | None) -> None:
+    p = _fixture_pipeline(one_document, tmp_path, "屋上太陽光の導入\n\n" + text, "屋上太陽光")
+    answer = p.ask(question)
+    assert not answer.abstained and answer.direct == direct
+    if direct is None:
+        assert not answer.answer.startswith("leasing")  # no lead names it
+
+
+@pytest.mark.parametrize(
     ("question", "direct"),
     [
         ("What is the title of the plan adopted in 2023?", "港湾脱炭素化推進計画"),
         ("What is the official name of the plan adopted in 2023?", "港湾脱炭素化推進計画"),
-        # Not its English name (the lead takes the Latin words), nor a question that is no name question.
-        ("What is the English name of the plan?", None),
+        # Its English name: the one Latin name of the line, which the lead gives, is the direct value.
+        ("What is the English name of the plan?", "Port Decarbonisation Plan"),
+        # No name question.
         ("What did the city adopt in 2023?", None),
     ],
 )

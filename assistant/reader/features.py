@@ -248,7 +248,9 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
                 values = [sp.value.casefold() for sp in c.spans if sp.kind == "date"]
                 # A cell's spans are its value's: the year its column names (令和7年度予算案) is in its text.
                 squashed = _squash(text) if c.cell is not None else ""
+                numbered = _squash(text)
                 lit = sum(any(x in v for v in values) or any(f in squashed for f in japanese_dates(x))
+                          or (x.startswith("第") and re.search(re.escape(x) + r"(?!\d)", numbered) is not None)
                           for x in literals) / len(literals)
             else:
                 squashed = _squash(text)

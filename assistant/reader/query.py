@@ -67,20 +67,29 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
              r"(?:とは|は(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
 )
+#: Auxiliaries and numbers, which end the words before an English type noun (what does the … pay
+#: for, which two companies).
+_EN_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|may|must)"
+_EN_COUNT = r"(?:two|three|four|five|six|seven|eight|nine|ten|\d+)"
 _EN_TYPES: tuple[tuple[str, str], ...] = (
-    ("organization", r"which (?:companies|company|organi[sz]ations?|agenc(?:y|ies)|institut(?:e|ion)s?|bod(?:y|ies)|firms?"
-                     r"|groups?|ministr(?:y|ies)|universit(?:y|ies)|industry associations?)"
-                     r"|what (?:company|organi[sz]ation|agency|institute|body|ministry)|who (?:hosts|hosted|organi[sz]ed)"),
+    # A kind of body, with up to two words before it (which government body, which research institute).
+    ("organization", rf"(?:which|what) (?:(?!{_EN_AUX}\b|{_EN_COUNT}\b)[a-z\-]+ ){{0,2}}?"
+                     r"(?:companies|company|organi[sz]ations?|agenc(?:y|ies)|institut(?:e|ion)s?|bod(?:y|ies)|firms?"
+                     r"|groups?|ministr(?:y|ies)|universit(?:y|ies)|industry associations?|councils?|committees?"
+                     r"|corporations?|enterprises?|authorit(?:y|ies))(?![\w\-])|who (?:hosts|hosted|organi[sz]ed)"),
     # A role names a person, with up to two words before it (which EU commissioner, name the deputy director).
-    ("person", r"\bwho\b|\bwhom\b|whose name|(?:which|name the) (?:(?!(?:is|are|was|were|do|does|did|has|have|had)\b)[a-z\-]+ ){0,2}?"
+    ("person", r"\bwho\b|\bwhom\b|\bwhose\b|(?:which|name the|name of the) (?:(?!(?:is|are|was|were|do|does|did|has|have|had)\b)[a-z\-]+ ){0,2}?"
                r"(?:person|minister|commissioner|secretary|official|chair(?:man|woman|person)?|president|director"
                r"|head|leader|expert|professor|representative|ambassador|mayor|governor|chief)s?(?![\w\-])"),
-    ("place", r"\bwhere\b|which (?:country|countries|city|prefecture|place|location|region|site)"
-              r"|what (?:country|city|location|place|site|prefecture)"),
-    ("number", r"how much|how many|what percentage|what percent|what share|what proportion|what (?:is|was) the (?:total )?(?:[a-z0-9\-]+ ){0,2}"
-               r"(?:amount|budget|cost|number|share)\b|what amount|how large|how big|how long"
-               r"|what (?:[a-z\-]+ )?(?:rate|ratio|percentage|proportion)\b"),
-    ("date", r"\bwhen\b|what year|which year|what date|what month|by when|in which year|what fiscal year"),
+    ("place", r"\bwhere\b|(?:which|what) (?:country|countries|city|cities|town|village|prefecture|place|location|region|site|venue)\b"),
+    # A measure or an amount asked by its name (what is the maximum subsidy, what annual supply volume).
+    ("number", r"how much|how many|what percentage|what percent|what share|what proportion|how large|how big|how long"
+               r"|how (?:high|tall|deep|wide|far|heavy)|what amount"
+               rf"|what (?:(?:is|was|are|were) (?:the |its |their )?)?(?:(?!{_EN_AUX}\b)[a-z0-9\-]+(?:'s)? ){{0,4}}?(?:amount|budget|cost|number|share"
+               r"|rate|ratio|percentage|proportion|volume|capacity|height|length|width|depth|distance|area|size|weight"
+               r"|output|price|fee|salary|wage|subsidy|grant|allowance|population|temperature|speed|target|cap|limit"
+               r"|ceiling|quota|sum)s?\b"),
+    ("date", r"\bwhen\b|(?:what|which) (?:fiscal )?(?:year|month|date|day)\b|by when|since when"),
     ("reason", r"\bwhy\b|what (?:is|was) the (?:purpose|reason|aim|goal|objective)|for what purpose|purpose of|reason for"),
     # "Name the" asks for a list when what it names is plural (name the three bodies), not one role.
     ("list", r"what are the|\blist\b|name (?:the|all)(?: (?:two|three|four|five|\d+))? (?:[a-z\-]+ ){0,2}?[a-z\-]+s\b"
@@ -220,9 +229,13 @@ _UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回
                          r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
-    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b", "money"),
+    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b", "money"),
     (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
-    (r"人数|how many (?:people|persons|workers|staff|members|participants|residents|experts|students|lecturers)"
+    # People counted, under any general word for them (how many employees, how many new researchers).
+    (r"人数|how many (?:[a-z\-]+ ){0,2}?(?:people|persons|workers|staff|employees|members|participants|attendees|residents"
+     r"|experts|students|lecturers|teachers|researchers|scientists|engineers|officials|officers|delegates|speakers"
+     r"|visitors|users|applicants|volunteers|trainees|interns|postdocs|fellows|children|patients|doctors|nurses"
+     r"|inspectors|judges|instructors|employers|citizens)\b"
      r"|participants|lecturers|students", "名"),
     (r"件数|how many cases", "件"),
 )
@@ -316,10 +329,15 @@ _EN_DATE = lazy(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
                       r"|(?P<y>(?:19|20)\d{2}))\b", re.I)
 
 
+#: An ordinal in digits (the 29th meeting, the 3rd round): the documents number it 第29回, 第3次.
+_EN_ORDINAL = lazy(r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)\b", re.I)
+
+
 def english_literals(question: str) -> tuple[str, ...]:
     """The dates an English question is pinned to, as typed spans' canonical values
-    (``FY2027``, ``2025-10``, ``2030``): the documents write them in Japanese (令和9年度)."""
-    out = []
+    (``FY2027``, ``2025-10``, ``2030``): the documents write them in Japanese (令和9年度); and its
+    ordinals in digits as the documents number things (the 29th meeting -> ``第29``)."""
+    out = [f"第{m.group('n')}" for m in _EN_ORDINAL.finditer(question)]
     for m in _EN_DATE.finditer(question):
         if m.group("fyy"):
             out.append(f"FY{m.group('fyy')}")

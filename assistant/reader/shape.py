@@ -170,6 +170,13 @@ def _english_lead(sel: Selection, question: str) -> str:
         western = western_date(sel.direct)
         value = f"{western} ({sel.direct.text})" if western else sel.direct.text
         return EN_DIRECT_LEAD.format(value=value)
+    names = latin_names(sel, question)
+    return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
+
+
+def latin_names(sel: Selection, question: str) -> list[str]:
+    """The Latin names (up to three) of the first quoted line that the question does not already say:
+    words with a capital or a digit (XR-7, NPO), not lower-case English words of the line."""
     asked = question.casefold()
     # The abbreviation of a name the question spells out names nothing new. (An English question's
     # search imported the module already.)
@@ -179,10 +186,11 @@ def _english_lead(sel: Selection, question: str) -> str:
     text = sel.units[0].text
     # Letters right after a digit or a numeral's multiplier are a unit (10GW, 12万kW), not a name.
     names = [m.group() for m in _LATIN_NAME.finditer(text)
-             if len(m.group()) >= 2 and m.group().casefold() not in asked and m.group() not in initials
+             if len(m.group()) >= 2 and m.group().casefold() not in asked
+             and m.group() not in initials
+             and any(c.isupper() or c.isdigit() for c in m.group())  # a name, not a word (industry)
              and not (m.start() > 0 and (text[m.start() - 1].isdigit() or text[m.start() - 1] in "万億千"))]
-    names = list(dict.fromkeys(names))[:3]
-    return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
+    return list(dict.fromkeys(names))[:3]
 
 
 def _compare(a: TypedSpan, b: TypedSpan, labels: tuple[str, str]) -> str:
@@ -280,10 +288,15 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         unit = sel.units[0]
         body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
         text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
+    direct = sel.direct.text if sel.direct is not None else None
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"
-    return replace(base, answer=text, abstained=False, citations=citations,
-                   direct=sel.direct.text if sel.direct is not None else None, related=[])
+        if direct is None and q.answer_type not in ("list", "reason") and not listed:
+            # The one Latin name the lead gives (XR-7, Harbour Light Plan) is the short answer
+            # it shows: the direct value too. Not several names, nor a list's.
+            names = latin_names(sel, q.normalized)
+            direct = names[0] if len(names) == 1 else None
+    return replace(base, answer=text, abstained=False, citations=citations, direct=direct, related=[])
 
 
 def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
