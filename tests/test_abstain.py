@@ -107,3 +107,79 @@ def test_the_shipped_model_keeps_the_declared_columns_and_signs() -> None:
     assert len(per_split) == len(train.THRESHOLD_SEEDS)
     assert max(per_split) - min(per_split) < 0.06
     assert min(per_split) - 0.02 <= model.abstain_threshold <= max(per_split) + 0.02
+
+
+# ------------------------------------------------ the answer classifier (answer_logit)
+
+
+def test_answer_logit_is_the_best_candidate_score_clipped() -> None:
+    from assistant.reader.abstain import ANSWER_LOGIT_CLIP, answer_logit
+
+    assert answer_logit(np.array([-1.0, 2.5, 0.3])) == pytest.approx(2.5)
+    assert answer_logit(np.array([40.0])) == ANSWER_LOGIT_CLIP
+    # No candidates, or a model file without the classifier: the floor (no evidence of an answer).
+    assert answer_logit(np.zeros(0)) == answer_logit(None) == -ANSWER_LOGIT_CLIP
+
+
+def test_the_answer_classifier_scores_the_lines_of_unanswerable_questions_low() -> None:
+    """Every question's best line looks alike to a ranker (it only orders one question's lines); the
+    classifier, fitted with the lines of unanswerable questions as negatives, scores them apart."""
+    pytest.importorskip("lightgbm")
+    from assistant.gold import GoldItem
+    from assistant.reader.features import FEATURES, F
+    from assistant.reader.train import Example, fit_answer
+
+    rng = np.random.default_rng(0)
+
+    def example(q: int, answerable: bool) -> Example:
+        X = rng.normal(size=(6, len(FEATURES))).astype(np.float32)
+        y = np.zeros(6, np.int8)
+        # One line of each question stands out by its similarity; only an answerable question's
+        # standing-out line also holds the asked value.
+        X[0, F["dense"]] += 3.0
+        X[:, F["type_match"]] = 0.0
+        if answerable:
+            X[0, F["type_match"]] = 1.0
+            y[0] = 1
+        kind = "fact" if answerable else "none"
+        item = GoldItem(f"Q{q}", kind, "問い", ("答え",) if answerable else (), False, "d.txt", (1, 1))
+        return Example(item, [None] * 6, X, y, [], [], None)  # type: ignore[list-item]
+
+    train_set = [example(q, q % 3 != 0) for q in range(120)]
+    model = fit_answer(train_set)
+    test = [example(q, q % 2 == 0) for q in range(40)]
+    best = np.array([model.logits(e.X).max() for e in test])
+    answerable = np.array([e.item.kind != "none" for e in test])
+    assert best[answerable].min() > best[~answerable].max()
+
+
+def _constant(features: tuple[str, ...], value: float):  # type: ignore[no-untyped-def]
+    """A one-leaf tree model: the same score for every row."""
+    from assistant.reader.scorer import Trees
+
+    z = np.zeros((1, 1))
+    return Trees(features, np.full((1, 1), -1), z, z.astype(np.int64), z.astype(np.int64), np.full((1, 1), value))
+
+
+@pytest.mark.parametrize(("score", "abstains"), [(-3.0, True), (3.0, False)])
+def test_the_reader_abstains_on_the_answer_classifiers_score(one_document, tmp_path, score: float,  # type: ignore[no-untyped-def]
+                                                            abstains: bool) -> None:
+    from dataclasses import replace
+
+    from assistant.reader.features import FEATURES
+    from assistant.reader.scorer import Linear, ReaderModel
+
+    text = "みなと市の防災訓練は毎年9月に市民公園で行う。\n参加者は約300名を見込む。\n"
+    p = one_document(tmp_path, text, "防災訓練の案内")
+    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
+    one = np.ones(1, np.float32)
+    # An abstention model that weighs the answer classifier's best score alone (cut-off 0.5: score 0).
+    abstain = Linear(("answer_logit",), one, 0.0, np.zeros(1, np.float32), one)
+    model = ReaderModel(load_model().candidate, abstain, 0.5, {}, _constant(FEATURES, score))
+    ans = p.with_reader_model(model).ask("防災訓練はどこで行いますか？")
+    assert ans.abstained is abstains
+    # Round trip: the classifier is saved with the model, and an older file without it loads.
+    again = ReaderModel.from_json(model.to_json())
+    assert again.answers is not None and again.answers.logits(np.zeros((2, len(FEATURES)))).tolist() == [score, score]
+    older = {k: v for k, v in model.to_json().items() if k != "answers"}
+    assert ReaderModel.from_json(older).answers is None

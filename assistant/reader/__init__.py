@@ -93,8 +93,9 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
     passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
+    answer_logits = model.answers.logits(X) if model.answers is not None and len(cands) else None
     ax = abstain_features(query, cands, X, logits, passage_tokens, pdense, index.df, translated_share(query, index),
-                          [h.chunk.search_text for h in hits])
+                          [h.chunk.search_text for h in hits], answer_logits)
     score = float(model.abstain.proba(ax[None, model_columns(model.abstain.features)])[0])
     missing = missing_literals(query, [h.chunk.search_text for h in hits], partial(spelled_out, index)) \
         if not query.english else ()

@@ -160,21 +160,30 @@ def _candidate_from_json(d: dict[str, Any]) -> Linear | Trees:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The candidate scorer, the abstention model and its threshold, with their provenance."""
+    """The candidate scorer, the abstention model and its threshold, with their provenance.
+
+    ``answers``: the answer classifier (does this line state the answer? one scale for all
+    questions), whose best candidate score the abstention model weighs; None in older files.
+    """
 
     candidate: Linear | Trees
     abstain: Linear
     abstain_threshold: float
     info: dict[str, Any] = field(default_factory=dict)
+    answers: Linear | Trees | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"candidate": self.candidate.to_json(), "abstain": self.abstain.to_json(),
-                "abstain_threshold": round(self.abstain_threshold, 4), "info": self.info}
+        d = {"candidate": self.candidate.to_json(), "abstain": self.abstain.to_json(),
+             "abstain_threshold": round(self.abstain_threshold, 4), "info": self.info}
+        if self.answers is not None:
+            d["answers"] = self.answers.to_json()
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReaderModel:
+        answers = _candidate_from_json(d["answers"]) if d.get("answers") else None
         return cls(_candidate_from_json(d["candidate"]), Linear.from_json(d["abstain"]),
-                   float(d["abstain_threshold"]), d.get("info", {}))
+                   float(d["abstain_threshold"]), d.get("info", {}), answers)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -208,10 +208,32 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
     return Trees.from_lightgbm_bag(dumps, FEATURES)
 
 
-def _abstain_row(e: Example, scorer: Linear | Trees, df) -> np.ndarray:  # type: ignore[no-untyped-def]
+def fit_answer(examples: Sequence[Example]) -> Trees:
+    """The answer classifier: does this candidate state the answer to its question?
+
+    A LightGBM binary classifier over the candidate features (the ranker's settings), fitted on the
+    candidates of the answerable examples that have a positive and on every candidate of the
+    unanswerable ones (all negatives): unlike the ranker, whose scores only order the candidates
+    of one question, its score is one scale for all questions, and it has seen the lines that
+    look like an answer to a question the documents do not answer.
+    """
+    import lightgbm as lgb
+
+    use = [e for e in examples
+           if len(e.cands) and (e.item.kind == "none" or (e.item.kind in ANSWER_KINDS and e.y.any()))]
+    X = np.concatenate([e.X for e in use])
+    y = np.concatenate([e.y for e in use])
+    model = lgb.LGBMClassifier(random_state=SEED, verbose=-1, n_jobs=1, **LGB_PARAMS)
+    model.fit(X, y)
+    return Trees.from_lightgbm(model.booster_.dump_model(), FEATURES)
+
+
+def _abstain_row(e: Example, scorer: Linear | Trees, df,  # type: ignore[no-untyped-def]
+                 answers: Linear | Trees | None = None) -> np.ndarray:
     logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
+    answer_logits = answers.logits(e.X) if answers is not None and len(e.cands) else None
     return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df,  # type: ignore[arg-type]
-                            e.translated, e.passage_texts)
+                            e.translated, e.passage_texts, answer_logits)
 
 
 def _groups(examples: Sequence[Example], folds: int, seed: int = SEED) -> np.ndarray:
@@ -230,10 +252,11 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
     for k in range(folds):
         train = [e for e, f in zip(examples, fold, strict=True) if f != k]
         scorer = fit_candidate(train, C)
+        answers = fit_answer(train)
         for i, (e, f) in enumerate(zip(examples, fold, strict=True)):
             if f != k:
                 continue
-            rows[i] = _abstain_row(e, scorer, df)
+            rows[i] = _abstain_row(e, scorer, df, answers)
             if e.item.kind in ANSWER_KINDS and len(e.cands):
                 top1.append(float(e.y[int(np.argmax(scorer.logits(e.X)))]))
     answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
@@ -306,6 +329,7 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     # Each split's own cut-off, recorded to show how far one split alone would move it.
     per_split = [choose_threshold(c["abstain_oof"], c["answerable"], NONE_SHARE)[0] for c in runs]  # type: ignore[arg-type]
     scorer = fit_candidate(examples, bags=BAGS)
+    answers = fit_answer(examples)
     rows = cv["abstain_rows"][:, model_columns(MODEL_FEATURES)]  # type: ignore[index]
     abstain = fit_abstain(rows, cv["answerable"], MODEL_FEATURES, C_ABSTAIN)  # type: ignore[arg-type]
     return ReaderModel(scorer, abstain, thr, {
@@ -314,7 +338,7 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
         "folds": folds, "seed": SEED, "scorer": SCORER, "lgb": LGB_PARAMS, "C_abstain": C_ABSTAIN,
         "none_share": NONE_SHARE, "abstain_monotone": sorted(MONOTONE & set(MODEL_FEATURES)),
         "abstain_threshold_per_split": [round(t, 4) for t in per_split],
-    })
+    }, answers)
 
 
 def fold_models(examples: Sequence[Example], eval_ids: set[str], df, folds: int = FOLDS,  # type: ignore[no-untyped-def]
