@@ -1,0 +1,65 @@
+"""The drafting check on numbered rows of a table (fixture slides, no index, no embedder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.claims import Claim, make_claim
+from assistant.normalize import normalize_query
+from assistant.reader.candidates import Candidate
+from assistant.reader.query import analyse
+from assistant.spans import extract_spans
+
+
+def _claim(sentence: str) -> Claim:
+    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+def _passage(lines: Sequence[str], heading: str, first: int, ident: str) -> list[Candidate]:
+    """One passage of ``lines`` (its first line numbered ``first``), each line a unit."""
+    text = "\n".join(lines)
+    chunk = Chunk(f"memo.txt:{ident}", "memo.txt", "memo", first, first + len(lines) - 1, None, heading, text, text,
+                  0, len(text))
+    out: list[Candidate] = []
+    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
+    start = 0
+    for j, line in enumerate(lines):
+        norm = normalize_query(line)
+        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, 0.9, 0.9, 1.0, 0.9,
+                             tokens[j], tuple(extract_spans(norm)), None,
+                             frozenset().union(*tokens[max(0, j - 2) : j])))
+        start += len(line) + 1
+    return out
+
+
+_TITLE = ["令和9年度の潮流発電の進め方(案)", "【資料2】検討チームの活動状況", "令和9年度に優先的に実施すべき項目(案)",
+          "計画項目 実施項目 公募"]
+
+
+def test_a_row_of_a_numbered_table_is_dated_by_the_title_not_by_the_row_above() -> None:
+    # 2. is only another row above 3.: the slide's title says of which year the rows are.
+    cands = _passage([*_TITLE, "1. 発電機 水中発電機の耐久試験 ◎", "2. 係留 係留索の疲労試験 ◎"],
+                     "令和9年度の潮流発電の進め方(案)", 10, "a")
+    strength, unit, _ = judge(_claim("令和9年度は、係留について、係留索の疲労試験を優先的に実施する。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and "係留索" in unit.cand.text
+    assert [v.text for v in unit.cmp.matched] == ["令和9年度"]
+
+
+def test_a_passage_starting_inside_the_table_takes_the_title_of_the_passage_before() -> None:
+    # The second passage starts at row 3., which the chunker took for its heading.
+    first = _passage([*_TITLE, "1. 発電機 水中発電機の耐久試験 ◎"], "令和9年度の潮流発電の進め方(案)", 10, "a")
+    second = _passage(["3. 送電 海底ケーブル", "4. 監視 遠隔監視装置の設計検討 ◎"], "3.送電海底ケーブル", 16, "b")
+    strength, unit, _ = judge(_claim("監視では、遠隔監視装置の設計検討が令和9年度の優先項目とされている。"), first + second,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and unit.cand.text.startswith("4.")
+    # Without the passage before, nothing dates the row.
+    strength, _, _ = judge(_claim("監視では、遠隔監視装置の設計検討が令和9年度の優先項目とされている。"), second,
+                           DEFAULT_CITE_POLICY)
+    assert strength == "none"
