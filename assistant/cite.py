@@ -990,7 +990,59 @@ def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
                for cv, s in u.cmp.differing)
 
 
-def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
+#: A numbered row's number and label in its original line (``3. 乙装置 丙の検討 ◎``: 乙装置).
+_ROW_LABEL = re.compile(r"^\s*(\d{1,2})[.．]\s*(\S+)\s+\S")
+
+
+def _row_label(c: Candidate) -> str | None:
+    """The label of a unit that is one numbered row of a table, as its line gives it before the row's
+    content (``3. 乙装置 丙の検討 ◎``: ``乙装置``), normalised; None for another unit (a line of two
+    numbered rows, ``0. 甲 4. 乙``, or several lines)."""
+    off = c.start - c.chunk.start
+    raw = c.chunk.text[off : off + (c.end - c.start)].strip()
+    if "\n" in raw or len(re.findall(r"(?:^|\s)\d{1,2}[.．]\s*\S", raw)) != 1:
+        return None
+    m = _ROW_LABEL.match(raw)
+    return normalize_query(m.group(2)) if m else None
+
+
+def _row_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
+    """The numbered row stating the claim's content under another row's label: ``燃料は甲装置の検討を行う``
+    against ``2. 燃料 乙施設の検討`` / ``3. 冷却 甲装置の検討``. The claim names a row of the table by its
+    label (燃料) and gives the content of another row (冷却's): the row whose content it states is the
+    statement, its label the claim's slot stated otherwise (the unit, with a differing ``name``).
+
+    Only when the claim names that other label and not the row's own, and the row covers at least
+    ``conflict_item`` of the claim's topic without the named label's words, in its own words, more than
+    the named row does (a lead-in would lend a row the words of its neighbours)."""
+    text = claim.query.normalized
+    rows = [(u, lab) for u in units if (lab := _row_label(u.cand)) is not None and len(lab) >= 2]
+    named = [(u, lab) for u, lab in rows if lab in text]
+    best: tuple[float, _Unit, str, str] | None = None
+    for u, lab in rows:
+        if lab in text:
+            continue
+        for other, other_lab in named:
+            if other.cand.chunk.doc != u.cand.chunk.doc or other_lab in u.cand.text or lab in other_lab:
+                continue
+            low = other_lab.lower()
+            topic = {t: w for t, w in claim.topic.items() if t.lower() not in low}
+            if not topic:
+                continue
+            mine, theirs = coverage(topic, u.cand.tokens), coverage(topic, other.cand.tokens)
+            if mine >= policy.conflict_item and mine > theirs and (best is None or mine > best[0]):
+                best = (mine, u, other_lab, lab)
+    if best is None:
+        return None
+    _, u, other_lab, lab = best
+    at = text.find(other_lab)
+    said = TypedSpan("org", at, at + len(other_lab), other_lab, other_lab)
+    at = u.cand.text.find(lab)
+    stated = TypedSpan("org", at, at + len(lab), lab, lab)
+    return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (said, stated))))
+
+
+def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict, the deciding unit, and the units compared (pure: no index access).
 
     Values are judged one by one across the units about the claim's item: a value is
@@ -1064,6 +1116,18 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         return _settle(listing, about, units, policy, policy.partial_with_values,
                        _with_values(claim, listing, policy.value_weight, claim.values))
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+
+
+def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
+    """The verdict, the deciding unit, and the units compared (pure: no index access); see ``_judge``.
+    A claim giving one numbered row's content under another row's label is a conflict at the row whose
+    content it gives (``_row_swapped``)."""
+    strength, unit, units = _judge(claim, cands, policy)
+    if strength != "conflict":
+        swapped = _row_swapped(claim, units, policy)
+        if swapped is not None:
+            return "conflict", swapped, units
+    return strength, unit, units
 
 
 def _specific(v: TypedSpan) -> bool:

@@ -63,3 +63,26 @@ def test_a_passage_starting_inside_the_table_takes_the_title_of_the_passage_befo
     strength, _, _ = judge(_claim("監視では、遠隔監視装置の設計検討が令和9年度の優先項目とされている。"), second,
                            DEFAULT_CITE_POLICY)
     assert strength == "none"
+
+
+_ROWS = [*_TITLE, "1. 発電機 水中発電機の耐久試験 ◎", "2. 係留 係留索の疲労試験 ◎", "3. 観測 遠隔監視装置の設計検討 ◎"]
+
+
+def test_a_rows_content_under_another_rows_label_is_a_conflict_at_the_row_stating_it() -> None:
+    cands = _passage(_ROWS, "令和9年度の潮流発電の進め方(案)", 10, "a")
+    strength, unit, _ = judge(_claim("係留では、遠隔監視装置の設計検討を行う。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and unit.cand.text.startswith("3.")
+    assert [(a.text, b.text) for a, b in unit.cmp.differing] == [("係留", "観測")]
+
+
+def test_a_claim_naming_the_rows_own_label_is_no_swap() -> None:
+    cands = _passage(_ROWS, "令和9年度の潮流発電の進め方(案)", 10, "a")
+    strength, unit, _ = judge(_claim("観測では、遠隔監視装置の設計検討を行う。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    # Two rows named, each with its own content: the claim states both, no row is swapped.
+    strength, _, _ = judge(_claim("係留では係留索の疲労試験を、観測では遠隔監視装置の設計検討を行う。"), cands,
+                           DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
