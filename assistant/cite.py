@@ -385,11 +385,16 @@ def _records(claim: Claim, c: Candidate) -> bool:
 
 @lru_cache(maxsize=4096)
 def _row_spans(line: str) -> tuple[TypedSpan, ...] | None:
-    """The figures of a document line that is a labelled row or a list item (None for another line)."""
-    text = normalize_query(line)
-    if not (starts_item(text) or ":" in text):
+    """The figures of a document line that is a labelled row, a list item or a dated entry of a
+    chronology (``4月1日(月) 甲の開始``: a line opening with a day's date; a line opening with a year,
+    ``令和9年度予算額 …``, is a figure's row, whose next line may hold its previous value) (None for
+    another line)."""
+    text = normalize_query(line).strip()
+    spans = tuple(extract_spans(text, use_mecab=False))
+    if not (starts_item(text) or ":" in text or any(s.kind == "date" and s.start == 0 and s.text.endswith("日")
+                                                    for s in spans)):
         return None
-    return tuple(extract_spans(text, use_mecab=False))
+    return spans
 
 
 def _table_runs(claim_text: str, cands: Sequence[Candidate]) -> dict[tuple[str, int, int], set[int]]:
@@ -671,6 +676,9 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         if not _key_named(c, text) or (b is None and id(c) not in listed and _records(claim, c)):
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
+            continue
+        # Nor does a window join records to a heading: the records' lines are units of their own.
+        if b is not None and (_records(claim, a) or _records(claim, b)):
             continue
         cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text), previous.get(c.chunk.id, ""))
         if not _same_ordinal(text, c.text) and not _renumbered(claim, cmp):

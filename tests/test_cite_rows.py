@@ -86,3 +86,28 @@ def test_a_claim_naming_the_rows_own_label_is_no_swap() -> None:
     strength, _, _ = judge(_claim("係留では係留索の疲労試験を、観測では遠隔監視装置の設計検討を行う。"), cands,
                            DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def _run(lines: Sequence[str], head: str) -> list[Candidate]:
+    """A heading line, then ``lines`` extracted as one run of text (no sentence end between them)."""
+    text = "\n".join([head, *lines])
+    chunk = Chunk("memo.txt:c", "memo.txt", "memo", 1, len(lines) + 1, None, "", text, text, 0, len(text))
+    norm_head, body = normalize_query(head), "".join(normalize_query(x) for x in lines)
+    out = []
+    for pos, (start, end, norm) in enumerate([(0, len(head), norm_head), (len(head) + 1, len(text), body)]):
+        toks = frozenset(mecab_tokenize(norm))
+        out.append(Candidate("sentence", 1, 0, chunk, start, end, norm, pos, pos, 0.9, 0.9, 1.0, 0.9, toks,
+                             tuple(extract_spans(norm)), None, frozenset(mecab_tokenize(norm_head)) if pos else frozenset()))
+    return out
+
+
+def test_a_chronology_run_together_is_read_entry_by_entry() -> None:
+    # Each line opens with its day: the event of 4月2日 is not the meeting of 6月11日.
+    cands = _run(["3月9日(金) 乙団体と共催で交流会を開催", "4月2日(月) ホームページの開設、会員募集の開始",
+                  "6月11日(火) 設立総会、設立記念会の開催"], "●これまでの主な活動")
+    strength, unit, _ = judge(_claim("甲協議会は4月2日に設立総会を開催した。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and unit.cand.text.startswith("6月11日")
+    strength, unit, _ = judge(_claim("甲協議会は6月11日に設立総会を開催した。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and unit.cand.text.startswith("6月11日")
