@@ -385,11 +385,16 @@ def _records(claim: Claim, c: Candidate) -> bool:
 
 @lru_cache(maxsize=4096)
 def _row_spans(line: str) -> tuple[TypedSpan, ...] | None:
-    """The figures of a document line that is a labelled row or a list item (None for another line)."""
-    text = normalize_query(line)
-    if not (starts_item(text) or ":" in text):
+    """The figures of a document line that is a labelled row, a list item or a dated entry of a
+    chronology (``4月1日(月) 甲の開始``: a line opening with a day's date; a line opening with a year,
+    ``令和9年度予算額 …``, is a figure's row, whose next line may hold its previous value) (None for
+    another line)."""
+    text = normalize_query(line).strip()
+    spans = tuple(extract_spans(text, use_mecab=False))
+    if not (starts_item(text) or ":" in text or any(s.kind == "date" and s.start == 0 and s.text.endswith("日")
+                                                    for s in spans)):
         return None
-    return tuple(extract_spans(text, use_mecab=False))
+    return spans
 
 
 def _table_runs(claim_text: str, cands: Sequence[Candidate]) -> dict[tuple[str, int, int], set[int]]:
@@ -425,12 +430,49 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
     return [u for u in _line_units(c) if line_of(u.chunk, u.start) in lines]
 
 
-def _section_heading(c: Candidate) -> str:
+#: The number opening a numbered row (``3.乙装置の検討``): rows so numbered are siblings of one list.
+_ROW_NUMBER = re.compile(r"^\d{1,2}[.．]")
+
+
+def _sibling(heading: str, c: Candidate) -> bool:
+    """Whether a heading-like line is only another row of the numbered list the unit is a row of
+    (``2.甲システム…`` above ``3.乙装置…``): a row is no section of the rows after it."""
+    return bool(_ROW_NUMBER.match(heading) and _ROW_NUMBER.match(c.text))
+
+
+def _section_heading(c: Candidate, previous: str = "") -> str:
     """The heading of the unit's section: the nearest line above it in its passage marked as a heading
-    (``2.乙事業の補助``, ``【参考】前回の会合(2019年5月)の概要``), else the passage's heading."""
+    (``2.乙事業の補助``, ``【参考】前回の会合(2019年5月)の概要``), else the passage's heading. Of a
+    numbered row, another row of its list is not its heading; when the passage's heading is one (the
+    passage starts inside the list), the heading of the passage before (``previous``) is."""
     above = c.chunk.text[: max(0, c.start - c.chunk.start)].split("\n")[:-1]
-    return next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip())))),
-                normalize_query(c.chunk.heading or ""))
+    passage = normalize_query(c.chunk.heading or "")
+    if _sibling(passage, c):
+        passage = previous
+    return next((h for x in reversed(above) if (h := marked_heading(normalize_query(x.strip()))) and not _sibling(h, c)),
+                passage)
+
+
+def _table_title(c: Candidate, previous: str = "") -> str:
+    """Of a numbered row, the title of its passage (``令和9年度に実施する項目(案)`` over ``0.設計`` /
+    ``1.乙装置…``): a slide's title says of which year its rows are, even under a caption marked as a
+    heading between (``【資料3】…``). Empty for another unit."""
+    if not _ROW_NUMBER.match(c.text):
+        return ""
+    passage = normalize_query(c.chunk.heading or "")
+    return previous if _sibling(passage, c) else passage
+
+
+def _previous_headings(cands: Sequence[Candidate]) -> dict[str, str]:
+    """For each passage of ``cands``, the heading of the passage just before it in its document, when
+    that passage is among ``cands`` too (its last line at most two lines above the first)."""
+    chunks = {c.chunk.id: c.chunk for c in cands}
+    out: dict[str, str] = {}
+    for ch in chunks.values():
+        before = [x for x in chunks.values() if x.doc == ch.doc and ch.first_line - 3 <= x.last_line < ch.first_line]
+        if before:
+            out[ch.id] = normalize_query(max(before, key=lambda x: x.last_line).heading or "")
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -438,15 +480,15 @@ def _heading_dates(heading: str) -> tuple[TypedSpan, ...]:
     return tuple(s for s in extract_spans(heading, use_mecab=False) if s.kind == "date")
 
 
-def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison) -> Comparison:
+def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison, previous: str = "") -> Comparison:
     """``cmp`` with the claim dates the unit leaves unknown and its section heading states
     (``【参考】前回の会合(2019年5月)の概要`` over ``・参加者：12ヶ国から150人``) confirmed: a heading
     dates the rows under it. Only dates, and only where the unit states nothing against them."""
     unknown = [v for v in cmp.unknown if v.kind == "date"]
     if not unknown:
         return cmp
-    heading = _section_heading(c)
-    dates = _heading_dates(heading) if heading else ()
+    headings = (_section_heading(c, previous), _table_title(c, previous))
+    dates = tuple(d for h in headings if h for d in _heading_dates(h))
     dated = [v for v in unknown if any(compare_values(v, h) == "equal" for h in dates)]
     if not dated:
         return cmp
@@ -511,13 +553,13 @@ def _numbered_lists(cands: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
-def _section_terms(claim: Claim, c: Candidate) -> frozenset[str]:
+def _section_terms(claim: Claim, c: Candidate, previous: str = "") -> frozenset[str]:
     """The claim's topic terms in the heading of the unit's section: the nearest line above the unit in
     its passage marked as a heading (``2.乙事業の補助``), else the passage's heading.
 
     A paragraph under its heading speaks of the heading's item in few words of its own (補助の総額は40億円
     under 2.乙事業の補助): the heading says what its figures are figures of."""
-    low = _section_heading(c).lower()
+    low = _section_heading(c, previous).lower()
     return frozenset(t for t in claim.topic if len(t) >= 2 and t.lower() in low) if low else frozenset()
 
 
@@ -620,6 +662,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             passages.setdefault(c.chunk.id, []).append(
                 (c.pos, _uncoordinated(c.tokens, c.text, claim.topic) if heading else frozenset()))
     runs = _table_runs(text, cands)
+    previous = _previous_headings(cands)
     by_pos = {(c.chunk.id, c.pos): c for c in cands if c.kind == "sentence"}
     # Single units first: on a tie the shorter quote wins (``max`` keeps the first).
     singles = [x for c in cands for x in (
@@ -634,7 +677,10 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             continue
         if c.kind == "sentence" and (a.key in runs or (b is not None and b.key in runs)):
             continue
-        cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text))
+        # Nor does a window join records to a heading: the records' lines are units of their own.
+        if b is not None and (_records(claim, a) or _records(claim, b)):
+            continue
+        cmp = _dated_by_heading(claim, c, compare(claim, c.spans, c.text), previous.get(c.chunk.id, ""))
         if not _same_ordinal(text, c.text) and not _renumbered(claim, cmp):
             continue
         lead = _list_lead(c, by_pos) if b is None else None
@@ -661,7 +707,8 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
             cmp, value_own = judged
         # A joined unit is no nearer than its farther line (joining a line must not buy nearness).
         near = min(_nearness(claim, c.tokens, x.pos, passages.get(c.chunk.id, ())) for x in (a, b) if x is not None)
-        section_own = coverage(claim.topic, tokens | _section_terms(claim, c)) if cmp.differing else own
+        section_own = (coverage(claim.topic, tokens | _section_terms(claim, c, previous.get(c.chunk.id, "")))
+                       if cmp.differing else own)
         nouns = claim.nouns or claim.topic
         own_n = coverage(nouns, tokens) if nouns else 0.0
         item_n = coverage(nouns, tokens | c.before) if nouns else 0.0
@@ -951,7 +998,59 @@ def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
                for cv, s in u.cmp.differing)
 
 
-def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
+#: A numbered row's number and label in its original line (``3. 乙装置 丙の検討 ◎``: 乙装置).
+_ROW_LABEL = re.compile(r"^\s*(\d{1,2})[.．]\s*(\S+)\s+\S")
+
+
+def _row_label(c: Candidate) -> str | None:
+    """The label of a unit that is one numbered row of a table, as its line gives it before the row's
+    content (``3. 乙装置 丙の検討 ◎``: ``乙装置``), normalised; None for another unit (a line of two
+    numbered rows, ``0. 甲 4. 乙``, or several lines)."""
+    off = c.start - c.chunk.start
+    raw = c.chunk.text[off : off + (c.end - c.start)].strip()
+    if "\n" in raw or len(re.findall(r"(?:^|\s)\d{1,2}[.．]\s*\S", raw)) != 1:
+        return None
+    m = _ROW_LABEL.match(raw)
+    return normalize_query(m.group(2)) if m else None
+
+
+def _row_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
+    """The numbered row stating the claim's content under another row's label: ``燃料は甲装置の検討を行う``
+    against ``2. 燃料 乙施設の検討`` / ``3. 冷却 甲装置の検討``. The claim names a row of the table by its
+    label (燃料) and gives the content of another row (冷却's): the row whose content it states is the
+    statement, its label the claim's slot stated otherwise (the unit, with a differing ``name``).
+
+    Only when the claim names that other label and not the row's own, and the row covers at least
+    ``conflict_item`` of the claim's topic without the named label's words, in its own words, more than
+    the named row does (a lead-in would lend a row the words of its neighbours)."""
+    text = claim.query.normalized
+    rows = [(u, lab) for u in units if (lab := _row_label(u.cand)) is not None and len(lab) >= 2]
+    named = [(u, lab) for u, lab in rows if lab in text]
+    best: tuple[float, _Unit, str, str] | None = None
+    for u, lab in rows:
+        if lab in text:
+            continue
+        for other, other_lab in named:
+            if other.cand.chunk.doc != u.cand.chunk.doc or other_lab in u.cand.text or lab in other_lab:
+                continue
+            low = other_lab.lower()
+            topic = {t: w for t, w in claim.topic.items() if t.lower() not in low}
+            if not topic:
+                continue
+            mine, theirs = coverage(topic, u.cand.tokens), coverage(topic, other.cand.tokens)
+            if mine >= policy.conflict_item and mine > theirs and (best is None or mine > best[0]):
+                best = (mine, u, other_lab, lab)
+    if best is None:
+        return None
+    _, u, other_lab, lab = best
+    at = text.find(other_lab)
+    said = TypedSpan("org", at, at + len(other_lab), other_lab, other_lab)
+    at = u.cand.text.find(lab)
+    stated = TypedSpan("org", at, at + len(lab), lab, lab)
+    return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (said, stated))))
+
+
+def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict, the deciding unit, and the units compared (pure: no index access).
 
     Values are judged one by one across the units about the claim's item: a value is
@@ -1025,6 +1124,18 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
         return _settle(listing, about, units, policy, policy.partial_with_values,
                        _with_values(claim, listing, policy.value_weight, claim.values))
     return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+
+
+def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
+    """The verdict, the deciding unit, and the units compared (pure: no index access); see ``_judge``.
+    A claim giving one numbered row's content under another row's label is a conflict at the row whose
+    content it gives (``_row_swapped``)."""
+    strength, unit, units = _judge(claim, cands, policy)
+    if strength != "conflict":
+        swapped = _row_swapped(claim, units, policy)
+        if swapped is not None:
+            return "conflict", swapped, units
+    return strength, unit, units
 
 
 def _specific(v: TypedSpan) -> bool:
