@@ -980,11 +980,96 @@ def item_section(query: Query, index: LoadedIndex, best: Candidate, policy: Read
     return section
 
 
+#: A heading the question quotes in brackets (【整える】, 「基本方針」, ＜主な課題＞).
+_QUOTED_HEADING = lazy(r"[【「『＜<]([^【】「」『』＜＞<>。]{1,24})[】」』＞>]")
+_HEADING_BRACKETS = lazy(r"[【】「」『』＜＞<>\[\]［］\s]")
+
+
+def _bare(text: str) -> str:
+    return _HEADING_BRACKETS.sub("", _BULLET_MARKS.sub("", text))
+
+
+_BULLET_MARKS = lazy(r"^[・●○〇◆◇■□▪•◎◯★☆\-\s]+")
+
+
+def quoted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                   policy: ReaderPolicy) -> list[Candidate] | None:
+    """The items under the heading line a list question quotes (…の【整える】として挙げられている取組),
+    else None: the quote names which of a slide's sections is asked, whatever lines score best
+    (a heading's items share the words of the other sections'). The line must be the quote alone
+    (its brackets and bullet aside), short, and head a list of two items or more."""
+    quoted = {_bare(m.group(1)) for m in _QUOTED_HEADING.finditer(query.text)} - {""}
+    if not quoted:
+        return None
+    for i in [int(i) for i in np.argsort(-scores, kind="stable")]:
+        c = cands[i]
+        if c.cell is not None:
+            if c.cell.kind != "below" or _bare(c.cell.label) not in quoted:
+                continue
+        elif len(c.text) > policy.max_heading_chars or _bare(c.text) not in quoted:
+            continue
+        block = list_block(index, c, policy)
+        if len(block) <= 2 or _bare(block[0].text) not in quoted:
+            continue
+        markers = [item_marker(x.text) for x in block[1:]]
+        main = max(set(markers) - {None}, key=markers.count, default=None)
+        # The section ends at the next sub-heading (another section's title the run went on past).
+        end = next((k for k in range(2, len(block)) if _sub_heading(block[k], main, policy)), len(block))
+        if end > 2:
+            return block[:end]
+    return None
+
+
+#: A count the question asks for (3段階, 4つの柱) with the noun it counts.
+_ASKED_COUNT = lazy(r"(?<![\d.,第])([2-9])(つの)?([\u3400-\u9fffァ-ヺー]{1,4})")
+
+
+def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                    policy: ReaderPolicy) -> list[Candidate] | None:
+    """The items under a heading that counts them in the count the question asks for (…の3段階は何か
+    and a line ``…までの3段階`` over three unmarked lines), else None: the count and its noun say
+    which list is asked, over lines that score better with the question's other words."""
+    asked = {(m.group(1), m.group(3)) for m in _ASKED_COUNT.finditer(query.normalized)}
+    if not asked:
+        return None
+    for i in [int(i) for i in np.argsort(-scores, kind="stable")]:
+        m = _ANNOUNCED_COUNT.search(cands[i].text)
+        if m is None or cands[i].cell is not None:
+            continue
+        n, noun = m.group("n"), m.group(0)[1:].removeprefix("つの").strip(" :：")
+        if any(n == a and (noun.startswith(w) or w.startswith(noun)) for a, w in asked):
+            block = counted_items(index, cands[i], policy)
+            if block is not None:
+                return block
+    return None
+
+
+#: A run of short nouns a sentence enumerates itself (大学、研究所、学会、企業等): three or more.
+_NOUN_RUN = lazy(r"(?:^|[、,，。:：\s])((?:[^、,，。:：\s]{1,10}、){2,}[^、,，。:：\s]{1,10}?(?:等|など|及び|や|の各))")
+
+
+def enumerated_inline(text: str) -> bool:
+    """Whether ``text`` names three or more short nouns in a row, comma after comma (甲、乙、丙等)."""
+    for m in _NOUN_RUN.finditer(text):
+        parts = m.group(1).split("、")
+        if all(not re.search(r"[をにがはでへてし]$", p) for p in parts[:-1]):
+            return True
+    return False
+
+
 def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
                 policy: ReaderPolicy) -> Selection:
     """The list the best-scored candidates belong to (one of the top few heads a list)."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
+    named = quoted_heading(query, index, cands, scores, policy) or counted_heading(query, index, cands, scores, policy)
+    if named is not None:
+        return Selection(named, None, None, float(scores[best]))
+    top = cands[best]
+    if top.cell is None and len(top.text) > policy.max_item_chars and enumerated_inline(top.text[policy.max_item_chars // 2:]) \
+            and (len(order) < 2 or scores[order[1]] <= scores[best] - policy.typed_fallback_margin):
+        # The best line, far ahead, names the items in its own words past where a list line is cut.
+        return Selection([top], None, None, float(scores[best]))
     for i in order[: policy.list_heads]:
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
