@@ -2024,3 +2024,85 @@ def test_a_country_asked_is_answered_by_a_place_name_not_an_organisation() -> No
 )
 def test_a_ministers_portfolio_in_katakana_is_no_name(text: str, people: list[str]) -> None:
     assert [s.text for s in extract_spans(text) if s.kind == "person"] == people
+def test_a_list_question_quoting_a_heading_gets_that_sections_items(tmp_path: Path, one_document) -> None:
+    doc = ("地域産業の振興策\n\n"
+           "【集める】\n"
+           "・企業誘致の説明会を開催\n"
+           "・工業団地の区画を整備\n"
+           "【広げる】\n"
+           "・販路開拓の商談会を支援\n"
+           "・海外見本市への出展を補助\n"
+           "・地域ブランドの認証制度を創設\n\n"
+           "観光振興の方向性\n"
+           "・周遊ルートの整備\n"
+           "・宿泊施設の改修支援\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "振興策")
+    # An item of another section scores best, as its words are the question's too.
+    q, _, sel = _select_with_best(p, "地域産業の振興策の【広げる】として挙げられている取組は？", "・企業誘致")
+    assert q.answer_type == "list"
+    assert [c.text for c in sel.units] == ["【広げる】", "・販路開拓の商談会を支援", "・海外見本市への出展を補助",
+                                           "・地域ブランドの認証制度を創設"]
+    # Naming no heading line, the list of the best line answers.
+    _, _, sel = _select_with_best(p, "地域で挙げられている取組をすべて挙げてください。", "・企業誘致")
+    assert sel.units[0].text == "・企業誘致の説明会を開催"
+
+
+def test_a_list_question_asking_a_count_gets_the_heading_counting_it(tmp_path: Path, one_document) -> None:
+    doc = ("地域交流の進め方\n\n"
+           "今後の論点\n"
+           "・住民アンケートの実施\n"
+           "・交流拠点の運営体制の見直し\n\n"
+           "交流推進までの3段階\n\n"
+           "住民との\n対話の場づくり\n\n"
+           "住民との\n課題の共有\n\n"
+           "住民との\n合意の形成\n\n"
+           "今後の予定は別途示す。\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "地域交流")
+    _, _, sel = _select_with_best(p, "地域交流で示された、交流推進までの3段階は何か。", "・交流拠点")
+    assert [c.text for c in sel.units] == ["交流推進までの3段階", "住民との対話の場づくり", "住民との課題の共有",
+                                           "住民との合意の形成"]
+    # Another count (or none) leaves the best line's list.
+    _, _, sel = _select_with_best(p, "地域交流で示された、交流推進までの4段階は何か。", "・交流拠点")
+    assert sel.units[0].text == "・住民アンケートの実施"
+
+
+def test_a_best_item_enumerating_nouns_past_the_cut_is_answered_whole(tmp_path: Path, one_document) -> None:
+    from assistant.reader.select import enumerated_inline
+
+    assert enumerated_inline("支援するため、大学、研究所、学会、企業等における企画を募る。")
+    assert not enumerated_inline("事業を見直し、予算を確保し、体制を整える。")
+    doc = ("普及啓発の活動内容\n\n"
+           "(1)専門家による助言(随時)地域の団体の求めに応じて、普及啓発の進め方について助言を行うため、専門家を派遣する。\n"
+           "(2)公募による新規企画(年数回)地域の普及啓発活動を支援するとともに、県全体の活動の活性化を図るため、"
+           "大学、研究所、学会、企業等における、各団体の普及啓発に関する企画を公募し、費用の一部を支援する。\n"
+           "(3)意識調査の実施(数年に1回)住民の認識を把握するための調査を行い、活動の見直しに用いる。\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "普及啓発")
+    q, _, sel = _select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)")
+    assert q.answer_type == "list"
+    assert len(sel.units) == 1 and sel.units[0].text.startswith("(2)")
+    # Not far ahead of the others, it stays one item of its list.
+    _, _, sel = _select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)", rest=0.5)
+    assert len(sel.units) == 3
+
+
+def test_a_numbered_row_heading_named_by_a_list_question_heads_its_unmarked_lines(tmp_path: Path, one_document) -> None:
+    doc = ("令和7年度の重点項目\n\n"
+           "項目 重点内容\n\n"
+           "1. 港湾設計\n\n"
+           "岸壁の耐震化検討\n\n"
+           "航路の浚渫計画\n\n"
+           "2. 物流拠点\n\n"
+           "倉庫の集約\n\n"
+           "3. 臨海道路の整備と維持管理 橋梁の補修、舗装の更新、照明の省エネ化\n\n"
+           "4. 環境対策\n\n"
+           "緑地の拡張\n")
+    p = _fixture_pipeline(one_document, tmp_path, doc, "重点項目")
+    q, _, sel = _select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫")
+    assert q.answer_type == "list"
+    assert [c.text for c in sel.units] == ["1.港湾設計", "岸壁の耐震化検討", "航路の浚渫計画"]
+    # Named but not quoted, a heading over no line scoring close to the best heads nothing asked.
+    _, _, sel = _select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫", rest=-5.0)
+    assert sel.units[0].text != "1.港湾設計"
+    # A row the extractor ran into one line answers by itself when the question quotes its heading.
+    _, _, sel = _select_with_best(p, "「臨海道路の整備と維持管理」で令和7年度に重点的に行う内容を挙げてください。", "倉庫")
+    assert [c.text for c in sel.units] == ["3.臨海道路の整備と維持管理橋梁の補修、舗装の更新、照明の省エネ化"]

@@ -1000,11 +1000,147 @@ def item_section(query: Query, index: LoadedIndex, best: Candidate, policy: Read
     return section
 
 
+#: A heading the question quotes in brackets (【整える】, 「基本方針」, ＜主な課題＞).
+_QUOTED_HEADING = lazy(r"[【「『＜<]([^【】「」『』＜＞<>。]{1,24})[】」』＞>]")
+_HEADING_BRACKETS = lazy(r"[【】「」『』＜＞<>\[\]［］\s]")
+_HEADING_MARK = lazy(r"^(?:[・●○〇◆◇■□▪•◎◯★☆\-\s]+|[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．)）])\s*")
+
+
+def _bare(text: str) -> str:
+    """A heading's words without its bullet, number or brackets (``0. 甲の設計`` → ``甲の設計``)."""
+    return _HEADING_BRACKETS.sub("", _HEADING_MARK.sub("", text.strip()))
+
+
+def _unmarked_under(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+    """The lines right after ``head`` that open no item (a table row's heading ``2. 甲`` over its
+    unmarked entries), up to the first line that opens one."""
+    out: list[Candidate] = []
+    for c in following(index, head, policy.max_list_items):
+        if item_marker(c.text) is not None or len(c.text) > policy.max_item_chars or c.cell is not None:
+            break
+        out.append(c)
+    return out
+
+
+def named_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                  policy: ReaderPolicy, unquoted: bool = True) -> list[Candidate] | None:
+    """The items under the heading line a list question names (…の【整える】として挙げられている取組,
+    ``甲の設計について…項目は`` over ``0. 甲の設計``), else None: the heading says which of a slide's
+    sections is asked, whatever lines score best (a section's items share the words of the others').
+    The line must be the heading alone (its bullet, number and brackets aside): short, no sentence,
+    quoted in the question or (``unquoted``) named there in three characters or more; its items are
+    the list it heads (up to the next sub-heading), the unmarked lines under a numbered row's heading,
+    or the unmarked lines under a quoted heading. A heading only named must head a line scoring within
+    ``typed_fallback_margin`` of the best (a topic word names headings the question does not ask about).
+    A numbered row that opens with the quoted heading and goes on (a table row the extractor ran into
+    one line: ``2. 甲の設計 乙の検討、丙の試作``) answers by itself."""
+    quoted = {_bare(m.group(1)) for m in _QUOTED_HEADING.finditer(query.normalized)} - {""}
+
+    def named(text: str, loose: bool) -> bool:
+        bare = _bare(text)
+        return bare in quoted or (loose and len(bare) >= 3 and bare in query.normalized)
+
+    def section(c: Candidate, loose: bool) -> list[Candidate] | None:
+        if c.cell is None and item_marker(c.text) in _NUMBERED_KINDS and len(_bare(c.text)) > 24 \
+                and any(_bare(c.text).startswith(q) and len(q) >= 3 for q in quoted):
+            return [c]  # a table's row read as one line (2. 甲の設計 乙の検討): the quoted row's own entries
+        if c.cell is not None:
+            if c.cell.kind != "below" or not named(c.cell.label, loose):
+                return None
+        elif len(c.text) > policy.max_heading_chars or "。" in c.text or not named(c.text, loose):
+            return None
+        if c.cell is None and item_marker(c.text) in _NUMBERED_KINDS:
+            # A numbered row's heading (2. 甲の設計): its entries are the unmarked lines under it, not
+            # the rows after it.
+            under = _unmarked_under(index, c, policy)
+            if under:
+                return [c, *under]
+        block = list_block(index, c, policy)
+        if len(block) > 2 and named(block[0].text, loose) and not named(block[0].text, False):
+            return block  # named, not quoted: its sub-headings may be what the question names (各論)
+        if len(block) > 2 and named(block[0].text, loose):
+            markers = [item_marker(x.text) for x in block[1:]]
+            main = max(set(markers) - {None}, key=markers.count, default=None)
+            # The section ends at the next sub-heading (another section's title the run went on past).
+            end = next((k for k in range(2, len(block)) if _sub_heading(block[k], main, policy)), len(block))
+            if end > 2:
+                return block[:end]
+        if c.cell is None and named(c.text, False):
+            # Unmarked lines under a quoted heading; not under one only named (a diagram's short
+            # labels under a label the question happens to use are no list).
+            under = _unmarked_under(index, c, policy)
+            if len(under) >= 2:
+                return [c, *under]
+        return None
+
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    if not order:
+        return None
+    floor = scores[order[0]] - policy.typed_fallback_margin
+    close = {c.key for c, x in zip(cands, scores, strict=True) if x >= floor}
+    # A quoted heading first: a line the question only names may be the document's title.
+    for loose in (False, True) if unquoted else (False,):
+        for i in order:
+            found = section(cands[i], loose)
+            # A heading only named (a topic word the question uses too) must head a line that
+            # scores close to the best: the question's other words agree on it.
+            if found is not None and (not loose or any(c.key in close for c in found)):
+                return found
+    return None
+
+
+#: A count the question asks for (3段階, 4つの柱) with the noun it counts.
+_ASKED_COUNT = lazy(r"(?<![\d.,第])([2-9])(つの)?([\u3400-\u9fffァ-ヺー]{1,4})")
+
+
+def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                    policy: ReaderPolicy) -> list[Candidate] | None:
+    """The items under a heading that counts them in the count the question asks for (…の3段階は何か
+    and a line ``…までの3段階`` over three unmarked lines), else None: the count and its noun say
+    which list is asked, over lines that score better with the question's other words."""
+    asked = {(m.group(1), m.group(3)) for m in _ASKED_COUNT.finditer(query.normalized)}
+    if not asked:
+        return None
+    for i in [int(i) for i in np.argsort(-scores, kind="stable")]:
+        m = _ANNOUNCED_COUNT.search(cands[i].text)
+        if m is None or cands[i].cell is not None:
+            continue
+        n, noun = m.group("n"), m.group(0)[1:].removeprefix("つの").strip(" :：")
+        if any(n == a and (noun.startswith(w) or w.startswith(noun)) for a, w in asked):
+            block = counted_items(index, cands[i], policy)
+            if block is not None:
+                return block
+    return None
+
+
+#: A run of short nouns a sentence enumerates itself (大学、研究所、学会、企業等): three or more.
+_NOUN_RUN = lazy(r"(?:^|[、,，。:：\s])((?:[^、,，。:：\s]{1,10}、){2,}[^、,，。:：\s]{1,10}?(?:等|など|及び|や|の各))")
+
+
+def enumerated_inline(text: str) -> bool:
+    """Whether ``text`` names three or more short nouns in a row, comma after comma (甲、乙、丙等)."""
+    for m in _NOUN_RUN.finditer(text):
+        parts = m.group(1).split("、")
+        if all(not re.search(r"[をにがはでへてし]$", p) for p in parts[:-1]):
+            return True
+    return False
+
+
 def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
                 policy: ReaderPolicy) -> Selection:
     """The list the best-scored candidates belong to (one of the top few heads a list)."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
+    named = named_heading(query, index, cands, scores, policy) or counted_heading(query, index, cands, scores, policy)
+    if named is not None:
+        above = preceding(index, named[0], 1)
+        section = named_section(query, named, policy, above[0] if above else None) if len(named) > 2 else None
+        return Selection(section or named, None, None, float(scores[best]))
+    top = cands[best]
+    if top.cell is None and len(top.text) > policy.max_item_chars and enumerated_inline(top.text[policy.max_item_chars // 2:]) \
+            and (len(order) < 2 or scores[order[1]] <= scores[best] - policy.typed_fallback_margin):
+        # The best line, far ahead, names the items in its own words past where a list line is cut.
+        return Selection([top], None, None, float(scores[best]))
     for i in order[: policy.list_heads]:
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
@@ -1248,6 +1384,10 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
                 phrase = named_phrase(query, cands[i], policy)
                 if phrase is not None:
                     return Selection([cands[i]], phrase, cands[i], float(scores[i]))
+        # A heading quoted (not only named: a what-question's words are often some diagram label's).
+        named = named_heading(query, index, cands, scores, policy, unquoted=False)
+        if named is not None:
+            return Selection(named, None, None, float(scores[best]))
         block = headed_items(index, cands[best], policy)
         if block:
             item = labelled_item(query, block)
