@@ -1182,9 +1182,6 @@ def test_two_parts_do_not_share_one_value(tmp_path: Path, one_document) -> None:
     assert {c.first_line for c in ans.citations} == {3, 4}
 
 
-@pytest.mark.xfail(reason="refit flip: the ranker a retrain gives at this commit (with or without the abst3 "
-                          "training items, identical) picks the lecturers' count for the second part; the model "
-                          "committed before was not the retrain's", strict=False)
 def test_two_parts_share_a_value_stated_for_each(tmp_path: Path, one_document) -> None:
     doc = ("研修事業の概要\n\n"
            "参加者：東西、各6名（若手職員）\n"
