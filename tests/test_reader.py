@@ -1805,9 +1805,9 @@ def test_an_english_answers_one_latin_name_is_its_direct_value(tmp_path: Path, o
 )
 def test_an_english_question_for_a_title_gets_the_quoted_name(tmp_path: Path, one_document, question: str,
                                                              direct: str | None) -> None:
+    # One line under the heading: which line the learned ranker puts first is not what this tests.
     text = ("港湾計画の概要\n\n"
-            "・2023年、市は「港湾脱炭素化推進計画」(Port Decarbonisation Plan)を策定した。\n"
-            "・計画期間は10年間とする。\n")
+            "・2023年、市は「港湾脱炭素化推進計画」(Port Decarbonisation Plan)を策定した。\n")
     p = _fixture_pipeline(one_document, tmp_path, text, "港湾計画")
     answer = p.ask(question)
     assert answer.direct == direct
