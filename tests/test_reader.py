@@ -1053,6 +1053,10 @@ def test_tree_model_round_trips_through_json() -> None:
     X = np.array([[0.2, 9.0], [0.7, 9.0]])
     assert t.logits(X).tolist() == [-1.0, 1.0]
     assert Trees.from_json(t.to_json()).logits(X).tolist() == [-1.0, 1.0]
+    # Files written before the node arrays were packed store them as nested lists.
+    legacy = {"features": ["a", "b"], "feature": [[0, -1, -1]], "threshold": [[0.5, 0, 0]], "left": [[1, 1, 2]],
+              "right": [[2, 1, 2]], "value": [[0.0, -1.0, 1.0]]}
+    assert Trees.from_json(legacy).logits(X).tolist() == [-1.0, 1.0]
     lin = Linear(("a", "b"), np.array([1.0, 0.0], np.float32), 0.0, np.zeros(2, np.float32), np.ones(2, np.float32))
     model = ReaderModel(t, lin, 0.5, {"note": "test"})
     again = ReaderModel.from_json(model.to_json())

@@ -14,6 +14,7 @@ on; answering needs only numpy (no scikit-learn import at ``ask`` time).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -105,16 +106,26 @@ class Trees:
         return flat
 
     def to_json(self) -> dict[str, Any]:
-        return {"features": list(self.features), "feature": self.feature.tolist(),
-                "threshold": [[round(float(v), 6) for v in r] for r in self.threshold],
-                "left": self.left.tolist(), "right": self.right.tolist(),
-                "value": [[round(float(v), 6) for v in r] for r in self.value]}
+        # The node arrays as base64 of their little-endian bytes: a bag of 1,500 trees written as
+        # JSON numbers took 15-25 ms of a cold ``ask`` to parse; the tree's shape and features stay readable.
+        def packed(a: np.ndarray, dtype: str) -> str:
+            return base64.b64encode(np.ascontiguousarray(a, dtype=dtype).tobytes()).decode("ascii")
+
+        return {"features": list(self.features), "shape": list(self.feature.shape), "encoding": "base64",
+                "feature": packed(self.feature, "<i2"), "threshold": packed(self.threshold, "<f8"),
+                "left": packed(self.left, "<i2"), "right": packed(self.right, "<i2"),
+                "value": packed(self.value, "<f8")}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Trees:
-        return cls(tuple(d["features"]), np.asarray(d["feature"], np.int64), np.asarray(d["threshold"], np.float64),
-                   np.asarray(d["left"], np.int64), np.asarray(d["right"], np.int64),
-                   np.asarray(d["value"], np.float64))
+        def arr(key: str, stored: str, dtype: type) -> np.ndarray:
+            if d.get("encoding") == "base64":
+                raw = np.frombuffer(base64.b64decode(d[key]), dtype=stored)
+                return raw.astype(dtype).reshape(d["shape"])
+            return np.asarray(d[key], dtype)  # nested lists, as older files store them
+
+        return cls(tuple(d["features"]), arr("feature", "<i2", np.int64), arr("threshold", "<f8", np.float64),
+                   arr("left", "<i2", np.int64), arr("right", "<i2", np.int64), arr("value", "<f8", np.float64))
 
     @classmethod
     def from_lightgbm_bag(cls, dumps: Sequence[dict[str, Any]], features: Sequence[str]) -> Trees:
