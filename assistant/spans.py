@@ -192,8 +192,8 @@ def date_spans(text: str) -> list[TypedSpan]:
     return sorted(out, key=lambda s: s.start)
 
 
-#: A time named relative to the time of writing (今年度中, 来年度末, 年内, 来春): no date, but the answer to
-#: "when" of a line that states no other (…今年度中に取りまとめ予定).
+#: A time named relative to the time of writing (来年度末, 本年度内, 年内, 来春): no date, but the answer to
+#: "when" of a line that states no other (…来年度末に公表予定).
 _RELATIVE_TIME = lazy(r"(?<![前翌\d])(?:(?:今|本|来|再来)年度(?:中|内|末|以降)?|(?:今|本|来)年(?:中|内|末)|年度(?:内|末)"
                       r"|年内|(?:今|来)(?:春|夏|秋|冬)(?!季))")
 

@@ -260,7 +260,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
             row[F["literal_before"]] = max(lit, float(any(x in c.before for x in query.literals)))
         typed = [s for s in c.spans if s.kind in kinds]
         if not typed and is_date:
-            typed = relative_time_spans(text)  # …今年度中に取りまとめ予定: the when of a line without a date
+            typed = relative_time_spans(text)  # …来年度末に公表予定: the when of a line without a date
         if typed:
             row[F["type_match"]] = 1.0
             row[F["type_match_x_focus"]] = X[i, F["focus"]]

@@ -329,7 +329,7 @@ _EN_DATE = lazy(r"\b(?:(?P<fy>FY|fiscal (?:year )?)\s?(?P<fyy>(?:19|20)\d{2})"
                       r"|(?P<y>(?:19|20)\d{2}))\b", re.I)
 
 
-#: An ordinal in digits (the 29th meeting, the 3rd round): the documents number it 第29回, 第3次.
+#: An ordinal in digits (the 17th meeting, the 3rd round): the documents number it 第17回, 第3次.
 _EN_ORDINAL = lazy(r"\b(?P<n>\d{1,3})(?:st|nd|rd|th)\b", re.I)
 
 

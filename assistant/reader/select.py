@@ -362,7 +362,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         # number of years (任期最大3年) answers the second.
         spans = [s for s in cand.spans if s.kind == "count" and s.value.endswith(("年", "年間"))]
     if not spans and query.answer_type == "date":
-        spans = relative_time_spans(cand.text)  # 今年度中に取りまとめ予定: the when of a line without a date
+        spans = relative_time_spans(cand.text)  # 来年度末に公表予定: the when of a line without a date
     if not spans and query.answer_type == "person":
         # Who holds a post is often another post (本部長：市長, 議長は委員長が務める). The drafting
         # check's module is imported only here: ~15 ms of a cold ``ask`` otherwise.
