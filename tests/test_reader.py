@@ -1840,21 +1840,26 @@ def test_an_english_question_does_not_get_the_person_it_names_back() -> None:
     assert span is not None and span.text == "山田"
 
 
+def _source_cand(original: str) -> Candidate:
+    """A one-line candidate whose document text is ``original`` (its normalised text, spans and tokens)."""
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+
+    text = normalize(original)
+    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", original, text, 0, len(original))
+    return Candidate("sentence", 1, 0, chunk, 0, len(original), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
+
+
 @pytest.mark.parametrize(("original", "name", "written"), [
     ("主査　山田 太郎（北大学 教授）", "山田太郎", "山田 太郎"),  # a roster writes the name with a space
     ("主査 山田太郎（北大学教授）", "山田太郎", None),  # written without one: nothing to restore
 ])
 def test_a_persons_name_is_shown_as_the_document_spaces_it(original: str, name: str, written: str | None) -> None:
-    from assistant.chunking import Chunk
-    from assistant.normalize import normalize
     from assistant.reader.shape import as_written
 
-    text = normalize(original)
-    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", original, text, 0, len(original))
-    spans = tuple(extract_spans(text))
-    cand = Candidate("sentence", 1, 0, chunk, 0, len(original), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
-                     frozenset(mecab_tokenize(text)), spans)
-    span = next(s for s in spans if s.kind == "person" and s.text == name)
+    cand = _source_cand(original)
+    span = next(s for s in cand.spans if s.kind == "person" and s.text == name)
     assert as_written(cand, span) == written
 
 
@@ -1952,15 +1957,11 @@ def test_an_english_abbreviation_the_documents_spell_out_is_no_missing_literal()
     ("研究センター長 山田 太郎", "研究センター長山田太郎"),  # nothing to give back
 ])
 def test_an_answer_quotes_the_radicals_the_document_writes(original: str, shown: str) -> None:
-    from assistant.chunking import Chunk
-    from assistant.normalize import normalize
     from assistant.reader.shape import document_chars
 
-    text = normalize(original)
+    cand = _source_cand(original)
+    text = cand.text
     assert "\u2ed1" not in text and "\u2ea0" not in text  # the normaliser folds them for search
-    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", original, text, 0, len(original))
-    cand = Candidate("sentence", 1, 0, chunk, 0, len(original), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
-                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
     assert document_chars(cand) == shown
     # A text that is not the normalised source (a cell's label：value) is shown as it is.
     assert document_chars(replace(cand, text=text + "。")) == text + "。"
