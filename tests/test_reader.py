@@ -105,6 +105,10 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("What is the name of the deputy mayor?", "person"),
         ("What is the name of the new library?", "other"),
         ("Which venue hosts the fair?", "place"),
+        # Days counted over a period or roughly (年間何日, 何日くらい) are a number, not a date.
+        ("甲施設は年間何日運転するか。", "number"),
+        ("展示は何日くらい続く？", "number"),
+        ("次の会合は何日に開く？", "date"),
     ],
 )
 def test_answer_type(question: str, expected: str) -> None:
@@ -122,6 +126,10 @@ def test_answer_type_takes_the_interrogative_nearest_the_end() -> None:
         ("洋上風力の補助率は何%か。", ("補助", "率")),
         ("協議会で議長を務めるのは誰ですか。", ("議長",)),
         ("水素基本戦略の改定時期は？", ("改定",)),  # 時期 is the interrogative here
+        # No typed interrogative: the noun after どの / どんな names the kind asked, not the verb.
+        ("甲大学大学院のどの研究科に所属している？", ("研究", "科")),
+        ("学会のほかにどんな団体とも協調する？", ("団体",)),
+        ("甲の開催費用を国はどの程度まで援助する？", ("援助",)),  # a degree names no kind
     ],
 )
 def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tuple[str, ...]) -> None:
@@ -150,6 +158,8 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         # A unit of measure in katakana, spelled as the span rules spell it (何万キロワット is no money).
         ("発電所の出力は何万キロワットか。", ("kW",)), ("堤防の高さは何メートルか。", ("m",)),
         ("年間の供給量は何万トンか。", ("t",)),
+        ("甲施設は年間何日運転するか。", ("日",)),
+        ("How much funding has the city committed?", ("money",)),
     ],
 )
 def test_asked_units(question: str, units: tuple[str, ...]) -> None:
@@ -202,6 +212,7 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
     ("question", "asks"),
     [
         ("前年度の補助額はいくらか。", {"previous", "amount"}),
+        ("甲事業の経費は、その前の年度はいくら付いていた？", {"previous", "amount"}),
         ("What was the budget in the previous fiscal year?", {"previous"}),
         ("申請の締切日はいつか。", {"end"}),
         ("受付はいつまでか。", {"end"}),
@@ -1434,6 +1445,9 @@ def test_the_item_under_a_heading_that_names_what_the_heading_leaves_out(questio
         ("設立される拠点の名前は？", "QSTを中心にテクノロジー・イノベーション拠点を設立する。", "テクノロジー・イノベーション拠点"),
         # The kind's own name in quotes right after it (its appositive) is the answer.
         ("改定中の文書は何か。", "遅延を受け、基本文書「ロードマップ2030」を改定中。", "ロードマップ2030"),
+        # A one-character kind (…会) is read with the word before it; a slash joins two Latin names.
+        ("乙フォーラムが開いている報告会は？", "乙フォーラムが開くABC/XY成果報告会を活用する。", "ABC/XY成果報告会"),
+        ("どの研究科に所属している？", "甲大学大学院理工学研究科(理学野)教授", "甲大学大学院理工学研究科"),
         # A noun far before the interrogative is what the answer is for, not its kind.
         ("地域の連携を強めるために新しく立ち上げることになったものは？", "地域間連携を強化するため、連絡会議を設置し、",
          None),

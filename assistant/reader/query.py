@@ -53,6 +53,8 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                "|" + _ends_on("の数", "額")
                # A place count, or a unit in katakana (何メートル, 何トン, 何キロワット).
                + r"|何(?:か所|カ所|ヶ所|箇所|[ァ-ヺー]{2,})"
+               # Days counted over a period or roughly (年間何日, 何日くらい), not a day of the month.
+               r"|(?<=年間|月に|週に|年に)何日(?:くらい|ぐらい|ほど|程度)?|何日(?:くらい|ぐらい|ほど|程度)(?!に)"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
                r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"),
     ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
@@ -185,7 +187,7 @@ class Query:
 #: Cues of what a question asks of its value, each matched on the normalised question.
 ASKS: tuple[tuple[str, str], ...] = (
     # The previous period's figure (前年度の予算額, last year's budget).
-    ("previous", r"前年度|前年|昨年度|昨年|前期|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b|\bthe year before\b"),
+    ("previous", r"前年度|前年|昨年度|昨年|前期|前の年度?|\b(?:previous|prior|last|preceding) (?:fiscal )?year\b|\bthe year before\b"),
     # A range's end (締切日, 期限, いつまで, deadline) or its start (いつから, 開始).
     ("end", r"締切|締め切|〆切|期限|終了|終わ|最終日|まで|deadline|\buntil\b|\bend\b|\bclos"),
     ("start", r"開始|始ま|始め|いつから|何[年月日時][^\s、。]{0,4}から|\bfrom\b|\bstart|\bbegin|\bopen"),
@@ -225,11 +227,11 @@ _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split(
 
 _UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
-                         r"|市町村|店舗|食|円|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|メートル|トン)"
+                         r"|市町村|店舗|食|円|日(?!本)|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|メートル|トン)"
                          r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
-    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b", "money"),
+    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b|\bfunding\b|\bfunds?\b|\binvestment", "money"),
     (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
     # People counted, under any general word for them (how many employees, how many new researchers).
     (r"人数|how many (?:[a-z\-]+ ){0,2}?(?:people|persons|workers|staff|employees|members|participants|attendees|residents"
@@ -357,9 +359,22 @@ _NOTE_BEFORE = re.compile(r"\s*[(（][^()（）A-Za-z0-9]{1,8}[)）](?=\s*(?:は
 _COUNTED_THINGS = re.compile(r"(?:[2-9]|[二三四五六七八九])つの[一-鿿ァ-ヺー]{1,8}")
 
 
+#: An interrogative determiner and the noun after it (どの部署に所属, どんな団体と協調): the noun names
+#: the kind of the answer when no typed interrogative (どの国, いつ) says it.
+_WHICH_KIND = re.compile(r"(?:どの|どんな|どのような|どういう|どういった|いずれの|何という)(?:ような)?"
+                         # Not a degree (どの程度, どの位): how much, no kind.
+                         r"(?!程度|位|辺)(?P<kind>[一-鿿ァ-ヺー々〆]{1,12})")
+
+
 def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
-    """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``)."""
+    """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``);
+    in a question with no typed interrogative, the noun after ``どの``/``どんな`` when it has one."""
     anchor = _anchor(question)
+    if anchor == len(question) and (which := _WHICH_KIND.search(question)):
+        # …のどの部署に所属している: the compound the determiner asks about, not the verb at the end.
+        kind = _focus(which.group("kind") + "は", tokenize, pos_tags)
+        if kind:
+            return kind
     counted = _COUNTED_THINGS.match(question, anchor)
     # A number of things asked (3つの方針は何か): the things counted are the attribute.
     # A bracketed note right before the interrogative (予算額(案)は何円) qualifies the noun before it.

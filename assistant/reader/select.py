@@ -315,11 +315,18 @@ def location_chain(cand: Candidate, span: TypedSpan, policy: ReaderPolicy, named
 _COMPOUND_CHAR = lazy(r"[\u3400-\u9fff々〆ァ-ヺーA-Za-z0-9・＝=&\-]")
 
 
+def _latin_slash(text: str, i: int, floor: int) -> bool:
+    """Whether ``text[i]`` is a slash joining two Latin names (AB/CD成果報告会): one compound."""
+    return (text[i] == "/" and i - 1 >= floor and i + 1 < len(text)
+            and text[i - 1].isascii() and text[i - 1].isalnum() and text[i + 1].isascii() and text[i + 1].isalnum())
+
+
 def _compound_start(text: str, start: int, floor: int = 0, through_dots: bool = True) -> int:
     """Where the noun compound ending at ``start``'s word begins, not before ``floor``: a ・ or - joins
     its parts only ``through_dots`` (クリーン・エネルギー技術), and never opens it (a bullet)."""
     lo = start
-    while lo > floor and _COMPOUND_CHAR.match(text[lo - 1]) and (through_dots or text[lo - 1] not in "・-"):
+    while lo > floor and ((_COMPOUND_CHAR.match(text[lo - 1]) and (through_dots or text[lo - 1] not in "・-"))
+                          or _latin_slash(text, lo - 1, floor)):
         lo -= 1
     while lo < start and text[lo] in "・-":
         lo += 1
@@ -1291,6 +1298,9 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
     if not query.focus:
         return None
     head = query.focus[-1]
+    if len(head) < 2 and len(query.focus) > 1:
+        # A one-character suffix (研究 + 科, 報告 + 会) is the kind with the word before it.
+        head = query.focus[-2] + head
     if head in _NAME_HEADS:
         # A name asked for (報告書の名前, 制度の名称): a quoted title in the line, else a compound
         # with the head the question gives the name (拠点の名前 → …拠点). Not for "what is it
