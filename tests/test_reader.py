@@ -2122,3 +2122,40 @@ def test_a_numbered_row_heading_named_by_a_list_question_heads_its_unmarked_line
     # A row the extractor ran into one line answers by itself when the question quotes its heading.
     _, _, sel = _select_with_best(p, "「臨海道路の整備と維持管理」で令和7年度に重点的に行う内容を挙げてください。", "倉庫")
     assert [c.text for c in sel.units] == ["3.臨海道路の整備と維持管理橋梁の補修、舗装の更新、照明の省エネ化"]
+
+
+# ------------------------------------------------------------------ posts asked
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "post"),
+    [
+        # A roster row reads organisation, post, name: the post after the question's words.
+        ("南海大学から加わっている委員の職名は？", "甲製作所部長甲野一郎南海大学工学部准教授乙川花子", "准教授"),
+        ("甲製作所から参加している委員の肩書きは？", "甲製作所部長甲野一郎南海大学工学部准教授乙川花子", "部長"),
+        # The post before the question's words when none follows (氏名 then 所属 order).
+        ("丙研究所の委員の役職は？", "委員長丁山三郎丙研究所", "委員長"),
+        # The question's own post words are no answer.
+        ("理事を務める会社の代表の役職は？", "理事：戊商事代表取締役社長", "社長"),
+        # No post in the line: no direct value.
+        ("甲会議の委員の職名は？", "甲会議は年4回開催する。", None),
+    ],
+)
+def test_post_asked_is_the_post_after_the_question_words(question: str, text: str, post: str | None) -> None:
+    from assistant.reader.select import post_asked, post_phrase
+
+    query = _analyse(question)
+    assert post_asked(query)
+    span = post_phrase(query, _cand(text))
+    assert (span.text if span else None) == post
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [("委員の職名は？", True), ("委員の肩書を教えて", True), ("What position does the member hold?", True),
+     ("委員の名前は？", False), ("What is the title of the plan?", False)],
+)
+def test_post_asked(question: str, asked: bool) -> None:
+    from assistant.reader.select import post_asked
+
+    assert post_asked(_analyse(question)) is asked

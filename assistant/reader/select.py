@@ -1256,6 +1256,38 @@ _EN_ABBREV_ASKED = lazy(r"\b(?:abbreviat\w*|acronym|short for|short name)\b", re
 _BRACKETED_ABBREV = lazy(r"[(（]([A-Z][A-Za-z0-9&\-]{1,11})[)）]")
 
 
+#: Nouns that ask for the post a person holds (北海道の委員の職名は), and English "what position".
+_POST_HEADS = frozenset({"職名", "肩書", "肩書き", "役職", "役職名", "職位", "ポスト"})
+_EN_POST_ASKED = lazy(r"\b(?:what|which) (?:position|post|job title|rank)s?\b", re.I)
+
+
+def post_asked(query: Query) -> bool:
+    """Whether the question asks for the post someone holds (its title, 准教授 or 部長), not a name."""
+    if query.english:
+        return bool(_EN_POST_ASKED.search(query.normalized))
+    return "".join(query.focus).endswith(tuple(_POST_HEADS))
+
+
+def post_phrase(query: Query, cand: Candidate) -> TypedSpan | None:
+    """The post in ``cand`` that the question's own words point at: the first one after the rarest
+    question term the line holds (a roster row reads organisation, post, name: 甲大学…准教授乙山),
+    else the last one before it; the first post when the line holds none of the question's terms.
+    The question's own post words are no answer (理事の肩書は → not 理事)."""
+    from assistant.claims import role_spans  # the drafting check's module: only when a post is asked
+
+    text = cand.text
+    roles = [r for r in role_spans(text) if r.text not in query.normalized]
+    if not roles:
+        return None
+    weights = {t: w for t, w in query.terms.items() if len(t) >= 2 and t in text}
+    if not weights:
+        return roles[0]
+    term = max(weights, key=lambda t: (weights[t], len(t)))
+    at = text.find(term) + len(term)
+    after = [r for r in roles if r.start >= at]
+    return after[0] if after else roles[-1]
+
+
 def abbreviation_asked(query: Query) -> bool:
     """Whether the question asks for an abbreviation (its focus ends on 略称, or it says "acronym")."""
     if query.english:
@@ -1382,6 +1414,10 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     best = named_label(query, cands, scores, best, policy)
     if query.answer_type == "other":
+        if post_asked(query):
+            post = post_phrase(query, cands[best])
+            if post is not None:
+                return Selection([cands[best]], post, cands[best], float(scores[best]))
         best = named_item(query, cands, scores, best, policy)
         best = item_under_heading(query, cands, scores, best, policy)
         if name_asked(query):
