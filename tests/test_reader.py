@@ -269,6 +269,14 @@ def test_an_english_rate_question_asks_for_a_number() -> None:
         ("総事業費は何ドルか。", ("ドル",)),
         ("STEPの建設地はどこか。", ("STEP",)),
         ("何をするのか。", ()),
+        # A rate or a count of the things asked is no pin: the documents need not write it.
+        ("甲スクールは1年に何回開く？", ()),
+        ("1回当たりの経費は？", ()),
+        ("産業界の2人はそれぞれどこの所属か。", ()),
+        ("3つの方針は何か。", ()),
+        # A date followed by に still is (2024年に開催, 令和2年に決定).
+        ("2024年に開催された会議は？", ("2024年",)),
+        ("令和2年に決定した計画は？", ("令和2年",)),
     ],
 )
 def test_question_literals(question: str, literals: tuple[str, ...]) -> None:

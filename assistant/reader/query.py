@@ -318,10 +318,23 @@ def _anchor(question: str) -> int:
     return start
 
 
+#: A figure that is no pin but a rate or a count of the things asked: 1年に何回 (per year), 1回当たり,
+#: 2人はそれぞれ (the two people the question is about), 3つの方針 (the documents may list them uncounted).
+_NOT_PINNED = re.compile(r"\d{1,2}(?:年|か月|ヶ月|カ月|週)に|\d+(?:年|か月|ヶ月|カ月|月|週|日|回)?(?:あたり|当たり|につき|ごと|おき)"
+                         r"|\d+(?:人|名|つ|社|件|個)")
+
+
 def question_literals(question: str) -> tuple[str, ...]:
     """The literals a (normalised, Japanese) question is pinned to, in order, without repeats."""
-    found = [m.group() for pat in _LITERAL_PATTERNS for m in pat.finditer(question)]
+    found = [m.group() for pat in _LITERAL_PATTERNS for m in pat.finditer(question)
+             if not (pat is _LITERAL_PATTERNS[0] and m.group()[0] not in "令平昭"
+                     and _NOT_PINNED.match(question, m.start() + _digits_at(m.group())))]
     return tuple(dict.fromkeys(found))
+
+
+def _digits_at(literal: str) -> int:
+    """Offset of the first digit in a literal (令和6年度 -> 2)."""
+    return next((i for i, c in enumerate(literal) if c.isdigit()), 0)
 
 
 _EN_MONTHS = {m: i + 1 for i, m in enumerate(
