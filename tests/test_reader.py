@@ -2167,3 +2167,43 @@ def test_post_asked(question: str, asked: bool) -> None:
     from assistant.reader.select import post_asked
 
     assert post_asked(_analyse(question)) is asked
+
+
+# ------------------------------------------------------------------ web addresses asked
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [("募集要項はどのウェブサイトに載っている？", True), ("申請書の掲載先のURLは？", True),
+     ("What web page lists the vacancies?", True), ("Which website publishes the call?", True),
+     # A web page as the subject of a date question is no address asked for.
+     ("ホームページを開設したのはいつ？", False), ("When did the council open its website?", False)],
+)
+def test_url_asked(question: str, asked: bool) -> None:
+    from assistant.reader.select import url_asked
+
+    assert url_asked(_analyse(question)) is asked
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [("詳細はhttps://www.example.go.jp/koubo/index.htmlを参照。", "https://www.example.go.jp/koubo/index.html"),
+     ("募集要項(www.example.or.jp/boshu)", "www.example.or.jp/boshu"),
+     ("掲載先: example.ac.jp/news.", "example.ac.jp/news"),
+     ("公募は年2回行う。", None)],
+)
+def test_url_span_is_the_address_without_trailing_punctuation(text: str, url: str | None) -> None:
+    from assistant.reader.select import url_span
+
+    span = url_span(_cand(text))
+    assert (span.text if span else None) == url
+
+
+def test_an_address_asked_for_is_the_close_line_that_prints_it() -> None:
+    from assistant.reader.select import select
+
+    cands = [_cand("・甲機構職員(不定期公募、任期5年)"), _cand("https://www.example.go.jp/staff/jobs.html")]
+    sel = select(_analyse("What web page lists the staff vacancies?"), None, cands,  # type: ignore[arg-type]
+                 np.array([1.0, 0.4]), DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "https://www.example.go.jp/staff/jobs.html"
+    assert sel.units == [cands[1]]

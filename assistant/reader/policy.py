@@ -36,6 +36,9 @@ class ReaderPolicy:
     #: A candidate of the expected type may replace a better-scored one without it when its
     #: ranking score is within this margin of the best candidate's.
     typed_fallback_margin: float = 1.0
+    #: A web address asked for and printed by no close line: the sentences after the best line
+    #: searched for one (a list of items prints its address below them).
+    url_reach: int = 4
     #: … and a candidate with the unit the question names (何港, 何%) replaces a better-scored one
     #: whose values are in other units when within this margin: the asked unit is the stronger sign.
     unit_fallback_margin: float = 2.0

@@ -1288,6 +1288,33 @@ def post_phrase(query: Query, cand: Candidate) -> TypedSpan | None:
     return after[0] if after else roles[-1]
 
 
+#: A question asking for a web address (掲載先のURL, どのウェブサイト, what web page lists …).
+_URL_ASKED_JA = lazy(r"URL|アドレス|リンク先|(?:ウェブ|web|Web|WEB)(?:サイト|ページ)|ホームページ")
+_URL_ASKED_EN = lazy(r"\b(?:url|web ?page|website|web address|web site|link)s?\b", re.I)
+#: A web address as documents print it: with a scheme or www., or a bare host with a path.
+_URL = lazy(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+"
+            r"|(?<![A-Za-z0-9@.])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\.(?:jp|com|org|net|gov|int|eu|uk|edu)"
+            r"(?:/[A-Za-z0-9\-._~/?#=&%]*)?")
+
+
+def url_asked(query: Query) -> bool:
+    """Whether the question asks for a web address (not when a web page is only its subject:
+    ホームページを開設したのはいつ asks a date, which its answer type already says)."""
+    if query.answer_type not in ("other", "place"):
+        return False
+    pat = _URL_ASKED_EN if query.english else _URL_ASKED_JA
+    return bool(pat.search(query.normalized))
+
+
+def url_span(cand: Candidate) -> TypedSpan | None:
+    """The first web address in ``cand``'s line, without trailing punctuation."""
+    m = _URL.search(cand.text)
+    if m is None:
+        return None
+    url = m.group().rstrip(".,;:)")
+    return TypedSpan("phrase", m.start(), m.start() + len(url), url, url)
+
+
 def abbreviation_asked(query: Query) -> bool:
     """Whether the question asks for an abbreviation (its focus ends on 略称, or it says "acronym")."""
     if query.english:
@@ -1406,6 +1433,21 @@ def row_affiliation(query: Query, index: LoadedIndex, sel: Selection) -> Selecti
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
            policy: ReaderPolicy) -> Selection:
     """The answer's units for ``query`` given the candidates' probabilities."""
+    if url_asked(query):
+        # A web address asked for (どこで見られる, what web page): the best line, or a close one,
+        # that prints one.
+        top = int(np.argmax(scores))
+        close = [top] + [int(i) for i in np.argsort(-scores, kind="stable")
+                         if i != top and scores[i] >= scores[top] - policy.typed_fallback_margin]
+        for i in close:
+            url = url_span(cands[i])
+            if url is not None:
+                return Selection([cands[i]], url, cands[i], float(scores[i]))
+        # A list of items often prints its address below them (・職員の公募 … / https://…/jobs.html).
+        for nxt in following(index, cands[top], limit=policy.url_reach):
+            url = url_span(nxt)
+            if url is not None:
+                return Selection([nxt], url, nxt, float(scores[top]))
     if query.answer_type in VALUE_TYPES:
         return row_affiliation(query, index, select_value(query, cands, scores, policy))
     if query.answer_type == "list":
