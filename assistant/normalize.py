@@ -37,7 +37,7 @@ from assistant.lazyre import lazy
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
-NORMALIZER_VERSION = 8
+NORMALIZER_VERSION = 9
 
 # CJK Radicals Supplement -> unified ideograph, from Unicode's
 # EquivalentUnifiedIdeograph.txt. NFKC maps none of these except U+2E9F and U+2EF3.
@@ -214,6 +214,10 @@ def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_f
     if blank_between and not _CONTINUATION_START.match(nxt) and prev_last not in _UNFINISHED:
         return "\n"
     if prev_last in SENTENCE_END or prev_last in ":：":
+        return "\n"
+    if prev_last == "】" and not _CONTINUATION_START.match(nxt):
+        # A heading closed by its bracketed tag (…を育成すること【文】, …の設立【内(関係省庁)】): the
+        # paragraph under it is no rest of it; 【別添】 / を参照 (kana next) still runs on.
         return "\n"
     if prev_len < 12 and not _CONTINUATION_START.match(nxt) and prev_last not in _UNFINISHED:
         # A short line that does not end a sentence is a label or a heading.

@@ -104,6 +104,9 @@ SYNTHETIC: list[tuple[str, str]] = [
     ("北海沿岸風力協議会\n\n(NSWC)", "北海沿岸風力協議会\n\n(NSWC)"),
     # ... a title ending otherwise does not (について is a whole heading).
     ("計画の見直しについて\n\n概要", "計画の見直しについて\n\n概要"),
+    # A heading closed by its bracketed tag is a whole line; before kana the bracket runs on.
+    ("・人材を育成すること【文】\n原型炉開発の人材を派遣する。", "・人材を育成すること【文】\n原型炉開発の人材を派遣する。"),
+    ("詳細は【別添】\nを参照する。", "詳細は【別添】を参照する。"),
     # A quoted title wrapped at its middle dot continues on the line that closes it; a bullet that
     # does not close the quote, or one after a blank line, opens an item.
     ("・新たに「洋上風力\n・水素戦略」を決定。\n・次の項目", "・新たに「洋上風力・水素戦略」を決定。\n・次の項目"),
