@@ -825,7 +825,7 @@ def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
     heading, numbers none of that counter: a line dating the programme's start or a decision to hold it is no
     statement of the claim's occurrence, so its values (another month) do not contradict the claim's."""
     text = claim.query.normalized
-    # (A first occurrence in words, 初めて, is not a numbered occurrence: 初プラズマ numbers nothing either.)
+    # (A first occurrence in words, 初めて, is not a numbered occurrence: a 初公演 numbers nothing either.)
     ordinals = [o for o in claim.values if is_ordinal(text, o) and not is_first(o)]
     if not ordinals or v in ordinals:
         return False
@@ -1153,7 +1153,7 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
 
 def _role_holder(text: str, r: TypedSpan, spans: Sequence[TypedSpan]) -> TypedSpan | None:
     """The person a roster line gives role ``r`` to: the one name written right against it, before it
-    (甲山太郎主査) or after it with at most other roles between (副センター長甲山太郎); None when a name
+    (甲山太郎議長) or after it with at most other roles between (副センター長甲山太郎); None when a name
     stands on both sides (the role could be either's)."""
     people = [p for p in spans if p.kind == "person" and len(p.text) >= 2]
     before = [p for p in people if p.end <= r.start and not text[p.end : r.start].strip()]
@@ -1164,8 +1164,8 @@ def _role_holder(text: str, r: TypedSpan, spans: Sequence[TypedSpan]) -> TypedSp
 
 
 def _roster_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
-    """The roster line giving the claim's role to another person: a claim that 乙川 is the 主査代理 against
-    a roster where the 主査代理 written against a name is 甲山's (and 乙川, if listed, holds another office).
+    """The roster line giving the claim's role to another person: a claim that 乙川 is the 議長代理 against
+    a roster where the 議長代理 written against a name is 甲山's (and 乙川, if listed, holds another office).
     The line naming the role's holder is where the documents state the claim's slot; the conflict is there.
     None when any unit gives the role to the claim's person, or the claim names no one person and role."""
     people = [v for v in claim.values if v.kind == "person"]

@@ -36,7 +36,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("毎年", "数年に"), ("毎年", "隔年"),
     # A session's opening and its close; a growth in size and a reduction.
     ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
-    # A call or meeting held on a schedule, and one held when needed (定期的に公募 / 不定期公募).
+    # A call or meeting held on a schedule, and one held when needed (定期的に開催 / 不定期に開催).
     ("定期", "不定期"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
@@ -213,7 +213,7 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # An ordinal the span patterns leave out (第5回WG: a counter before a Latin word) tells one meeting
     # from the next all the same.
     values = (*values, *ordinal_spans(text, spans))
-    # A first occurrence in words (初めての総会) is the ordinal 1 (``first_spans``); a rough quantity (数十回) is
+    # A first occurrence in words (初めての大会) is the ordinal 1 (``first_spans``); a rough quantity (数十回) is
     # compared by its order of magnitude, not as the figure inside it (``vague_spans``).
     values = (*values, *first_spans(text, spans))
     vague = vague_spans(text)
@@ -372,7 +372,7 @@ ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", 
                         "区長", "課長", "室長"})
 _PREFIXES = "副|准|常任|名誉|元|筆頭|非常勤"
 _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
-#: A deputy standing in for a role (主査代理, 会長代行) holds another office than the role itself.
+#: A deputy standing in for a role (議長代理, 会長代行) holds another office than the role itself.
 _ROLE_SUFFIXES = "代理|代行"
 _ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>(?:" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True))
              + r")(?:" + _ROLE_SUFFIXES + r")?)")
@@ -418,14 +418,14 @@ def ordinal_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]
     return out
 
 
-#: A first occurrence said in words (初めての総会, 初回の会合, 最初の): the ordinal 1 of the counter 回.
+#: A first occurrence said in words (初めての大会, 初回の会合, 最初の): the ordinal 1 of the counter 回.
 _FIRST = lazy(r"初めて|初回|最初の|初の(?=[一-鿿ァ-ヺー])")
 #: A count after 第 or before 目 (第2回, 2回目) is an ordinal.
 _ORDINAL_AFTER = "目"
 
 
 def first_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]:
-    """The first occurrences ``text`` states in words (初めての設立総会), as ordinal ``count`` spans (value
+    """The first occurrences ``text`` states in words (初めての年次大会), as ordinal ``count`` spans (value
     ``1回``): a draft calling it the 2回目 states the ordinal otherwise. None inside a span of ``spans``."""
     return [TypedSpan("count", m.start(), m.end(), m.group(), "1回") for m in _FIRST.finditer(text)
             if not any(o.start <= m.start() < o.end for o in spans)]
