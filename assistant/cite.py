@@ -810,7 +810,19 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
-            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy)
+            or _ordinal_bound(claim, v, u, policy))
+
+
+def _ordinal_bound(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states another of the claim's specific values (the day, a
+    name) and differs from the claim in ordinal ``v`` only (初めての大会 on the claim's day against its 3回目の
+    大会): the claim's occurrence numbered otherwise (the mirror of ``_renumbered``), whatever verb it uses."""
+    if not is_ordinal(claim.query.normalized, v) or u.about_item < policy.item:
+        return False
+    if len(u.cmp.differing) != 1 or u.cmp.differing[0][0] is not v:
+        return False
+    return any(_specific(m) and m.kind in ("date", *_NAME_KINDS) for m in u.cmp.matched)
 
 
 def _numbers_item(u: _Unit) -> bool:

@@ -128,3 +128,13 @@ def test_a_unit_stating_several_of_the_claims_names_needs_no_subject_nearby() ->
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 5
+
+
+def test_the_claims_day_with_another_ordinal_is_its_occurrence_numbered_otherwise() -> None:
+    # The claim's heavy verbs (先立つ, 開く) are not the line's words; the day and the occurrence are.
+    cands = _slide(["乙協議会の活動", "・4月1日に設立。", "・6月3日、初めての大会を開催。", "・会員募集を開始。"])
+    claim = _claim("6月3日には、乙協議会の記念式典に先立ち、3回目の大会が開かれた。",
+                   {"先立つ": 3.0, "開く": 3.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
