@@ -946,10 +946,6 @@ def _enumerator(text: str, s: TypedSpan) -> bool:
             and text[s.end : s.end + 1] in (")", "）") and bool(text[s.end + 1 : s.end + 2].strip()))
 
 
-#: The act that issues a text, right after its date in a bracket: 制定, 決定, 策定, 改訂, 改正, 施行.
-_ENACTED = lazy(r"\s*(制定|決定|策定|改訂|改正|施行)\s*[)）]")
-
-
 def document_date(claim_text: str, text: str, s: TypedSpan) -> bool:
     """Whether source date ``s`` dates a document quoted by its title (「甲戦略(令和5年4月乙会議決定)」,
     「乙方針」(2023年6月閣議決定)) that the claim does not speak of: the date of the document a line
@@ -960,11 +956,6 @@ def document_date(claim_text: str, text: str, s: TypedSpan) -> bool:
     head = text[: s.start].rstrip()
     if not head.endswith(("(", "（")):
         return False
-    # A bracket holding only a date and the act that issued the text (…について(2031年2月3日制定)) dates that
-    # act: it is the claim's date only when the claim speaks of that act (制定された).
-    act = _ENACTED.match(text, s.end)
-    if act is not None:
-        return act.group(1) not in claim_text
     before = head[:-1].rstrip()
     if before.endswith(tuple(_QUOTE_CLOSE)):
         body = before[:-1]

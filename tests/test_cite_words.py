@@ -110,17 +110,6 @@ def test_a_row_under_its_title_states_the_claim_with_its_subject_above() -> None
     assert unit is not None and _quoted_lines(cands, unit.cand)[1] == 6
 
 
-def test_the_date_an_act_issued_a_text_is_not_the_date_of_the_claims_event() -> None:
-    from assistant.claims import document_date
-    from assistant.normalize import normalize_query
-    from assistant.spans import extract_spans
-
-    text = normalize_query("【参考】丁センターの運営について(2031年2月3日制定)")
-    (d,) = [s for s in extract_spans(text) if s.kind == "date"]
-    assert document_date("丁センターは2030年2月に設立された。", text, d)
-    assert not document_date("丁センターの運営規程は2030年2月に制定された。", text, d)
-
-
 def test_a_unit_stating_several_of_the_claims_names_needs_no_subject_nearby() -> None:
     # (No line names the 丁検討会 the claim speaks of: the list of its members is its record all the same.)
     cands = _slide(["構成員一覧", "・甲山太郎(座長)", "・乙川次郎", "・丙野三郎", "<オブザーバー>総務省、法務省、消防庁が参加"])
