@@ -1263,7 +1263,11 @@ def _states_claim(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePo
     heaviest word). ``partial`` is a claim with a detail missing (a date, a modifier); a unit sharing only
     a year and a frame word (…の目標, 2030年) with a claim whose assertion it never states, or the
     assertion's words about another subject, does not support it. True when the claim has no topic marker."""
-    if not claim.subject or not claim.assertion:
+    # (Only the subject's words the retrieved passages use at all: a subject they never name, 両者 or a
+    # drafter's own name for the body, cannot be asked of a unit.)
+    named = frozenset().union(*(o.cand.tokens for o in units))
+    subject = {t: w for t, w in claim.subject.items() if t in named}
+    if not subject or not claim.assertion:
         return True
     tokens = u.cand.tokens | u.cand.before
     # (The subject may stand only above the unit: a slide's row under its title lines away, in the unit's
@@ -1276,7 +1280,7 @@ def _states_claim(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePo
     # A unit stating two or more of the claim's specific values (a list of its members) is its record
     # wherever its subject is written (as ``_states_values``).
     if (sum(map(_specific, u.cmp.matched)) < 2
-            and coverage(claim.subject, tokens | {t for t in claim.subject if len(t) >= 2 and t.lower() in low})
+            and coverage(subject, tokens | {t for t in subject if len(t) >= 2 and t.lower() in low})
             < policy.subject):
         return False
     mark = topic_end(claim.query.normalized)
