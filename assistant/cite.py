@@ -36,15 +36,19 @@ from assistant.claims import (
     TREND_NAMES,
     Claim,
     Comparison,
+    between_roles,
     compare,
     compare_values,
     is_country,
+    is_first,
     is_ordinal,
     label_match,
     make_claim,
     opposed_words,
     other_role_only,
     range_partner,
+    role_spans,
+    topic_end,
     unit_of,
     with_slot_spans,
 )
@@ -142,6 +146,12 @@ class CitePolicy:
     #: A unit stating this much more of the claim in its own words (values counted as terms) than the
     #: one stating most of its values is quoted instead.
     source_margin: float = 0.15
+    #: A ``partial`` unit states something of what the claim speaks of (this share of the words before its
+    #: topic marker, with the unit's lead-in) and of what it asserts of it (this share of the words after,
+    #: the claim values it states there counted as terms): else the claim is not supported, only its
+    #: subject or its frame is (see ``_states_claim``).
+    subject: float = 0.3
+    assertion: float = 0.25
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -800,7 +810,19 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
-            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy))
+            or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy)
+            or _ordinal_bound(claim, v, u, policy))
+
+
+def _ordinal_bound(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states another of the claim's specific values (the day, a
+    name) and differs from the claim in ordinal ``v`` only (初めての大会 on the claim's day against its 3回目の
+    大会): the claim's occurrence numbered otherwise (the mirror of ``_renumbered``), whatever verb it uses."""
+    if not is_ordinal(claim.query.normalized, v) or u.about_item < policy.item:
+        return False
+    if len(u.cmp.differing) != 1 or u.cmp.differing[0][0] is not v:
+        return False
+    return any(_specific(m) and m.kind in ("date", *_NAME_KINDS) for m in u.cmp.matched)
 
 
 def _numbers_item(u: _Unit) -> bool:
@@ -815,7 +837,8 @@ def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
     heading, numbers none of that counter: a line dating the programme's start or a decision to hold it is no
     statement of the claim's occurrence, so its values (another month) do not contradict the claim's."""
     text = claim.query.normalized
-    ordinals = [o for o in claim.values if is_ordinal(text, o)]
+    # (A first occurrence in words, 初めて, is not a numbered occurrence: a 初公演 numbers nothing either.)
+    ordinals = [o for o in claim.values if is_ordinal(text, o) and not is_first(o)]
     if not ordinals or v in ordinals:
         return False
     counters = {re.sub(r"[\d,.]", "", o.value) for o in ordinals}
@@ -1081,7 +1104,9 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
         # (An abbreviation a unit about the item does state is a value confirmed, as any other.)
         required = [v for v in claim.values if not (
             (is_country(v)
-             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind in ("role", "relative"))
+             or (v.kind == "org" and is_latin_word(v.text) and v not in confirmed) or v.kind in ("role", "relative")
+             # As is a first occurrence in words (初めて) or a rough quantity (数回) no unit states otherwise.
+             or is_first(v) or v.kind == "vague")
             and not any(v is cv for u in about if u.own >= policy.conflict_own for cv, _ in u.cmp.differing))
             # Likewise a trend (増えている) that no unit states by figures is a word of the sentence, not
             # a value to verify: only a figure with its previous value can confirm or contradict it.
@@ -1103,14 +1128,14 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
             fuller = max((u for u in about if all(v in u.cmp.matched for v in numbered)),
                          key=lambda u: (said[id(u)], *_rank(u)))
             if said[id(fuller)] > said[id(best)] + policy.source_margin:
-                return _settle(fuller, about, units, policy, policy.partial_with_values, cover)
-            return _settle(best, about, units, policy, policy.partial_with_values, cover)
+                return _settle(claim, fuller, about, units, policy, policy.partial_with_values, cover)
+            return _settle(claim, best, about, units, policy, policy.partial_with_values, cover)
         if required:
             # Most of the claim's values stated: the item is there and some of the claim is not
             # (two figures of three: 6極 said by a list of six); fewer: only a unit very much about it is.
             share = sum(v in confirmed for v in required) / len(required)
             cut = policy.partial if share > policy.partial_share else policy.partial_unconfirmed
-            partial = [u for u in about if u.cmp.matched and u.item >= cut]
+            partial = [u for u in about if u.cmp.matched and u.item >= cut and _states_claim(claim, u, units, policy)]
             if partial:
                 return "partial", max(partial, key=lambda u: (len(u.cmp.matched), u.item)), units
             return "none", None, units
@@ -1121,9 +1146,9 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
 
     listing = max(about, key=lambda u: (countries(u), *_rank(u)))
     if countries(listing) >= 2:
-        return _settle(listing, about, units, policy, policy.partial_with_values,
+        return _settle(claim, listing, about, units, policy, policy.partial_with_values,
                        _with_values(claim, listing, policy.value_weight, claim.values))
-    return _settle(max(about, key=_rank), about, units, policy, policy.partial)
+    return _settle(claim, max(about, key=_rank), about, units, policy, policy.partial)
 
 
 def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
@@ -1132,10 +1157,53 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     content it gives (``_row_swapped``)."""
     strength, unit, units = _judge(claim, cands, policy)
     if strength != "conflict":
-        swapped = _row_swapped(claim, units, policy)
+        swapped = _row_swapped(claim, units, policy) or _roster_swapped(claim, units, policy)
         if swapped is not None:
             return "conflict", swapped, units
     return strength, unit, units
+
+
+def _role_holder(text: str, r: TypedSpan, spans: Sequence[TypedSpan]) -> TypedSpan | None:
+    """The person a roster line gives role ``r`` to: the one name written right against it, before it
+    (甲山太郎議長) or after it with at most other roles between (副センター長甲山太郎); None when a name
+    stands on both sides (the role could be either's)."""
+    people = [p for p in spans if p.kind == "person" and len(p.text) >= 2]
+    before = [p for p in people if p.end <= r.start and not text[p.end : r.start].strip()]
+    after = [p for p in people if r.end <= p.start and between_roles(text[r.end : p.start])]
+    if len(before) + len(after) != 1:
+        return None
+    return (before or after)[0]
+
+
+def _roster_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
+    """The roster line giving the claim's role to another person: a claim that 乙川 is the 議長代理 against
+    a roster where the 議長代理 written against a name is 甲山's (and 乙川, if listed, holds another office).
+    The line naming the role's holder is where the documents state the claim's slot; the conflict is there.
+    None when any unit gives the role to the claim's person, or the claim names no one person and role."""
+    people = [v for v in claim.values if v.kind == "person"]
+    roles = [v for v in claim.values if v.kind == "role"]
+    if len(people) != 1 or not roles:
+        return None
+    person = people[0]
+    found: list[tuple[_Unit, TypedSpan]] = []
+    for u in units:
+        text = u.cand.text
+        for r in role_spans(text):
+            if not any(compare_values(v, r) == "equal" for v in roles):
+                continue
+            holder = _role_holder(text, r, u.cand.spans)
+            if holder is None:
+                continue
+            verdict = compare_values(person, holder)
+            if verdict == "equal":
+                return None
+            if verdict == "differ" and u.about_item >= policy.item:
+                found.append((u, holder))
+    if not found:
+        return None
+    # The line itself, not a window joining it to a neighbour.
+    u, holder = max(found, key=lambda x: (-(x[0].cand.end - x[0].cand.start), *_rank(x[0])))
+    return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (person, holder))))
 
 
 def _specific(v: TypedSpan) -> bool:
@@ -1164,7 +1232,7 @@ def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSp
     return (u.item * sum(claim.topic.values()) + w * sum(v in u.cmp.matched for v in values)) / total if total else 0.0
 
 
-def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
+def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: CitePolicy,
             partial: float, cover: float | None = None) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict once the values are settled: a polarity conflict, else strong / partial / none."""
     # A unit stating the claim's values otherwise is about another occasion (another date, another
@@ -1178,9 +1246,49 @@ def _settle(best: _Unit, about: Sequence[_Unit], units: list[_Unit], policy: Cit
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
         return "strong", best, units
-    if (best.item if cover is None else cover) >= partial:
+    if (best.item if cover is None else cover) >= partial and _states_claim(claim, best, units, policy):
         return "partial", best, units
     return "none", None, units
+
+
+#: How many lines above a unit's passage a retrieved passage of its document may end and still hold the
+#: subject the unit's rows are about (a slide's title above its table).
+SUBJECT_REACH = 20
+
+
+def _states_claim(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePolicy) -> bool:
+    """Whether a unit states part of the claim rather than only its subject or its frame: some of what
+    the claim speaks of (its words before the topic marker: 甲機構の乙制度は) and some of what it asserts of
+    it (the words after, with the claim values stated there, each counted as ``value_weight`` times its
+    heaviest word). ``partial`` is a claim with a detail missing (a date, a modifier); a unit sharing only
+    a year and a frame word (…の目標, 2030年) with a claim whose assertion it never states, or the
+    assertion's words about another subject, does not support it. True when the claim has no topic marker."""
+    # (Only the subject's words the retrieved passages use at all: a subject they never name, 両者 or a
+    # drafter's own name for the body, cannot be asked of a unit.)
+    named = frozenset().union(*(o.cand.tokens for o in units))
+    subject = {t: w for t, w in claim.subject.items() if t in named}
+    if not subject or not claim.assertion:
+        return True
+    tokens = u.cand.tokens | u.cand.before
+    # (The subject may stand only above the unit: a slide's row under its title lines away, in the unit's
+    # passage or in a retrieved passage of its document ending at most ``SUBJECT_REACH`` lines above it.)
+    c = u.cand
+    above = [c.chunk.heading, c.chunk.text[: max(0, c.start - c.chunk.start)]]
+    above += [x.text for x in {id(o.cand.chunk): o.cand.chunk for o in units}.values()
+              if x.doc == c.chunk.doc and x.first_line < c.chunk.first_line <= x.last_line + SUBJECT_REACH]
+    low = normalize_query("\n".join(above)).lower()
+    # A unit stating two or more of the claim's specific values (a list of its members) is its record
+    # wherever its subject is written (as ``_states_values``).
+    if (sum(map(_specific, u.cmp.matched)) < 2
+            and coverage(subject, tokens | {t for t in subject if len(t) >= 2 and t.lower() in low})
+            < policy.subject):
+        return False
+    mark = topic_end(claim.query.normalized)
+    values = [v for v in claim.values if v.start >= mark and _specific(v)]
+    w = policy.value_weight * max(claim.assertion.values())
+    total = sum(claim.assertion.values()) + w * len(values)
+    said = coverage(claim.assertion, tokens) * sum(claim.assertion.values()) + w * sum(v in u.cmp.matched for v in values)
+    return said / total >= policy.assertion
 
 
 def check(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,

@@ -36,6 +36,8 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("毎年", "数年に"), ("毎年", "隔年"),
     # A session's opening and its close; a growth in size and a reduction.
     ("開会", "閉会"), ("開幕", "閉幕"), ("大型化", "小型化"),
+    # A call or meeting held on a schedule, and one held when needed (定期的に開催 / 不定期に開催).
+    ("定期", "不定期"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
 )
@@ -51,7 +53,7 @@ VALUE_KINDS = ("money", "percent", "count", "number", "date", "person", "org", "
 #: The mismatch kind reported for each span kind.
 MISMATCH_KIND = {"money": "number", "percent": "number", "count": "number", "number": "number", "date": "date",
                  "person": "name", "org": "name", "place": "place", "facility": "place", "trend": "polarity",
-                 "role": "name", "relative": "date", "listno": "number"}
+                 "role": "name", "relative": "date", "listno": "number", "vague": "number"}
 
 #: Words saying a figure went up, down or stayed (``増えている``, ``減額された``, ``同額``): a claim with one
 #: is checked against a figure stated with its previous value (``120百万円(95百万円)``).
@@ -93,6 +95,11 @@ class Claim:
     #: …を踏まえ、): what the main clause states (empty when the claim has no such clause). A slide states the
     #: reason in a note of its own, so the line stating the item covers the main clause only.
     main: dict[str, float] = field(default_factory=dict)
+    #: ``nouns`` split at the claim's topic marker (甲機構は…): the terms of what it speaks of (``subject``) and
+    #: the terms of what it asserts of it (``assertion``, without the subject's words). Both empty when the
+    #: claim has no topic marker.
+    subject: dict[str, float] = field(default_factory=dict)
+    assertion: dict[str, float] = field(default_factory=dict)
 
     @property
     def trend(self) -> TypedSpan | None:
@@ -206,6 +213,14 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # An ordinal the span patterns leave out (第5回WG: a counter before a Latin word) tells one meeting
     # from the next all the same.
     values = (*values, *ordinal_spans(text, spans))
+    # A first occurrence in words (初めての大会) is the ordinal 1 (``first_spans``); a rough quantity (数十回) is
+    # compared by its order of magnitude, not as the figure inside it (``vague_spans``).
+    values = (*values, *first_spans(text, spans))
+    vague = vague_spans(text)
+    values = (*without_vague_counts(values, vague), *vague)
+    value_tokens |= {t for v in vague for t in tokenize(v.text)}
+    if any(text[v.end : v.end + 1] == _ORDINAL_AFTER for v in values if v.kind in ("count", "number")):
+        value_tokens.add(_ORDINAL_AFTER)  # the 目 of 2回目 is part of the ordinal, not a word of the topic
     # A period relative to the time of writing (来年度中) is checked as a value, against the source's own
     # relative period (来年度末): both read from the same present, the draft quoting the document.
     periods = period_spans(text, spans)
@@ -227,9 +242,35 @@ def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str
     # (会長：…, 設立 2016年4月): for which item a unit speaks of, a verb rare in the documents must not
     # weigh like a name.
     nouns = {t: min(w, VERB_WEIGHT) if _VERB.search(t) else w for t, w in topic.items()}
+    subject, assertion = split_at_topic(text, nouns, tokenize)
     return Claim(query, values, topic, negated, polarity_words(_mask(text, spans)), labels,
                  negated_predicate(text, tokenize, topic) if negated else (), nouns,
-                 () if negated else affirmed_predicate(text, tokenize, topic), main_clause(text, nouns, tokenize))
+                 () if negated else affirmed_predicate(text, tokenize, topic), main_clause(text, nouns, tokenize),
+                 subject, assertion)
+
+
+#: The topic marker after a noun (甲機構は, 乙では, 丙には, 丁とは): what the sentence speaks of ends there. Not
+#: は inside a word (はじめ, はず) or a negation (ではない).
+_TOPIC_MARK = lazy(r"(?<=[一-鿿ァ-ヺーA-Za-z0-9)）」』])(?:で|に|と)?は(?![じずな])")
+
+
+def topic_end(text: str) -> int:
+    """Where the claim's first topic marker ends (0 without one)."""
+    m = _TOPIC_MARK.search(text)
+    return m.end() if m else 0
+
+
+def split_at_topic(text: str, nouns: dict[str, float], tokenize: Callable[[str], list[str]],
+                   ) -> tuple[dict[str, float], dict[str, float]]:
+    """The claim's ``nouns`` before its first topic marker and those after it only (see ``Claim.subject``)."""
+    m = _TOPIC_MARK.search(text)
+    if m is None:
+        return {}, {}
+    head = set(tokenize(text[: m.start()]))
+    tail = set(tokenize(text[m.end() :]))
+    subject = {t: w for t, w in nouns.items() if t in head}
+    assertion = {t: w for t, w in nouns.items() if t in tail and t not in head}
+    return subject, assertion
 
 
 #: The end of a clause giving a reason or circumstance before the main clause (…を考慮しつつ、…のため、
@@ -331,7 +372,10 @@ ROLE_WORDS = frozenset({"会長", "理事", "理事長", "委員", "委員長", 
                         "区長", "課長", "室長"})
 _PREFIXES = "副|准|常任|名誉|元|筆頭|非常勤"
 _ROLE_PREFIX = lazy(r"(?:" + _PREFIXES + r")$")
-_ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True)) + r")")
+#: A deputy standing in for a role (議長代理, 会長代行) holds another office than the role itself.
+_ROLE_SUFFIXES = "代理|代行"
+_ROLE = lazy(r"(?P<pre>" + _PREFIXES + r")?(?P<role>(?:" + "|".join(sorted(ROLE_WORDS, key=len, reverse=True))
+             + r")(?:" + _ROLE_SUFFIXES + r")?)")
 
 
 #: Periods named relative to the time of writing (来年度末, 来年度から, 昨年): general Japanese. Not 前年度 / 翌年度,
@@ -372,6 +416,48 @@ def ordinal_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]
             continue
         out.append(TypedSpan("count", a, b, text[a:b], f"{int(m.group(1))}{m.group(2)}"))
     return out
+
+
+#: A first occurrence said in words (初めての大会, 初回の会合, 最初の): the ordinal 1 of the counter 回.
+_FIRST = lazy(r"初めて|初回|最初の|初の(?=[一-鿿ァ-ヺー])")
+#: A count after 第 or before 目 (第2回, 2回目) is an ordinal.
+_ORDINAL_AFTER = "目"
+
+
+def first_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]:
+    """The first occurrences ``text`` states in words (初めての年次大会), as ordinal ``count`` spans (value
+    ``1回``): a draft calling it the 2回目 states the ordinal otherwise. None inside a span of ``spans``."""
+    return [TypedSpan("count", m.start(), m.end(), m.group(), "1回") for m in _FIRST.finditer(text)
+            if not any(o.start <= m.start() < o.end for o in spans)]
+
+
+def is_first(v: TypedSpan) -> bool:
+    """Whether a value is a first occurrence said in words (``first_spans``), not a number."""
+    return v.kind == "count" and v.value == "1回" and not any(ch.isdigit() for ch in v.text)
+
+
+#: A rough quantity (数回, 数十回, 数百人, 数年): 数, an order of magnitude, a counter. Not 数 inside a word
+#: (複数回, 人数, 件数, 多数).
+_VAGUE = lazy(r"(?<![複人件総点多少係変関定整指個無回])数\s*(十|百|千|万)?\s*"
+              r"(回|名|人|社|件|か所|箇所|機関|団体|か国|カ国|ヶ国|年|日|週|か月|ヶ月|カ月)")
+_MAGNITUDE = {"": 1, "十": 10, "百": 100, "千": 1000, "万": 10000}
+_VAGUE_UNIT = {"名": "人", "カ国": "か国", "ヶ国": "か国", "ヶ月": "か月", "カ月": "か月", "箇所": "か所"}
+
+
+def vague_spans(text: str) -> list[TypedSpan]:
+    """The rough quantities of ``text`` (数回, 数十回), as ``vague`` spans whose value is the order of magnitude
+    and the counter (``10回`` for 数十回): 数回 and 数十回 are different quantities of one counter."""
+    out = []
+    for m in _VAGUE.finditer(text):
+        unit = _VAGUE_UNIT.get(m.group(2), m.group(2))
+        out.append(TypedSpan("vague", m.start(), m.end(), m.group(), f"{_MAGNITUDE[m.group(1) or '']}{unit}"))
+    return out
+
+
+def without_vague_counts(spans: Sequence[TypedSpan], vague: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` without the figures inside a rough quantity (十回 of 数十回 is no count of ten)."""
+    return [s for s in spans if not (s.kind in ("count", "number")
+                                     and any(v.start <= s.start < v.end for v in vague))]
 
 
 def role_spans(text: str) -> list[TypedSpan]:
@@ -571,6 +657,11 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if not ia or not ib or not (ia in ib or ib in ia):
             return "unknown"
         return "equal" if na == nb else "differ"
+    if a.kind == "vague" and b.kind == "vague":
+        # 数回 and 数十回: one counter, another order of magnitude.
+        if unit_of(a.value) != unit_of(b.value):
+            return "unknown"
+        return "equal" if a.value == b.value else "differ"
     if a.kind == "trend" and b.kind == "trend":
         return "equal" if a.value == b.value else "differ"
     if a.kind == "role" and b.kind == "role":
@@ -680,7 +771,9 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
     for v in claim.values:
         # An ordinal (第3回) and a count or frequency (年2回) of the same counter are not one kind of value.
         ordinal = is_ordinal(claim.query.normalized, v)
-        verdicts = [(compare_values(v, s) if is_ordinal(text, s) == ordinal else "unknown", s) for s in spans]
+        # (A list item's index, ``(2)`` before a heading, is no figure: it neither states nor denies one.)
+        verdicts = [(compare_values(v, s) if is_ordinal(text, s) == ordinal and not _enumerator(text, s) else "unknown", s)
+                    for s in spans]
         if v.kind == "role":
             verdicts = [("differ" if x == "unknown" and _role_of_named(claim, v, s, spans, text) else x, s) for x, s in verdicts]
             # A line of several members (…教授乙川次郎…准教授甲山花子): the office written against the claim's
@@ -769,7 +862,7 @@ def _role_of_named(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[Typ
     # (The claim's subject, 甲山太郎氏は…, is no value of the claim: its text names the person.)
     text = claim.query.normalized
     return any(n.kind == "person" and len(n.text) >= 2 and n.text in text
-               and (_between_roles(source[s.end : n.start]) if s.end <= n.start else n.end <= s.start <= n.end + 1)
+               and (between_roles(source[s.end : n.start]) if s.end <= n.start else n.end <= s.start <= n.end + 1)
                for n in spans)
 
 
@@ -778,7 +871,7 @@ def _role_of_named(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[Typ
 _ROLE_GAP = lazy(r"[・、\s]|客員|特任|招へい|招聘")
 
 
-def _between_roles(gap: str) -> bool:
+def between_roles(gap: str) -> bool:
     """Whether ``gap``, the text between a role and a name after it, is only more roles of that name's person."""
     return len(_ROLE_GAP.sub("", _ROLE.sub("", gap))) <= 1
 
@@ -803,6 +896,10 @@ def with_slot_spans(claim: Claim, spans: Sequence[TypedSpan], text: str) -> list
         out += period_spans(text, spans)
     if any(is_ordinal(claim.query.normalized, v) for v in claim.values):
         out += ordinal_spans(text, spans)
+        out += first_spans(text, spans)
+    if any(v.kind == "vague" for v in claim.values):
+        vague = vague_spans(text)
+        out = [*without_vague_counts(out, vague), *vague]
     if any(v.kind == "listno" for v in claim.values):
         out += enumerated_spans(text)
     return out
@@ -956,8 +1053,10 @@ def _year_of(v: TypedSpan, text: str, spans: Sequence[TypedSpan]) -> TypedSpan |
 
 
 def is_ordinal(text: str, s: TypedSpan) -> bool:
-    """Whether a count span is an ordinal (第 before it: 第3回, 第 2 期)."""
-    return s.kind in ("count", "number") and text[max(0, s.start - 2) : s.start].rstrip().endswith("第")
+    """Whether a count span is an ordinal (第 before it: 第3回, 第 2 期; 目 after it: 2回目; or a first occurrence
+    said in words: 初めて)."""
+    return s.kind in ("count", "number") and (text[max(0, s.start - 2) : s.start].rstrip().endswith("第")
+                                              or text[s.end : s.end + 1] == _ORDINAL_AFTER or is_first(s))
 
 
 def _closest(v: TypedSpan, options: Sequence[TypedSpan]) -> TypedSpan:

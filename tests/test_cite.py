@@ -58,7 +58,8 @@ def test_a_statement_wrapped_over_two_lines_is_one_unit() -> None:
                               cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 3)
-    assert {v.text for v in unit.cmp.matched} == {"令和5年4月", "総合海洋政策本部"}
+    # (初の, a first occurrence in words, is a value the source states too.)
+    assert {v.text for v in unit.cmp.matched} == {"令和5年4月", "総合海洋政策本部", "初の"}
 
 
 def test_the_statement_is_quoted_not_the_heading_after_it() -> None:
@@ -94,7 +95,7 @@ def test_another_value_of_the_claim_is_not_a_different_value() -> None:
     claim = _claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。")
     text = normalize_query("・5月21日、初めての総会を開催。")
     cmp = compare(claim, extract_spans(text), text)
-    assert [v.text for v in cmp.matched] == ["5月21日"]
+    assert [v.text for v in cmp.matched] == ["5月21日", "初めて"]  # (初めて: the ordinal in words, stated too)
     assert cmp.differing == ()  # 5月21日 is the claim's other date, not a different 設立 date
     text = normalize_query("・6月1日、初めての総会を開催。")
     assert compare(claim, extract_spans(text), text).differing  # a date stated by neither still differs
@@ -106,7 +107,7 @@ def test_two_sentences_state_a_claim_together_but_do_not_contradict_it_together(
     strength, unit, _ = judge(_claim("協議会は3月29日に設立され、5月21日に初めての総会を開催した。"), cands,
                               DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
-    assert unit is not None and {v.text for v in unit.cmp.matched} == {"3月29日", "5月21日"}
+    assert unit is not None and {v.text for v in unit.cmp.matched} == {"3月29日", "5月21日", "初めて"}
     # ...but a date in one sentence does not contradict a claim whose topic the other one covers.
     cands = _slide(["実験装置の進捗", "・実験装置が令和5年10月に初プラズマを生成。", "○本格的な運転に必要な経費を計上。"])
     strength, _, _ = judge(_claim("実験装置は2026年に本格的な運転を開始する予定である。"), cands, DEFAULT_CITE_POLICY)
