@@ -53,6 +53,10 @@ SCORER = "trees"
 LGB_PARAMS: dict[str, float | int] = {"n_estimators": 300, "num_leaves": 4, "learning_rate": 0.05,
                                       "min_child_samples": 10, "subsample": 0.8, "subsample_freq": 1,
                                       "colsample_bytree": 0.8}
+#: The ranker's own settings: larger trees than the answer classifier's. Grouped CV over five fold
+#: splits (887 items): top-1 0.593 ± 0.004 with the settings above, 0.611 ± 0.003 with 16 leaves,
+#: 20 samples a leaf and 200 trees (8 leaves 0.606, 32 leaves 0.612, 500 small trees 0.603).
+RANKER_PARAMS: dict[str, float | int] = {**LGB_PARAMS, "num_leaves": 16, "min_child_samples": 20, "n_estimators": 200}
 #: Rankers fitted with as many seeds (their row and column samples differ) and averaged: one ranker's
 #: choice between two close lines moved with its seed and with any change of the features, so that a
 #: refit flipped several answers each way on every evaluation set.
@@ -202,7 +206,7 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
 
     dumps = []
     for i in range(bags):
-        model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED + i, verbose=-1, n_jobs=1, **LGB_PARAMS)
+        model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED + i, verbose=-1, n_jobs=1, **RANKER_PARAMS)
         model.fit(X, y, group=[len(e.cands) for e in use])
         dumps.append(model.booster_.dump_model())
     return Trees.from_lightgbm_bag(dumps, FEATURES)
@@ -335,7 +339,7 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     return ReaderModel(scorer, abstain, thr, {
         "cv_candidate_top1": round(float(cv["top1"]), 4),  # type: ignore[arg-type]
         "cv_abstention_precision": round(p, 4), "cv_abstention_recall": round(r, 4),
-        "folds": folds, "seed": SEED, "scorer": SCORER, "lgb": LGB_PARAMS, "C_abstain": C_ABSTAIN,
+        "folds": folds, "seed": SEED, "scorer": SCORER, "lgb": LGB_PARAMS, "lgb_ranker": RANKER_PARAMS, "C_abstain": C_ABSTAIN,
         "none_share": NONE_SHARE, "abstain_monotone": sorted(MONOTONE & set(MODEL_FEATURES)),
         "abstain_threshold_per_split": [round(t, 4) for t in per_split],
     }, answers)
