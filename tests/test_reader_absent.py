@@ -75,9 +75,11 @@ def test_asked_units_of_measure_ages_and_days(question: str, atype: str, units: 
         # The next instance asked with 次の: a passage on an earlier one states none of it.
         ("甲協議会の次の会合はいつか。", "乙会議の会合は2024年4月に開催された。", 0.0),
         ("甲協議会の次の会合はいつか。", "次回の会合は令和8年5月に開催する予定である。", 1.0),
-        ("甲協議会の次の会合はいつか。", "今後、会合を年2回開催する。", 1.0),
+        ("甲協議会の次の会合は何月か。", "会合は5月に開催する予定である。", 1.0),
+        # A policy passage aimed at something (に向け) or a future cadence (今後) names no next instance.
+        ("甲協議会の次の会合はいつか。", "今後、会合を年2回開催する。", 0.0),
         ("次のうち正しいものはどれか。", "乙会議の会合は2024年4月に開催された。", 1.0),  # no instance asked
-        ("甲協議会の次の会合はいつか。", "第2回会合に向け、準備を進める。", 1.0),
+        ("甲協議会の次の会合はいつか。", "実証に向けた協調を促進する会合を開催した。", 0.0),
         # Not a value question: what is needed for the next review, not which review.
         ("次の審査に備え、どのような体制が必要か。", "乙会議の会合は2024年4月に開催された。", 1.0),
     ],
