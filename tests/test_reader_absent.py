@@ -61,6 +61,9 @@ def test_days_over_a_period_are_a_count_of_days(text: str, counts: list[str]) ->
         ("窓口は月に何日開くか。", "number", ("日間",)),
         ("説明会は何日に開かれるか。", "date", ()),  # a day of a month
         ("納付は毎月何日か。", "date", ()),
+        # Funding is money, as 基金 and 資金 are; funds counted are not.
+        ("How much funding has the city committed to the harbour?", "number", ("money",)),
+        ("How many funds were set up?", "number", ()),
     ],
 )
 def test_asked_units_of_measure_ages_and_days(question: str, atype: str, units: tuple[str, ...]) -> None:

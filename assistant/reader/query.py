@@ -231,7 +231,7 @@ _UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回
                          r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
-    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b", "money"),
+    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|(?<!many )\bfund(?:s|ing)?\b|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b", "money"),
     (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
     # People counted, under any general word for them (how many employees, how many new researchers).
     (r"人数|how many (?:[a-z\-]+ ){0,2}?(?:people|persons|workers|staff|employees|members|participants|attendees|residents"
