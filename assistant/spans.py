@@ -351,7 +351,7 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         if m.group("u") in _DIGITS_ONLY and not m.group("n")[0].isdigit():
             continue
         if glued(text, m.start("n"), m.end()) and not m.group("pre"):
-            continue  # フェーズ3基金: the digits number the word they are glued to, and 基金 is no 基
+            continue  # プラン4基金: the digits number the word they are glued to, and 基金 is no 基
         unit = m.group("u") + (m.group("worth") or "")  # 3日分, 45,000回分: a stock's worth
         if unit == "分" and text.startswith("の", m.end("u")):
             continue  # 3分の2 is a fraction
@@ -384,7 +384,7 @@ _GLUED_AFTER = lazy(r"[一-鿿]")
 
 def glued(text: str, start: int, end: int) -> bool:
     """Whether the count ``text[start:end]`` sits inside a word: glued to a katakana or Latin word
-    before it (フェーズ3, Step2) and continued by a kanji after its counter (3基金, 2人材). Such digits
+    before it (プラン4, Step2) and continued by a kanji after its counter (4基金, 2人材). Such digits
     number the word (a phase, a step), and the counter is the first character of the next word.
     A count after a katakana noun and before a particle (コイル18個を) is a count."""
     return (start > 0 and bool(_GLUED_BEFORE.match(text, start - 1))

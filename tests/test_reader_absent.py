@@ -28,7 +28,7 @@ def _counts(text: str) -> list[str]:
     [
         # Digits glued to a katakana or Latin word and a kanji after the counter: a name and the
         # next word (a phase-3 fund), no count of 基.
-        ("甲フェーズ3基金を活用する。", []),
+        ("甲プラン4基金を活用する。", []),
         ("ステップ2人材の育成", []),
         # A count after a katakana noun and before a particle, or after a kanji word, stays a count.
         ("コイル18個を製作した。", ["18個"]),
