@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 21
+SPANS_VERSION = 22
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -73,7 +73,7 @@ _COUNTERS = ("年",  # a duration (任期5年): four-digit years are dates, matc
              "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "名", "人", "社", "件", "回", "機",
              "基", "台", "校", "団体", "機関", "大学", "極", "倍", "本", "項目", "種類", "チーム", "日間", "週間",
              "か月", "カ月", "ヶ月", "年間", "時間", "分野", "事業", "者", "号機", "段階", "t", "MW", "GW",
-             "kW", "km", "m", "MA", "keV", "度", "メートル", "キロメートル", "平方メートル", "トン",
+             "kW", "km", "m", "m2", "m3", "MA", "keV", "度", "メートル", "キロメートル", "平方メートル", "立方メートル", "トン", "歳",
              "キロワット", "メガワット", "ギガワット",
              *_DIGITS_ONLY)
 _COUNTERS_LONGEST = sorted(_COUNTERS, key=len, reverse=True)
@@ -281,6 +281,9 @@ _COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
     + "|".join(re.escape(c) for c in _COUNTERS_LONGEST) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
 )
+#: Days counted over a period (年間約150日, 月に10日): a number of days (150日間), not a day of a month.
+_DAYS_IN_PERIOD = lazy(r"(?:年間|月間|週間|年に|月に|週に|合計|延べ)\s*" + _PREFIX_QUAL + r"(?P<n>\d{1,3})日(?![目間分])"
+                       + _SUFFIX_QUAL)
 #: A number counting what follows it after の (31の企業・団体, 12の機関): a count whose counter is that noun.
 _COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8}(?:・[一-鿿ァ-ヺー]{1,8})?)")
 #: Nouns counted after の that a counter names otherwise (31の企業 is 31社).
@@ -333,6 +336,13 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         pct = n * 10 if m.group("u") == "割" else n
         out.append(TypedSpan("percent", a, b, text[a:b], _fmt(pct) + "%", _qual(m)))
         busy.append((a, b))
+    for m in _DAYS_IN_PERIOD.finditer(text):
+        n = parse_number(m.group("n"))
+        a, b = m.start("pre") if m.group("pre") else m.start("n"), m.end()
+        if n is None or not free(a, b):
+            continue
+        out.append(TypedSpan("count", a, b, text[a:b], _fmt(n) + "日間", _qual(m)))
+        busy.append((a, b))
     for m in _COUNT.finditer(text):
         n = parse_number(m.group("n"))
         a, b = m.span()
@@ -340,6 +350,8 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
             continue
         if m.group("u") in _DIGITS_ONLY and not m.group("n")[0].isdigit():
             continue
+        if glued(text, m.start("n"), m.end()) and not m.group("pre"):
+            continue  # プラン4基金: the digits number the word they are glued to, and 基金 is no 基
         unit = m.group("u") + (m.group("worth") or "")  # 3日分, 45,000回分: a stock's worth
         if unit == "分" and text.startswith("の", m.end("u")):
             continue  # 3分の2 is a fraction
@@ -363,7 +375,22 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
 #: One spelling of each counter, so that 4メートル and 4m, 12トン and 12t compare.
 _UNIT_NAMES = {"カ国": "か国", "ヶ国": "か国", "ケ国": "か国", "カ所": "か所", "ヶ所": "か所", "箇所": "か所",
                "カ月": "か月", "ヶ月": "か月", "人": "名", "メートル": "m", "キロメートル": "km", "平方メートル": "m2",
+               "立方メートル": "m3",
                "トン": "t", "キロワット": "kW", "メガワット": "MW", "ギガワット": "GW"}
+#: A katakana or Latin letter right before a number, and a kanji right after its counter.
+_GLUED_BEFORE = lazy(r"[ァ-ヺA-Za-z]")
+_GLUED_AFTER = lazy(r"[一-鿿]")
+
+
+def glued(text: str, start: int, end: int) -> bool:
+    """Whether the count ``text[start:end]`` sits inside a word: glued to a katakana or Latin word
+    before it (プラン4, Step2) and continued by a kanji after its counter (4基金, 2人材). Such digits
+    number the word (a phase, a step), and the counter is the first character of the next word.
+    A count after a katakana noun and before a particle (コイル18個を) is a count."""
+    return (start > 0 and bool(_GLUED_BEFORE.match(text, start - 1))
+            and bool(_GLUED_AFTER.match(text, end)))
+
+
 #: After a count of one: the count is what a rate is per (1平方メートル当たり12トン).
 _PER = lazy(r"\s*(?:当たり|当り|あたり|につき|ごと|毎)")
 

@@ -158,7 +158,7 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         # A unit of measure in katakana, spelled as the span rules spell it (何万キロワット is no money).
         ("発電所の出力は何万キロワットか。", ("kW",)), ("堤防の高さは何メートルか。", ("m",)),
         ("年間の供給量は何万トンか。", ("t",)),
-        ("甲施設は年間何日運転するか。", ("日",)),
+        ("甲施設は年間何日運転するか。", ("日間",)),
         ("How much funding has the city committed?", ("money",)),
     ],
 )

@@ -200,7 +200,12 @@ _PER_UNIT_ASKED = re.compile(r"当たり|あたり|につき|\bper\b", re.I)
 _PER_UNIT_STATED = re.compile(r"当たり|あたり|につき|単価|\bper\b|\d[\d,.]*[^\s\d/]{1,3}/[^\s\d/]", re.I)
 #: The previous or next instance of something asked for (前回の改定, 次回の会議): the documents
 #: state the current one, and a passage speaks of the asked one only when it says so.
-_RELATIVE = re.compile(r"前回|次回|次期|来年|翌年")
+_RELATIVE = re.compile(r"前回|次回|次期|来年|翌年|次の(?=[一-鿿ァ-ヺ]{1,8}(?:は|が|を|に|の))(?!通り)")
+#: How a passage states the next instance of something asked with 次の (次の会合): 次回, 次期, 次の
+#: itself, or a plan (予定). A passage on an earlier instance (the last meeting's date) says none;
+#: nor does 今後 or に向け (開発に向けた協調: every policy passage is aimed at something). Only a value
+#: question's 次の is judged: 次の審査に備え、何が必要か asks what is needed, not which instance.
+_NEXT_STATED = ("次回", "次期", "次の", "予定")
 #: How a budget document states the next fiscal year's figure: the proposal for a named year
 #: (令和N年度予算額(案), 予算案, 概算要求), or a table's amount followed by the previous year's in
 #: brackets (480百万円(310百万円)). Written before the year it is for, that is "next year's" budget.
@@ -212,7 +217,8 @@ def qualifier_found(query: Query, passage: str) -> float:
     """1.0 unless the question picks one instance of its attribute and ``passage`` never says which.
 
     Two kinds of qualifier: a per-unit one (``1か所当たりの整備費用``), met by any per-unit
-    statement of the passage, and a relative one (``前回``, ``次回``), met by the same word, or for
+    statement of the passage, and a relative one (``前回``, ``次回``), met by the same word (``次の会合``
+    by 次回, 次期, 次の or 予定: ``_NEXT_STATED``), or for
     next year's budget (``来年度``) by a budget proposal or a table of this year's and last year's
     amounts (``_NEXT_YEAR_BUDGET``). The passages of such an unanswerable question state the total
     or the current instance.
@@ -222,7 +228,8 @@ def qualifier_found(query: Query, passage: str) -> float:
     if _PER_UNIT_ASKED.search(text) and not _PER_UNIT_STATED.search(passage):
         found = 0.0
     for word in dict.fromkeys(m.group() for m in _RELATIVE.finditer(text)):
-        if word in passage:
+        if word in passage or (word == "次の" and (query.answer_type not in VALUE_TYPES
+                                                   or any(w in passage for w in _NEXT_STATED))):
             continue
         # 来年度の予算: the documents name the year (令和6年度予算額(案)), never "next year".
         if f"{word}度" in text and word in ("来年", "翌年") and _NEXT_YEAR_BUDGET.search(passage):

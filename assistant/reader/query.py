@@ -52,11 +52,13 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
     ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何(?:十|百|千)?(?:万|億|兆)?円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何度|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何兆|何倍"
                "|" + _ends_on("の数", "額")
                # A place count, or a unit in katakana (何メートル, 何トン, 何キロワット).
-               + r"|何(?:か所|カ所|ヶ所|箇所|[ァ-ヺー]{2,})"
-               # Days counted over a period or roughly (年間何日, 何日くらい), not a day of the month.
-               r"|(?<=年間|月に|週に|年に)何日(?:くらい|ぐらい|ほど|程度)?|何日(?:くらい|ぐらい|ほど|程度)(?!に)"
+               + r"|何(?:か所|カ所|ヶ所|箇所|(?:立方|平方)?[ァ-ヺー]{2,})"
+               # Days counted roughly (何日くらい), not a day of the month.
+               r"|何日(?:くらい|ぐらい|ほど|程度)(?!に)"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
-               r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"),
+               r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"
+               # Days counted over a period (年間何日, 月に何日): a number of days, not a date.
+               r"|(?<=年間|月間|週間|年に|月に|週に|合計|延べ)何日(?![目頃ごま])"),
     ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
     ("reason", r"なぜ|何故|どうして|理由|目的|ねらい|狙い|意義|何のため|背景"
                # "…するのは、…する必要があるからか" / "…何に備えるためか": a question ending in から / ため
@@ -227,11 +229,11 @@ _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split(
 
 _UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
-                         r"|市町村|店舗|食|円|日(?!本)|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|メートル|トン)"
+                         r"|市町村|店舗|食|円|歳|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|立方メートル|メートル|トン)"
                          r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
-    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b|\bfunding\b|\bfunds?\b|\binvestment", "money"),
+    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|(?<!many )\bfund(?:s|ing)?\b|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b|\binvestment", "money"),
     (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
     # People counted, under any general word for them (how many employees, how many new researchers).
     (r"人数|how many (?:[a-z\-]+ ){0,2}?(?:people|persons|workers|staff|employees|members|participants|attendees|residents"
@@ -269,6 +271,7 @@ _UNIT_CANON = {"人": "名", "カ国": "か国", "ヶ国": "か国", "ヶ月": "
                "割": "percent", "円": "money", "億": "money", "万": "money",
                # Units of measure in katakana, as the span rules spell them (4メートル is 4m).
                "キロワット": "kW", "メガワット": "MW", "ギガワット": "GW", "キロメートル": "km", "平方メートル": "m2",
+               "立方メートル": "m3",
                "メートル": "m", "トン": "t"}
 
 
@@ -289,6 +292,10 @@ def asked_scale(question: str) -> str:
     return next((scale for pat, scale in _EN_SCALES if re.search(pat, question, re.I)), "")
 
 
+#: Days counted over a period (年間何日, 月に何日), as the number type's pattern takes them.
+_DAYS_COUNTED = lazy(r"(?<=年間|月間|週間|年に|月に|週に|合計|延べ)何日(?![目頃ごま間])")
+
+
 def asked_units(question: str) -> tuple[str, ...]:
     """The unit(s) a number question asks for (``何名`` -> 名, ``予算額は`` -> money, ``how many ports`` -> 港)."""
     units = [_UNIT_CANON.get(m.group(1), m.group(1)) for m in _UNIT_ASKED.finditer(question)]
@@ -296,6 +303,8 @@ def asked_units(question: str) -> tuple[str, ...]:
     if m:
         noun = m.group("noun").lower()
         units += next(us for pat, us in _EN_COUNTERS if re.fullmatch(pat, noun))
+    if _DAYS_COUNTED.search(question):
+        units.append("日間")  # 年間何日: the days of a period, as the spans count them (年間150日 -> 150日間)
     if not units:
         # A counter asked outright (何か国, how many countries) is the unit; the words naming a
         # budget or the people of the sentence (予算で, students from …) only when none is.
