@@ -201,6 +201,24 @@ def test_extra_train_set_is_valid_and_apart_from_the_extra_gold_set() -> None:
             assert 2 <= len(item.answers) <= 4, item.id
 
 
+def _bigrams(question: str) -> set[str]:
+    import re
+    import unicodedata
+
+    q = re.sub(r"[\s、。？?「」（）()・,.]", "", unicodedata.normalize("NFKC", question)).casefold()
+    return {q[i:i + 2] for i in range(len(q) - 1)}
+
+
+def test_extra_train_questions_are_not_near_copies_of_extra_gold_questions() -> None:
+    """The documents are short, so most training questions ask about lines a gold item asks about too;
+    their wording at least is not the gold question's (character-bigram overlap below 0.6)."""
+    gold = [_bigrams(it.question) for it in load_gold(EXTRA_GOLD) if it.kind != "cite"]
+    for item in load_gold(EXTRA_TRAIN):
+        mine = _bigrams(item.question)
+        worst = max(len(mine & g) / len(mine | g) for g in gold)
+        assert worst < 0.6, f"{item.id}: a near copy of a gold question ({worst:.2f})"
+
+
 def test_extra_train_set_is_a_training_file_on_its_own_corpus() -> None:
     from assistant.reader import train as reader_train
 
