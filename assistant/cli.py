@@ -288,12 +288,9 @@ def cmd_cite(args: argparse.Namespace) -> int:
 
 def corpus_index_dir(corpus_dir: str) -> str:
     """The index of an evaluated corpus ``DIR``: ``DIR.index`` beside it, never the main ``index/``."""
-    from pathlib import Path
+    from assistant.config import corpus_index_dir as index_beside
 
-    d = Path(corpus_dir)
-    if not d.name:  # "." or "/": name the index after the absolute path
-        d = d.resolve()
-    return str(d.with_name(d.name + ".index"))
+    return index_beside(corpus_dir)
 
 
 def _eval_inputs(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:

@@ -190,6 +190,15 @@ class Settings:
         return str(Path(self.index_dir).resolve().with_name(Path(self.index_dir).name + ".milvus.db"))
 
 
+def corpus_index_dir(corpus_dir: str | Path) -> str:
+    """The index of a corpus ``DIR`` other than the main one: ``DIR.index`` beside it, never the main
+    ``index/`` (``shiori eval --corpus DIR`` and the reader's retrain over several corpora both use it)."""
+    d = Path(corpus_dir)
+    if not d.name:  # "." or "/": name the index after the absolute path
+        d = d.resolve()
+    return str(d.with_name(d.name + ".index"))
+
+
 def _parse(name: str, raw: str, default: Any) -> Any:
     try:
         if isinstance(default, bool):

@@ -96,7 +96,8 @@ class OutOfFold:
     The gold set is training data for the reader: scoring it with the shipped model
     would measure memory, not reading. Items are split into folds; each fold's model
     is fitted on every other training question (``eval/train.jsonl`` and the other
-    folds) by the same code as ``python -m assistant.reader.train``.
+    folds; any file on another corpus on its own index) by the same code as
+    ``python -m assistant.reader.train``.
     """
 
     def __init__(self, pipeline: Any, models: dict[str, Any]) -> None:
@@ -107,10 +108,9 @@ class OutOfFold:
     def fit(cls, pipeline: Any, items: Sequence[GoldItem], progress: bool = True) -> OutOfFold:
         from assistant.reader import train
 
-        pool = {i.id: i for i in train.load_training_items()}
         questions = [i for i in items if i.kind != "cite"]
-        pool.update({i.id: i for i in questions})
-        examples = train.build_examples(pipeline, list(pool.values()), progress=progress)
+        # Every training file on its own corpus (as the retrain reads them), the scored items on this one.
+        examples = train.training_examples(pipeline, asked=questions, progress=progress)
         by_id = train.fold_models(examples, {i.id for i in questions}, pipeline.index().df)
         return cls(pipeline, {i.question: by_id[i.id] for i in questions if i.id in by_id})
 

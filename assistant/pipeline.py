@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -489,6 +490,16 @@ class Pipeline:
 
             return generate_answer(self.settings, index, answer, result.hits[:k])
         return answer
+
+    def on_corpus(self, corpus_dir: Path, index_dir: Path) -> Pipeline:
+        """A pipeline with this one's settings, embedder and reader over another corpus and its index
+        (the reader's retrain asks each training file's questions of that file's corpus)."""
+        other = Pipeline(replace(self.settings, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir)),
+                         self.embedder, self.progress)
+        other.reader_model = self.reader_model
+        other.reader_policy = self.reader_policy
+        other.cite_policy = self.cite_policy
+        return other
 
     def with_reader_model(self, model: ReaderModel | None) -> Pipeline:
         """A pipeline sharing this one's index and embedder, answering with another reader model."""

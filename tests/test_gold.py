@@ -24,6 +24,9 @@ GOLD = ROOT / "eval" / "gold.jsonl"
 TRAIN = ROOT / "eval" / "train.jsonl"
 HOLDOUT = ROOT / "eval" / "holdout.jsonl"
 CORPUS = ROOT / "corpus"
+EXTRA_TRAIN = ROOT / "eval" / "extra" / "train.jsonl"
+EXTRA_GOLD = ROOT / "eval" / "extra" / "gold.jsonl"
+EXTRA_CORPUS = ROOT / "eval" / "extra" / "corpus"
 DOC_A = "000_e9304f07821ba9f3.txt"
 DOC_B = "001_03104d5e0bee15ed.txt"
 
@@ -93,7 +96,8 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [GOLD, TRAIN] + [ROOT / "eval" / name for name in ("fresh9.jsonl", "fresh10.jsonl", "fresh11.jsonl", "fresh12.jsonl")]
+    "path", [GOLD, TRAIN, EXTRA_TRAIN] + [ROOT / "eval" / name for name in ("fresh9.jsonl", "fresh10.jsonl",
+                                                                           "fresh11.jsonl", "fresh12.jsonl")]
 )
 def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
@@ -176,6 +180,58 @@ def test_train_set_size_kinds_and_spans(train: list[GoldItem]) -> None:
             assert "\u2ea0" not in answer and "\u2ed1" not in answer and "\n" not in answer, item.id
         if item.all_required:
             assert 2 <= len(item.answers) <= 4, item.id
+
+
+# ------------------------------------------- the training set of the second corpus
+
+
+def test_extra_train_set_is_valid_and_apart_from_the_extra_gold_set() -> None:
+    """eval/extra/train.jsonl trains the reader on the second corpus (read against its own index):
+    valid against that corpus, questions only (no drafting items), ids X500-X619 (the gold set's are
+    X001..., X001en, XS/XC/XU), and no id or question of the second corpus's gold set."""
+    items = load_gold(EXTRA_TRAIN)
+    assert validate_against_corpus(items, EXTRA_CORPUS) == []
+    assert [it.id for it in items] == [f"X{n}" for n in range(500, 620)]
+    extra_gold = load_gold(EXTRA_GOLD)
+    assert not {it.id for it in items} & {it.id for it in extra_gold}
+    assert not {it.question for it in items} & {it.question for it in extra_gold}
+    assert len({it.question for it in items}) == len(items)
+    counts = Counter(it.kind for it in items)
+    assert counts["cite"] == 0
+    assert 15 <= counts["none"] <= 25
+    for kind in ("fact", "number", "paraphrase", "list", "why", "en"):
+        assert counts[kind] >= 8, f"only {counts[kind]} {kind!r} items"
+    for item in items:
+        for first, last in item.spans():
+            assert last - first <= 12, f"{item.id}: span {first}-{last} is too wide"
+        if item.all_required:
+            assert 2 <= len(item.answers) <= 4, item.id
+
+
+def _bigrams(question: str) -> set[str]:
+    import re
+    import unicodedata
+
+    q = re.sub(r"[\s、。？?「」（）()・,.]", "", unicodedata.normalize("NFKC", question)).casefold()
+    return {q[i:i + 2] for i in range(len(q) - 1)}
+
+
+def test_extra_train_questions_are_not_near_copies_of_extra_gold_questions() -> None:
+    """The documents are short, so most training questions ask about lines a gold item asks about too;
+    their wording at least is not the gold question's (character-bigram overlap below 0.6)."""
+    gold = [_bigrams(it.question) for it in load_gold(EXTRA_GOLD) if it.kind != "cite"]
+    for item in load_gold(EXTRA_TRAIN):
+        mine = _bigrams(item.question)
+        worst = max(len(mine & g) / len(mine | g) for g in gold)
+        assert worst < 0.6, f"{item.id}: a near copy of a gold question ({worst:.2f})"
+
+
+def test_extra_train_set_is_a_training_file_on_its_own_corpus() -> None:
+    from assistant.reader import train as reader_train
+
+    assert EXTRA_TRAIN in reader_train.TRAIN_FILES
+    assert reader_train.training_corpus(EXTRA_TRAIN) == EXTRA_CORPUS
+    assert reader_train.training_corpus(TRAIN) is None and reader_train.training_corpus(GOLD) is None
 
 
 # ---------------------------------------------------------------- load_gold errors

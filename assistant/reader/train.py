@@ -1,8 +1,11 @@
 """Fit the reader model: ``python -m assistant.reader.train`` (one command, fixed seed).
 
-Training data: ``eval/gold.jsonl`` and ``eval/train.jsonl`` (never
-``eval/holdout.jsonl``). For every question the pipeline retrieves passages and
-gathers candidates exactly as ``ask`` does; a candidate is positive when its text
+Training data: ``eval/gold.jsonl`` and ``eval/train.jsonl`` against the main corpus (never
+``eval/holdout.jsonl``); ``--data`` may add files on other corpora (``eval/extra/train.jsonl``). Each file
+is read against its own corpus and index (``training_corpus``): its questions are asked of
+that corpus's pipeline, so their candidates and features use that index's idf and df, and
+the examples of every corpus are pooled for fitting. For every question the pipeline
+retrieves passages and gathers candidates exactly as ``ask`` does; a candidate is positive when its text
 contains a gold answer and its lines overlap a gold span. The candidate scorer is
 a LightGBM ranker; the abstention model is a logistic regression over question-level
 evidence (``abstain.MODEL_FEATURES``), its evidence weights bounded at zero
@@ -69,6 +72,11 @@ C_ABSTAIN = 0.5
 #: ones written to teach the abstention model), and the cut-off that balances precision and
 #: recall depends on how common they are: chosen on the pool as it is, it abstains too readily.
 NONE_SHARE = 0.12
+#: Training files. A file beside a corpus directory (``DIR/train.jsonl`` with ``DIR/corpus/manifest.json``)
+#: holds questions on that corpus; every other file, on the main corpus (``training_corpus``).
+#: The second corpus's training questions are not among the defaults: trained on, its six short
+#: documents are no longer a corpus the reader has never seen, and the blind sets on the main corpus
+#: lost one or two answers with them (docs/READER.md, §6). ``--data`` adds them.
 TRAIN_FILES = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "eval" / "train.jsonl")
 #: Kinds that train the candidate scorer (``cite`` items are draft sentences, not questions).
 ANSWER_KINDS = ("fact", "number", "list", "why", "en", "paraphrase")
@@ -91,6 +99,9 @@ class Example:
     query: object
     translated: float = 1.0
     passage_texts: tuple[str, ...] = ()
+    #: Document frequency of a term in the index the question was asked of (``index.df``); None:
+    #: the ``df`` given to ``fit`` (examples built before training spanned several corpora).
+    df: object = None
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -138,7 +149,7 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         ptoks = passage_token_sets(hits, cands)
         pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
         out.append(Example(item, cands, X, label(item, cands), ptoks, pdense, query, translated_share(query, index),
-                           tuple(h.chunk.search_text for h in hits)))
+                           tuple(h.chunk.search_text for h in hits), index.df))
         if bar:
             bar.update(1)
     if bar:
@@ -236,6 +247,7 @@ def _abstain_row(e: Example, scorer: Linear | Trees, df,  # type: ignore[no-unty
                  answers: Linear | Trees | None = None) -> np.ndarray:
     logits = scorer.logits(e.X) if len(e.cands) else np.zeros(0, np.float32)
     answer_logits = answers.logits(e.X) if answers is not None and len(e.cands) else None
+    df = e.df if e.df is not None else df
     return abstain_features(e.query, e.cands, e.X, logits, e.passage_tokens, e.passage_dense, df,  # type: ignore[arg-type]
                             e.translated, e.passage_texts, answer_logits)
 
@@ -382,6 +394,60 @@ def load_training_items(paths: Sequence[Path] = TRAIN_FILES) -> list[GoldItem]:
     return items
 
 
+def training_corpus(path: Path) -> Path | None:
+    """The corpus a training file's questions are asked of: the directory ``corpus/`` beside the
+    file when it is a corpus (has a ``manifest.json``), as ``shiori eval --corpus DIR`` finds a
+    corpus's ``gold.jsonl`` beside ``DIR``; None for the main corpus (the configured one)."""
+    d = Path(path).parent / "corpus"
+    return d if (d / "manifest.json").is_file() else None
+
+
+def corpus_pipeline(pipeline, corpus_dir: Path | None):  # type: ignore[no-untyped-def]
+    """``pipeline`` (its settings, embedder and reader) on ``corpus_dir`` and the index beside it
+    (``DIR.index``, as ``shiori eval --corpus DIR`` reads it); ``pipeline`` itself when it already
+    reads that corpus, and for ``None`` (the main corpus) on the configured corpus and index."""
+    from assistant.config import corpus_index_dir
+
+    if corpus_dir is None:
+        main = Settings.from_env()
+        corpus_dir, index_dir = main.corpus_dir, main.index_dir
+    else:
+        index_dir = Path(corpus_index_dir(corpus_dir))
+    if Path(pipeline.settings.corpus_dir).resolve() == Path(corpus_dir).resolve():
+        return pipeline
+    return pipeline.on_corpus(Path(corpus_dir), index_dir)
+
+
+def training_examples(pipeline, paths: Sequence[Path] = TRAIN_FILES,  # type: ignore[no-untyped-def]
+                      asked: Sequence[GoldItem] = (), progress: bool = True) -> list[Example]:
+    """The examples of every training file, each built on its own corpus's pipeline and index, pooled.
+
+    ``asked`` are questions on ``pipeline``'s corpus (the gold items ``eval --oof`` scores): they are
+    built on ``pipeline`` and take the place of any training item with the same id.
+    """
+    groups: dict[Path, tuple[object, dict[str, GoldItem]]] = {}
+
+    def group(pipe) -> dict[str, GoldItem]:  # type: ignore[no-untyped-def]
+        return groups.setdefault(Path(pipe.settings.corpus_dir).resolve(), (pipe, {}))[1]
+
+    for p in paths:
+        if p.exists():
+            pipe = corpus_pipeline(pipeline, training_corpus(p))
+            group(pipe).update((i.id, i) for i in load_training_items([p]))
+    if asked:
+        mine = group(pipeline)
+        for i in asked:
+            if i.kind != "cite":
+                for other in groups.values():  # an id asked here is asked of no other corpus
+                    if other[1] is not mine:
+                        other[1].pop(i.id, None)
+                mine[i.id] = i  # in place of the training item with its id, else after them
+    out: list[Example] = []
+    for pipe, items in groups.values():
+        out += build_examples(pipe, list(items.values()), progress=progress)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.reader.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model (default: the shipped one)")
@@ -393,17 +459,22 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.pipeline import Pipeline
 
     pipeline = Pipeline(Settings.from_env())
-    items = load_training_items(args.data)
-    examples = build_examples(pipeline, items)
+    examples = training_examples(pipeline, args.data)
+    items = [e.item for e in examples]
     if args.spread:
         mean, std, per = top1_spread(examples)
         print(json.dumps({"cv_candidate_top1_mean": round(mean, 4), "std": round(std, 4),
                           "per_split": [round(x, 4) for x in per]}))
         return 0
     model = fit(examples, pipeline.index().df)
-    model.info.update({"items": len(items), "data_sha256": data_hash(args.data),
-                       "data": [str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
-                                for p in args.data]})
+    def rel(p: Path) -> str:
+        p = p.resolve()
+        return str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
+
+    data = [p for p in args.data if p.exists()]
+    model.info.update({"items": len(items), "data_sha256": data_hash(data), "data": [rel(p) for p in data],
+                       "data_corpus": {rel(p): rel(training_corpus(p) or pipeline.settings.corpus_dir)
+                                       for p in data}})
     model.save(args.out)
     print(json.dumps(model.info, ensure_ascii=False, indent=1))
     return 0

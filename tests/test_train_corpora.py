@@ -1,0 +1,100 @@
+"""The reader's retrain over several corpora (``train.training_examples``).
+
+Two one-document corpora (made-up memos, the fake embedder): a training file beside a corpus
+directory holds questions on that corpus and is asked of its own pipeline and index (``DIR.index``,
+as ``shiori eval --corpus DIR`` reads it); any other training file, of the configured corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.corpus import read_manifest
+from assistant.gold import GoldItem
+from assistant.reader import train
+
+MAIN_TEXT = "# 図書館の案内\n市立図書館の開館時間は午前9時から午後7時までとする。\n蔵書の貸出期間は2週間とする。\n"
+OTHER_TEXT = "# 公園の管理\n中央公園の花壇は春と秋に植え替える。\n公園の清掃は毎週月曜日に行う。\n"
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _row(id_: str, question: str, answer: str, doc: str, line: int) -> dict[str, object]:
+    return {"id": id_, "kind": "fact", "question": question, "answers": [answer], "all_required": False,
+            "doc": doc, "lines": [line, line], "alt_lines": []}
+
+
+@pytest.fixture()
+def corpora(tmp_path: Path, one_document, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    (tmp_path / "main").mkdir()
+    main = one_document(tmp_path / "main", MAIN_TEXT, "図書館の案内")
+    # The second corpus's own index is built beside it (DIR.index) when first read.
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    one_document(other_root, OTHER_TEXT, "公園の管理")
+    monkeypatch.setenv("SHIORI_CORPUS_DIR", str(main.settings.corpus_dir))
+    monkeypatch.setenv("SHIORI_INDEX_DIR", str(main.settings.index_dir))
+    main_doc = read_manifest(main.settings.corpus_dir)[0].id
+    other_doc = read_manifest(other_root / "corpus")[0].id
+    main_file = _write(tmp_path / "sets" / "train.jsonl", [
+        _row("M1", "図書館の開館時間は何時までか。", "午後7時", main_doc, 2),
+        _row("M2", "蔵書の貸出期間はどれくらいか。", "2週間", main_doc, 3),
+    ])
+    other_file = _write(other_root / "train.jsonl", [
+        _row("O1", "公園の清掃は何曜日に行うか。", "毎週月曜日", other_doc, 3),
+    ])
+    return main, main_file, other_file, other_root / "corpus"
+
+
+def test_a_training_file_beside_a_corpus_is_on_that_corpus(corpora) -> None:  # type: ignore[no-untyped-def]
+    main, main_file, other_file, other_corpus = corpora
+    assert train.training_corpus(main_file) is None
+    assert train.training_corpus(other_file) == other_corpus
+    other = train.corpus_pipeline(main, other_corpus)
+    assert other.settings.corpus_dir == other_corpus
+    assert other.settings.index_dir == other_corpus.with_name("corpus.index")
+    assert other.embedder is main.embedder and other.reader_policy is main.reader_policy
+    assert train.corpus_pipeline(main, None) is main  # the configured corpus: the pipeline itself
+
+
+def test_each_file_is_asked_of_its_own_index_and_the_examples_are_pooled(corpora) -> None:  # type: ignore[no-untyped-def]
+    main, main_file, other_file, other_corpus = corpora
+    examples = train.training_examples(main, [main_file, other_file], progress=False)
+    assert [e.item.id for e in examples] == ["M1", "M2", "O1"]
+    by_id = {e.item.id: e for e in examples}
+    other_doc = read_manifest(other_corpus)[0].id
+    # The park question's candidates come from the park corpus, and one of them answers.
+    assert {c.chunk.doc for c in by_id["O1"].cands} == {other_doc}
+    assert by_id["O1"].y.any() and by_id["M1"].y.any()
+    # Each example carries its own index's document frequencies (for the abstention evidence).
+    assert by_id["O1"].df("公園") > 0 and by_id["M1"].df("公園") == 0
+
+
+def test_asked_items_take_the_place_of_training_items_with_their_id(corpora) -> None:  # type: ignore[no-untyped-def]
+    main, main_file, other_file, _ = corpora
+    asked = GoldItem("M1", "fact", "開館時間の終わりは何時か。", ("午後7時",), False,
+                     read_manifest(main.settings.corpus_dir)[0].id, (2, 2))
+    examples = train.training_examples(main, [main_file, other_file], asked=[asked], progress=False)
+    assert [e.item.id for e in examples] == ["M1", "M2", "O1"]
+    assert examples[0].item.question == asked.question
+
+
+def test_the_abstention_row_reads_the_example_s_own_document_frequencies(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    monkeypatch.setattr(train, "abstain_features", lambda *args: seen.append(args[6]) or np.zeros(1))
+
+    def own_df(term: str) -> int:
+        return 3
+
+    item = GoldItem("Q1", "fact", "q", ("a",), False, "d.txt", (1, 1))
+    e = train.Example(item, [], np.zeros((0, 1), np.float32), np.zeros(0, np.int8), [], [], None, df=own_df)
+    train._abstain_row(e, None, df=lambda term: 0)  # type: ignore[arg-type]
+    assert seen == [own_df]
