@@ -23,6 +23,8 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         # Two interrogatives joined: several of that kind.
         ("甲会議を主催したのはどことどこ?", ("list", "place")),
         ("式典で挨拶したのは誰と誰か。", ("list", "person")),
+        # The asked noun of each of several.
+        ("式典に参加した各国の代表機関はどこか。", ("list", "place")),
         # An exhaustive cue after the interrogative, or in place of one.
         ("乙事業はどこで実施されていますか?全部教えて。", ("list", "place")),
         ("丙協会の理事を務める会社を全部教えて", ("list", "")),

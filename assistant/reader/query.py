@@ -65,6 +65,8 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
              r"|構成機関|構成員|項目は"
              # Two interrogatives joined (誰と誰, どことどこ): several of that kind asked at once.
              r"|(?:誰|だれ|どこ|何)と(?:誰|だれ|どこ|何)"
+             # The asked noun of each of several (各国の政府機関はどこか, 各社の代表は誰か): one of each.
+             r"|各[\u3400-\u9fff]{1,3}の[\u3400-\u9fffァ-ヺー]{1,10}(?:は|が)(?:どこ|誰|だれ|どなた)"
              # A count of things (not of years, people, money or times) asked what they are (3段階とは).
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
              r"(?:とは|は(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
