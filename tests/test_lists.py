@@ -6,11 +6,18 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.normalize import normalize
+from assistant.reader.candidates import Candidate
+from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, typed
 from assistant.reader.scorer import load_model
+from assistant.reader.select import Selection, kind_listed
+from assistant.spans import extract_spans
 
 
 def _analyse(q: str):  # type: ignore[no-untyped-def]
@@ -95,3 +102,24 @@ def test_an_enumeration_broken_over_lines_is_quoted_to_its_end(tmp_path: Path, o
     assert "設立総会" not in ans.answer
     lines = {c.first_line for c in ans.citations} | {c.last_line for c in ans.citations}
     assert {5, 7, 9} <= lines
+
+
+def _cand(text: str) -> Candidate:
+    body = normalize(text)
+    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
+    return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+
+
+def test_a_list_of_places_takes_the_close_line_naming_them() -> None:
+    q = _analyse("乙事業はどこで実施されていますか?全部教えて。")
+    assert q.item_type == "place"
+    heading, item, places = _cand("乙事業の推進(補助金)"), _cand("①装置の運転 300百万円"), _cand("○実施地:青森県甲村、茨城県乙市")
+    cands, scores = [heading, item, places], np.array([1.5, 0.9, 0.8])
+    sel = kind_listed(q, cands, scores, Selection([heading, item], None, None, 1.5), DEFAULT_POLICY)
+    assert sel.units == [places]
+    # Far below the best, it does not answer; and a list that names the places itself stands.
+    far = kind_listed(q, cands, np.array([1.5, 0.9, 0.2]), Selection([heading, item], None, None, 1.5), DEFAULT_POLICY)
+    assert far.units == [heading, item]
+    own = Selection([places, item], None, None, 1.5)
+    assert kind_listed(q, cands, scores, own, DEFAULT_POLICY) is own

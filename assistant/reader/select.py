@@ -1363,6 +1363,34 @@ def row_affiliation(query: Query, index: LoadedIndex, sel: Selection) -> Selecti
     return Selection([above[0], unit], orgs[-1], above[0], sel.score)
 
 
+#: The span kinds that name a list's items of a kind (a venue's building is no place asked by どこで).
+_ITEM_KINDS = {"person": frozenset({"person"}), "organization": frozenset({"org"}), "place": frozenset({"place"})}
+
+
+def kind_listed(query: Query, cands: Sequence[Candidate], scores: np.ndarray, sel: Selection,
+                policy: ReaderPolicy) -> Selection:
+    """For a list of a kind (誰と誰, どこで…全部): ``sel`` when its lines name two or more values of
+    that kind; else the best-scored line within ``typed_fallback_margin`` that names two or more
+    (実施地：甲県乙市、丙県丁町), which answers: a block of other things (a budget's items) lists no
+    value asked."""
+    kinds = _ITEM_KINDS.get(query.item_type)
+    if kinds is None:
+        return sel
+
+    def named(units: Sequence[Candidate]) -> int:
+        return len({s.text for c in units for s in c.spans if s.kind in kinds})
+
+    if named(sel.units) >= 2:
+        return sel
+    top = float(np.max(scores))
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] < top - policy.typed_fallback_margin:
+            break
+        if named([cands[int(i)]]) >= 2:
+            return Selection([cands[int(i)]], None, None, float(scores[i]))
+    return sel
+
+
 #: A question narrowing a set to some of its members (構成員のうち、…のは誰か, 企業の中で…はどこか):
 #: the words after the cue say which members.
 _SUBSET = lazy(r"(?:のうち|の中で|のなかで)、?(?P<f>[^。？?]+)")
@@ -1478,6 +1506,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return row_affiliation(query, index, select_value(query, cands, scores, policy))
     if query.answer_type == "list":
         sel = select_list(query, index, cands, scores, policy)
+        sel = kind_listed(query, cands, scores, sel, policy)
         return replace(sel, units=continued(index, sel.units, policy))
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
