@@ -223,7 +223,8 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     X[:, F["english"]] = float(query.english)
     X[:, F["english_dense"]] = float(query.english) * dense
     literals = [_squash(x) for x in query.literals]
-    kinds = TYPE_KINDS.get(query.answer_type, frozenset())
+    # A list's items of a kind (誰と誰: people) are values of that kind, line by line.
+    kinds = TYPE_KINDS.get(query.item_type or query.answer_type, frozenset())
     # Character bigrams see compounds however the tokenizer split them (受講対象者 / 受講 対象 者).
     q_text = query.normalized
     q_bi = char_bigrams(q_text) if not query.english else set()

@@ -65,8 +65,12 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                # asks for a reason (not いつからか, どこからか: a time or a place).
                r"|(?<!いつ)(?<!どこ)(?<!何時)(?:から|ため)(?:です|でしょう)?か[。?？]*$"),
     # A number of things asked at once (3つの柱は何か, 二つの目標を教えて): all of them.
-    ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの(?=[^、。？?]{1,12}?(?:は|とは|を)(?:何|なに|教え|挙げ|示し))|挙げ|すべて|全て|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
+    ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの(?=[^、。？?]{1,12}?(?:は|とは|を)(?:何|なに|教え|挙げ|示し))|挙げ|すべて|全て|全部(?!で)|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
              r"|構成機関|構成員|項目は"
+             # Two interrogatives joined (誰と誰, どことどこ): several of that kind asked at once.
+             r"|(?:誰|だれ|どこ|何)と(?:誰|だれ|どこ|何)"
+             # The asked noun of each of several (各国の政府機関はどこか, 各社の代表は誰か): one of each.
+             r"|各[\u3400-\u9fff]{1,3}の[\u3400-\u9fffァ-ヺー]{1,10}(?:は|が)(?:どこ|誰|だれ|どなた)"
              # A count of things (not of years, people, money or times) asked what they are (3段階とは).
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
              r"(?:とは|は(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
@@ -143,6 +147,8 @@ class Query:
     normalized: str
     language: str  # "ja" or "en"
     answer_type: AnswerType
+    #: For a list question, the kind of each item when the question names one (`誰と誰` → person), else "".
+    item_type: AnswerType = ""
     #: Content tokens (BM25 token forms) with their IDF, in question order.
     terms: dict[str, float] = field(default_factory=dict)
     #: The attribute asked for (tokens of the noun compound before the interrogative).
@@ -211,11 +217,36 @@ def question_asks(question: str) -> frozenset[str]:
 
 def answer_type(question: str) -> AnswerType:
     """The expected answer type of a (normalised) question."""
+    return typed(question)[0]
+
+
+#: The kinds of thing a list may be asked of, each item one (誰と誰 → people, どこを全部 → places).
+ITEM_TYPES: frozenset[str] = frozenset({"person", "organization", "place"})
+
+
+def typed(question: str) -> tuple[AnswerType, AnswerType]:
+    """The expected answer type of a (normalised) question and, for a list, the kind of its items.
+
+    A Japanese question is typed by its interrogative nearest the end; a list cue that reaches
+    that interrogative or comes after it (`どことどこ`, `…はどこか。全部教えて`, `誰を全部挙げて`) asks
+    for several of that kind: a list whose items are of the interrogative's kind (the item type,
+    "" when it names none of ``ITEM_TYPES``)."""
     if is_english(question):
         found = [(m.start(), _PRIORITY[t], t) for t, pat in _EN_TYPE_RES for m in [pat.search(question)] if m]
-        return min(found)[2] if found else "other"
-    found2 = [(m.start(), len(m.group()), -_PRIORITY[t], t) for t, pat in _JA_TYPE_RES for m in pat.finditer(question)]
-    return max(found2)[3] if found2 else "other"
+        return (min(found)[2] if found else "other"), ""
+    found2 = [(m.start(), len(m.group()), -_PRIORITY[t], t, m.end())
+              for t, pat in _JA_TYPE_RES for m in pat.finditer(question)]
+    if not found2:
+        return "other", ""
+    best = max(found2)
+    kinds = [f for f in found2 if f[3] != "list"]
+    if best[3] != "list":
+        if not any(f[3] == "list" and f[4] > best[0] for f in found2):
+            return best[3], ""
+        kind = best[3]  # a list cue at or after the interrogative: several of its kind
+    else:
+        kind = max(kinds)[3] if kinds else ""
+    return "list", kind if kind in ITEM_TYPES else ""
 
 
 #: A place question whose focus names an organisation (``業界団体はどこか``) asks for an organisation.
@@ -488,7 +519,7 @@ def analyse(
     """
     norm = normalize_query(question)
     english = is_english(norm)
-    atype = answer_type(norm)
+    atype, item_type = typed(norm)
     tokens = [t for t in tokenize(norm) if t not in _GENERIC and t.strip()]
     terms = {t: idf(t) for t in dict.fromkeys(tokens)}
     focus = () if english else _focus(norm, tokenize, pos_tags)
@@ -496,6 +527,8 @@ def analyse(
     focus = content_focus or focus
     if atype == "place" and ((focus and "".join(focus).endswith(_ORG_HEADS)) or _ORG_ASKED.search(norm)):
         atype = "organization"
+    if item_type == "place" and ((focus and "".join(focus).endswith(_ORG_HEADS)) or _ORG_ASKED.search(norm)):
+        item_type = "organization"
     literals = english_literals(norm) if english else question_literals(norm)
     parts: tuple[Query, ...] = ()
     if _depth == 0:
@@ -506,6 +539,7 @@ def analyse(
         normalized=norm,
         language="en" if english else "ja",
         answer_type=atype,
+        item_type=item_type,
         terms=terms,
         focus=focus,
         literals=literals,

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.lazyre import lazy
-from assistant.normalize import normalize_with_map, starts_item
+from assistant.normalize import normalize, normalize_with_map, starts_item
 from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import (
     cell_key,
@@ -31,7 +31,7 @@ from assistant.reader.features import (
     unit_matches,
 )
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import VALUE_TYPES, Query
+from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
@@ -45,6 +45,8 @@ class Selection:
     direct: TypedSpan | None
     direct_unit: Candidate | None
     score: float
+    #: The units are items of a list (a value question's matching roster rows: ``filtered_items``).
+    listed: bool = False
 
 
 #: Where a value's own clause ends: a comma or full stop.
@@ -1430,6 +1432,139 @@ def row_affiliation(query: Query, index: LoadedIndex, sel: Selection) -> Selecti
     return Selection([above[0], unit], orgs[-1], above[0], sel.score)
 
 
+#: The span kinds that name a list's items of a kind (a venue's building is no place asked by どこで).
+_ITEM_KINDS = {"person": frozenset({"person"}), "organization": frozenset({"org"}), "place": frozenset({"place"})}
+
+
+def kind_listed(query: Query, cands: Sequence[Candidate], scores: np.ndarray, sel: Selection,
+                policy: ReaderPolicy) -> Selection:
+    """For a list of a kind (誰と誰, どこで…全部): ``sel`` when its lines name two or more values of
+    that kind; else the best-scored line within ``typed_fallback_margin`` that names two or more
+    (実施地：甲県乙市、丙県丁町), which answers: a block of other things (a budget's items) lists no
+    value asked."""
+    kinds = _ITEM_KINDS.get(query.item_type)
+    if kinds is None:
+        return sel
+
+    def named(units: Sequence[Candidate]) -> int:
+        return len({s.text for c in units for s in c.spans if s.kind in kinds})
+
+    if named(sel.units) >= 2:
+        return sel
+    top = float(np.max(scores))
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] < top - policy.typed_fallback_margin:
+            break
+        if named([cands[int(i)]]) >= 2:
+            return Selection([cands[int(i)]], None, None, float(scores[i]))
+    return sel
+
+
+#: A question narrowing a set to some of its members (構成員のうち、…のは誰か, 企業の中で…はどこか):
+#: the words after the cue say which members.
+_SUBSET = lazy(r"(?:のうち|の中で|のなかで)、?(?P<f>[^。？?]+)")
+#: A word of the narrowing clause: a run of kanji, katakana or Latin letters (名誉教授, ABC).
+_FILTER_WORD = lazy(r"[\u3400-\u9fff々ァ-ヺーA-Za-z0-9]{2,}")
+_NOTE = lazy(r"[(（][^()（）]*[)）]")
+_LINE_EDGE = lazy(r"^\s+|\s+$")
+
+
+def line_units(index: LoadedIndex, cand: Candidate) -> list[Candidate]:
+    """``cand`` cut into its document lines, each a candidate quoting that line exactly (blank
+    lines left out): a roster row is a line, while the sentence splitter may join several."""
+    if cand.cell is not None:
+        return [cand]
+    source = cand.source
+    if "\n" not in source.strip():
+        return [cand]
+    out: list[Candidate] = []
+    offset = cand.start
+    for raw in source.split("\n"):
+        body = raw.strip()
+        if body:
+            start = offset + raw.index(body)
+            text = normalize(body)
+            spans = []
+            for sp in cand.spans:
+                at = text.find(sp.text)
+                if at >= 0:
+                    spans.append(replace(sp, start=at, end=at + len(sp.text)))
+            out.append(replace(cand, start=start, end=start + len(body), text=text, spans=tuple(spans)))
+        offset += len(raw) + 1
+    return out
+
+
+def _neighbourhood(index: LoadedIndex, cand: Candidate) -> list[Candidate]:
+    """The lines of ``cand``'s passage and of the passages either side of it in its document."""
+    sents = index.sentences
+    out: list[Candidate] = []
+    for row in (cand.row - 1, cand.row, cand.row + 1):
+        if not 0 <= row < index.size or index.chunks[row].doc != cand.chunk.doc:
+            continue
+        chunk = index.chunks[row]
+        for pos, si in enumerate(sents.of_row(row)):
+            start, end = (int(x) for x in sents.spans[si])
+            text = sents.texts[si]
+            c = Candidate("sentence", cand.hit_rank, row, chunk, start, end, text, si, pos, 0.0, 0.0, 0.0, 0.0,
+                          sents.tokens[si], tuple(index.annotations.spans(si, text)))
+            out.extend(line_units(index, c))
+    return out
+
+
+def filtered_items(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                   policy: ReaderPolicy) -> list[Candidate] | None:
+    """The rows of a roster that the question's narrowing clause picks, when it picks two or more.
+
+    A question asking for the members of a set that have some attribute (構成員のうち、名誉教授の肩書を
+    持つのは誰か) is answered by every row holding a value of the asked kind (a person) and the
+    clause's word: the clause's rarest word found in some row (名誉教授, not 肩書: a column's name).
+    The rows are the lines of the best candidate's passage and its neighbours, each quoted alone.
+    None when the word picks one row (a single answer: the value question's own selection stands),
+    or every row (it names the whole set), or the question narrows nothing."""
+    kind = query.item_type or (query.answer_type if query.answer_type in ITEM_TYPES else "")
+    m = _SUBSET.search(query.normalized)
+    if not kind or m is None or not len(cands):
+        return None
+    words = [w for w in dict.fromkeys(_FILTER_WORD.findall(_NOTE.sub("", m.group("f"))))]
+    if not words:
+        return None
+    kinds = TYPE_KINDS[kind]
+    best = cands[int(np.argmax(scores))]
+    rows = [c for c in _neighbourhood(index, best) if any(s.kind in kinds for s in c.spans)]
+    rows = list({c.key: c for c in rows}.values())
+    counts = {w: sum(w in c.text for c in rows) for w in words}
+    found = [w for w in words if counts[w] > 0]
+    if not found:
+        return None
+    word = min(found, key=lambda w: (counts[w], -len(w)))
+    if counts[word] < 2 or counts[word] >= len(rows) or counts[word] > policy.max_list_items:
+        return None
+    return [c for c in rows if word in c.text]
+
+
+#: A line that stops inside an enumeration (甲株式会社、乙株式会社、): its items go on below.
+_RUNS_ON = lazy(r"[、,，]\s*$")
+
+
+def continued(index: LoadedIndex, units: list[Candidate], policy: ReaderPolicy) -> list[Candidate]:
+    """``units`` with the lines an enumeration runs on to: while the last line ends on a comma (a
+    list of names broken over lines, blank lines between them in the extracted text, or over a
+    passage boundary), the next line joins, up to ``max_item_body`` lines. Each added line is quoted
+    as it stands."""
+    if not units or units[-1].cell is not None:
+        return units
+    out = list(units)
+    for _ in range(policy.max_item_body):
+        last = out[-1]
+        if not _RUNS_ON.search(last.text):
+            break
+        nxt = following(index, last, 1)
+        if not nxt:
+            break
+        out.append(line_units(index, nxt[0])[0])
+    return out
+
+
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
            policy: ReaderPolicy) -> Selection:
     """The answer's units for ``query`` given the candidates' probabilities."""
@@ -1448,10 +1583,15 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
             url = url_span(nxt)
             if url is not None:
                 return Selection([nxt], url, nxt, float(scores[top]))
+    rows = filtered_items(query, index, cands, scores, policy)
+    if rows is not None:
+        return Selection(rows, None, None, float(np.max(scores)), listed=True)
     if query.answer_type in VALUE_TYPES:
         return row_affiliation(query, index, select_value(query, cands, scores, policy))
     if query.answer_type == "list":
-        return select_list(query, index, cands, scores, policy)
+        sel = select_list(query, index, cands, scores, policy)
+        sel = kind_listed(query, cands, scores, sel, policy)
+        return replace(sel, units=continued(index, sel.units, policy))
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     best = named_label(query, cands, scores, best, policy)

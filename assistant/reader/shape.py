@@ -272,7 +272,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if q.parts:
         return _two_part(ev, base, index, policy, model)
     sel = select(q, index, ev.cands, ev.logits, policy)
-    listed = q.answer_type in ("list", "other") and len(sel.units) > 1  # "other": the items under a heading
+    listed = (q.answer_type in ("list", "other") or sel.listed) and len(sel.units) > 1  # "other": the items under a heading
     citations = _cite_units(sel.units, index)[: None if listed else policy.max_citations]
     if listed:
         text, citations = _list_answer(sel.units, index, policy.max_item_chars)
