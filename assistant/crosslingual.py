@@ -224,7 +224,7 @@ def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -
 #: Weight of a word's n-th translation relative to its first (``english_term_weights``).
 TRANSLATION_DECAY = 0.5
 #: Roman numerals that list items are numbered with (i, ii, iv): never an initialism of a name.
-_ROMAN = lazy(r"^(?=[ivxlc]+$)c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
+_ROMAN = lazy(r"^(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})$")
 
 
 def english_term_weights(question: str, table: Table, per_word: int = ITEMS_PER_WORD,

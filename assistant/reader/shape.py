@@ -174,6 +174,10 @@ def _english_lead(sel: Selection, question: str) -> str:
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
 
 
+#: A Roman numeral that numbers a list item (ii, IV, XII).
+_ROMAN_NUMERAL = lazy(r"(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})", re.I)
+
+
 def latin_names(sel: Selection, question: str) -> list[str]:
     """The Latin names (up to three) of the first quoted line that the question does not already say:
     words with a capital or a digit (XR-7, NPO), not lower-case English words of the line."""
@@ -188,6 +192,7 @@ def latin_names(sel: Selection, question: str) -> list[str]:
     names = [m.group() for m in _LATIN_NAME.finditer(text)
              if len(m.group()) >= 2 and m.group().casefold() not in asked
              and m.group() not in initials
+             and not _ROMAN_NUMERAL.fullmatch(m.group())  # an item's number (II, iv), not a name
              and any(c.isupper() or c.isdigit() for c in m.group())  # a name, not a word (industry)
              and not (m.start() > 0 and (text[m.start() - 1].isdigit() or text[m.start() - 1] in "万億千"))]
     return list(dict.fromkeys(names))[:3]
