@@ -119,6 +119,16 @@ _EN_ORG_KIND = lazy(r"\b(?:which|what)\s+(?:[a-z\-]+\s+){0,2}?(?P<kind>"
                     + "|".join(p for p, _ in _EN_ORG_KINDS) + r")(?![\w\-])", re.I)
 
 
+#: An English question for the post someone holds (which post, what position does … hold). Not
+#: "title" (the title of a plan is its name) nor "role" (what role … plays asks what it does).
+_EN_POST = lazy(r"\b(?:which|what)\s+(?:[a-z\-]+\s+){0,2}?(?:posts?|positions?)\b", re.I)
+
+
+def asks_post(question: str) -> bool:
+    """Whether an English question asks for a post (``which post does … hold``)."""
+    return is_english(question) and _EN_POST.search(question) is not None
+
+
 def asked_org_heads(question: str) -> tuple[str, ...]:
     """What a name of the kind of body an English question asks for holds (``which university`` ->
     大学): the answer names a university, not the professor or the field of the roster row. ()
