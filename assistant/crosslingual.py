@@ -155,9 +155,9 @@ def _undouble(stem: str) -> str:
 
 def is_name(token: str) -> bool:
     """A Latin name, acronym or number kept as it is: XYZ, ABC, AB-12X, J-Wind, 2024, 9.1."""
-    if any(c.isdigit() for c in token):
+    if any(map(str.isdigit, token)):
         return True
-    return sum(1 for c in token if c.isupper()) >= 2
+    return sum(map(str.isupper, token)) >= 2
 
 
 def content_words(text: str) -> list[str]:
