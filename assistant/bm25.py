@@ -14,11 +14,12 @@ query is one ``np.bincount`` over the postings of its terms.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -170,34 +171,52 @@ class BM25Index:
         lengths = np.concatenate([np.asarray(self.lengths, dtype=np.int64), new_len])
         return _assemble(merged, df, docs, tf, lengths, float(self.params["k1"]), float(self.params["b"]))
 
-    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage for the query tokens (repeats count)."""
+    def _ids(self, query_tokens: Sequence[str], term_weights: Mapping[str, float] | None
+             ) -> tuple[list[int], list[float] | None]:
+        """Vocabulary ids of the query tokens and, with ``term_weights``, each one's weight (default 1)."""
         ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        if term_weights is None:
+            return ids, None
+        return ids, [float(term_weights.get(t, 1.0)) for t in query_tokens if t in self.vocab]
+
+    def scores(self, query_tokens: Sequence[str], term_weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every passage for the query tokens (repeats count).
+
+        ``term_weights`` scales a token's contribution (an English question's less likely
+        translations count for less than its first ones); a token it leaves out counts 1.
+        """
+        ids, qw = self._ids(query_tokens, term_weights)
         if not ids:
             return np.zeros(self.n_docs, dtype=np.float32)
         # Slices of the postings (views), concatenated once: no index arrays to build and gather.
         spans = [(int(self.offsets[i]), int(self.offsets[i + 1])) for i in ids]
         docs = np.concatenate([self.docs[a:b] for a, b in spans])
-        weights = np.concatenate([self.weights[a:b] for a, b in spans])
+        if qw is None:
+            weights = np.concatenate([self.weights[a:b] for a, b in spans])
+        else:
+            weights = np.concatenate([np.asarray(self.weights[a:b], dtype=np.float64) * w
+                                      for (a, b), w in zip(spans, qw, strict=True)])
         return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)
 
-    def search(self, query_tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+    def search(self, query_tokens: Sequence[str], k: int,
+               term_weights: Mapping[str, float] | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (row, score) with score > 0, best first; ties by row.
 
         Exact. When the long posting lists of common terms cannot change the top ``k``
         (``_search_bounded``), they are read only at the candidates' rows.
         """
-        ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
+        ids, qw = self._ids(query_tokens, term_weights)
         if not ids or k < 1:
             return []
-        hit = self._search_bounded(ids, k) if self.max_weights is not None else None
+        hit = self._search_bounded(ids, k, qw) if self.max_weights is not None else None
         if hit is not None:
             return hit
-        s = self.scores(query_tokens)
+        s = self.scores(query_tokens, term_weights)
         nz = np.flatnonzero(s > 0)
         return _top(nz, s[nz], k)
 
-    def _search_bounded(self, ids: Sequence[int], k: int) -> list[tuple[int, float]] | None:
+    def _search_bounded(self, ids: Sequence[int], k: int,
+                        qw: Sequence[float] | None = None) -> list[tuple[int, float]] | None:
         """The top ``k`` without scoring the common terms' long lists, or ``None`` when that cannot be exact.
 
         Max-score pruning: the candidates are the passages holding a rarer term; a passage
@@ -217,16 +236,18 @@ class BM25Index:
                                          for i in rare]))
         if len(cand) < k:
             return None  # passages with common terms only would fill the top k
-        bound = float(np.sum(np.asarray(self.max_weights, dtype=np.float64)[[i for i, c in zip(ids, common,
-                                                                                          strict=True) if c]]))
+        qw = [1.0] * len(ids) if qw is None else list(qw)
+        maxw = np.asarray(self.max_weights, dtype=np.float64)
+        bound = math.fsum(float(maxw[i]) * w for i, c, w in zip(ids, common, qw, strict=True) if c)
         acc = np.zeros(len(cand), dtype=np.float64)
-        for i in ids:
+        for i, w in zip(ids, qw, strict=True):
             a, b = int(offsets[i]), int(offsets[i + 1])
             docs = self.docs[a:b]
             pos = np.searchsorted(docs, cand)
             pos[pos == b - a] = 0
             found = np.asarray(docs[pos]) == cand
-            acc[found] += np.asarray(self.weights[a:b][pos[found]], dtype=np.float64)
+            part = np.asarray(self.weights[a:b][pos[found]], dtype=np.float64)
+            acc[found] += part if w == 1.0 else part * w
         scores = acc.astype(np.float32)
         keep = scores > 0
         cand, scores = cand[keep], scores[keep]

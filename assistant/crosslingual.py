@@ -155,9 +155,9 @@ def _undouble(stem: str) -> str:
 
 def is_name(token: str) -> bool:
     """A Latin name, acronym or number kept as it is: XYZ, ABC, AB-12X, J-Wind, 2024, 9.1."""
-    if any(c.isdigit() for c in token):
+    if any(map(str.isdigit, token)):
         return True
-    return sum(1 for c in token if c.isupper()) >= 2
+    return sum(map(str.isupper, token)) >= 2
 
 
 def content_words(text: str) -> list[str]:
@@ -218,25 +218,59 @@ def english_terms(question: str, table: Table, per_word: int = ITEMS_PER_WORD) -
     resources`` -> 人材, not 資源); Latin names, acronyms and numbers are kept as
     they are, lower-cased like the BM25 tokens (ITER -> ``iter``).
     """
-    out: dict[str, None] = {}
+    return list(english_term_weights(question, table, per_word))
+
+
+#: Weight of a word's n-th translation relative to its first (``english_term_weights``).
+TRANSLATION_DECAY = 0.5
+#: Roman numerals that list items are numbered with (i, ii, iv): never an initialism of a name.
+_ROMAN = lazy(r"^(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})$")
+
+
+def english_term_weights(question: str, table: Table, per_word: int = ITEMS_PER_WORD,
+                         decay: float = TRANSLATION_DECAY) -> dict[str, float]:
+    """``english_terms`` with a BM25 weight for each term, in question order.
+
+    A word's first translation is the table's best guess, its later ones only possible
+    senses ("party" -> 会, 陣, 両方): the n-th counts ``decay ** n`` of the first, so a
+    rare wrong sense does not outweigh the right one. Latin names, acronyms and numbers
+    weigh 1. A term reached from several words keeps its largest weight. Translations
+    written in hiragana alone (とる, もらう: grammar or verbs too general to find a
+    passage) are left out, and so are initialisms that are Roman numerals (``ii`` from
+    "International Institute"): the documents number list items so.
+    """
+    out: dict[str, float] = {}
+
+    def add(term: str, w: float) -> None:
+        out[term] = max(out.get(term, 0.0), w)
+
     for raw in _WORD.findall(question):
         if is_name(raw):
-            out[raw.lower().rstrip(".")] = None
+            add(raw.lower().rstrip("."), 1.0)
     # A name spelt out (Broader Cooperation Scheme) finds the abbreviation the documents use
     # (BCS); the caller keeps only those in the corpus's vocabulary.
-    out.update(dict.fromkeys(i.lower() for i in initialisms(question) if i.lower() not in STOP_WORDS))
+    for i in initialisms(question):
+        if i.lower() not in STOP_WORDS and not _ROMAN.match(i.lower()):
+            add(i.lower(), 1.0)
+
+    def translate(items: Sequence[str]) -> None:
+        kept = [item for item in items if not _HIRAGANA.match(item.replace(" ", ""))][:per_word]
+        for n, item in enumerate(kept):
+            for t in item.split():
+                add(t, decay ** n)
+
     words = content_words(question)
     i = 0
     while i < len(words):
         if i + 1 < len(words):
             items = table.get(f"{words[i]} {words[i + 1]}")
             if items:
-                out.update(dict.fromkeys(t for item in items[:per_word] for t in item.split()))
+                translate(items)
                 i += 2
                 continue
-        out.update(dict.fromkeys(t for item in table.get(words[i], ())[:per_word] for t in item.split()))
+        translate(table.get(words[i], ()))
         i += 1
-    return list(out)
+    return out
 
 
 def coverage(question: str, table: Table) -> tuple[int, int]:

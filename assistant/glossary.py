@@ -87,6 +87,26 @@ GLOSSARY: dict[str, str] = {
     "establishment": "設立", "founding": "設立", "general meeting": "総会", "event": "イベント",
     "website": "ホームページ", "purpose": "目的", "aim": "目的", "objective": "目的", "why": "ため 目的",
     "cooperation": "協力 連携", "collaboration": "連携 協力", "international": "国際", "joint": "共同",
+    # posts and roles (general titles of Japanese organisations, most usual first)
+    "deputy": "副 代理", "vice": "副", "deputy director": "次長 副所長 部長代理", "professor": "教授",
+    "associate professor": "准教授", "assistant professor": "助教", "emeritus": "名誉教授",
+    "president": "会長 理事長 学長 社長", "director": "所長 部長 局長 センター長 理事",
+    "director general": "局長 事務局長", "executive director": "理事", "secretary general": "事務局長",
+    "secretariat": "事務局", "head": "長", "manager": "課長 部長", "post": "役職 職", "position": "役職 職",
+    "title": "肩書 役職 名称", "role": "役割", "representative": "代表", "advisor": "顧問", "adviser": "顧問",
+    # kinds of organisation
+    "institute": "研究所 機構", "research institute": "研究所", "institution": "機関", "center": "センター",
+    "centre": "センター", "agency": "庁 機構", "bureau": "局", "department": "部 局", "division": "部門 部 課",
+    "section": "課", "office": "室 事務所", "association": "協会 団体", "society": "学会 協会",
+    "foundation": "財団", "corporation": "法人 株式会社", "organization": "機関 組織 団体",
+    "organisation": "機関 組織 団体", "graduate school": "大学院", "board": "理事会",
+    "prefecture": "県", "city": "市", "municipality": "市町村 自治体", "municipalities": "市町村 自治体",
+    # more money and dates
+    "budget request": "概算要求 要求", "expenditure": "支出 経費", "expenses": "経費 費用", "revenue": "収入",
+    "allocation": "配分", "subsidies": "補助金", "grants": "補助金 交付金", "loan": "融資", "total": "合計 総額",
+    "amount": "額", "previous year": "前年度 前年", "last year": "前年度 昨年度", "deadline": "締切 期限",
+    "period": "期間", "term": "任期 期間", "date": "日付", "participate": "参加", "participation": "参加",
+    "take part": "参加",
     # places and parties
     "japan": "日本 我が国", "japanese": "日本", "europe": "欧州", "european": "欧州", "eu": "欧州",
     "united states": "米国", "us": "米国", "u.s.": "米国", "america": "米国", "american": "米国",
@@ -111,6 +131,12 @@ _LATIN_TERM = lazy(r"[A-Za-z][A-Za-z0-9&\-\.]*[A-Za-z0-9]|\d[\d,\.]*")
 _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 # Compiled on first use: only an English question with the glossary on needs it (~10 ms of a cold ask).
 _PATTERN = lazy(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?![a-z])")
+
+
+def glossary_phrases(question: str) -> list[str]:
+    """The glossary's Japanese entries for an English question's phrases (longest first), in
+    question order: each entry's alternatives, most usual first, separated by spaces."""
+    return [GLOSSARY[m.group(1)] for m in _PATTERN.finditer(question.lower())]
 
 
 def to_japanese_terms(question: str) -> str:

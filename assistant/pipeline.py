@@ -24,7 +24,7 @@ from assistant.config import ANSWER_MODES, MODES, Settings
 from assistant.embedding import Embedder, load_embedder
 from assistant.errors import IndexCorruptError, IndexMissingError, IndexStaleError, UsageError
 from assistant.fusion import get_fuser
-from assistant.glossary import is_english, to_japanese_terms
+from assistant.glossary import glossary_phrases, is_english, to_japanese_terms
 from assistant.normalize import normalize_query
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
 from assistant.store import LoadedIndex, build_index, load_index, refresh_index
@@ -267,8 +267,8 @@ class Pipeline:
         if mode in ("hybrid", "bm25"):
             if bm25_run is None:  # English: terms from the dense run's passages (pseudo-relevance feedback)
                 t = time.perf_counter()
-                tokens = self._english_terms(index, q, qvec, runs[0] if runs else [])
-                bm25_run = index.bm25.search(tokens, n_cand)
+                tokens, term_weights = self._english_terms(index, q, qvec, runs[0] if runs else [])
+                bm25_run = index.bm25.search(tokens, n_cand, term_weights)
                 timings["bm25"] = (time.perf_counter() - t) * 1000
             bm25_by_row = dict(bm25_run)
             runs.append(bm25_run)
@@ -338,7 +338,7 @@ class Pipeline:
         return list(embedded), (time.perf_counter() - t) * 1000 / len(cleaned)
 
     def _english_terms(self, index: LoadedIndex, question: str, qvec: np.ndarray | None,
-                       dense_run: Sequence[tuple[int, float]]) -> tuple[str, ...]:
+                       dense_run: Sequence[tuple[int, float]]) -> tuple[tuple[str, ...], dict[str, float]]:
         """Japanese BM25 terms for an English question, taken from the corpus itself.
 
         BM25 indexes Japanese tokens, so an English question's own words find nothing
@@ -354,7 +354,7 @@ class Pipeline:
         Recall@1 0.30 without them, 0.23 with them, on the 56 English questions of
         eval/gold.jsonl and eval/train.jsonl).
         """
-        from assistant.crosslingual import STOP_WORDS, english_terms
+        from assistant.crosslingual import STOP_WORDS, english_term_weights
 
         s = self.settings
         tokenize = get_tokenizer(s.tokenizer)
@@ -362,10 +362,23 @@ class Pipeline:
         terms: list[str] = [t for t in tokenize(normalize_query(question))
                             if t in vocab and t.isascii() and t not in STOP_WORDS]
         translated: list[str] = []
+        # A term's BM25 weight: the table's weights (a word's later translations count for
+        # less); the question's own Latin tokens, the glossary's terms and feedback terms count 1.
+        weights: dict[str, float] = {}
         if s.crosslingual and index.crosslingual:
-            translated += [t for t in english_terms(question, index.crosslingual) if t in vocab]
+            table_terms = english_term_weights(question, index.crosslingual, decay=s.translation_decay)
+            translated += [t for t in table_terms if t in vocab]
+            weights.update({t: w for t, w in table_terms.items() if t in vocab})
         if s.glossary:
-            translated += [t for t in tokenize(normalize_query(to_japanese_terms(question))) if t in vocab]
+            glossed = [t for t in tokenize(normalize_query(to_japanese_terms(question))) if t in vocab]
+            translated += glossed
+            # An entry's alternatives (director: 所長 部長 局長 …) weigh as the table's translations do.
+            for entry in glossary_phrases(question):
+                for n, alt in enumerate(entry.split()):
+                    for t in tokenize(normalize_query(alt)):
+                        if t in vocab:
+                            weights[t] = max(weights.get(t, 0.0), s.translation_decay ** n)
+        weights.update(dict.fromkeys(terms, 1.0))
         terms += translated
         if not any(not t.isascii() for t in translated) and qvec is not None and dense_run and s.prf_sentences > 0:
             sents = index.sentences
@@ -376,7 +389,7 @@ class Pipeline:
                 cand = {t for si in best for t in sents.tokens[si] if not t.isdigit() and len(t) > 1}
                 ranked = sorted(cand, key=lambda t: (-index.idf(t), t))
                 terms += ranked[: s.prf_terms]
-        return tuple(dict.fromkeys(terms))
+        return tuple(dict.fromkeys(terms)), weights
 
     def _fill_dense(self, index: LoadedIndex, qvec: np.ndarray, missing: list[int]) -> list[tuple[int, float]]:
         """Exact dense scores of the BM25 candidates the dense run did not return.

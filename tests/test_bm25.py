@@ -223,3 +223,30 @@ def test_bounded_search_equals_scoring_every_posting(monkeypatch: pytest.MonkeyP
         assert idx.search(q, 50) == plain.search(q, 50), q
     assert bounded > 10  # the pruned path did run
     np.testing.assert_array_equal(idx.max_weights, np.maximum.reduceat(idx.weights, idx.offsets[:-1]))
+
+
+def test_term_weights_scale_each_terms_contribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An English question's later translations count for less (``term_weights``): a weight
+    scales the term's score, an absent term counts 1, and the pruned search ranks as a full one."""
+    import random
+
+    import assistant.bm25 as bm25
+
+    idx = BM25Index.build(["原型炉 の 設計", "原型炉 の 予算", "設計 の 予算"], lambda t: t.split())
+    plain = idx.scores(["設計", "予算"])
+    half = idx.scores(["設計", "予算"], {"予算": 0.5})
+    np.testing.assert_allclose(half, idx.scores(["設計"]) + 0.5 * idx.scores(["予算"]), rtol=1e-6)
+    np.testing.assert_array_equal(idx.scores(["設計", "予算"], {}), plain)
+    assert [r for r, _ in idx.search(["原型炉", "予算"], 3, {"予算": 0.1})][:2] == [1, 0]
+
+    rng = random.Random(1)
+    vocab = [f"t{i}" for i in range(200)]
+    zipf = np.array([1 / (i + 1) for i in range(200)])
+    texts = [rng.choices(vocab, zipf / zipf.sum(), k=rng.randint(5, 40)) for _ in range(10_000)]
+    big = BM25Index.build(texts, lambda toks: toks)  # type: ignore[arg-type, return-value]
+    plain_idx = BM25Index(big.vocab, big.offsets, big.docs, big.weights, big.n_docs, big.params)
+    monkeypatch.setattr(bm25, "BOUND_MIN_DF", 100)
+    for _ in range(100):
+        q = [rng.choice(vocab[:5]) for _ in range(2)] + [rng.choice(vocab) for _ in range(rng.randint(1, 4))]
+        w = {t: rng.choice((1.0, 0.5, 0.25)) for t in q}
+        assert big.search(q, 30, w) == plain_idx.search(q, 30, w), q

@@ -135,7 +135,7 @@ TABLE = {
         ("Who, what, when?", []),
         # A name spelt out gives its initials (the caller keeps those the corpus uses), not stop words.
         ("What does the Broader Cooperation Scheme fund?", ["bcs", "bc", "cs"]),
-        ("Is It Fair?", ["iif", "ii"]),  # not "if"
+        ("Is It Fair?", ["iif"]),  # not "if", nor "ii": a Roman numeral numbers list items
         ("", []),
     ],
 )
@@ -159,6 +159,20 @@ def test_coverage_counts_translated_content_words(question: str, covered: tuple[
 def test_english_terms_takes_the_first_translations_per_word() -> None:
     assert english_terms("supply", TABLE, per_word=1) == ["供給"]
     assert english_terms("supply", TABLE, per_word=2) == ["供給", "提供"]
+
+
+def test_later_translations_weigh_less() -> None:
+    weights = crosslingual.english_term_weights("supply ITER", TABLE, decay=0.5)
+    assert weights["iter"] == 1.0
+    assert weights["供給"] == 1.0 and weights["提供"] == 0.5
+
+
+def test_hiragana_translations_and_roman_numeral_initials_are_left_out() -> None:
+    table = {key("take"): ["とる", "取得"], key("school"): ["学校"]}
+    assert english_terms("take", table) == ["取得"]
+    # "Vital Institutes" has the initials VI, a Roman numeral; "Broad Science School" keeps BSS.
+    assert english_terms("Vital Institutes", table) == []
+    assert english_terms("Broad Science School", table)[:1] == ["bss"]
 
 
 def test_english_terms_is_cheap() -> None:

@@ -184,3 +184,39 @@ def test_pipeline_gives_a_number_question_in_english_its_focus(tmp_corpus, tmp_p
     off._index = index
     assert off.analyse("How much is the budget amount?").focus == ()
 
+
+
+def test_pipeline_weighs_a_words_later_translations_less(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two passages, each holding one translation of "party": the table's first one ranks first
+    in BM25 (a rare sense no longer ties with the usual one), and the weights reach the search."""
+    from assistant.config import Settings
+    from assistant.corpus import add_document
+    from assistant.crosslingual import save_table
+    from assistant.embedding import FakeEmbedder
+    from assistant.pipeline import Pipeline
+    from assistant.store import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text('{"schema": 1, "documents": []}', encoding="utf-8")
+    for name, text in (("a.txt", "図書館の陣営について記す。\n"), ("b.txt", "図書館の会合について記す。\n")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        add_document(corpus, tmp_path / name, title=name)
+    settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake",
+                                 tokenizer="bigram", chunk_chars=120, chunk_overlap=20, auto_rebuild=False,
+                                 glossary=False, mode="bm25")
+    build_index(settings, FakeEmbedder(), progress=False)
+    save_table(settings.index_dir, {fold("party"): ["会合", "陣営"]}, "hand-made")
+    pipe = Pipeline(settings, FakeEmbedder(), progress=False)
+    hits = pipe.search("Which party?", k=2).hits
+    assert ["会合" in h.chunk.text for h in hits] == [True, False]
+    assert hits[0].bm25_score == pytest.approx(2 * hits[1].bm25_score, rel=0.05)
+    flat = Pipeline(replace(settings, translation_decay=1.0), FakeEmbedder(), progress=False)
+    s = [h.bm25_score for h in flat.search("Which party?", k=2).hits]
+    assert s[0] == pytest.approx(s[1], rel=0.05)
+
+
+def test_glossary_phrases_give_each_entrys_alternatives_in_order() -> None:
+    from assistant.glossary import glossary_phrases
+
+    assert glossary_phrases("Who is the deputy director of the institute?") == ["次長 副所長 部長代理", "研究所 機構"]

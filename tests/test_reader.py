@@ -2207,3 +2207,58 @@ def test_an_address_asked_for_is_the_close_line_that_prints_it() -> None:
                  np.array([1.0, 0.4]), DEFAULT_POLICY)
     assert sel.direct is not None and sel.direct.text == "https://www.example.go.jp/staff/jobs.html"
     assert sel.units == [cands[1]]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "value"),
+    [
+        # The kind of body asked for (a university, an institute) is the value, not another body of the line.
+        ("Which university hosts the school?", "スクールは甲乙研究機構が主催し、会場は丙川大学とする。", "丙川大学"),
+        ("Which institute hosts the school?", "主催:丙川大学(甲乙研究所と共催)", "甲乙研究所"),
+        # No kind named: the usual choice.
+        ("Which organisation hosts the school?", "スクールは甲乙研究機構が主催し、会場は丙川大学とする。", "甲乙研究機構"),
+    ],
+)
+def test_an_english_question_naming_a_kind_of_body_gets_a_body_of_that_kind(question: str, text: str,
+                                                                             value: str) -> None:
+    from assistant.reader.query import asked_org_heads
+
+    assert direct_span(_analyse(question), _cand(text), DEFAULT_POLICY).text == value
+    assert asked_org_heads("どの大学が主催するか。") == ()  # Japanese questions: the focus does this
+
+
+def test_a_close_line_with_the_kind_of_body_asked_wins_over_a_line_without_one() -> None:
+    from assistant.reader.select import select_value
+
+    q = _analyse("Which university runs the summer school?")
+    cands = [_cand("夏季スクールは甲乙研究機構が運営する。"), _cand("夏季スクールの運営には丙川大学が協力する。")]
+    sel = select_value(q, cands, np.array([2.0, 1.5]), DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "丙川大学"
+    far = select_value(q, cands, np.array([2.0, -3.0]), DEFAULT_POLICY)  # not within the margin
+    assert far.direct is not None and far.direct.text == "甲乙研究機構"
+
+
+def test_english_lead_does_not_take_an_item_number_for_a_name() -> None:
+    from assistant.reader.select import Selection
+    from assistant.reader.shape import _english_lead
+
+    c = _cand("II 甲乙制度の見直し(KEK担当)")
+    lead = _english_lead(Selection([c], None, None, 1.0), "What is reviewed?")
+    assert "KEK" in lead and "II" not in lead
+
+
+def test_english_lead_names_the_post_a_which_post_question_asks_for() -> None:
+    from assistant.reader.query import asks_post
+    from assistant.reader.select import Selection
+    from assistant.reader.shape import _english_lead, asked_post_value
+
+    c = _cand("甲乙研究機構 副センター長 山田太郎(KEK兼務)")
+    sel = Selection([c], None, None, 1.0)
+    q = "Which post does Yamada Taro hold at the institute?"
+    assert asks_post(q) and not asks_post("What is the title of the plan?") and not asks_post("どの役職か。")
+    assert asked_post_value(sel, q) == "副センター長"
+    assert "副センター長" in _english_lead(sel, q) and "KEK" not in _english_lead(sel, q)
+    # A post the question names (through its translated terms) is not the answer.
+    c2 = _cand("理事 山田太郎、理事長 佐藤花子")
+    assert asked_post_value(Selection([c2], None, None, 1.0), "What position does Sato hold?", ("理事",)) == "理事長"
+    assert asked_post_value(sel, "What is reviewed?") is None

@@ -109,6 +109,45 @@ _JA_TYPE_RES = [(t, re.compile(p)) for t, p in _JA_TYPES]
 _EN_TYPE_RES = [(t, lazy(p, re.I)) for t, p in _EN_TYPES]
 _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
 
+#: The kind of body an English question names (which university, what research institute) -> the
+#: words a Japanese (or Latin) name of that kind holds: general words for kinds of organisation.
+_EN_ORG_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"universit(?:y|ies)", ("大学", "University")),
+    (r"institut(?:e|es)|laborator(?:y|ies)", ("研究所", "研究院", "研究機構", "機構", "センター", "Institute",
+                                             "Laboratory")),
+    (r"compan(?:y|ies)|firms?|corporations?|enterprises?", ("株式会社", "会社", "社", "企業", "Inc", "Ltd",
+                                                            "Corporation")),
+    (r"ministr(?:y|ies)", ("省", "Ministry")),
+    (r"agenc(?:y|ies)", ("庁", "機構", "Agency")),
+    (r"committees?", ("委員会",)),
+    (r"councils?", ("会議", "協議会", "審議会", "Council")),
+    (r"associations?", ("協会", "協議会", "連合会", "Association")),
+)
+_EN_ORG_KIND = lazy(r"\b(?:which|what)\s+(?:[a-z\-]+\s+){0,2}?(?P<kind>"
+                    + "|".join(p for p, _ in _EN_ORG_KINDS) + r")(?![\w\-])", re.I)
+
+
+#: An English question for the post someone holds (which post, what position does … hold). Not
+#: "title" (the title of a plan is its name) nor "role" (what role … plays asks what it does).
+_EN_POST = lazy(r"\b(?:which|what)\s+(?:[a-z\-]+\s+){0,2}?(?:posts?|positions?)\b", re.I)
+
+
+def asks_post(question: str) -> bool:
+    """Whether an English question asks for a post (``which post does … hold``)."""
+    return is_english(question) and _EN_POST.search(question) is not None
+
+
+def asked_org_heads(question: str) -> tuple[str, ...]:
+    """What a name of the kind of body an English question asks for holds (``which university`` ->
+    大学): the answer names a university, not the professor or the field of the roster row. ()
+    for a Japanese question or one that names no kind (which body, which organisation)."""
+    m = _EN_ORG_KIND.search(question) if is_english(question) else None
+    if not m:
+        return ()
+    kind = m.group("kind").lower()
+    return next(heads for pat, heads in _EN_ORG_KINDS if re.fullmatch(pat, kind))
+
+
 #: Two-part and comparison questions (the parts' patterns compile when a question has a cue).
 #: English "both" is left out: "which project have A and B both joined" asks one thing of two subjects.
 _TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"

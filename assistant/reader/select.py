@@ -31,7 +31,7 @@ from assistant.reader.features import (
     unit_matches,
 )
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query
+from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query, asked_org_heads
 from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
@@ -386,6 +386,10 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     named = "\n".join((query.normalized, *also))
     new = [s for s in spans if s.text not in named and s.value not in named.casefold()]
     spans = new or spans
+    if query.answer_type == "organization":
+        # An English question naming the kind of body (which university) is answered by a name of
+        # that kind when the line has one (名古屋大学, not the research body listed beside it).
+        spans = [s for s in spans if carries_kind(query, s)] or spans
     if cand.cell is None and any(s.kind != "number" for s in spans):
         spans = [s for s in spans if s.kind != "number"]  # a bare number answers only inside a table cell
     if query.units and any(unit_matches(query, s) for s in spans):
@@ -656,6 +660,13 @@ def _close_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, b
     return None
 
 
+def carries_kind(query: Query, span: TypedSpan) -> bool:
+    """Whether ``span`` names a body of the kind the (English) question asks for (``asked_org_heads``);
+    True when it asks for no kind."""
+    heads = asked_org_heads(query.text)
+    return not heads or any(h in span.text for h in heads)
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
@@ -669,6 +680,13 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
     bounded = bound_sibling(query, cands, scores, best, direct, policy)
     if bounded is not None:
         return bounded
+    if direct is not None and direct.kind == "org" and not carries_kind(query, direct):
+        # "Which university": the best line names no university (a programme, a person's post); a
+        # close line whose value does answers the kind asked for.
+        kind = _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy,
+                            lambda d: d.kind == "org" and carries_kind(query, d), dated=False)
+        if kind is not None:
+            return kind
     if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
