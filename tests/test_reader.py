@@ -2249,16 +2249,18 @@ def test_english_lead_does_not_take_an_item_number_for_a_name() -> None:
 
 def test_english_lead_names_the_post_a_which_post_question_asks_for() -> None:
     from assistant.reader.query import asks_post
-    from assistant.reader.select import Selection
-    from assistant.reader.shape import _english_lead, asked_post_value
+    from assistant.reader.select import Selection, post_phrase, select
+    from assistant.reader.shape import _english_lead
 
     c = _cand("甲乙研究機構 副センター長 山田太郎(KEK兼務)")
-    sel = Selection([c], None, None, 1.0)
     q = "Which post does Yamada Taro hold at the institute?"
     assert asks_post(q) and not asks_post("What is the title of the plan?") and not asks_post("どの役職か。")
-    assert asked_post_value(sel, q) == "副センター長"
+    sel = select(_analyse(q), None, [c], np.array([1.0]), DEFAULT_POLICY)  # type: ignore[arg-type]
+    assert sel.direct is not None and sel.direct.text == "副センター長"
     assert "副センター長" in _english_lead(sel, q) and "KEK" not in _english_lead(sel, q)
     # A post the question names (through its translated terms) is not the answer.
     c2 = _cand("理事 山田太郎、理事長 佐藤花子")
-    assert asked_post_value(Selection([c2], None, None, 1.0), "What position does Sato hold?", ("理事",)) == "理事長"
-    assert asked_post_value(sel, "What is reviewed?") is None
+    named = _analyse("What position does Sato hold?").with_search_terms(("理事",), lambda t: 1.0)
+    span = post_phrase(named, c2)
+    assert span is not None and span.text == "理事長"
+    assert "KEK" in _english_lead(Selection([c], None, None, 1.0), "What is reviewed?")

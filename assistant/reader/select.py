@@ -31,7 +31,7 @@ from assistant.reader.features import (
     unit_matches,
 )
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query, asked_org_heads
+from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query, asked_org_heads, asks_post
 from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
@@ -1276,15 +1276,14 @@ _EN_ABBREV_ASKED = lazy(r"\b(?:abbreviat\w*|acronym|short for|short name)\b", re
 _BRACKETED_ABBREV = lazy(r"[(（]([A-Z][A-Za-z0-9&\-]{1,11})[)）]")
 
 
-#: Nouns that ask for the post a person holds (北海道の委員の職名は), and English "what position".
+#: Nouns that ask for the post a person holds (北海道の委員の職名は); English: ``query.asks_post``.
 _POST_HEADS = frozenset({"職名", "肩書", "肩書き", "役職", "役職名", "職位", "ポスト"})
-_EN_POST_ASKED = lazy(r"\b(?:what|which) (?:position|post|job title|rank)s?\b", re.I)
 
 
 def post_asked(query: Query) -> bool:
     """Whether the question asks for the post someone holds (its title, 准教授 or 部長), not a name."""
     if query.english:
-        return bool(_EN_POST_ASKED.search(query.normalized))
+        return asks_post(query.normalized)
     return "".join(query.focus).endswith(tuple(_POST_HEADS))
 
 
@@ -1296,7 +1295,9 @@ def post_phrase(query: Query, cand: Candidate) -> TypedSpan | None:
     from assistant.claims import role_spans  # the drafting check's module: only when a post is asked
 
     text = cand.text
-    roles = [r for r in role_spans(text) if r.text not in query.normalized]
+    # An English question names posts through its Japanese search terms (chair -> 理事長).
+    roles = [r for r in role_spans(text) if r.text not in query.normalized
+             and not any(r.text in t for t in query.search_terms)]
     if not roles:
         return None
     weights = {t: w for t, w in query.terms.items() if len(t) >= 2 and t in text}

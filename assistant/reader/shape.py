@@ -39,7 +39,6 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import asks_post
 from assistant.reader.select import Selection, announces_count, item_marker, select
 from assistant.spans import TypedSpan
 
@@ -164,33 +163,15 @@ def western_date(span: TypedSpan) -> str | None:
     return out
 
 
-def _english_lead(sel: Selection, question: str, named: Sequence[str] = ()) -> str:
-    """The value (an era date in Western years too), else the post asked for, else the Latin names
-    of the quote the question does not already name."""
+def _english_lead(sel: Selection, question: str) -> str:
+    """The value (an era date in Western years too: a post asked for is one, ``select.post_phrase``),
+    else the Latin names of the quote the question does not already name."""
     if sel.direct is not None:
         western = western_date(sel.direct)
         value = f"{western} ({sel.direct.text})" if western else sel.direct.text
         return EN_DIRECT_LEAD.format(value=value)
-    post = asked_post_value(sel, question, named)
-    if post:
-        return EN_DIRECT_LEAD.format(value=post)
     names = latin_names(sel, question)
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
-
-
-def asked_post_value(sel: Selection, question: str, named: Sequence[str] = ()) -> str | None:
-    """For an English question asking which post someone holds, the first post the quoted line names
-    that the question does not (``named``: the Japanese terms its words gave), with its prefix
-    (副センター長): the lead names a post, not the person or the body of the row."""
-    if not asks_post(question) or not sel.units:
-        return None
-    from assistant.claims import role_spans
-
-    text = sel.units[0].text
-    for r in role_spans(text):
-        if not any(r.text == n or r.text in n for n in named):
-            return r.text
-    return None
 
 
 #: A Roman numeral that numbers a list item (ii, IV, XII).
@@ -314,9 +295,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     direct = sel.direct.text if sel.direct is not None else None
     if q.english:
-        text = f"{_english_lead(sel, q.normalized, q.search_terms)} {text}"
-        if direct is None and not listed:
-            direct = asked_post_value(sel, q.normalized, q.search_terms)
+        text = f"{_english_lead(sel, q.normalized)} {text}"
         if direct is None and q.answer_type not in ("list", "reason") and not listed:
             # The one Latin name the lead gives (XR-7, Harbour Light Plan) is the short answer
             # it shows: the direct value too. Not several names, nor a list's.
