@@ -420,7 +420,7 @@ def ordinal_spans(text: str, spans: Sequence[TypedSpan] = ()) -> list[TypedSpan]
 
 #: A first occurrence said in words (初めての大会, 初回の会合, 最初の): the ordinal 1 of the counter 回.
 _FIRST = lazy(r"初めて|初回|最初の|初の(?=[一-鿿ァ-ヺー])")
-#: A count after 第 or before 目 (第2回, 2回目) is an ordinal.
+#: A count after 第 or before 目 (第7回, 7回目) is an ordinal.
 _ORDINAL_AFTER = "目"
 
 

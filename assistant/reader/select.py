@@ -388,7 +388,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     spans = new or spans
     if query.answer_type == "organization":
         # An English question naming the kind of body (which university) is answered by a name of
-        # that kind when the line has one (名古屋大学, not the research body listed beside it).
+        # that kind when the line has one (甲大学, not the research body listed beside it).
         spans = [s for s in spans if carries_kind(query, s)] or spans
     if cand.cell is None and any(s.kind != "number" for s in spans):
         spans = [s for s in spans if s.kind != "number"]  # a bare number answers only inside a table cell
@@ -1281,7 +1281,7 @@ _POST_HEADS = frozenset({"職名", "肩書", "肩書き", "役職", "役職名",
 
 
 def post_asked(query: Query) -> bool:
-    """Whether the question asks for the post someone holds (its title, 准教授 or 部長), not a name."""
+    """Whether the question asks for the post someone holds (its title: 部長, 主任研究員), not a name."""
     if query.english:
         return asks_post(query.normalized)
     return "".join(query.focus).endswith(tuple(_POST_HEADS))
@@ -1289,7 +1289,7 @@ def post_asked(query: Query) -> bool:
 
 def post_phrase(query: Query, cand: Candidate) -> TypedSpan | None:
     """The post in ``cand`` that the question's own words point at: the first one after the rarest
-    question term the line holds (a roster row reads organisation, post, name: 甲大学…准教授乙山),
+    question term the line holds (a roster row reads organisation, post, name: 甲大学…講師乙山),
     else the last one before it; the first post when the line holds none of the question's terms.
     The question's own post words are no answer (理事の肩書は → not 理事)."""
     from assistant.claims import role_spans  # the drafting check's module: only when a post is asked
@@ -1320,7 +1320,7 @@ _URL = lazy(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+"
 
 def url_asked(query: Query) -> bool:
     """Whether the question asks for a web address (not when a web page is only its subject:
-    ホームページを開設したのはいつ asks a date, which its answer type already says)."""
+    ウェブサイトを開設したのはいつ asks a date, which its answer type already says)."""
     if query.answer_type not in ("other", "place"):
         return False
     pat = _URL_ASKED_EN if query.english else _URL_ASKED_JA
