@@ -23,9 +23,12 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import sys
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +68,11 @@ RANKER_PARAMS: dict[str, float | int] = {**LGB_PARAMS, "num_leaves": 8}
 #: choice between two close lines moved with its seed and with any change of the features, so that a
 #: refit flipped several answers each way on every evaluation set.
 BAGS = 5
+#: Threads that fit models side by side (``SHIORI_TRAIN_THREADS``; default: one a core). LightGBM
+#: fits outside the GIL, so ``eval --oof``'s five fold models and a retrain's cross-validation
+#: runs take about half the time on two cores. Every model has its own seed and one thread, so
+#: the fitted models are the same whatever the number of threads.
+TRAIN_THREADS = int(os.environ.get("SHIORI_TRAIN_THREADS") or os.cpu_count() or 1)
 #: Regularisation of the logistic regressions (inverse strength), chosen by grouped CV.
 C_CANDIDATE = 0.5
 C_ABSTAIN = 0.5
@@ -216,12 +224,14 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
         return _fit_linear(X, y, FEATURES, C, balanced=True)
     import lightgbm as lgb
 
-    dumps = []
-    for i in range(bags):
+    group = [len(e.cands) for e in use]
+
+    def one_bag(i: int) -> dict:  # type: ignore[type-arg]
         model = lgb.LGBMRanker(objective="lambdarank", random_state=SEED + i, verbose=-1, n_jobs=1, **RANKER_PARAMS)
-        model.fit(X, y, group=[len(e.cands) for e in use])
-        dumps.append(model.booster_.dump_model())
-    return Trees.from_lightgbm_bag(dumps, FEATURES)
+        model.fit(X, y, group=group)
+        return model.booster_.dump_model()
+
+    return Trees.from_lightgbm_bag(_map(one_bag, range(bags)), FEATURES)  # type: ignore[arg-type]
 
 
 def fit_answer(examples: Sequence[Example]) -> Trees:
@@ -260,22 +270,49 @@ def _groups(examples: Sequence[Example], folds: int, seed: int = SEED) -> np.nda
     return ids
 
 
+_nested = threading.local()
+
+
+def _map(fn: Callable[[int], object], tasks: Sequence[int]) -> list:  # type: ignore[type-arg]
+    """``[fn(t) for t in tasks]``, on ``TRAIN_THREADS`` threads at the outermost call only.
+
+    Calls made inside a task run in sequence: the outermost level (fold models, cross-validation
+    runs, folds) already keeps every core busy, and nesting would only add threads to switch.
+    """
+    workers = min(len(tasks), TRAIN_THREADS)
+    if workers <= 1 or getattr(_nested, "inside", False):
+        return [fn(t) for t in tasks]
+
+    def run(t: int) -> object:
+        _nested.inside = True
+        try:
+            return fn(t)
+        finally:
+            _nested.inside = False
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, tasks))
+
+
 def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type: ignore[no-untyped-def]
                    C: float = C_CANDIDATE, C_abs: float = C_ABSTAIN, seed: int = SEED) -> dict[str, object]:
     """Out-of-fold candidate accuracy and abstention features (for the abstention model)."""
     fold = _groups(examples, folds, seed)
-    top1 = []
+    top1: list[float] = []
     rows = np.zeros((len(examples), len(ABSTAIN_FEATURES)), np.float32)
-    for k in range(folds):
+
+    def one_fold(k: int) -> tuple[list[int], list[np.ndarray], list[float]]:
         train = [e for e, f in zip(examples, fold, strict=True) if f != k]
         scorer = fit_candidate(train, C)
         answers = fit_answer(train)
-        for i, (e, f) in enumerate(zip(examples, fold, strict=True)):
-            if f != k:
-                continue
-            rows[i] = _abstain_row(e, scorer, df, answers)
-            if e.item.kind in ANSWER_KINDS and len(e.cands):
-                top1.append(float(e.y[int(np.argmax(scorer.logits(e.X)))]))
+        held = [i for i, f in enumerate(fold) if f == k]
+        hits = [float(e.y[int(np.argmax(scorer.logits(e.X)))]) for e in (examples[i] for i in held)
+                if e.item.kind in ANSWER_KINDS and len(e.cands)]
+        return held, [_abstain_row(examples[i], scorer, df, answers) for i in held], hits
+
+    for held, held_rows, hits in _map(one_fold, range(folds)):  # type: ignore[misc]
+        rows[held] = np.asarray(held_rows, np.float32).reshape(len(held), -1)
+        top1 += hits
     answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
     abstain_oof = np.zeros(len(examples))
     cols = model_columns(MODEL_FEATURES)
@@ -340,7 +377,8 @@ def fit(examples: Sequence[Example], df, folds: int = FOLDS) -> ReaderModel:  # 
     # The cut-off from the out-of-fold scores of several fold splits pooled: with a few dozen
     # unanswerable questions, one split's scores moved it enough to swing abstention recall on
     # the second corpus by 15 points between two retrains that changed nothing about abstention.
-    runs = [cv] + [cross_validate(examples, df, folds, seed=s) for s in THRESHOLD_SEEDS if s != SEED]
+    others = [s for s in THRESHOLD_SEEDS if s != SEED]
+    runs = [cv] + _map(lambda s: cross_validate(examples, df, folds, seed=s), others)
     thr, p, r = choose_threshold(np.concatenate([c["abstain_oof"] for c in runs]),  # type: ignore[misc]
                                  np.concatenate([c["answerable"] for c in runs]), NONE_SHARE)  # type: ignore[misc]
     # Each split's own cut-off, recorded to show how far one split alone would move it.
@@ -368,11 +406,12 @@ def fold_models(examples: Sequence[Example], eval_ids: set[str], df, folds: int 
     rng = np.random.default_rng(SEED)
     order = np.array(ev)
     rng.shuffle(order)
-    out: dict[str, ReaderModel] = {}
-    for k in range(folds):
+    def one_fold(k: int) -> tuple[set[int], ReaderModel]:
         held = set(order[k::folds].tolist())
-        train = [e for i, e in enumerate(examples) if i not in held]
-        model = fit(train, df, folds)
+        return held, fit([e for i, e in enumerate(examples) if i not in held], df, folds)
+
+    out: dict[str, ReaderModel] = {}
+    for held, model in _map(one_fold, range(folds)):  # type: ignore[misc]
         for i in held:
             out[examples[i].item.id] = model
     return out
