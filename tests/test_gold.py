@@ -97,7 +97,8 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
 
 @pytest.mark.parametrize(
     "path", [GOLD, TRAIN, EXTRA_TRAIN] + [ROOT / "eval" / name for name in ("fresh9.jsonl", "fresh10.jsonl",
-                                                                           "fresh11.jsonl", "fresh12.jsonl")]
+                                                                           "fresh11.jsonl", "fresh12.jsonl",
+                                                                           "fresh13.jsonl")]
 )
 def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
@@ -146,7 +147,8 @@ def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
     assert len({it.question for it in train}) == len(train)
 
 
-@pytest.mark.parametrize("name", ["fresh9.jsonl", "fresh10.jsonl", "fresh11.jsonl", "fresh12.jsonl"])
+@pytest.mark.parametrize("name", ["fresh9.jsonl", "fresh10.jsonl", "fresh11.jsonl", "fresh12.jsonl",
+                                  "fresh13.jsonl"])
 def test_blind_sets_are_valid_and_kept_out_of_training(name: str, train: list[GoldItem], gold: list[GoldItem]) -> None:
     """The blind question sets (written from the documents alone, run first on the system before the
     change they measure) are held-out measures: valid, and sharing no id or question with the
