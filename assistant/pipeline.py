@@ -441,6 +441,8 @@ class Pipeline:
 
             focus = english_focus(question, index.crosslingual, index.bm25.vocab, self.settings.english_focus)
             query = replace(query, focus=focus) if focus else query
+        if not query.english:
+            query = replace(query, unknown=frozenset(t for t in query.terms if index.df(t) == 0))
         if not query.english and self.settings.synonyms > 0 and self.settings.crosslingual \
                 and self.settings.tokenizer == "mecab":
             # Words, not bigrams, have dictionary entries; the term table is read only for a

@@ -48,6 +48,10 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("共同声明に署名した業界団体はどこか。", "organization"),  # a place question about an organisation
         ("第2回水素フォーラム(HF)の主催者はどこか。", "organization"),  # … even when the focus is another word
         ("第2回水素フォーラムの会場はどこか。", "place"),
+        # どこが before a predicate of difference or quality asks in what respect: a description.
+        ("新しい補助制度は、従来の制度とどこが違うのか。", "other"),
+        ("この方式は他の方式と比べてどこが優れているか。", "other"),
+        ("補助制度の窓口はどこが担うのか。", "organization"),
         ("補助金を拡充するのはなぜか。", "reason"),
         ("研修を設けるのは、どうする必要があるからか。", "reason"),
         ("計画を改めるのは何に備えるためか。", "reason"),
@@ -1053,6 +1057,41 @@ def test_focus_whole_feature_separates_glued_roster_rows() -> None:
     X = featurize(q, [_cand("構成員甲野花子主査"), _cand("乙山太郎主査代理")])
     assert X[0, F["focus_chars"]] == X[1, F["focus_chars"]] == 1
     assert X[0, F["focus_whole"]] == 1 and X[1, F["focus_whole"]] == 0
+
+
+def test_kanji_of_unknown_words_find_the_documents_word() -> None:
+    """A word the corpus never uses shares its ideographs with the documents' word (建てる / 建設):
+    ``kanji_unknown`` counts them, weighted by how rare each is among the question's lines."""
+    from assistant.reader.features import kanji_share, kanji_weights
+
+    q = replace(_analyse("新しい倉庫はどこに建てるのか。"), unknown=frozenset({"建てる"}))
+    cands = [_cand("新しい倉庫は北町に建設する。"), _cand("倉庫の運営は組合が担う。"), _cand("倉庫の面積は広い。")]
+    X = featurize(q, cands)
+    assert X[0, F["kanji_unknown"]] == 1 and X[1, F["kanji_unknown"]] == X[2, F["kanji_unknown"]] == 0
+    # An ideograph every line holds says nothing; a rarer one says the most.
+    w = kanji_weights(["開会式"], ["会議を開く。", "会議は二日。", "式典を行う。"])
+    assert w["会"] < w["開"] == w["式"]
+    assert kanji_share(w, "式典を行う。") > kanji_share(w, "会議は二日。")
+    assert kanji_weights([], ["会議"]) == {} and kanji_share({}, "会議") == 0.0
+
+
+def test_lex_known_leaves_out_the_askers_own_words() -> None:
+    """``lex`` divides by every term's weight, and a paraphrase's unknown words weigh the most by
+    IDF; ``lex_known`` is the coverage of the words the corpus uses."""
+    q = analyse("倉庫の建設費はいくらか。", mecab_tokenize, lambda t: 5.0 if t == "倉庫" else 1.0)
+    cands = [_cand("倉庫の建設費は3億円である。"), _cand("事務所の建設費は1億円である。")]
+    plain = featurize(q, cands)
+    unknown = featurize(replace(q, unknown=frozenset({"倉庫"})), cands)
+    assert plain[0, F["lex_known"]] == plain[0, F["lex"]]  # nothing unknown: the same coverage
+    assert unknown[1, F["lex_known"]] == 1.0 > unknown[1, F["lex"]]
+    assert unknown[0, F["lex_known"]] == 1.0
+
+
+def test_analyse_marks_the_words_the_corpus_never_uses(tmp_path: Path, one_document) -> None:
+    p = _fixture_pipeline(one_document, tmp_path, "倉庫の整備\n\n新しい倉庫は北町に建設する。\n", "倉庫")
+    q = p.analyse("新しい倉庫はどこに建てるのか。")
+    assert "建てる" in q.unknown and "倉庫" not in q.unknown
+    assert not p.analyse("Where is the new warehouse built?").unknown  # English: translated terms
 
 
 def test_a_markdown_heading_states_no_reason() -> None:

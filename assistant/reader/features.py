@@ -31,7 +31,7 @@ FEATURES: tuple[str, ...] = (
     "key_in_question", "unit_mismatch",
     "bigram_cov", "focus_chars",
     "heading_like", "lex_prev", "lex_idf2", "new_typed", "focus_whole",
-    "lex_max",
+    "lex_max", "lex_known", "kanji_unknown",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -165,6 +165,22 @@ def char_bigrams(text: str) -> set[str]:
     return {t[i : i + 2] for i in range(len(t) - 1)}
 
 
+def kanji_weights(words: Sequence[str], texts: Sequence[str]) -> dict[str, float]:
+    """The ideographs of ``words`` with a weight each: how rare they are among ``texts`` (the lines
+    of one question, ``log((n + 1) / (1 + lines holding it))``), so that a common one (会, 的) says little."""
+    chars = dict.fromkeys(ch for w in words for ch in w if _IDEOGRAPH.match(ch))
+    n = len(texts)
+    return {ch: math.log((n + 1) / (1 + sum(ch in t for t in texts))) for ch in chars}
+
+
+def kanji_share(weights: dict[str, float], text: str) -> float:
+    """Weighted share of the ideographs in ``weights`` that ``text`` holds (0 when there are none)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for ch, w in weights.items() if ch in text) / total
+
+
 def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     """The feature matrix of ``cands`` (rows) for ``query`` (columns: ``FEATURES``).
 
@@ -199,6 +215,18 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     # How well the question's words match any candidate: a question worded apart from the documents
     # matches none well, and its answer is found by meaning (the trees learn the interaction).
     X[:, F["lex_max"]] = lex.max()
+    # The same coverage over the words the corpus uses: a paraphrase's own words (勉強会, 建てる) weigh
+    # the most by IDF and no line holds them, which squeezes ``lex`` of every line towards 0.
+    known = np.array([t not in query.unknown for t in terms], dtype=bool)
+    wk = np.where(known, w, 0.0)
+    if wk.sum() > 0:
+        X[:, F["lex_known"]] = hits @ wk / float(wk.sum())
+    # An unknown word shares its ideographs with the documents' word for it (建てる / 建設, 集まる /
+    # 集結, 開く / 開催): the rarer among the lines those ideographs are, the more a line holding them
+    # says. The trees weigh it (it is noisy: 会 of 勉強会 is in many lines).
+    kweights = kanji_weights([t for t in terms if t in query.unknown], [c.text for c in cands])
+    if kweights:
+        X[:, F["kanji_unknown"]] = [kanji_share(kweights, c.text) for c in cands]
     if total > 0:
         X[:, F["lex_before"]] = ctx @ w / total
         X[:, F["lex_prev"]] = before @ w / total

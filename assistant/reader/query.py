@@ -34,8 +34,12 @@ def _ends_on(*nouns: str) -> str:
     return "(?:" + "|".join(f"(?<={n})" for n in nouns) + ")" + _ASKED_END
 
 
+#: どこが before a predicate of difference or quality (どこが違うか, どこが優れているか) asks in what
+#: respect, not which body or place: the answer is a description.
+_WHERE_RESPECT = r"(?!が(?:違|ちが|異な|優れ|劣|特徴|強み|弱み|新し|良い|よい|悪い|問題|変わ))"
+
 _JA_TYPES: tuple[tuple[str, str], ...] = (
-    ("organization", r"どの(?:企業|会社|機関|組織|団体|大学|省庁|省|研究機関|研究所|法人|業界団体)|どこが|どこの(?:企業|機関|組織|団体|大学)"
+    ("organization", r"どの(?:企業|会社|機関|組織|団体|大学|省庁|省|研究機関|研究所|法人|業界団体)|どこ" + _WHERE_RESPECT + r"が|どこの(?:企業|機関|組織|団体|大学)"
                      r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"
                      # A question that ends on the kind of body it asks for (…を実施する機関は？).
                      "|" + _ends_on("機関", "団体", "企業", "会社", "組織", "大学", "法人", "研究所", "省庁", "事業者")),
@@ -47,7 +51,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                # A question that ends on a post one person holds (…欧州側の担当者は？).
                "|" + _ends_on("担当者", "責任者", "代表者", "署名者", "大臣", "長官", "議長", "会長", "所長", "座長",
                               "主査", "理事長", "委員長")),
-    ("place", r"どこ|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地|何(?:県|市|町|村|州)"
+    ("place", r"どこ" + _WHERE_RESPECT + r"|どの(?:国|都市|県|地域|場所)|場所|開催地|所在地|建設地|会場|実施地|何(?:県|市|町|村|州)"
               "|" + _ends_on("都市", "国", "県", "市", "町", "村")),
     ("number", r"いくら|いくつ|どれだけ|何(?:日|人|食|回)分|何(?:十|百|千)?(?:万|億|兆)?円|何%|何パーセント|何割|何名|何人|何社|何件|何回|何度|何か国|何カ国|何ヶ国|何機|何基|何億|何万|何兆|何倍"
                "|" + _ends_on("の数", "額")
@@ -208,6 +212,9 @@ class Query:
     #: Words of the question the corpus never uses -> corpus terms of the same meaning, each with
     #: the share of the word's weight a match of it earns (催し -> {イベント: 0.5}; ``Pipeline.analyse``).
     synonyms: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Content terms of a Japanese question the corpus never uses (document frequency 0; set by
+    #: ``Pipeline.analyse``): the asker's own words, which no line can hold as written.
+    unknown: frozenset[str] = frozenset()
 
     @property
     def english(self) -> bool:
