@@ -39,7 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.select import Selection, announces_count, item_marker, select
+from assistant.reader.select import REASON_END, Selection, announces_count, item_marker, select
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -174,6 +174,26 @@ def _english_lead(sel: Selection, question: str) -> str:
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
 
 
+def reason_cue(text: str) -> tuple[int, int] | None:
+    """The last reason or purpose cue of a sentence, which a why-question's quote is cut around when
+    the sentence is longer than it: the reason is the clause before the cue, and in a long sentence
+    (背景。このため、「…」に基づき、…を立案し、機動的に推進するため、甲を開催する) it stands near the end, where a
+    quote cut from the start stops short of it."""
+    found = list(REASON_END.finditer(text))
+    return (found[-1].start(), found[-1].end()) if found else None
+
+
+#: A Japanese word right after a Latin name: the name qualifies it (G7首脳会合, ABC運転開始式典).
+_JAPANESE_AFTER = lazy(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]")
+
+
+def heads_compound(text: str, name: str) -> bool:
+    """Whether every occurrence of the Latin ``name`` in ``text`` runs on into a Japanese word: it is
+    the first part of a longer Japanese name (XY7気候大臣会合), which the name alone does not give."""
+    at = [m.end() for m in re.finditer(re.escape(name), text)]
+    return bool(at) and all(end < len(text) and _JAPANESE_AFTER.match(text[end]) for end in at)
+
+
 #: A Roman numeral that numbers a list item (ii, IV, XII).
 _ROMAN_NUMERAL = lazy(r"(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})", re.I)
 
@@ -292,7 +312,8 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     else:
         unit = sel.units[0]
         body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
-        text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
+        around = reason_cue(body) if q.answer_type == "reason" else None
+        text = snippet(body, around, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     direct = sel.direct.text if sel.direct is not None else None
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"
@@ -300,7 +321,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
             # The one Latin name the lead gives (XR-7, Harbour Light Plan) is the short answer
             # it shows: the direct value too. Not several names, nor a list's.
             names = latin_names(sel, q.normalized)
-            direct = names[0] if len(names) == 1 else None
+            direct = names[0] if len(names) == 1 and not heads_compound(sel.units[0].text, names[0]) else None
     return replace(base, answer=text, abstained=False, citations=citations, direct=direct, related=[])
 
 
