@@ -33,3 +33,17 @@ def test_a_bracketed_previous_figure_states_the_previous_year() -> None:
     # A question that does not ask the previous year is unchanged.
     plain = analyse("甲装置の運転にかかる補助金の額は？", mecab_tokenize, lambda t: 1.0)
     assert previous_terms(plain) == []
+
+
+def test_a_number_inside_a_fraction_answers_as_the_fraction() -> None:
+    from assistant.reader.policy import DEFAULT_POLICY
+    from assistant.reader.select import direct_span
+
+    q = analyse("甲講座では研究者の受講者を全体のどれくらい含める？", mecab_tokenize, lambda t: 1.0)
+    assert q.answer_type == "number"
+    c = _cand("(交流を図るため研究者の受講者を全体の1/4~1/3程度含む)")
+    span = direct_span(q, c, DEFAULT_POLICY)
+    assert span is not None and span.text == "1/4~1/3"
+    # A plain count stays itself.
+    count = direct_span(q, _cand("受講者は約20名を想定"), DEFAULT_POLICY)
+    assert count is not None and count.text == "約20名"

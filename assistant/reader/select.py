@@ -333,6 +333,10 @@ _BODIES = ("学会", "協会", "協議会", "委員会", "会議", "連合会", 
 _HELD = lazy(r"開催|開か|開い|行われ|実施さ|催さ|\bheld\b|\bhost")
 
 
+#: A fraction written with a slash, or a range of two (1/2, 1/4~1/3).
+_FRACTION = lazy(r"(?<![\d/])\d+\s*/\s*\d+(?:\s*[~〜～]\s*\d+\s*/\s*\d+)?(?![\d/])")
+
+
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
@@ -383,6 +387,12 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
         # An ordinal asked for (第何回): the answer says 第8回, not a count of 8 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
+    if best.kind == "number":
+        # A bare number inside a fraction (補助率1/2, 全体の1/4~1/3程度) is its numerator or denominator:
+        # the fraction, or the range of fractions, is the value.
+        whole = next((m for m in _FRACTION.finditer(cand.text) if m.start() <= best.start and best.end <= m.end()), None)
+        if whole is not None:
+            return TypedSpan(best.kind, whole.start(), whole.end(), whole.group(0), best.value, best.qualifier)
     pair = range_pair(cand, best) if not _one_end_asked(query) else None
     if pair is not None and pair[1].end - pair[0].start <= policy.max_direct_chars:
         # A range answers whole (応募期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
