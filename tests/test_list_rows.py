@@ -89,3 +89,21 @@ def test_an_enumeration_runs_on_through_the_lines_of_one_sentence(tmp_path: Path
     assert texts[0] == head.text and texts[-1].startswith("辛株式会社")
     assert any(t.startswith("己株式会社") for t in texts)
     assert not any("活動" in t or "設立総会" in t for t in texts)
+
+
+_COMMITMENTS = ("◆約束\n"
+                "i.協力を強化するため、甲分野に関する作業部会を設立し、\n\n"
+                "好事例を共有するとともに、相互に協力できる分野を探求。\n"
+                "ii.規制に対する一貫した方針を推進する。\n")
+
+
+def test_a_line_stopping_on_a_comma_takes_the_rest_of_its_sentence(tmp_path: Path, one_document) -> None:
+    from assistant.reader.select import run_on
+
+    index = one_document(tmp_path, _COMMITMENTS, "約束").index()
+    head = _line(index, "i.協力")
+    whole = run_on(index, head)
+    assert whole.text.endswith("分野を探求。") and whole.start == head.start and whole.end > head.end
+    # A closed sentence, or one whose next line opens an item, stays as it is.
+    closed = _line(index, "好事例")
+    assert run_on(index, closed) == closed

@@ -656,6 +656,12 @@ def carries_kind(query: Query, span: TypedSpan) -> bool:
     return not heads or any(h in span.text for h in heads)
 
 
+def qualifier_held(query: Query, span: TypedSpan) -> float:
+    """The IDF weight of an English question's derived Japanese terms (two characters or more) that a
+    name holds: a rare one (大阪 of "Osaka") outweighs the common words of any body's name (研究, 科学)."""
+    return sum(query.terms.get(t, 0.0) for t in set(query.search_terms) if len(t) >= 2 and t in span.text)
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
@@ -676,6 +682,15 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
                             lambda d: d.kind == "org" and carries_kind(query, d), dated=False)
         if kind is not None:
             return kind
+    if direct is not None and direct.kind == "org" and query.english and asked_org_heads(query.text):
+        # "Which Osaka University institute": of the bodies of the kind asked in close lines, the one
+        # whose name holds more of the question's words (its qualifier, 大阪) than the best line's.
+        mine = qualifier_held(query, direct)
+        named = _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy,
+                             lambda d: d.kind == "org" and carries_kind(query, d) and qualifier_held(query, d) > mine,
+                             dated=False)
+        if named is not None:
+            return named
     if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
@@ -1707,7 +1722,19 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         reason = reason_before(index, cands[best])
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
-    return Selection([cands[best]], None, None, float(scores[best]))
+    return Selection([run_on(index, cands[best])], None, None, float(scores[best]))
+
+
+def run_on(index: LoadedIndex, cand: Candidate) -> Candidate:
+    """``cand`` with the rest of its sentence when it stops on a comma and the sentence after it in its
+    passage opens no item (…G7作業部会を設立し、 / blank line / 好事例を共有するとともに、…を探求。): the
+    splitter cut it at a blank line, and the part it left out often holds what the question asks."""
+    if cand.cell is not None or not _RUNS_ON.search(cand.text):
+        return cand
+    nxt = following(index, cand, 1)
+    if not nxt or nxt[0].chunk.id != cand.chunk.id or item_marker(nxt[0].text) is not None:
+        return cand
+    return replace(cand, end=nxt[0].end, text=cand.text + nxt[0].text)
 
 
 #: Words that end a clause stating a reason or a purpose (…を推進するため、, …の目的で, …により, …ことで).
