@@ -183,17 +183,6 @@ def reason_cue(text: str) -> tuple[int, int] | None:
     return (found[-1].start(), found[-1].end()) if found else None
 
 
-#: A Japanese word right after a Latin name: the name qualifies it (G7首脳会合, ABC運転開始式典).
-_JAPANESE_AFTER = lazy(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]")
-
-
-def heads_compound(text: str, name: str) -> bool:
-    """Whether every occurrence of the Latin ``name`` in ``text`` runs on into a Japanese word: it is
-    the first part of a longer Japanese name (XY7気候大臣会合), which the name alone does not give."""
-    at = [m.end() for m in re.finditer(re.escape(name), text)]
-    return bool(at) and all(end < len(text) and _JAPANESE_AFTER.match(text[end]) for end in at)
-
-
 #: A Roman numeral that numbers a list item (ii, IV, XII).
 _ROMAN_NUMERAL = lazy(r"(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})", re.I)
 
@@ -321,7 +310,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
             # The one Latin name the lead gives (XR-7, Harbour Light Plan) is the short answer
             # it shows: the direct value too. Not several names, nor a list's.
             names = latin_names(sel, q.normalized)
-            direct = names[0] if len(names) == 1 and not heads_compound(sel.units[0].text, names[0]) else None
+            direct = names[0] if len(names) == 1 else None
     return replace(base, answer=text, abstained=False, citations=citations, direct=direct, related=[])
 
 
