@@ -41,9 +41,9 @@ def test_a_number_inside_a_fraction_answers_as_the_fraction() -> None:
 
     q = analyse("甲講座では研究者の受講者を全体のどれくらい含める？", mecab_tokenize, lambda t: 1.0)
     assert q.answer_type == "number"
-    c = _cand("(交流を図るため研究者の受講者を全体の1/4~1/3程度含む)")
+    c = _cand("(交流を図るため研究者の受講者を全体の2/5~3/5程度含む)")
     span = direct_span(q, c, DEFAULT_POLICY)
-    assert span is not None and span.text == "1/4~1/3"
+    assert span is not None and span.text == "2/5~3/5"
     # A plain count stays itself.
     count = direct_span(q, _cand("受講者は約20名を想定"), DEFAULT_POLICY)
     assert count is not None and count.text == "約20名"

@@ -26,7 +26,7 @@ def _cand(text: str) -> Candidate:
 
 
 def test_a_close_line_stating_a_reason_answers_over_a_restating_note() -> None:
-    note = _cand("・論点案(他地域から職員を集めること)")
+    note = _cand("・検討課題(他地域から職員を集めること)")
     reason = _cand("人口減少により職員が不足しているため、他地域から職員を集める。")
     result = _cand("これにより、窓口の待ち時間が短くなる。")
     cands = [note, result, reason]
@@ -70,8 +70,8 @@ def test_a_sentence_cut_at_a_blank_line_gets_its_start_back(tmp_path: Path, one_
 
 def test_a_long_sentence_is_quoted_around_its_last_reason() -> None:
     text = ("背景として甲の理解を深めることが重要である。このため、「乙の推進に向けて」(令和2年3月1日丙委員会)に基づき、"
-            "戦略的な広報活動を立案し、機動的に推進するため、丁本部を開催する。")
+            "戦略的な広報活動を立案し、迅速に実施するため、丁本部を開催する。")
     around = reason_cue(text)
     assert around is not None and text[around[0] : around[1]] == "ため"
-    assert "機動的に推進するため" in snippet(text, around, 60)
-    assert "機動的に推進するため" not in snippet(text, None, 60)
+    assert "迅速に実施するため" in snippet(text, around, 60)
+    assert "迅速に実施するため" not in snippet(text, None, 60)

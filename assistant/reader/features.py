@@ -105,7 +105,7 @@ _FIGURE_KINDS = frozenset({"money", "count", "number", "percent"})
 def previous_terms(query: Query) -> list[str]:
     """The question's terms that only say it asks the previous period's figure (前, 年度 of 前年度の予算額).
 
-    A budget table gives the previous year's amount in brackets after this year's (526百万円（246百万円)),
+    A budget table gives the previous year's amount in brackets after this year's (480百万円（310百万円)),
     never writing 前年度 on the row; a line that writes the word (a summary's 前年度予算額) then covered the
     question's rarest term and outranked the row the question names. A row holding such a bracketed
     figure states the cue as much as the word does (``featurize`` counts these terms as found in it)."""
@@ -235,7 +235,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
                       dtype=np.float32).reshape(n, len(terms))
     cue_cols = [terms.index(t) for t in previous_terms(query)]
     if cue_cols:
-        # A bracketed previous-year figure (526百万円（246百万円)) states 前年度 without the word.
+        # A bracketed previous-year figure (480百万円（310百万円)) states 前年度 without the word.
         rows = [i for i, c in enumerate(cands) if states_previous(c)]
         hits[np.ix_(rows, cue_cols)] = 1.0
     ctx = np.maximum(hits, before)

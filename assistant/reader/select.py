@@ -333,7 +333,7 @@ _BODIES = ("学会", "協会", "協議会", "委員会", "会議", "連合会", 
 _HELD = lazy(r"開催|開か|開い|行われ|実施さ|催さ|\bheld\b|\bhost")
 
 
-#: A fraction written with a slash, or a range of two (1/2, 1/4~1/3).
+#: A fraction written with a slash, or a range of two (1/2, 2/5~3/5).
 _FRACTION = lazy(r"(?<![\d/])\d+\s*/\s*\d+(?:\s*[~〜～]\s*\d+\s*/\s*\d+)?(?![\d/])")
 
 
@@ -388,7 +388,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         # An ordinal asked for (第何回): the answer says 第8回, not a count of 8 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
     if best.kind == "number":
-        # A bare number inside a fraction (補助率1/2, 全体の1/4~1/3程度) is its numerator or denominator:
+        # A bare number inside a fraction (補助率1/2, 全体の2/5~3/5程度) is its numerator or denominator:
         # the fraction, or the range of fractions, is the value.
         whole = next((m for m in _FRACTION.finditer(cand.text) if m.start() <= best.start and best.end <= m.end()), None)
         if whole is not None:
@@ -658,7 +658,7 @@ def carries_kind(query: Query, span: TypedSpan) -> bool:
 
 def qualifier_held(query: Query, span: TypedSpan) -> float:
     """The IDF weight of an English question's derived Japanese terms (two characters or more) that a
-    name holds: a rare one (大阪 of "Osaka") outweighs the common words of any body's name (研究, 科学)."""
+    name holds: a rare one (北海 of "Hokkai") outweighs the common words of any body's name (研究, 科学)."""
     return sum(query.terms.get(t, 0.0) for t in set(query.search_terms) if len(t) >= 2 and t in span.text)
 
 
@@ -683,8 +683,8 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
         if kind is not None:
             return kind
     if direct is not None and direct.kind == "org" and query.english and asked_org_heads(query.text):
-        # "Which Osaka University institute": of the bodies of the kind asked in close lines, the one
-        # whose name holds more of the question's words (its qualifier, 大阪) than the best line's.
+        # "Which Hokkai University institute": of the bodies of the kind asked in close lines, the one
+        # whose name holds more of the question's words (its qualifier, 北海) than the best line's.
         mine = qualifier_held(query, direct)
         named = _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy,
                              lambda d: d.kind == "org" and carries_kind(query, d) and qualifier_held(query, d) > mine,
@@ -898,7 +898,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     return join_wrapped(block) if items >= 2 else [head]
 
 
-#: Kinds of figure whose order makes a row's shape (a name, then 526百万円（246百万円)).
+#: Kinds of figure whose order makes a row's shape (a name, then 480百万円（310百万円)).
 _SHAPE_KINDS = frozenset({"money", "count", "number", "percent", "date"})
 
 
@@ -912,7 +912,7 @@ def row_shape(c: Candidate) -> tuple[str, ...]:
 def same_row_shape(block: Sequence[Candidate], c: Candidate, marker: str | None) -> bool:
     """Whether ``c``, a line right after a numbered list (no number of its own: the extraction lost
     it), states figures in the shape every numbered item of ``block`` shares, two figures or more
-    (①甲 3,293百万円（1,945百万円) / ②乙 657百万円（640百万円) / ・丙 526百万円（246百万円)): it is the
+    (①甲 2,400百万円（1,800百万円) / ②乙 720百万円（690百万円) / ・丙 480百万円（310百万円)): it is the
     list's last row. A line of another shape is a note or the next point."""
     if marker not in _NUMBERED_KINDS or c.cell is not None:
         return False
@@ -1727,7 +1727,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
 
 def run_on(index: LoadedIndex, cand: Candidate) -> Candidate:
     """``cand`` with the rest of its sentence when it stops on a comma and the sentence after it in its
-    passage opens no item (…G7作業部会を設立し、 / blank line / 好事例を共有するとともに、…を探求。): the
+    passage opens no item (…甲作業部会を設立し、 / blank line / 好事例を共有するとともに、…を探求。): the
     splitter cut it at a blank line, and the part it left out often holds what the question asks."""
     if cand.cell is not None or not _RUNS_ON.search(cand.text):
         return cand
@@ -1744,7 +1744,7 @@ REASON_END = lazy(r"ため|目的|ので|により|によって|ことで|こと
 def stated_reason(cands: Sequence[Candidate], scores: np.ndarray, best: int, policy: ReaderPolicy) -> int:
     """For a why-question whose best line is a note or a title (no sentence end) that states no reason
     or purpose (``REASON_END``), the best line within ``typed_fallback_margin`` that states one: a note
-    restating the question (論点案（甲を行うこと）) names the matter, not why (the typed fallback of value
+    restating the question (検討課題（甲を行うこと）) names the matter, not why (the typed fallback of value
     questions, for reasons). A sentence stands: it may give its reason in words the cues miss."""
     top = cands[best]
     if top.cell is not None or "。" in top.text or _CONSEQUENCE.match(top.text) or REASON_END.search(top.text):
@@ -1808,7 +1808,7 @@ _CONSEQUENCE = lazy(r"^(?:[・\-\s]*)(?:このため|そのため|そこで|こ�
                           r"こうした(?:状況|中|ことから|背景)|その結果|したがって|従って|よって|これによ(?:り|って)|ため[、,])")
 
 
-#: A line that stops inside a sentence: no sentence end, a clause begun (…ことがないよう、フュージョン).
+#: A line that stops inside a sentence: no sentence end, a clause begun (…ことがないよう、観光).
 _OPEN_CLAUSE = lazy(r"、[^。！？!?]*[\u3040-\u30ff\u3400-\u9fff、]$")
 
 

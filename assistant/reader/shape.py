@@ -177,7 +177,7 @@ def _english_lead(sel: Selection, question: str) -> str:
 def reason_cue(text: str) -> tuple[int, int] | None:
     """The last reason or purpose cue of a sentence, which a why-question's quote is cut around when
     the sentence is longer than it: the reason is the clause before the cue, and in a long sentence
-    (背景。このため、「…」に基づき、…を立案し、機動的に推進するため、甲を開催する) it stands near the end, where a
+    (背景。このため、「…」に基づき、…を立案し、迅速に実施するため、甲を開催する) it stands near the end, where a
     quote cut from the start stops short of it."""
     found = list(REASON_END.finditer(text))
     return (found[-1].start(), found[-1].end()) if found else None
