@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.reader.candidates import Candidate
-from assistant.reader.query import VALUE_TYPES, Query
+from assistant.reader.query import ASKS, VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan, relative_time_spans
 from assistant.structure import Cell
 
@@ -72,6 +72,54 @@ def japanese_dates(literal: str) -> tuple[str, ...]:
     if year >= 2019:
         forms += [f"令和{year - 2018}年度", f"r{year - 2018}年度"]
     return tuple(forms)
+
+
+#: What may stand between a value and the bracket that holds its comparison figure, and inside
+#: the bracket before that figure: nothing, or a label naming another period or a baseline
+#: (48億円（前年度予算額 45億円）, 1,250百万円（980百万円)); not a part of the value (240人（うち学生75人）).
+_TO_BRACKET = re.compile(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
+
+
+def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
+    """Whether ``span`` is the comparison figure in brackets after a value of its kind.
+
+    Budget tables write this year's amount and, in brackets, the previous year's
+    (1,250百万円（980百万円)); the bracket's own label says so at most once per table.
+    """
+    lead = cand.text[: span.start]
+    m = _TO_BRACKET.search(lead)
+    if not m:
+        return False
+    return any(s.kind == span.kind and s.end <= m.start() and not lead[s.end : m.start()].strip()
+               for s in cand.spans)
+
+
+#: The Japanese words of the previous-period cue (``ASKS``): an English question's derived terms
+#: that are part of one name that cue too.
+_PREVIOUS = re.compile(dict(ASKS)["previous"], re.I)
+_PREVIOUS_WORDS = ("前年度", "前年", "昨年度", "昨年", "前期")
+#: Kinds of figure a budget table compares with the previous period's in brackets.
+_FIGURE_KINDS = frozenset({"money", "count", "number", "percent"})
+
+
+def previous_terms(query: Query) -> list[str]:
+    """The question's terms that only say it asks the previous period's figure (前, 年度 of 前年度の予算額).
+
+    A budget table gives the previous year's amount in brackets after this year's (480百万円（310百万円)),
+    never writing 前年度 on the row; a line that writes the word (a summary's 前年度予算額) then covered the
+    question's rarest term and outranked the row the question names. A row holding such a bracketed
+    figure states the cue as much as the word does (``featurize`` counts these terms as found in it)."""
+    if "previous" not in query.asks:
+        return []
+    if query.english:
+        return [t for t in query.terms if any(t in w for w in _PREVIOUS_WORDS)]
+    m = _PREVIOUS.search(query.normalized)
+    return [t for t in query.terms if m is not None and t in m.group(0)]
+
+
+def states_previous(cand: Candidate) -> bool:
+    """Whether ``cand`` gives a figure's comparison in brackets (this year's, then last year's)."""
+    return any(s.kind in _FIGURE_KINDS and bracketed_comparison(cand, s) for s in cand.spans)
 
 
 def cell_key(cell: Cell) -> str:
@@ -201,6 +249,11 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
                     dtype=np.float32).reshape(n, len(terms))
     before = np.array([[term_hit(t, c.before, syn) for t in terms] for c in cands],
                       dtype=np.float32).reshape(n, len(terms))
+    cue_cols = [terms.index(t) for t in previous_terms(query)]
+    if cue_cols:
+        # A bracketed previous-year figure (480百万円（310百万円)) states 前年度 without the word.
+        rows = [i for i, c in enumerate(cands) if states_previous(c)]
+        hits[np.ix_(rows, cue_cols)] = 1.0
     ctx = np.maximum(hits, before)
     lex = hits @ w / total if total > 0 else np.zeros(n, np.float32)
     dense = np.array([c.dense for c in cands], dtype=np.float32)

@@ -270,6 +270,16 @@ def answer_type(question: str) -> AnswerType:
 ITEM_TYPES: frozenset[str] = frozenset({"person", "organization", "place"})
 
 
+#: A relative "who" (the member who chairs …, Tanaka, who met …): after a comma or a noun, not after
+#: a preposition (to whom, by whom) nor at the start, it describes someone the question names.
+_EN_RELATIVE = lazy(r"(?:,\s*|\b(?!(?:to|by|with|for|from|of|and|or|is|are|was|were)\b)[a-z][a-z\-']*\s+)$", re.I)
+
+
+def _relative_who(question: str, m: re.Match[str]) -> bool:
+    """Whether an English type match is a bare relative "who" / "whom", which asks nothing."""
+    return m.group(0).lower() in ("who", "whom") and _EN_RELATIVE.search(question[: m.start()]) is not None
+
+
 def typed(question: str) -> tuple[AnswerType, AnswerType]:
     """The expected answer type of a (normalised) question and, for a list, the kind of its items.
 
@@ -278,7 +288,13 @@ def typed(question: str) -> tuple[AnswerType, AnswerType]:
     for several of that kind: a list whose items are of the interrogative's kind (the item type,
     "" when it names none of ``ITEM_TYPES``)."""
     if is_english(question):
-        found = [(m.start(), _PRIORITY[t], t) for t, pat in _EN_TYPE_RES for m in [pat.search(question)] if m]
+        # A relative "who" asks nothing when another phrase asks (…, who met X, serves in which post).
+        # A post asked for (which post) is no person, whoever the relative clause names.
+        found = [(m.start(), _PRIORITY[t], t) for t, pat in _EN_TYPE_RES
+                 for m in [next((m for m in pat.finditer(question) if not _relative_who(question, m)), None)] if m]
+        if not found and asks_post(question):
+            return "other", ""
+        found = found or [(m.start(), _PRIORITY[t], t) for t, pat in _EN_TYPE_RES for m in [pat.search(question)] if m]
         return (min(found)[2] if found else "other"), ""
     found2 = [(m.start(), len(m.group()), -_PRIORITY[t], t, m.end())
               for t, pat in _JA_TYPE_RES for m in pat.finditer(question)]

@@ -23,6 +23,7 @@ from assistant.lazyre import lazy
 from assistant.normalize import normalize, normalize_with_map, starts_item
 from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import (
+    bracketed_comparison,
     cell_key,
     char_bigrams,
     japanese_dates,
@@ -76,28 +77,6 @@ def clause_words(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderP
     if text.startswith("から", span.end) and any(s.start >= span.end for s in same) and "target" in query.asks:
         score -= policy.change_from_penalty  # 10万円から15万円に引き上げる: the question asks what it becomes
     return score
-
-
-#: What may stand between a value and the bracket that holds its comparison figure, and inside
-#: the bracket before that figure: nothing, or a label naming another period or a baseline
-#: (48億円（前年度予算額 45億円）, 1,250百万円（980百万円)); not a part of the value (240人（うち学生75人）).
-_TO_BRACKET = lazy(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
-
-
-def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
-    """Whether ``span`` is the comparison figure in brackets after a value of its kind.
-
-    Budget tables write this year's amount and, in brackets, the previous year's
-    (1,250百万円（980百万円)); the bracket's own label says so at most once per table.
-    """
-    lead = cand.text[: span.start]
-    m = _TO_BRACKET.search(lead)
-    if not m:
-        return False
-    return any(s.kind == span.kind and s.end <= m.start() and not lead[s.end : m.start()].strip()
-               for s in cand.spans)
-
-
 
 
 #: Counters of a length of time: a range may run from one to another (6ヶ月~3年).
@@ -354,6 +333,10 @@ _BODIES = ("学会", "協会", "協議会", "委員会", "会議", "連合会", 
 _HELD = lazy(r"開催|開か|開い|行われ|実施さ|催さ|\bheld\b|\bhost")
 
 
+#: A fraction written with a slash, or a range of two (1/2, 2/5~3/5).
+_FRACTION = lazy(r"(?<![\d/])\d+\s*/\s*\d+(?:\s*[~〜～]\s*\d+\s*/\s*\d+)?(?![\d/])")
+
+
 def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpan | None:
     """The value of the expected type in ``cand`` that best answers ``query``."""
     kinds = TYPE_KINDS.get(query.answer_type)
@@ -404,6 +387,12 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
         # An ordinal asked for (第何回): the answer says 第8回, not a count of 8 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
+    if best.kind == "number":
+        # A bare number inside a fraction (補助率1/2, 全体の2/5~3/5程度) is its numerator or denominator:
+        # the fraction, or the range of fractions, is the value.
+        whole = next((m for m in _FRACTION.finditer(cand.text) if m.start() <= best.start and best.end <= m.end()), None)
+        if whole is not None:
+            return TypedSpan(best.kind, whole.start(), whole.end(), whole.group(0), best.value, best.qualifier)
     pair = range_pair(cand, best) if not _one_end_asked(query) else None
     if pair is not None and pair[1].end - pair[0].start <= policy.max_direct_chars:
         # A range answers whole (応募期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
@@ -667,6 +656,12 @@ def carries_kind(query: Query, span: TypedSpan) -> bool:
     return not heads or any(h in span.text for h in heads)
 
 
+def qualifier_held(query: Query, span: TypedSpan) -> float:
+    """The IDF weight of an English question's derived Japanese terms (two characters or more) that a
+    name holds: a rare one (北海 of "Hokkai") outweighs the common words of any body's name (研究, 科学)."""
+    return sum(query.terms.get(t, 0.0) for t in set(query.search_terms) if len(t) >= 2 and t in span.text)
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
@@ -687,6 +682,15 @@ def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, p
                             lambda d: d.kind == "org" and carries_kind(query, d), dated=False)
         if kind is not None:
             return kind
+    if direct is not None and direct.kind == "org" and query.english and asked_org_heads(query.text):
+        # "Which Hokkai University institute": of the bodies of the kind asked in close lines, the one
+        # whose name holds more of the question's words (its qualifier, 北海) than the best line's.
+        mine = qualifier_held(query, direct)
+        named = _close_value(query, cands, scores, best, policy.typed_fallback_margin, policy,
+                             lambda d: d.kind == "org" and carries_kind(query, d) and qualifier_held(query, d) > mine,
+                             dated=False)
+        if named is not None:
+            return named
     if direct is not None and (not query.units or asked(direct)):
         return Selection([cands[best]], direct, cands[best], best_prob)
     if query.units:
@@ -865,6 +869,11 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         total += sum(len(x.text) for x in pending) + shown
         pending = []
         items += 1
+    if pending and items >= 2 and total + len(pending[0].text) <= policy.max_list_chars \
+            and len(block) < policy.max_list_items and same_row_shape(block, pending[0], marker):
+        # A last row whose number the extraction lost (a glyph read as ・ or dropped), of the items' shape.
+        block.append(pending[0])
+        items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
         # Under a title (a short line, no sentence), up to two other lines (a ※ note, a sub-heading)
@@ -887,6 +896,30 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         if sum(1 for c in run if item_marker(c.text) == main) >= 2:
             return join_wrapped(run)
     return join_wrapped(block) if items >= 2 else [head]
+
+
+#: Kinds of figure whose order makes a row's shape (a name, then 480百万円（310百万円)).
+_SHAPE_KINDS = frozenset({"money", "count", "number", "percent", "date"})
+
+
+def row_shape(c: Candidate) -> tuple[str, ...]:
+    """The kinds of the figures a line states, in order, and whether it ends in a bracket: a table
+    printed as numbered rows gives each row the same (``('money', 'money', ')')``)."""
+    kinds = tuple(s.kind for s in sorted(c.spans, key=lambda s: s.start) if s.kind in _SHAPE_KINDS)
+    return (*kinds, ")") if c.text.rstrip().endswith((")", "）")) else kinds
+
+
+def same_row_shape(block: Sequence[Candidate], c: Candidate, marker: str | None) -> bool:
+    """Whether ``c``, a line right after a numbered list (no number of its own: the extraction lost
+    it), states figures in the shape every numbered item of ``block`` shares, two figures or more
+    (①甲 2,400百万円（1,800百万円) / ②乙 720百万円（690百万円) / ・丙 480百万円（310百万円)): it is the
+    list's last row. A line of another shape is a note or the next point."""
+    if marker not in _NUMBERED_KINDS or c.cell is not None:
+        return False
+    rows = [x for x in block if item_marker(x.text) == marker]
+    shape = row_shape(c)
+    return len(rows) >= 2 and len([k for k in shape if k != ")"]) >= 2 \
+        and all(row_shape(x) == shape for x in rows)
 
 
 #: A line that stops mid-sentence: on a particle, an inflection or a comma (…テーマを, …に向け、).
@@ -1569,19 +1602,54 @@ def continued(index: LoadedIndex, units: list[Candidate], policy: ReaderPolicy) 
     """``units`` with the lines an enumeration runs on to: while the last line ends on a comma (a
     list of names broken over lines, blank lines between them in the extracted text, or over a
     passage boundary), the next line joins, up to ``max_item_body`` lines. Each added line is quoted
-    as it stands."""
+    as it stands; the lines of one sentence the splitter ran over several lines join one by one, so
+    the enumeration goes on to its last line, not to the next sentence."""
     if not units or units[-1].cell is not None:
         return units
     out = list(units)
+    rest: list[Candidate] = []  # the other lines of a sentence the splitter ran over several lines
     for _ in range(policy.max_item_body):
         last = out[-1]
         if not _RUNS_ON.search(last.text):
             break
-        nxt = following(index, last, 1)
-        if not nxt:
-            break
-        out.append(line_units(index, nxt[0])[0])
+        if not rest:
+            nxt = following(index, last, 1)
+            if not nxt:
+                break
+            rest = line_units(index, nxt[0])
+        out.append(rest.pop(0))
     return out
+
+
+_KANJI_NUMBERS = "一二三四五六七八九"
+
+
+def _enumerator_value(token: str) -> int:
+    """The number of an enumerator written inside a sentence (``②`` → 2, ``(3)`` → 3, ``4)`` → 4)."""
+    if "①" <= token <= "⑳":
+        return ord(token) - ord("①") + 1
+    digit = next(ch for ch in token if ch.isdigit() or ch in _KANJI_NUMBERS)
+    return _KANJI_NUMBERS.index(digit) + 1 if digit in _KANJI_NUMBERS else int(digit)
+
+
+def reached_back(index: LoadedIndex, units: list[Candidate]) -> list[Candidate]:
+    """``units`` with the line an enumeration starts on, when the list opens on a later item of it:
+    a line opening with item n > 1 (②乙、③丙) whose line above ends on a comma and holds item n − 1
+    (・特長（①甲、) continues that line's sentence, so the list starts there (the mirror of
+    ``continued``). The added line is quoted as it stands."""
+    if not units or units[0].cell is not None:
+        return units
+    first = _INLINE_ENUMERATOR.match(units[0].text)
+    if first is None or _enumerator_value(first.group(0)) < 2:
+        return units
+    above = preceding(index, units[0], 1)
+    if not above or not _RUNS_ON.search(above[0].text):
+        return units
+    prev = line_units(index, above[0])[-1]
+    numbers = {_enumerator_value(m.group(0)) for m in _INLINE_ENUMERATOR.finditer(prev.text)}
+    if _enumerator_value(first.group(0)) - 1 not in numbers or not _RUNS_ON.search(prev.text):
+        return units
+    return [prev, *units]
 
 
 def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
@@ -1610,7 +1678,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
     if query.answer_type == "list":
         sel = select_list(query, index, cands, scores, policy)
         sel = kind_listed(query, cands, scores, sel, policy)
-        return replace(sel, units=continued(index, sel.units, policy))
+        return replace(sel, units=continued(index, reached_back(index, sel.units), policy))
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     best = named_label(query, cands, scores, best, policy)
@@ -1649,10 +1717,46 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
             return Selection([cands[best]], phrase, cands[best], float(scores[best]))
     if query.answer_type == "reason":
         best = _past_headings(cands, scores, best)
+        if reason_before(index, cands[best]) is None:  # a line with its reason above it stands
+            best = stated_reason(cands, scores, best, policy)
         reason = reason_before(index, cands[best])
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
-    return Selection([cands[best]], None, None, float(scores[best]))
+    return Selection([run_on(index, cands[best])], None, None, float(scores[best]))
+
+
+def run_on(index: LoadedIndex, cand: Candidate) -> Candidate:
+    """``cand`` with the rest of its sentence when it stops on a comma and the sentence after it in its
+    passage opens no item (…甲作業部会を設立し、 / blank line / 好事例を共有するとともに、…を探求。): the
+    splitter cut it at a blank line, and the part it left out often holds what the question asks."""
+    if cand.cell is not None or not _RUNS_ON.search(cand.text):
+        return cand
+    nxt = following(index, cand, 1)
+    if not nxt or nxt[0].chunk.id != cand.chunk.id or item_marker(nxt[0].text) is not None:
+        return cand
+    return replace(cand, end=nxt[0].end, text=cand.text + nxt[0].text)
+
+
+#: Words that end a clause stating a reason or a purpose (…を推進するため、, …の目的で, …により, …ことで).
+REASON_END = lazy(r"ため|目的|ので|により|によって|ことで|ことから")
+
+
+def stated_reason(cands: Sequence[Candidate], scores: np.ndarray, best: int, policy: ReaderPolicy) -> int:
+    """For a why-question whose best line is a note or a title (no sentence end) that states no reason
+    or purpose (``REASON_END``), the best line within ``typed_fallback_margin`` that states one: a note
+    restating the question (検討課題（甲を行うこと）) names the matter, not why (the typed fallback of value
+    questions, for reasons). A sentence stands: it may give its reason in words the cues miss."""
+    top = cands[best]
+    if top.cell is not None or "。" in top.text or _CONSEQUENCE.match(top.text) or REASON_END.search(top.text):
+        return best  # a sentence may give its reason in other words (…と考えており、…): it stands
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] < scores[best] - policy.typed_fallback_margin:
+            break
+        c = cands[int(i)]
+        if c.cell is None and not _markdown_heading(c.text) and not _CONSEQUENCE.match(c.text) \
+                and REASON_END.search(c.text):
+            return int(i)
+    return best
 
 
 def _markdown_heading(text: str) -> bool:
@@ -1701,12 +1805,26 @@ def described_sibling(query: Query, cands: Sequence[Candidate], scores: np.ndarr
 #: sentence before it (このため、…を加速する); a line opening with ため、 is the wrapped tail of
 #: a sentence whose reason is on the line above.
 _CONSEQUENCE = lazy(r"^(?:[・\-\s]*)(?:このため|そのため|そこで|このことから|そのことから|これを受けて|これを踏まえ|"
-                          r"こうした(?:状況|中|ことから|背景)|その結果|したがって|従って|よって|ため[、,])")
+                          r"こうした(?:状況|中|ことから|背景)|その結果|したがって|従って|よって|これによ(?:り|って)|ため[、,])")
+
+
+#: A line that stops inside a sentence: no sentence end, a clause begun (…ことがないよう、観光).
+_OPEN_CLAUSE = lazy(r"、[^。！？!?]*[\u3040-\u30ff\u3400-\u9fff、]$")
 
 
 def reason_before(index: LoadedIndex, cand: Candidate) -> Candidate | None:
-    """The sentence right before ``cand`` when ``cand`` opens with a consequence connective, else None."""
-    if cand.cell is not None or not _CONSEQUENCE.match(cand.text):
+    """The sentence right before ``cand`` when ``cand`` opens with a consequence connective, or when
+    it is the rest of that sentence (the splitter cut it at a blank line: the line above has no
+    sentence end after its last comma, and ``cand`` opens no item), else None."""
+    if cand.cell is not None:
         return None
     before = preceding(index, cand, limit=1)
-    return before[0] if before else None
+    if not before:
+        return None
+    if _CONSEQUENCE.match(cand.text):
+        return before[0]
+    prev = before[0]
+    if item_marker(cand.text) is None and prev.cell is None and _OPEN_CLAUSE.search(prev.text) \
+            and not _markdown_heading(prev.text):
+        return prev
+    return None

@@ -39,7 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.select import Selection, announces_count, item_marker, select
+from assistant.reader.select import REASON_END, Selection, announces_count, item_marker, select
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -174,6 +174,15 @@ def _english_lead(sel: Selection, question: str) -> str:
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
 
 
+def reason_cue(text: str) -> tuple[int, int] | None:
+    """The last reason or purpose cue of a sentence, which a why-question's quote is cut around when
+    the sentence is longer than it: the reason is the clause before the cue, and in a long sentence
+    (背景。このため、「…」に基づき、…を立案し、迅速に実施するため、甲を開催する) it stands near the end, where a
+    quote cut from the start stops short of it."""
+    found = list(REASON_END.finditer(text))
+    return (found[-1].start(), found[-1].end()) if found else None
+
+
 #: A Roman numeral that numbers a list item (ii, IV, XII).
 _ROMAN_NUMERAL = lazy(r"(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})", re.I)
 
@@ -292,7 +301,8 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     else:
         unit = sel.units[0]
         body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
-        text = snippet(body, None, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
+        around = reason_cue(body) if q.answer_type == "reason" else None
+        text = snippet(body, around, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
     direct = sel.direct.text if sel.direct is not None else None
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"

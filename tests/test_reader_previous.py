@@ -1,0 +1,49 @@
+"""A question asking the previous year's figure: a budget row's bracketed figure states it as the word
+前年度 does (fixture candidates, no ranker)."""
+
+from __future__ import annotations
+
+from assistant.bm25 import mecab_tokenize
+from assistant.chunking import Chunk
+from assistant.normalize import normalize
+from assistant.reader.candidates import Candidate
+from assistant.reader.features import F, featurize, previous_terms, states_previous
+from assistant.reader.query import analyse
+from assistant.spans import extract_spans
+
+
+def _cand(text: str) -> Candidate:
+    body = normalize(text)
+    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
+    return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+
+
+def test_a_bracketed_previous_figure_states_the_previous_year() -> None:
+    q = analyse("甲装置の運転にかかる補助金の前年度額は？", mecab_tokenize, lambda t: 1.0)
+    assert set(previous_terms(q)) >= {"前"}
+    summary = _cand("令和6年度予算額(案)200億円(前年度予算額190億円)")
+    row = _cand("①甲装置の運転・整備 3,000百万円(2,000百万円)")
+    other = _cand("②乙施設の運転 600百万円")
+    assert states_previous(row) and not states_previous(other)
+    X = featurize(q, [summary, row, other])
+    # The row names the question's subject and, by its bracket, the previous year: it covers more.
+    assert X[1, F["lex"]] > X[0, F["lex"]]
+    assert X[1, F["rare"]] >= X[2, F["rare"]]
+    # A question that does not ask the previous year is unchanged.
+    plain = analyse("甲装置の運転にかかる補助金の額は？", mecab_tokenize, lambda t: 1.0)
+    assert previous_terms(plain) == []
+
+
+def test_a_number_inside_a_fraction_answers_as_the_fraction() -> None:
+    from assistant.reader.policy import DEFAULT_POLICY
+    from assistant.reader.select import direct_span
+
+    q = analyse("甲講座では研究者の受講者を全体のどれくらい含める？", mecab_tokenize, lambda t: 1.0)
+    assert q.answer_type == "number"
+    c = _cand("(交流を図るため研究者の受講者を全体の2/5~3/5程度含む)")
+    span = direct_span(q, c, DEFAULT_POLICY)
+    assert span is not None and span.text == "2/5~3/5"
+    # A plain count stays itself.
+    count = direct_span(q, _cand("受講者は約20名を想定"), DEFAULT_POLICY)
+    assert count is not None and count.text == "約20名"
