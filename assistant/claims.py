@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assistant.glossary import COUNTRIES, COUNTRY_ABBREVIATIONS
 from assistant.lazyre import lazy
@@ -40,6 +41,8 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("定期", "不定期"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
+    # Sent while keeping one's post, and sent having left it (ポジションを維持したまま派遣 / 職を離れて派遣).
+    ("維持", "離れ"), ("保っ", "離れ"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -526,6 +529,13 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
         return False
     if _APPOSITION.match(text, s.end):
         return False  # 甲社と乙社の2社: the の sums the names up; they are what is asserted
+    # A place qualifying another name that is asserted (甲国乙市の丙会館で開かれた) is part of the asserted
+    # venue, not the topic; a place qualifying the topic's name (甲国の乙機構は) is topic with it.
+    # (Only a place: a body before a person's name, 甲社代表の乙山氏, is an affiliation, itself a loose slot.)
+    nxt = next((o for o in spans if o.kind in ("place", "facility", "org") and o.start == s.end + 1), None)
+    if (s.kind == "place" and text[s.end : s.end + 1] == "の" and nxt is not None
+            and not _is_subject_name(nxt, text, spans)):
+        return False
     # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
@@ -843,6 +853,10 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             break
     if conflict is None:
         conflict = direction_conflict(claim, spans, text)
+    if conflict is None:
+        conflict = exclusive_conflict(claim.query.normalized, _mask(text, spans))
+    if conflict is None:
+        conflict = aspect_conflict(claim.query.normalized, _mask(text, spans))
     if conflict is None and claim.negated != is_negated(text):
         conflict = "negation"
     if conflict is None and any(denies(text, w) for w in claim.affirmed):
@@ -998,6 +1012,55 @@ def directions(text: str, spans: Sequence[TypedSpan]) -> list[tuple[TypedSpan | 
         if not any(s.start <= m.start(1) < s.end or s.start < m.end(1) <= s.end for s in spans):
             out.append((m.group(1)[-2:], m.group(2) not in _BEFORE, m.group()))
     return out
+
+
+#: An exclusive restriction (甲系の学生のみ, 乙に限られる, 丙だけを対象): the words before it back to a particle or
+#: clause break. Not だけでなく / のみならず (an addition).
+_ONLY = lazy(r"([一-鿿ァ-ヺーA-Za-z0-9]+(?:の[一-鿿ァ-ヺーA-Za-z0-9]+)?)(?:のみ(?!なら)|だけ(?!で(?:なく|は))|に限ら|に限定|に限る)")
+#: Between the members of a source's list (甲系、乙系 / 甲・乙).
+_LIST_SEP = "、・,，"
+
+
+@lru_cache(maxsize=4096)
+def exclusive_words(claim_text: str) -> tuple[str, ...]:
+    """The words (two characters or more) a claim restricts its item to (理工系 and 学生 of 理工系の学生のみ)."""
+    out: list[str] = []
+    for m in _ONLY.finditer(claim_text):
+        out += [w for w in re.split(r"の", m.group(1)) if len(w) >= 2]
+    return tuple(dict.fromkeys(out))
+
+
+def exclusive_conflict(claim_text: str, text: str) -> str | None:
+    """``のみ ≠ 列挙`` when the unit lists a word the claim restricts its item to beside another member
+    (理工系の学生のみ against 対象：理工系、事務系): the source names more than the claim's only one."""
+    for w in exclusive_words(claim_text):
+        for m in re.finditer(re.escape(w), text):
+            # The member's own end (系 of 理工系 when the claim wrote 理工): up to one more character.
+            end = m.end() + (1 if m.end() < len(text) and text[m.end()] not in _LIST_SEP and
+                             m.end() + 1 < len(text) and text[m.end() + 1] in _LIST_SEP else 0)
+            after = text[end : end + 1]
+            before = text[m.start() - 1 : m.start()] if m.start() else ""
+            if (after and after in _LIST_SEP and end + 1 < len(text) and text[end + 1] not in _LIST_SEP + " 　") or (
+                    before and before in _LIST_SEP):
+                return f"{w}のみ ≠ {text[max(0, m.start() - 6) : end + 6].strip()}"
+    return None
+
+
+#: A claim that something is finished (完了している, 締め切った, 終えた, 済み).
+_DONE = lazy(r"完了|終了し|終え|終わっ|締め切っ|済み|済ん")
+#: A source saying it is under way or still to come: a verbal noun with 中 (更新中, 受付中, 検討中), or 予定 / に向けて.
+_UNDER_WAY = lazy(r"[一-鿿]{2}中(?![一-鿿])|予定|に向けて|に向け、")
+
+
+def aspect_conflict(claim_text: str, text: str) -> str | None:
+    """``完了 ≠ 更新中`` when the claim says its item is finished and the unit says it is under way or
+    still to come (…の最適化が完了している against …の最適化に向けて、更新中). Only when the unit itself does
+    not say it is finished."""
+    done = _DONE.search(claim_text)
+    if done is None or _DONE.search(text):
+        return None
+    m = _UNDER_WAY.search(text)
+    return f"{done.group(0)} ≠ {m.group(0)}" if m else None
 
 
 def direction_conflict(claim: Claim, spans: Sequence[TypedSpan], text: str) -> str | None:
