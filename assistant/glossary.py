@@ -119,8 +119,15 @@ GLOSSARY: dict[str, str] = {
 _ENGLISH = re.compile(r"[A-Za-z]")
 
 
+#: Hiragana: the particles and endings of Japanese grammar. A question that holds any is Japanese
+#: however many of its letters a Latin name takes (an English school's name with の受講料を教えて).
+_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+
+
 def is_english(text: str) -> bool:
-    """True when the text is written mostly in Latin letters."""
+    """True when the text is written mostly in Latin letters and holds no hiragana."""
+    if _HIRAGANA.search(text):
+        return False
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return False

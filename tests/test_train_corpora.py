@@ -98,3 +98,29 @@ def test_the_abstention_row_reads_the_example_s_own_document_frequencies(monkeyp
     e = train.Example(item, [], np.zeros((0, 1), np.float32), np.zeros(0, np.int8), [], [], None, df=own_df)
     train._abstain_row(e, None, df=lambda term: 0)  # type: ignore[arg-type]
     assert seen == [own_df]
+
+
+def test_abstention_only_examples_never_train_the_ranker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--abstain-data``: a question marked ``rank=False`` trains the abstention side only."""
+    seen: list[int] = []
+
+    class _Ranker:
+        def __init__(self, **kw: object) -> None:
+            pass
+
+        def fit(self, X, y, group):  # type: ignore[no-untyped-def]
+            seen.append(len(group))
+            raise StopIteration
+
+    import lightgbm as lgb
+
+    monkeypatch.setattr(lgb, "LGBMRanker", _Ranker)
+
+    def ex(id_: str, rank: bool) -> train.Example:
+        item = GoldItem(id_, "fact", "q", ("a",), False, "d.txt", (1, 1))
+        return train.Example(item, [None, None], np.zeros((2, 1), np.float32),  # type: ignore[list-item]
+                             np.array([1, 0], np.int8), [], [], None, rank=rank)
+
+    with pytest.raises(StopIteration):
+        train.fit_candidate([ex("Q1", True), ex("Q2", False), ex("Q3", True)])
+    assert seen == [2]

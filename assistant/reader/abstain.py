@@ -76,16 +76,44 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s,，]", "", text).casefold()
 
 
+#: An ordinal asked (第何号, 第何回): what the documents number with that counter, 第3号, 第十回.
+_ORDINAL_ASKED = re.compile(r"第何([一-鿿])")
+_ORDINAL_STATED = r"第[0-9０-９一二三四五六七八九十百]+"
+#: A web address asked for by the word URL: the documents write the address, not the word.
+_URL_STATED = re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:go\.jp|ac\.jp|or\.jp|co\.jp|gov|org|com|int)\b", re.I)
+
+
+def _latin_found(lit: str, text: str) -> bool:
+    """A literal of Latin letters only (MA, IIS) occurs as a word of its own in ``text`` (casefolded,
+    spaces kept): not inside a longer Latin word (``ma`` of plasma, ``iis`` of a name)."""
+    return re.search(rf"(?<![a-z]){re.escape(lit.casefold())}(?![a-z])", text) is not None
+
+
 def missing_literals(query: Query, passages: Sequence[str],
                      spelled_out: Callable[[str], Sequence[str]] | None = None) -> tuple[str, ...]:
     """Literals of the question that occur in none of ``passages`` (normalised texts).
 
     令和N and the slides' abbreviation RN (R7年度) match each other, and an English abbreviation
-    matches any of the words ``spelled_out`` gives for it (``crosslingual.spelled_out``).
+    matches any of the words ``spelled_out`` gives for it (``crosslingual.spelled_out``). A literal
+    of Latin letters only must stand as a word of its own (the unit MA is not in "plasma"); the
+    word URL is met by any web address. An ordinal asked (``第何号``) is a literal too, met by a
+    number with that counter (第3号); none stated, it is reported as 第N号.
     """
-    text = _squash(" ".join(passages))
+    joined = " ".join(passages)
+    text = _squash(joined)
+    spaced = joined.casefold()
     out = []
+    for m in _ORDINAL_ASKED.finditer(query.normalized):
+        if not re.search(_ORDINAL_STATED + re.escape(m.group(1)), joined):
+            out.append(f"第N{m.group(1)}")
     for lit in query.literals:
+        if lit.casefold() == "url" and _URL_STATED.search(joined):
+            continue
+        if re.fullmatch(r"[A-Za-z]+", lit) and not _latin_found(lit, spaced) \
+                and not (spelled_out is not None
+                         and any(_squash(w) in text for w in spelled_out(lit) if len(w) >= 2)):
+            out.append(lit)
+            continue
         if spelled_out is not None and _squash(lit) not in text \
                 and any(_squash(w) in text for w in spelled_out(lit) if len(w) >= 2):
             continue

@@ -37,13 +37,17 @@ def _ends_on(*nouns: str) -> str:
 #: どこが before a predicate of difference or quality (どこが違うか, どこが優れているか) asks in what
 #: respect, not which body or place: the answer is a description.
 _WHERE_RESPECT = r"(?!が(?:違|ちが|異な|優れ|劣|特徴|強み|弱み|新し|良い|よい|悪い|問題|変わ))"
-
+#: Units of measure written in Latin letters, as the span rules count them (62万kW, 5.5MA): asked
+#: 何kW, 何MA. Not glued to further letters (何MeV is another unit).
+_LATIN_UNITS = r"(?:kW|MW|GW|MA|keV|km|m2|m3)(?![A-Za-z0-9])"
+#: Fees named by what they are paid for (受講料, 参加料): general words for a price, asked as a noun.
+_FEES = ("受講料", "参加料", "利用料", "使用料", "入場料", "登録料", "手数料", "会費", "参加費", "受講費")
 _JA_TYPES: tuple[tuple[str, str], ...] = (
     ("organization", r"どの(?:企業|会社|機関|組織|団体|大学|省庁|省|研究機関|研究所|法人|業界団体)|どこ" + _WHERE_RESPECT + r"が|どこの(?:企業|機関|組織|団体|大学)"
-                     r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|事務局はどこ|何という名称"
+                     r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|(?<=事務局)はどこ|何という名称"
                      # A question that ends on the kind of body it asks for (…を実施する機関は？).
                      "|" + _ends_on("機関", "団体", "企業", "会社", "組織", "大学", "法人", "研究所", "省庁", "事業者")),
-    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|大臣|代表)の名前"
+    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|大臣|代表|人)[)）]?の名前"
                # A role held (主査を務めているのは): its holder, a person (not 議長国, 事務局: a body).
                # Matched behind the role, so that the role is the focus.
                r"|(?:" + "|".join(f"(?<={r})" for r in ("長", "者", "員", "主査", "座長", "代表", "代理", "幹事"))
@@ -57,13 +61,21 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                "|" + _ends_on("の数", "額")
                # A place count, or a unit in katakana (何メートル, 何トン, 何キロワット).
                + r"|何(?:か所|カ所|ヶ所|箇所|(?:立方|平方)?[ァ-ヺー]{2,})"
+               # A unit in Latin letters as the documents write it (何万kW, 何MA), machines counted (何台).
+               + r"|何(?:十|百|千)?(?:万|億)?(?:台|" + _LATIN_UNITS + r")"
+               # An ordinal (第何号, 第何回, 何番目): a number the documents write 第3号, 3番.
+               r"|第何|何番"
                # Days counted roughly (何日くらい), not a day of the month.
                r"|何日(?:くらい|ぐらい|ほど|程度)(?!に)"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
                r"|どれくらい|どれぐらい|どのくらい|どのぐらい|金額|予算額|予算は|割合|比率|人数|件数|規模|総額|分担率|何歳"
                # Days counted over a period (年間何日, 月に何日): a number of days, not a date.
-               r"|(?<=年間|月間|週間|年に|月に|週に|合計|延べ)何日(?![目頃ごま])"),
-    ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"),
+               r"|(?<=年間|月間|週間|年に|月に|週に|合計|延べ)何日(?![目頃ごま])"
+               # A fee named as the asked noun (受講料を教えて, 参加料は).
+               "|" + _ends_on(*_FEES)),
+    ("date", r"いつ|何年|何月|何日|どの時期|時期|日付|年月日|何年度|開催日|期限"
+             # A schedule asked as the noun (今年の会合の日程は): dates.
+             "|" + _ends_on("日程", "日時")),
     ("reason", r"なぜ|何故|どうして|理由|目的|ねらい|狙い|意義|何のため|背景"
                # "…するのは、…する必要があるからか" / "…何に備えるためか": a question ending in から / ため
                # asks for a reason (not いつからか, どこからか: a time or a place).
@@ -323,15 +335,16 @@ _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split(
 _UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
                          r"|市町村|店舗|食|円|歳|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|立方メートル|メートル|トン)"
-                         r"|(?:億|万)(?![ァ-ヺ]))")  # 何万キロワット asks for an output (kW), not yen
+                         r"|台|" + _LATIN_UNITS +
+                         r"|(?:億|万)(?![ァ-ヺA-Za-z]))")  # 何万キロワット, 何万kW ask for an output (kW), not yen
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     # Not いくら / how much alone: they ask for an output (kW) or a volume (トン) as often as for money.
-    (r"金額|予算|(?<!消)費(?!量)|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|(?<!many )\bfund(?:s|ing)?\b|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b|\binvestment", "money"),
+    (r"金額|予算|(?<!消)費(?!量)|受講料|参加料|利用料|使用料|入場料|登録料|手数料|総額|(?<![^\s、。のはをがにで])額|(?<=[月年日])額|手当|コスト|価格|単価|料金|値段|補助額|交付額|(?:分担|拠出|補助|交付|助成|負担|出資|寄[付附]|給付|奨励|委託|支援|基|資)金|\bbudget|(?<!many )\bfund(?:s|ing)?\b|\bcosts?\b|\byen\b|\bprice|\bfees?\b|\bsubsid|\bgrants?\b|\bsalar|\bwages?\b|\ballowances?\b|\binvestment", "money"),
     (r"割合|比率|分担率|シェア|percentage|percent|\bshare\b|\brate\b|\bratio\b|proportion", "percent"),
     # People counted, under any general word for them (how many employees, how many new researchers).
     (r"人数|how many (?:[a-z\-]+ ){0,2}?(?:people|persons|workers|staff|employees|members|participants|attendees|residents"
      r"|experts|students|lecturers|teachers|researchers|scientists|engineers|officials|officers|delegates|speakers"
-     r"|visitors|users|applicants|volunteers|trainees|interns|postdocs|fellows|children|patients|doctors|nurses"
+     r"|visitors|users|applicants|volunteers|trainees|interns|postdocs|fellows|children|patients|doctors|nurses|nationals"
      r"|inspectors|judges|instructors|employers|citizens)\b"
      r"|participants|lecturers|students", "名"),
     (r"件数|how many cases", "件"),

@@ -111,6 +111,9 @@ class Example:
     #: Document frequency of a term in the index the question was asked of (``index.df``); None:
     #: the ``df`` given to ``fit`` (examples built before training spanned several corpora).
     df: object = None
+    #: False for a question that trains the abstention side only (``--abstain-data``): the answer
+    #: classifier, the abstention model and its cut-off, never the ranker.
+    rank: bool = True
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -217,7 +220,7 @@ def fit_candidate(examples: Sequence[Example], C: float = C_CANDIDATE, scorer: s
     """The candidate scorer, fitted on the candidates of the answerable examples that have a positive
     (``bags`` rankers of consecutive seeds averaged; the cross-validation runs that give the abstention
     model its out-of-fold scores fit one each: five times as many fits would slow ``eval --oof`` fivefold)."""
-    use = [e for e in examples if e.item.kind in ANSWER_KINDS and e.y.any()]
+    use = [e for e in examples if e.rank and e.item.kind in ANSWER_KINDS and e.y.any()]
     X = np.concatenate([e.X for e in use])
     y = np.concatenate([e.y for e in use])
     if scorer == "linear":
@@ -307,7 +310,7 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
         answers = fit_answer(train)
         held = [i for i, f in enumerate(fold) if f == k]
         hits = [float(e.y[int(np.argmax(scorer.logits(e.X)))]) for e in (examples[i] for i in held)
-                if e.item.kind in ANSWER_KINDS and len(e.cands)]
+                if e.rank and e.item.kind in ANSWER_KINDS and len(e.cands)]
         return held, [_abstain_row(examples[i], scorer, df, answers) for i in held], hits
 
     for held, held_rows, hits in _map(one_fold, range(folds)):  # type: ignore[misc]
@@ -492,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.reader.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model (default: the shipped one)")
     parser.add_argument("--data", type=Path, nargs="*", default=list(TRAIN_FILES), help="training JSONL files")
+    parser.add_argument("--abstain-data", type=Path, nargs="*", default=[],
+                        help="training files whose questions train the abstention side only (the answer classifier, "
+                             "the abstention model and its cut-off), never the ranker: eval/extra/train.jsonl")
     parser.add_argument("--spread", action="store_true",
                         help="only report the cross-validated top-1 over several fold splits (writes no model)")
     args = parser.parse_args(argv)
@@ -500,6 +506,10 @@ def main(argv: list[str] | None = None) -> int:
 
     pipeline = Pipeline(Settings.from_env())
     examples = training_examples(pipeline, args.data)
+    if args.abstain_data:
+        from dataclasses import replace as _replace
+
+        examples += [_replace(e, rank=False) for e in training_examples(pipeline, args.abstain_data)]
     items = [e.item for e in examples]
     if args.spread:
         mean, std, per = top1_spread(examples)
@@ -511,10 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         p = p.resolve()
         return str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
 
-    data = [p for p in args.data if p.exists()]
+    data = [p for p in (*args.data, *args.abstain_data) if p.exists()]
     model.info.update({"items": len(items), "data_sha256": data_hash(data), "data": [rel(p) for p in data],
                        "data_corpus": {rel(p): rel(training_corpus(p) or pipeline.settings.corpus_dir)
-                                       for p in data}})
+                                       for p in data},
+                       "abstain_only_data": [rel(p) for p in args.abstain_data if p.exists()]})
     model.save(args.out)
     print(json.dumps(model.info, ensure_ascii=False, indent=1))
     return 0
