@@ -124,3 +124,16 @@ def test_abstention_only_examples_never_train_the_ranker(monkeypatch: pytest.Mon
     with pytest.raises(StopIteration):
         train.fit_candidate([ex("Q1", True), ex("Q2", False), ex("Q3", True)])
     assert seen == [2]
+
+
+def test_abstain_only_files_come_last_and_never_rank(corpora) -> None:  # type: ignore[no-untyped-def]
+    """The retrain's ``ABSTAIN_FILES`` (``--abstain-data``): their questions, on their own corpus, are
+    pooled after the others and marked to train the abstention side only."""
+    main, main_file, other_file, other_corpus = corpora
+    examples = train.training_examples(main, [main_file], progress=False, abstain_only=[other_file])
+    assert [(e.item.id, e.rank) for e in examples] == [("M1", True), ("M2", True), ("O1", False)]
+    other_doc = read_manifest(other_corpus)[0].id
+    assert {c.chunk.doc for c in examples[-1].cands} == {other_doc}
+    # a file named as both is trained on in full
+    both = train.training_examples(main, [main_file, other_file], progress=False, abstain_only=[other_file])
+    assert [e.rank for e in both] == [True, True, True]

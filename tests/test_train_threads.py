@@ -27,7 +27,7 @@ def _examples(n: int = 60, seed: int = 0) -> list[SimpleNamespace]:
         X = rng.normal(size=(8, len(FEATURES))).astype(np.float32)
         y = np.zeros(8, np.int8)
         y[int(np.argmax(X[:, 0]))] = 1
-        out.append(SimpleNamespace(item=SimpleNamespace(kind="fact", id=f"Q{q}"), X=X, y=y, cands=[None] * 8))
+        out.append(SimpleNamespace(item=SimpleNamespace(kind="fact", id=f"Q{q}"), X=X, y=y, cands=[None] * 8, rank=True))
     return out
 
 
