@@ -41,7 +41,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("定期", "不定期"),
     # 目標を上回る / 目標の8割にとどまる: a figure that stops short of a mark has not exceeded it.
     ("上回", "にとどま"),
-    # Sent while keeping one's post, and sent having left it (ポジションを維持したまま派遣 / 職を離れて派遣).
+    # Sent while keeping one's post, and sent having left it (職を維持して出向 / 職を離れて出向).
     ("維持", "離れ"), ("保っ", "離れ"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
@@ -1023,7 +1023,7 @@ _LIST_SEP = "、・,，"
 
 @lru_cache(maxsize=4096)
 def exclusive_words(claim_text: str) -> tuple[str, ...]:
-    """The words (two characters or more) a claim restricts its item to (理工系 and 学生 of 理工系の学生のみ)."""
+    """The words (two characters or more) a claim restricts its item to (甲類 and 会員 of 甲類の会員のみ)."""
     out: list[str] = []
     for m in _ONLY.finditer(claim_text):
         out += [w for w in re.split(r"の", m.group(1)) if len(w) >= 2]
@@ -1032,10 +1032,10 @@ def exclusive_words(claim_text: str) -> tuple[str, ...]:
 
 def exclusive_conflict(claim_text: str, text: str) -> str | None:
     """``のみ ≠ 列挙`` when the unit lists a word the claim restricts its item to beside another member
-    (理工系の学生のみ against 対象：理工系、事務系): the source names more than the claim's only one."""
+    (甲類の会員のみ against 対象：甲類、乙類): the source names more than the claim's only one."""
     for w in exclusive_words(claim_text):
         for m in re.finditer(re.escape(w), text):
-            # The member's own end (系 of 理工系 when the claim wrote 理工): up to one more character.
+            # The member's own end (類 of 甲類 when the claim wrote 甲): up to one more character.
             end = m.end() + (1 if m.end() < len(text) and text[m.end()] not in _LIST_SEP and
                              m.end() + 1 < len(text) and text[m.end() + 1] in _LIST_SEP else 0)
             after = text[end : end + 1]
@@ -1048,7 +1048,7 @@ def exclusive_conflict(claim_text: str, text: str) -> str | None:
 
 #: A claim that something is finished (完了している, 締め切った, 終えた, 済み).
 _DONE = lazy(r"完了|終了し|終え|終わっ|締め切っ|済み|済ん")
-#: A source saying it is under way or still to come: a verbal noun with 中 (更新中, 受付中, 検討中), or 予定 / に向けて.
+#: A source saying it is under way or still to come: a verbal noun with 中 (更新中, 募集中, 検討中), or 予定 / に向けて.
 _UNDER_WAY = lazy(r"[一-鿿]{2}中(?![一-鿿])|予定|に向けて|に向け、")
 
 

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from readerkit import sentence_candidate
 
 from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
-from assistant.normalize import normalize
-from assistant.reader.candidates import Candidate
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, typed
 from assistant.reader.scorer import load_model
 from assistant.reader.select import Selection, kind_listed
-from assistant.spans import extract_spans
 
 
 def _analyse(q: str):  # type: ignore[no-untyped-def]
@@ -104,11 +101,7 @@ def test_an_enumeration_broken_over_lines_is_quoted_to_its_end(tmp_path: Path, o
     assert {5, 7, 9} <= lines
 
 
-def _cand(text: str) -> Candidate:
-    body = normalize(text)
-    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
-    return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
-                     frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+_cand = sentence_candidate
 
 
 def test_a_list_of_places_takes_the_close_line_naming_them() -> None:

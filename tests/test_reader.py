@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from readerkit import hard_checks_pipeline
 
 from assistant.bm25 import bigram_tokenize, mecab_tokenize
 from assistant.crosslingual import dictionary_path
@@ -21,7 +22,7 @@ from assistant.reader.candidates import Candidate
 from assistant.reader.features import FEATURES, F, featurize, focus_whole
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, answer_type, asked_units, question_asks, question_literals
-from assistant.reader.scorer import Linear, ReaderModel, Trees, load_model
+from assistant.reader.scorer import Linear, ReaderModel, Trees
 from assistant.reader.select import direct_span, inline_list
 from assistant.spans import extract_spans
 from assistant.structure import recover_cells
@@ -1142,14 +1143,7 @@ def test_a_bag_of_rankers_scores_their_average() -> None:
 # ------------------------------------------------------- the reader on fixture files
 
 
-def _fixture_pipeline(one_document, tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
-    """``one_document``'s pipeline with the learned abstention and the off-topic guard off (the
-    fake embedder's similarities are far below the real model's: these tests check how the reader
-    selects and shapes; the literal check stays on)."""
-    p = one_document(tmp_path, text, title)
-    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
-    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
-    return p
+_fixture_pipeline = hard_checks_pipeline
 
 
 @pytest.fixture

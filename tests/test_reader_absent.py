@@ -3,15 +3,14 @@ another attribute, from answering it (made-up fixture documents, the fake embedd
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from readerkit import hard_checks_pipeline
 
 from assistant.bm25 import mecab_tokenize
 from assistant.reader.abstain import qualifier_found
 from assistant.reader.query import analyse, answer_type, asked_units
-from assistant.reader.scorer import load_model
 from assistant.spans import extract_spans
 
 
@@ -91,12 +90,7 @@ def test_qualifier_found_for_the_next_instance(question: str, passage: str, foun
     assert qualifier_found(_analyse(question), passage) == found
 
 
-def _fixture_pipeline(one_document, tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
-    """The learned abstention and the off-topic guard off: only the hard checks abstain."""
-    p = one_document(tmp_path, text, title)
-    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
-    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
-    return p
+_fixture_pipeline = hard_checks_pipeline
 
 
 _DOC = ("みなと市の貯水施設\n\n"

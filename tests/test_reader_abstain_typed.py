@@ -4,16 +4,15 @@ a Latin literal inside a longer word, the word URL (made-up fixture documents, t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from readerkit import hard_checks_pipeline
 
 from assistant.bm25 import mecab_tokenize
 from assistant.glossary import is_english
 from assistant.reader.abstain import missing_literals
 from assistant.reader.query import analyse, answer_type, asked_units
-from assistant.reader.scorer import load_model
 
 
 def _analyse(q: str):  # type: ignore[no-untyped-def]
@@ -79,12 +78,7 @@ def test_missing_latin_ordinal_and_url_literals(question: str, passages: list[st
     assert missing_literals(_analyse(question), passages) == missing
 
 
-def _fixture_pipeline(one_document, tmp_path: Path, text: str, title: str):  # type: ignore[no-untyped-def]
-    """The learned abstention and the off-topic guard off: only the hard checks abstain."""
-    p = one_document(tmp_path, text, title)
-    p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
-    p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
-    return p
+_fixture_pipeline = hard_checks_pipeline
 
 
 _DOC = ("甲実験装置の概要\n\n"

@@ -3,20 +3,13 @@
 
 from __future__ import annotations
 
+from readerkit import sentence_candidate
+
 from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
-from assistant.normalize import normalize
-from assistant.reader.candidates import Candidate
 from assistant.reader.features import F, featurize, previous_terms, states_previous
 from assistant.reader.query import analyse
-from assistant.spans import extract_spans
 
-
-def _cand(text: str) -> Candidate:
-    body = normalize(text)
-    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
-    return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
-                     frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+_cand = sentence_candidate
 
 
 def test_a_bracketed_previous_figure_states_the_previous_year() -> None:

@@ -7,22 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from readerkit import sentence_candidate
 
-from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
-from assistant.normalize import normalize
 from assistant.reader.candidates import Candidate
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.select import reason_before, stated_reason
 from assistant.reader.shape import reason_cue, snippet
-from assistant.spans import extract_spans
 
-
-def _cand(text: str) -> Candidate:
-    body = normalize(text)
-    chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
-    return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
-                     frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+_cand = sentence_candidate
 
 
 def test_a_close_line_stating_a_reason_answers_over_a_restating_note() -> None:

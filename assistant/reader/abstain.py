@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from assistant.lazyre import lazy
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import F, coverage, strict_kinds, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
@@ -80,7 +81,7 @@ def _squash(text: str) -> str:
 _ORDINAL_ASKED = re.compile(r"第何([一-鿿])")
 _ORDINAL_STATED = r"第[0-9０-９一二三四五六七八九十百]+"
 #: A web address asked for by the word URL: the documents write the address, not the word.
-_URL_STATED = re.compile(r"https?://|www\.|[a-z0-9-]+\.(?:go\.jp|ac\.jp|or\.jp|co\.jp|gov|org|com|int)\b", re.I)
+_URL_STATED = lazy(r"https?://|www\.|[a-z0-9-]+\.(?:go\.jp|ac\.jp|or\.jp|co\.jp|gov|org|com|int)\b", re.I)
 
 
 def _latin_found(lit: str, text: str) -> bool:

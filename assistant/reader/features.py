@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from assistant.lazyre import lazy
 from assistant.reader.candidates import Candidate
-from assistant.reader.query import ASKS, VALUE_TYPES, Query
+from assistant.reader.query import ASK_PATTERNS, VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan, relative_time_spans
 from assistant.structure import Cell
 
@@ -77,7 +78,7 @@ def japanese_dates(literal: str) -> tuple[str, ...]:
 #: What may stand between a value and the bracket that holds its comparison figure, and inside
 #: the bracket before that figure: nothing, or a label naming another period or a baseline
 #: (48億円（前年度予算額 45億円）, 1,250百万円（980百万円)); not a part of the value (240人（うち学生75人）).
-_TO_BRACKET = re.compile(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
+_TO_BRACKET = lazy(r"\s*[(（]\s*(?:[^()（）\d]{0,10}(?:前|昨|当初|比|実績)[^()（）\d]{0,10})?$")
 
 
 def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
@@ -96,7 +97,6 @@ def bracketed_comparison(cand: Candidate, span: TypedSpan) -> bool:
 
 #: The Japanese words of the previous-period cue (``ASKS``): an English question's derived terms
 #: that are part of one name that cue too.
-_PREVIOUS = re.compile(dict(ASKS)["previous"], re.I)
 _PREVIOUS_WORDS = ("前年度", "前年", "昨年度", "昨年", "前期")
 #: Kinds of figure a budget table compares with the previous period's in brackets.
 _FIGURE_KINDS = frozenset({"money", "count", "number", "percent"})
@@ -113,7 +113,7 @@ def previous_terms(query: Query) -> list[str]:
         return []
     if query.english:
         return [t for t in query.terms if any(t in w for w in _PREVIOUS_WORDS)]
-    m = _PREVIOUS.search(query.normalized)
+    m = ASK_PATTERNS["previous"].search(query.normalized)
     return [t for t in query.terms if m is not None and t in m.group(0)]
 
 

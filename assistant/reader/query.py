@@ -265,12 +265,13 @@ ASKS: tuple[tuple[str, str], ...] = (
     # ``other`` when the counter is one the analyser does not know.
     ("amount", r"何(?!か(?![所月国])|[をがのでともにはや？?。、])|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
 )
-_ASKS_RES = [(name, lazy(pat, re.I)) for name, pat in ASKS]
+#: ``ASKS`` compiled (on first use), by cue name.
+ASK_PATTERNS = {name: lazy(pat, re.I) for name, pat in ASKS}
 
 
 def question_asks(question: str) -> frozenset[str]:
     """The cues of ``ASKS`` a (normalised) question carries."""
-    return frozenset(name for name, pat in _ASKS_RES if pat.search(question))
+    return frozenset(name for name, pat in ASK_PATTERNS.items() if pat.search(question))
 
 
 def answer_type(question: str) -> AnswerType:

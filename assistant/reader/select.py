@@ -1717,9 +1717,10 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
             return Selection([cands[best]], phrase, cands[best], float(scores[best]))
     if query.answer_type == "reason":
         best = _past_headings(cands, scores, best)
-        if reason_before(index, cands[best]) is None:  # a line with its reason above it stands
-            best = stated_reason(cands, scores, best, policy)
         reason = reason_before(index, cands[best])
+        if reason is None:  # a line with its reason above it stands
+            best = stated_reason(cands, scores, best, policy)
+            reason = reason_before(index, cands[best])
         if reason is not None:
             return Selection([reason, cands[best]], None, None, float(scores[best]))
     return Selection([run_on(index, cands[best])], None, None, float(scores[best]))

@@ -29,7 +29,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -478,8 +478,6 @@ def training_examples(pipeline, paths: Sequence[Path] = TRAIN_FILES,  # type: ig
     ``abstain_only`` (the retrain and ``eval --oof`` pass ``ABSTAIN_FILES``) come after them, marked to
     train the abstention side only (``Example.rank``).
     """
-    from dataclasses import replace
-
     extra = [p for p in abstain_only if p.exists() and p not in paths]
     tail = [replace(e, rank=False) for e in training_examples(pipeline, extra, progress=progress, abstain_only=())] \
         if extra else []
