@@ -52,6 +52,7 @@ from assistant.claims import (
     unit_of,
     with_slot_spans,
 )
+from assistant.lazyre import rx
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
 from assistant.reader.candidates import Candidate, gather, line_of
@@ -243,7 +244,7 @@ class _Unit:
         return max(self.item, self.item_n, self.item_m)
 
 
-_ORDINAL = re.compile(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
+_ORDINAL = rx(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
 
 
 def _key_named(cand: Candidate, claim_text: str) -> bool:
@@ -441,7 +442,7 @@ def _row_lines(c: Candidate, lines: set[int]) -> list[Candidate]:
 
 
 #: The number opening a numbered row (``3.乙装置の検討``): rows so numbered are siblings of one list.
-_ROW_NUMBER = re.compile(r"^\d{1,2}[.．]")
+_ROW_NUMBER = rx(r"^\d{1,2}[.．]")
 
 
 def _sibling(heading: str, c: Candidate) -> bool:
@@ -530,8 +531,8 @@ def _led(claim: Claim, cmp: Comparison, lead: Candidate | None) -> Comparison:
 
 #: The number opening an item of a numbered list (①, (2), 3.), and the words by which a line announces the
 #: list below it (以下の機関, 次の3点).
-_NUMBERED = re.compile(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．])")
-_ANNOUNCES = re.compile(r"以下の|次の")
+_NUMBERED = rx(r"^(?:[①-⑳]|[(（]\d{1,2}[)）]|\d{1,2}[.．])")
+_ANNOUNCES = rx(r"以下の|次の")
 
 
 def _numbered_lists(cands: Sequence[Candidate]) -> list[Candidate]:
@@ -847,7 +848,7 @@ def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
 
 
 #: A date stated to the day (2031-03-04): one record's, seldom another's.
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = rx(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _dated_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
@@ -862,7 +863,7 @@ def _dated_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
 #: Kinds of name: a list of them may run on past a unit.
 _NAME_KINDS = ("person", "org", "place", "facility")
 #: Between a role and the names it labels (会長：甲株式会社).
-_ROLE_LABEL = re.compile(r"\s*[:：]\s*")
+_ROLE_LABEL = rx(r"\s*[:：]\s*")
 
 
 def _role_bound(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
@@ -922,7 +923,7 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
 
 
 #: Between the names of one list (甲、乙 / 甲と乙 / 甲・乙 / 甲及び乙).
-_NAME_LIST_MARK = re.compile(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
+_NAME_LIST_MARK = rx(r"\s*(?:、|,|・|と|及び|並びに|や)\s*")
 
 
 def _name_run(text: str, s: TypedSpan, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
@@ -1022,7 +1023,7 @@ def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
 
 
 #: A numbered row's number and label in its original line (``3. 乙装置 丙の検討 ◎``: 乙装置).
-_ROW_LABEL = re.compile(r"^\s*(\d{1,2})[.．]\s*(\S+)\s+\S")
+_ROW_LABEL = rx(r"^\s*(\d{1,2})[.．]\s*(\S+)\s+\S")
 
 
 def _row_label(c: Candidate) -> str | None:
@@ -1325,7 +1326,7 @@ def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list
 
 
 #: A name with its abbreviation after it, as documents define one on first use: 甲科学技術機構(KST).
-_ABBR_DEFINITION = re.compile(r"([一-鿿ァ-ヺー]{4,})\s*[(（]\s*([A-Z][A-Za-z0-9\-]{1,9})\s*[)）]")
+_ABBR_DEFINITION = rx(r"([一-鿿ァ-ヺー]{4,})\s*[(（]\s*([A-Z][A-Za-z0-9\-]{1,9})\s*[)）]")
 _ABBR_CACHE: dict[int, tuple[object, dict[str, str]]] = {}
 
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 
 if TYPE_CHECKING:
     import sqlite3
@@ -99,12 +99,12 @@ _IRREGULAR = {
 
 _VOWELS = set("aeiouy")
 _ARTICLES = frozenset({"a", "an", "the"})
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.&\-]*[A-Za-z0-9]|[A-Za-z0-9]")
-_PARTS = re.compile(r"[\-.&]")
-_PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-_HIRAGANA = re.compile(r"^[\u3041-\u309f\u30fc]+$")
-_KANA = re.compile(r"^[\u3041-\u30ff\u30fc]+$")
-_LATIN_TERM = re.compile(r"^[0-9a-z][0-9a-z\-.&]*$")
+_WORD = rx(r"[A-Za-z0-9][A-Za-z0-9'’.&\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_PARTS = rx(r"[\-.&]")
+_PAREN = rx(r"\([^()]*\)|\[[^\[\]]*\]")
+_HIRAGANA = rx(r"^[\u3041-\u309f\u30fc]+$")
+_KANA = rx(r"^[\u3041-\u30ff\u30fc]+$")
+_LATIN_TERM = rx(r"^[0-9a-z][0-9a-z\-.&]*$")
 #: JMdict priority codes that mark a common word.
 _COMMON = ("news1", "ichi1", "spec1", "spec2", "gai1")
 #: Sense notes that mark a reading nobody means today.
@@ -455,11 +455,11 @@ def build_table(
 
 #: A corpus term that may be a Japanese name: 2-4 ideographs (中村, 長谷川); one ideograph is
 #: too ambiguous, and kana names are written as the English question writes them.
-_KANJI_NAME = re.compile(r"^[\u4e00-\u9fff\u3005]{2,4}$")
+_KANJI_NAME = rx(r"^[\u4e00-\u9fff\u3005]{2,4}$")
 #: JMnedict's name kinds that are people's names (not places, companies or works).
 _PERSON_KINDS = ("surname", "given", "person", "fem", "masc")
 #: Long vowels as romanisations write them or not (Kondou, Kondo; Oono, Ono).
-_LONG_VOWEL = re.compile(r"(?<=[ou])u|(?<=o)o")
+_LONG_VOWEL = rx(r"(?<=[ou])u|(?<=o)o")
 
 
 def romaji_keys(romaji: str) -> tuple[str, ...]:
@@ -594,7 +594,7 @@ def _glosses(
 
 
 #: A word of hiragana only (と, もらう, たち): grammar or a verb too general to bridge wording.
-_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f]+$")
+_HIRAGANA_ONLY = rx(r"^[\u3041-\u309f]+$")
 
 
 def japanese_synonyms(

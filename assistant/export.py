@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import UsageError
+from assistant.lazyre import rx
 from assistant.messages import CITE_MARK, format_citation
 
 #: Characters the XML inside an .xlsx cannot hold (openpyxl refuses them); shown as U+FFFD.
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_ILLEGAL = rx(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Excel's limit on the text of one cell.
 XLSX_CELL_MAX = 32_767
 #: Header fill and the colours of marked values (e.g. verdicts) in the Excel sheet.
@@ -197,10 +197,10 @@ def numbered_citations(citations: Sequence[Mapping[str, Any]]) -> str:
 
 # ------------------------------------------------------------------ markdown
 
-_MD_INLINE = re.compile(r"([\\`*\[\]<>|~])")
+_MD_INLINE = rx(r"([\\`*\[\]<>|~])")
 #: ``_`` only makes emphasis at a word edge: ``000_e93.txt`` stays as it is (copy-ready).
-_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_MD_UNDERSCORE = rx(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_MD_LINE_START = rx(r"^(\s*)([#>+\-=]|\d+[.)])")
 
 
 def _escape_mark(mark: str) -> str:

@@ -12,7 +12,6 @@ a visible notice: never an error.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from assistant.answer import Answer, Citation, make_citation
 from assistant.claims import unsupported_values
 from assistant.glossary import is_english
+from assistant.lazyre import rx
 from assistant.messages import (
     ABSTAIN_MESSAGE,
     ABSTAIN_MESSAGE_EN,
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_MARK = re.compile(r"【\s*(\d{1,2})\s*】|\[(\d{1,2})\]")
-_SENT = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|$)(?:\s*(?:【\s*\d{1,2}\s*】|\[\d{1,2}\]))*")
+_MARK = rx(r"【\s*(\d{1,2})\s*】|\[(\d{1,2})\]")
+_SENT = rx(r"[^。！？!?\n]+(?:[。！？!?]+|$)(?:\s*(?:【\s*\d{1,2}\s*】|\[\d{1,2}\]))*")
 
 
 class LLMUnavailable(Exception):

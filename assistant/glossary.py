@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 
 #: Countries and regions in Japanese (general knowledge, not a topic list; the drafting check
 #: reads a place at this level as containing its cities and prefectures).
@@ -116,12 +116,12 @@ GLOSSARY: dict[str, str] = {
     "doe": "DOE エネルギー省", "department of energy": "エネルギー省",
 }
 
-_ENGLISH = re.compile(r"[A-Za-z]")
+_ENGLISH = rx(r"[A-Za-z]")
 
 
 #: Hiragana: the particles and endings of Japanese grammar. A question that holds any is Japanese
 #: however many of its letters a Latin name takes (an English school's name with の受講料を教えて).
-_HIRAGANA = re.compile(r"[\u3041-\u3096]")
+_HIRAGANA = rx(r"[\u3041-\u3096]")
 
 
 def is_english(text: str) -> bool:

@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, StoreBatch, choose_kind
 from assistant.errors import BackendUnavailableError, IndexCorruptError, IndexStaleError, UsageError
+from assistant.lazyre import rx
 
 if TYPE_CHECKING:
     from llama_index.core.schema import TextNode
@@ -54,7 +54,7 @@ INSERT_BATCH = 2000
 MAX_TOPK = 16_384
 #: Sentences first fetched per passage candidate (doubled until the ranking is exact).
 SENTENCE_FACTOR = 4
-_PREFIX_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
+_PREFIX_RE = rx(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
 _INSTALL_HINT = "pip install 'shiori[scale]'"
 
 

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 
 #: Bump when the output of ``normalize`` changes: the index manifest records it, so
 #: an index built by an older normaliser is detected as stale.
@@ -55,7 +55,7 @@ RADICAL_SUPPLEMENT: frozenset[str] = frozenset(_RADICAL_SUPPLEMENT)
 #: Characters that open a bullet or list item: a line starting with one of these
 #: begins a new item even when the previous line did not end a sentence.
 BULLETS = "●○〇◆◇■□▪▫・•‣◎◯★☆※➢➤►▶→⇒-–—*+"
-_ITEM_START = re.compile(
+_ITEM_START = rx(
     r"^(?:[" + re.escape(BULLETS) + r"]|[①-⑳]|[^\s:：、。]{1,8}[:：]|[ivx]+\.(?=\s|[^\sA-Za-z.])|\d{1,2}[.．)）]\s?|[（(]\d{1,2}[)）]|【|＜|<|#)"
 )
 SENTENCE_END = "。！？!?"
@@ -70,8 +70,8 @@ _CONTINUATION_START = lazy(r"^(?:[ぁ-ゖー、。，．）」』】〕\)\],.]|[
 #: slide's enumeration runs on over its lines (理事：A、B、 / (blank) / C、D), and joined into one
 #: sentence its answer is cut from the quote.
 _UNFINISHED = frozenset("をがにのとで")
-_PAGE_NUMBER_TAIL = re.compile(r"(?<=[。」』）\)ぁ-ゖァ-ヺ一-鿿々〆])\s+\d{1,3}$")
-_PAGE_NUMBER_LINE = re.compile(r"^\s*\d{1,3}\s*$")
+_PAGE_NUMBER_TAIL = rx(r"(?<=[。」』）\)ぁ-ゖァ-ヺ一-鿿々〆])\s+\d{1,3}$")
+_PAGE_NUMBER_LINE = rx(r"^\s*\d{1,3}\s*$")
 
 
 def _is_cjk(ch: str) -> bool:

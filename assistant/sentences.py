@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import Literal
 
+from assistant.lazyre import rx
+
 Reason = Literal["heading", "greeting", "lead-in", "question", "date", "value", "label"]
 REASONS: tuple[str, ...] = ("heading", "greeting", "lead-in", "question", "date", "value", "label")
 
@@ -25,7 +27,7 @@ _CLOSE = "」』）)】］]〕〉》”’"
 #: Closing brackets and quotes that belong to the sentence they follow: …した。」
 _TRAIL = _CLOSE + "　 "
 #: English abbreviations after which ``. `` does not end a sentence.
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|No|Nos|Fig|approx|cf|Co|Inc|Ltd|St)|\b[A-Z])$")
+_ABBREV = rx(r"(?:\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|No|Nos|Fig|approx|cf|Co|Inc|Ltd|St)|\b[A-Z])$")
 
 
 def _is_decimal_point(text: str, i: int) -> bool:
@@ -91,11 +93,11 @@ def split_sentences(text: str) -> list[str]:
 # --------------------------------------------------------------- no statement
 
 #: List marks and numbering at the start of a line: ・ ● ① (1) 1. 第2章 ア) a.
-_MARKER = re.compile(
+_MARKER = rx(
     r"^\s*(?:(?:[・●○〇◆◇■□◎※•▪▶►→＊*+\-–—]|[①-⑳]|[(（]?\d{1,3}[)）.．、]|[(（][一二三四五六七八九十ア-ンa-zA-Z][)）]"
     r"|[ア-ンa-zA-Z][)）.．](?=\s)|第[一二三四五六七八九十百\d]+[章節条項款部編]?)\s*)+"
 )
-_GREETING = re.compile(
+_GREETING = rx(
     r"^(?:(?:いつも|大変|平素より|平素は)?お世話になって(?:おり|い)ます|お疲れ(?:様|さま)(?:です|でございます)"
     r"|拝啓|謹啓|前略|敬具|敬白|謹白|草々|以上|記|追伸"
     r"|.*(?:よろしく|宜しく)お願い(?:いた|致)?します|.*お願い(?:いた|致)?します|.*お願い申し上げます"
@@ -105,10 +107,10 @@ _GREETING = re.compile(
     re.I,
 )
 #: A sentence that only points at the rest of the paper: 標記について、下記のとおり整理しました。
-_LEAD_IN = re.compile(r"(?:標記|表記|本件)について|(?:下記|以下|別紙|別添|次|左記|上記)の(?:とおり|通り)")
+_LEAD_IN = rx(r"(?:標記|表記|本件)について|(?:下記|以下|別紙|別添|次|左記|上記)の(?:とおり|通り)")
 MAX_LEAD_IN_CHARS = 40
 _ERA = r"(?:令和|平成|昭和|R|H)\s*(?:元|\d{1,2})"
-_DATE = re.compile(
+_DATE = rx(
     rf"^(?:{_ERA}\s*年(?:度|\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?)?|\d{{4}}\s*年(?:度|\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?)?"
     r"|\d{4}[/.\-]\d{1,2}(?:[/.\-]\d{1,2})?|\d{1,2}\s*月\s*\d{1,2}\s*日)"
     r"\s*(?:[(（][月火水木金土日][)）])?\s*(?:現在|時点)?$"
@@ -118,11 +120,11 @@ _UNIT_CHARS = set(
     "約百千万億兆円ドルユーロ名人件社回倍基機台か国カヶケ所%％ｍmkgtトン度年月日時間分秒程超未満以上下強弱"
 )
 #: How a short heading-like line ends: "…について", "…に向けて", "はじめに".
-_LABEL_ENDS = re.compile(
+_LABEL_ENDS = rx(
     r"(?:について|に関して|に関する|に向けて|に向けた|にあたって|に係る|のまとめ|はじめに|おわりに|お知らせ|まとめ|概要|等)$"
 )
 #: Predicates end in kana (verbs, adjectives, です/ます); headings end in a noun.
-_KANA_END = re.compile(r"[\u3041-\u309f]$")
+_KANA_END = rx(r"[\u3041-\u309f]$")
 MAX_LABEL_CHARS = 15
 MAX_INTRO_CHARS = 40
 MIN_CONTENT_CHARS = 3

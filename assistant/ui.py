@@ -10,11 +10,11 @@ attributes with escaped values) is HTML.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.corpus import page_label
+from assistant.lazyre import rx
 from assistant.messages import CITE_MARK, STRENGTH_LABELS, format_lines
 
 if TYPE_CHECKING:
@@ -27,11 +27,11 @@ CONTEXT_LINES = 5
 
 #: ASCII punctuation with a meaning in (GitHub-flavoured) Markdown; ``&<>"'`` are left
 #: to ``html.escape`` so that the entities it writes stay intact.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=:/^])")
+_MD_SPECIAL = rx(r"([\\`*_{}\[\]()#+\-.!|~$=:/^])")
 
 
 #: Private-use code points (PDF symbol fonts: bullets, arrows) have no glyph in any font.
-_PUA = re.compile("[\ue000-\uf8ff]")
+_PUA = rx("[\ue000-\uf8ff]")
 
 
 def esc(text: object) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import F, coverage, strict_kinds, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
@@ -73,12 +73,16 @@ def model_columns(names: Sequence[str]) -> list[int]:
     return [A[n] for n in names]
 
 
+#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
+_SPACES_COMMAS = rx(r"[\s,，]")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[\s,，]", "", text).casefold()
+    return _SPACES_COMMAS.sub("", text).casefold()
 
 
 #: An ordinal asked (第何号, 第何回): what the documents number with that counter, 第3号, 第十回.
-_ORDINAL_ASKED = re.compile(r"第何([一-鿿])")
+_ORDINAL_ASKED = rx(r"第何([一-鿿])")
 _ORDINAL_STATED = r"第[0-9０-９一二三四五六七八九十百]+"
 #: A web address asked for by the word URL: the documents write the address, not the word.
 _URL_STATED = lazy(r"https?://|www\.|[a-z0-9-]+\.(?:go\.jp|ac\.jp|or\.jp|co\.jp|gov|org|com|int)\b", re.I)
@@ -225,11 +229,11 @@ def answer_logit(logits: np.ndarray | None) -> float:
 
 #: A per-unit figure asked for (1か所当たり, 1人あたり, per station) and how a passage states one
 #: (in words, or as a value over a unit: 100円/Nm3).
-_PER_UNIT_ASKED = re.compile(r"当たり|あたり|につき|\bper\b", re.I)
-_PER_UNIT_STATED = re.compile(r"当たり|あたり|につき|単価|\bper\b|\d[\d,.]*[^\s\d/]{1,3}/[^\s\d/]", re.I)
+_PER_UNIT_ASKED = rx(r"当たり|あたり|につき|\bper\b", re.I)
+_PER_UNIT_STATED = rx(r"当たり|あたり|につき|単価|\bper\b|\d[\d,.]*[^\s\d/]{1,3}/[^\s\d/]", re.I)
 #: The previous or next instance of something asked for (前回の改定, 次回の会議): the documents
 #: state the current one, and a passage speaks of the asked one only when it says so.
-_RELATIVE = re.compile(r"前回|次回|次期|来年|翌年|次の(?=[一-鿿ァ-ヺ]{1,8}(?:は|が|を|に|の))(?!通り)")
+_RELATIVE = rx(r"前回|次回|次期|来年|翌年|次の(?=[一-鿿ァ-ヺ]{1,8}(?:は|が|を|に|の))(?!通り)")
 #: How a passage states the next instance of something asked with 次の (次の会合): 次回, 次期, 次の
 #: itself, or a plan (予定). A passage on an earlier instance (the last meeting's date) says none;
 #: nor does 今後 or に向け (開発に向けた協調: every policy passage is aimed at something). Only a value
@@ -238,7 +242,7 @@ _NEXT_STATED = ("次回", "次期", "次の", "予定")
 #: How a budget document states the next fiscal year's figure: the proposal for a named year
 #: (令和N年度予算額(案), 予算案, 概算要求), or a table's amount followed by the previous year's in
 #: brackets (480百万円(310百万円)). Written before the year it is for, that is "next year's" budget.
-_NEXT_YEAR_BUDGET = re.compile(r"予算額?\s*[(（]案[)）]|予算案|概算要求"
+_NEXT_YEAR_BUDGET = rx(r"予算額?\s*[(（]案[)）]|予算案|概算要求"
                                r"|\d[\d,.]*\s*[千百万億兆]*円\s*[(（]\s*\d[\d,.]*\s*[千百万億兆]*円")
 
 

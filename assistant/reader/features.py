@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import ASK_PATTERNS, VALUE_TYPES, Query
 from assistant.spans import TYPE_KINDS, TypedSpan, relative_time_spans
@@ -37,15 +37,19 @@ FEATURES: tuple[str, ...] = (
 F = {name: i for i, name in enumerate(FEATURES)}
 
 #: A CJK ideograph right after the focus makes it part of a longer compound (主査 in 主査代理).
-_IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
-_REASON_CUE = re.compile(r"ため|目的|から|ので|により|によって|必要|期待|ことで|for |to |because")
-_HEADING = re.compile(r"[:：]\s*$")
+_IDEOGRAPH = rx(r"[\u3400-\u9fff]")
+_REASON_CUE = rx(r"ため|目的|から|ので|により|によって|必要|期待|ことで|for |to |because")
+_HEADING = rx(r"[:：]\s*$")
 #: Slide titles and section heads: they restate a question's words and answer nothing.
-_HEADING_LIKE = re.compile(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<#]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
+_HEADING_LIKE = rx(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<#]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
+
+
+#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
+_SPACES_COMMAS = rx(r"[\s,，]")
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s,，]", "", text).casefold()
+    return _SPACES_COMMAS.sub("", text).casefold()
 
 
 def focus_whole(focus: str, text: str) -> bool:
@@ -174,10 +178,10 @@ def unit_matches(query: Query, span: TypedSpan) -> bool:
 
 #: Number questions that count things (いくつ, how many) are answered by a count: a share or an
 #: amount on the same topic (3割以上 for "how many shelters") answers something else.
-_COUNT_ASKED = re.compile(r"いくつ|何個|\bhow many\b", re.I)
+_COUNT_ASKED = rx(r"いくつ|何個|\bhow many\b", re.I)
 #: Place questions that name a geographic unit (which country, 国はどこか) are answered by a place
 #: name; an office or a company is a venue at best, never a country or a city.
-_GEO_ASKED = re.compile(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|(?:どの|どこの)(?:国|都市|県|州)"
+_GEO_ASKED = rx(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|(?:どの|どこの)(?:国|都市|県|州)"
                         r"|\b(?:which|what) (?:country|countries|city|cities|prefecture|state)\b", re.I)
 _GEO_HEADS = ("国", "都市", "都道府県", "県", "州", "地名", "国名")
 
@@ -207,9 +211,12 @@ def scale_matches(query: Query, span: TypedSpan) -> bool:
     return not query.scale or (span.kind == "money" and span.text.endswith(query.scale))
 
 
+_BIGRAM_SKIP = rx(r"[\s・、。,.:：()（）「」『』【】]")
+
+
 def char_bigrams(text: str) -> set[str]:
     """Character pairs of ``text`` without spaces and punctuation (compounds however they were split)."""
-    t = re.sub(r"[\s・、。,.:：()（）「」『』【】]", "", text)
+    t = _BIGRAM_SKIP.sub("", text)
     return {t[i : i + 2] for i in range(len(t) - 1)}
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.bm25 import QUESTION_WORDS, Tokenize
 from assistant.glossary import is_english
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 from assistant.normalize import normalize_query
 
 AnswerType = str  # "number" | "date" | "person" | "organization" | "place" | "list" | "reason" | "other"
@@ -120,7 +120,7 @@ _EN_TYPES: tuple[tuple[str, str], ...] = (
              r"|what kinds|what types|which (?:items|areas|fields|activities|measures)"
              r"|what (?:items|areas|fields|activities|measures)"),
 )
-_JA_TYPE_RES = [(t, re.compile(p)) for t, p in _JA_TYPES]
+_JA_TYPE_RES = [(t, rx(p)) for t, p in _JA_TYPES]
 #: English patterns compile on the first English question (a Japanese ask never uses them).
 _EN_TYPE_RES = [(t, lazy(p, re.I)) for t, p in _EN_TYPES]
 _PRIORITY = {t: i for i, (t, _) in enumerate(_JA_TYPES)}
@@ -166,7 +166,7 @@ def asked_org_heads(question: str) -> tuple[str, ...]:
 
 #: Two-part and comparison questions (the parts' patterns compile when a question has a cue).
 #: English "both" is left out: "which project have A and B both joined" asks one thing of two subjects.
-_TWO_PART_CUE = re.compile(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"
+_TWO_PART_CUE = rx(r"それぞれ|両方|ともに|どちら|比べ|比較|違い|差は|\beach\b|\brespectively\b|\bcompare"
                            r"|\bwhich .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)\b", re.I)
 _COMPARISON_CUE = lazy(r"どちら|比べ|比較|より(?:多|少|大|小|高|低)|差は|違い|compare|which .{0,30}(?:more|larger|higher|greater|fewer|smaller|lower)", re.I)
 #: The second conjunct may hold particles of its own (新庁舎建設に向けた用地取得, 合同で開かれた行事);
@@ -185,9 +185,9 @@ _CONJ_EN = lazy(rf"\b(?P<a>(?:(?!{_EN_FUNCTION}\b)[\w\-]+ ){{0,2}}(?!{_EN_FUNCTI
 
 # Literals a question is pinned to: whatever answers must be about them.
 _LITERAL_PATTERNS = (
-    re.compile(r"(?:令和|平成|昭和)?\d+(?:\.\d+)?(?:年度|年|月|日|回|期|次|%|億|万)?"),
-    re.compile(r"(?<=何)[ァ-ヴー]{2,}"),
-    re.compile(r"[A-Za-z][A-Za-z0-9\-]+"),
+    rx(r"(?:令和|平成|昭和)?\d+(?:\.\d+)?(?:年度|年|月|日|回|期|次|%|億|万)?"),
+    rx(r"(?<=何)[ァ-ヴー]{2,}"),
+    rx(r"[A-Za-z][A-Za-z0-9\-]+"),
 )
 #: Words that name the asked attribute in general terms, never the thing asked about.
 _GENERIC = QUESTION_WORDS | frozenset(
@@ -333,7 +333,7 @@ _ORG_ASKED = lazy("(?:" + "|".join((*_ORG_HEADS, "主催者")) + r")(?:は|が)(
 _DATE_WORDS = frozenset("令和 平成 昭和 年度 年 月 日 第 回".split())
 
 
-_UNIT_ASKED = re.compile(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
+_UNIT_ASKED = rx(r"何(?:十|百)?(?:万|千)?(%|パーセント|割|回分|人分|食分|日分|名|人|社|件|回|か国|カ国|ヶ国|機|基|倍|段階|項目|チーム|団体|機関|分野|極|校"
                          r"|年間|日間|週間|か月|ヶ月|か所|カ所|ヶ所|箇所|分間|分(?!の)|秒|港|施設|棟|戸|世帯|区域|地域|拠点|自治体"
                          r"|市町村|店舗|食|円|歳|(?:億|万)?(?:キロワット|メガワット|ギガワット|キロメートル|平方メートル|立方メートル|メートル|トン)"
                          r"|台|" + _LATIN_UNITS +
@@ -436,7 +436,7 @@ def _anchor(question: str) -> int:
 
 #: A figure that is no pin but a rate or a count of the things asked: 1年に何回 (per year), 1回当たり,
 #: 2人はそれぞれ (the two people the question is about), 3つの方針 (the documents may list them uncounted).
-_NOT_PINNED = re.compile(r"\d{1,2}(?:年|か月|ヶ月|カ月|週)に|\d+(?:年|か月|ヶ月|カ月|月|週|日|回)?(?:あたり|当たり|につき|ごと|おき)"
+_NOT_PINNED = rx(r"\d{1,2}(?:年|か月|ヶ月|カ月|週)に|\d+(?:年|か月|ヶ月|カ月|月|週|日|回)?(?:あたり|当たり|につき|ごと|おき)"
                          r"|\d+(?:人|名|つ|社|件|個)")
 
 
@@ -481,16 +481,16 @@ def english_literals(question: str) -> tuple[str, ...]:
 
 #: A short bracketed note closing the words before the interrogative, with the particle after it
 #: (not an abbreviation: 甲スクール(ABC)の主催者 names the school).
-_NOTE_BEFORE = re.compile(r"\s*[(（][^()（）A-Za-z0-9]{1,8}[)）](?=\s*(?:は|が|を|の|で|に|へ|と)?\s*、?\s*$)")
+_NOTE_BEFORE = rx(r"\s*[(（][^()（）A-Za-z0-9]{1,8}[)）](?=\s*(?:は|が|を|の|で|に|へ|と)?\s*、?\s*$)")
 
 
 #: The things a list question counts (3つの方針): the type's cue and the noun after it.
-_COUNTED_THINGS = re.compile(r"(?:[2-9]|[二三四五六七八九])つの[一-鿿ァ-ヺー]{1,8}")
+_COUNTED_THINGS = rx(r"(?:[2-9]|[二三四五六七八九])つの[一-鿿ァ-ヺー]{1,8}")
 
 
 #: An interrogative determiner and the noun after it (どの部署に所属, どんな団体と協調): the noun names
 #: the kind of the answer when no typed interrogative (どの国, いつ) says it.
-_WHICH_KIND = re.compile(r"(?:どの|どんな|どのような|どういう|どういった|いずれの|何という)(?:ような)?"
+_WHICH_KIND = rx(r"(?:どの|どんな|どのような|どういう|どういった|いずれの|何という)(?:ような)?"
                          # Not a degree (どの程度, どの位): how much, no kind.
                          r"(?!程度|位|辺)(?P<kind>[一-鿿ァ-ヺー々〆]{1,12})")
 

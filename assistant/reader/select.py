@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.lazyre import lazy
+from assistant.lazyre import lazy, rx
 from assistant.normalize import normalize, normalize_with_map, starts_item
 from assistant.reader.candidates import Candidate, following, preceding
 from assistant.reader.features import (
@@ -237,7 +237,7 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
     return score
 
 
-_ENUM_GAP = re.compile(r"^(?:[(（][^()（）]{0,20}[)）])?\s*(?:、|,|・|及び|および|と|並びに)\s*$")
+_ENUM_GAP = rx(r"^(?:[(（][^()（）]{0,20}[)）])?\s*(?:、|,|・|及び|および|と|並びに)\s*$")
 
 
 def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> TypedSpan:
@@ -265,7 +265,7 @@ def enumeration(cand: Candidate, span: TypedSpan, policy: ReaderPolicy) -> Typed
 
 
 #: What joins a place to the more specific place after it (甲国カナ市の迎賓館, 北市の市民会館).
-_LOCATION_GAP = re.compile(r"^[A-Za-z.]{0,4}の?$")
+_LOCATION_GAP = rx(r"^[A-Za-z.]{0,4}の?$")
 
 
 def location_chain(cand: Candidate, span: TypedSpan, policy: ReaderPolicy, named: str = "") -> TypedSpan:
@@ -483,8 +483,12 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return top
 
 
+#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
+_SPACES_COMMAS = rx(r"[\s,，]")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[\s,，]", "", text).casefold()
+    return _SPACES_COMMAS.sub("", text).casefold()
 
 
 def _literal_forms(query: Query) -> list[tuple[str, ...]]:
