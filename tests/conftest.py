@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -74,20 +77,67 @@ def one_document() -> OneDocument:
 # so the repository's own index/ is never read or written. Only slow tests use it.
 
 
-@pytest.fixture(scope="session")
-def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings for the real corpus indexed with the real (default) embedder and tokenizer."""
+def _build_real_index(root: Path, embeddings: Path | None) -> Settings:
+    """The real corpus copied to ``root`` and indexed there, embeddings cached in ``embeddings`` (a copy)."""
     from assistant.config import Settings
     from assistant.embedding import load_embedder
     from assistant.store import build_index
 
-    root = tmp_path_factory.mktemp("real_index")
     corpus = root / "corpus"
     shutil.copytree(REAL_CORPUS_DIR, corpus)
+    if embeddings is not None and embeddings.is_dir():  # cached by content: a hit is the same vector
+        shutil.copytree(embeddings, root / "index.cache")
     # environ={}: defaults only, whatever SHIORI_* variables the caller's shell has.
     settings = Settings.from_env(environ={}, corpus_dir=corpus, index_dir=root / "index", auto_rebuild=False)
     build_index(settings, load_embedder(settings.embedder), progress=False)
     return settings
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedding cache holding the real corpus's passages and sentences (the real model's vectors).
+
+    Embedding the corpus is most of a real index build (minutes on two cores). Under pytest-xdist
+    each worker is its own session: the first to get here embeds (starting from the checkout's
+    ``index.cache/`` when there is one, as ``.ci/run`` leaves it) in the temp directory all workers
+    share, under a file lock, and the others wait and reuse it. Every real index of the suite starts
+    from a copy of it, so each builds for real but embeds only texts that are new.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above each worker's own
+    cache = shared / "real_embeddings" / "index.cache"
+    with _locked(shared / "real_embeddings.lock"):
+        if not (shared / "real_embeddings" / "done").exists():
+            root = shared / "real_embeddings"
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            checkout = ROOT / "index.cache"
+            _build_real_index(root, checkout if checkout.is_dir() else None)
+            (root / "done").write_text("", encoding="utf-8")
+    return cache
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (none where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: every worker embeds for itself
+        yield
+        return
+    with open(path, "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Path) -> Settings:
+    """Settings for the real corpus indexed with the real (default) embedder and tokenizer."""
+    return _build_real_index(tmp_path_factory.mktemp("real_index"), real_embeddings)
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_live_app(tmp_path_factory: pytest.TempPathFactory) -> LiveApp:
+def start_live_app(tmp_path_factory: pytest.TempPathFactory, embeddings: Path) -> LiveApp:
     """One real app per session (memoised so test_app.py and test_browser.py share it)."""
     if _LIVE:
         return _LIVE[0]
@@ -81,10 +81,9 @@ def start_live_app(tmp_path_factory: pytest.TempPathFactory) -> LiveApp:
     hostile = root / "zakuro.txt"
     hostile.write_text(HOSTILE_TEXT, encoding="utf-8")
     info = add_document(corpus, hostile, title=HOSTILE_TITLE)
-    # Passage embeddings are cached by content beside the index: reuse the checkout's
-    # cache when there is one (the index itself is still built here, for real).
-    if (ROOT / "index.cache").is_dir():
-        shutil.copytree(ROOT / "index.cache", root / "index.cache")
+    # Passage embeddings are cached by content beside the index: start from the suite's cache of
+    # the real corpus (conftest's real_embeddings); the index itself is still built here, for real.
+    shutil.copytree(embeddings, root / "index.cache")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index").validated()
     pipeline = Pipeline(settings, progress=False)
     pipeline.index()
@@ -101,8 +100,8 @@ def stop_live_app() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = start_live_app(tmp_path_factory)
+def live_app(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Path) -> Iterator[LiveApp]:
+    live = start_live_app(tmp_path_factory, real_embeddings)
     yield live
     stop_live_app()
 
