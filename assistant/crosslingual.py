@@ -486,10 +486,13 @@ def _name_readings(db: sqlite3.Connection, terms: frozenset[str]) -> list[tuple[
     db.execute("DELETE FROM nq")
     db.executemany("INSERT OR IGNORE INTO nq VALUES (?)", ((t,) for t in terms))
     kinds = ",".join("?" * len(_PERSON_KINDS))
+    # CROSS JOIN fixes the join order: from the few asked terms out, by index. Left to itself (no
+    # statistics on the temp table), SQLite scanned all of JMnedict's glosses first: 9-12 s a
+    # build, even of a one-document index, where this takes 0.1 s for the same rows.
     rows = db.execute(
-        f"""SELECT DISTINCT nq.form, g.text FROM nq JOIN NEKanji k ON k.text = nq.form
-            JOIN NETranslation t ON t.idseq = k.idseq
-            JOIN NETransGloss g ON g.tid = t.ID
+        f"""SELECT DISTINCT nq.form, g.text FROM nq CROSS JOIN NEKanji k ON k.text = nq.form
+            CROSS JOIN NETranslation t ON t.idseq = k.idseq
+            CROSS JOIN NETransGloss g ON g.tid = t.ID
             WHERE EXISTS (SELECT 1 FROM NETransType y WHERE y.tid = t.ID AND y.text IN ({kinds}))""",
         _PERSON_KINDS,
     ).fetchall()
