@@ -103,7 +103,10 @@ def cache_path() -> Path | None:
         base = Path(where)
     else:
         xdg = os.environ.get("XDG_CACHE_HOME", "")
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "shiori"
+        try:
+            base = (Path(xdg) if xdg else Path.home() / ".cache") / "shiori"
+        except (RuntimeError, KeyError):  # no home directory to be found
+            return None
     return base / f"re-{_ENGINE}.marshal"
 
 

@@ -168,3 +168,16 @@ def test_the_package_compiles_its_patterns_through_rx():
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if "re.compile(" in line]
     assert offenders == []
+
+
+def test_no_home_directory_means_no_cache(monkeypatch):
+    monkeypatch.delenv("SHIORI_RE_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert lazyre.cache_path() is None
+    monkeypatch.setattr(lazyre, "_STORE", lazyre._Store())
+    assert lazyre.rx(r"[ぁ-ゖ]+").findall("ひらがなとカタカナ") == ["ひらがなと"]
