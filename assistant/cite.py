@@ -256,7 +256,7 @@ def _key_named(cand: Candidate, claim_text: str) -> bool:
 
 
 def _same_ordinal(claim_text: str, unit_text: str) -> bool:
-    """第2回 and 第1回 are different items: a unit with another ordinal of the same counter is not about it."""
+    """第8回 and 第9回 are different items: a unit with another ordinal of the same counter is not about it."""
     mine = {(m.group(2), m.group(1)) for m in _ORDINAL.finditer(claim_text)}
     theirs = {(m.group(2), m.group(1)) for m in _ORDINAL.finditer(unit_text)}
     return all(any(c == k and n == m for k, m in theirs) or not any(c == k for k, _ in theirs) for c, n in mine)
@@ -266,7 +266,7 @@ def _renumbered(claim: Claim, cmp: Comparison) -> bool:
     """Whether a unit with another ordinal than the claim's (第8回 / 第9回) is still the claim's item
     numbered otherwise: it states another of the claim's specific values (the date, the speaker) and
     differs from the claim in the ordinal only. Without such a value, another ordinal is another item
-    (第2回 held next year is not the 第1回 the slide describes)."""
+    (第9回 held next year is not the 第8回 the slide describes)."""
     text = claim.query.normalized
     ordinals = [v for v, _ in cmp.differing if is_ordinal(text, v)]
     others = [v for v, _ in cmp.differing if not is_ordinal(text, v)]
@@ -833,7 +833,7 @@ def _numbers_item(u: _Unit) -> bool:
 
 
 def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
-    """Whether the claim speaks of a numbered occurrence (第2回の会合, 第3期) and the unit, with its section
+    """Whether the claim speaks of a numbered occurrence (第9回の会合, 第4期) and the unit, with its section
     heading, numbers none of that counter: a line dating the programme's start or a decision to hold it is no
     statement of the claim's occurrence, so its values (another month) do not contradict the claim's."""
     text = claim.query.normalized
@@ -913,7 +913,7 @@ def _record_bound(v: TypedSpan, u: _Unit) -> bool:
         return False
     if v.kind in _NAME_KINDS:
         # A name only with two or more of the claim's names of its kind listed beside the other one
-        # (オブザーバー：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
+        # (参加機関：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
         return sum(m.kind == v.kind for m in u.cmp.matched) >= 2 and any(
             cv is v and s.kind == v.kind and _listed_with(u.cand.text, s, u.cmp.matched, u.cand.spans)
             for cv, s in u.cmp.differing)
@@ -1119,8 +1119,8 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
             close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
             best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
             cover = _with_values(claim, best, policy.value_weight, required)
-            # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
-            # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
+            # A title stating the claim's year (令和12年度に行う項目) is not the line stating the rest of
+            # it (4.甲 乙計画の予備調査): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
             # (An item's number is the statement itself: only a line numbering the item states it.)
