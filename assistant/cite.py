@@ -1073,6 +1073,17 @@ def _row_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _U
     return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (said, stated))))
 
 
+#: A date of a year only (令和12年度, 2031年, 2030年代): it frames a statement rather than states it.
+_YEAR_ONLY = re.compile(r"^(?:FY)?\d{4}s?$")
+
+
+def _stating(claim: Claim, v: TypedSpan) -> bool:
+    """Whether claim value ``v`` is one a statement rests on: a figure, a day or month, a name; not what only
+    frames it (a year alone, an occurrence's number: 第3回), a role or a country named in passing."""
+    return (_specific(v) and not (v.kind == "date" and _YEAR_ONLY.match(v.value))
+            and not is_ordinal(claim.query.normalized, v))
+
+
 def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict, the deciding unit, and the units compared (pure: no index access).
 
@@ -1117,15 +1128,20 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
             # one most about it: a row of another programme that shares only the year does not win.
             top = max(u.item for u in about if u.cmp.matched)
             close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
-            best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
+            # Counted are the values a statement rests on (``_stating``): every budget line states the fiscal
+            # year, so the year does not tell the claim's row (甲事業 312百万円) from another line giving the figure
+            # with the year (令和12年度予算額312百万円の内数).
+            best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required if _stating(claim, v)), *_rank(u)))
             cover = _with_values(claim, best, policy.value_weight, required)
             # A title stating the claim's year (令和12年度に行う項目) is not the line stating the rest of
             # it (4.甲 乙計画の予備調査): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
             # (An item's number is the statement itself: only a line numbering the item states it.)
-            numbered = [v for v in required if v.kind == "listno"]
-            fuller = max((u for u in about if all(v in u.cmp.matched for v in numbered)),
+            # Nor is a figure, a day or a name traded for words: the fuller unit states every value of those the
+            # chosen one states (a year or an occurrence's number only frames the statement; see ``_stating``).
+            kept = [v for v in required if v.kind == "listno" or (_stating(claim, v) and v in best.cmp.matched)]
+            fuller = max((u for u in about if all(v in u.cmp.matched for v in kept)),
                          key=lambda u: (said[id(u)], *_rank(u)))
             if said[id(fuller)] > said[id(best)] + policy.source_margin:
                 return _settle(claim, fuller, about, units, policy, policy.partial_with_values, cover)
