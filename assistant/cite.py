@@ -323,7 +323,7 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
 def _name_note(claim: Claim, joined: Candidate, split: int, v: TypedSpan, a: Candidate, b: Candidate) -> bool:
     """Whether two lines both naming something in the place of name ``v`` are still one record: one
     line states ``v`` and the other, no labelled row (``label：…``) nor list item, names another body
-    (``甲電力協会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
+    (``甲電力協会 理事`` / ``※甲審議会委員 甲野太郎``: a note on the same member). Two figures, or
     two labelled rows, are two records."""
     if v.kind not in _NAME_KINDS:
         return False
@@ -906,7 +906,7 @@ def _is_record(u: _Unit) -> bool:
 
 def _record_bound(v: TypedSpan, u: _Unit) -> bool:
     """Whether the unit is the claim's record: it states two or more of the claim's other values (a
-    year and a place: 前回の日本開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
+    year and a place: 前回の甲国開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
     one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
     a name is too loose a slot (any two bodies differ) unless it is listed with two or more of the claim's."""
     if not _is_record(u):

@@ -992,7 +992,7 @@ def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
                  and (range_joined(text, p, v) or range_joined(text, v, p))), None)
 
 
-#: Before or after a date or an event (2012年以降, 移行判断の後に, 2012年より前から): the side of it a
+#: Before or after a date or an event (2012年以降, 設計審査の後に, 2012年より前から): the side of it a
 #: statement places something on. Not 前年, 前回, 前提, 前半, 後半, 前後 (other words).
 _DIRECTION = lazy(r"(?:より|の)?\s*(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
 _EVENT_DIRECTION = lazy(r"([一-鿿ァ-ヺー]{2,})(?:の|より)(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
@@ -1054,7 +1054,7 @@ _UNDER_WAY = lazy(r"[一-鿿]{2}中(?![一-鿿])|予定|に向けて|に向け�
 
 def aspect_conflict(claim_text: str, text: str) -> str | None:
     """``完了 ≠ 更新中`` when the claim says its item is finished and the unit says it is under way or
-    still to come (…の最適化が完了している against …の最適化に向けて、更新中). Only when the unit itself does
+    still to come (…の改修が完了している against …の改修に向けて、調整中). Only when the unit itself does
     not say it is finished."""
     done = _DONE.search(claim_text)
     if done is None or _DONE.search(text):
