@@ -257,7 +257,7 @@ def _key_named(cand: Candidate, claim_text: str) -> bool:
 
 
 def _same_ordinal(claim_text: str, unit_text: str) -> bool:
-    """第2回 and 第1回 are different items: a unit with another ordinal of the same counter is not about it."""
+    """第8回 and 第9回 are different items: a unit with another ordinal of the same counter is not about it."""
     mine = {(m.group(2), m.group(1)) for m in _ORDINAL.finditer(claim_text)}
     theirs = {(m.group(2), m.group(1)) for m in _ORDINAL.finditer(unit_text)}
     return all(any(c == k and n == m for k, m in theirs) or not any(c == k for k, _ in theirs) for c, n in mine)
@@ -267,7 +267,7 @@ def _renumbered(claim: Claim, cmp: Comparison) -> bool:
     """Whether a unit with another ordinal than the claim's (第8回 / 第9回) is still the claim's item
     numbered otherwise: it states another of the claim's specific values (the date, the speaker) and
     differs from the claim in the ordinal only. Without such a value, another ordinal is another item
-    (第2回 held next year is not the 第1回 the slide describes)."""
+    (第9回 held next year is not the 第8回 the slide describes)."""
     text = claim.query.normalized
     ordinals = [v for v, _ in cmp.differing if is_ordinal(text, v)]
     others = [v for v, _ in cmp.differing if not is_ordinal(text, v)]
@@ -324,7 +324,7 @@ def _sides(claim: Claim, c: Candidate, split: int, v: TypedSpan | None = None) -
 def _name_note(claim: Claim, joined: Candidate, split: int, v: TypedSpan, a: Candidate, b: Candidate) -> bool:
     """Whether two lines both naming something in the place of name ``v`` are still one record: one
     line states ``v`` and the other, no labelled row (``label：…``) nor list item, names another body
-    (``甲電力協会 理事`` / ``※有識者会議構成員 甲野太郎``: a note on the same member). Two figures, or
+    (``甲電力協会 理事`` / ``※甲審議会委員 甲野太郎``: a note on the same member). Two figures, or
     two labelled rows, are two records."""
     if v.kind not in _NAME_KINDS:
         return False
@@ -834,7 +834,7 @@ def _numbers_item(u: _Unit) -> bool:
 
 
 def _unnumbered(claim: Claim, v: TypedSpan, u: _Unit) -> bool:
-    """Whether the claim speaks of a numbered occurrence (第2回の会合, 第3期) and the unit, with its section
+    """Whether the claim speaks of a numbered occurrence (第9回の会合, 第4期) and the unit, with its section
     heading, numbers none of that counter: a line dating the programme's start or a decision to hold it is no
     statement of the claim's occurrence, so its values (another month) do not contradict the claim's."""
     text = claim.query.normalized
@@ -907,14 +907,14 @@ def _is_record(u: _Unit) -> bool:
 
 def _record_bound(v: TypedSpan, u: _Unit) -> bool:
     """Whether the unit is the claim's record: it states two or more of the claim's other values (a
-    year and a place: 前回の日本開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
+    year and a place: 前回の甲国開催時(2016年…) / 参加学生：12ヶ国から150人) and, for figure or date ``v``,
     one of the same kind and unit otherwise (12ヶ国). Values agreeing tie the record to the claim's;
     a name is too loose a slot (any two bodies differ) unless it is listed with two or more of the claim's."""
     if not _is_record(u):
         return False
     if v.kind in _NAME_KINDS:
         # A name only with two or more of the claim's names of its kind listed beside the other one
-        # (オブザーバー：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
+        # (参加機関：甲省、乙省、丙庁 against 甲省、乙省、丁省): the list is the claim's, one member changed.
         return sum(m.kind == v.kind for m in u.cmp.matched) >= 2 and any(
             cv is v and s.kind == v.kind and _listed_with(u.cand.text, s, u.cmp.matched, u.cand.spans)
             for cv, s in u.cmp.differing)
@@ -1074,6 +1074,17 @@ def _row_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _U
     return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (said, stated))))
 
 
+#: A date of a year only (令和12年度, 2031年, 2030年代): it frames a statement rather than states it.
+_YEAR_ONLY = re.compile(r"^(?:FY)?\d{4}s?$")
+
+
+def _stating(claim: Claim, v: TypedSpan) -> bool:
+    """Whether claim value ``v`` is one a statement rests on: a figure, a day or month, a name; not what only
+    frames it (a year alone, an occurrence's number: 第3回), a role or a country named in passing."""
+    return (_specific(v) and not (v.kind == "date" and _YEAR_ONLY.match(v.value))
+            and not is_ordinal(claim.query.normalized, v))
+
+
 def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple[Strength, _Unit | None, list[_Unit]]:
     """The verdict, the deciding unit, and the units compared (pure: no index access).
 
@@ -1118,15 +1129,20 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
             # one most about it: a row of another programme that shares only the year does not win.
             top = max(u.item for u in about if u.cmp.matched)
             close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
-            best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required), *_rank(u)))
+            # Counted are the values a statement rests on (``_stating``): every budget line states the fiscal
+            # year, so the year does not tell the claim's row (甲事業 312百万円) from another line giving the figure
+            # with the year (令和12年度予算額312百万円の内数).
+            best = max(close, key=lambda u: (sum(v in u.cmp.matched for v in required if _stating(claim, v)), *_rank(u)))
             cover = _with_values(claim, best, policy.value_weight, required)
-            # A title stating the claim's year (令和6年度に実施すべき項目) is not the line stating the rest of
-            # it (4.防災 避難計画に関する予備検討): a unit stating much more of the claim in its own
+            # A title stating the claim's year (令和12年度に行う項目) is not the line stating the rest of
+            # it (4.甲 乙計画の予備調査): a unit stating much more of the claim in its own
             # words, values counted as terms, is the one quoted, the values being confirmed elsewhere.
             said = {id(u): _own_with_values(claim, u, policy.value_weight, required) for u in about}
             # (An item's number is the statement itself: only a line numbering the item states it.)
-            numbered = [v for v in required if v.kind == "listno"]
-            fuller = max((u for u in about if all(v in u.cmp.matched for v in numbered)),
+            # Nor is a figure, a day or a name traded for words: the fuller unit states every value of those the
+            # chosen one states (a year or an occurrence's number only frames the statement; see ``_stating``).
+            kept = [v for v in required if v.kind == "listno" or (_stating(claim, v) and v in best.cmp.matched)]
+            fuller = max((u for u in about if all(v in u.cmp.matched for v in kept)),
                          key=lambda u: (said[id(u)], *_rank(u)))
             if said[id(fuller)] > said[id(best)] + policy.source_margin:
                 return _settle(claim, fuller, about, units, policy, policy.partial_with_values, cover)

@@ -31,7 +31,7 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("継続", "終了"), ("前倒し", "延期"), ("賛成", "反対"), ("義務", "任意"),
     ("明確", "不明確"), ("十分", "不十分"), ("十分", "不足"), ("足り", "不足"), ("適切", "不適切"),
     ("容易", "難し"), ("有償", "無償"), ("有料", "無料"),
-    # The whole of an amount and a part of it (費用の全額を支援 / その一部を支援).
+    # The whole of an amount and a part of it (経費の全額を負担 / その一部を負担).
     ("全額", "一部"), ("全部", "一部"),
     # Every year and once in several years (毎年1回 / 数年おきに1回).
     ("毎年", "数年に"), ("毎年", "隔年"),
@@ -531,12 +531,12 @@ def _is_subject_name(s: TypedSpan, text: str, spans: Sequence[TypedSpan] = ()) -
         return False  # 甲社と乙社の2社: the の sums the names up; they are what is asserted
     # A place qualifying another name that is asserted (甲国乙市の丙会館で開かれた) is part of the asserted
     # venue, not the topic; a place qualifying the topic's name (甲国の乙機構は) is topic with it.
-    # (Only a place: a body before a person's name, 甲社代表の乙山氏, is an affiliation, itself a loose slot.)
+    # (Only a place: a body before a person's name, 甲社理事の乙山氏, is an affiliation, itself a loose slot.)
     nxt = next((o for o in spans if o.kind in ("place", "facility", "org") and o.start == s.end + 1), None)
     if (s.kind == "place" and text[s.end : s.end + 1] == "の" and nxt is not None
             and not _is_subject_name(nxt, text, spans)):
         return False
-    # The predicate's の: unless another name follows it (代表の近藤寛子氏である: that name is the value).
+    # The predicate's の: unless another name follows it (理事の甲山花子氏である: that name is the value).
     return not (_PREDICATE_NO.match(text, s.end) and not any(o.start == s.end + 1 for o in spans))
 
 
@@ -786,7 +786,7 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
                     for s in spans]
         if v.kind == "role":
             verdicts = [("differ" if x == "unknown" and _role_of_named(claim, v, s, spans, text) else x, s) for x, s in verdicts]
-            # A line of several members (…教授乙川次郎…准教授甲山花子): the office written against the claim's
+            # A line of several members (…教授乙川次郎…講師甲山花子): the office written against the claim's
             # person is the claim's slot, whatever the others hold.
             bound = [s for x, s in verdicts if _role_of_named(claim, v, s, spans, text, same=x == "equal")]
             if bound and not any(x == "equal" for x, s in verdicts if s in bound):
@@ -961,8 +961,8 @@ def _enumerator(text: str, s: TypedSpan) -> bool:
 
 
 def document_date(claim_text: str, text: str, s: TypedSpan) -> bool:
-    """Whether source date ``s`` dates a document quoted by its title (「甲戦略(令和5年4月乙会議決定)」,
-    「乙方針」(2023年6月閣議決定)) that the claim does not speak of: the date of the document a line
+    """Whether source date ``s`` dates a document quoted by its title (「甲戦略(令和12年7月乙会議決定)」,
+    「乙方針」(2031年3月閣議決定)) that the claim does not speak of: the date of the document a line
     refers to is not the date of what the line says (a target year, a call for proposals). A claim
     whose subject is the document (甲戦略は…, 甲戦略の改訂) speaks of it."""
     if s.kind != "date":
@@ -992,7 +992,7 @@ def range_partner(claim: Claim, v: TypedSpan) -> TypedSpan | None:
                  and (range_joined(text, p, v) or range_joined(text, v, p))), None)
 
 
-#: Before or after a date or an event (2012年以降, 移行判断の後に, 2012年より前から): the side of it a
+#: Before or after a date or an event (2012年以降, 設計審査の後に, 2012年より前から): the side of it a
 #: statement places something on. Not 前年, 前回, 前提, 前半, 後半, 前後 (other words).
 _DIRECTION = lazy(r"(?:より|の)?\s*(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
 _EVENT_DIRECTION = lazy(r"([一-鿿ァ-ヺー]{2,})(?:の|より)(以前|以降|以後|前|後)(?![年回提身半者任期述進方部日月度週輩記段線後])")
@@ -1054,7 +1054,7 @@ _UNDER_WAY = lazy(r"[一-鿿]{2}中(?![一-鿿])|予定|に向けて|に向け�
 
 def aspect_conflict(claim_text: str, text: str) -> str | None:
     """``完了 ≠ 更新中`` when the claim says its item is finished and the unit says it is under way or
-    still to come (…の最適化が完了している against …の最適化に向けて、更新中). Only when the unit itself does
+    still to come (…の改修が完了している against …の改修に向けて、調整中). Only when the unit itself does
     not say it is finished."""
     done = _DONE.search(claim_text)
     if done is None or _DONE.search(text):

@@ -333,7 +333,7 @@ def _table_names(blocks: Sequence[Block]) -> dict[tuple[int, int, int], str]:
 
 
 def _value_query(b: Block, value: str, cells: Mapping[tuple[int, int, int], str]) -> str | None:
-    """A table value with its row name (column 1) and column name (row 1): ``甲機構分担金（令和6年度）1,234百万円``."""
+    """A table value with its row name (column 1) and column name (row 1): ``甲機構分担金（令和12年度）1,234百万円``."""
     assert b.table is not None and b.row is not None and b.col is not None
     row_name = cells.get((b.table, b.row, 1), "") if b.col > 1 else ""
     col_name = cells.get((b.table, 1, b.col), "") if b.row > 1 else ""

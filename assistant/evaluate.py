@@ -111,7 +111,7 @@ class OutOfFold:
         questions = [i for i in items if i.kind != "cite"]
         # Every training file on its own corpus (as the retrain reads them), the scored items on this one.
         examples = train.training_examples(pipeline, asked=questions, progress=progress,
-                                           abstain_only=train.ABSTAIN_FILES)
+                                           abstain_only=train.ABSTAIN_FILES, rank_only=train.RANK_FILES)
         by_id = train.fold_models(examples, {i.id for i in questions}, pipeline.index().df)
         return cls(pipeline, {i.question: by_id[i.id] for i in questions if i.id in by_id})
 

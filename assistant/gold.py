@@ -264,7 +264,9 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
 
     Checks that each document exists, that gold and alternative spans lie inside it,
     and that every answer occurs in the NFKC text of the gold span (lines joined with
-    ``""`` or with ``"\\n"``).
+    ``""`` or with ``"\\n"``); an alternative answer of an item that needs only one
+    (``all_required`` false) may occur in an alternative span instead: the era form of a
+    date on one page, its Western form on another.
     """
     corpus_dir = Path(corpus_dir)
     problems: list[str] = []
@@ -281,14 +283,18 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
             continue
         n = len(doc_lines)
         first, last = item.lines
+
+        def texts(span: list[str]) -> tuple[str, str]:
+            return _matchable("".join(span)), _matchable("\n".join(span))
+
+        alt = [] if item.all_required else [texts(doc_lines[a - 1 : b]) for a, b in item.alt_lines if b <= n]
         if last > n:
             problems.append(f"{item.id}: lines {first}-{last} outside {item.doc} ({n} lines)")
         else:
-            span = doc_lines[first - 1 : last]
-            joined = (_matchable("".join(span)), _matchable("\n".join(span)))
+            joined = texts(doc_lines[first - 1 : last])
             for answer in item.answers:
                 norm = _matchable(answer)
-                if not any(norm in text for text in joined):
+                if not any(norm in text for text in (*joined, *(t for pair in alt for t in pair))):
                     problems.append(
                         f"{item.id}: answer {answer!r} not found in {item.doc} lines {first}-{last}"
                     )

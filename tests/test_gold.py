@@ -18,6 +18,7 @@ from assistant.gold import (
     load_gold,
     validate_against_corpus,
 )
+from assistant.reader.train import RANK_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold.jsonl"
@@ -98,7 +99,8 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
 @pytest.mark.parametrize(
     "path", [GOLD, TRAIN, EXTRA_TRAIN] + [ROOT / "eval" / name for name in ("fresh9.jsonl", "fresh10.jsonl",
                                                                            "fresh11.jsonl", "fresh12.jsonl",
-                                                                           "fresh13.jsonl")]
+                                                                           "fresh13.jsonl", "fresh14.jsonl",
+                                                                           "cite13-blind.jsonl")]
 )
 def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
@@ -147,17 +149,29 @@ def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
     assert len({it.question for it in train}) == len(train)
 
 
-@pytest.mark.parametrize("name", ["fresh9.jsonl", "fresh10.jsonl", "fresh11.jsonl", "fresh12.jsonl",
-                                  "fresh13.jsonl"])
+@pytest.mark.parametrize("name", ["fresh14.jsonl", "cite13-blind.jsonl"])
 def test_blind_sets_are_valid_and_kept_out_of_training(name: str, train: list[GoldItem], gold: list[GoldItem]) -> None:
-    """The blind question sets (written from the documents alone, run first on the system before the
-    change they measure) are held-out measures: valid, and sharing no id or question with the
-    training data (eval/gold.jsonl is trained on too)."""
+    """The blind sets (written from the documents alone, run first on the system before the change
+    they measure) are held-out measures: valid, and sharing no id or question with the training data
+    (eval/gold.jsonl and the ranker-only earlier blind sets are trained on too)."""
     blind = load_gold(ROOT / "eval" / name)
     assert validate_against_corpus(blind, CORPUS) == []
-    for other in (train, gold):
+    ranker_only = [it for path in RANK_FILES for it in load_gold(path)]
+    for other in (train, gold, ranker_only):
         assert not {it.id for it in blind} & {it.id for it in other}
         assert _repeating(other, blind) == []
+
+
+@pytest.mark.parametrize("path", RANK_FILES, ids=lambda p: p.name)
+def test_ranker_only_sets_are_valid_and_apart_from_the_evaluation_sets(path: Path, train: list[GoldItem],
+                                                                      gold: list[GoldItem]) -> None:
+    """The earlier blind sets (eval/fresh9-fresh13.jsonl, diagnosed since) train the ranker: valid, and
+    sharing no id or question with gold (scored out of fold), held out or the training file."""
+    items = load_gold(path)
+    assert validate_against_corpus(items, CORPUS) == []
+    for other in (train, gold, load_gold(HOLDOUT)):
+        assert not {it.id for it in items} & {it.id for it in other}
+        assert _repeating(items, other) == []
 
 
 def test_train_set_size_kinds_and_spans(train: list[GoldItem]) -> None:
@@ -405,11 +419,15 @@ def test_validate_against_corpus_finds_problems() -> None:
         _item(id="X6", lines=(1, 1), answers=("2023年4月",)),
         # answer wrapped over a line break is accepted via the ""-joined form
         _item(id="X7", lines=(186, 187), answers=("世界の次世代エネルギーであるフュージョン",)),
+        # an alternative answer may sit in an alternative span (one answer needed) ...
+        _item(id="X8", answers=("J-Fusion", "2023年4月"), alt_lines=((1, 1),)),
+        # ... but every answer of a list must be in the gold span
+        _item(id="X9", answers=("J-Fusion", "2023年4月"), alt_lines=((1, 1),), all_required=True),
     ]
     problems = validate_against_corpus(items, CORPUS)
     joined = "\n".join(problems)
-    assert not any(p.startswith(("X1:", "X6:", "X7:")) for p in problems), joined
-    for item_id in ("X2", "X3", "X4", "X5"):
+    assert not any(p.startswith(("X1:", "X6:", "X7:", "X8:")) for p in problems), joined
+    for item_id in ("X2", "X3", "X4", "X5", "X9"):
         assert any(p.startswith(f"{item_id}:") for p in problems), joined
 
 

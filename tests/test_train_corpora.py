@@ -137,3 +137,43 @@ def test_abstain_only_files_come_last_and_never_rank(corpora) -> None:  # type: 
     # a file named as both is trained on in full
     both = train.training_examples(main, [main_file, other_file], progress=False, abstain_only=[other_file])
     assert [e.rank for e in both] == [True, True, True]
+
+
+def test_rank_only_files_train_the_ranker_only(corpora) -> None:  # type: ignore[no-untyped-def]
+    """The retrain's ``RANK_FILES`` (``--rank-data``): their questions, on their own corpus, train the
+    ranker and are marked to stay off the abstention side."""
+    main, main_file, other_file, other_corpus = corpora
+    examples = train.training_examples(main, [main_file], progress=False, rank_only=[other_file])
+    assert [(e.item.id, e.rank, e.abstain) for e in examples] == [
+        ("M1", True, True), ("M2", True, True), ("O1", True, False)]
+    other_doc = read_manifest(other_corpus)[0].id
+    assert {c.chunk.doc for c in examples[-1].cands} == {other_doc}
+    # a file named as both is trained on in full
+    both = train.training_examples(main, [main_file, other_file], progress=False, rank_only=[other_file])
+    assert [e.abstain for e in both] == [True, True, True]
+
+
+def test_ranker_only_examples_never_train_the_answer_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--rank-data``: a question marked ``abstain=False`` is left out of the answer classifier's rows."""
+    seen: list[int] = []
+
+    class _Classifier:
+        def __init__(self, **kw: object) -> None:
+            pass
+
+        def fit(self, X, y):  # type: ignore[no-untyped-def]
+            seen.append(len(y))
+            raise StopIteration
+
+    import lightgbm as lgb
+
+    monkeypatch.setattr(lgb, "LGBMClassifier", _Classifier)
+
+    def ex(id_: str, abstain: bool) -> train.Example:
+        item = GoldItem(id_, "fact", "q", ("a",), False, "d.txt", (1, 1))
+        return train.Example(item, [None, None], np.zeros((2, 1), np.float32),  # type: ignore[list-item]
+                             np.array([1, 0], np.int8), [], [], None, abstain=abstain)
+
+    with pytest.raises(StopIteration):
+        train.fit_answer([ex("Q1", True), ex("Q2", False), ex("Q3", True)])
+    assert seen == [4]  # two candidates each of Q1 and Q3

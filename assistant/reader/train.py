@@ -94,6 +94,12 @@ TRAIN_FILES = (PROJECT_ROOT / "eval" / "gold.jsonl", PROJECT_ROOT / "eval" / "tr
 #: changed nothing about it); with that corpus's own training questions the abstention model has
 #: seen more than one kind of document, while the ranker still has not (docs/READER.md, §6).
 ABSTAIN_FILES = (PROJECT_ROOT / "eval" / "extra" / "train.jsonl",)
+#: Training files whose questions train the ranker only, never the abstention side: the blind sets
+#: of earlier stops (eval/fresh9-fresh13.jsonl), 450 questions written from the documents alone and
+#: diagnosed since. With them on the abstention side as well, its cut-off moved with the main
+#: corpus's share of them and the second corpus's abstention precision fell under its gate
+#: (0.77 -> 0.69); as ranker data they add questions worded apart from the project (docs/READER.md, §6).
+RANK_FILES = tuple(PROJECT_ROOT / "eval" / f"fresh{n}.jsonl" for n in range(9, 14))
 #: Kinds that train the candidate scorer (``cite`` items are draft sentences, not questions).
 ANSWER_KINDS = ("fact", "number", "list", "why", "en", "paraphrase")
 
@@ -121,6 +127,9 @@ class Example:
     #: False for a question that trains the abstention side only (``--abstain-data``): the answer
     #: classifier, the abstention model and its cut-off, never the ranker.
     rank: bool = True
+    #: False for a question that trains the ranker only (``--rank-data``): never the answer classifier,
+    #: the abstention model or its cut-off.
+    abstain: bool = True
 
 
 def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
@@ -255,8 +264,8 @@ def fit_answer(examples: Sequence[Example]) -> Trees:
     """
     import lightgbm as lgb
 
-    use = [e for e in examples
-           if len(e.cands) and (e.item.kind == "none" or (e.item.kind in ANSWER_KINDS and e.y.any()))]
+    use = [e for e in examples if e.abstain and len(e.cands)
+           and (e.item.kind == "none" or (e.item.kind in ANSWER_KINDS and e.y.any()))]
     X = np.concatenate([e.X for e in use])
     y = np.concatenate([e.y for e in use])
     model = lgb.LGBMClassifier(random_state=SEED, verbose=-1, n_jobs=1, **LGB_PARAMS)
@@ -318,13 +327,19 @@ def cross_validate(examples: Sequence[Example], df, folds: int = FOLDS,  # type:
         held = [i for i, f in enumerate(fold) if f == k]
         hits = [float(e.y[int(np.argmax(scorer.logits(e.X)))]) for e in (examples[i] for i in held)
                 if e.rank and e.item.kind in ANSWER_KINDS and len(e.cands)]
-        return held, [_abstain_row(examples[i], scorer, df, answers) for i in held], hits
+        none = np.zeros(len(ABSTAIN_FEATURES), np.float32)
+        return held, [_abstain_row(examples[i], scorer, df, answers) if examples[i].abstain else none
+                      for i in held], hits
 
     for held, held_rows, hits in _map(one_fold, range(folds)):  # type: ignore[misc]
         rows[held] = np.asarray(held_rows, np.float32).reshape(len(held), -1)
         top1 += hits
-    answerable = np.array([e.item.kind != "none" for e in examples], dtype=np.int8)
-    abstain_oof = np.zeros(len(examples))
+    # Ranker-only questions (``Example.abstain`` False) leave the abstention side: its rows, labels
+    # and out-of-fold scores are those of the other questions.
+    keep = np.array([e.abstain for e in examples], dtype=bool)
+    rows, fold = rows[keep], fold[keep]
+    answerable = np.array([e.item.kind != "none" for e in examples if e.abstain], dtype=np.int8)
+    abstain_oof = np.zeros(len(answerable))
     cols = model_columns(MODEL_FEATURES)
     for k in range(folds):
         tr, te = fold != k, fold == k
@@ -470,13 +485,14 @@ def corpus_pipeline(pipeline, corpus_dir: Path | None):  # type: ignore[no-untyp
 
 def training_examples(pipeline, paths: Sequence[Path] = TRAIN_FILES,  # type: ignore[no-untyped-def]
                       asked: Sequence[GoldItem] = (), progress: bool = True,
-                      abstain_only: Sequence[Path] = ()) -> list[Example]:
+                      abstain_only: Sequence[Path] = (), rank_only: Sequence[Path] = ()) -> list[Example]:
     """The examples of every training file, each built on its own corpus's pipeline and index, pooled.
 
     ``asked`` are questions on ``pipeline``'s corpus (the gold items ``eval --oof`` scores): they are
     built on ``pipeline`` and take the place of any training item with the same id. The questions of
     ``abstain_only`` (the retrain and ``eval --oof`` pass ``ABSTAIN_FILES``) come after them, marked to
-    train the abstention side only (``Example.rank``).
+    train the abstention side only (``Example.rank``). The questions of ``rank_only`` (``RANK_FILES``), on
+    their own corpora like ``paths``, train the ranker only (``Example.abstain``).
     """
     extra = [p for p in abstain_only if p.exists() and p not in paths]
     tail = [replace(e, rank=False) for e in training_examples(pipeline, extra, progress=progress, abstain_only=())] \
@@ -486,10 +502,14 @@ def training_examples(pipeline, paths: Sequence[Path] = TRAIN_FILES,  # type: ig
     def group(pipe) -> dict[str, GoldItem]:  # type: ignore[no-untyped-def]
         return groups.setdefault(Path(pipe.settings.corpus_dir).resolve(), (pipe, {}))[1]
 
-    for p in paths:
+    ranker_only: set[str] = set()
+    for p in (*paths, *(q for q in rank_only if q not in paths)):
         if p.exists():
             pipe = corpus_pipeline(pipeline, training_corpus(p))
-            group(pipe).update((i.id, i) for i in load_training_items([p]))
+            items = load_training_items([p])
+            group(pipe).update((i.id, i) for i in items)
+            if p in rank_only and p not in paths:
+                ranker_only.update(i.id for i in items)
     if asked:
         mine = group(pipeline)
         for i in asked:
@@ -498,9 +518,11 @@ def training_examples(pipeline, paths: Sequence[Path] = TRAIN_FILES,  # type: ig
                     if other[1] is not mine:
                         other[1].pop(i.id, None)
                 mine[i.id] = i  # in place of the training item with its id, else after them
+                ranker_only.discard(i.id)
     out: list[Example] = []
     for pipe, items in groups.values():
         out += build_examples(pipe, list(items.values()), progress=progress)
+    out = [replace(e, abstain=False) if e.item.id in ranker_only else e for e in out]
     return out + tail
 
 
@@ -512,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="training files whose questions train the abstention side only (the answer classifier, "
                              "the abstention model and its cut-off), never the ranker (default: "
                              "eval/extra/train.jsonl; name none to leave them out)")
+    parser.add_argument("--rank-data", type=Path, nargs="*", default=list(RANK_FILES),
+                        help="training files whose questions train the ranker only, never the abstention side "
+                             "(default: eval/fresh9-fresh13.jsonl; name none to leave them out)")
     parser.add_argument("--spread", action="store_true",
                         help="only report the cross-validated top-1 over several fold splits (writes no model)")
     args = parser.parse_args(argv)
@@ -519,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.pipeline import Pipeline
 
     pipeline = Pipeline(Settings.from_env())
-    examples = training_examples(pipeline, args.data, abstain_only=args.abstain_data)
+    examples = training_examples(pipeline, args.data, abstain_only=args.abstain_data, rank_only=args.rank_data)
     items = [e.item for e in examples]
     if args.spread:
         mean, std, per = top1_spread(examples)
@@ -531,11 +556,12 @@ def main(argv: list[str] | None = None) -> int:
         p = p.resolve()
         return str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
 
-    data = [p for p in (*args.data, *args.abstain_data) if p.exists()]
+    data = [p for p in (*args.data, *args.rank_data, *args.abstain_data) if p.exists()]
     model.info.update({"items": len(items), "data_sha256": data_hash(data), "data": [rel(p) for p in data],
                        "data_corpus": {rel(p): rel(training_corpus(p) or pipeline.settings.corpus_dir)
                                        for p in data},
-                       "abstain_only_data": [rel(p) for p in args.abstain_data if p.exists()]})
+                       "abstain_only_data": [rel(p) for p in args.abstain_data if p.exists()],
+                       "rank_only_data": [rel(p) for p in args.rank_data if p.exists()]})
     model.save(args.out)
     print(json.dumps(model.info, ensure_ascii=False, indent=1))
     return 0
