@@ -1075,7 +1075,7 @@ def _row_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _U
 
 
 #: A date of a year only (令和12年度, 2031年, 2030年代): it frames a statement rather than states it.
-_YEAR_ONLY = re.compile(r"^(?:FY)?\d{4}s?$")
+_YEAR_ONLY = rx(r"^(?:FY)?\d{4}s?$")
 
 
 def _stating(claim: Claim, v: TypedSpan) -> bool:
