@@ -1607,8 +1607,10 @@ def continued(index: LoadedIndex, units: list[Candidate], policy: ReaderPolicy) 
     list of names broken over lines, blank lines between them in the extracted text, or over a
     passage boundary), the next line joins, up to ``max_item_body`` lines. Each added line is quoted
     as it stands; the lines of one sentence the splitter ran over several lines join one by one, so
-    the enumeration goes on to its last line, not to the next sentence."""
-    if not units or units[-1].cell is not None:
+    the enumeration goes on to its last line, not to the next sentence. A ``label：value`` cell whose
+    value so stops (理事：甲株式会社、乙株式会社、) goes on the same way below its value's line; a table
+    cell does not (the line below is the next row)."""
+    if not units or (units[-1].cell is not None and units[-1].cell.kind != "kv"):
         return units
     out = list(units)
     rest: list[Candidate] = []  # the other lines of a sentence the splitter ran over several lines
