@@ -100,6 +100,13 @@ def test_the_abstention_row_reads_the_example_s_own_document_frequencies(monkeyp
     assert seen == [own_df]
 
 
+def _example(id_: str, rank: bool = True, abstain: bool = True) -> train.Example:
+    """A fact question with two candidates, the first answering (features are not read by these tests)."""
+    item = GoldItem(id_, "fact", "q", ("a",), False, "d.txt", (1, 1))
+    return train.Example(item, [None, None], np.zeros((2, 1), np.float32),  # type: ignore[list-item]
+                         np.array([1, 0], np.int8), [], [], None, rank=rank, abstain=abstain)
+
+
 def test_abstention_only_examples_never_train_the_ranker(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--abstain-data``: a question marked ``rank=False`` trains the abstention side only."""
     seen: list[int] = []
@@ -116,13 +123,8 @@ def test_abstention_only_examples_never_train_the_ranker(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(lgb, "LGBMRanker", _Ranker)
 
-    def ex(id_: str, rank: bool) -> train.Example:
-        item = GoldItem(id_, "fact", "q", ("a",), False, "d.txt", (1, 1))
-        return train.Example(item, [None, None], np.zeros((2, 1), np.float32),  # type: ignore[list-item]
-                             np.array([1, 0], np.int8), [], [], None, rank=rank)
-
     with pytest.raises(StopIteration):
-        train.fit_candidate([ex("Q1", True), ex("Q2", False), ex("Q3", True)])
+        train.fit_candidate([_example("Q1"), _example("Q2", rank=False), _example("Q3")])
     assert seen == [2]
 
 
@@ -169,11 +171,6 @@ def test_ranker_only_examples_never_train_the_answer_classifier(monkeypatch: pyt
 
     monkeypatch.setattr(lgb, "LGBMClassifier", _Classifier)
 
-    def ex(id_: str, abstain: bool) -> train.Example:
-        item = GoldItem(id_, "fact", "q", ("a",), False, "d.txt", (1, 1))
-        return train.Example(item, [None, None], np.zeros((2, 1), np.float32),  # type: ignore[list-item]
-                             np.array([1, 0], np.int8), [], [], None, abstain=abstain)
-
     with pytest.raises(StopIteration):
-        train.fit_answer([ex("Q1", True), ex("Q2", False), ex("Q3", True)])
+        train.fit_answer([_example("Q1"), _example("Q2", abstain=False), _example("Q3")])
     assert seen == [4]  # two candidates each of Q1 and Q3

@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import F, coverage, strict_kinds, unit_matches
+from assistant.reader.features import F, coverage, squash, strict_kinds, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
 
 ABSTAIN_FEATURES: tuple[str, ...] = (
@@ -73,14 +73,6 @@ def model_columns(names: Sequence[str]) -> list[int]:
     return [A[n] for n in names]
 
 
-#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
-_SPACES_COMMAS = rx(r"[\s,，]")
-
-
-def _squash(text: str) -> str:
-    return _SPACES_COMMAS.sub("", text).casefold()
-
-
 #: An ordinal asked (第何号, 第何回): what the documents number with that counter, 第3号, 第十回.
 _ORDINAL_ASKED = rx(r"第何([一-鿿])")
 _ORDINAL_STATED = r"第[0-9０-９一二三四五六七八九十百]+"
@@ -105,7 +97,7 @@ def missing_literals(query: Query, passages: Sequence[str],
     number with that counter (第3号); none stated, it is reported as 第N号.
     """
     joined = " ".join(passages)
-    text = _squash(joined)
+    text = squash(joined)
     spaced = joined.casefold()
     out = []
     for m in _ORDINAL_ASKED.finditer(query.normalized):
@@ -116,16 +108,16 @@ def missing_literals(query: Query, passages: Sequence[str],
             continue
         if re.fullmatch(r"[A-Za-z]+", lit) and not _latin_found(lit, spaced) \
                 and not (spelled_out is not None
-                         and any(_squash(w) in text for w in spelled_out(lit) if len(w) >= 2)):
+                         and any(squash(w) in text for w in spelled_out(lit) if len(w) >= 2)):
             out.append(lit)
             continue
-        if spelled_out is not None and _squash(lit) not in text \
-                and any(_squash(w) in text for w in spelled_out(lit) if len(w) >= 2):
+        if spelled_out is not None and squash(lit) not in text \
+                and any(squash(w) in text for w in spelled_out(lit) if len(w) >= 2):
             continue
-        forms = {_squash(lit)}
+        forms = {squash(lit)}
         era = re.fullmatch(r"令和(\d+)(.*)", lit)
         if era:
-            forms.add(_squash(f"R{era.group(1)}{era.group(2)}"))
+            forms.add(squash(f"R{era.group(1)}{era.group(2)}"))
         short = re.fullmatch(r"[Rr](\d+)", lit)
         if short:
             forms.add(f"令和{short.group(1)}")
@@ -279,11 +271,11 @@ def focus_found(query: Query, passage_texts: Sequence[str]) -> float:
     one by one, its compound is not. English questions (their focus is translated word by
     word, not a compound of the documents) and questions without a focus count as found.
     """
-    compound = _squash("".join(query.focus))
+    compound = squash("".join(query.focus))
     if query.english or len(compound) < 2 or not passage_texts:
         return 1.0
     # A form with a synonym of a word the corpus never uses counts (手助け -> 支援): asked in
     # everyday words, the attribute is named in the documents' own.
-    forms = [_squash(f) for f in query.focus_forms()]
-    texts = [_squash(t) for t in passage_texts]
+    forms = [squash(f) for f in query.focus_forms()]
+    texts = [squash(t) for t in passage_texts]
     return float(any(f in t for f in forms for t in texts))

@@ -44,11 +44,12 @@ _HEADING = rx(r"[:：]\s*$")
 _HEADING_LIKE = rx(r"^(?:【[^】]*】|[(（]参考[)）]|[〇○◆●■＜<#]|\d+[.．]\s?\S)|(?:について|の概要|[(（]案[)）]|の推進|の強化)$")
 
 
-#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
+#: Spaces and commas, which ``squash`` drops (compiled once: ``rx`` keeps its program).
 _SPACES_COMMAS = rx(r"[\s,，]")
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """``text`` without spaces and commas, case-folded: how the reader compares a term with a line."""
     return _SPACES_COMMAS.sub("", text).casefold()
 
 
@@ -310,7 +311,7 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
     X[:, F["value_type"]] = float(query.answer_type in VALUE_TYPES)
     X[:, F["english"]] = float(query.english)
     X[:, F["english_dense"]] = float(query.english) * dense
-    literals = [_squash(x) for x in query.literals]
+    literals = [squash(x) for x in query.literals]
     # A list's items of a kind (誰と誰: people) are values of that kind, line by line.
     kinds = TYPE_KINDS.get(query.item_type or query.answer_type, frozenset())
     # Character bigrams see compounds however the tokenizer split them (受講対象者 / 受講 対象 者).
@@ -336,13 +337,13 @@ def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
             if query.english:  # its dates are canonical values (FY2027): the text says 令和9年度
                 values = [sp.value.casefold() for sp in c.spans if sp.kind == "date"]
                 # A cell's spans are its value's: the year its column names (令和7年度予算案) is in its text.
-                squashed = _squash(text) if c.cell is not None else ""
-                numbered = _squash(text)
+                squashed = squash(text) if c.cell is not None else ""
+                numbered = squash(text)
                 lit = sum(any(x in v for v in values) or any(f in squashed for f in japanese_dates(x))
                           or (x.startswith("第") and re.search(re.escape(x) + r"(?!\d)", numbered) is not None)
                           for x in literals) / len(literals)
             else:
-                squashed = _squash(text)
+                squashed = squash(text)
                 lit = sum(x in squashed for x in literals) / len(literals)
             row[F["literal"]] = lit
             row[F["has_literals"]] = 1.0

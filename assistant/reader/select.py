@@ -28,6 +28,7 @@ from assistant.reader.features import (
     char_bigrams,
     japanese_dates,
     scale_matches,
+    squash,
     strict_kinds,
     unit_matches,
 )
@@ -483,17 +484,9 @@ def named_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
     return top
 
 
-#: Spaces and commas, which ``_squash`` drops (compiled once: ``rx`` keeps its program).
-_SPACES_COMMAS = rx(r"[\s,，]")
-
-
-def _squash(text: str) -> str:
-    return _SPACES_COMMAS.sub("", text).casefold()
-
-
 def _literal_forms(query: Query) -> list[tuple[str, ...]]:
     """Each literal of the question as the documents may write it (an English FY2025 as 令和7年度 …)."""
-    return [(_squash(x), *japanese_dates(x)) if query.english else (_squash(x),) for x in query.literals]
+    return [(squash(x), *japanese_dates(x)) if query.english else (squash(x),) for x in query.literals]
 
 
 def _same_row(other: Cell, cell: Cell) -> bool:
@@ -515,7 +508,7 @@ def dated_sibling(query: Query, cands: Sequence[Candidate], best: int) -> int:
         return best
 
     def named(c: Cell) -> int:
-        label = _squash(c.label)
+        label = squash(c.label)
         return sum(any(f in label for f in fs) for fs in forms)
 
     mine = named(cell)
@@ -1471,9 +1464,9 @@ def row_affiliation(query: Query, index: LoadedIndex, sel: Selection) -> Selecti
     unit = sel.direct_unit
     if query.answer_type != "organization" or unit is None:
         return sel
-    asked = _squash(query.normalized)
-    person = next((s for s in unit.spans if s.kind == "person" and len(_squash(s.text)) >= 3
-                   and _squash(s.text) in asked), None)
+    asked = squash(query.normalized)
+    person = next((s for s in unit.spans if s.kind == "person" and len(squash(s.text)) >= 3
+                   and squash(s.text) in asked), None)
     if person is None:
         return sel
     own = [s for s in unit.spans if s.kind == "org" and s.end <= person.start and not _in_note(unit.text, s)]
@@ -1734,7 +1727,7 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
 
 def run_on(index: LoadedIndex, cand: Candidate) -> Candidate:
     """``cand`` with the rest of its sentence when it stops on a comma and the sentence after it in its
-    passage opens no item (…甲作業部会を設立し、 / blank line / 好事例を共有するとともに、…を探求。): the
+    passage opens no item (…甲協議会を設置し、 / blank line / 乙の手引を配るとともに、…を進める。): the
     splitter cut it at a blank line, and the part it left out often holds what the question asks."""
     if cand.cell is not None or not _RUNS_ON.search(cand.text):
         return cand
