@@ -259,6 +259,11 @@ def check_documents(items: list[GoldItem], gold: str | Path, corpus_dir: str | P
         )
 
 
+def _span_texts(span: list[str]) -> tuple[str, str]:
+    """A span's lines as an answer is looked up in them: joined with ``""`` and with ``"\\n"``."""
+    return _matchable("".join(span)), _matchable("\n".join(span))
+
+
 def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> list[str]:
     """Check gold items against the documents; return the problems (empty means OK).
 
@@ -283,15 +288,11 @@ def validate_against_corpus(items: list[GoldItem], corpus_dir: str | Path) -> li
             continue
         n = len(doc_lines)
         first, last = item.lines
-
-        def texts(span: list[str]) -> tuple[str, str]:
-            return _matchable("".join(span)), _matchable("\n".join(span))
-
-        alt = [] if item.all_required else [texts(doc_lines[a - 1 : b]) for a, b in item.alt_lines if b <= n]
+        alt = [] if item.all_required else [_span_texts(doc_lines[a - 1 : b]) for a, b in item.alt_lines if b <= n]
         if last > n:
             problems.append(f"{item.id}: lines {first}-{last} outside {item.doc} ({n} lines)")
         else:
-            joined = texts(doc_lines[first - 1 : last])
+            joined = _span_texts(doc_lines[first - 1 : last])
             for answer in item.answers:
                 norm = _matchable(answer)
                 if not any(norm in text for text in (*joined, *(t for pair in alt for t in pair))):
