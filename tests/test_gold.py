@@ -100,7 +100,8 @@ def test_gold_questions_are_unique(gold: list[GoldItem]) -> None:
     "path", [GOLD, TRAIN, EXTRA_TRAIN] + [ROOT / "eval" / name for name in ("fresh9.jsonl", "fresh10.jsonl",
                                                                            "fresh11.jsonl", "fresh12.jsonl",
                                                                            "fresh13.jsonl", "fresh14.jsonl",
-                                                                           "cite13-blind.jsonl")]
+                                                                           "cite13-blind.jsonl", "fresh15.jsonl",
+                                                                           "cite14-blind.jsonl")]
 )
 def test_gold_file_is_plain_utf8_jsonl(path: Path) -> None:
     raw = path.read_text(encoding="utf-8")
@@ -149,7 +150,7 @@ def test_train_set_is_valid_and_apart_from_the_evaluation_sets(
     assert len({it.question for it in train}) == len(train)
 
 
-@pytest.mark.parametrize("name", ["fresh14.jsonl", "cite13-blind.jsonl"])
+@pytest.mark.parametrize("name", ["fresh14.jsonl", "cite13-blind.jsonl", "fresh15.jsonl", "cite14-blind.jsonl"])
 def test_blind_sets_are_valid_and_kept_out_of_training(name: str, train: list[GoldItem], gold: list[GoldItem]) -> None:
     """The blind sets (written from the documents alone, run first on the system before the change
     they measure) are held-out measures: valid, and sharing no id or question with the training data
