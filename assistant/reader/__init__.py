@@ -25,7 +25,7 @@ import numpy as np
 
 from assistant.reader.abstain import abstain_features, missing_literals, model_columns
 from assistant.reader.candidates import Candidate, gather
-from assistant.reader.features import featurize
+from assistant.reader.features import adapted_scores, featurize
 from assistant.reader.policy import DEFAULT_POLICY, ReaderPolicy
 from assistant.reader.query import Query, analyse
 from assistant.reader.scorer import ReaderModel, load_model
@@ -50,6 +50,8 @@ class Evidence:
     abstain_x: np.ndarray
     abstain_score: float
     missing: tuple[str, ...]
+    #: The candidates' learned similarity to the question (None without the model's adapter).
+    adapted: np.ndarray | None = None
 
 
 def translated_share(query: Query, index: LoadedIndex) -> float:
@@ -89,7 +91,8 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     """Candidates, their features and scores, and the abstention evidence for one question."""
     hits = result.hits[: policy.passages]
     cands = gather(index, hits, result.query_vector, policy.passages)
-    X = featurize(query, cands)
+    adapted = adapted_scores(model.adapter, index.sentences.vectors, cands, result.query_vector)
+    X = featurize(query, cands, adapted)
     logits = model.candidate.logits(X) if len(cands) else np.zeros(0, np.float32)
     passage_tokens = passage_token_sets(hits, cands)
     pdense = [float(h.dense_score) for h in hits if h.dense_score is not None]
@@ -99,7 +102,7 @@ def evidence(query: Query, result: SearchResult, index: LoadedIndex, tokenize: T
     score = float(model.abstain.proba(ax[None, model_columns(model.abstain.features)])[0])
     missing = missing_literals(query, [h.chunk.search_text for h in hits], partial(spelled_out, index)) \
         if not query.english else ()
-    return Evidence(query, cands, X, logits, ax, score, missing)
+    return Evidence(query, cands, X, logits, ax, score, missing, adapted)
 
 
 def read(query: Query, result: SearchResult, index: LoadedIndex, tokenize: Tokenize, names: bool = True,

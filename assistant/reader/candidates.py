@@ -50,6 +50,9 @@ class Candidate:
     cell: Cell | None = None
     #: Tokens of the two sentences before it in its passage (its label or lead-in, on slides).
     before: frozenset[str] = frozenset()
+    #: The sentence whose vector stands for it (its own; a cell's: the covering sentence nearest the
+    #: question), -1 for none: what the learned similarity (``features.adapted_scores``) reads.
+    vec: int = -1
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -119,7 +122,7 @@ def sentence_candidates(index: LoadedIndex, hit: Hit, qvec: np.ndarray | None) -
         out.append(Candidate(
             "sentence", hit.rank, hit.row, hit.chunk, start, end, text, si, j, float(dense[j]),
             max(nb) if nb else float(dense[j]), hit.score, pdense, tokens[j],
-            tuple(index.annotations.spans(si, text)), None, before,
+            tuple(index.annotations.spans(si, text)), None, before, si,
         ))
     return out
 
@@ -139,7 +142,8 @@ def cell_candidates(index: LoadedIndex, hit: Hit, sentences: Sequence[Candidate]
         # The cell's similarity: the best of the sentences on its lines.
         covering = [s for s in sentences if s.start < end and start < s.end]
         value_sent = [s for s in covering if line_of(chunk, s.start) <= cell.value_line <= line_of(chunk, s.end - 1)]
-        dense = max((s.dense for s in covering), default=0.0)
+        nearest = max(covering, key=lambda s: s.dense, default=None)
+        dense = nearest.dense if nearest is not None else 0.0
         ctx = max((s.context for s in covering), default=0.0)
         pos = value_sent[0].pos if value_sent else (covering[0].pos if covering else 0)
         before = frozenset().union(*(s.before for s in covering[:1]))
@@ -148,6 +152,7 @@ def cell_candidates(index: LoadedIndex, hit: Hit, sentences: Sequence[Candidate]
         out.append(Candidate(
             "cell", hit.rank, hit.row, chunk, start, end, text, -1, pos, dense, ctx, hit.score,
             sentences[0].passage_dense if sentences else 0.0, ann.cell_tokens[ci], spans, cell, before,
+            nearest.vec if nearest is not None else -1,
         ))
     return out
 

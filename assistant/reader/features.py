@@ -33,6 +33,7 @@ FEATURES: tuple[str, ...] = (
     "bigram_cov", "focus_chars",
     "heading_like", "lex_prev", "lex_idf2", "new_typed", "focus_whole",
     "lex_max", "lex_known", "kanji_unknown",
+    "dense_adapt", "dense_adapt_gap",
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 
@@ -229,6 +230,12 @@ def kanji_weights(words: Sequence[str], texts: Sequence[str]) -> dict[str, float
     return {ch: math.log((n + 1) / (1 + sum(ch in t for t in texts))) for ch in chars}
 
 
+def set_adapted(X: np.ndarray, adapted: np.ndarray) -> None:
+    """Write the learned similarity and its gap to the question's best into ``X``'s columns."""
+    X[:, F["dense_adapt"]] = adapted
+    X[:, F["dense_adapt_gap"]] = adapted - adapted.max() if len(adapted) else adapted
+
+
 def kanji_share(weights: dict[str, float], text: str) -> float:
     """Weighted share of the ideographs in ``weights`` that ``text`` holds (0 when there are none)."""
     total = sum(weights.values())
@@ -237,16 +244,57 @@ def kanji_share(weights: dict[str, float], text: str) -> float:
     return sum(w for ch, w in weights.items() if ch in text) / total
 
 
-def featurize(query: Query, cands: Sequence[Candidate]) -> np.ndarray:
+#: The learned similarity starts as the embedder's cosine times this (``adapted_scores`` divides it
+#: back out): a softmax over one question's candidates needs that spread to be trained at all.
+ADAPTER_SCALE = 50.0
+
+
+def adapted_scores(weights: np.ndarray | None, vectors: np.ndarray, cands: Sequence[Candidate],
+                   qvec: np.ndarray | None) -> np.ndarray | None:
+    """Each candidate's learned similarity to the question: ``sum_d w_d q_d v_d`` over the embedding's
+    dimensions (the cosine reweighted per dimension, ``train.fit_adapter``), on the cosine's scale.
+
+    ``vectors``: the index's sentence vectors (``Candidate.vec`` rows). None without weights or a
+    question vector (a BM25-only search) or for another embedder's vectors (a model fitted on
+    vectors of another size); 0 for a candidate with no sentence vector.
+    """
+    if weights is None or qvec is None or not len(cands) or len(weights) != len(qvec):
+        return None
+    rows = np.array([c.vec for c in cands], dtype=np.int64)
+    out = np.zeros(len(cands), dtype=np.float32)
+    have = rows >= 0
+    if have.any():
+        V = np.asarray(vectors[rows[have]], dtype=np.float32)
+        out[have] = V @ (np.asarray(qvec, np.float32) * weights) / ADAPTER_SCALE
+    return out
+
+
+def adapter_inputs(vectors: np.ndarray, cands: Sequence[Candidate], qvec: np.ndarray | None) -> np.ndarray | None:
+    """What the learned similarity is fitted on: each candidate's vector times the question's, per
+    dimension (rows: candidates; a row's sum is the cosine). None without a question vector."""
+    if qvec is None or not len(cands):
+        return None
+    rows = np.array([c.vec for c in cands], dtype=np.int64)
+    P = np.zeros((len(cands), vectors.shape[1]), dtype=np.float32)
+    have = rows >= 0
+    if have.any():
+        P[have] = np.asarray(vectors[rows[have]], dtype=np.float32) * np.asarray(qvec, np.float32)
+    return P
+
+
+def featurize(query: Query, cands: Sequence[Candidate], adapted: np.ndarray | None = None) -> np.ndarray:
     """The feature matrix of ``cands`` (rows) for ``query`` (columns: ``FEATURES``).
 
     Term coverage is computed for all candidates at once from a candidate × term hit
-    matrix; the per-candidate loop only reads flags of the text.
+    matrix; the per-candidate loop only reads flags of the text. ``adapted``: the candidates'
+    learned similarity (``adapted_scores``); its columns stay 0 without it.
     """
     n = len(cands)
     X = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if not n:
         return X
+    if adapted is not None:
+        set_adapted(X, adapted)
     terms = list(query.terms)
     w = np.array([query.terms[t] for t in terms], dtype=np.float32)
     total, total2 = float(w.sum()), float((w * w).sum())

@@ -175,6 +175,8 @@ class ReaderModel:
 
     ``answers``: the answer classifier (does this line state the answer? one scale for all
     questions), whose best candidate score the abstention model weighs; None in older files.
+    ``adapter``: the learned similarity's per-dimension weights (``features.adapted_scores``);
+    None in older files and for models fitted without question vectors.
     """
 
     candidate: Linear | Trees
@@ -182,19 +184,23 @@ class ReaderModel:
     abstain_threshold: float
     info: dict[str, Any] = field(default_factory=dict)
     answers: Linear | Trees | None = None
+    adapter: np.ndarray | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = {"candidate": self.candidate.to_json(), "abstain": self.abstain.to_json(),
              "abstain_threshold": round(self.abstain_threshold, 4), "info": self.info}
         if self.answers is not None:
             d["answers"] = self.answers.to_json()
+        if self.adapter is not None:
+            d["adapter"] = [round(float(w), 5) for w in self.adapter]
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ReaderModel:
         answers = _candidate_from_json(d["answers"]) if d.get("answers") else None
+        adapter = np.asarray(d["adapter"], np.float32) if d.get("adapter") else None
         return cls(_candidate_from_json(d["candidate"]), Linear.from_json(d["abstain"]),
-                   float(d["abstain_threshold"]), d.get("info", {}), answers)
+                   float(d["abstain_threshold"]), d.get("info", {}), answers, adapter)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

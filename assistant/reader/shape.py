@@ -375,7 +375,7 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
     directs: list[TypedSpan | None] = []
     labels: list[str] = []
     names = part_labels(*(p.normalized for p in q.parts[:2])) if len(q.parts) >= 2 else ()
-    logits = [model.candidate.logits(featurize(part, ev.cands)) for part in q.parts]
+    logits = [model.candidate.logits(featurize(part, ev.cands, ev.adapted)) for part in q.parts]
     chosen = [select(part, index, ev.cands, lg, policy) for part, lg in zip(q.parts, logits, strict=True)]
     if len(chosen) == 2 and _same_value(*chosen) and not states_each(chosen[0]):
         # Two parts about different things do not share one line's one value: the part that
