@@ -122,6 +122,14 @@ def test_places_of_different_levels_do_not_conflict() -> None:
     assert compare_values(TypedSpan("place", 0, 3, "トリノ", "トリノ"), TypedSpan("place", 0, 3, "ミラノ", "ミラノ")) == "differ"
 
 
+def test_a_country_of_a_one_character_list_is_the_country_it_stands_for() -> None:
+    # 欧 of 実施極：日、欧 is 欧州: a claim's 米国 in its place is another country, not a place of another level.
+    claim = _claim("甲事業は日本と米国の二極で実施されている。")
+    cmp = compare(claim, extract_spans("○実施極：日、欧"), "○実施極：日、欧")
+    assert [v.text for v in cmp.matched] == ["日本"]
+    assert [(a.text, b.value) for a, b in cmp.differing] == [("米国", "欧州")]
+
+
 @pytest.mark.parametrize(
     ("sentence", "negated"),
     [
