@@ -791,11 +791,46 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
                    and _speaks_of_item(claim, v, u, policy)
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
+        if not against and confirm < 0:
+            against = _counterpart(claim, v, about, policy)
         if against:
             best = max(against, key=_against_rank)
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _same_slot(v: TypedSpan, s: TypedSpan) -> bool:
+    """Whether source value ``s`` is of claim value ``v``'s own kind (and, for a count, unit)."""
+    return s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+
+
+def _counterpart(claim: Claim, v: TypedSpan, about: Sequence[_Unit], policy: CitePolicy) -> list[_Unit]:
+    """The unit stating claim value ``v`` otherwise when no unit about the item states it: of the units stating a
+    value of ``v``'s kind and unit in its place, the one most about the item, when it is (``CitePolicy.item``).
+    A claim of 40人 where the line most about its item says 25人 is that line stated otherwise."""
+    if v.kind not in ("money", "percent", "count"):
+        return []
+    slot = [u for u in about if any(cv is v and _same_slot(v, s) and _labelled_in_sentence(claim, v, s, u.cand.text)
+                                    >= policy.label for cv, s in u.cmp.differing)]
+    if not slot:
+        return []
+    best = max(slot, key=lambda u: (u.about_item, u.value_own))
+    return [best] if min(best.about_item, best.own) >= policy.item else []
+
+
+def _labelled_in_sentence(claim: Claim, v: TypedSpan, s: TypedSpan, text: str) -> float:
+    """IDF-weighted share of the label terms of claim value ``v`` (what its figure measures: 参加者 of
+    参加者は40人) that the source's sentence states before its value ``s`` (…参加者は、学生など、計25人)."""
+    # (Not the words any budget line has, 予算額, 計上, nor one-character words, 案, 者: they say the figure is an
+    # amount or a number of people, not of what.)
+    label = [t for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v
+             for t in lab if t not in AMOUNT_WORDS and len(t) >= 2]
+    total = sum(claim.topic.get(t, 0.0) for t in label)
+    if not total:
+        return 0.0
+    low = text[text.rfind("。", 0, s.start) + 1 : s.start].lower()
+    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in low) / total
 
 
 def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
