@@ -1135,7 +1135,8 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
              else c for c in cands]
     units = _units(claim, cands)
     about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
-             or _states_values(claim, u, policy) or _numbers_item(u)]
+             or _states_values(claim, u, policy) or _numbers_item(u)
+             or (u.cmp.matched and _titled(claim, u, units, policy, 0.0))]
     if not about:
         return "none", None, units
     if claim.values:
@@ -1298,9 +1299,37 @@ def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
         return "strong", best, units
-    if (best.item if cover is None else cover) >= partial and _states_claim(claim, best, units, policy):
+    if ((best.item if cover is None else cover) >= partial or _titled(claim, best, units, policy, cover)) \
+            and _states_claim(claim, best, units, policy):
         return "partial", best, units
     return "none", None, units
+
+
+def _titled(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePolicy, cover: float | None) -> bool:
+    """Whether a unit confirming the claim's values (``cover`` given) is a row of a slide whose title names the
+    claim's subject: it states a value the claim asserts of its subject (after its topic marker) and a statement
+    rests on (a figure, a day or month, a name: ``_stating``), and the subject's words (the claim's words before its topic marker) stand above it (``_subject_cover``).
+    A row (``設立 2031年4月``, ``開催場所：甲大学``) says little of the claim in its own words; its title does."""
+    mark = topic_end(claim.query.normalized)
+    if cover is None or not any(v.start >= mark and _stating(claim, v) and v in u.cmp.matched for v in claim.values):
+        return False
+    return _subject_cover(claim, u, units) >= policy.subject
+
+
+def _subject_cover(claim: Claim, u: _Unit, units: Sequence[_Unit]) -> float:
+    """Coverage of the claim's subject (its words before the topic marker that the retrieved passages use) by the
+    unit, its lead-in and the text above it: its passage above it and the retrieved passages of its document ending
+    at most ``SUBJECT_REACH`` lines above it (a slide's title lines away). 0.0 when the claim has no subject.
+    (Over all the subject's words: one the passages never use, another body's name, is not found above.)"""
+    subject = claim.subject
+    if not subject:
+        return 0.0
+    c = u.cand
+    above = [c.chunk.heading, c.chunk.text[: max(0, c.start - c.chunk.start)]]
+    above += [x.text for x in {id(o.cand.chunk): o.cand.chunk for o in units}.values()
+              if x.doc == c.chunk.doc and x.first_line < c.chunk.first_line <= x.last_line + SUBJECT_REACH]
+    low = normalize_query("\n".join(above)).lower()
+    return coverage(subject, c.tokens | c.before | {t for t in subject if len(t) >= 2 and t.lower() in low})
 
 
 #: How many lines above a unit's passage a retrieved passage of its document may end and still hold the
