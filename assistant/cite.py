@@ -768,7 +768,16 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
     record = _is_record(u)
     specific = sum(map(_specific, u.cmp.matched)) if record else 0
-    return (record, specific, round(u.value_own, 6), u.near, *_rank(u))
+    return (record, specific, round(u.value_own, 6), u.near, _alike(u), *_rank(u))
+
+
+def _alike(u: _Unit) -> int:
+    """How many of the unit's values stated against the claim's are written as precisely as the claim's: of two
+    lines giving another date for the claim's 2031年4月, ``2032年4月`` rather than a bracketed ``2032年4月7日決定``."""
+    def parts(x: TypedSpan) -> int:
+        return len(x.value.split("-"))
+
+    return sum(v.kind != "date" or parts(v) == parts(s) for v, s in u.cmp.differing)
 
 
 #: Coverages this close are the same (look-alike lines with the same label words).

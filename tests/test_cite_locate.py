@@ -229,3 +229,15 @@ def test_a_list_items_open_lead_in_states_its_name() -> None:
     _, unit, _ = judge(claim, closed, DEFAULT_CITE_POLICY)
     assert unit is None or 3 not in _lines(closed, unit.cand) or "港湾調整委員会" not in [
         v.text for v in unit.cmp.matched]
+
+
+@pytest.mark.parametrize("title_first", [True, False])
+def test_of_two_lines_dating_the_item_otherwise_the_one_as_precise_as_the_claim_is_quoted(title_first: bool) -> None:
+    # A line giving the month, as the claim does, and a bracketed title giving the day: the same decision
+    # dated otherwise twice; the line written as the claim is written is where it is stated otherwise.
+    lines = ["【参考】甲海洋戦略(令和5年4月14日 乙本部決定)", "・令和5年4月、甲海洋戦略を乙本部で決定。"]
+    cands = _slide(lines if title_first else lines[::-1])
+    claim = _claim("甲海洋戦略は、令和4年4月に乙本部で決定された。", {"甲": 3.0, "海洋": 2.0, "戦略": 2.0, "決定": 2.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict" and unit is not None
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("令和4年4月", "令和5年4月")]
