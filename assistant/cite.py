@@ -52,6 +52,7 @@ from assistant.claims import (
     unit_of,
     with_slot_spans,
 )
+from assistant.glossary import OWN_COUNTRY, OWN_COUNTRY_NAME
 from assistant.lazyre import rx
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
@@ -253,7 +254,8 @@ def _key_named(cand: Candidate, claim_text: str) -> bool:
     if cell is None or cell.kind not in ("table", "row"):
         return True
     key = cell.label.split(" ")[-1] if cell.kind == "table" else cell.label.split(" ")[0]
-    return bool(key) and key in claim_text
+    # (A claim's 我が国 names the column a table heads 日本.)
+    return bool(key) and (key in claim_text or (key == OWN_COUNTRY_NAME and any(w in claim_text for w in OWN_COUNTRY)))
 
 
 def _same_ordinal(claim_text: str, unit_text: str) -> bool:

@@ -635,7 +635,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
             return "unknown"
         va, vb = _leading(a.value), _leading(b.value)
         if a.kind == b.kind and a.kind in ("count", "money") and unit_of(a.value) != unit_of(b.value):
-            return "unknown"  # 12人 and 12社, 200億ユーロ and 213億円: other units, not other figures
+            return "unknown"  # 12人 and 12社, 30億ユーロ and 31億円: other units, not other figures
         if va != vb and va is not None and vb is not None and _approximate(a):
             # 約12億円 for 1,180百万円: a figure the claim rounds is the source's when it rounds to it.
             return "equal" if abs(va - vb) <= approx_tolerance(va) else "differ"
