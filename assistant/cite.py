@@ -52,6 +52,7 @@ from assistant.claims import (
     unit_of,
     with_slot_spans,
 )
+from assistant.glossary import OWN_COUNTRY, OWN_COUNTRY_NAME
 from assistant.lazyre import rx
 from assistant.messages import format_citation as _format_citation
 from assistant.normalize import normalize_query, starts_item
@@ -253,7 +254,8 @@ def _key_named(cand: Candidate, claim_text: str) -> bool:
     if cell is None or cell.kind not in ("table", "row"):
         return True
     key = cell.label.split(" ")[-1] if cell.kind == "table" else cell.label.split(" ")[0]
-    return bool(key) and key in claim_text
+    # (A claim's 我が国 names the column a table heads 日本.)
+    return bool(key) and (key in claim_text or (key == OWN_COUNTRY_NAME and any(w in claim_text for w in OWN_COUNTRY)))
 
 
 def _same_ordinal(claim_text: str, unit_text: str) -> bool:
@@ -768,7 +770,16 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
     record = _is_record(u)
     specific = sum(map(_specific, u.cmp.matched)) if record else 0
-    return (record, specific, round(u.value_own, 6), u.near, *_rank(u))
+    return (record, specific, round(u.value_own, 6), u.near, _alike(u), *_rank(u))
+
+
+def _alike(u: _Unit) -> int:
+    """How many of the unit's values stated against the claim's are written as precisely as the claim's: of two
+    lines giving another date for the claim's 2031年4月, ``2032年4月`` rather than a bracketed ``2032年4月7日決定``."""
+    def parts(x: TypedSpan) -> int:
+        return len(x.value.split("-"))
+
+    return sum(v.kind != "date" or parts(v) == parts(s) for v, s in u.cmp.differing)
 
 
 #: Coverages this close are the same (look-alike lines with the same label words).
@@ -791,11 +802,46 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
                    and _speaks_of_item(claim, v, u, policy)
                    and (u.value_own > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
+        if not against and confirm < 0:
+            against = _counterpart(claim, v, about, policy)
         if against:
             best = max(against, key=_against_rank)
             if worst is None or _against_rank(best) > _against_rank(worst):
                 worst = best
     return ("conflict", worst) if worst is not None else None
+
+
+def _same_slot(v: TypedSpan, s: TypedSpan) -> bool:
+    """Whether source value ``s`` is of claim value ``v``'s own kind (and, for a count, unit)."""
+    return s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+
+
+def _counterpart(claim: Claim, v: TypedSpan, about: Sequence[_Unit], policy: CitePolicy) -> list[_Unit]:
+    """The unit stating claim value ``v`` otherwise when no unit about the item states it: of the units stating a
+    value of ``v``'s kind and unit in its place, the one most about the item, when it is (``CitePolicy.item``).
+    A claim of 40人 where the line most about its item says 25人 is that line stated otherwise."""
+    if v.kind not in ("money", "percent", "count"):
+        return []
+    slot = [u for u in about if any(cv is v and _same_slot(v, s) and _labelled_in_sentence(claim, v, s, u.cand.text)
+                                    >= policy.label for cv, s in u.cmp.differing)]
+    if not slot:
+        return []
+    best = max(slot, key=lambda u: (u.about_item, u.value_own))
+    return [best] if min(best.about_item, best.own) >= policy.item else []
+
+
+def _labelled_in_sentence(claim: Claim, v: TypedSpan, s: TypedSpan, text: str) -> float:
+    """IDF-weighted share of the label terms of claim value ``v`` (what its figure measures: 参加者 of
+    参加者は40人) that the source's sentence states before its value ``s`` (…参加者は、学生など、計25人)."""
+    # (Not the words any budget line has, 予算額, 計上, nor one-character words, 案, 者: they say the figure is an
+    # amount or a number of people, not of what.)
+    label = [t for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v
+             for t in lab if t not in AMOUNT_WORDS and len(t) >= 2]
+    total = sum(claim.topic.get(t, 0.0) for t in label)
+    if not total:
+        return 0.0
+    low = text[text.rfind("。", 0, s.start) + 1 : s.start].lower()
+    return sum(claim.topic.get(t, 0.0) for t in label if t.lower() in low) / total
 
 
 def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
@@ -1100,7 +1146,8 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
              else c for c in cands]
     units = _units(claim, cands)
     about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
-             or _states_values(claim, u, policy) or _numbers_item(u)]
+             or _states_values(claim, u, policy) or _numbers_item(u)
+             or (u.cmp.matched and _titled(claim, u, units, policy, 0.0))]
     if not about:
         return "none", None, units
     if claim.values:
@@ -1263,9 +1310,37 @@ def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit
         return "conflict", max(polar, key=_rank), units
     if best.item >= policy.strong and best.cand.dense >= policy.strong_dense:
         return "strong", best, units
-    if (best.item if cover is None else cover) >= partial and _states_claim(claim, best, units, policy):
+    if ((best.item if cover is None else cover) >= partial or _titled(claim, best, units, policy, cover)) \
+            and _states_claim(claim, best, units, policy):
         return "partial", best, units
     return "none", None, units
+
+
+def _titled(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePolicy, cover: float | None) -> bool:
+    """Whether a unit confirming the claim's values (``cover`` given) is a row of a slide whose title names the
+    claim's subject: it states a value the claim asserts of its subject (after its topic marker) and a statement
+    rests on (a figure, a day or month, a name: ``_stating``), and the subject's words (the claim's words before its topic marker) stand above it (``_subject_cover``).
+    A row (``設立 2031年4月``, ``開催場所：甲大学``) says little of the claim in its own words; its title does."""
+    mark = topic_end(claim.query.normalized)
+    if cover is None or not any(v.start >= mark and _stating(claim, v) and v in u.cmp.matched for v in claim.values):
+        return False
+    return _subject_cover(claim, u, units) >= policy.subject
+
+
+def _subject_cover(claim: Claim, u: _Unit, units: Sequence[_Unit]) -> float:
+    """Coverage of the claim's subject (its words before the topic marker that the retrieved passages use) by the
+    unit, its lead-in and the text above it: its passage above it and the retrieved passages of its document ending
+    at most ``SUBJECT_REACH`` lines above it (a slide's title lines away). 0.0 when the claim has no subject.
+    (Over all the subject's words: one the passages never use, another body's name, is not found above.)"""
+    subject = claim.subject
+    if not subject:
+        return 0.0
+    c = u.cand
+    above = [c.chunk.heading, c.chunk.text[: max(0, c.start - c.chunk.start)]]
+    above += [x.text for x in {id(o.cand.chunk): o.cand.chunk for o in units}.values()
+              if x.doc == c.chunk.doc and x.first_line < c.chunk.first_line <= x.last_line + SUBJECT_REACH]
+    low = normalize_query("\n".join(above)).lower()
+    return coverage(subject, c.tokens | c.before | {t for t in subject if len(t) >= 2 and t.lower() in low})
 
 
 #: How many lines above a unit's passage a retrieved passage of its document may end and still hold the

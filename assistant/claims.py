@@ -634,8 +634,8 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if a.kind != b.kind and not ({a.kind, b.kind} <= {"count", "number"}):
             return "unknown"
         va, vb = _leading(a.value), _leading(b.value)
-        if a.kind == "count" and b.kind == "count" and unit_of(a.value) != unit_of(b.value):
-            return "unknown"
+        if a.kind == b.kind and a.kind in ("count", "money") and unit_of(a.value) != unit_of(b.value):
+            return "unknown"  # 12人 and 12社, 30億ユーロ and 31億円: other units, not other figures
         if va != vb and va is not None and vb is not None and _approximate(a):
             # 約12億円 for 1,180百万円: a figure the claim rounds is the source's when it rounds to it.
             return "equal" if abs(va - vb) <= approx_tolerance(va) else "differ"
@@ -685,10 +685,12 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
             return "equal"
         if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
             return "unknown"  # ABC may be the 甲科学技術機構 a source writes out
-        if a.kind == "place" and place_level(a.text) != place_level(b.text):
+        # (Levels by the names' values: a one-character country of a list, 欧 of 日、欧, is the 欧州 it stands for.)
+        la, lb = place_level(a.value or a.text), place_level(b.value or b.text)
+        if a.kind == "place" and la != lb:
             # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
             pa, pb = _prefecture_of(a.text), _prefecture_of(b.text)
-            if pa and pb and place_level(a.text) != "country" != place_level(b.text):
+            if pa and pb and la != "country" != lb:
                 return "equal" if pa == pb else "differ"
             return "unknown"  # ワシントン and 米国: a city inside a country, not a different place
         return "differ"
@@ -719,7 +721,7 @@ def place_level(name: str) -> str:
 
 def is_country(v: TypedSpan) -> bool:
     """Whether a value names a country: context a sentence gives in passing (日本の…), seldom the value checked."""
-    return v.kind == "place" and place_level(v.text) == "country"
+    return v.kind == "place" and place_level(v.value or v.text) == "country"
 
 
 _PREFECTURE = lazy(r"^(?:北海道|東京都|大阪府|京都府|[一-鿿々]{2,3}県)")

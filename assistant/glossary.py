@@ -22,6 +22,10 @@ COUNTRIES = frozenset(
     "日本 我が国 米国 アメリカ 英国 イギリス 欧州 ヨーロッパ EU 中国 韓国 インド ロシア フランス ドイツ イタリア カナダ "
     "オーストラリア スペイン オランダ スイス スウェーデン ブラジル メキシコ 台湾 シンガポール 日米 日欧".split()
 )
+#: The words by which Japanese official texts name Japan as "our country" (general usage).
+OWN_COUNTRY = ("我が国", "わが国", "我国", "本邦")
+OWN_COUNTRY_NAME = "日本"
+
 #: One-character names of countries and regions, as lists write them (日、米、英 / 日米英): general usage.
 COUNTRY_ABBREVIATIONS = {"日": "日本", "米": "米国", "欧": "欧州", "露": "ロシア", "中": "中国", "韓": "韓国", "印": "インド",
                          "英": "英国", "独": "ドイツ", "仏": "フランス", "伊": "イタリア", "加": "カナダ", "豪": "オーストラリア"}

@@ -53,6 +53,10 @@ BODIES = ["2.構成", "本部は以下の機関の若干名をもって組織す
 SCHEDULE = ["○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", "○進捗：機器の製造が進展。",
             "※資材高騰や設計変更により発生した遅延からの回復を考慮に入れつつ、計画を更新中。"]
 
+SURVEY = ["●乙海洋調査の概要", "・各地の港で観測を行い、結果を公表する。", "・調査協力者(約30名)：漁業者、研究者など"]
+#: The drafter's verb (見込む) and the programme's name are rare in the line stating the figure.
+SURVEY_IDF = {"乙": 3.0, "海洋": 2.0, "調査": 2.0, "見込む": 5.0, "学生": 3.0, "年間": 2.0}
+
 ITEMS = ["(参考)甲計画の項目", "0.基本設計 3.潮流タービン 6.係留", "1.送電 4.防食 7.保守点検", "2.環境評価 5.安全性 8.地域連携"]
 
 CASES = [
@@ -138,6 +142,11 @@ CASES = [
     # the line repeats...
     (ITEMS, "甲計画の項目のうち、「防食」は項目7に挙げられている。", {"conflict"}, 3, ("項目7", "4.防食"), None),
     (ITEMS, "甲計画では、防食は項目4に位置づけられている。", {"strong", "partial"}, 3, None, None),
+    # A figure no line confirms, and the line most about the item giving a figure of its kind under the claim
+    # figure's own label (調査協力者): that figure stated otherwise, however few of the claim's other words it has.
+    (SURVEY, "乙海洋調査では、調査協力者として約60名を見込んでいる。", {"conflict"}, 3, ("約60名", "約30名"), SURVEY_IDF),
+    # ...but not a figure of something the line does not name (学生 per year): no counterpart there.
+    (SURVEY, "乙海洋調査には、年間約60名の学生が参加している。", {"partial", "none"}, None, None, SURVEY_IDF),
     # ...and an item the list does not name has no number there.
     (ITEMS, "甲計画では、漁業協調は項目9に位置づけられている。", {"partial", "none"}, None, None, None),
     # A reason clause (…を考慮しつつ、) stated in a note of its own: the line stating the dates is about the
@@ -220,3 +229,15 @@ def test_a_list_items_open_lead_in_states_its_name() -> None:
     _, unit, _ = judge(claim, closed, DEFAULT_CITE_POLICY)
     assert unit is None or 3 not in _lines(closed, unit.cand) or "港湾調整委員会" not in [
         v.text for v in unit.cmp.matched]
+
+
+@pytest.mark.parametrize("title_first", [True, False])
+def test_of_two_lines_dating_the_item_otherwise_the_one_as_precise_as_the_claim_is_quoted(title_first: bool) -> None:
+    # A line giving the month, as the claim does, and a bracketed title giving the day: the same decision
+    # dated otherwise twice; the line written as the claim is written is where it is stated otherwise.
+    lines = ["【参考】甲海洋戦略(令和5年4月14日 乙本部決定)", "・令和5年4月、甲海洋戦略を乙本部で決定。"]
+    cands = _slide(lines if title_first else lines[::-1])
+    claim = _claim("甲海洋戦略は、令和4年4月に乙本部で決定された。", {"甲": 3.0, "海洋": 2.0, "戦略": 2.0, "決定": 2.0})
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict" and unit is not None
+    assert [(v.text, s.text) for v, s in unit.cmp.differing] == [("令和4年4月", "令和5年4月")]

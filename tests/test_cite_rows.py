@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.cite import DEFAULT_CITE_POLICY, judge
+from assistant.cite import DEFAULT_CITE_POLICY, _key_named, judge
 from assistant.claims import Claim, make_claim
 from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
@@ -111,3 +113,15 @@ def test_a_chronology_run_together_is_read_entry_by_entry() -> None:
     strength, unit, _ = judge(_claim("甲協議会は6月11日に設立総会を開催した。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and unit.cand.text.startswith("6月11日")
+
+
+def test_a_claims_own_country_names_the_japan_column_of_a_table() -> None:
+    # A flattened table heading its columns by country (甲国 日本 乙国 / 40% 9% 51%): a claim saying 我が国
+    # speaks of the 日本 column, as one saying 日本 does; not of another country's.
+    def cell(label: str) -> Any:
+        return SimpleNamespace(cell=SimpleNamespace(kind="table", label=label))
+
+    claim = "甲計画の建設期において、我が国は費用の5%を分担する。"
+    assert _key_named(cell("費用分担 日本"), claim)
+    assert not _key_named(cell("費用分担 甲国"), claim)
+    assert _key_named(cell("費用分担 日本"), "甲計画の建設期において、日本は費用の5%を分担する。")

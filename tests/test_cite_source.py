@@ -37,3 +37,21 @@ def test_a_line_with_more_of_the_claims_words_does_not_replace_the_line_with_its
     assert strength in ("strong", "partial")
     assert unit is not None and _quoted_lines(cands, unit.cand) == (4, 4)
     assert {v.text for v in unit.cmp.matched} == {"青森県東通村", "茨城県東海村"}
+
+
+#: A slide: the programme named in its title lines, its rows below under a caption that does not name it.
+SEMINAR = ["乙セミナーの開催", "・乙セミナーは、若手技術者を対象に毎年開催。", "・講義と実習を行う。", "【参考】過去の実施例",
+           "・開催場所：北辰大学・参加者：80人"]
+#: The drafter's words (会場, 務める) are rare in the slide.
+SEMINAR_IDF = {"乙": 3.0, "セミナー": 2.5, "会場": 5.0, "丙": 3.0, "フォーラム": 2.5, "務める": 5.0}
+
+
+def test_a_row_under_a_title_naming_the_subject_supports_the_value_it_states() -> None:
+    # The row states the name the claim asserts of its subject (after は), and the subject stands above it.
+    strength, unit, _ = judge(_claim("乙セミナーは、北辰大学が会場を務めた。", SEMINAR_IDF), _slide(SEMINAR),
+                              DEFAULT_CITE_POLICY)
+    assert strength == "partial" and unit is not None and "北辰大学" in unit.cand.text
+    # ...but not a subject no line above names (another programme's venue is not stated).
+    strength, _, _ = judge(_claim("丙フォーラムは、北辰大学が会場を務めた。", SEMINAR_IDF), _slide(SEMINAR),
+                           DEFAULT_CITE_POLICY)
+    assert strength == "none"

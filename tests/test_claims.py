@@ -94,6 +94,7 @@ def _claim(sentence: str):  # type: ignore[no-untyped-def]
         ("約40名", "41名", "count", "equal"),
         ("約100名", "136名", "count", "differ"),  # at most a tenth off
         ("12億円", "1,180百万円", "money", "differ"),  # without 約 the figure is exact
+        ("約30億ユーロ", "31億円", "money", "unknown"),  # another currency: not another figure
     ],
 )
 def test_compare_values(claim: str, source: str, kind: str, verdict: str) -> None:
@@ -120,6 +121,14 @@ def test_places_of_different_levels_do_not_conflict() -> None:
     country = TypedSpan("place", 0, 2, "米国", "米国")
     assert compare_values(city, country) == "unknown"
     assert compare_values(TypedSpan("place", 0, 3, "トリノ", "トリノ"), TypedSpan("place", 0, 3, "ミラノ", "ミラノ")) == "differ"
+
+
+def test_a_country_of_a_one_character_list_is_the_country_it_stands_for() -> None:
+    # 欧 of 実施極：日、欧 is 欧州: a claim's 米国 in its place is another country, not a place of another level.
+    claim = _claim("甲事業は日本と米国の二極で実施されている。")
+    cmp = compare(claim, extract_spans("○実施極：日、欧"), "○実施極：日、欧")
+    assert [v.text for v in cmp.matched] == ["日本"]
+    assert [(a.text, b.value) for a, b in cmp.differing] == [("米国", "欧州")]
 
 
 @pytest.mark.parametrize(
