@@ -154,6 +154,32 @@ def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
     return y
 
 
+def query_vectors(pipeline, questions: Sequence[str], chunk: int = 32) -> list[np.ndarray | None]:  # type: ignore[no-untyped-def]
+    """The query vector ``pipeline.search`` would compute for each question, encoded beforehand in
+    chunks on ``TRAIN_THREADS`` threads (the encoder's cost is linear in tokens: what the threads buy
+    is a core each). The same vectors, bit for bit, as ``ask --batch``'s (``batch.QueryVectors``):
+    the bundled encoder packs texts without padding (``tests/test_batching.py``). None where
+    ``search`` encodes nothing (BM25 only) or refuses the question (it raises then, as before)."""
+    from assistant.errors import UsageError
+    from assistant.normalize import normalize_query
+    from assistant.validate import clean_query
+
+    if pipeline.settings.mode not in ("hybrid", "dense"):
+        return [None] * len(questions)
+
+    def text(question: str) -> str | None:  # what ``search`` encodes
+        try:
+            return normalize_query(clean_query(question, "query"))
+        except UsageError:
+            return None
+
+    texts = [text(q) for q in questions]
+    unique = list(dict.fromkeys(t for t in texts if t is not None))
+    parts = _map(lambda i: pipeline.embedder.embed_queries(unique[i:i + chunk]), range(0, len(unique), chunk))
+    by_text = dict(zip(unique, (v for part in parts for v in part), strict=True))
+    return [None if t is None else by_text[t] for t in texts]
+
+
 def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -> list[Example]:  # type: ignore[no-untyped-def]
     """Candidates and features of every item, computed as ``ask`` computes them."""
     from assistant.reader import passage_token_sets, translated_share
@@ -168,9 +194,10 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         from tqdm import tqdm
 
         bar = tqdm(total=len(items), desc="features", unit="q", file=sys.stderr, leave=False)
-    for item in items:
+    vectors = query_vectors(pipeline, [item.question for item in items])
+    for item, vector in zip(items, vectors, strict=True):
         query = pipeline.analyse(item.question)
-        result = pipeline.search(item.question, k=10)
+        result = pipeline.search(item.question, k=10, _vector=vector)
         query = query.with_search_terms(result.query_tokens, index.idf)
         hits = result.hits[: policy.passages]
         cands = gather(index, hits, result.query_vector, policy.passages)
