@@ -491,12 +491,11 @@ def trainer_settings() -> dict[str, object]:
 
 
 def library_versions() -> dict[str, str]:
-    import lightgbm
-    import scipy
-    import sklearn
+    """The versions of the libraries that fit (from their metadata: importing scikit-learn takes seconds)."""
+    from importlib.metadata import version
 
-    return {"python": sys.version.split()[0], "numpy": np.__version__, "lightgbm": lightgbm.__version__,
-            "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+    return {"python": sys.version.split()[0], "numpy": np.__version__,
+            **{name: version(name) for name in ("lightgbm", "scipy", "scikit-learn")}}
 
 
 def code_hash(modules: Sequence[str] = FIT_MODULES, root: Path = Path(__file__).parent) -> str:
