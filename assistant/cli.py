@@ -336,7 +336,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.oof:
         from assistant.evaluate import OutOfFold
 
-        system = OutOfFold.fit(p, items, progress=not args.quiet)
+        system = OutOfFold.fit(p, items, progress=not args.quiet, refit=args.refit_folds)
         config["reader_model"] = "out of fold: each item answered by a model fitted without it"
     else:
         from assistant.reader.scorer import load_model
@@ -522,6 +522,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                        help="also run dense-only, bm25-only and a plain llama-index pipeline, side by side")
         p.add_argument("--oof", action="store_true",
                        help="score each item with a reader model fitted without it (for the training gold set)")
+        p.add_argument("--refit-folds", action="store_true",
+                       help="with --oof: fit the fold models even when assistant/reader/folds.json matches")
         p.add_argument("--store", choices=["faiss", "milvus"], default=None)
         p.set_defaults(func=cmd_eval)
 

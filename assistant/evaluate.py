@@ -105,14 +105,38 @@ class OutOfFold:
         self.models = models
 
     @classmethod
-    def fit(cls, pipeline: Any, items: Sequence[GoldItem], progress: bool = True) -> OutOfFold:
+    def fit(cls, pipeline: Any, items: Sequence[GoldItem], progress: bool = True, refit: bool = False,
+            folds_path: Any = None) -> OutOfFold:
+        """Fold models fitted on the training files, or read from ``folds_path`` (default
+        ``train.FOLDS_PATH``, written by the retrain) when its manifest matches these examples, code,
+        settings and libraries: the same models either way. A missing or stale file, or ``refit``,
+        fits them anew; a line on stderr says which."""
         from assistant.reader import train
 
         questions = [i for i in items if i.kind != "cite"]
+        t = time.perf_counter()
         # Every training file on its own corpus (as the retrain reads them), the scored items on this one.
         examples = train.training_examples(pipeline, asked=questions, progress=progress,
                                            abstain_only=train.ABSTAIN_FILES, rank_only=train.RANK_FILES)
-        by_id = train.fold_models(examples, {i.id for i in questions}, pipeline.index().df)
+        built = time.perf_counter() - t
+        ids = {i.id for i in questions}
+        df = pipeline.index().df
+        by_id = None
+        if refit:
+            why = "refit asked for"
+        else:
+            data = [*train.TRAIN_FILES, *train.RANK_FILES, *train.ABSTAIN_FILES]
+            by_id, why = train.load_fold_models(folds_path or train.FOLDS_PATH,
+                                                train.fold_manifest(examples, ids, data, df))
+        if by_id is None:
+            print(f"eval --oof: {why}; fitting the fold models "
+                  "(python -m assistant.reader.train writes them for the next run)", file=sys.stderr)
+            by_id = train.fold_models(examples, ids, df)
+        else:
+            print(f"eval --oof: {why} (its manifest matches the training examples, code and settings)",
+                  file=sys.stderr)
+        print(f"eval --oof: {len(examples)} training examples built in {built:.0f} s; fold models ready "
+              f"{time.perf_counter() - t - built:.0f} s later", file=sys.stderr)
         return cls(pipeline, {i.question: by_id[i.id] for i in questions if i.id in by_id})
 
     def ask(self, question: str, k: int | None = None, mode: str | None = None) -> Any:

@@ -174,3 +174,18 @@ def test_ranker_only_examples_never_train_the_answer_classifier(monkeypatch: pyt
     with pytest.raises(StopIteration):
         train.fit_answer([_example("Q1"), _example("Q2", abstain=False), _example("Q3")])
     assert seen == [4]  # two candidates each of Q1 and Q3
+
+
+def test_query_vectors_encoded_beforehand_are_those_search_computes(corpora, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    main, main_file, _, _ = corpora
+    items = train.load_training_items([main_file])
+    questions = [i.question for i in items] + ["", items[0].question]  # refused; repeated
+    vectors = train.query_vectors(main, questions, chunk=1)
+    assert vectors[-2] is None
+    for q, v in zip(questions, vectors, strict=True):
+        if v is not None:
+            assert np.array_equal(v, main.search(q, k=10).query_vector)
+    ahead = train.build_examples(main, items, progress=False)
+    monkeypatch.setattr(train, "query_vectors", lambda pipeline, qs: [None] * len(qs))
+    one_by_one = train.build_examples(main, items, progress=False)
+    assert train.examples_hash(ahead, set()) == train.examples_hash(one_by_one, set())

@@ -46,13 +46,18 @@ class Linear:
     def proba(self, X: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logits(X)))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, exact: bool = False) -> dict[str, Any]:
+        """Six decimals; ``exact``: every float as it is (the fold models of ``eval --oof``, whose
+        answers must be those of the models refitted in memory)."""
+        def num(x: float) -> float:
+            return float(x) if exact else round(float(x), 6)
+
         return {
             "features": list(self.features),
-            "weights": [round(float(w), 6) for w in self.weights],
-            "bias": round(float(self.bias), 6),
-            "mean": [round(float(m), 6) for m in self.mean],
-            "scale": [round(float(s), 6) for s in self.scale],
+            "weights": [num(w) for w in self.weights],
+            "bias": num(self.bias),
+            "mean": [num(m) for m in self.mean],
+            "scale": [num(s) for s in self.scale],
         }
 
     @classmethod
@@ -105,7 +110,7 @@ class Trees:
             object.__setattr__(self, "_flat_cache", flat)
         return flat
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, exact: bool = True) -> dict[str, Any]:  # always exact (``Linear.to_json``)
         # The node arrays as base64 of their little-endian bytes: a bag of 1,500 trees written as
         # JSON numbers took 15-25 ms of a cold ``ask`` to parse; the tree's shape and features stay readable.
         def packed(a: np.ndarray, dtype: str) -> str:
@@ -186,13 +191,15 @@ class ReaderModel:
     answers: Linear | Trees | None = None
     adapter: np.ndarray | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        d = {"candidate": self.candidate.to_json(), "abstain": self.abstain.to_json(),
-             "abstain_threshold": round(self.abstain_threshold, 4), "info": self.info}
+    def to_json(self, exact: bool = False) -> dict[str, Any]:
+        """``exact``: every float as fitted, so the loaded model answers as the fitted one does."""
+        d = {"candidate": self.candidate.to_json(exact), "abstain": self.abstain.to_json(exact),
+             "abstain_threshold": float(self.abstain_threshold) if exact else round(self.abstain_threshold, 4),
+             "info": self.info}
         if self.answers is not None:
-            d["answers"] = self.answers.to_json()
+            d["answers"] = self.answers.to_json(exact)
         if self.adapter is not None:
-            d["adapter"] = [round(float(w), 5) for w in self.adapter]
+            d["adapter"] = [float(w) if exact else round(float(w), 5) for w in self.adapter]
         return d
 
     @classmethod

@@ -163,6 +163,32 @@ def label(item: GoldItem, cands: Sequence[Candidate]) -> np.ndarray:
     return y
 
 
+def query_vectors(pipeline, questions: Sequence[str], chunk: int = 32) -> list[np.ndarray | None]:  # type: ignore[no-untyped-def]
+    """The query vector ``pipeline.search`` would compute for each question, encoded beforehand in
+    chunks on ``TRAIN_THREADS`` threads (the encoder's cost is linear in tokens: what the threads buy
+    is a core each). The same vectors, bit for bit, as ``ask --batch``'s (``batch.QueryVectors``):
+    the bundled encoder packs texts without padding (``tests/test_batching.py``). None where
+    ``search`` encodes nothing (BM25 only) or refuses the question (it raises then, as before)."""
+    from assistant.errors import UsageError
+    from assistant.normalize import normalize_query
+    from assistant.validate import clean_query
+
+    if pipeline.settings.mode not in ("hybrid", "dense"):
+        return [None] * len(questions)
+
+    def text(question: str) -> str | None:  # what ``search`` encodes
+        try:
+            return normalize_query(clean_query(question, "query"))
+        except UsageError:
+            return None
+
+    texts = [text(q) for q in questions]
+    unique = list(dict.fromkeys(t for t in texts if t is not None))
+    parts = _map(lambda i: pipeline.embedder.embed_queries(unique[i:i + chunk]), range(0, len(unique), chunk))
+    by_text = dict(zip(unique, (v for part in parts for v in part), strict=True))
+    return [None if t is None else by_text[t] for t in texts]
+
+
 def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -> list[Example]:  # type: ignore[no-untyped-def]
     """Candidates and features of every item, computed as ``ask`` computes them."""
     from assistant.reader import passage_token_sets, translated_share
@@ -177,9 +203,10 @@ def build_examples(pipeline, items: Sequence[GoldItem], progress: bool = True) -
         from tqdm import tqdm
 
         bar = tqdm(total=len(items), desc="features", unit="q", file=sys.stderr, leave=False)
-    for item in items:
+    vectors = query_vectors(pipeline, [item.question for item in items])
+    for item, vector in zip(items, vectors, strict=True):
         query = pipeline.analyse(item.question)
-        result = pipeline.search(item.question, k=10)
+        result = pipeline.search(item.question, k=10, _vector=vector)
         query = query.with_search_terms(result.query_tokens, index.idf)
         hits = result.hits[: policy.passages]
         cands = gather(index, hits, result.query_vector, policy.passages)
@@ -527,6 +554,138 @@ def fold_models(examples: Sequence[Example], eval_ids: set[str], df, folds: int 
     return out
 
 
+#: The fold models of ``eval --oof`` on the gold set, written by the retrain beside the model (one
+#: command regenerates both) and read by ``eval --oof`` when its manifest matches (``load_fold_models``).
+FOLDS_PATH = MODEL_PATH.with_name("folds.json")
+#: The gold file ``eval --oof`` scores by default: its questions are split into the folds.
+OOF_GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+#: The reader modules whose code turns the examples into fitted models: this one, the scorer, and
+#: the abstention rows computed from each fold's scores (with the feature and query helpers they
+#: call). Their code, comments and docstrings aside, is part of the fold models' manifest.
+FIT_MODULES = ("train", "abstain", "scorer", "features", "query", "candidates")
+
+
+def trainer_settings() -> dict[str, object]:
+    """Every setting of the fit (the manifest records them; any change means refitting)."""
+    return {"seed": SEED, "folds": FOLDS, "threshold_seeds": list(THRESHOLD_SEEDS), "scorer": SCORER,
+            "lgb": LGB_PARAMS, "lgb_ranker": RANKER_PARAMS, "bags": BAGS, "C_candidate": C_CANDIDATE,
+            "C_abstain": C_ABSTAIN, "none_share": NONE_SHARE, "answer_kinds": list(ANSWER_KINDS),
+            "features": list(FEATURES), "abstain_features": list(ABSTAIN_FEATURES),
+            "abstain_model_features": list(MODEL_FEATURES), "abstain_monotone": sorted(MONOTONE),
+            "adapter_iterations": ADAPTER_ITERATIONS, "adapter_scale": ADAPTER_SCALE}
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries that fit (from their metadata: importing scikit-learn takes seconds)."""
+    from importlib.metadata import version
+
+    return {"python": sys.version.split()[0], "numpy": np.__version__,
+            **{name: version(name) for name in ("lightgbm", "scipy", "scikit-learn")}}
+
+
+def code_hash(modules: Sequence[str] = FIT_MODULES, root: Path = Path(__file__).parent) -> str:
+    """The code of the fitting modules, without comments and docstrings (editing those refits nothing)."""
+    import ast
+
+    h = hashlib.sha256()
+    for name in modules:
+        tree = ast.parse((root / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                    and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
+        h.update(name.encode() + b"\0" + ast.dump(tree).encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
+class _Probe:
+    """A fixed linear scoring of the candidate features (``examples_hash``)."""
+
+    def __init__(self, w: np.ndarray) -> None:
+        self.w = w
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, np.float64) @ self.w
+
+
+def examples_hash(examples: Sequence[Example], eval_ids: set[str], df=None) -> str:  # type: ignore[no-untyped-def]
+    """Everything the fit reads of the examples, in their order: ids, kinds, roles, feature rows and
+    labels, the passages' evidence, and each example's abstention row under two fixed probe scorings
+    (computed as the fit computes it from a fold's scores: the rows read the query, the candidates
+    and the index's document frequencies, which have no other fingerprint here), plus which items
+    ``eval --oof`` splits into folds."""
+    h = hashlib.sha256()
+    rng = np.random.default_rng(0)
+    a, b = _Probe(rng.normal(size=len(FEATURES))), _Probe(rng.normal(size=len(FEATURES)))
+
+    def put(*parts: object) -> None:
+        for part in parts:
+            data = part.tobytes() if isinstance(part, np.ndarray) else repr(part).encode("utf-8")
+            h.update(len(data).to_bytes(8, "little") + data)
+
+    for e in examples:
+        put(e.item.id, e.item.kind, e.item.id in eval_ids, bool(e.rank), bool(e.abstain),
+            np.ascontiguousarray(e.X, np.float64), np.asarray(e.y, np.int64), float(e.translated),
+            [float(d) for d in e.passage_dense], [sorted(t) for t in e.passage_tokens], list(e.passage_texts))
+        if e.abstain:
+            for scorer, answers in ((a, b), (b, None)):
+                put(np.asarray(_abstain_row(e, scorer, df, answers), np.float64))  # type: ignore[arg-type]
+    return h.hexdigest()[:16]
+
+
+def fold_manifest(examples: Sequence[Example], eval_ids: set[str], data: Sequence[Path],  # type: ignore[no-untyped-def]
+                  df=None) -> dict[str, object]:
+    """What the fold models are a function of: the training files, the examples built from them
+    (index, query analysis and features included), the fitting code, its settings and libraries."""
+    return {"data_sha256": {_rel(p): data_hash([p]) for p in data if p.exists()},
+            "examples": len(examples), "eval_items": len(eval_ids),
+            "examples_sha256": examples_hash(examples, eval_ids, df), "code_sha256": code_hash(),
+            "settings": trainer_settings(), "versions": library_versions()}
+
+
+def _rel(p: Path) -> str:
+    p = Path(p).resolve()
+    return str(p.relative_to(PROJECT_ROOT)) if p.is_relative_to(PROJECT_ROOT) else str(p)
+
+
+def save_fold_models(path: Path, by_id: dict[str, ReaderModel], manifest: dict[str, object]) -> None:
+    """The fold models (every float exact) with their manifest, which ``load_fold_models`` checks."""
+    models: list[ReaderModel] = []
+    fold_of: dict[str, int] = {}
+    for item_id, model in by_id.items():
+        k = next((i for i, m in enumerate(models) if m is model), None)
+        if k is None:
+            k = len(models)
+            models.append(model)
+        fold_of[item_id] = k
+    doc = {"about": "eval --oof's fold models on the gold set; regenerate with: python -m assistant.reader.train",
+           "manifest": manifest, "fold_of": fold_of, "models": [m.to_json(exact=True) for m in models]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_fold_models(path: Path, manifest: dict[str, object]) -> tuple[dict[str, ReaderModel] | None, str]:
+    """The fold models saved at ``path`` when their manifest equals ``manifest``, else None; and why."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        saved = doc["manifest"]
+    except FileNotFoundError:
+        return None, f"no fold models at {_rel(path)}"
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, f"the fold models at {_rel(path)} are unreadable ({e})"
+    stale = [k for k in sorted(set(saved) | set(manifest)) if saved.get(k) != manifest.get(k)]
+    if stale:
+        return None, f"the fold models at {_rel(path)} are stale: {', '.join(stale)} changed"
+    try:
+        models = [ReaderModel.from_json(m) for m in doc["models"]]
+        return {item_id: models[k] for item_id, k in doc["fold_of"].items()}, f"fold models read from {_rel(path)}"
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        return None, f"the fold models at {_rel(path)} are unreadable ({e})"
+
+
 def data_hash(paths: Sequence[Path]) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -622,6 +781,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rank-data", type=Path, nargs="*", default=list(RANK_FILES),
                         help="training files whose questions train the ranker only, never the abstention side "
                              "(default: eval/fresh9-fresh14.jsonl; name none to leave them out)")
+    parser.add_argument("--no-folds", action="store_true",
+                        help="do not fit and write the fold models eval --oof reads (folds.json beside --out)")
     parser.add_argument("--spread", action="store_true",
                         help="only report the cross-validated top-1 over several fold splits (writes no model)")
     args = parser.parse_args(argv)
@@ -649,6 +810,14 @@ def main(argv: list[str] | None = None) -> int:
                        "rank_only_data": [rel(p) for p in args.rank_data if p.exists()]})
     model.save(args.out)
     print(json.dumps(model.info, ensure_ascii=False, indent=1))
+    # The fold models eval --oof scores the gold set with, fitted on these examples (as it would
+    # fit them) and written with their manifest; a stale file is refitted by eval --oof.
+    eval_ids = {i.id for i in load_training_items([OOF_GOLD])}
+    if not args.no_folds and eval_ids and any(e.item.id in eval_ids for e in examples):
+        folds_path = FOLDS_PATH if args.out == MODEL_PATH else args.out.with_name(args.out.stem + ".folds.json")
+        df = pipeline.index().df
+        save_fold_models(folds_path, fold_models(examples, eval_ids, df), fold_manifest(examples, eval_ids, data, df))
+        logger.info("fold models of eval --oof: %s", rel(folds_path))
     return 0
 
 
