@@ -287,14 +287,14 @@ def featurize(query: Query, cands: Sequence[Candidate], adapted: np.ndarray | No
 
     Term coverage is computed for all candidates at once from a candidate × term hit
     matrix; the per-candidate loop only reads flags of the text. ``adapted``: the candidates'
-    learned similarity (``adapted_scores``); its columns stay 0 without it.
+    learned similarity (``adapted_scores``); without it (no adapter, or one fitted on another
+    embedder's vectors) the cosine stands in, which is where the learned one starts from.
     """
     n = len(cands)
     X = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if not n:
         return X
-    if adapted is not None:
-        set_adapted(X, adapted)
+    set_adapted(X, adapted if adapted is not None else np.array([c.dense for c in cands], dtype=np.float32))
     terms = list(query.terms)
     w = np.array([query.terms[t] for t in terms], dtype=np.float32)
     total, total2 = float(w.sum()), float((w * w).sum())
