@@ -685,7 +685,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
             return "equal"
         if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
             return "unknown"  # ABC may be the 甲科学技術機構 a source writes out
-        # (Levels by the names' values: a one-character country of a list, 欧 of 日、欧, is the 欧州 it stands for.)
+        # (Levels by the names' values: a one-character country of a list, 欧 of 米、欧, is the 欧州 it stands for.)
         la, lb = place_level(a.value or a.text), place_level(b.value or b.text)
         if a.kind == "place" and la != lb:
             # 甲山県乙村 and 丙川県: a municipality written with its prefecture is in no other prefecture.
