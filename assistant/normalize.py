@@ -321,6 +321,42 @@ def source_end(text: str, offset: int) -> int:
     return end
 
 
+_LAYOUT_SPACE = frozenset(" \t\u3000")
+
+
+def written_with_map(text: str) -> tuple[str, list[int]]:
+    """``normalize(text)`` as the document writes it, for quoting: the spaces inside a line given back
+    (``1,234 百万円``, ``7月 3日``, a roster's ``山田 太郎``; a full-width space as a space) and the CJK
+    Radicals Supplement kept (``⻑``). Staff copy answers from the document with its spaces; the
+    normalised text drops them for search. Wrapped lines stay joined as normalised.
+
+    Returns the text and, for every normalised character ``i``, ``pos[i]``: where it starts in the
+    text (``pos[len(normalized)]`` is the text's length).
+    """
+    norm, offsets = normalize_with_map(text)
+    out: list[str] = []
+    pos: list[int] = []
+    width = 0
+    for i, ch in enumerate(norm):
+        if i and ch not in " \n" and norm[i - 1] not in " \n":
+            gap = text[offsets[i - 1] + 1 : offsets[i]]
+            if gap and all(c in _LAYOUT_SPACE for c in gap):
+                piece = unicodedata.normalize("NFKC", gap)
+                out.append(piece)
+                width += len(piece)
+        pos.append(width)
+        if ch == " " and i + 1 < len(norm):
+            run = text[offsets[i] : offsets[i + 1]]
+            piece = unicodedata.normalize("NFKC", run) if run and all(c in _LAYOUT_SPACE for c in run) else ch
+        else:
+            src = text[offsets[i]]
+            piece = src if src in _RADICAL_SUPPLEMENT else ch
+        out.append(piece)
+        width += len(piece)
+    pos.append(width)
+    return "".join(out), pos
+
+
 def normalize(text: str) -> str:
     """Normalise text for search and embedding (see the module docstring)."""
     return normalize_with_map(text)[0]

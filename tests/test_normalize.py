@@ -338,3 +338,25 @@ def test_kokumin_in_fixture_corpus(fixture_corpus: list[Document]) -> None:
     hits = [c for c in chunks if "国⺠" in c.text and "国民" not in c.text]
     assert hits
     assert all(normalize_query("国民") in c.search_text for c in hits)
+
+
+@pytest.mark.parametrize(("original", "written"), [
+    ("予算：１,２３４ 百万円", "予算:1,234 百万円"),  # the space before a unit, given back
+    ("７⽉ ３⽇（⽊）", "7月 3日(木)"),  # Kangxi radicals folded, the space kept
+    ("主査　山田 太郎", "主査 山田 太郎"),  # a full-width space as a space (NFKC)
+    ("部\u2ed1 山田", "部\u2ed1 山田"),  # ⻑ as written
+    ("ITER  計画", "ITER  計画"),  # a run of spaces as written
+    ("計画の推進に必要な会議の構成\n員の数が多い。", "計画の推進に必要な会議の構成員の数が多い。"),  # a wrapped line stays joined
+    ("甲の開催 5", "甲の開催"),  # a page number is no part of the text
+])
+def test_written_with_map_gives_back_the_spaces_of_a_line(original: str, written: str) -> None:
+    from assistant.normalize import written_with_map
+
+    text, pos = written_with_map(original)
+    norm = normalize(original)
+    assert text == written
+    assert len(pos) == len(norm) + 1 and pos[-1] == len(text)
+    # Every normalised character starts where the map says (a folded radical is the one exception).
+    assert all(text[pos[i]] == ch or ch != text[pos[i]] and "\u2e80" <= text[pos[i]] <= "\u2eff"
+               for i, ch in enumerate(norm) if ch != " ")
+    assert pos == sorted(pos)

@@ -23,7 +23,7 @@ from assistant.reader.features import FEATURES, F, featurize, focus_whole
 from assistant.reader.policy import DEFAULT_POLICY
 from assistant.reader.query import analyse, answer_type, asked_units, question_asks, question_literals
 from assistant.reader.scorer import Linear, ReaderModel, Trees
-from assistant.reader.select import direct_span, inline_list
+from assistant.reader.select import Selection, direct_span, inline_list
 from assistant.spans import extract_spans
 from assistant.structure import recover_cells
 
@@ -1917,14 +1917,51 @@ def _source_cand(original: str) -> Candidate:
 
 @pytest.mark.parametrize(("original", "name", "written"), [
     ("主査　山田 太郎（北大学 教授）", "山田太郎", "山田 太郎"),  # a roster writes the name with a space
-    ("主査 山田太郎（北大学教授）", "山田太郎", None),  # written without one: nothing to restore
+    ("主査 山田太郎（北大学教授）", "山田太郎", "山田太郎"),  # written without one: nothing to restore
 ])
-def test_a_persons_name_is_shown_as_the_document_spaces_it(original: str, name: str, written: str | None) -> None:
-    from assistant.reader.shape import as_written
+def test_a_persons_name_is_shown_as_the_document_spaces_it(original: str, name: str, written: str) -> None:
+    from assistant.reader.shape import shown_direct
 
     cand = _source_cand(original)
     span = next(s for s in cand.spans if s.kind == "person" and s.text == name)
-    assert as_written(cand, span) == written
+    assert shown_direct(Selection([cand], span, cand, 1.0)) == written
+
+
+@pytest.mark.parametrize(("original", "value", "shown"), [
+    ("予算額：１,２３４ 百万円（前年 987百万円）", "1,234百万円", "1,234 百万円"),  # a space before the unit
+    ("７⽉ ３⽇（⽊） 窓口の開設", "7月3日", "7月 3日"),  # a space inside a date
+    ("期限は令和7年3月まで", "令和7年3月", "令和7年3月"),  # no space: as it is
+])
+def test_a_value_is_shown_with_the_spaces_the_document_writes(original: str, value: str, shown: str) -> None:
+    from assistant.reader.shape import _value_text, shown_direct
+
+    cand = _source_cand(original)
+    span = next(s for s in cand.spans if s.text == value)
+    sel = Selection([cand], span, cand, 1.0)
+    assert shown_direct(sel) == shown
+    text = _value_text(sel, shown, DEFAULT_POLICY)
+    assert text.startswith(shown) and shown in text[len(shown):]  # the quote after it has it too
+
+
+def test_a_cells_quote_shows_its_label_and_the_value_as_written() -> None:
+    from assistant.reader.shape import _value_text, shown_direct
+    from assistant.structure import Cell
+
+    cand = _source_cand("参加者：東西、各５名（学生）")
+    cell = Cell("d.txt", "kv", "参加者", "東西、各5名(学生)", 1, 1, 1)
+    cand = replace(cand, kind="cell", cell=cell, text=cell.text, sent_index=-1,
+                   spans=tuple(extract_spans(cell.text)))
+    span = next(s for s in cand.spans if s.text.endswith("5名"))
+    sel = Selection([cand], span, cand, 1.0)
+    shown = shown_direct(sel)
+    assert shown is not None and shown.endswith("5名")
+    # The value says more than the count (each of two): the quote gives the label and the value.
+    assert _value_text(sel, shown, DEFAULT_POLICY) == f"{shown}（参加者：東西、各5名(学生)）"
+    # A cell whose value is the direct value: the label alone.
+    cell2 = Cell("d.txt", "kv", "参加者", "5名", 1, 1, 1)
+    cand2 = replace(_source_cand("参加者：５名"), kind="cell", cell=cell2, text=cell2.text, sent_index=-1)
+    span2 = next(s for s in extract_spans(cell2.text) if s.text == "5名")
+    assert _value_text(Selection([cand2], span2, cand2, 1.0), "5名", DEFAULT_POLICY) == "5名（参加者）"
 
 
 def test_a_place_the_question_names_in_everyday_words_is_not_the_answer() -> None:
@@ -2016,9 +2053,9 @@ def test_an_english_abbreviation_the_documents_spell_out_is_no_missing_literal()
 
 
 @pytest.mark.parametrize(("original", "shown"), [
-    ("研究センター\u2ed1 山田 太郎", "研究センター\u2ed1山田太郎"),  # ⻑ as the document writes it
+    ("研究センター\u2ed1 山田 太郎", "研究センター\u2ed1 山田 太郎"),  # ⻑ and the spaces as the document writes them
     ("\u2ea0間企業の参画を促す。", "\u2ea0間企業の参画を促す。"),  # ⺠
-    ("研究センター長 山田 太郎", "研究センター長山田太郎"),  # nothing to give back
+    ("研究センター長山田太郎", "研究センター長山田太郎"),  # nothing to give back
 ])
 def test_an_answer_quotes_the_radicals_the_document_writes(original: str, shown: str) -> None:
     from assistant.reader.shape import document_chars

@@ -34,7 +34,7 @@ from assistant.messages import (
     MISSING_UNIT_NOTICE,
     UNIT_NAMES,
 )
-from assistant.normalize import RADICAL_SUPPLEMENT, fold_char, normalize_with_map
+from assistant.normalize import normalize_with_map, written_with_map
 from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
@@ -87,44 +87,78 @@ def _related(ev: Evidence, index: LoadedIndex, policy: ReaderPolicy) -> list[Cit
     return out
 
 
-def as_written(unit: Candidate, span: TypedSpan) -> str | None:
-    """A person's name as the document spaces it (a roster's ``山田 太郎``), when normalising dropped a
-    space inside it; else None. Staff copy names from the document with its space."""
-    if span.kind != "person" or unit.cell is not None:
+def written(unit: Candidate) -> tuple[str, list[int]] | None:
+    """``unit``'s text as the document writes it (``normalize.written_with_map``: its spaces inside a
+    line, its ``⻑``) with the map from normalised offsets; None for a cell (its ``label：value`` is
+    not one stretch of the document) or when the map back to the document does not hold."""
+    if unit.cell is not None:
         return None
-    orig = unit.source
-    norm, offsets = normalize_with_map(orig)
-    if norm != unit.text:
-        return None
-    raw = orig[offsets[span.start] : offsets[span.end - 1] + 1]
-    folded = re.sub(r"\s+", " ", "".join(" " if ch.isspace() else fold_char(ch) for ch in raw)).strip()
-    return folded if " " in folded and folded.replace(" ", "") == span.text else None
+    text, pos = written_with_map(unit.source)
+    return (text, pos) if normalize_with_map(unit.source)[0] == unit.text else None
 
 
 def document_chars(unit: Candidate) -> str:
-    """``unit``'s normalised text with the characters of the CJK Radicals Supplement the document
-    writes (``⻑`` for 長, ``⺠`` for 民: NFKC keeps them, the normaliser folds them) given back, one for
-    one, so that an answer quotes what a reader copying from the NFKC document finds there. The
-    normalised text when its map back to the document does not hold."""
-    if unit.cell is not None or not any(ch in RADICAL_SUPPLEMENT for ch in unit.source):
-        return unit.text
-    norm, offsets = normalize_with_map(unit.source)
-    if norm != unit.text:
-        return unit.text
-    return "".join(unit.source[offsets[i]] if unit.source[offsets[i]] in RADICAL_SUPPLEMENT else ch
-                   for i, ch in enumerate(norm))
+    """``unit``'s text as the document writes it, so that an answer quotes what a reader copying
+    from the NFKC document finds there: the spaces inside a line (``1,234 百万円``) and the characters
+    of the CJK Radicals Supplement (``⻑`` for 長: NFKC keeps them, the normaliser folds them). The
+    normalised text for a cell, or when the map back to the document does not hold."""
+    w = written(unit)
+    return w[0] if w else unit.text
 
 
-def _value_text(sel: Selection, policy: ReaderPolicy) -> str:
+def find_written(text: str, compact: str) -> str | None:
+    """The stretch of ``text`` that reads ``compact`` once the spaces the normaliser dropped are
+    back (``1,234百万円`` in ``予算：1,234 百万円`` is ``1,234 百万円``); None when it is not there."""
+    chars = [re.escape(c) for c in compact if not c.isspace()]
+    if not chars:
+        return None
+    m = re.search(r"[ \t]*".join(chars), text)
+    return m.group() if m else None
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def shown_direct(sel: Selection) -> str | None:
+    """The direct value as the document writes it (with its spaces: staff copy it from there)."""
+    d = sel.direct
+    if d is None:
+        return None
+    unit = sel.direct_unit or sel.units[0]
+    w = written(unit)
+    if w is not None and d.end <= len(unit.text):
+        text, pos = w
+        shown = text[pos[d.start] : pos[d.end]].strip()
+        if _compact(shown) == _compact(d.text):
+            return shown
+    if unit.cell is not None:
+        return find_written(written_with_map(unit.source)[0], d.text) or d.text
+    return d.text
+
+
+def _value_text(sel: Selection, shown: str, policy: ReaderPolicy) -> str:
     unit = sel.units[0]
     d = sel.direct
     assert d is not None
     if unit.cell is not None:
-        return f"{d.text}（{unit.cell.label}）" if unit.cell.label else d.text
-    text = document_chars(unit)
-    ctx = snippet(text, (d.start, d.end), policy.snippet_chars)
-    # The name as written first; the quote after it has it as normalised (both forms are found).
-    shown = as_written(unit, d) or text[d.start : d.end]
+        # The label, and the value as written when it says more than the direct one (東西、各5名 for
+        # 5名): the quote shows both halves of the cell.
+        value = find_written(written_with_map(unit.source)[0], unit.cell.value) or unit.cell.value
+        if _compact(value) != _compact(shown):
+            at = value.find(shown)
+            value = snippet(value, (at, at + len(shown)) if at >= 0 else None, policy.snippet_chars)
+            ctx = f"{unit.cell.label}：{value}" if unit.cell.label else value
+        else:
+            ctx = unit.cell.label
+        return f"{shown}（{ctx}）" if ctx else shown
+    w = written(unit)
+    if w is None or d.end > len(unit.text):
+        text, around = unit.text, (d.start, d.end)
+    else:
+        text, pos = w
+        around = (pos[d.start], pos[d.end])
+    ctx = snippet(text, around, policy.snippet_chars)
     return shown if ctx == shown else f"{shown}（{ctx}）"
 
 
@@ -168,7 +202,8 @@ def _english_lead(sel: Selection, question: str) -> str:
     else the Latin names of the quote the question does not already name."""
     if sel.direct is not None:
         western = western_date(sel.direct)
-        value = f"{western} ({sel.direct.text})" if western else sel.direct.text
+        shown = shown_direct(sel)
+        value = f"{western} ({shown})" if western else shown
         return EN_DIRECT_LEAD.format(value=value)
     names = latin_names(sel, question)
     return EN_DIRECT_LEAD.format(value=", ".join(names)) if names else EN_LEAD
@@ -291,7 +326,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if listed:
         text, citations = _list_answer(sel.units, index, policy.max_item_chars)
     elif sel.direct is not None:
-        text = _value_text(sel, policy) + CITE_MARK.format(n=1)
+        text = _value_text(sel, shown_direct(sel) or sel.direct.text, policy) + CITE_MARK.format(n=1)
     elif q.answer_type == "reason" and len(sel.units) == 2:
         # The reason and the result it leads to, quoted together as one passage of text.
         reason, result = sel.units
@@ -303,7 +338,7 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
         around = reason_cue(body) if q.answer_type == "reason" else None
         text = snippet(body, around, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
-    direct = sel.direct.text if sel.direct is not None else None
+    direct = shown_direct(sel)
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"
         if direct is None and q.answer_type not in ("list", "reason") and not listed:
@@ -373,6 +408,7 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
     pieces: list[str] = []
     units: list[Candidate] = []
     directs: list[TypedSpan | None] = []
+    shown: list[str | None] = []
     labels: list[str] = []
     names = part_labels(*(p.normalized for p in q.parts[:2])) if len(q.parts) >= 2 else ()
     logits = [model.candidate.logits(featurize(part, ev.cands, ev.adapted)) for part in q.parts]
@@ -394,15 +430,16 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
         n = next((i + 1 for i, u in enumerate(units) if u.key == unit.key), len(units) + 1)
         if n == len(units) + 1:
             units.append(unit)
-        value = sel.direct.text if sel.direct is not None else snippet(unit.text, None, policy.snippet_chars)
+        value = shown_direct(sel) or snippet(document_chars(unit), None, policy.snippet_chars)
         pieces.append(f"{label}：{value}{CITE_MARK.format(n=n)}")
         directs.append(sel.direct)
+        shown.append(shown_direct(sel))
         labels.append(label)
     text = "／".join(pieces)
     a, b = directs[0], directs[1] if len(directs) > 1 else None
     if q.comparison and a is not None and b is not None:
         text += _compare(a, b, (labels[0], labels[1]))
-    direct = "／".join(d.text for d in directs if d is not None) or None
+    direct = "／".join(x for x in shown if x is not None) or None
     if q.english:
         text = f"{EN_LEAD} {text}"
     return replace(base, answer=text, abstained=False, citations=_cite_units(units, index), direct=direct,
