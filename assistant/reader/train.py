@@ -106,7 +106,7 @@ ABSTAIN_FILES = (PROJECT_ROOT / "eval" / "extra" / "train.jsonl",)
 #: corpus's share of them and the second corpus's abstention fell from 0.77 / 0.83 (precision /
 #: recall) to 0.69 / 0.75, recall on its gate's edge; ranker-only, 0.73 / 0.92. As ranker data they
 #: add questions worded apart from the project (docs/READER.md, §6).
-RANK_FILES = tuple(PROJECT_ROOT / "eval" / f"fresh{n}.jsonl" for n in range(9, 15))
+RANK_FILES = tuple(PROJECT_ROOT / "eval" / f"fresh{n}.jsonl" for n in range(9, 16))
 #: Kinds that train the candidate scorer (``cite`` items are draft sentences, not questions).
 ANSWER_KINDS = ("fact", "number", "list", "why", "en", "paraphrase")
 
@@ -780,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
                              "eval/extra/train.jsonl; name none to leave them out)")
     parser.add_argument("--rank-data", type=Path, nargs="*", default=list(RANK_FILES),
                         help="training files whose questions train the ranker only, never the abstention side "
-                             "(default: eval/fresh9-fresh14.jsonl; name none to leave them out)")
+                             "(default: eval/fresh9-fresh15.jsonl; name none to leave them out)")
     parser.add_argument("--no-folds", action="store_true",
                         help="do not fit and write the fold models eval --oof reads (folds.json beside --out)")
     parser.add_argument("--spread", action="store_true",
