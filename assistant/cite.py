@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.answer import Citation, make_citation
 from assistant.chunking import marked_heading
 from assistant.claims import (
+    BODY_ENDINGS,
     MISMATCH_KIND,
     ROLE_WORDS,
     TREND_NAMES,
@@ -235,6 +236,8 @@ class _Unit:
 
     #: ``item`` over the claim's main clause (``Claim.main``; 0.0 without one).
     item_m: float = 0.0
+    #: Topic coverage of the records holding the unit's values stated against the claim's (see ``_record_own``).
+    record_own: float = 1.0
 
     @property
     def about_own(self) -> float:
@@ -729,7 +732,28 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
         item_m = coverage(claim.main, tokens | c.before) if claim.main else 0.0
         out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
-                         own_n, item_n, polar_own_n, polar_item_n, item_m))
+                         own_n, item_n, polar_own_n, polar_item_n, item_m, _record_own(claim, c, cmp)))
+    return out
+
+
+def _record_own(claim: Claim, c: Candidate, cmp: Comparison) -> float:
+    """Topic coverage of the record holding each value the unit states against the claim's (the lowest), when
+    the unit lists several values of that kind: a line of records (甲の表敬(5月1日) 乙の開始式典(5月2日)) speaks
+    of each record's item in that record's words, from the value before it to it. A different date of the
+    claim's 甲の開始 is not stated by a record of 甲's visit and another's 開始 run together. 1.0 otherwise."""
+    out = 1.0
+    if not claim.topic:
+        return out
+    for _, s in cmp.differing:
+        if s.kind != "date":
+            continue
+        same = [x for x in c.spans if x.kind == s.kind and (x.start, x.end) != (s.start, s.end)
+                and not (x.start < s.end and s.start < x.end)]
+        if not same:
+            continue
+        start = max((x.end for x in same if x.end <= s.start), default=0)
+        low = c.text[start : s.end].lower()
+        out = min(out, coverage(claim.topic, frozenset(t for t in c.tokens if t.lower() in low)))
     return out
 
 
@@ -800,7 +824,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and not (v.kind in _NAME_KINDS and _open(u.cand.text))
                    and _speaks_of_item(claim, v, u, policy)
-                   and (u.value_own > confirm + policy.confirm_margin
+                   and (min(u.value_own, u.record_own) > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if not against and confirm < 0:
             against = _counterpart(claim, v, about, policy)
@@ -1401,8 +1425,12 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     # Drafts name companies without 株式会社: a name the passages state with its legal form is one.
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
-    claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, with_abbreviations(claim, _with_relative_years(cands, index), _index_abbreviations(index))
+    abbr = _index_abbreviations(index)
+    bodies = body_abbreviations(abbr)
+    spans = [_as_body(s, bodies) for s in [*spans, *bare]]
+    claim = make_claim(query, sorted(spans, key=lambda s: (s.start, -s.end, s.kind)), tokenize)
+    cands = with_body_abbreviations(_with_relative_years(cands, index), bodies)
+    return claim, with_abbreviations(claim, cands, abbr)
 
 
 def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list[Candidate]:
@@ -1440,6 +1468,41 @@ def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
         _ABBR_CACHE.clear()
         _ABBR_CACHE[id(index)] = cached
     return cached[1]
+
+
+#: A Latin-script word standing alone (not inside a longer Latin or digit run).
+_LATIN_TOKEN = rx(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9\-]{1,9}(?![A-Za-z0-9\-])")
+
+
+def body_abbreviations(abbr: dict[str, str]) -> dict[str, str]:
+    """Of the corpus's abbreviations (``abbreviations``), those that stand for a body (KST for 甲科学技術機構; the
+    documents define abbreviations of programmes and devices too, 甲計画(KP), which are no bodies)."""
+    return {k: name for k, name in abbr.items() if name.endswith(BODY_ENDINGS)}
+
+
+def _as_body(s: TypedSpan, bodies: dict[str, str]) -> TypedSpan:
+    """A name span that is an abbreviation the documents define for a body, as that body: kind ``org``,
+    value the name written out (KST: 甲科学技術機構), so that it compares with the written-out name and
+    with other bodies as a name in Japanese does (a tagger may also read an abbreviation as a person)."""
+    name = bodies.get(s.text.strip().lower()) if s.kind in ("person", "org", "facility") else None
+    return s if name is None else replace(s, kind="org", value=name)
+
+
+def with_body_abbreviations(cands: Sequence[Candidate], bodies: dict[str, str]) -> list[Candidate]:
+    """The candidate units with each abbreviation of a body they write (``_as_body``) as an ``org`` span, the
+    ones the index tagged as names re-read and the ones it left untagged added: a unit naming KST states
+    that body, and a claim naming another body in its place (乙大学 where the unit says KST) states it
+    otherwise."""
+    if not bodies:
+        return list(cands)
+    out = []
+    for c in cands:
+        spans = [_as_body(s, bodies) for s in c.spans]
+        spans += [TypedSpan("org", m.start(), m.end(), m.group(), bodies[m.group().lower()])
+                  for m in _LATIN_TOKEN.finditer(c.text) if m.group().lower() in bodies
+                  and not any(s.start < m.end() and m.start() < s.end for s in c.spans)]
+        out.append(c if spans == list(c.spans) else replace(c, spans=tuple(sorted(spans, key=lambda s: (s.start, -s.end)))))
+    return out
 
 
 def with_abbreviations(claim: Claim, cands: Sequence[Candidate], abbr: dict[str, str]) -> list[Candidate]:

@@ -1,0 +1,81 @@
+"""Values aligned to their records: abbreviations of bodies, label words a unit states, lines of records.
+
+Tiny made-up slides (one passage, one unit per line, as ``test_cite``), the claim analysed by the
+reader's ``Query`` with flat IDF.
+"""
+
+from __future__ import annotations
+
+from assistant.bm25 import mecab_tokenize
+from assistant.cite import (
+    DEFAULT_CITE_POLICY,
+    _as_body,
+    abbreviations,
+    body_abbreviations,
+    judge,
+    with_body_abbreviations,
+)
+from assistant.claims import Claim, compare_values, make_claim
+from assistant.reader.query import analyse
+from assistant.spans import TypedSpan, extract_spans
+from tests.test_cite import _claim, _slide
+
+HQ = ["●乙本部の概要", "北辰海洋研究機構(KST)と西海潮流研究所(WTI)が連携し、潮流計画(TPX)を進める。", "●運営",
+      "・KST及びWTIが共同で運営の庶務を担う。"]
+
+
+def _bodies() -> dict[str, str]:
+    return body_abbreviations(abbreviations(HQ))
+
+
+def _claim_with_bodies(sentence: str) -> Claim:
+    """As ``cite.analyse_claim`` reads a draft: an abbreviation the documents define for a body is that body."""
+    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
+    spans = [_as_body(s, _bodies()) for s in extract_spans(q.normalized)]
+    return make_claim(q, spans, mecab_tokenize)
+
+
+def test_only_abbreviations_of_bodies_are_read_as_bodies() -> None:
+    bodies = _bodies()
+    assert bodies == {"kst": "北辰海洋研究機構", "wti": "西海潮流研究所"}  # TPX is a programme's
+
+
+def test_a_body_swapped_for_an_abbreviation_the_documents_define_is_a_conflict() -> None:
+    cands = with_body_abbreviations(_slide(HQ), _bodies())
+    strength, unit, _ = judge(_claim_with_bodies("運営の庶務は、WTIと南都大学が共同で担っている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and unit.cand.text.startswith("・KST")
+    assert ("南都大学", "KST") in [(v.text, s.text) for v, s in unit.cmp.differing]
+
+
+def test_an_abbreviation_written_out_compares_with_bodies_only() -> None:
+    kst = TypedSpan("org", 0, 3, "KST", "北辰海洋研究機構")
+    # The body written out states it; another body is another; a name that is no body (a tagger's 制御室) is
+    # not in its place; an abbreviation the documents do not define may be any body (unknown), but two
+    # abbreviations are two bodies.
+    assert compare_values(TypedSpan("org", 0, 8, "北辰海洋研究機構", "北辰海洋研究機構"), kst) == "equal"
+    assert compare_values(TypedSpan("org", 0, 4, "南都大学", "南都大学"), kst) == "differ"
+    assert compare_values(TypedSpan("org", 0, 3, "制御室", "制御室"), kst) == "unknown"
+    assert compare_values(TypedSpan("org", 0, 4, "南都大学", "南都大学"), TypedSpan("org", 0, 3, "KST", "kst")) == "unknown"
+    assert compare_values(TypedSpan("org", 0, 3, "ABC", "abc"), kst) == "differ"
+
+
+EVENTS = ["●人材育成", "乙計画を活用した人材育成 乙機構長の知事表敬(2031年11月30日) 丙装置 運転開始記念式典(2031年12月1日)"]
+
+
+def test_the_claims_date_under_another_record_of_the_line_is_its_item_stated_otherwise() -> None:
+    # The draft's verb (訪問) is on no line: of the label words the line states (機構長, 知事, 表敬), all stand
+    # before 11月30日 and none before 12月1日, the date of another record.
+    cands = _slide(EVENTS)
+    strength, unit, _ = judge(_claim("乙機構長が知事を表敬訪問したのは2031年12月1日のことだった。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and [(v.text, s.text) for v, s in unit.cmp.differing] == [("2031年12月1日", "2031年11月30日")]
+
+
+def test_a_line_of_records_does_not_contradict_a_date_through_words_of_several_records() -> None:
+    # Line 3 has 乙, 計画, 運転 and 開始, but in two records (乙計画… / 丙装置 運転開始記念式典): neither states
+    # the plan's start otherwise. Line 2 states it.
+    cands = _slide(["乙計画の概要", "○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", EVENTS[1]])
+    strength, unit, _ = judge(_claim("乙計画の運転開始は2041年12月に予定されている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    assert unit is not None and "○計画" in unit.cand.text
