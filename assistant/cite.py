@@ -882,7 +882,21 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
             or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy)
-            or _ordinal_bound(claim, v, u, policy))
+            or _ordinal_bound(claim, v, u, policy) or _figure_record(v, u, policy))
+
+
+#: Kinds of figure: a quantity stated with its unit.
+_QUANTITIES = ("money", "percent", "count")
+
+
+def _figure_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states another of the claim's quantities as the claim does and a
+    quantity of ``v``'s kind and unit otherwise (``1~2週間×2~3回/年`` against 1~2週間で年5回): one record of the
+    claim's item, its second figure stated otherwise."""
+    if v.kind not in _QUANTITIES or u.about_item < policy.item:
+        return False
+    return (any(m.kind in _QUANTITIES and m is not v for m in u.cmp.matched)
+            and any(cv is v and _same_slot(v, s) for cv, s in u.cmp.differing))
 
 
 def _ordinal_bound(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:

@@ -79,3 +79,21 @@ def test_a_line_of_records_does_not_contradict_a_date_through_words_of_several_r
     strength, unit, _ = judge(_claim("乙計画の運転開始は2041年12月に予定されている。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and "○計画" in unit.cand.text
+
+
+ROW = ["●概要", "・1~2週間×2~3回/年程度、合宿形式で実施。"]
+
+
+def test_a_record_stating_one_quantity_of_the_claim_states_its_second_otherwise() -> None:
+    # The row repeats few of the draft's words (its subject is not on it), but it states the claim's 2週間 and,
+    # in the place of 5回, 2~3回: the claim's record, its frequency stated otherwise.
+    cands = _slide(ROW)
+    strength, unit, _ = judge(_claim("甲スクールは1～2週間の合宿形式で、年に5回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and ("5回程度", "3回") in [(v.text, s.text) for v, s in unit.cmp.differing]
+
+
+def test_a_lone_quantity_is_not_contradicted_by_a_row_about_little_of_the_claim() -> None:
+    cands = _slide(ROW)
+    strength, _, _ = judge(_claim("甲スクールは合宿形式で、年に5回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
