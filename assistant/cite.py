@@ -1441,9 +1441,10 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     abbr = _index_abbreviations(index)
     bodies = body_abbreviations(abbr)
-    spans = [_as_body(s, bodies) for s in [*spans, *bare]]
+    spans = whole_places(query.normalized, [_as_body(s, bodies) for s in [*spans, *bare]])
     claim = make_claim(query, sorted(spans, key=lambda s: (s.start, -s.end, s.kind)), tokenize)
     cands = with_body_abbreviations(_with_relative_years(cands, index), bodies)
+    cands = [c if (w := whole_places(c.text, c.spans)) == list(c.spans) else replace(c, spans=tuple(w)) for c in cands]
     return claim, with_abbreviations(claim, cands, abbr)
 
 
@@ -1486,6 +1487,27 @@ def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
 
 #: A Latin-script word standing alone (not inside a longer Latin or digit run).
 _LATIN_TOKEN = rx(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9\-]{1,9}(?![A-Za-z0-9\-])")
+
+
+#: The suffix of a municipality (市, 町, 村, 区) and of a prefecture (県, 都, 道, 府).
+_MUNICIPALITY, _PREFECTURE_END = ("市", "町", "村", "区"), ("県", "都", "道", "府")
+
+
+def whole_places(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` with a municipality written in kana (甲県かな市: the tagger's 甲県 and かな, its 市 left out) as one
+    place with its prefecture and suffix, as a municipality in kanji is read (甲県乙市): so that it compares with
+    the source's 甲県丙市 as another municipality of the same prefecture, not as a place of unknown level."""
+    places = sorted((s for s in spans if s.kind == "place"), key=lambda s: s.start)
+    out = list(spans)
+    for s in places:
+        if text[s.end : s.end + 1] not in _MUNICIPALITY or s.text.endswith(_MUNICIPALITY + _PREFECTURE_END):
+            continue
+        pref = next((p for p in places if p.end == s.start and p.text.endswith(_PREFECTURE_END)), None)
+        start = pref.start if pref is not None else s.start
+        name = text[start : s.end + 1]
+        whole = TypedSpan("place", start, s.end + 1, name, re.sub(r"[\s・]", "", name).casefold())
+        out = [x for x in out if x is not s and x is not pref] + [whole]
+    return out if out == list(spans) else sorted(out, key=lambda s: (s.start, -s.end, s.kind))
 
 
 def body_abbreviations(abbr: dict[str, str]) -> dict[str, str]:

@@ -6,6 +6,8 @@ reader's ``Query`` with flat IDF.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.bm25 import mecab_tokenize
 from assistant.cite import (
     DEFAULT_CITE_POLICY,
@@ -13,9 +15,11 @@ from assistant.cite import (
     abbreviations,
     body_abbreviations,
     judge,
+    whole_places,
     with_body_abbreviations,
 )
 from assistant.claims import Claim, compare_values, make_claim
+from assistant.normalize import normalize_query
 from assistant.reader.query import analyse
 from assistant.spans import TypedSpan, extract_spans
 from tests.test_cite import _claim, _slide
@@ -97,3 +101,19 @@ def test_a_lone_quantity_is_not_contradicted_by_a_row_about_little_of_the_claim(
     cands = _slide(ROW)
     strength, _, _ = judge(_claim("甲スクールは合宿形式で、年に5回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_a_municipality_in_kana_is_one_place_with_its_prefecture() -> None:
+    text = normalize_query("甲山県かほく市と甲山県乙村で実施する。")
+    assert [(s.kind, s.text) for s in whole_places(text, extract_spans(text)) if s.kind == "place"] == [
+        ("place", "甲山県かほく市"), ("place", "甲山県乙村")]
+
+
+def test_another_municipality_in_kana_of_the_same_prefecture_is_a_conflict() -> None:
+    lines = ["●乙活動の概要", "○実施地：丙川県丁村、甲山県乙市"]
+    cands = [replace(c, spans=tuple(whole_places(c.text, c.spans))) for c in _slide(lines)]
+    q = analyse("乙活動の実施地は丙川県丁村と甲山県かほく市である。", mecab_tokenize, lambda t: 1.0)
+    claim = make_claim(q, whole_places(q.normalized, extract_spans(q.normalized)), mecab_tokenize)
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and ("甲山県かほく市", "甲山県乙市") in [(v.text, s.text) for v, s in unit.cmp.differing]
