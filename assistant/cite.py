@@ -738,9 +738,9 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
 
 def _record_own(claim: Claim, c: Candidate, cmp: Comparison) -> float:
     """Topic coverage of the record holding each value the unit states against the claim's (the lowest), when
-    the unit lists several values of that kind: a line of records (甲の表敬(5月1日) 乙の開始式典(5月2日)) speaks
-    of each record's item in that record's words, from the value before it to it. A different date of the
-    claim's 甲の開始 is not stated by a record of 甲's visit and another's 開始 run together. 1.0 otherwise."""
+    the unit lists several values of that kind: a line of records (甲の知事面会(5月1日) 乙棟の竣工式典(5月2日))
+    speaks of each record's item in that record's words, from the value before it to it. A different date of the
+    claim's 甲の竣工 is not stated by a record of 甲's meeting and another's 竣工 run together. 1.0 otherwise."""
     out = 1.0
     if not claim.topic:
         return out
@@ -891,7 +891,7 @@ _QUANTITIES = ("money", "percent", "count")
 
 def _figure_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
     """Whether the unit, somewhat about the item, states another of the claim's quantities as the claim does and a
-    quantity of ``v``'s kind and unit otherwise (``1~2週間×2~3回/年`` against 1~2週間で年5回): one record of the
+    quantity of ``v``'s kind and unit otherwise (``2~3週間×1~2回/年`` against 2~3週間で年4回): one record of the
     claim's item, its second figure stated otherwise."""
     if v.kind not in _QUANTITIES or u.about_item < policy.item:
         return False

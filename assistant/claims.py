@@ -718,7 +718,7 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
         if _written_out(a) != _written_out(b) and not all(is_latin_word(x.text) or x.value.endswith(BODY_ENDINGS)
                                                      for x in (a, b)):
             # An abbreviation the documents define for a body is another body than a name that is none (a
-            # tagger's 制御室): only a body's name (乙大学, 丙機構) or another abbreviation is in its place.
+            # tagger's 会議室): only a body's name (乙大学, 丙機構) or another abbreviation is in its place.
             return "unknown"
         # (Levels by the names' values: a one-character country of a list, 欧 of 米、欧, is the 欧州 it stands for.)
         la, lb = place_level(a.value or a.text), place_level(b.value or b.text)
@@ -859,8 +859,8 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
             if label(other) >= LABEL_OWN and all(terms(e) < terms(other) for e in equal):
                 differing.append((v, other))
                 continue
-            # The label words the unit states nowhere tell none of its values apart (a draft's verb, 訪問した,
-            # where the line has 甲の表敬(5月1日)): of those it states, the claim's figure or date under none and
+            # The label words the unit states nowhere tell none of its values apart (a draft's verb, 面談した,
+            # where the line has 甲の知事面会(5月1日)): of those it states, the claim's figure or date under none and
             # a different one under them all is the claim's item stated otherwise. (Not a name: a roster
             # writes a member's body before the name, 甲大学 教授 乙山, so the words before it are another's.)
             def stated(s: TypedSpan, v: TypedSpan = v) -> float:

@@ -54,52 +54,52 @@ def test_a_body_swapped_for_an_abbreviation_the_documents_define_is_a_conflict()
 
 def test_an_abbreviation_written_out_compares_with_bodies_only() -> None:
     kst = TypedSpan("org", 0, 3, "KST", "北辰海洋研究機構")
-    # The body written out states it; another body is another; a name that is no body (a tagger's 制御室) is
+    # The body written out states it; another body is another; a name that is no body (a tagger's 会議室) is
     # not in its place; an abbreviation the documents do not define may be any body (unknown), but two
     # abbreviations are two bodies.
     assert compare_values(TypedSpan("org", 0, 8, "北辰海洋研究機構", "北辰海洋研究機構"), kst) == "equal"
     assert compare_values(TypedSpan("org", 0, 4, "南都大学", "南都大学"), kst) == "differ"
-    assert compare_values(TypedSpan("org", 0, 3, "制御室", "制御室"), kst) == "unknown"
+    assert compare_values(TypedSpan("org", 0, 3, "会議室", "会議室"), kst) == "unknown"
     assert compare_values(TypedSpan("org", 0, 4, "南都大学", "南都大学"), TypedSpan("org", 0, 3, "KST", "kst")) == "unknown"
     assert compare_values(TypedSpan("org", 0, 3, "ABC", "abc"), kst) == "differ"
 
 
-EVENTS = ["●人材育成", "乙計画を活用した人材育成 乙機構長の知事表敬(2031年11月30日) 丙装置 運転開始記念式典(2031年12月1日)"]
+EVENTS = ["●人材育成", "乙計画を活用した人材育成 乙機構長の知事面会(2031年11月30日) 丙棟 竣工記念式典(2031年12月1日)"]
 
 
 def test_the_claims_date_under_another_record_of_the_line_is_its_item_stated_otherwise() -> None:
-    # The draft's verb (訪問) is on no line: of the label words the line states (機構長, 知事, 表敬), all stand
-    # before 11月30日 and none before 12月1日, the date of another record.
+    # The draft's verb (面談) is on no line: of the label words the line states (機構長, 知事), all stand before
+    # 11月30日 and none before 12月1日, the date of another record.
     cands = _slide(EVENTS)
-    strength, unit, _ = judge(_claim("乙機構長が知事を表敬訪問したのは2031年12月1日のことだった。"), cands, DEFAULT_CITE_POLICY)
+    strength, unit, _ = judge(_claim("乙機構長が知事と面談したのは2031年12月1日のことだった。"), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and [(v.text, s.text) for v, s in unit.cmp.differing] == [("2031年12月1日", "2031年11月30日")]
 
 
 def test_a_line_of_records_does_not_contradict_a_date_through_words_of_several_records() -> None:
-    # Line 3 has 乙, 計画, 運転 and 開始, but in two records (乙計画… / 丙装置 運転開始記念式典): neither states
-    # the plan's start otherwise. Line 2 states it.
-    cands = _slide(["乙計画の概要", "○計画：【運転開始】2041年12月、【本格運転開始】2051年12月", EVENTS[1]])
-    strength, unit, _ = judge(_claim("乙計画の運転開始は2041年12月に予定されている。"), cands, DEFAULT_CITE_POLICY)
+    # Line 3 has 乙, 計画 and 竣工, but in two records (乙計画… / 丙棟 竣工記念式典): neither states the plan's
+    # completion otherwise. Line 2 states it.
+    cands = _slide(["乙計画の概要", "○計画：【竣工】2041年12月、【本格稼働】2051年12月", EVENTS[1]])
+    strength, unit, _ = judge(_claim("乙計画の竣工は2041年12月に予定されている。"), cands, DEFAULT_CITE_POLICY)
     assert strength in ("strong", "partial")
     assert unit is not None and "○計画" in unit.cand.text
 
 
-ROW = ["●概要", "・1~2週間×2~3回/年程度、合宿形式で実施。"]
+ROW = ["●概要", "・2~3週間×1~2回/年程度、集中講座形式で実施。"]
 
 
 def test_a_record_stating_one_quantity_of_the_claim_states_its_second_otherwise() -> None:
-    # The row repeats few of the draft's words (its subject is not on it), but it states the claim's 2週間 and,
-    # in the place of 5回, 2~3回: the claim's record, its frequency stated otherwise.
+    # The row repeats few of the draft's words (its subject is not on it), but it states the claim's 3週間 and,
+    # in the place of 4回, 1~2回: the claim's record, its frequency stated otherwise.
     cands = _slide(ROW)
-    strength, unit, _ = judge(_claim("甲スクールは1～2週間の合宿形式で、年に5回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
+    strength, unit, _ = judge(_claim("甲講座は2～3週間の大学院生向けの集中講座で、年に4回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
-    assert unit is not None and ("5回程度", "3回") in [(v.text, s.text) for v, s in unit.cmp.differing]
+    assert unit is not None and ("4回程度", "2回") in [(v.text, s.text) for v, s in unit.cmp.differing]
 
 
 def test_a_lone_quantity_is_not_contradicted_by_a_row_about_little_of_the_claim() -> None:
     cands = _slide(ROW)
-    strength, _, _ = judge(_claim("甲スクールは合宿形式で、年に5回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
+    strength, _, _ = judge(_claim("甲講座は大学院生向けに、年に4回程度実施する案となっている。"), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
 
 
