@@ -1441,10 +1441,11 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
     abbr = _index_abbreviations(index)
     bodies = body_abbreviations(abbr)
-    spans = whole_places(query.normalized, [_as_body(s, bodies) for s in [*spans, *bare]])
+    spans = day_pairs(query.normalized, whole_places(query.normalized, [_as_body(s, bodies) for s in [*spans, *bare]]))
     claim = make_claim(query, sorted(spans, key=lambda s: (s.start, -s.end, s.kind)), tokenize)
     cands = with_body_abbreviations(_with_relative_years(cands, index), bodies)
-    cands = [c if (w := whole_places(c.text, c.spans)) == list(c.spans) else replace(c, spans=tuple(w)) for c in cands]
+    cands = [c if (w := day_pairs(c.text, whole_places(c.text, c.spans))) == list(c.spans) else replace(c, spans=tuple(w))
+             for c in cands]
     return claim, with_abbreviations(claim, cands, abbr)
 
 
@@ -1508,6 +1509,29 @@ def whole_places(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
         whole = TypedSpan("place", start, s.end + 1, name, re.sub(r"[\s・]", "", name).casefold())
         out = [x for x in out if x is not s and x is not pref] + [whole]
     return out if out == list(spans) else sorted(out, key=lambda s: (s.start, -s.end, s.kind))
+
+
+#: Two days of one month written with a slash (3月20/21日, 10月1・2日).
+_DAY_PAIR = rx(r"(\d{1,2})月(\d{1,2})\s*[/／・]\s*(\d{1,2})日")
+
+
+def day_pairs(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` with two days of one month written together (甲の会合(5月20/21日): the tagger reads only 5月) as
+    two dates, each with the month (and the year) of the month span they follow: so that a draft's 5月22日 is
+    another day than the slide's, not a day of the month the slide leaves unknown."""
+    out = list(spans)
+    for m in _DAY_PAIR.finditer(text):
+        month = next((x for x in out if x.kind == "date" and x.start <= m.start() and x.end == m.start(2)), None)
+        if month is None or len([p for p in month.value.split("-")[1:] if p]) != 1 or month.value.startswith("FY"):
+            continue
+        year, mm = month.value.split("-")[0], month.value.split("-")[-1]
+        first, second = int(m.group(2)), int(m.group(3))
+        if not 1 <= first < second <= 31:
+            continue
+        out.remove(month)
+        out += [TypedSpan("date", month.start, m.end(2), text[month.start : m.end(2)], f"{year or '-'}-{mm}-{first:02d}"),
+                TypedSpan("date", m.start(3), m.end(), text[m.start(3) : m.end()], f"{year or '-'}-{mm}-{second:02d}")]
+    return out if out == list(spans) else sorted(out, key=lambda x: (x.start, -x.end, x.kind))
 
 
 def body_abbreviations(abbr: dict[str, str]) -> dict[str, str]:

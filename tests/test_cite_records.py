@@ -14,6 +14,7 @@ from assistant.cite import (
     _as_body,
     abbreviations,
     body_abbreviations,
+    day_pairs,
     judge,
     whole_places,
     with_body_abbreviations,
@@ -117,3 +118,17 @@ def test_another_municipality_in_kana_of_the_same_prefecture_is_a_conflict() -> 
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and ("甲山県かほく市", "甲山県乙市") in [(v.text, s.text) for v, s in unit.cmp.differing]
+
+
+def test_two_days_of_one_month_are_two_dates() -> None:
+    text = normalize_query("甲協会の総会(5月20/21日)、乙の会合(2031年6月3・4日)")
+    assert [(s.text, s.value) for s in day_pairs(text, extract_spans(text)) if s.kind == "date"] == [
+        ("5月20", "--05-20"), ("21日", "--05-21"), ("2031年6月3", "2031-06-03"), ("4日", "2031-06-04")]
+
+
+def test_a_draft_moving_two_days_of_one_month_is_a_conflict() -> None:
+    lines = ["●甲協会の活動", "＜参考＞乙会議の年次総会の参加(5月20/21日)"]
+    cands = [replace(c, spans=tuple(day_pairs(c.text, c.spans))) for c in _slide(lines)]
+    strength, unit, _ = judge(_claim("甲協会は、5月22日から23日にかけて開かれた乙会議の年次総会に参加した。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and "年次総会" in unit.cand.text
