@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant.answer import Citation, make_citation
 from assistant.chunking import marked_heading
 from assistant.claims import (
+    BODY_ENDINGS,
     MISMATCH_KIND,
     ROLE_WORDS,
     TREND_NAMES,
@@ -235,6 +236,8 @@ class _Unit:
 
     #: ``item`` over the claim's main clause (``Claim.main``; 0.0 without one).
     item_m: float = 0.0
+    #: Topic coverage of the records holding the unit's values stated against the claim's (see ``_record_own``).
+    record_own: float = 1.0
 
     @property
     def about_own(self) -> float:
@@ -729,7 +732,28 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
         item_m = coverage(claim.main, tokens | c.before) if claim.main else 0.0
         out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
-                         own_n, item_n, polar_own_n, polar_item_n, item_m))
+                         own_n, item_n, polar_own_n, polar_item_n, item_m, _record_own(claim, c, cmp)))
+    return out
+
+
+def _record_own(claim: Claim, c: Candidate, cmp: Comparison) -> float:
+    """Topic coverage of the record holding each value the unit states against the claim's (the lowest), when
+    the unit lists several values of that kind: a line of records (甲の知事面会(5月1日) 乙棟の竣工式典(5月2日))
+    speaks of each record's item in that record's words, from the value before it to it. A different date of the
+    claim's 甲の竣工 is not stated by a record of 甲's meeting and another's 竣工 run together. 1.0 otherwise."""
+    out = 1.0
+    if not claim.topic:
+        return out
+    for _, s in cmp.differing:
+        if s.kind != "date":
+            continue
+        same = [x for x in c.spans if x.kind == s.kind and (x.start, x.end) != (s.start, s.end)
+                and not (x.start < s.end and s.start < x.end)]
+        if not same:
+            continue
+        start = max((x.end for x in same if x.end <= s.start), default=0)
+        low = c.text[start : s.end].lower()
+        out = min(out, coverage(claim.topic, frozenset(t for t in c.tokens if t.lower() in low)))
     return out
 
 
@@ -800,7 +824,7 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and not (v.kind in _NAME_KINDS and _open(u.cand.text))
                    and _speaks_of_item(claim, v, u, policy)
-                   and (u.value_own > confirm + policy.confirm_margin
+                   and (min(u.value_own, u.record_own) > confirm + policy.confirm_margin
                         or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if not against and confirm < 0:
             against = _counterpart(claim, v, about, policy)
@@ -858,7 +882,21 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
             or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy)
-            or _ordinal_bound(claim, v, u, policy))
+            or _ordinal_bound(claim, v, u, policy) or _figure_record(v, u, policy))
+
+
+#: Kinds of figure: a quantity stated with its unit.
+_QUANTITIES = ("money", "percent", "count")
+
+
+def _figure_record(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit, somewhat about the item, states another of the claim's quantities as the claim does and a
+    quantity of ``v``'s kind and unit otherwise (``2~3週間×1~2回/年`` against 2~3週間で年4回): one record of the
+    claim's item, its second figure stated otherwise."""
+    if v.kind not in _QUANTITIES or u.about_item < policy.item:
+        return False
+    return (any(m.kind in _QUANTITIES and m is not v for m in u.cmp.matched)
+            and any(cv is v and _same_slot(v, s) for cv, s in u.cmp.differing))
 
 
 def _ordinal_bound(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
@@ -1401,8 +1439,14 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     # Drafts name companies without 株式会社: a name the passages state with its legal form is one.
     bare = [s for s in bare_org_names(query.normalized, (x for c in cands for x in c.spans))
             if not any(o.kind == "org" and o.start <= s.start and s.end <= o.end for o in spans)]
-    claim = make_claim(query, sorted([*spans, *bare], key=lambda s: (s.start, -s.end, s.kind)), tokenize)
-    return claim, with_abbreviations(claim, _with_relative_years(cands, index), _index_abbreviations(index))
+    abbr = _index_abbreviations(index)
+    bodies = body_abbreviations(abbr)
+    spans = day_pairs(query.normalized, whole_places(query.normalized, [_as_body(s, bodies) for s in [*spans, *bare]]))
+    claim = make_claim(query, sorted(spans, key=lambda s: (s.start, -s.end, s.kind)), tokenize)
+    cands = with_body_abbreviations(_with_relative_years(cands, index), bodies)
+    cands = [c if (w := day_pairs(c.text, whole_places(c.text, c.spans))) == list(c.spans) else replace(c, spans=tuple(w))
+             for c in cands]
+    return claim, with_abbreviations(claim, cands, abbr)
 
 
 def _with_relative_years(cands: Sequence[Candidate], index: LoadedIndex) -> list[Candidate]:
@@ -1440,6 +1484,85 @@ def _index_abbreviations(index: LoadedIndex) -> dict[str, str]:
         _ABBR_CACHE.clear()
         _ABBR_CACHE[id(index)] = cached
     return cached[1]
+
+
+#: A Latin-script word standing alone (not inside a longer Latin or digit run).
+_LATIN_TOKEN = rx(r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9\-]{1,9}(?![A-Za-z0-9\-])")
+
+
+#: The suffix of a municipality (市, 町, 村, 区) and of a prefecture (県, 都, 道, 府).
+_MUNICIPALITY, _PREFECTURE_END = ("市", "町", "村", "区"), ("県", "都", "道", "府")
+
+
+def whole_places(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` with a municipality written in kana (甲県かな市: the tagger's 甲県 and かな, its 市 left out) as one
+    place with its prefecture and suffix, as a municipality in kanji is read (甲県乙市): so that it compares with
+    the source's 甲県丙市 as another municipality of the same prefecture, not as a place of unknown level."""
+    places = sorted((s for s in spans if s.kind == "place"), key=lambda s: s.start)
+    out = list(spans)
+    for s in places:
+        if text[s.end : s.end + 1] not in _MUNICIPALITY or s.text.endswith(_MUNICIPALITY + _PREFECTURE_END):
+            continue
+        pref = next((p for p in places if p.end == s.start and p.text.endswith(_PREFECTURE_END)), None)
+        start = pref.start if pref is not None else s.start
+        name = text[start : s.end + 1]
+        whole = TypedSpan("place", start, s.end + 1, name, re.sub(r"[\s・]", "", name).casefold())
+        out = [x for x in out if x is not s and x is not pref] + [whole]
+    return out if out == list(spans) else sorted(out, key=lambda s: (s.start, -s.end, s.kind))
+
+
+#: Two days of one month written with a slash (3月20/21日, 10月1・2日).
+_DAY_PAIR = rx(r"(\d{1,2})月(\d{1,2})\s*[/／・]\s*(\d{1,2})日")
+
+
+def day_pairs(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
+    """``spans`` with two days of one month written together (甲の会合(5月20/21日): the tagger reads only 5月) as
+    two dates, each with the month (and the year) of the month span they follow: so that a draft's 5月22日 is
+    another day than the slide's, not a day of the month the slide leaves unknown."""
+    out = list(spans)
+    for m in _DAY_PAIR.finditer(text):
+        month = next((x for x in out if x.kind == "date" and x.start <= m.start() and x.end == m.start(2)), None)
+        if month is None or len([p for p in month.value.split("-")[1:] if p]) != 1 or month.value.startswith("FY"):
+            continue
+        year, mm = month.value.split("-")[0], month.value.split("-")[-1]
+        first, second = int(m.group(2)), int(m.group(3))
+        if not 1 <= first < second <= 31:
+            continue
+        out.remove(month)
+        out += [TypedSpan("date", month.start, m.end(2), text[month.start : m.end(2)], f"{year or '-'}-{mm}-{first:02d}"),
+                TypedSpan("date", m.start(3), m.end(), text[m.start(3) : m.end()], f"{year or '-'}-{mm}-{second:02d}")]
+    return out if out == list(spans) else sorted(out, key=lambda x: (x.start, -x.end, x.kind))
+
+
+def body_abbreviations(abbr: dict[str, str]) -> dict[str, str]:
+    """Of the corpus's abbreviations (``abbreviations``), those that stand for a body (KST for 甲科学技術機構; the
+    documents define abbreviations of programmes and devices too, 甲計画(KP), which are no bodies)."""
+    return {k: name for k, name in abbr.items() if name.endswith(BODY_ENDINGS)}
+
+
+def _as_body(s: TypedSpan, bodies: dict[str, str]) -> TypedSpan:
+    """A name span that is an abbreviation the documents define for a body, as that body: kind ``org``,
+    value the name written out (KST: 甲科学技術機構), so that it compares with the written-out name and
+    with other bodies as a name in Japanese does (a tagger may also read an abbreviation as a person)."""
+    name = bodies.get(s.text.strip().lower()) if s.kind in ("person", "org", "facility") else None
+    return s if name is None else replace(s, kind="org", value=name)
+
+
+def with_body_abbreviations(cands: Sequence[Candidate], bodies: dict[str, str]) -> list[Candidate]:
+    """The candidate units with each abbreviation of a body they write (``_as_body``) as an ``org`` span, the
+    ones the index tagged as names re-read and the ones it left untagged added: a unit naming KST states
+    that body, and a claim naming another body in its place (乙大学 where the unit says KST) states it
+    otherwise."""
+    if not bodies:
+        return list(cands)
+    out = []
+    for c in cands:
+        spans = [_as_body(s, bodies) for s in c.spans]
+        spans += [TypedSpan("org", m.start(), m.end(), m.group(), bodies[m.group().lower()])
+                  for m in _LATIN_TOKEN.finditer(c.text) if m.group().lower() in bodies
+                  and not any(s.start < m.end() and m.start() < s.end for s in c.spans)]
+        out.append(c if spans == list(c.spans) else replace(c, spans=tuple(sorted(spans, key=lambda s: (s.start, -s.end)))))
+    return out
 
 
 def with_abbreviations(claim: Claim, cands: Sequence[Candidate], abbr: dict[str, str]) -> list[Candidate]:

@@ -497,6 +497,19 @@ def label_match(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedS
                and not (other_role_only(t, before) and not other_role_only(t, claim_text))) / total
 
 
+def stated_label_share(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str) -> float:
+    """IDF-weighted share of the label terms of claim value ``v`` that the unit states anywhere which stand
+    before source value ``s`` (0.0 when those it states are under ``LABEL_SHARE`` of the label's weight)."""
+    label = next((lab for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v), ())
+    low = text.lower()
+    stated = [t for t in label if t.lower() in low]
+    total = sum(claim.topic.get(t, 0.0) for t in stated)
+    if not total or total < LABEL_SHARE * sum(claim.topic.get(t, 0.0) for t in label):
+        return 0.0
+    before = label_before(text, s, spans).lower()
+    return sum(claim.topic.get(t, 0.0) for t in stated if t.lower() in before) / total
+
+
 def label_terms(claim: Claim, v: TypedSpan, s: TypedSpan, spans: Sequence[TypedSpan], text: str) -> frozenset[str]:
     """The label terms of claim value ``v`` that stand before source value ``s`` in its unit."""
     label = next((lab for cv, lab in zip(claim.values, claim.labels, strict=False) if cv is v), ())
@@ -627,6 +640,20 @@ def _decade_vs_date(claim: str, source: str) -> str | None:
     return "unknown" if inside else "differ"
 
 
+#: Endings of a name that make it a body's (an organisation's): 甲機構, 乙研究所, 丙省.
+BODY_ENDINGS = ("省", "庁", "機構", "研究所", "委員会", "大学", "協会", "協議会", "センター", "機関", "法人", "会議")
+
+
+def _abbreviation(x: TypedSpan) -> bool:
+    """Whether a name is a Latin-script abbreviation not written out (its value is still Latin script)."""
+    return is_latin_word(x.text) and x.value.isascii()
+
+
+def _written_out(x: TypedSpan) -> bool:
+    """Whether a name is a Latin-script abbreviation whose value is the body it stands for, written out."""
+    return is_latin_word(x.text) and not x.value.isascii()
+
+
 def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     """``"equal"``, ``"differ"`` or ``"unknown"`` for a claim value ``a`` and a source value ``b``."""
     num = {"money", "percent", "count", "number"}
@@ -683,8 +710,16 @@ def compare_values(a: TypedSpan, b: TypedSpan) -> str:
     if a.kind in names and b.kind in names:
         if a.value in b.value or b.value in a.value:
             return "equal"
-        if a.kind != b.kind or is_latin_word(a.text) != is_latin_word(b.text):
-            return "unknown"  # ABC may be the 甲科学技術機構 a source writes out
+        # ABC may be the 甲科学技術機構 a source writes out: unknown, unless the documents define the
+        # abbreviation (its value is then the name written out: ``cite.with_body_abbreviations``). Two
+        # abbreviations (ABC, XYZ) are two bodies.
+        if a.kind != b.kind or not (_abbreviation(a) == _abbreviation(b) or (is_latin_word(a.text) and is_latin_word(b.text))):
+            return "unknown"
+        if _written_out(a) != _written_out(b) and not all(is_latin_word(x.text) or x.value.endswith(BODY_ENDINGS)
+                                                     for x in (a, b)):
+            # An abbreviation the documents define for a body is another body than a name that is none (a
+            # tagger's 会議室): only a body's name (乙大学, 丙機構) or another abbreviation is in its place.
+            return "unknown"
         # (Levels by the names' values: a one-character country of a list, 欧 of 米、欧, is the 欧州 it stands for.)
         la, lb = place_level(a.value or a.text), place_level(b.value or b.text)
         if a.kind == "place" and la != lb:
@@ -823,6 +858,17 @@ def compare(claim: Claim, spans: Sequence[TypedSpan], text: str) -> Comparison:
 
             if label(other) >= LABEL_OWN and all(terms(e) < terms(other) for e in equal):
                 differing.append((v, other))
+                continue
+            # The label words the unit states nowhere tell none of its values apart (a draft's verb, 面談した,
+            # where the line has 甲の知事面会(5月1日)): of those it states, the claim's figure or date under none and
+            # a different one under them all is the claim's item stated otherwise. (Not a name: a roster
+            # writes a member's body before the name, 甲大学 教授 乙山, so the words before it are another's.)
+            def stated(s: TypedSpan, v: TypedSpan = v) -> float:
+                return stated_label_share(claim, v, s, spans, text)
+
+            told = max(diff, key=stated)
+            if v.kind in _LABEL_STOPS and stated(told) >= LABEL_OWN and not any(terms(e) for e in equal):
+                differing.append((v, told))
                 continue
             # Rows of one table by year (令和9年度予算額 40億円 / 令和8年度補正予算額 55億円): the claim's
             # figure under another year's label, and a different one under the claim's year and label,

@@ -132,7 +132,7 @@ def unknown_share(terms: dict[str, float], synonyms: dict[str, dict[str, float]]
     earns when that synonym occurs in the retrieved passages.
 
     A word of everyday speech whose corpus synonym the passages use (開く -> 開催 in a passage on
-    a 記念会の開催: 0.5) counts half unknown: an on-topic question worded apart from the documents
+    a 祝賀会の開催: 0.5) counts half unknown: an on-topic question worded apart from the documents
     is not off topic (with every such word counted unknown, the off-topic guard, ``shape.off_topic``,
     fired on four answerable paraphrases of the training pool for one unanswerable question). The
     synonym table also maps an off-topic word somewhere (天気 -> 素子): a synonym the passages do
@@ -256,7 +256,7 @@ def qualifier_found(query: Query, passage: str) -> float:
         if word in passage or (word == "次の" and (query.answer_type not in VALUE_TYPES
                                                    or any(w in passage for w in _NEXT_STATED))):
             continue
-        # 来年度の予算: the documents name the year (令和6年度予算額(案)), never "next year".
+        # 来年度の予算: the documents name the year (令和9年度予算額(案)), never "next year".
         if f"{word}度" in text and word in ("来年", "翌年") and _NEXT_YEAR_BUDGET.search(passage):
             continue
         found = 0.0

@@ -449,7 +449,7 @@ def question_literals(question: str) -> tuple[str, ...]:
 
 
 def _digits_at(literal: str) -> int:
-    """Offset of the first digit in a literal (令和6年度 -> 2)."""
+    """Offset of the first digit in a literal (令和9年度 -> 2)."""
     return next((i for i, c in enumerate(literal) if c.isdigit()), 0)
 
 
@@ -496,7 +496,7 @@ _WHICH_KIND = rx(r"(?:どの|どんな|どのような|どういう|どういっ
 
 
 def _focus(question: str, tokenize: Tokenize, pos_tags: bool) -> tuple[str, ...]:
-    """The noun compound nearest before the interrogative (``費用分担`` in ``…費用分担は何%``);
+    """The noun compound nearest before the interrogative (``出資比率`` in ``…出資比率は何%``);
     in a question with no typed interrogative, the noun after ``どの``/``どんな`` when it has one."""
     anchor = _anchor(question)
     if anchor == len(question) and (which := _WHICH_KIND.search(question)):

@@ -396,7 +396,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
             return TypedSpan(best.kind, whole.start(), whole.end(), whole.group(0), best.value, best.qualifier)
     pair = range_pair(cand, best) if not _one_end_asked(query) else None
     if pair is not None and pair[1].end - pair[0].start <= policy.max_direct_chars:
-        # A range answers whole (応募期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
+        # A range answers whole (受付期間 3/10~4/25, 期間 6ヶ月~3年) unless one end is asked for.
         a, b = pair
         return TypedSpan(best.kind, a.start, b.end, cand.text[a.start : b.end], best.value, a.qualifier)
     if pair is None and best.kind == "date" and not _one_end_asked(query):
@@ -745,7 +745,7 @@ def inline_list(text: str) -> bool:
     return len(_INLINE_ENUMERATOR.findall(text)) >= 2
 
 
-#: Markers of bracketed titles (【概要】, ＜主な検討事項＞): sub-headings rather than items.
+#: Markers of bracketed titles (【概要】, ＜主な論点＞): sub-headings rather than items.
 _TITLE_MARKERS = ("【", "<", "＜")
 
 
@@ -764,14 +764,14 @@ def item_number(text: str) -> int | None:
     return int(m.group(2) or m.group(3))
 
 
-#: A heading that announces how many items follow it (…までの3段階, 基本方針の4つの柱, 5項目): a count
+#: A heading that announces how many items follow it (…に至る3段階, 行動計画の4つの柱, 5項目): a count
 #: of things (not of years, people, money or times) that ends the line.
 _ANNOUNCED_COUNT = lazy(r"(?<![\d.,第])(?P<n>[2-9])(?:つの[\u3400-\u9fffァ-ヺー]{1,6}"
                         r"|(?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4})\s*[:：]?\s*$")
 
 
 def announces_count(text: str) -> bool:
-    """Whether a line ends on a count of the items it heads (…までの3段階, 4つの柱)."""
+    """Whether a line ends on a count of the items it heads (…に至る3段階, 4つの柱)."""
     return _ANNOUNCED_COUNT.search(text) is not None
 
 
@@ -940,7 +940,7 @@ def join_wrapped(block: Sequence[Candidate]) -> list[Candidate]:
 
 
 def _sub_heading(c: Candidate, main: str | None, policy: ReaderPolicy) -> bool:
-    """Whether a line inside a list is a sub-heading over some of its items (＜主な検討事項＞,
+    """Whether a line inside a list is a sub-heading over some of its items (＜主な論点＞,
     各論として, 【概要】): short, no sentence, and not an item of the list's main kind."""
     return (c.cell is None and len(c.text) <= policy.max_heading_chars and "。" not in c.text
             and item_marker(c.text) != main)
@@ -967,7 +967,7 @@ def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy
     """The section of ``block`` under the sub-heading the question names, else None.
 
     A list often falls into sections under sub-headings (全体として / ・… / 各論として / ・…,
-    ＜主な検討事項＞, 【概要】). A question that names a sub-heading in words no other part of the
+    ＜主な論点＞, 【概要】). A question that names a sub-heading in words no other part of the
     list's framing uses (its first line, the other sub-headings) asks for that section's items,
     not the whole run. ``before`` is the line right above the block: a sub-heading there heads
     the block's first section."""
@@ -1153,7 +1153,7 @@ _ASKED_COUNT = lazy(r"(?<![\d.,第])([2-9])(つの)?([\u3400-\u9fffァ-ヺー]{1
 def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
                     policy: ReaderPolicy) -> list[Candidate] | None:
     """The items under a heading that counts them in the count the question asks for (…の3段階は何か
-    and a line ``…までの3段階`` over three unmarked lines), else None: the count and its noun say
+    and a line ``…に至る3段階`` over three unmarked lines), else None: the count and its noun say
     which list is asked, over lines that score better with the question's other words."""
     asked = {(m.group(1), m.group(3)) for m in _ASKED_COUNT.finditer(query.normalized)}
     if not asked:
@@ -1437,7 +1437,7 @@ def named_phrase(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSp
         lead = _FIGURE_LEAD.match(text, lo, m.start())
         if lead:
             lo = lead.end()
-        # The kind's own name follows it in quotes (基本文書「…」, 共同声明「…」): the name answers.
+        # The kind's own name follows it in quotes (基本計画「…」, 宣言「…」): the name answers.
         quoted = _quoted_name(query, _QUOTED.match(text, end), policy)
         if quoted is not None:
             return quoted
