@@ -1983,6 +1983,10 @@ def test_a_place_the_question_names_in_everyday_words_is_not_the_answer() -> Non
         ("会議の議長国を務めるのは？", "other"),  # a country holding the chair: not a person
         ("共同声明に署名した欧州側の担当者は？", "person"),  # a post held by one person
         ("研修の対象者は？", "other"),  # people described, not one named
+        ("協議会はどの団体で構成されているか。", "list"),  # what a body is made up of: all its members
+        ("委員会は何名で構成されているか。", "number"),  # how many it is made up of: a count
+        ("連合は何か国で構成されているか。", "number"),
+        ("計画の4段階(案)はそれぞれ何か。", "list"),  # a count of things with a note, each asked
     ],
 )
 def test_answer_type_of_counted_things_and_held_roles(question: str, expected: str) -> None:

@@ -83,13 +83,17 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
     # A number of things asked at once (3つの柱は何か, 二つの目標を教えて): all of them.
     ("list", r"(?<![\d一-九])(?:[2-9]|[二三四五六七八九])つの(?=[^、。？?]{1,12}?(?:は|とは|を)(?:何|なに|教え|挙げ|示し))|挙げ|すべて|全て|全部(?!で)|列挙|一通り|漏れなく|もれなく|何があ|主な|いくつか(?=挙げ|の|示|紹介)|どのようなものがあ|どのような(?:取組|項目|活動|分野|機関)|どんな(?:取組|項目|活動)"
              r"|構成機関|構成員|項目は"
+             # What something is made up of (…はどの機関で構成されているか): all of its members; not
+             # how many (何名で構成, 5か国で構成: a count).
+             r"|(?<![名人社者件])(?<![かヶカケ箇]国)で構成(?:され|して)"
              # Two interrogatives joined (誰と誰, どことどこ): several of that kind asked at once.
              r"|(?:誰|だれ|どこ|何)と(?:誰|だれ|どこ|何)"
              # The asked noun of each of several (各国の政府機関はどこか, 各社の代表は誰か): one of each.
              r"|各[\u3400-\u9fff]{1,3}の[\u3400-\u9fffァ-ヺー]{1,10}(?:は|が)(?:どこ|誰|だれ|どなた)"
              # A count of things (not of years, people, money or times) asked what they are (3段階とは).
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
-             r"(?:とは|は(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
+             # A bracketed note after the count (3段階(案)), and each of them asked (それぞれ何).
+             r"(?:[(（][^)）]{1,4}[)）])?(?:とは|は(?:それぞれ)?(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
 )
 #: Auxiliaries and numbers, which end the words before an English type noun (what does the … pay
 #: for, which two companies).
