@@ -107,3 +107,42 @@ def test_a_line_stopping_on_a_comma_takes_the_rest_of_its_sentence(tmp_path: Pat
     # A closed sentence, or one whose next line opens an item, stays as it is.
     closed = _line(index, "好事例")
     assert run_on(index, closed) == closed
+
+
+_SCHEMES = ("研修制度の案内\n\n"
+            "【参考】海外で学ぶための制度\n"
+            "• 短期派遣（募集期間：5/1～5/31）\n"
+            "＜昨年度の例＞\n"
+            "対象：学部、修士 ・1か月以内\n\n"
+            "• 長期研究員（不定期公募、任期2年）\n"
+            "• 客員研究員（任期1年）\n"
+            "• 交流職員（任期3年）\n\n"
+            "今後の方針は別途定める。\n")
+
+
+def test_a_sub_title_under_the_first_item_is_its_detail_not_a_new_list(tmp_path: Path, one_document) -> None:
+    # The first bullet carries a sub-title and a labelled detail (＜…の例＞, 対象：…) before the next bullet:
+    # the list goes on past them; it is not a list of the sub-title's lines.
+    index = one_document(tmp_path, _SCHEMES, "研修制度").index()
+    block = list_block(index, _line(index, "•短期派遣"), DEFAULT_POLICY)
+    assert [c.text[:5] for c in block if c.text.startswith("•")] == ["•短期派遣", "•長期研究", "•客員研究", "•交流職員"]
+    assert not any("方針" in c.text for c in block)
+    # Under a heading, a bracketed sub-title still opens the items under it (【概要】 / ・…).
+    titled = _SCHEMES.replace("【参考】海外で学ぶための制度\n", "海外で学ぶための制度\n【概要】\n")
+    (tmp_path / "b").mkdir()
+    index = one_document(tmp_path / "b", titled, "研修制度").index()
+    block = list_block(index, _line(index, "海外で学ぶ"), DEFAULT_POLICY)
+    assert [c.text[:5] for c in block][:3] == ["海外で学ぶ", "【概要】", "•短期派遣"]
+
+
+def test_an_items_detail_lines_are_indented_in_the_answer(tmp_path: Path, one_document) -> None:
+    from assistant.reader.shape import _list_answer
+
+    index = one_document(tmp_path, _SCHEMES, "研修制度").index()
+    block = list_block(index, _line(index, "•短期派遣"), DEFAULT_POLICY)
+    text, citations = _list_answer(block, index)
+    lines = text.split("\n")
+    assert lines[0].startswith("・短期派遣") and lines[-1].startswith("・交流職員")
+    # The sub-title and the labelled line under the first item are its detail, each still cited.
+    assert lines[1].startswith("\u3000<昨年度の例>") and lines[2].startswith("\u3000対象:")
+    assert len(citations) == len(lines)

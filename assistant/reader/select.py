@@ -746,7 +746,8 @@ def inline_list(text: str) -> bool:
 
 
 #: Markers of bracketed titles (【概要】, ＜主な論点＞): sub-headings rather than items.
-_TITLE_MARKERS = ("【", "<", "＜")
+#: Markers of a bracketed sub-title (【概要】, ＜主な論点＞).
+TITLE_MARKERS = ("【", "<", "＜")
 
 
 #: Numbered item kinds (the others are bullets or labels): their numbers follow one another.
@@ -780,7 +781,7 @@ def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> 
     N lines open no item of their own (a slide's boxes: 甲との調整 / 乙の確立 / 丙の形成 under
     ``…の3段階``), else None. The count says where the list ends, which no bullet does here."""
     if head.cell is not None or "。" in head.text or len(head.text) > policy.max_heading_chars \
-            or item_marker(head.text) not in (None, *_TITLE_MARKERS):
+            or item_marker(head.text) not in (None, *TITLE_MARKERS):
         return None
     m = _ANNOUNCED_COUNT.search(head.text)
     if m is None or int(m.group("n")) > policy.max_list_items:
@@ -828,9 +829,15 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     lead_in = 0
     number = item_number(head.text) if marker in _NUMBERED_KINDS else None
     pending: list[Candidate] = []  # sub-lines (＜例＞, 対象：…) between two items of the list
-    for c in following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body)):
+    after = following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body))
+    for k, c in enumerate(after):
         m = item_marker(c.text)
-        if m in _TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1):
+        # A bulleted head whose bullet comes back a few lines on is the list's first item, and the lines
+        # between (＜…の例＞ / 対象：…) are its detail; else it heads the lines under it (●主な支援策 / 【概要】,
+        # 議題： / (1)…: a label line is no bullet, whatever other labels follow).
+        heads = not (marker not in (None, "label", *TITLE_MARKERS) and items == 1 and len(block) == 1 and any(
+            item_marker(x.text) == marker for x in after[k + 1 : k + 1 + policy.max_item_body]))
+        if m in TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1) and heads:
             # A bracketed sub-title (【概要】) under the heading: the items are the lines under it.
             block.append(c)
             total += len(c.text)
@@ -842,7 +849,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 block.append(c)
                 total += len(c.text)
                 continue
-            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1:
+            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 and heads:
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
                 number = None
             elif items >= 1 and (len(pending) < 2 or (number is not None and len(pending) < policy.max_item_body)):
@@ -881,7 +888,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         main: str | None = None
         for c in preceding(index, head, policy.max_list_items + 2):
             m = item_marker(c.text)
-            if m is not None and m not in _TITLE_MARKERS and m == (main or m):
+            if m is not None and m not in TITLE_MARKERS and m == (main or m):
                 main = m
                 run, gap = [c, *gap, *run], []
                 if len(run) >= policy.max_list_items:
@@ -972,7 +979,7 @@ def named_section(query: Query, block: Sequence[Candidate], policy: ReaderPolicy
     not the whole run. ``before`` is the line right above the block: a sub-heading there heads
     the block's first section."""
     markers = [item_marker(c.text) for c in block]
-    counts = {m: markers.count(m) for m in markers if m and m not in _TITLE_MARKERS}
+    counts = {m: markers.count(m) for m in markers if m and m not in TITLE_MARKERS}
     if not counts:
         return None
     main = max(counts, key=counts.get)  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.select import REASON_END, Selection, announces_count, item_marker, select
+from assistant.reader.select import REASON_END, TITLE_MARKERS, Selection, announces_count, item_marker, select
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -349,6 +349,10 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     return replace(base, answer=text, abstained=False, citations=citations, direct=direct, related=[])
 
 
+#: What marks a line inside a list as an item's detail, not an item: a sub-title (＜…の例＞) or a label (対象：…).
+_DETAIL_MARKERS = frozenset({*TITLE_MARKERS, "label"})
+
+
 def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
                  item_chars: int | None = None) -> tuple[str, list[Citation]]:
     """One item a line. The lines before the first item (the list's heading or lead-in) open the
@@ -371,6 +375,11 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
             lead = []
             continue
         citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
+        if i > 0 and main is not None and markers[k + i] in _DETAIL_MARKERS:
+            # A line between two items (＜…の例＞, 対象：…) is the item's detail: indented, not an item.
+            lines.append(f"\u3000{_item_text(c) if item_chars is None else snippet(_item_text(c), None, item_chars)}"
+                         f"{CITE_MARK.format(n=n)}")
+            continue
         lines.append(f"{_item_line(c, item_chars)}{CITE_MARK.format(n=n)}")
     if lead:  # a lead-in in another passage than the first item: cited on its own, first
         head = _cite_units(lead, index)
