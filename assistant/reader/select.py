@@ -832,9 +832,10 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     after = following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body))
     for k, c in enumerate(after):
         m = item_marker(c.text)
-        # A bulleted head whose bullet comes back a few lines on is the list's first item, and the lines
-        # between (＜…の例＞ / 対象：…) are its detail; else it heads the lines under it (●主な支援策 / 【概要】,
-        # 議題： / (1)…: a label line is no bullet, whatever other labels follow).
+        # A bulleted head whose bullet comes back a few lines on is the list's first item, and a sub-title
+        # or label line between (＜…の例＞ / 対象：…) is its detail; else it heads the lines under it
+        # (●主な支援策 / 【概要】, 議題： / (1)…: a label line is no bullet, whatever other labels follow).
+        # Items of another bullet under it (●主な支援策 / ・… / ●今後の課題) are headed by it either way.
         heads = not (marker not in (None, "label", *TITLE_MARKERS) and items == 1 and len(block) == 1 and any(
             item_marker(x.text) == marker for x in after[k + 1 : k + 1 + policy.max_item_body]))
         if m in TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1) and heads:
@@ -849,7 +850,8 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 block.append(c)
                 total += len(c.text)
                 continue
-            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 and heads:
+            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 \
+                    and (heads or m not in (*TITLE_MARKERS, "label")):
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
                 number = None
             elif items >= 1 and (len(pending) < 2 or (number is not None and len(pending) < policy.max_item_body)):
