@@ -829,6 +829,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     lead_in = 0
     number = item_number(head.text) if marker in _NUMBERED_KINDS else None
     pending: list[Candidate] = []  # sub-lines (＜例＞, 対象：…) between two items of the list
+    heading: str | None = None  # the head's own marker, once it heads items of another kind
     after = following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body))
     for k, c in enumerate(after):
         m = item_marker(c.text)
@@ -852,8 +853,11 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 continue
             if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 \
                     and (heads or m not in (*TITLE_MARKERS, "label")):
+                heading = marker
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
                 number = None
+            elif m is not None and m == heading:
+                break  # the next heading of the head's kind (●今後の課題): another section's items follow
             elif items >= 1 and (len(pending) < 2 or (number is not None and len(pending) < policy.max_item_body)):
                 pending.append(c)
                 continue
