@@ -92,7 +92,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
              r"|各[\u3400-\u9fff]{1,3}の[\u3400-\u9fffァ-ヺー]{1,10}(?:は|が)(?:どこ|誰|だれ|どなた)"
              # A count of things (not of years, people, money or times) asked what they are (3段階とは).
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
-             # A bracketed note after the count (3段階(案)), and each of them asked (それぞれ何).
+             # A bracketed note after the count (4段階(案)), and each of them asked (それぞれ何).
              r"(?:[(（][^)）]{1,4}[)）])?(?:とは|は(?:それぞれ)?(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
 )
 #: Auxiliaries and numbers, which end the words before an English type noun (what does the … pay
