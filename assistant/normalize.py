@@ -324,16 +324,17 @@ def source_end(text: str, offset: int) -> int:
 _LAYOUT_SPACE = frozenset(" \t\u3000")
 
 
-def written_with_map(text: str) -> tuple[str, list[int]]:
+def written_with_map(text: str, mapped: tuple[str, list[int]] | None = None) -> tuple[str, list[int]]:
     """``normalize(text)`` as the document writes it, for quoting: the spaces inside a line given back
     (``1,234 百万円``, ``7月 3日``, a roster's ``山田 太郎``; a full-width space as a space) and the CJK
     Radicals Supplement kept (``⻑``). Staff copy answers from the document with its spaces; the
     normalised text drops them for search. Wrapped lines stay joined as normalised.
 
     Returns the text and, for every normalised character ``i``, ``pos[i]``: where it starts in the
-    text (``pos[len(normalized)]`` is the text's length).
+    text (``pos[len(normalized)]`` is the text's length). ``mapped``: ``normalize_with_map(text)``, when
+    the caller has it already.
     """
-    norm, offsets = normalize_with_map(text)
+    norm, offsets = mapped or normalize_with_map(text)
     out: list[str] = []
     pos: list[int] = []
     width = 0

@@ -746,8 +746,10 @@ def inline_list(text: str) -> bool:
 
 
 #: Markers of bracketed titles (【概要】, ＜主な論点＞): sub-headings rather than items.
-#: Markers of a bracketed sub-title (【概要】, ＜主な論点＞).
 TITLE_MARKERS = ("【", "<", "＜")
+#: Markers of a line inside a list that can be an item's detail rather than an item: a sub-title
+#: (＜…の例＞) or a label (対象：…).
+DETAIL_MARKERS = frozenset({*TITLE_MARKERS, "label"})
 
 
 #: Numbered item kinds (the others are bullets or labels): their numbers follow one another.
@@ -833,13 +835,15 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
     after = following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body))
     for k, c in enumerate(after):
         m = item_marker(c.text)
-        # A bulleted head whose bullet comes back a few lines on is the list's first item, and a sub-title
-        # or label line between (＜…の例＞ / 対象：…) is its detail; else it heads the lines under it
-        # (●主な支援策 / 【概要】, 議題： / (1)…: a label line is no bullet, whatever other labels follow).
-        # Items of another bullet under it (●主な支援策 / ・… / ●今後の課題) are headed by it either way.
-        heads = not (marker not in (None, "label", *TITLE_MARKERS) and items == 1 and len(block) == 1 and any(
-            item_marker(x.text) == marker for x in after[k + 1 : k + 1 + policy.max_item_body]))
-        if m in TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1) and heads:
+        # A sub-title or label line (＜…の例＞ / 対象：…) right under a bulleted head whose bullet comes back
+        # a few lines on is that first item's detail; else the head heads the lines under it (●主な支援策 /
+        # 【概要】; 議題： / (1)…: a label line is no bullet, whatever other labels follow). Items of another
+        # bullet under it (●主な支援策 / ・… / ●今後の課題) are headed by it either way.
+        detail = m in DETAIL_MARKERS and marker is not None and marker not in DETAIL_MARKERS \
+            and items == 1 and len(block) == 1 \
+            and any(item_marker(x.text) == marker for x in after[k + 1 : k + 1 + policy.max_item_body])
+        if m in TITLE_MARKERS and m != marker and not before and (items == 0 or len(block) - lead_in == 1) \
+                and not detail:
             # A bracketed sub-title (【概要】) under the heading: the items are the lines under it.
             block.append(c)
             total += len(c.text)
@@ -851,8 +855,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
                 block.append(c)
                 total += len(c.text)
                 continue
-            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 \
-                    and (heads or m not in (*TITLE_MARKERS, "label")):
+            if marker and m is not None and len(block) - lead_in == 1 and not before and items <= 1 and not detail:
                 heading = marker
                 marker, items = m, 0  # the head is a heading (●主な支援策) over items of another kind (・…)
                 number = None

@@ -39,7 +39,14 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.select import REASON_END, TITLE_MARKERS, Selection, announces_count, item_marker, select
+from assistant.reader.select import (
+    DETAIL_MARKERS,
+    REASON_END,
+    Selection,
+    announces_count,
+    item_marker,
+    select,
+)
 from assistant.spans import TypedSpan
 
 if TYPE_CHECKING:
@@ -93,8 +100,8 @@ def written(unit: Candidate) -> tuple[str, list[int]] | None:
     not one stretch of the document) or when the map back to the document does not hold."""
     if unit.cell is not None:
         return None
-    text, pos = written_with_map(unit.source)
-    return (text, pos) if normalize_with_map(unit.source)[0] == unit.text else None
+    mapped = normalize_with_map(unit.source)
+    return written_with_map(unit.source, mapped) if mapped[0] == unit.text else None
 
 
 def document_chars(unit: Candidate) -> str:
@@ -323,10 +330,11 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     sel = select(q, index, ev.cands, ev.logits, policy)
     listed = (q.answer_type in ("list", "other") or sel.listed) and len(sel.units) > 1  # "other": the items under a heading
     citations = _cite_units(sel.units, index)[: None if listed else policy.max_citations]
+    direct = shown_direct(sel)
     if listed:
         text, citations = _list_answer(sel.units, index, policy.max_item_chars)
     elif sel.direct is not None:
-        text = _value_text(sel, shown_direct(sel) or sel.direct.text, policy) + CITE_MARK.format(n=1)
+        text = _value_text(sel, direct or sel.direct.text, policy) + CITE_MARK.format(n=1)
     elif q.answer_type == "reason" and len(sel.units) == 2:
         # The reason and the result it leads to, quoted together as one passage of text.
         reason, result = sel.units
@@ -338,7 +346,6 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
         body = document_chars(unit) if unit.cell is None else f"{unit.cell.label}：{unit.cell.value}"
         around = reason_cue(body) if q.answer_type == "reason" else None
         text = snippet(body, around, 2 * policy.snippet_chars) + CITE_MARK.format(n=1)
-    direct = shown_direct(sel)
     if q.english:
         text = f"{_english_lead(sel, q.normalized)} {text}"
         if direct is None and q.answer_type not in ("list", "reason") and not listed:
@@ -347,10 +354,6 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
             names = latin_names(sel, q.normalized)
             direct = names[0] if len(names) == 1 else None
     return replace(base, answer=text, abstained=False, citations=citations, direct=direct, related=[])
-
-
-#: What marks a line inside a list as an item's detail, not an item: a sub-title (＜…の例＞) or a label (対象：…).
-_DETAIL_MARKERS = frozenset({*TITLE_MARKERS, "label"})
 
 
 def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
@@ -375,7 +378,7 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
             lead = []
             continue
         citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
-        if i > 0 and main is not None and markers[k + i] in _DETAIL_MARKERS:
+        if i > 0 and main is not None and markers[k + i] in DETAIL_MARKERS:
             # A line between two items (＜…の例＞, 対象：…) is the item's detail: indented, not an item.
             lines.append(f"\u3000{_item_text(c) if item_chars is None else snippet(_item_text(c), None, item_chars)}"
                          f"{CITE_MARK.format(n=n)}")
