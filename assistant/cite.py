@@ -1511,7 +1511,7 @@ def whole_places(text: str, spans: Sequence[TypedSpan]) -> list[TypedSpan]:
     return out if out == list(spans) else sorted(out, key=lambda s: (s.start, -s.end, s.kind))
 
 
-#: Two days of one month written with a slash (3月20/21日, 10月1・2日).
+#: Two days of one month written with a slash (7月8/9日, 7月1・2日).
 _DAY_PAIR = rx(r"(\d{1,2})月(\d{1,2})\s*[/／・]\s*(\d{1,2})日")
 
 
