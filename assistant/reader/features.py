@@ -260,13 +260,14 @@ def adapted_scores(weights: np.ndarray | None, vectors: np.ndarray, cands: Seque
     """
     if weights is None or qvec is None or not len(cands) or len(weights) != len(qvec):
         return None
-    rows = np.array([c.vec for c in cands], dtype=np.int64)
-    out = np.zeros(len(cands), dtype=np.float32)
-    have = rows >= 0
-    if have.any():
-        V = np.asarray(vectors[rows[have]], dtype=np.float32)
-        out[have] = V @ (np.asarray(qvec, np.float32) * weights) / ADAPTER_SCALE
-    return out
+    P = adapter_inputs(vectors, cands, qvec)
+    return None if P is None else learned_similarity(P, weights)
+
+
+def learned_similarity(P: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The learned similarity of the candidates whose ``adapter_inputs`` are ``P``: what ``ask`` reads
+    (``adapted_scores``) and what training writes into its rows (``train.adapted``), one computation."""
+    return (P @ weights / ADAPTER_SCALE).astype(np.float32)
 
 
 def adapter_inputs(vectors: np.ndarray, cands: Sequence[Candidate], qvec: np.ndarray | None) -> np.ndarray | None:

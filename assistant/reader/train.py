@@ -44,7 +44,7 @@ from assistant.reader.abstain import (
     model_columns,
 )
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import ADAPTER_SCALE, FEATURES, set_adapted
+from assistant.reader.features import ADAPTER_SCALE, FEATURES, learned_similarity, set_adapted
 from assistant.reader.scorer import MODEL_PATH, Linear, ReaderModel, Trees
 
 logger = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ def adapted(e: Example, w: np.ndarray | None) -> Example:
     if w is None or e.P is None or not len(e.cands):
         return e
     X = e.X.copy()
-    set_adapted(X, (e.P @ w / ADAPTER_SCALE).astype(np.float32))
+    set_adapted(X, learned_similarity(e.P, w))
     return replace(e, X=X)
 
 
