@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 22
+SPANS_VERSION = 23
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -277,6 +277,11 @@ _MONEY = lazy(
     + r"(?:の内数)?" + _SUFFIX_QUAL
 )
 _PERCENT = lazy(_PREFIX_QUAL + r"(?P<n>" + _NUM + r")\s*(?P<u>%|パーセント|割)" + _SUFFIX_QUAL)
+#: A share written as a fraction: 3分の1 (denominator first), and 1/4 where the words around it make
+#: it a share (全体の1/4程度, 割合は1/3), as ``date_spans`` decides for the same slash pair.
+_FRACTION_KANJI = lazy(_PREFIX_QUAL + r"(?P<d>\d{1,3}|[一二三四五六七八九十]{1,3})\s*分の\s*(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})"
+                       + _SUFFIX_QUAL)
+_FRACTION_SLASH = lazy(r"(?<![\d/.,])(?P<n>\d{1,2})\s*/\s*(?P<d>\d{1,2})(?![\d/.,%])")
 _COUNT = lazy(
     _PREFIX_QUAL + r"(?P<n>" + _NUM + r"|[一二三四五六七八九十]{1,3})\s*(?P<mult>万|千|億)?(?P<u>"
     + "|".join(re.escape(c) for c in _COUNTERS_LONGEST) + r")(?P<worth>分(?![野間]))?(?![A-Za-z村町市区])" + _SUFFIX_QUAL
@@ -288,6 +293,7 @@ _DAYS_IN_PERIOD = lazy(r"(?:年間|月間|週間|年に|月に|週に|合計|延
 _COUNT_OF = lazy(_PREFIX_QUAL + r"(?<![\d.,第])(?P<n>\d+)の(?P<u>[一-鿿ァ-ヺー]{1,8}(?:・[一-鿿ァ-ヺー]{1,8})?)")
 #: Nouns counted after の that a counter names otherwise (31の企業 is 31社).
 _COUNTED_AS = {"企業": "社", "会社": "社", "国": "か国", "人": "名"}
+_SUFFIX_QUAL_AT = lazy(r"\s*" + _SUFFIX_QUAL)
 _BARE_NUMBER = lazy(r"(?<![\w.,])(?P<n>" + _NUM + r")(?![\w.,%])")
 
 
@@ -336,6 +342,23 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
         pct = n * 10 if m.group("u") == "割" else n
         out.append(TypedSpan("percent", a, b, text[a:b], _fmt(pct) + "%", _qual(m)))
         busy.append((a, b))
+    for m in _FRACTION_KANJI.finditer(text):
+        n, d = parse_number(m.group("n")), parse_number(m.group("d"))
+        a, b = m.span()
+        if n is None or not d or n > d or not free(a, b):
+            continue
+        out.append(TypedSpan("percent", a, b, text[a:b], _fmt(round(100 * n / d, 2)) + "%", _qual(m)))
+        busy.append((a, b))
+    for m in _FRACTION_SLASH.finditer(text):
+        n, d = int(m.group("n")), int(m.group("d"))
+        a, b = m.span()
+        if not d or n >= d or not free(a, b) or not (_FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a)):
+            continue
+        post = _SUFFIX_QUAL_AT.match(text, b)
+        b2 = post.end() if post and post.group("post") else b
+        out.append(TypedSpan("percent", a, b2, text[a:b2], _fmt(round(100 * n / d, 2)) + "%",
+                             post.group("post") or "" if post else ""))
+        busy.append((a, b2))
     for m in _DAYS_IN_PERIOD.finditer(text):
         n = parse_number(m.group("n"))
         a, b = m.start("pre") if m.group("pre") else m.start("n"), m.end()

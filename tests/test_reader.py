@@ -416,6 +416,22 @@ def test_fractions_ordinals_and_era_dates_are_not_slash_dates_counts_or_names(te
     assert not [s for s in spans if s.kind == "count" or (s.kind == "date" and "/" in s.text) or s.kind == "org"]
 
 
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("受講者を全体の1/4~1/3程度含む", ["25%", "33.33%"]),  # a range of shares, each its own value
+        ("その1/2以上を補助", ["50%"]),
+        ("補助率は2/3", ["66.67%"]),  # the word before makes the slash pair a share
+        ("費用の3分の1を負担", ["33.33%"]),  # denominator first
+        ("三分の二以上の賛成", ["66.67%"]),
+        ("4/1(月)に開始", []),  # a month and day, not a share
+        ("5分の7", []),  # more than the whole: not a share
+    ],
+)
+def test_fractions_are_shares(text: str, values: list[str]) -> None:
+    assert [s.value for s in extract_spans(text) if s.kind == "percent"] == values
+
+
 @pytest.mark.parametrize("text", ["ITER・BA関連の予算", "ITER計画/BA活動", "JT-60SAの運転", "LHD計画に係る経費"])
 def test_a_latin_word_alone_or_qualifying_a_word_is_not_a_name(text: str) -> None:
     assert not [s for s in extract_spans(text) if s.kind == "org"]

@@ -40,3 +40,17 @@ def test_a_number_inside_a_fraction_answers_as_the_fraction() -> None:
     # A plain count stays itself.
     count = direct_span(q, _cand("受講者は約20名を想定"), DEFAULT_POLICY)
     assert count is not None and count.text == "約20名"
+
+
+def test_a_fraction_answers_a_question_asking_a_share() -> None:
+    from assistant.reader.features import unit_matches
+    from assistant.reader.policy import DEFAULT_POLICY
+    from assistant.reader.select import direct_span
+
+    q = analyse("甲講座では研究者の受講者をどのくらいの割合含める？", mecab_tokenize, lambda t: 1.0)
+    assert "percent" in q.units
+    c = _cand("(交流を図るため研究者の受講者を全体の2/5~3/5程度含む)")
+    # The fraction is a share: it holds the asked unit, and the range of fractions is the answer.
+    assert any(unit_matches(q, s) for s in c.spans)
+    span = direct_span(q, c, DEFAULT_POLICY)
+    assert span is not None and span.text == "2/5~3/5"

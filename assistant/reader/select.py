@@ -388,9 +388,10 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
     if best.start > 0 and cand.text[best.start - 1] == "第" and "第" in query.normalized:
         # An ordinal asked for (第何回): the answer says 第8回, not a count of 8 meetings.
         return TypedSpan(best.kind, best.start - 1, best.end, "第" + best.text, best.value, best.qualifier)
-    if best.kind == "number":
-        # A bare number inside a fraction (補助率1/2, 全体の2/5~3/5程度) is its numerator or denominator:
-        # the fraction, or the range of fractions, is the value.
+    if best.kind in ("number", "percent"):
+        # A bare number inside a fraction (補助率1/2, 全体の2/5~3/5程度) is its numerator or denominator,
+        # and a fraction read as a share may be one end of a range of them: the fraction, or the range
+        # of fractions, is the value.
         whole = next((m for m in _FRACTION.finditer(cand.text) if m.start() <= best.start and best.end <= m.end()), None)
         if whole is not None:
             return TypedSpan(best.kind, whole.start(), whole.end(), whole.group(0), best.value, best.qualifier)
