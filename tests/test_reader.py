@@ -165,6 +165,9 @@ def test_focus_is_the_compound_before_the_interrogative(question: str, focus: tu
         ("年間の供給量は何万トンか。", ("t",)),
         ("甲施設は年間何日運転するか。", ("日間",)),
         ("How much funding has the city committed?", ("money",)),
+        # A length of time asked without its counter: any duration (2週間, 3年間) answers.
+        ("How long did the summer school last?", ("週間", "日間", "か月", "年")),
+        ("研修の期間はどのくらいか。", ("週間", "日間")), ("どれくらいの期間で整備するか。", ("年", "年間")),
     ],
 )
 def test_asked_units(question: str, units: tuple[str, ...]) -> None:
@@ -1800,6 +1803,17 @@ def test_a_value_asked_in_a_unit_no_passage_states_is_not_answered(tmp_path: Pat
     assert not p.ask("岸壁の整備費はいくらか。").abstained
 
 
+def test_a_length_of_time_not_stated_as_one_is_no_hard_stop(tmp_path: Path, one_document) -> None:
+    doc = "港湾整備計画\n\n北埠頭の岸壁は令和8年4月から令和9年3月まで整備する。\n"
+    p = _fixture_pipeline(one_document, tmp_path, doc, "港湾整備")
+    # A duration may be stated as the dates it runs between: no unit notice, the model decides.
+    a = p.ask("岸壁の整備期間はどのくらいか。")
+    assert not (a.notice and "数" in a.notice)
+    # A counter named outright and not found still stops it.
+    b = p.ask("岸壁は何か所整備するか。")
+    assert b.abstained and b.notice
+
+
 def test_an_output_asked_in_kilowatts_is_not_answered_with_a_budget(tmp_path: Path, one_document) -> None:
     doc = "発電所の整備\n\n発電所の建設費は120億円。\n運転開始は令和9年度を予定。\n"
     p = _fixture_pipeline(one_document, tmp_path, doc, "発電所")
@@ -1911,6 +1925,18 @@ def test_a_name_asked_is_the_lines_quoted_title_or_abbreviation(question: str, t
     # No index: a name found in the line answers before any block under it is looked for.
     sel = select(_analyse(question), None, [cand], np.array([1.0]), DEFAULT_POLICY)  # type: ignore[arg-type]
     assert sel.direct is not None and sel.direct.text == direct and sel.units == [cand]
+
+
+def test_a_length_of_time_asked_is_answered_by_a_duration_not_another_count() -> None:
+    from assistant.reader.select import select
+
+    cand = _cand("第1回甲スクールを開催(参加者40名、日程:2026年9月1日~12日(2週間))")
+    sel = select(_analyse("How long did the first school last?"), None, [cand], np.array([1.0]),  # type: ignore[arg-type]
+                 DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "2週間"
+    sel = select(_analyse("甲スクールの期間はどのくらいか。"), None, [cand], np.array([1.0]),  # type: ignore[arg-type]
+                 DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "2週間"
 
 
 def test_an_english_question_does_not_get_the_person_it_names_back() -> None:

@@ -403,6 +403,18 @@ def asked_scale(question: str) -> str:
     return next((scale for pat, scale in _EN_SCALES if re.search(pat, question, re.I)), "")
 
 
+#: A length of time asked without its counter (how long did it last, 期間はどのくらい): any duration
+#: answers it, as the span rules write one (2週間, 3年間, 6か月).
+DURATION_UNITS: tuple[str, ...] = ("年", "年間", "か月", "週間", "日", "日間", "時間", "分", "分間")
+_DURATION_ASKED = lazy(r"\bhow long\b|期間は(?:どのくらい|どれくらい|どれぐらい|どのぐらい|どの程度)"
+                       r"|(?:どのくらい|どれくらい|どれぐらい|どのぐらい|どの程度)の期間", re.I)
+
+
+def duration_asked(question: str) -> bool:
+    """Whether ``question`` asks a length of time without naming its counter (``how long``)."""
+    return bool(_DURATION_ASKED.search(question))
+
+
 #: Days counted over a period (年間何日, 月に何日), as the number type's pattern takes them.
 _DAYS_COUNTED = lazy(r"(?<=年間|月間|週間|年に|月に|週に|合計|延べ)何日(?![目頃ごま間])")
 
@@ -416,6 +428,8 @@ def asked_units(question: str) -> tuple[str, ...]:
         units += next(us for pat, us in _EN_COUNTERS if re.fullmatch(pat, noun))
     if _DAYS_COUNTED.search(question):
         units.append("日間")  # 年間何日: the days of a period, as the spans count them (年間150日 -> 150日間)
+    if not units and duration_asked(question):
+        units += DURATION_UNITS
     if not units:
         # A counter asked outright (何か国, how many countries) is the unit; the words naming a
         # budget or the people of the sentence (予算で, students from …) only when none is.

@@ -39,6 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import featurize
 from assistant.reader.policy import ReaderPolicy
+from assistant.reader.query import duration_asked
 from assistant.reader.select import (
     DETAIL_MARKERS,
     REASON_END,
@@ -320,7 +321,10 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if ev.missing and policy.abstain_on_missing_literals:
         return replace(base, related=_related(ev, index, policy),
                        notice=MISSING_LITERALS_NOTICE.format(items="".join(f"「{x}」" for x in ev.missing)))
-    if q.units and policy.abstain_on_missing_unit and float(ev.abstain_x[A["unit_found"]]) == 0.0:
+    # Only a counter: a length of time may be stated as the dates it runs between (2025年~2027年),
+    # so a duration asked and not found is left to the abstention model.
+    if q.units and policy.abstain_on_missing_unit and float(ev.abstain_x[A["unit_found"]]) == 0.0 \
+            and not duration_asked(q.normalized):
         unit = "・".join(UNIT_NAMES.get(u, f"「{u}」の数") for u in q.units)
         return replace(base, related=_related(ev, index, policy), notice=MISSING_UNIT_NOTICE.format(unit=unit))
     if ev.abstain_score < model.abstain_threshold or off_topic(ev, policy):
