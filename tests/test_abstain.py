@@ -1,4 +1,5 @@
-"""The abstention model's fit: evidence weights bounded at zero, the priors free, a steady cut-off.
+"""The abstention model's fit: evidence that only ever raises the answer probability, the priors free,
+coverage weighed beside the answer score (trees), a steady cut-off.
 
 Synthetic evidence rows (no index, no embedder): what ``train.fit_abstain`` learns from
 correlated evidence, that it is scikit-learn's logistic regression when nothing is bounded,
@@ -92,21 +93,77 @@ def test_model_features_are_evidence_and_two_priors() -> None:
     assert model_columns(MODEL_FEATURES) == [A[n] for n in MODEL_FEATURES]
 
 
+def _raises_answering(model, features: tuple[str, ...], names, rows: np.ndarray) -> bool:  # type: ignore[no-untyped-def]
+    """Whether more of each feature of ``names`` never lowers ``model``'s probability of an answer."""
+    for name in names:
+        j = features.index(name)
+        up = rows.copy()
+        up[:, j] += np.abs(rows[:, j]).max() * 0.5 + 1.0
+        if (model.proba(up) < model.proba(rows) - 1e-9).any():
+            return False
+    return True
+
+
 def test_the_shipped_model_keeps_the_declared_columns_and_signs() -> None:
+    from assistant.reader.abstain import TREE_FREE
+
     model = load_model()
     shipped = model.abstain
     assert shipped.features == MODEL_FEATURES
-    for name, w in zip(shipped.features, shipped.weights, strict=True):
-        if name in MONOTONE:
-            assert w >= 0, name
-    assert shipped.weights[shipped.features.index("value_type")] < 0
+    rows = np.random.default_rng(0).random((300, len(MODEL_FEATURES))).astype(np.float32)
+    assert _raises_answering(shipped, MODEL_FEATURES, sorted(MONOTONE - TREE_FREE), rows)
+    # The value-type prior says what it said as a weight: value questions are less often answerable.
+    j = MODEL_FEATURES.index("value_type")
+    value, other = rows.copy(), rows.copy()
+    value[:, j], other[:, j] = 1.0, 0.0
+    assert shipped.proba(value).mean() < shipped.proba(other).mean()
     # The cut-off each fold split alone would give stays close to the pooled one (spread 0.012 for
-    # the shipped model, 0.045 with the ranker refitted under another LightGBM seed; 0.04-0.05 for
-    # the unbounded model before).
+    # the shipped linear model, 0.045 with the ranker refitted under another LightGBM seed; 0.04-0.05
+    # for the unbounded model before).
     per_split = model.info["abstain_threshold_per_split"]
     assert len(per_split) == len(train.THRESHOLD_SEEDS)
     assert max(per_split) - min(per_split) < 0.06
     assert min(per_split) - 0.02 <= model.abstain_threshold <= max(per_split) + 0.02
+
+
+def _interacting(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence whose coverage column means something only beside the answer score: a question the
+    passages cover fully but whose best line scores low is unanswerable; one they cover little
+    (a paraphrase) is answerable whatever its score."""
+    rng = np.random.default_rng(seed)
+    cover = rng.random(n)
+    score = rng.normal(size=n)
+    y = np.where(cover > 0.5, score + 0.3 * rng.normal(size=n) > 0.0, rng.random(n) < 0.85).astype(np.int8)
+    return np.stack([score, cover], axis=1), y
+
+
+def test_the_abstention_trees_weigh_coverage_beside_the_answer_score() -> None:
+    pytest.importorskip("lightgbm")
+    from sklearn.metrics import roc_auc_score
+
+    names = ("answer_logit", "passage_cov")
+    X, y = _interacting()
+    Xt, yt = _interacting(seed=1)
+    trees = train.fit_abstain_trees(X, y, names, monotone=frozenset({"answer_logit"}))
+    linear = train.fit_abstain(X, y, names, monotone=frozenset({"answer_logit"}))
+    # The logistic regression can only weigh coverage one way; the trees weigh it with the score.
+    assert roc_auc_score(yt, trees.proba(Xt)) > roc_auc_score(yt, linear.proba(Xt)) + 0.05
+    # The bounded column still only ever raises the probability of an answer.
+    assert _raises_answering(trees, names, ["answer_logit"], Xt[:200])
+    # Fixed seed: the same fit twice.
+    again = train.fit_abstain_trees(X, y, names, monotone=frozenset({"answer_logit"}))
+    assert np.array_equal(trees.proba(Xt), again.proba(Xt))
+
+
+def test_the_abstention_trees_round_trip_through_the_model_file() -> None:
+    pytest.importorskip("lightgbm")
+    from assistant.reader.scorer import ReaderModel
+
+    X, y = _interacting(n=300)
+    trees = train.fit_abstain_trees(X, y, ("answer_logit", "passage_cov"))
+    model = ReaderModel(load_model().candidate, trees, 0.4, {})
+    again = ReaderModel.from_json(model.to_json())
+    assert np.allclose(again.abstain.proba(X), trees.proba(X))
 
 
 # ------------------------------------------------ the answer classifier (answer_logit)

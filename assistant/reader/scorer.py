@@ -99,6 +99,10 @@ class Trees:
             node = np.where(inner, np.where(x <= thr[node], left[node], right[node]), node)
         return value[node].sum(axis=1)
 
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """The probability of a binary classifier's trees (their sum is its log-odds)."""
+        return 1.0 / (1.0 + np.exp(-self.logits(X)))
+
     def _flat(self) -> tuple[np.ndarray, ...]:
         """The node arrays with flat ids (tree * width + node), so every step is a 1-D gather."""
         flat = self.__dict__.get("_flat_cache")
@@ -178,6 +182,9 @@ def _candidate_from_json(d: dict[str, Any]) -> Linear | Trees:
 class ReaderModel:
     """The candidate scorer, the abstention model and its threshold, with their provenance.
 
+    ``abstain``: small trees over the question-level evidence (``train.fit_abstain_trees``), or a
+    logistic regression in older files.
+
     ``answers``: the answer classifier (does this line state the answer? one scale for all
     questions), whose best candidate score the abstention model weighs; None in older files.
     ``adapter``: the learned similarity's per-dimension weights (``features.adapted_scores``);
@@ -185,7 +192,7 @@ class ReaderModel:
     """
 
     candidate: Linear | Trees
-    abstain: Linear
+    abstain: Linear | Trees
     abstain_threshold: float
     info: dict[str, Any] = field(default_factory=dict)
     answers: Linear | Trees | None = None
@@ -206,7 +213,7 @@ class ReaderModel:
     def from_json(cls, d: dict[str, Any]) -> ReaderModel:
         answers = _candidate_from_json(d["answers"]) if d.get("answers") else None
         adapter = np.asarray(d["adapter"], np.float32) if d.get("adapter") else None
-        return cls(_candidate_from_json(d["candidate"]), Linear.from_json(d["abstain"]),
+        return cls(_candidate_from_json(d["candidate"]), _candidate_from_json(d["abstain"]),
                    float(d["abstain_threshold"]), d.get("info", {}), answers, adapter)
 
     def save(self, path: Path) -> None:
