@@ -501,6 +501,13 @@ def _tagger():  # type: ignore[no-untyped-def]
     return tagger()
 
 
+def is_country(name: str) -> bool:
+    """Whether ``name`` is a country's name and nothing more (unidic tags 日本, 米国, フランス as 国;
+    a city, a region such as 欧州, or a name with more words is not)."""
+    nodes = list(_tagger()(name))
+    return len(nodes) == 1 and nodes[0].feature.pos4 == "国"
+
+
 #: One ideograph left of a given name at the end of a roster row (…客員教授根井寿規, the next row's
 #: katakana field after it once rows run together): not an honorific or a title's first character.
 _GIVEN_TAIL = lazy(r"[\u4e00-\u9fff々](?![\u4e00-\u9fffぁ-ゖ])(?<![氏様君殿長等])")

@@ -965,6 +965,10 @@ def test_type_best_checks_the_best_candidates_value_against_what_is_asked() -> N
     q = _analyse("甲ガスの輸入先として想定されている国はどこか。")
     v = abstain_features(q, org, featurize(q, org), np.array([1.0]), [frozenset()], [0.9], lambda t: 1)
     assert v[A["type_best"]] == 0.0  # an office answers no country
+    country = [_cand("夏季講座は日本が主催する。")]
+    q = _analyse("夏季講座はどこの都市で開催されますか？")
+    v = abstain_features(q, country, featurize(q, country), np.array([1.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["type_best"]] == 0.0  # a country answers no city
 
 
 @pytest.mark.parametrize(
@@ -1925,6 +1929,27 @@ def test_a_name_asked_is_the_lines_quoted_title_or_abbreviation(question: str, t
     # No index: a name found in the line answers before any block under it is looked for.
     sel = select(_analyse(question), None, [cand], np.array([1.0]), DEFAULT_POLICY)  # type: ignore[arg-type]
     assert sel.direct is not None and sel.direct.text == direct and sel.units == [cand]
+
+
+@pytest.mark.parametrize(("name", "country"), [("日本", True), ("米国", True), ("フランス", True), ("欧州", False),
+                                              ("北見市", False), ("トリノ", False), ("日本国大使公邸", False)])
+def test_is_country(name: str, country: bool) -> None:
+    from assistant.spans import is_country
+
+    assert is_country(name) is country
+
+
+def test_a_country_does_not_answer_which_city() -> None:
+    from assistant.reader.select import select
+
+    cand = _cand("2026年の夏季講座は日本が主催し、札幌で開催予定。")
+    for question in ("夏季講座はどこの都市で開催されますか？", "In which city will the summer course be held?"):
+        sel = select(_analyse(question), None, [cand], np.array([1.0]), DEFAULT_POLICY)  # type: ignore[arg-type]
+        assert sel.direct is not None and sel.direct.text == "札幌", question
+    # Asked which country, the country answers.
+    sel = select(_analyse("夏季講座はどこの国が主催しますか？"), None, [cand], np.array([1.0]),  # type: ignore[arg-type]
+                 DEFAULT_POLICY)
+    assert sel.direct is not None and sel.direct.text == "日本"
 
 
 def test_a_length_of_time_asked_is_answered_by_a_duration_not_another_count() -> None:

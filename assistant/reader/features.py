@@ -186,6 +186,18 @@ _COUNT_ASKED = rx(r"いくつ|何個|\bhow many\b", re.I)
 _GEO_ASKED = rx(r"(?:国|都市|都道府県|県|州|地名|国名)(?:は|が)(?:どこ|何処)|(?:どの|どこの)(?:国|都市|県|州)"
                         r"|\b(?:which|what) (?:country|countries|city|cities|prefecture|state)\b", re.I)
 _GEO_HEADS = ("国", "都市", "都道府県", "県", "州", "地名", "国名")
+#: A place question asking for a city or a town: a country's name is one level too coarse.
+_CITY_ASKED = rx(r"都市|市町村|(?:どの|どこの)(?:市|町|村)|\b(?:city|cities|town|towns)\b", re.I)
+
+
+def place_fits(query: Query, span: TypedSpan) -> bool:
+    """Whether ``span`` can answer ``query`` at the level of place it asks: a country does not answer
+    a question asking which city (日本 for どこの都市); every other span fits."""
+    if span.kind != "place" or query.answer_type != "place" or not _CITY_ASKED.search(query.normalized):
+        return True
+    from assistant.spans import is_country
+
+    return not is_country(span.text)
 
 
 def strict_kinds(query: Query) -> frozenset[str]:

@@ -27,6 +27,7 @@ from assistant.reader.features import (
     cell_key,
     char_bigrams,
     japanese_dates,
+    place_fits,
     scale_matches,
     squash,
     strict_kinds,
@@ -345,7 +346,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
         return None
     if query.answer_type == "place":
         kinds = strict_kinds(query)  # a country or a city asked: a place name, not an office or a venue
-    spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars]
+    spans = [s for s in cand.spans if s.kind in kinds and len(s.text) <= policy.max_direct_chars
+             and place_fits(query, s)]
     if query.answer_type == "place" and _HELD.search(query.normalized):
         # Where something is held: a venue may be an institution (北方大学で開催), never a body of
         # people (甲学会との合同開催); where a matter is discussed may well be one (関係学会で議論).
