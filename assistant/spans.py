@@ -502,7 +502,7 @@ def _tagger():  # type: ignore[no-untyped-def]
 
 
 def is_country(name: str) -> bool:
-    """Whether ``name`` is a country's name and nothing more (unidic tags 日本, 米国, フランス as 国;
+    """Whether ``name`` is a country's name and nothing more (unidic tags 日本 and 米国 as 国;
     a city, a region such as 欧州, or a name with more words is not)."""
     nodes = list(_tagger()(name))
     return len(nodes) == 1 and nodes[0].feature.pos4 == "国"
