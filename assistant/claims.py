@@ -182,9 +182,25 @@ def figure_trends(spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
     return out
 
 
+#: A decision or outcome about a negated clause (…を開催しないことが決まった, …を行わないこととした, …しない方針を決定した):
+#: the sentence says the thing will not happen, though its own verb is affirmative. General Japanese.
+_NEGATED_DECISION = lazy(
+    r"(?:ない|ず)(?:こと|方針|旨)(?:が|を|に|と)?\s*(?:正式に)?"
+    r"(?:決ま(?:った|る|っている)|決定(?:した|された|している|されている|する|される)?|決め(?:た|る|ている|られた)"
+    r"|し(?:た|ている)|され(?:た|ている)|な(?:った|る|っている))(?:である|だ|です)?[。.!！]?$"
+)
+
+
+def _negation(text: str) -> re.Match[str] | None:
+    """The negation ending the sentence (its main predicate's, or that of the clause a decision ending it is about)."""
+    text = text.strip().rstrip("」』)）")
+    return _NEGATION.search(text) or _NEGATED_DECISION.search(text)
+
+
 def is_negated(text: str) -> bool:
-    """Whether the sentence's main predicate (its end) is negated."""
-    return bool(_NEGATION.search(text.strip().rstrip("」』)）")))
+    """Whether the sentence's main predicate (its end) is negated, or it ends deciding a negated clause
+    (…しないことが決まった)."""
+    return _negation(text) is not None
 
 
 def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str], list[str]]) -> Claim:
@@ -331,7 +347,7 @@ _VERB = lazy(r"[ぁ-ゖ][うくぐすつぬぶむる]$|^[一-鿿][うくぐす�
 
 def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
     """The last topic term before the negation that ends ``text`` (許す of …許されない), if any."""
-    m = _NEGATION.search(text.strip().rstrip("」』)）"))
+    m = _negation(text)
     if m is None:
         return ()
     clause = text[: m.start()]

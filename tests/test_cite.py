@@ -380,6 +380,16 @@ def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts()
     assert unit.cmp.polarity_conflict == "negation"
 
 
+def test_a_decision_not_to_hold_it_against_a_decision_to_hold_it_conflicts() -> None:
+    # …を開催しないことが決まった against …を開催することを…で決定: the decided clause is negated in the claim.
+    cands = _slide(["乙部会の設置", "甲計画を踏まえ、丙会議の下に、乙部会を開催することを、5月1日の丙会議で決定。",
+                    "部会の構成員は別紙のとおり。"])
+    strength, unit, _ = judge(_claim("5月1日の丙会議では、乙部会を開催しないことが決まった。"), cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert unit.cmp.polarity_conflict == "negation"
+
+
 @pytest.fixture(scope="module")
 def table_pipeline(tmp_path_factory: pytest.TempPathFactory, one_document):  # type: ignore[no-untyped-def]
     """A memo whose table has no sentence ends: its rows come out as one run of text."""
