@@ -1425,7 +1425,11 @@ def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit
     # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
     # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
     # another facility is not the 運転終了 the claim speaks of).
-    polar = [u for u in about if u.cmp.polarity_conflict and max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+    # (A unit stating the claim's own quantity, 約20名, is the claim's record: its polarity counts once it is about the
+    # item at all.)
+    polar = [u for u in about if u.cmp.polarity_conflict
+             and (max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+                  or (u.about_item >= policy.item and any(m.kind in _QUANTITIES for m in u.cmp.matched)))
              and max(u.polar_own, u.polar_own_n) >= policy.conflict_own and not u.cmp.differing
              and (u.polar_item == u.item or u.about_item >= policy.item)]
     if polar:

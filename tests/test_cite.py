@@ -697,3 +697,15 @@ def test_a_list_of_names_with_one_member_changed(  # type: ignore[no-untyped-def
     assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
     if mismatch:
         assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+
+
+def test_a_restriction_against_the_line_stating_the_claims_own_count_conflicts_there() -> None:
+    # The line gives the claim's 約30名 and lists more kinds than the claim's only one; it repeats few of the
+    # drafter's words (the school is named in the slide's title far above), yet the count makes it the record.
+    cands = _slide(["海洋技術スクールの概要", "・各地の研究施設を巡り、講義と実習を行う。", "・実習は夏季に集中して行う。",
+                    "・講義資料は事前に配布する。", "・対象(約30名)：国内外の若手技術者、企業従事者、大学院生",
+                    "・修了者には証明書を交付する。"])
+    claim = _claim("海洋技術スクールの受講対象者は約30名で、国内の大学院生に限られている。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
