@@ -1342,10 +1342,63 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     content it gives (``_row_swapped``)."""
     strength, unit, units = _judge(claim, cands, policy)
     if strength != "conflict":
-        swapped = _row_swapped(claim, units, policy) or _roster_swapped(claim, units, policy)
+        swapped = (_row_swapped(claim, units, policy) or _roster_swapped(claim, units, policy)
+                   or _funding_swapped(claim, units, policy))
         if swapped is not None:
             return "conflict", swapped, units
     return strength, unit, units
+
+
+#: Kinds of public funding (general Japanese budget vocabulary): an amount or a cost is booked under one of them, and
+#: a draft naming another kind than the documents states the item otherwise.
+FUNDING_KINDS = ("補助金", "交付金", "委託費", "委託金", "負担金", "分担金", "拠出金", "出資金", "基金")
+
+
+def _funding_kind(text: str) -> list[tuple[int, str]]:
+    """The funding kinds ``text`` names (``FUNDING_KINDS``), with their offsets."""
+    return sorted((m.start(), k) for k in FUNDING_KINDS for m in re.finditer(re.escape(k), text))
+
+
+def _funding_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
+    """The unit booking the claim's item under another kind of funding: the claim names one kind (甲経費は乙補助金に
+    計上) that no unit about the item names, and a unit stating the item in its own words (``strong`` of the
+    claim's topic without the kind's words, the programme written against it and the amount words) names another (甲経費を丙交付金に計上). A conflict there,
+    the claim's kind and the unit's as a ``name`` mismatch (the unit, with that differing pair)."""
+    text = claim.query.normalized
+    said = _funding_kind(text)
+    if len(said) != 1:
+        return None
+    at, kind = said[0]
+    low = kind.lower()
+    # (Over the words naming the item, not the amount words any budget line has: 経費, 計上, 予算.)
+    topic = {t: w for t, w in claim.topic.items()
+             if not (t.lower() in low or low.endswith(t.lower())) and t not in AMOUNT_WORDS}
+    # (The kind's own words, 補助 and 金 of 補助金, and the word written against it, the programme the kind is of.)
+    before = re.findall(r"[一-鿿ァ-ヺーA-Za-z0-9]+$", text[:at])
+    if before:
+        topic = {t: w for t, w in topic.items() if t.lower() not in before[0].lower()}
+    if not topic:
+        return None
+    named = {id(u): _funding_kind(u.cand.text) for u in units}
+    # (A unit naming the claim's kind alone, about the item, states it; one naming both kinds, lines of two
+    # programmes run together, tells nothing.)
+    if any(named[id(u)] and all(k == kind for _, k in named[id(u)])
+           and coverage(topic, u.cand.tokens | u.cand.before) >= policy.conflict_item for u in units):
+        return None
+    best: tuple[float, _Unit, int, str] | None = None
+    for u in units:
+        other = [(i, k) for i, k in named[id(u)] if k != kind]
+        if not other or kind in u.cand.text or u.cmp.differing:
+            continue
+        mine = coverage(topic, u.cand.tokens)
+        if mine >= policy.strong and (best is None or mine > best[0]):
+            best = (mine, u, *other[0])
+    if best is None:
+        return None
+    _, u, i, k = best
+    claimed = TypedSpan("org", at, at + len(kind), kind, kind)
+    stated = TypedSpan("org", i, i + len(k), k, k)
+    return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (claimed, stated))))
 
 
 def _role_holder(text: str, r: TypedSpan, spans: Sequence[TypedSpan]) -> TypedSpan | None:

@@ -709,3 +709,28 @@ def test_a_restriction_against_the_line_stating_the_claims_own_count_conflicts_t
     strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+_BUDGET = ["甲分野の推進", "・乙機構における戊分野の装置開発の推進(補助金) 1,200百万円(1,100百万円)",
+           "※その他、丙研究所の大型装置(XYZ)計画に係る経費を丁法人運営費交付金に別途計上",
+           "・人材育成の推進 120百万円(100百万円)"]
+
+
+def test_another_kind_of_funding_for_the_item_is_a_conflict_at_the_line_naming_it() -> None:
+    # The claim books the programme's costs under a 補助金; the slide books them under a 交付金.
+    cands = _slide(_BUDGET)
+    strength, unit, _ = judge(_claim("丙研究所のXYZ計画に係る経費は、甲補助金の中に計上されている。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(a.text, b.text) for a, b in unit.cmp.differing] == [("補助金", "交付金")]
+
+
+def test_the_same_kind_of_funding_or_another_items_line_is_no_funding_conflict() -> None:
+    cands = _slide(_BUDGET)
+    strength, _, _ = judge(_claim("丙研究所のXYZ計画に係る経費は、丁法人運営費交付金に別途計上されている。"), cands,
+                           DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    # A line naming another kind but not the claim's item (己計画) does not state the item otherwise.
+    strength, _, _ = judge(_claim("己計画に係る経費は、分担金として計上されている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"
