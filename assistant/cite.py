@@ -1478,7 +1478,7 @@ def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit
     # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
     # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
     # another facility is not the 運転終了 the claim speaks of).
-    # (A unit stating the claim's own quantity, 約20名, is the claim's record: its polarity counts once it is about the
+    # (A unit stating the claim's own quantity, 約30名, is the claim's record: its polarity counts once it is about the
     # item at all.)
     polar = [u for u in about if u.cmp.polarity_conflict
              and (max(u.polar_item, u.polar_item_n) >= policy.polarity_item

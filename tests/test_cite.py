@@ -174,7 +174,8 @@ def test_strong_needs_the_content_words_not_only_most_of_them() -> None:
     idf = {"補助": 2.0, "運営": 2.0, "交付": 2.0}
     cands = _slide(["予算の概要", "・実験装置の運転経費は運営費交付金に計上。"])
     strength, _, _ = judge(_claim("実験装置の運転経費は補助金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
-    assert strength == "partial"  # 補助金 is not what the line says
+    # 補助金 is not what the line says: not strong, and (another kind of funding, ``_funding_swapped``) a conflict.
+    assert strength == "conflict"
     strength, _, _ = judge(_claim("実験装置の運転経費は運営費交付金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "strong"
 
