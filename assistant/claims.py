@@ -43,6 +43,10 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("上回", "にとどま"),
     # Sent while keeping one's post, and sent having left it (職を維持して出向 / 職を離れて出向).
     ("維持", "離れ"), ("保っ", "離れ"),
+    # Places, order and bounds (general Japanese): at home and abroad (国内外 is both: it is read as one word and
+    # opposes only 国内のみ); the first and the last; before and after the fact; the upper and the lower bound.
+    ("国内", "海外"), ("国内", "国外"), ("国内外", "国内のみ"), ("最初", "最後"), ("事前", "事後"),
+    ("上限", "下限"), ("最大", "最小"), ("前半", "後半"), ("入会", "退会"), ("公開", "非公開"), ("常勤", "非常勤"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
