@@ -238,6 +238,9 @@ class _Unit:
     item_m: float = 0.0
     #: Topic coverage of the records holding the unit's values stated against the claim's (see ``_record_own``).
     record_own: float = 1.0
+    #: ``own`` with the claim's subject words that stand above the unit (see ``_placed``): a row stating what the
+    #: claim asserts (``設立 2031年4月``) under a title naming what it speaks of.
+    placed: float = 0.0
 
     @property
     def about_own(self) -> float:
@@ -246,6 +249,16 @@ class _Unit:
     @property
     def about_item(self) -> float:
         return max(self.item, self.item_n, self.item_m)
+
+    @property
+    def placed_own(self) -> float:
+        """``own``, or ``placed`` when the claim's subject stands above the unit (see ``_placed``)."""
+        return max(self.own, self.placed)
+
+    @property
+    def placed_item(self) -> float:
+        """``item``, or ``placed`` when the claim's subject stands above the unit (see ``_placed``)."""
+        return max(self.item, self.placed)
 
 
 _ORDINAL = rx(r"第\s*(\d+)\s*(回|期|次|号|条|章|弾|版)")
@@ -736,6 +749,60 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     return out
 
 
+#: A figure or a date in a line (2031年, 4月, 120百万円, 30%, 15名): such a line is a record, not a title.
+_FIGURE_IN_LINE = rx(r"\d\s*(?:年|月|日|円|億|万|%|％|名|人|件|か国|カ国|ヶ国)")
+#: Share of what the claim asserts a row must state in its own words, and share of the claim's subject its title
+#: lines (with the row) must state, for the row to count as placed under the title.
+PLACED_ASSERTION = 0.5
+PLACED_SUBJECT = 0.75
+
+
+def _title_lines(text: str) -> str:
+    """The lines of ``text`` stating no figure or date (titles, headings, prose), lower case."""
+    return "\n".join(x for x in text.split("\n") if not _FIGURE_IN_LINE.search(x)).lower()
+
+
+def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]:
+    """``units`` with ``placed`` set: of a row not about the item by its own words and lead-in (under ``conflict_item``) but stating
+    what the claim asserts (its words after the topic marker, ``PLACED_ASSERTION`` of them) with one of the claim's
+    figures or dates, as the claim states it or otherwise, its topic coverage with the claim's subject words (those
+    before the marker) that stand above it in lines stating no figure (``_above``: its passage above it, its
+    passage's heading, a retrieved passage of its document just above), when those lines and the row state
+    ``PLACED_SUBJECT`` of the subject. A slide gives a body's record as rows under a title naming the body
+    (``甲センターの概要`` / ``設立 2031年4月``): the row states the claim's item though it repeats none of the
+    subject's words, while another line repeating them (``甲センターの開催について(2031年5月1日制定)``) states
+    none of what the claim asserts. 0.0 (not used) otherwise."""
+    if not claim.subject or not claim.assertion:
+        return units
+    # (Only a row giving one of the claim's figures or dates: a name is too loose a slot for a title lines away to
+    # tie to the claim, and a year alone frames rather than states. Nor an amount: a budget line names its programme
+    # beside its figure, and a slide lists many programmes' lines under one title. A line above stating a figure is
+    # another record, not the row's title.)
+    figures = [v for v in claim.values if v.kind in _FIGURES and v.kind != "money" and _stating(claim, v)]
+    if not figures:
+        return units
+    cache: dict[tuple[str, int], str] = {}
+    out = []
+    for u in units:
+        c = u.cand
+        if (u.item >= policy.conflict_item or abs(u.value_own - u.own) > _TIE
+                or not any(v in figures for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing)))
+                or coverage(claim.assertion, c.tokens) < PLACED_ASSERTION):
+            out.append(u)
+            continue
+        key = (c.chunk.id, c.start)
+        if key not in cache:
+            cache[key] = _title_lines(_above(u, units))
+        low = cache[key]
+        found = {t for t in claim.subject if len(t) >= 2 and t.lower() in low}
+        if coverage(claim.subject, c.tokens | found) < PLACED_SUBJECT:
+            out.append(u)
+            continue
+        placed = coverage(claim.topic, c.tokens | found)
+        out.append(replace(u, placed=placed) if placed > u.own else u)
+    return out
+
+
 def _record_own(claim: Claim, c: Candidate, cmp: Comparison) -> float:
     """Topic coverage of the record holding each value the unit states against the claim's (the lowest), when
     the unit lists several values of that kind: a line of records (甲の知事面会(5月1日) 乙棟の竣工式典(5月2日))
@@ -782,8 +849,9 @@ def _rank(u: _Unit) -> tuple[float, float, float]:
     """Which of several units about the item is quoted: the one stating most of it in its own
     words. The lead-in counts too (a list item under its heading), but a line that merely
     follows the statement must not win through it. Between look-alike units, the one nearer the
-    words it lacks."""
-    return (u.item + u.own, u.near, u.cand.dense)
+    words it lacks. (A row stating what the claim asserts under a title naming its subject counts the
+    title's words: ``_placed``.)"""
+    return (u.placed_item + u.placed_own, u.near, u.cand.dense)
 
 
 def _against_rank(u: _Unit) -> tuple[float, ...]:
@@ -794,7 +862,7 @@ def _against_rank(u: _Unit) -> tuple[float, ...]:
     values: the claim's record (``_record_bound``), not a line about something else sharing its words."""
     record = _is_record(u)
     specific = sum(map(_specific, u.cmp.matched)) if record else 0
-    return (record, specific, round(u.value_own, 6), u.near, _alike(u), *_rank(u))
+    return (record, specific, round(max(u.value_own, u.placed), 6), u.near, _alike(u), *_rank(u))
 
 
 def _alike(u: _Unit) -> int:
@@ -817,15 +885,17 @@ def _judge_values(claim: Claim, about: Sequence[_Unit], policy: CitePolicy) -> t
     for v in claim.values:
         # Compared on the units' own words: a heading above one of two look-alike lines
         # (○協定：2011年4月発効 / ○協定：2011年9月発効) must not decide which one the claim is about.
-        confirm = max((u.value_own for u in about if v in u.cmp.matched), default=-1.0)
+        # (A row under a title naming the claim's subject counts the title's words: ``_placed``.)
+        confirm = max((max(u.value_own, u.placed) for u in about if v in u.cmp.matched), default=-1.0)
         # Of look-alike lines, as much about the item in their own words (two ``補正予算額：`` rows of
         # two programmes), the one whose missing words (the programme) stand nearer is the claim's.
-        near = max((u.near for u in about if v in u.cmp.matched and u.value_own >= confirm - _TIE), default=0.0)
+        near = max((u.near for u in about if v in u.cmp.matched and max(u.value_own, u.placed) >= confirm - _TIE),
+                   default=0.0)
         against = [u for u in about if any(cv is v for cv, _ in u.cmp.differing)
                    and not (v.kind in _NAME_KINDS and _open(u.cand.text))
                    and _speaks_of_item(claim, v, u, policy)
-                   and (min(u.value_own, u.record_own) > confirm + policy.confirm_margin
-                        or (abs(u.value_own - confirm) <= _TIE and u.near > near + policy.near_margin))]
+                   and (min(max(u.value_own, u.placed), u.record_own) > confirm + policy.confirm_margin
+                        or (abs(max(u.value_own, u.placed) - confirm) <= _TIE and u.near > near + policy.near_margin))]
         if not against and confirm < 0:
             against = _counterpart(claim, v, about, policy)
         if against:
@@ -879,6 +949,8 @@ def _speaks_of_item(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) ->
     own, item = _about(u, v)
     if ((item >= policy.conflict_item or _labelled(claim, v, u, policy))
             and (own >= policy.conflict_own or _row_named(claim, v, u) or _under_heading(v, u, policy))):
+        return True
+    if _placed_row(v, u, policy):
         return True
     return (_range_bound(claim, v, u) or _role_bound(claim, v, u) or _record_bound(v, u)
             or _member_swapped(claim, v, u, policy) or _dated_record(v, u, policy)
@@ -1100,6 +1172,16 @@ def _under_heading(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
         for cv, s in u.cmp.differing)
 
 
+def _placed_row(v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
+    """Whether the unit states what the claim asserts in its own words and, with the claim's subject standing above
+    it (``_placed``), is as much about the item as a unit must be to contradict it, stating a value of claim value
+    ``v``'s own kind (and unit) otherwise: ``設立 2031年4月`` in a table under a title naming the body the claim says
+    was set up in 2030年4月. (As ``_under_heading``, for a title a few lines away rather than a marked heading.)"""
+    return u.placed >= policy.conflict_item and any(
+        cv is v and s.kind == v.kind and (v.kind != "count" or unit_of(s.value) == unit_of(v.value))
+        for cv, s in u.cmp.differing)
+
+
 def _labelled(claim: Claim, v: TypedSpan, u: _Unit, policy: CitePolicy) -> bool:
     """Whether the unit's value differing from claim value ``v`` stands under ``v``'s label."""
     return any(cv is v and label_match(claim, v, s, u.cand.spans, u.cand.text, policy.label_share) >= policy.label
@@ -1182,8 +1264,9 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
     # ``range_end_spans``).
     cands = [replace(c, spans=tuple(ends)) if (ends := range_end_spans(c.text, c.spans)) != list(c.spans)
              else c for c in cands]
-    units = _units(claim, cands)
+    units = _placed(claim, _units(claim, cands), policy)
     about = [u for u in units if u.about_item >= policy.item or (u.cmp.matched and u.item >= policy.item_with_value)
+             or ((u.cmp.matched or u.cmp.differing) and u.placed >= policy.item)
              or _states_values(claim, u, policy) or _numbers_item(u)
              or (u.cmp.matched and _titled(claim, u, units, policy, 0.0))]
     if not about:
@@ -1212,8 +1295,8 @@ def _judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tupl
         if required and all(v in confirmed for v in required):
             # The unit stating most of the claim's values, of those nearly as much about the item as the
             # one most about it: a row of another programme that shares only the year does not win.
-            top = max(u.item for u in about if u.cmp.matched)
-            close = [u for u in about if u.cmp.matched and u.item >= top - policy.value_choice_margin]
+            top = max(u.placed_item for u in about if u.cmp.matched)
+            close = [u for u in about if u.cmp.matched and u.placed_item >= top - policy.value_choice_margin]
             # Counted are the values a statement rests on (``_stating``): every budget line states the fiscal
             # year, so the year does not tell the claim's row (甲事業 312百万円) from another line giving the figure
             # with the year (令和12年度予算額312百万円の内数).
@@ -1259,10 +1342,63 @@ def judge(claim: Claim, cands: Sequence[Candidate], policy: CitePolicy) -> tuple
     content it gives (``_row_swapped``)."""
     strength, unit, units = _judge(claim, cands, policy)
     if strength != "conflict":
-        swapped = _row_swapped(claim, units, policy) or _roster_swapped(claim, units, policy)
+        swapped = (_row_swapped(claim, units, policy) or _roster_swapped(claim, units, policy)
+                   or _funding_swapped(claim, units, policy))
         if swapped is not None:
             return "conflict", swapped, units
     return strength, unit, units
+
+
+#: Kinds of public funding (general Japanese budget vocabulary): an amount or a cost is booked under one of them, and
+#: a draft naming another kind than the documents states the item otherwise.
+FUNDING_KINDS = ("補助金", "交付金", "委託費", "委託金", "負担金", "分担金", "拠出金", "出資金", "基金")
+
+
+def _funding_kind(text: str) -> list[tuple[int, str]]:
+    """The funding kinds ``text`` names (``FUNDING_KINDS``), with their offsets."""
+    return sorted((m.start(), k) for k in FUNDING_KINDS for m in re.finditer(re.escape(k), text))
+
+
+def _funding_swapped(claim: Claim, units: Sequence[_Unit], policy: CitePolicy) -> _Unit | None:
+    """The unit booking the claim's item under another kind of funding: the claim names one kind (甲経費は乙補助金に
+    計上) that no unit about the item names, and a unit stating the item in its own words (``strong`` of the
+    claim's topic without the kind's words, the programme written against it and the amount words) names another (甲経費を丙交付金に計上). A conflict there,
+    the claim's kind and the unit's as a ``name`` mismatch (the unit, with that differing pair)."""
+    text = claim.query.normalized
+    said = _funding_kind(text)
+    if len(said) != 1:
+        return None
+    at, kind = said[0]
+    low = kind.lower()
+    # (Over the words naming the item, not the amount words any budget line has: 経費, 計上, 予算.)
+    topic = {t: w for t, w in claim.topic.items()
+             if not (t.lower() in low or low.endswith(t.lower())) and t not in AMOUNT_WORDS}
+    # (The kind's own words, 補助 and 金 of 補助金, and the word written against it, the programme the kind is of.)
+    before = re.findall(r"[一-鿿ァ-ヺーA-Za-z0-9]+$", text[:at])
+    if before:
+        topic = {t: w for t, w in topic.items() if t.lower() not in before[0].lower()}
+    if not topic:
+        return None
+    named = {id(u): _funding_kind(u.cand.text) for u in units}
+    # (A unit naming the claim's kind alone, about the item, states it; one naming both kinds, lines of two
+    # programmes run together, tells nothing.)
+    if any(named[id(u)] and all(k == kind for _, k in named[id(u)])
+           and coverage(topic, u.cand.tokens | u.cand.before) >= policy.conflict_item for u in units):
+        return None
+    best: tuple[float, _Unit, int, str] | None = None
+    for u in units:
+        other = [(i, k) for i, k in named[id(u)] if k != kind]
+        if not other or kind in u.cand.text or u.cmp.differing:
+            continue
+        mine = coverage(topic, u.cand.tokens)
+        if mine >= policy.strong and (best is None or mine > best[0]):
+            best = (mine, u, *other[0])
+    if best is None:
+        return None
+    _, u, i, k = best
+    claimed = TypedSpan("org", at, at + len(kind), kind, kind)
+    stated = TypedSpan("org", i, i + len(k), k, k)
+    return replace(u, cmp=replace(u.cmp, differing=(*u.cmp.differing, (claimed, stated))))
 
 
 def _role_holder(text: str, r: TypedSpan, spans: Sequence[TypedSpan]) -> TypedSpan | None:
@@ -1322,8 +1458,9 @@ def _states_values(claim: Claim, u: _Unit, policy: CitePolicy) -> bool:
 
 
 def _own_with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
-    """``_with_values`` over the unit's own words (no lead-in)."""
-    return _with_values(claim, replace(u, item=u.own), weight, values)
+    """``_with_values`` over the unit's own words (no lead-in; a row's title naming the claim's subject counts:
+    ``_placed``)."""
+    return _with_values(claim, replace(u, item=u.placed_own), weight, values)
 
 
 def _with_values(claim: Claim, u: _Unit, weight: float, values: Sequence[TypedSpan]) -> float:
@@ -1341,7 +1478,11 @@ def _settle(claim: Claim, best: _Unit, about: Sequence[_Unit], units: list[_Unit
     # figure): the claim's values were settled elsewhere, and its polarity says nothing of them. And
     # the slot (``_slot_tokens``) completes a unit about the item; it does not make one (運転開始 of
     # another facility is not the 運転終了 the claim speaks of).
-    polar = [u for u in about if u.cmp.polarity_conflict and max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+    # (A unit stating the claim's own quantity, 約30名, is the claim's record: its polarity counts once it is about the
+    # item at all.)
+    polar = [u for u in about if u.cmp.polarity_conflict
+             and (max(u.polar_item, u.polar_item_n) >= policy.polarity_item
+                  or (u.about_item >= policy.item and any(m.kind in _QUANTITIES for m in u.cmp.matched)))
              and max(u.polar_own, u.polar_own_n) >= policy.conflict_own and not u.cmp.differing
              and (u.polar_item == u.item or u.about_item >= policy.item)]
     if polar:
@@ -1374,11 +1515,19 @@ def _subject_cover(claim: Claim, u: _Unit, units: Sequence[_Unit]) -> float:
     if not subject:
         return 0.0
     c = u.cand
+    low = _above(u, units)
+    return coverage(subject, c.tokens | c.before | {t for t in subject if len(t) >= 2 and t.lower() in low})
+
+
+def _above(u: _Unit, units: Sequence[_Unit]) -> str:
+    """The text above a unit where a slide states what its rows are about (normalised, lower case): its passage's
+    heading, its passage above it, and the retrieved passages of its document ending at most ``SUBJECT_REACH``
+    lines above its passage."""
+    c = u.cand
     above = [c.chunk.heading, c.chunk.text[: max(0, c.start - c.chunk.start)]]
     above += [x.text for x in {id(o.cand.chunk): o.cand.chunk for o in units}.values()
               if x.doc == c.chunk.doc and x.first_line < c.chunk.first_line <= x.last_line + SUBJECT_REACH]
-    low = normalize_query("\n".join(above)).lower()
-    return coverage(subject, c.tokens | c.before | {t for t in subject if len(t) >= 2 and t.lower() in low})
+    return "\n".join(normalize_query(x) for x in "\n".join(above).split("\n")).lower()
 
 
 #: How many lines above a unit's passage a retrieved passage of its document may end and still hold the
@@ -1402,11 +1551,7 @@ def _states_claim(claim: Claim, u: _Unit, units: Sequence[_Unit], policy: CitePo
     tokens = u.cand.tokens | u.cand.before
     # (The subject may stand only above the unit: a slide's row under its title lines away, in the unit's
     # passage or in a retrieved passage of its document ending at most ``SUBJECT_REACH`` lines above it.)
-    c = u.cand
-    above = [c.chunk.heading, c.chunk.text[: max(0, c.start - c.chunk.start)]]
-    above += [x.text for x in {id(o.cand.chunk): o.cand.chunk for o in units}.values()
-              if x.doc == c.chunk.doc and x.first_line < c.chunk.first_line <= x.last_line + SUBJECT_REACH]
-    low = normalize_query("\n".join(above)).lower()
+    low = _above(u, units)
     # A unit stating two or more of the claim's specific values (a list of its members) is its record
     # wherever its subject is written (as ``_states_values``).
     if (sum(map(_specific, u.cmp.matched)) < 2

@@ -43,6 +43,10 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("上回", "にとどま"),
     # Sent while keeping one's post, and sent having left it (職を維持して出向 / 職を離れて出向).
     ("維持", "離れ"), ("保っ", "離れ"),
+    # Places, order and bounds (general Japanese): at home and abroad (国内外 is both: it is read as one word and
+    # opposes only 国内のみ); the first and the last; before and after the fact; the upper and the lower bound.
+    ("国内", "海外"), ("国内", "国外"), ("国内外", "国内のみ"), ("最初", "最後"), ("事前", "事後"),
+    ("上限", "下限"), ("最大", "最小"), ("前半", "後半"), ("入会", "退会"), ("公開", "非公開"), ("常勤", "非常勤"),
 )
 #: Negation of the main predicate: only the end of a sentence says whether it is denied
 #: (選ばれなかった項目も…続ける is an affirmation about a negated group).
@@ -182,9 +186,25 @@ def figure_trends(spans: Sequence[TypedSpan], text: str) -> list[TypedSpan]:
     return out
 
 
+#: A decision or outcome about a negated clause (…を開催しないことが決まった, …を行わないこととした, …しない方針を決定した):
+#: the sentence says the thing will not happen, though its own verb is affirmative. General Japanese.
+_NEGATED_DECISION = lazy(
+    r"(?:ない|ず)(?:こと|方針|旨)(?:が|を|に|と)?\s*(?:正式に)?"
+    r"(?:決ま(?:った|る|っている)|決定(?:した|された|している|されている|する|される)?|決め(?:た|る|ている|られた)"
+    r"|し(?:た|ている)|され(?:た|ている)|な(?:った|る|っている))(?:である|だ|です)?[。.!！]?$"
+)
+
+
+def _negation(text: str) -> re.Match[str] | None:
+    """The negation ending the sentence (its main predicate's, or that of the clause a decision ending it is about)."""
+    text = text.strip().rstrip("」』)）")
+    return _NEGATION.search(text) or _NEGATED_DECISION.search(text)
+
+
 def is_negated(text: str) -> bool:
-    """Whether the sentence's main predicate (its end) is negated."""
-    return bool(_NEGATION.search(text.strip().rstrip("」』)）")))
+    """Whether the sentence's main predicate (its end) is negated, or it ends deciding a negated clause
+    (…しないことが決まった)."""
+    return _negation(text) is not None
 
 
 def make_claim(query: Query, spans: Sequence[TypedSpan], tokenize: Callable[[str], list[str]]) -> Claim:
@@ -331,7 +351,7 @@ _VERB = lazy(r"[ぁ-ゖ][うくぐすつぬぶむる]$|^[一-鿿][うくぐす�
 
 def negated_predicate(text: str, tokenize: Callable[[str], list[str]], topic: dict[str, float]) -> tuple[str, ...]:
     """The last topic term before the negation that ends ``text`` (許す of …許されない), if any."""
-    m = _NEGATION.search(text.strip().rstrip("」』)）"))
+    m = _negation(text)
     if m is None:
         return ()
     clause = text[: m.start()]

@@ -174,7 +174,8 @@ def test_strong_needs_the_content_words_not_only_most_of_them() -> None:
     idf = {"補助": 2.0, "運営": 2.0, "交付": 2.0}
     cands = _slide(["予算の概要", "・実験装置の運転経費は運営費交付金に計上。"])
     strength, _, _ = judge(_claim("実験装置の運転経費は補助金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
-    assert strength == "partial"  # 補助金 is not what the line says
+    # 補助金 is not what the line says: not strong, and (another kind of funding, ``_funding_swapped``) a conflict.
+    assert strength == "conflict"
     strength, _, _ = judge(_claim("実験装置の運転経費は運営費交付金に計上されている。", idf), cands, DEFAULT_CITE_POLICY)
     assert strength == "strong"
 
@@ -375,6 +376,16 @@ def test_a_negated_claim_against_a_unit_affirming_it_in_its_own_verb_conflicts()
                     "利用者の声を集める窓口を設ける。"])
     strength, unit, _ = judge(_claim("乙施設の夜間の利用は、規程の改正後も引き続き許されない。"), cands,
                               DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
+    assert unit.cmp.polarity_conflict == "negation"
+
+
+def test_a_decision_not_to_hold_it_against_a_decision_to_hold_it_conflicts() -> None:
+    # …を開催しないことが決まった against …を開催することを…で決定: the decided clause is negated in the claim.
+    cands = _slide(["乙部会の設置", "甲計画を踏まえ、丙会議の下に、乙部会を開催することを、5月1日の丙会議で決定。",
+                    "部会の構成員は別紙のとおり。"])
+    strength, unit, _ = judge(_claim("5月1日の丙会議では、乙部会を開催しないことが決まった。"), cands, DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and _quoted_lines(cands, unit.cand) == (2, 2)
     assert unit.cmp.polarity_conflict == "negation"
@@ -687,3 +698,40 @@ def test_a_list_of_names_with_one_member_changed(  # type: ignore[no-untyped-def
     assert r.sources[0].first_line <= 4 <= r.sources[0].last_line
     if mismatch:
         assert (r.mismatches[0].claim, r.mismatches[0].source) == mismatch
+
+
+def test_a_restriction_against_the_line_stating_the_claims_own_count_conflicts_there() -> None:
+    # The line gives the claim's 約30名 and lists more kinds than the claim's only one; it repeats few of the
+    # drafter's words (the school is named in the slide's title far above), yet the count makes it the record.
+    cands = _slide(["海洋技術スクールの概要", "・各地の研究施設を巡り、講義と実習を行う。", "・実習は夏季に集中して行う。",
+                    "・講義資料は事前に配布する。", "・対象(約30名)：国内外の若手技術者、企業従事者、大学院生",
+                    "・修了者には証明書を交付する。"])
+    claim = _claim("海洋技術スクールの受講対象者は約30名で、国内の大学院生に限られている。")
+    strength, unit, _ = judge(claim, cands, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (5, 5)
+
+
+_BUDGET = ["甲分野の推進", "・乙機構における戊分野の装置開発の推進(補助金) 1,200百万円(1,100百万円)",
+           "※その他、丙研究所の大型装置(XYZ)計画に係る経費を丁法人運営費交付金に別途計上",
+           "・人材育成の推進 120百万円(100百万円)"]
+
+
+def test_another_kind_of_funding_for_the_item_is_a_conflict_at_the_line_naming_it() -> None:
+    # The claim books the programme's costs under a 補助金; the slide books them under a 交付金.
+    cands = _slide(_BUDGET)
+    strength, unit, _ = judge(_claim("丙研究所のXYZ計画に係る経費は、甲補助金の中に計上されている。"), cands,
+                              DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and _quoted_lines(cands, unit.cand) == (3, 3)
+    assert [(a.text, b.text) for a, b in unit.cmp.differing] == [("補助金", "交付金")]
+
+
+def test_the_same_kind_of_funding_or_another_items_line_is_no_funding_conflict() -> None:
+    cands = _slide(_BUDGET)
+    strength, _, _ = judge(_claim("丙研究所のXYZ計画に係る経費は、丁法人運営費交付金に別途計上されている。"), cands,
+                           DEFAULT_CITE_POLICY)
+    assert strength in ("strong", "partial")
+    # A line naming another kind but not the claim's item (己計画) does not state the item otherwise.
+    strength, _, _ = judge(_claim("己計画に係る経費は、分担金として計上されている。"), cands, DEFAULT_CITE_POLICY)
+    assert strength != "conflict"

@@ -138,6 +138,12 @@ def test_a_country_of_a_one_character_list_is_the_country_it_stands_for() -> Non
         ("参加することができない。", True),
         ("選ばれなかった項目も研究を続ける予定である。", False),  # negation inside a clause, not the predicate
         ("受付を続けている。", False),
+        # A decision about a negated clause: the thing will not happen, though the sentence's verb affirms.
+        ("甲会議では、乙部会を開催しないことが決まった。", True),
+        ("丙事業は行わないこととした。", True),
+        ("丁制度は導入しない方針を決定した。", True),
+        ("甲会議では、乙部会を開催することが決まった。", False),
+        ("選ばれなかった項目も研究を続けることとした。", False),
     ],
 )
 def test_negation_is_read_at_the_predicate(sentence: str, negated: bool) -> None:
@@ -150,6 +156,7 @@ def test_negation_is_read_at_the_predicate(sentence: str, negated: bool) -> None
         ("甲装置の夜間の運転は、引き続き許されない。", ("許す",)),  # the verb denied, not the adverb
         ("乙事業は実施されなかった。", ("実施",)),
         ("乙事業は実施された。", ()),  # not negated: no predicate is denied
+        ("甲会議では、乙部会を開催しないことが決まった。", ("開催",)),  # the decided clause's verb
     ],
 )
 def test_the_predicate_a_claim_denies(sentence: str, predicate: tuple[str, ...]) -> None:
@@ -417,6 +424,13 @@ def test_a_polarity_word_inside_its_opposite_is_not_found(text: str, words: tupl
         ("甲の導入は容易である。", "甲の導入は難しい。", ["容易"]),
         ("丙の講習は有償で行う。", "丙の講習を無償で行う。", ["有償"]),
         ("応募数は目標を上回っている。", "応募数が目標の8割にとどまっている", ["上回"]),
+        ("甲装置の最初の機器が搬入された。", "甲装置の最後の機器が搬入されるなど、", ["最初"]),
+        ("乙研修は海外の技術者を対象とする。", "乙研修は国内の技術者を対象とする。", ["海外"]),
+        # 国内外 is both: it opposes neither 国内 nor 海外 (only 国内のみ).
+        ("乙研修は海外の技術者を対象とする。", "乙研修は国内外の技術者を対象とする。", []),
+        ("乙研修は国内の技術者を対象とする。", "乙研修は国内外の技術者を対象とする。", []),
+        ("丙の資料は事前に配布する。", "丙の資料は事後に配布する。", ["事前"]),
+        ("丁の記録は非公開とする。", "丁の記録は公開とする。", ["非公開"]),
     ],
 )
 def test_opposed_words(sentence: str, source: str, opposed: list[str]) -> None:
