@@ -1857,11 +1857,18 @@ def test_a_question_in_everyday_words_reads_the_line_in_official_ones(tmp_path: 
     answer = p.ask(question)
     assert answer.direct == "50万円"
     assert answer.evidence is not None and "イベント" in answer.evidence["synonyms"]["催し"]
-    # The evidence it rests on is the synonym's: without it, the line's score falls.
+    # The evidence it rests on is the synonym's: without it, the line covers less of the question.
+    from assistant.reader.features import F
+
+    def coverage_of_the_line() -> float:
+        _, _, ev = _evidence_for(p, question)
+        return float(next(ev.X[i, F["lex"]] for i, c in enumerate(ev.cands) if "イベント" in c.text))
+
+    with_synonym = coverage_of_the_line()
     p.settings = replace(p.settings, synonyms=0)
     off = p.ask(question)
     assert off.evidence is not None and off.evidence["synonyms"] == {}
-    assert off.confidence < answer.confidence
+    assert coverage_of_the_line() < with_synonym
 
 
 def test_only_a_word_the_corpus_never_uses_reads_the_term_table(tmp_path: Path, one_document) -> None:
