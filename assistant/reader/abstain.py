@@ -1,7 +1,7 @@
 """Abstention from the reader's own evidence.
 
 A question is answered only when the reader found a candidate it believes: the
-abstention model (a logistic regression fitted with the candidate scorer) looks
+abstention model (small trees fitted with the candidate scorer) looks
 at the best candidate's probability, whether a candidate of the expected type
 covers the focus, how much of the question the best passage covers, whether the
 question's words are known to the corpus at all, and how similar the passages

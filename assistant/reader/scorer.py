@@ -2,8 +2,8 @@
 
 The candidate scorer is a LightGBM lambdarank ensemble (small trees over the
 candidate features, ranking the candidates of one question), or a logistic
-regression; the abstention model is a logistic regression over question-level
-evidence. Both are fitted by ``python -m assistant.reader.train`` with
+regression; the abstention model is a LightGBM classifier of small trees over
+question-level evidence (a logistic regression in older files). Both are fitted by ``python -m assistant.reader.train`` with
 cross-validation grouped by question. The trees are stored flattened (feature,
 threshold, children, leaf values per node) and evaluated for all trees at once in
 numpy, so ``ask`` imports neither LightGBM nor scikit-learn.

@@ -254,7 +254,8 @@ def _fit_linear(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float, ba
 
 def fit_abstain(X: np.ndarray, y: np.ndarray, names: Sequence[str], C: float = C_ABSTAIN,
                 monotone: frozenset[str] = MONOTONE) -> Linear:
-    """The abstention model: a class-balanced logistic regression whose ``monotone`` features weigh >= 0.
+    """The linear abstention model (``ABSTAIN_SCORER = "linear"``; the shipped one is ``fit_abstain_trees``):
+    a class-balanced logistic regression whose ``monotone`` features weigh >= 0.
 
     The objective is scikit-learn's (``C`` times the class-weighted log loss plus half the squared
     weights, on standardised columns), minimised by L-BFGS-B with a lower bound of zero on the
