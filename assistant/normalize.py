@@ -363,8 +363,13 @@ def normalize(text: str) -> str:
     return normalize_with_map(text)[0]
 
 
+@lru_cache(maxsize=1 << 14)
 def normalize_query(text: str) -> str:
-    """Normalise a user query: same folding, but lines are simply joined."""
+    """Normalise a user query: same folding, but lines are simply joined.
+
+    Memoised (a pure function of its text): the drafting check normalises the lines above each
+    candidate unit to find its section heading, the same lines for every unit of a passage.
+    """
     # A query's indentation is typing, not layout: no line of it opens a list item.
     text = "\n".join(line.strip() for line in text.split("\n"))
     return " ".join(line for line in normalize(text).split("\n") if line)
