@@ -1,16 +1,20 @@
-"""Shared builders of the reader's fixture tests: a candidate line without an index, and a
-pipeline over one fixture document in which only the reader's hard checks abstain."""
+"""Shared builders of the reader's and the drafting check's fixture tests: a candidate line without an
+index, a fixture passage of lines, a draft sentence's claim, and a pipeline over one fixture document
+in which only the reader's hard checks abstain."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
-from assistant.normalize import normalize
+from assistant.claims import Claim, make_claim
+from assistant.normalize import normalize, normalize_query
 from assistant.reader.candidates import Candidate
+from assistant.reader.query import analyse
 from assistant.reader.scorer import load_model
 from assistant.spans import extract_spans
 
@@ -21,6 +25,32 @@ def sentence_candidate(text: str) -> Candidate:
     chunk = Chunk("d:1-1", "d.txt", "t", 1, 1, None, "", body, body, 0, len(body))
     return Candidate("sentence", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
                      frozenset(mecab_tokenize(body)), tuple(extract_spans(body)))
+
+
+def draft_claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
+    """A draft sentence's claim, as the drafting check reads it (``idf``: term weights, default 1)."""
+    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
+    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+
+
+def passage_units(lines: Sequence[str], heading: str = "", first: int = 1, ident: str = "1-9",
+                  dense: Sequence[float] | None = None) -> list[Candidate]:
+    """One passage of ``lines`` (its first line numbered ``first``), each line a unit whose lead-in is
+    the two lines above it; ``dense``: each line's similarity (0.9 each by default)."""
+    text = "\n".join(lines)
+    chunk = Chunk(f"memo.txt:{ident}", "memo.txt", "memo", first, first + len(lines) - 1, None, heading, text, text,
+                  0, len(text))
+    out: list[Candidate] = []
+    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
+    start = 0
+    for j, line in enumerate(lines):
+        norm = normalize_query(line)
+        d = dense[j] if dense else 0.9
+        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, d, d, 1.0, d,
+                             tokens[j], tuple(extract_spans(norm)), None,
+                             frozenset().union(*tokens[max(0, j - 2) : j])))
+        start += len(line) + 1
+    return out
 
 
 def hard_checks_pipeline(one_document: Any, tmp_path: Path, text: str, title: str) -> Any:

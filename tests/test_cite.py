@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
+from readerkit import draft_claim, passage_units
 
 from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
 from assistant.cite import DEFAULT_CITE_POLICY, _with_values, abbreviations, judge, with_abbreviations
 from assistant.claims import Claim, compare, make_claim
 from assistant.normalize import normalize_query
@@ -21,27 +21,8 @@ from assistant.reader.candidates import Candidate
 from assistant.reader.query import analyse
 from assistant.spans import bare_org_names, extract_spans
 
-
-def _claim(sentence: str, idf: dict[str, float] | None = None) -> Claim:
-    q = analyse(sentence, mecab_tokenize, lambda t: (idf or {}).get(t, 1.0))
-    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
-
-
-def _slide(lines: Sequence[str], dense: Sequence[float] | None = None) -> list[Candidate]:
-    """One passage of ``lines``, each line a unit; its lead-in is the two lines above it."""
-    text = "\n".join(lines)
-    chunk = Chunk("memo.txt:1-9", "memo.txt", "memo", 1, len(lines), None, "", text, text, 0, len(text))
-    out: list[Candidate] = []
-    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
-    start = 0
-    for j, line in enumerate(lines):
-        norm = normalize_query(line)
-        d = dense[j] if dense else 0.9
-        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, d, d, 1.0, d,
-                             tokens[j], tuple(extract_spans(norm)), None,
-                             frozenset().union(*tokens[max(0, j - 2) : j])))
-        start += len(line) + 1
-    return out
+_claim = draft_claim
+_slide = passage_units
 
 
 def _quoted_lines(cands: Sequence[Candidate], unit: Candidate) -> tuple[int, int]:

@@ -5,36 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.bm25 import mecab_tokenize
-from assistant.chunking import Chunk
+from readerkit import draft_claim, passage_units
+
 from assistant.cite import DEFAULT_CITE_POLICY, judge
-from assistant.claims import Claim, make_claim
-from assistant.normalize import normalize_query
 from assistant.reader.candidates import Candidate
-from assistant.reader.query import analyse
-from assistant.spans import extract_spans
 
-
-def _claim(sentence: str) -> Claim:
-    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
-    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
-
-
-def _passage(lines: Sequence[str], heading: str, first: int, ident: str) -> list[Candidate]:
-    """One passage of ``lines`` (its first line numbered ``first``), each line a unit."""
-    text = "\n".join(lines)
-    chunk = Chunk(f"memo.txt:{ident}", "memo.txt", "memo", first, first + len(lines) - 1, None, heading, text, text,
-                  0, len(text))
-    out: list[Candidate] = []
-    tokens = [frozenset(mecab_tokenize(normalize_query(x))) for x in lines]
-    start = 0
-    for j, line in enumerate(lines):
-        norm = normalize_query(line)
-        out.append(Candidate("sentence", 1, 0, chunk, start, start + len(line), norm, j, j, 0.9, 0.9, 1.0, 0.9,
-                             tokens[j], tuple(extract_spans(norm)), None,
-                             frozenset().union(*tokens[max(0, j - 2) : j])))
-        start += len(line) + 1
-    return out
+_claim = draft_claim
+_passage = passage_units
 
 
 #: A slide: a line naming the centre, a budget line, then its record as a table of rows.

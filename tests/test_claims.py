@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from readerkit import draft_claim
 
-from assistant.bm25 import mecab_tokenize
 from assistant.claims import (
     approx_tolerance,
     compare,
@@ -19,7 +19,6 @@ from assistant.claims import (
     figure_trends,
     is_negated,
     label_before,
-    make_claim,
     opposed_words,
     other_role_only,
     place_level,
@@ -29,7 +28,6 @@ from assistant.claims import (
     unsupported_values,
 )
 from assistant.normalize import normalize_query
-from assistant.reader.query import analyse
 from assistant.spans import (
     TypedSpan,
     bare_org_names,
@@ -45,9 +43,7 @@ def _span(text: str, kind: str) -> TypedSpan:
     return s
 
 
-def _claim(sentence: str):  # type: ignore[no-untyped-def]
-    q = analyse(sentence, mecab_tokenize, lambda t: 1.0)
-    return make_claim(q, extract_spans(q.normalized), mecab_tokenize)
+_claim = draft_claim
 
 
 @pytest.mark.parametrize(
