@@ -133,6 +133,11 @@ _FRACTION_BEFORE = lazy(r"(?:率|割合|比|シェア|分担)\s*(?:は|が|を|�
 _FRACTION_AFTER = lazy(r"(?:\s*[~～〜\-]\s*\d{1,2}/\d{1,2})?\s*(?:程度|以上|以下|未満|超|強|弱|ほど|前後|の)")
 
 
+def _slash_share(text: str, a: int, b: int) -> bool:
+    """Whether the slash pair ``text[a:b]`` is a share (全体の1/5~1/4程度, 補助率は1/2), not a month and day."""
+    return bool(_FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a))
+
+
 def _date_value(m: re.Match[str]) -> str | None:
     g = m.groupdict()
     year: int | None = None
@@ -184,8 +189,7 @@ def date_spans(text: str) -> list[TypedSpan]:
             if any(a < y and x < b for x, y in taken):
                 continue
             value = _date_value(m)
-            if value is None or (m.groupdict().get("slash") is not None and (
-                    _FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a))):
+            if value is None or (m.groupdict().get("slash") is not None and _slash_share(text, a, b)):
                 continue
             taken.append((a, b))
             out.append(TypedSpan("date", a, b, text[a:b], value))
@@ -352,13 +356,13 @@ def amount_spans(text: str, taken: Sequence[tuple[int, int]] = ()) -> list[Typed
     for m in _FRACTION_SLASH.finditer(text):
         n, d = int(m.group("n")), int(m.group("d"))
         a, b = m.span()
-        if not d or n >= d or not free(a, b) or not (_FRACTION_AFTER.match(text, b) or _FRACTION_BEFORE.search(text, 0, a)):
+        if not d or n >= d or not free(a, b) or not _slash_share(text, a, b):
             continue
-        post = _SUFFIX_QUAL_AT.match(text, b)
-        b2 = post.end() if post and post.group("post") else b
-        out.append(TypedSpan("percent", a, b2, text[a:b2], _fmt(round(100 * n / d, 2)) + "%",
-                             post.group("post") or "" if post else ""))
-        busy.append((a, b2))
+        qual = _SUFFIX_QUAL_AT.match(text, b)  # always matches: the qualifier is optional
+        end = qual.end() if qual.group("post") else b
+        out.append(TypedSpan("percent", a, end, text[a:end], _fmt(round(100 * n / d, 2)) + "%",
+                             qual.group("post") or ""))
+        busy.append((a, end))
     for m in _DAYS_IN_PERIOD.finditer(text):
         n = parse_number(m.group("n"))
         a, b = m.start("pre") if m.group("pre") else m.start("n"), m.end()
