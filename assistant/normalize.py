@@ -20,8 +20,8 @@ What is folded, and why:
   PDF layout (``構成\\n員``) is whole again for search. A break kept across blank
   lines is written ``\\n\\n``; whether a line is short (a label) is judged on the
   output line, so ``normalize(normalize(x)) == normalize(x)``. A quote left open
-  (``「フュージョンエネルギー``) continues on a line that starts like a bullet
-  (``・イノベーション戦略」を…``) when that line, or those wrapped onto it, closes it:
+  (``「潮流エネルギー``) continues on a line that starts like a bullet
+  (``・活用戦略」を…``) when that line, or those wrapped onto it, closes it:
   titles wrap at their middle dot.
 - Half-width voiced marks compose with the kana before them (``ﾍﾞ`` -> ベ); a mark
   that composes with nothing is dropped.
@@ -204,7 +204,7 @@ def _joiner(prev_last: str, prev_len: int, nxt: str, blank_between: bool, prev_f
     next line, or the lines wrapped onto it before a blank line or an item, closes.
     """
     if starts_item(nxt) and prev_open and not blank_between and prev_first != "#":
-        # A quoted title wrapped at its middle dot (「フュージョンエネルギー / ・イノベーション戦略」を…):
+        # A quoted title wrapped at its middle dot (「潮流エネルギー / ・活用戦略」を…):
         # the lines that follow close the quote, so this one is the title's rest, not a bullet item.
         return ""
     if starts_item(nxt) or prev_first == "#":

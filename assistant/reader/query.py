@@ -90,7 +90,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
              r"|(?:誰|だれ|どこ|何)と(?:誰|だれ|どこ|何)"
              # The asked noun of each of several (各国の政府機関はどこか, 各社の代表は誰か): one of each.
              r"|各[\u3400-\u9fff]{1,3}の[\u3400-\u9fffァ-ヺー]{1,10}(?:は|が)(?:どこ|誰|だれ|どなた)"
-             # A count of things (not of years, people, money or times) asked what they are (3段階とは).
+             # A count of things (not of years, people, money or times) asked what they are (5段階とは).
              r"|(?<![\d.,第何])[2-9](?![年月日回名人円件社億万兆歳時秒週倍度%か箇ヶカつ]|分(?!野))[\u3400-\u9fffァ-ヺー]{1,4}"
              # A bracketed note after the count (4段階(案)), and each of them asked (それぞれ何).
              r"(?:[(（][^)）]{1,4}[)）])?(?:とは|は(?:それぞれ)?(?:何|なに|どのよう|どんな)|を(?:教え|挙げ|示し))"),
@@ -404,7 +404,7 @@ def asked_scale(question: str) -> str:
 
 
 #: A length of time asked without its counter (how long did it last, 期間はどのくらい): any duration
-#: answers it, as the span rules write one (2週間, 3年間, 6か月).
+#: answers it, as the span rules write one (5週間, 3年間, 6か月).
 DURATION_UNITS: tuple[str, ...] = ("年", "年間", "か月", "週間", "日", "日間", "時間", "分", "分間")
 _DURATION_ASKED = lazy(r"\bhow long\b|期間は(?:どのくらい|どれくらい|どれぐらい|どのぐらい|どの程度)"
                        r"|(?:どのくらい|どれくらい|どれぐらい|どのぐらい|どの程度)の期間", re.I)
