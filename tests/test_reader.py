@@ -285,6 +285,10 @@ def test_an_english_rate_question_asks_for_a_number() -> None:
         # A date followed by に still is (2024年に開催, 令和2年に決定).
         ("2024年に開催された会議は？", ("2024年",)),
         ("令和2年に決定した計画は？", ("令和2年",)),
+        # A unit the unit analysis reads is asked, not pinned: documents write it as a symbol (3%).
+        ("甲国の分担は何パーセント？", ()),
+        ("塔の高さは何メートルか。", ()),
+        ("敷地は何ヘクタールか。", ("ヘクタール",)),
     ],
 )
 def test_question_literals(question: str, literals: tuple[str, ...]) -> None:

@@ -459,10 +459,16 @@ _NOT_PINNED = rx(r"\d{1,2}(?:年|か月|ヶ月|カ月|週)に|\d+(?:年|か月|�
 
 
 def question_literals(question: str) -> tuple[str, ...]:
-    """The literals a (normalised, Japanese) question is pinned to, in order, without repeats."""
+    """The literals a (normalised, Japanese) question is pinned to, in order, without repeats.
+
+    A unit in katakana after 何 is one (何ヘクタール: the documents must write it), except a unit
+    the unit analysis knows (何パーセント, 何メートル): the documents write those as symbols (9%,
+    12m) as often as in katakana, and the asked-unit check (``asked_units``) reads both.
+    """
     found = [m.group() for pat in _LITERAL_PATTERNS for m in pat.finditer(question)
              if not (pat is _LITERAL_PATTERNS[0] and m.group()[0] not in "令平昭"
-                     and _NOT_PINNED.match(question, m.start() + _digits_at(m.group())))]
+                     and _NOT_PINNED.match(question, m.start() + _digits_at(m.group())))
+             and not (pat is _LITERAL_PATTERNS[1] and m.group() in _UNIT_CANON)]
     return tuple(dict.fromkeys(found))
 
 
