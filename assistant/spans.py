@@ -23,7 +23,7 @@ from typing import Literal
 from assistant.lazyre import lazy
 
 #: Bump when the spans found change: indexes store them, so an older index is then stale.
-SPANS_VERSION = 23
+SPANS_VERSION = 24
 
 SpanKind = Literal["money", "percent", "count", "number", "date", "person", "org", "place", "facility"]
 SPAN_KINDS: tuple[str, ...] = ("money", "percent", "count", "number", "date", "person", "org", "place", "facility")
@@ -478,7 +478,9 @@ _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
 #: a whole katakana word (not the first 8 characters of a longer one), a short office between. In a
 #: roster's run-together rows a field (エネルギー政策) stands before a university and a professor.
 _PERSON_BEFORE_TITLE = lazy(
-    r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?![ァ-ヺー])(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,8}?)(?:" + _TITLE_ALT + r"))"
+    r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?![ァ-ヺー])(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,8}?"
+    # Or a country and its ministry between, abbreviation included (スミス英国エネルギー省(DOE)次官).
+    r"|[一-鿿]{1,2}国[一-鿿ァ-ヺー()（）A-Za-z・]{1,16}?)(?:" + _TITLE_ALT + r"))"
 )
 #: After a katakana word, what makes it a portfolio rather than a name: 担当 (…担当大臣) or a ・ joining
 #: it to the next portfolio (気候・エネルギー・環境大臣).
