@@ -47,7 +47,7 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                      r"|何という(?:企業|会社|機関|組織|団体|会議|委員会)|主催者|(?<=事務局)はどこ|何という名称"
                      # A question that ends on the kind of body it asks for (…を実施する機関は？).
                      "|" + _ends_on("機関", "団体", "企業", "会社", "組織", "大学", "法人", "研究所", "省庁", "事業者")),
-    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|大臣|代表|人)[)）]?の名前"
+    ("person", r"誰|だれ|どなた|人物|氏名|何という人|どの人|(?:長|者|員|官|大臣|代表|人|教授|理事)[)）]?の名前"
                # A role held (主査を務めているのは): its holder, a person (not 議長国, 事務局: a body).
                # Matched behind the role, so that the role is the focus.
                r"|(?:" + "|".join(f"(?<={r})" for r in ("長", "者", "員", "主査", "座長", "代表", "代理", "幹事"))
