@@ -77,6 +77,8 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("充電設備の整備目標は何か所か。", "number"),
         ("防潮堤の高さは何メートルか。", "number"),
         ("前事務局長の名前は？", "person"),
+        ("この計画は何年先までを見据えているか", "number"),  # a span of years ahead, not a year
+        ("何か月後に公表されるか", "number"),
         ("会談した甲国商務省の副長官の名前は？", "person"),  # a post ending in 官 (長官, 次官)
         ("計画の名称は？", "other"),
         ("How much did the programme cost?", "number"),
