@@ -657,6 +657,29 @@ def test_a_value_on_a_line_of_its_own_belongs_to_that_line(question: str, value:
     assert span is not None and span.text == value
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        # A roster's rows run together (field, body, post, name on each line): the person on the row
+        # that holds the question's rarer word, not the first row's, which shares only 大学 with it.
+        ("検討チームに北海の大学から加わっている委員はどなた？", "山田花子"),
+        ("検討チームに湖南の大学から加わっている委員はどなた？", "佐藤一郎"),
+    ],
+)
+def test_a_roster_rows_person_answers_from_the_row_the_question_names(question: str, name: str) -> None:
+    from assistant.chunking import Chunk
+    from assistant.normalize import normalize
+
+    orig = ("安全政策湖南大学 名誉教授佐藤 一郎\n材料工学西方大学 研究科 教授鈴木 次郎\n"
+            "放射線影響北海大学 医療研究所 教授山田 花子")
+    text = normalize(orig)
+    chunk = Chunk("d:1-3", "d.txt", "t", 1, 3, None, "", orig, text, 0, len(orig))
+    cand = Candidate("sentence", 1, 0, chunk, 0, len(orig), text, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(text)), tuple(extract_spans(text)))
+    span = direct_span(_analyse(question), cand, DEFAULT_POLICY)
+    assert span is not None and span.text == name
+
+
 def test_direct_prefers_the_asked_unit() -> None:
     q = _analyse("説明会の参加者は何名か。")
     c = _cand("説明会は3回開かれ、延べ120名が参加した。")

@@ -231,6 +231,13 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
         if not _counts(text, span, focus):
             score -= (span.start - before[-1]) / 100 if before else 0.5 + (ends[0] - span.start) / 100
     else:
+        rows = source_lines(cand)
+        if rows is not None and len(set(rows)) > 1 and query.terms:
+            # Rows run together (a roster: field, body, post and name on each line): the value on the
+            # row that holds the question's rarer words (甲大学 of 甲の大学から) is that row's, whatever
+            # common word (大学, 教授) a row above shares with the question.
+            own = "".join(ch for ch, r in zip(text, rows) if r == rows[span.start])
+            score += sum(w for t, w in query.terms.items() if t in own) / (sum(query.terms.values()) or 1.0)
         anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
         if anchors:
             score -= min(abs(span.start - a) for a in anchors) / 100
