@@ -237,6 +237,10 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
         ("参加した学生のうち県外からは何人か。", {"part", "amount"}),  # a part of a total
         ("会議は何日から何日まで開かれたか。", {"start", "end", "amount", "target"}),  # a range asked
         ("計画の概要を教えてください。", set()),
+        ("分担割合が最も大きい国は？", {"most"}),  # the extreme of several asked
+        ("最少の参加国はどこか。", {"least"}),
+        ("任期は最大4年か。", set()),  # a bound stated, not an extreme asked
+        ("Which member pays the lowest share?", {"least"}),
     ],
 )
 def test_question_asks(question: str, asks: set[str]) -> None:
@@ -2463,3 +2467,56 @@ def test_english_lead_names_the_post_a_which_post_question_asks_for() -> None:
     span = post_phrase(named, c2)
     assert span is not None and span.text == "理事長"
     assert "KEK" in _english_lead(Selection([c], None, None, 1.0), "What is reviewed?")
+
+
+# ------------------------------------------------------------------ the extreme of a table asked
+
+
+def _table(pairs: list[tuple[str, str]]) -> list[Candidate]:
+    """Cells of one header-line table (a caption, a header per column, one value each)."""
+    from assistant.structure import Cell
+
+    return [replace(_cand(value, cell_label=label), cell=Cell("d.txt", "table", label, value, 3, 5, 5))
+            for label, value in pairs]
+
+
+_SHARES = [("分担割合 北国", "40%"), ("分担割合 南国", "25%"), ("分担割合 東国", "20%"), ("分担割合 西国", "15%")]
+
+
+@pytest.mark.parametrize(
+    ("question", "header"),
+    [
+        ("甲計画の分担割合が最も大きい国はどこ？", "北国"),
+        ("甲計画で分担割合が最も小さいのはどの国？", "西国"),
+        ("Which country bears the largest share of the plan?", "北国"),
+    ],
+)
+def test_the_extreme_of_a_header_line_table_is_its_columns_header(question: str, header: str) -> None:
+    from assistant.reader.select import extreme_cell
+
+    cands = _table(_SHARES)
+    sel = extreme_cell(_analyse(question), cands, np.array([0.5, 0.9, 0.6, 0.4]), DEFAULT_POLICY)
+    assert sel is not None and sel.direct is not None and sel.direct.text == header
+    assert sel.units[0].cell is not None and sel.units[0].cell.label.endswith(header)  # the quote shows the value
+
+
+def test_columns_sharing_the_extreme_are_listed_and_no_extreme_asked_is_no_pick() -> None:
+    from assistant.reader.select import extreme_cell
+
+    cands = _table([("分担割合 北国", "40%"), ("分担割合 南国", "20%"), ("分担割合 東国", "20%"), ("分担割合 西国", "20%")])
+    scores = np.array([0.5, 0.9, 0.6, 0.4])
+    tied = extreme_cell(_analyse("分担割合が最も小さい国はどこ？"), cands, scores, DEFAULT_POLICY)
+    assert tied is not None and tied.listed and [u.cell.label[-2:] for u in tied.units] == ["南国", "東国", "西国"]
+    assert extreme_cell(_analyse("南国の分担割合は何%？"), cands, scores, DEFAULT_POLICY) is None
+    assert extreme_cell(_analyse("分担割合が20%の国はどこ？"), cands, scores, DEFAULT_POLICY) is None
+
+
+def test_a_table_far_below_the_best_line_or_of_mixed_values_picks_nothing() -> None:
+    from assistant.reader.select import extreme_cell
+
+    q = _analyse("分担割合が最も大きい国はどこ？")
+    other = _cand("甲計画は北国が主導する。")
+    cands = [*_table(_SHARES), other]
+    assert extreme_cell(q, cands, np.array([-3.0, -3.0, -3.0, -3.0, 2.0]), DEFAULT_POLICY) is None
+    mixed = _table([("実績 北国", "40%"), ("実績 南国", "12名"), ("実績 東国", "20%")])
+    assert extreme_cell(q, mixed, np.array([0.5, 0.9, 0.6]), DEFAULT_POLICY) is None

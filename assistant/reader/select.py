@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -236,7 +237,7 @@ def _span_score(query: Query, cand: Candidate, span: TypedSpan, policy: ReaderPo
             # Rows run together (a roster: field, body, post and name on each line): the value on the
             # row that holds the question's rarer words (甲大学 of 甲の大学から) is that row's, whatever
             # common word (大学, 教授) a row above shares with the question.
-            own = "".join(ch for ch, r in zip(text, rows) if r == rows[span.start])
+            own = "".join(ch for ch, r in zip(text, rows, strict=False) if r == rows[span.start])
             score += sum(w for t, w in query.terms.items() if t in own) / (sum(query.terms.values()) or 1.0)
         anchors = [text.find(t) for t in (*query.focus, *query.terms) if t and text.find(t) >= 0]
         if anchors:
@@ -669,7 +670,68 @@ def qualifier_held(query: Query, span: TypedSpan) -> float:
     return sum(query.terms.get(t, 0.0) for t in set(query.search_terms) if len(t) >= 2 and t in span.text)
 
 
+#: The kind of the direct value a table's column header gives, by the answer type asked.
+_HEADER_KINDS = {"place": "place", "organization": "org", "person": "person", "other": "org"}
+_NUMBER = lazy(r"-?\d+(?:\.\d+)?")
+
+
+def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
+                 policy: ReaderPolicy) -> Selection | None:
+    """Which column of a header-line table holds its largest (or smallest) value, when the question
+    asks which one holds the extreme (最も大きな割合を持つ国は, the largest share): that column's header.
+
+    The table is the one of the best-scored table cell, when that cell scores within
+    ``typed_fallback_margin`` of the best candidate; every cell of it must state one value of one
+    kind. Columns that share the extreme are given together, as a list."""
+    most, least = "most" in query.asks, "least" in query.asks
+    kind = _HEADER_KINDS.get(query.answer_type)
+    if most == least or kind is None or not len(scores):
+        return None
+    cells = [i for i, c in enumerate(cands) if c.cell is not None and c.cell.kind == "table"]
+    if not cells:
+        return None
+    top = max(cells, key=lambda i: float(scores[i]))
+    if float(scores[top]) < float(np.max(scores)) - policy.typed_fallback_margin:
+        return None
+    at = cands[top].cell
+    assert at is not None
+    table = [i for i in cells if (cands[i].cell.doc, cands[i].cell.first_line, cands[i].cell.last_line)  # type: ignore[union-attr]
+             == (at.doc, at.first_line, at.last_line)]
+    values: dict[int, tuple[str, float]] = {}
+    for i in table:
+        cell = cands[i].cell
+        assert cell is not None
+        found = [s for s in cands[i].spans if s.start > len(cell.label)
+                 and s.kind in ("percent", "money", "count", "number")]
+        m = _NUMBER.search(found[0].value) if len(found) == 1 else None
+        if m is None:
+            return None
+        values[i] = (found[0].kind, float(m.group()))
+    if len(values) < 3 or len({k for k, _ in values.values()}) > 1:
+        return None
+    pick = max if most else min
+    extreme = pick(v for _, v in values.values())
+    holders = [i for i, (_, v) in values.items() if v == extreme]
+    if len(holders) > 1:
+        # Several columns share the extreme (the six at 9.1%): each of them, one a line.
+        return Selection([cands[j] for j in holders], None, None, float(scores[top]), listed=True)
+    (i,) = holders
+    labels = [cands[j].cell.label for j in table]  # type: ignore[union-attr]
+    caption = os.path.commonprefix(labels)
+    cell = cands[i].cell
+    assert cell is not None
+    header = cell.label[len(caption):].strip() or cell.label
+    start = cands[i].text.find(header)
+    if start < 0:
+        return None
+    direct = TypedSpan(kind, start, start + len(header), header, header)  # type: ignore[arg-type]
+    return Selection([cands[i]], direct, cands[i], float(scores[i]))
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
+    extreme = extreme_cell(query, cands, scores, policy)
+    if extreme is not None:
+        return extreme
     best = named_row(query, cands, named_cell_within(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, named_sibling(query, cands, best))
     best = named_label(query, cands, scores, best, policy)
@@ -1704,6 +1766,9 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         sel = select_list(query, index, cands, scores, policy)
         sel = kind_listed(query, cands, scores, sel, policy)
         return replace(sel, units=continued(index, reached_back(index, sel.units), policy))
+    extreme = extreme_cell(query, cands, scores, policy) if query.answer_type == "other" else None
+    if extreme is not None:
+        return extreme  # which member pays the largest share: the table's column
     best = named_sibling(query, cands, named_row(query, cands, int(np.argmax(scores))))
     best = dated_sibling(query, cands, described_sibling(query, cands, scores, best, policy))
     best = named_label(query, cands, scores, best, policy)
