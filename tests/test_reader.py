@@ -2520,3 +2520,34 @@ def test_a_table_far_below_the_best_line_or_of_mixed_values_picks_nothing() -> N
     assert extreme_cell(q, cands, np.array([-3.0, -3.0, -3.0, -3.0, 2.0]), DEFAULT_POLICY) is None
     mixed = _table([("実績 北国", "40%"), ("実績 南国", "12名"), ("実績 東国", "20%")])
     assert extreme_cell(q, mixed, np.array([0.5, 0.9, 0.6]), DEFAULT_POLICY) is None
+
+
+# ------------------------------------------------------------------ an item asked by its number
+
+
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("甲計画の項目9は何ですか。", "安全審査"),  # a column of a flattened list line
+        ("甲計画の項目2は？", "運転計画"),
+        ("甲計画で6番目の項目は何か。", "人材確保"),
+        ("What is item 5 of the plan?", "地域連携"),
+    ],
+)
+def test_an_item_asked_by_its_number_is_read_from_a_numbered_row(question: str, item: str) -> None:
+    from assistant.reader.select import numbered_item
+
+    cands = [_cand("甲計画は、項目別に公募を行う。"), _cand("1.設計5.地域連携9.安全審査"),
+             _cand("2.運転計画6.人材確保10.広報")]
+    # The rows score far below the sentence that names the list: a row is read all the same.
+    sel = numbered_item(_analyse(question), cands, np.array([2.0, -1.0, -1.5]), DEFAULT_POLICY)
+    assert sel is not None and sel.direct is not None and sel.direct.text == item
+
+
+def test_a_number_in_prose_far_below_the_best_line_or_no_number_asked_is_no_item() -> None:
+    from assistant.reader.select import numbered_item
+
+    cands = [_cand("甲計画は2段階で進める。"), _cand("予算は45.5億円、うち9.1億円を充てる。")]
+    assert numbered_item(_analyse("甲計画の項目9は何ですか。"), cands, np.array([2.0, -1.0]), DEFAULT_POLICY) is None
+    rows = [_cand("1.設計5.地域連携9.安全審査")]
+    assert numbered_item(_analyse("甲計画の項目は何か。"), rows, np.array([1.0]), DEFAULT_POLICY) is None

@@ -728,6 +728,40 @@ def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
     return Selection([cands[i]], direct, cands[i], float(scores[i]))
 
 
+#: An item asked by its number (項目14, 9番目の項目, item 14, No. 3), not a count or a date.
+_ITEM_NO_ASKED = lazy(r"項目\s*(\d{1,2})(?![\d.年月日%])|(?<![\d.])(\d{1,2})\s*番目"
+                      r"|\bitem\s+(?:no\.?\s*)?(\d{1,2})\b|\bNo\.\s*(\d{1,2})\b", re.I)
+
+
+_NUMBERED_ROW = lazy(r"\s*\d{1,2}[.．](?!\d)")
+
+
+def numbered_item(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
+                  policy: ReaderPolicy) -> Selection | None:
+    """The item a question asks for by its number (アクションプランの項目14は), as a numbered list
+    states it (`14. 甲方式`), also inside a line of several columns flattened together
+    (`3. 乙 7. 丙 11. 丁 14. 甲方式`): the best-scored candidate that numbers an item so, either a
+    row of a numbered list (it starts with a number) or a line within ``unit_fallback_margin`` of
+    the best (a list's rows score low beside a sentence that names the list)."""
+    m = _ITEM_NO_ASKED.search(query.normalized)
+    if m is None or not len(scores):
+        return None
+    n = int(next(g for g in m.groups() if g))
+    item = re.compile(rf"(?<![\d.,]){n}[.．](?!\d)\s*(?P<item>[^\d\s.．、。][^\n]*?)\s*"
+                      r"(?=(?<![\d.,])\d{1,2}[.．](?!\d)|\n|$)")
+    order = np.argsort(-scores, kind="stable")
+    floor = float(scores[order[0]]) - policy.unit_fallback_margin
+    for i in order:
+        if float(scores[i]) < floor and not _NUMBERED_ROW.match(cands[i].text):
+            continue
+        found = item.search(cands[i].text)
+        if found is not None:
+            a, b = found.span("item")
+            direct = TypedSpan("org", a, b, found.group("item"), found.group("item"))
+            return Selection([cands[int(i)]], direct, cands[int(i)], float(scores[i]))
+    return None
+
+
 def select_value(query: Query, cands: Sequence[Candidate], scores: np.ndarray, policy: ReaderPolicy) -> Selection:
     extreme = extreme_cell(query, cands, scores, policy)
     if extreme is not None:
@@ -1762,6 +1796,9 @@ def select(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores:
         return Selection(rows, None, None, float(np.max(scores)), listed=True)
     if query.answer_type in VALUE_TYPES:
         return row_affiliation(query, index, select_value(query, cands, scores, policy))
+    numbered = numbered_item(query, cands, scores, policy) if query.answer_type in ("list", "other") else None
+    if numbered is not None:
+        return numbered
     if query.answer_type == "list":
         sel = select_list(query, index, cands, scores, policy)
         sel = kind_listed(query, cands, scores, sel, policy)
