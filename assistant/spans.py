@@ -479,7 +479,7 @@ _TITLE_ALT = "|".join(sorted(_TITLES, key=len, reverse=True))
 #: roster's run-together rows a field (エネルギー政策) stands before a university and a professor.
 _PERSON_BEFORE_TITLE = lazy(
     r"(?<![ァ-ヺー])(?P<name>[ァ-ヺー]{2,8})(?![ァ-ヺー])(?=(?:[一-鿿ァ-ヺー()（）A-Za-z・]{0,8}?"
-    # Or a country and its ministry between, abbreviation included (スミス英国エネルギー省(DOE)次官).
+    # Or a country and its ministry between, abbreviation included (スミス英国甲省(ABC)次官).
     r"|[一-鿿]{1,2}国[一-鿿ァ-ヺー()（）A-Za-z・]{1,16}?)(?:" + _TITLE_ALT + r"))"
 )
 #: After a katakana word, what makes it a portfolio rather than a name: 担当 (…担当大臣) or a ・ joining

@@ -713,7 +713,7 @@ def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
     extreme = pick(v for _, v in values.values())
     holders = [i for i, (_, v) in values.items() if v == extreme]
     if len(holders) > 1:
-        # Several columns share the extreme (the six at 9.1%): each of them, one a line.
+        # Several columns share the extreme (three at 20%): each of them, one a line.
         return Selection([cands[j] for j in holders], None, None, float(scores[top]), listed=True)
     (i,) = holders
     labels = [cands[j].cell.label for j in table]  # type: ignore[union-attr]
