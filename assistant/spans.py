@@ -634,6 +634,29 @@ def _name_key(name: str) -> str:
     return re.sub(r"[\s・]", "", name).casefold()
 
 
+#: General nouns for a person by what they do (技術コーディネーター, 規制の専門家): who a body
+#: appoints or places is often named so, with no one's name. General vocabulary, no topic's.
+_AGENT_HEADS = ("コーディネーター", "コーディネータ", "ディレクター", "マネージャー", "マネジャー", "アドバイザー",
+                "コミュニケーター", "オフィサー", "リーダー", "コンサルタント", "エキスパート", "スペシャリスト",
+                "プロデューサー", "ファシリテーター", "専門家", "有識者", "担当者", "責任者", "技術者", "実務者")
+_AGENT = lazy(r"(?:[一-鿿ァ-ヺー]{2,6}(?<!等)の)?[一-鿿ァ-ヺー]{0,8}?(?:" + "|".join(sorted(_AGENT_HEADS, key=len, reverse=True))
+              + r")")
+
+
+def agent_spans(text: str) -> list[TypedSpan]:
+    """Nouns naming a person by what they do (``技術コーディネーター``, ``規制の専門家``), as ``role``
+    spans: the answer to who is placed or consulted when the documents name no one. Computed when
+    asked, not stored in the index (a who question reads them only when a line has no name)."""
+    out = []
+    for m in _AGENT.finditer(text):
+        a = m.start()
+        # The compound starts after a particle or a verb's kana (民間企業と繋ぐ技術…: 技術…).
+        while a < m.end() and not ("\u4e00" <= text[a] <= "\u9fff" or "\u30a1" <= text[a] <= "\u30fc"):
+            a += 1
+        out.append(TypedSpan("role", a, m.end(), text[a : m.end()], text[a : m.end()]))
+    return out
+
+
 def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
     """Organisations (suffix/prefix rules), places (suffix rules + MeCab) and people (MeCab)."""
     out: list[TypedSpan] = []

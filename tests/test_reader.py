@@ -1015,6 +1015,12 @@ def test_type_best_checks_the_best_candidates_value_against_what_is_asked() -> N
     q = _analyse("夏季講座はどこの都市で開催されますか？")
     v = abstain_features(q, country, featurize(q, country), np.array([1.0]), [frozenset()], [0.9], lambda t: 1)
     assert v[A["type_best"]] == 0.0  # a country answers no city
+    placed = [_cand("拠点には、企業と繋ぐ技術コーディネーターを置く。"), _cand("拠点は来年度に開所する。")]
+    q = _analyse("拠点で企業との橋渡し役として置かれるのは誰か。")
+    v = abstain_features(q, placed, featurize(q, placed), np.array([1.0, -1.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["type_best"]] == 1.0  # who is placed, named by what they do
+    v = abstain_features(q, placed, featurize(q, placed), np.array([-1.0, 1.0]), [frozenset()], [0.9], lambda t: 1)
+    assert v[A["type_best"]] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -2551,3 +2557,30 @@ def test_a_number_in_prose_far_below_the_best_line_or_no_number_asked_is_no_item
     assert numbered_item(_analyse("甲計画の項目9は何ですか。"), cands, np.array([2.0, -1.0]), DEFAULT_POLICY) is None
     rows = [_cand("1.設計5.地域連携9.安全審査")]
     assert numbered_item(_analyse("甲計画の項目は何か。"), rows, np.array([1.0]), DEFAULT_POLICY) is None
+
+
+# ------------------------------------------------------------------ who, named by what they do
+
+
+@pytest.mark.parametrize(
+    ("text", "agents"),
+    [
+        ("拠点には、企業と繋ぐ技術コーディネーターを置く。", ["技術コーディネーター"]),
+        ("委員は技術者や規制の専門家とする。", ["技術者", "規制の専門家"]),
+        ("広報アドバイザー等の外部専門家を活用する。", ["広報アドバイザー", "外部専門家"]),  # not 等の…
+        ("甲大学の山田教授が講演した。", []),  # a post and a name are no agent noun
+    ],
+)
+def test_agent_spans(text: str, agents: list[str]) -> None:
+    from assistant.spans import agent_spans
+
+    assert [s.text for s in agent_spans(text)] == agents
+
+
+def test_a_who_question_over_a_line_naming_no_one_gets_the_agent_noun() -> None:
+    q = _analyse("甲拠点では企業との橋渡し役として誰を置くか。")
+    span = direct_span(q, _cand("甲拠点においては、企業と繋ぐ技術コーディネーターの設置に取り組む。"), DEFAULT_POLICY)
+    assert span is not None and span.text == "技術コーディネーター"
+    # A name, when the line has one, is still the answer.
+    named = direct_span(q, _cand("甲拠点には技術コーディネーターとして山田太郎氏を置く。"), DEFAULT_POLICY)
+    assert named is not None and named.text == "山田太郎"

@@ -25,6 +25,7 @@ from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import F, coverage, place_fits, squash, strict_kinds, unit_matches
 from assistant.reader.query import VALUE_TYPES, Query
+from assistant.spans import agent_spans
 
 ABSTAIN_FEATURES: tuple[str, ...] = (
     "best_logit", "best_prob", "margin", "best_typed_prob", "best_focus", "best_lex", "passage_cov",
@@ -194,7 +195,8 @@ def abstain_features(
         v[A["unit_best"]] = float(not query.units or any(unit_matches(query, s) for s in cands[b].spans))
         # ... and a value of the kind asked at all (a share does not count shelters, an office is no country).
         kinds = strict_kinds(query)
-        v[A["type_best"]] = float(not kinds or any(s.kind in kinds and place_fits(query, s) for s in cands[b].spans))
+        v[A["type_best"]] = float(not kinds or any(s.kind in kinds and place_fits(query, s) for s in cands[b].spans)
+                                  or (query.answer_type == "person" and bool(agent_spans(cands[b].text))))
         # ... and states the qualifier that picks the asked instance (1か所当たり, 前回), when there is one.
         v[A["qualifier_near"]] = qualifier_found(query, cands[b].chunk.search_text)
     v[A["answer_logit"]] = answer_logit(answer_logits)

@@ -19,7 +19,7 @@ import numpy as np
 from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
 from assistant.reader.query import ASK_PATTERNS, VALUE_TYPES, Query
-from assistant.spans import TYPE_KINDS, TypedSpan, relative_time_spans
+from assistant.spans import TYPE_KINDS, TypedSpan, agent_spans, relative_time_spans
 from assistant.structure import Cell
 
 FEATURES: tuple[str, ...] = (
@@ -412,6 +412,8 @@ def featurize(query: Query, cands: Sequence[Candidate], adapted: np.ndarray | No
         typed = [s for s in c.spans if s.kind in kinds]
         if not typed and is_date:
             typed = relative_time_spans(text)  # …来年度末に公表予定: the when of a line without a date
+        if not typed and query.answer_type == "person":
+            typed = agent_spans(text)  # 技術コーディネーターを置く: who, named by what they do
         if typed:
             row[F["type_match"]] = 1.0
             row[F["type_match_x_focus"]] = X[i, F["focus"]]

@@ -36,7 +36,14 @@ from assistant.reader.features import (
 )
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import ITEM_TYPES, VALUE_TYPES, Query, asked_org_heads, asks_post
-from assistant.spans import TYPE_KINDS, TypedSpan, range_end_spans, range_joined, relative_time_spans
+from assistant.spans import (
+    TYPE_KINDS,
+    TypedSpan,
+    agent_spans,
+    range_end_spans,
+    range_joined,
+    relative_time_spans,
+)
 from assistant.store import LoadedIndex
 from assistant.structure import Cell
 
@@ -373,6 +380,8 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
 
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
         spans = [r for r in spans if r.text not in query.normalized]
+        # Who is placed or consulted is often named by what they do (技術コーディネーターを置く).
+        spans = spans or [r for r in agent_spans(cand.text) if r.text not in query.normalized]
     # The question names what it asks about; the answer is what it does not name. An English
     # question names it in the Japanese terms retrieval derived for it (Smith -> スミス), a Japanese
     # one also in the corpus words of its everyday words (アメリカ -> 米国).
