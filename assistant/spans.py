@@ -634,7 +634,7 @@ def _name_key(name: str) -> str:
     return re.sub(r"[\s・]", "", name).casefold()
 
 
-#: General nouns for a person by what they do (技術コーディネーター, 規制の専門家): who a body
+#: General nouns for a person by what they do (広報コーディネーター, 法務の専門家): who a body
 #: appoints or places is often named so, with no one's name. General vocabulary, no topic's.
 _AGENT_HEADS = ("コーディネーター", "コーディネータ", "ディレクター", "マネージャー", "マネジャー", "アドバイザー",
                 "コミュニケーター", "オフィサー", "リーダー", "コンサルタント", "エキスパート", "スペシャリスト",
@@ -644,7 +644,7 @@ _AGENT = lazy(r"(?:[一-鿿ァ-ヺー]{2,6}(?<!等)の)?[一-鿿ァ-ヺー]{0,8}
 
 
 def agent_spans(text: str) -> list[TypedSpan]:
-    """Nouns naming a person by what they do (``技術コーディネーター``, ``規制の専門家``), as ``role``
+    """Nouns naming a person by what they do (``広報コーディネーター``, ``法務の専門家``), as ``role``
     spans: the answer to who is placed or consulted when the documents name no one. Computed when
     asked, not stored in the index (a who question reads them only when a line has no name)."""
     out = []

@@ -413,7 +413,7 @@ def featurize(query: Query, cands: Sequence[Candidate], adapted: np.ndarray | No
         if not typed and is_date:
             typed = relative_time_spans(text)  # …来年度末に公表予定: the when of a line without a date
         if not typed and query.answer_type == "person":
-            typed = agent_spans(text)  # 技術コーディネーターを置く: who, named by what they do
+            typed = agent_spans(text)  # 広報コーディネーターを置く: who, named by what they do
         if typed:
             row[F["type_match"]] = 1.0
             row[F["type_match_x_focus"]] = X[i, F["focus"]]

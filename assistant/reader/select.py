@@ -380,7 +380,7 @@ def direct_span(query: Query, cand: Candidate, policy: ReaderPolicy) -> TypedSpa
 
         spans = [_whole_compound(cand.text, r) for r in role_spans(cand.text)]
         spans = [r for r in spans if r.text not in query.normalized]
-        # Who is placed or consulted is often named by what they do (技術コーディネーターを置く).
+        # Who is placed or consulted is often named by what they do (広報コーディネーターを置く).
         spans = spans or [r for r in agent_spans(cand.text) if r.text not in query.normalized]
     # The question names what it asks about; the answer is what it does not name. An English
     # question names it in the Japanese terms retrieval derived for it (Smith -> スミス), a Japanese
