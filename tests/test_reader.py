@@ -79,6 +79,9 @@ def _analyse(q: str):  # type: ignore[no-untyped-def]
         ("前事務局長の名前は？", "person"),
         ("この計画は何年先までを見据えているか", "number"),  # a span of years ahead, not a year
         ("何か月後に公表されるか", "number"),
+        ("甲制度の任期は最長で何年？", "number"),  # a term's length, not a year
+        ("事業期間は何か月か。", "number"),
+        ("甲制度は何年に始まったか。", "date"),
         ("会談した甲国商務省の副長官の名前は？", "person"),  # a post ending in 官 (長官, 次官)
         ("計画の名称は？", "other"),
         ("How much did the programme cost?", "number"),

@@ -65,6 +65,9 @@ _JA_TYPES: tuple[tuple[str, str], ...] = (
                + r"|何(?:十|百|千)?(?:万|億)?(?:台|" + _LATIN_UNITS + r")"
                # An ordinal (第何号, 第何回, 何番目): a number the documents write 第3号, 3番.
                r"|第何|何番"
+               # A length bounded or of a term (任期は最長で何年, 期間は何か月): a number of years, not a year.
+               r"|(?:" + "|".join(f"(?<={w})" for w in ("最長", "最大", "最短", "最長で", "最大で", "最短で", "任期は",
+                                                         "任期", "期間は", "期間")) + r")何(?:年|か月|ヶ月|週間)(?![度目頃])"
                # Days counted roughly (何日くらい), not a day of the month.
                r"|何日(?:くらい|ぐらい|ほど|程度)(?!に)"
                r"|何段階|何項目|何チーム|何年間|何日間|何週間|何(?:年|か月|ヶ月|日|週間)(?:先|後|前)(?!半)|何か月|何ヶ月|何ドル|何ユーロ|何団体|何機関|何分野|何極|何校"
