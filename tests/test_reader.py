@@ -355,6 +355,7 @@ def test_two_part_question_gets_one_query_per_part(question: str, parts: tuple[s
         ("補正予算額は、甲事業はいくらか。", "補正予算額は、乙事業はいくらか。", ("甲事業", "乙事業")),
         ("「北港」の取扱量は。", "「南港」の取扱量は。", ("北港", "南港")),
         ("同じ問い", "同じ問い", ("同じ問い", "同じ問い")),
+        ("甲事業の予算額(案)はいくらか。", "甲事業の前年度の額はいくらか。", ("予算額(案)", "前年度の額")),  # its bracket closed
     ],
 )
 def test_part_labels_are_what_tells_the_parts_apart(a: str, b: str, labels: tuple[str, str]) -> None:
@@ -2587,3 +2588,18 @@ def test_a_who_question_over_a_line_naming_no_one_gets_the_agent_noun() -> None:
     # A name, when the line has one, is still the answer.
     named = direct_span(q, _cand("甲拠点には技術コーディネーターとして山田太郎氏を置く。"), DEFAULT_POLICY)
     assert named is not None and named.text == "山田太郎"
+
+
+def test_the_previous_figure_asked_of_the_same_item_takes_this_periods_figure_before_its_bracket() -> None:
+    from assistant.reader.shape import _bracket_partner
+
+    q = _analyse("甲事業の令和6年度予算額と、その前年度の額はそれぞれいくらか。")
+    total, row = _cand("令和6年度予算額 900億円"), _cand("・甲事業 526百万円(246百万円)")
+    prev = next(s for s in row.spans if s.value == "246000000円")
+    other = next(s for s in total.spans if s.kind == "money")
+    chosen = [Selection([total], other, total, 0.9), Selection([row], prev, row, 0.8)]
+    first = _bracket_partner(q.parts, chosen)
+    assert first.direct is not None and first.direct.text == "526百万円" and first.units[0] is row
+    # A second part that asks no previous figure leaves the first part's choice alone.
+    q2 = _analyse("甲事業の予算額と、乙事業の予算額はそれぞれいくらか。")
+    assert _bracket_partner(q2.parts, chosen) is chosen[0]

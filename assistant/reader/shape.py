@@ -37,7 +37,7 @@ from assistant.messages import (
 from assistant.normalize import normalize_with_map, written_with_map
 from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
-from assistant.reader.features import featurize
+from assistant.reader.features import bracketed_comparison, featurize
 from assistant.reader.policy import ReaderPolicy
 from assistant.reader.query import duration_asked
 from assistant.reader.select import (
@@ -288,7 +288,11 @@ def part_labels(a: str, b: str) -> tuple[str, str]:
         suf -= 1
 
     def core(text: str) -> str:
-        return text[pre: len(text) - suf].strip("".join(_WORD_EDGE)) or text[:12]
+        label = text[pre: len(text) - suf].strip("".join(_WORD_EDGE)) or text[:12]
+        for open_, close in ("()", "（）", "「」"):
+            if label.count(open_) > label.count(close):
+                label += close  # 予算額(案) keeps the bracket it opens
+        return label
 
     return core(a), core(b)
 
@@ -418,6 +422,23 @@ def states_each(sel: Selection) -> bool:
     return bool(_EACH_BEFORE.search(unit.text, 0, d.start)) or unit.text.startswith("ずつ", d.end)
 
 
+def _bracket_partner(parts: Sequence[Query], chosen: Sequence[Selection]) -> Selection:
+    """The first part's selection, or, when the second asks for the previous period's figure of
+    the same item (甲の今年度予算額と、その前年度の額) and found it in brackets after this period's
+    (526百万円（246百万円)), the figure before the bracket: the line that states both is about the
+    item the two parts share, while the first part alone may take another item's line."""
+    first, second = chosen
+    d = second.direct
+    unit = second.direct_unit or second.units[0]
+    if d is None or "previous" not in parts[1].asks or "previous" in parts[0].asks \
+            or not bracketed_comparison(unit, d):
+        return first
+    before = [sp for sp in unit.spans if sp.kind == d.kind and sp.end <= d.start]
+    if not before:
+        return first
+    return Selection([unit], before[-1], unit, second.score)
+
+
 def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPolicy, model: ReaderModel) -> Answer:
     """Answer each part of a two-part question from the same candidates, each with its own citation."""
     q = ev.query
@@ -440,6 +461,8 @@ def _two_part(ev: Evidence, base: Answer, index: LoadedIndex, policy: ReaderPoli
             masked = logits[loser].copy()
             masked[shared] = -np.inf
             chosen[loser] = select(q.parts[loser], index, ev.cands, masked, policy)
+    if len(chosen) == 2:
+        chosen[0] = _bracket_partner(q.parts, chosen)
     for k, (part, sel) in enumerate(zip(q.parts, chosen, strict=True)):
         label = names[k] if k < len(names) else part.normalized[:12]
         unit = sel.units[0]
