@@ -39,7 +39,7 @@ from assistant.reader.abstain import A
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import bracketed_comparison, featurize
 from assistant.reader.policy import ReaderPolicy
-from assistant.reader.query import duration_asked
+from assistant.reader.query import Query, duration_asked
 from assistant.reader.select import (
     DETAIL_MARKERS,
     REASON_END,
