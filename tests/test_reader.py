@@ -2603,3 +2603,12 @@ def test_the_previous_figure_asked_of_the_same_item_takes_this_periods_figure_be
     # A second part that asks no previous figure leaves the first part's choice alone.
     q2 = _analyse("甲事業の予算額と、乙事業の予算額はそれぞれいくらか。")
     assert _bracket_partner(q2.parts, chosen) is chosen[0]
+
+
+def test_an_era_date_answer_reads_its_western_year_beside_it(tmp_path: Path, one_document) -> None:
+    doc = "甲装置の概要\n\n○ 甲装置は令和4年8月に運転を開始した。\n○ 乙施設は2021年5月に完成した。\n"
+    p = _fixture_pipeline(one_document, tmp_path, doc, "甲装置")
+    era = p.ask("甲装置が運転を開始したのはいつか。")
+    assert era.answer.startswith("令和4年8月＝2022年8月（") and era.direct == "令和4年8月"
+    western = p.ask("乙施設が完成したのはいつか。")
+    assert western.answer.startswith("2021年5月（")  # a Western date is given as it is

@@ -342,7 +342,13 @@ def shape(ev: Evidence, result: SearchResult, index: LoadedIndex, tokenize: Toke
     if listed:
         text, citations = _list_answer(sel.units, index, policy.max_item_chars)
     elif sel.direct is not None:
-        text = _value_text(sel, direct or sel.direct.text, policy) + CITE_MARK.format(n=1)
+        shown = direct or sel.direct.text
+        text = _value_text(sel, shown, policy) + CITE_MARK.format(n=1)
+        western = None if q.english else western_date(sel.direct)
+        if western and text.startswith(shown) and western not in shown:
+            # An era date read in Western years beside it (平成20年3月 = 2008年3月): staff compare dates
+            # across documents written either way. (An English answer's lead gives it already.)
+            text = f"{shown}＝{western}{text[len(shown):]}"
     elif q.answer_type == "reason" and len(sel.units) == 2:
         # The reason and the result it leads to, quoted together as one passage of text.
         reason, result = sel.units
@@ -425,7 +431,7 @@ def states_each(sel: Selection) -> bool:
 def _bracket_partner(parts: Sequence[Query], chosen: Sequence[Selection]) -> Selection:
     """The first part's selection, or, when the second asks for the previous period's figure of
     the same item (甲の今年度予算額と、その前年度の額) and found it in brackets after this period's
-    (526百万円（246百万円)), the figure before the bracket: the line that states both is about the
+    (800百万円（650百万円)), the figure before the bracket: the line that states both is about the
     item the two parts share, while the first part alone may take another item's line."""
     first, second = chosen
     d = second.direct
