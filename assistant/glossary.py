@@ -141,7 +141,9 @@ def is_english(text: str) -> bool:
 _LATIN_TERM = lazy(r"[A-Za-z][A-Za-z0-9&\-\.]*[A-Za-z0-9]|\d[\d,\.]*")
 _KEYS = sorted(GLOSSARY, key=len, reverse=True)
 # Compiled on first use: only an English question with the glossary on needs it (~10 ms of a cold ask).
-_PATTERN = lazy(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?![a-z])")
+# A phrase of four letters or more also stands for its plural (vice-chairs, task forces); a shorter
+# key does not (us is no plural of u, uses no plural of us).
+_PATTERN = lazy(r"(?<![a-z])(" + "|".join(re.escape(k) for k in _KEYS) + r")(?:(?<=[a-z]{4})(?:s|es))?(?![a-z])")
 
 
 def glossary_phrases(question: str) -> list[str]:

@@ -220,3 +220,17 @@ def test_glossary_phrases_give_each_entrys_alternatives_in_order() -> None:
     from assistant.glossary import glossary_phrases
 
     assert glossary_phrases("Who is the deputy director of the institute?") == ["次長 副所長 部長代理", "研究所 機構"]
+
+
+@pytest.mark.parametrize(
+    ("question", "phrases"),
+    [
+        ("Which firms hold the two vice-chairs?", ["企業", "副会長"]),  # a phrase's plural
+        ("How many task forces were set up?", ["タスクフォース"]),
+        ("What uses does the plan name?", []),  # a short key (us) has no plural: uses is no entry
+    ],
+)
+def test_glossary_phrases_stand_for_their_plurals(question: str, phrases: list[str]) -> None:
+    from assistant.glossary import glossary_phrases
+
+    assert glossary_phrases(question) == phrases
