@@ -69,6 +69,13 @@ def test_focus_found_needs_the_compound_as_written() -> None:
     assert focus_found(_query(("人件", "費")), []) == 1.0
 
 
+def test_a_kind_of_body_asked_is_found_where_the_passages_name_bodies_of_that_kind() -> None:
+    named = ["<オブザーバー> 甲務省、乙庁、丙研究所"]
+    assert focus_found(_query(("省庁",)), named) == 1.0  # the documents name ministries, not 省庁
+    assert focus_found(_query(("企業",)), ["参画:北海株式会社、南洋工業株式会社"]) == 1.0
+    assert focus_found(_query(("企業",)), named) == 0.0  # no company named
+    assert focus_found(_query(("省庁",)), ["省エネルギーの推進"]) == 0.0  # 省 starting a word is no ministry
+
 
 def test_focus_found_through_a_synonym_of_a_word_the_corpus_never_uses() -> None:
     passages = ["地域交流イベントを年2回開催する。", "窓口の人員を増やす。"]

@@ -24,7 +24,7 @@ import numpy as np
 from assistant.lazyre import lazy, rx
 from assistant.reader.candidates import Candidate
 from assistant.reader.features import F, coverage, place_fits, squash, strict_kinds, unit_matches
-from assistant.reader.query import VALUE_TYPES, Query
+from assistant.reader.query import JA_ORG_KINDS, VALUE_TYPES, Query
 from assistant.spans import agent_spans
 
 ABSTAIN_FEATURES: tuple[str, ...] = (
@@ -289,4 +289,9 @@ def focus_found(query: Query, passage_texts: Sequence[str]) -> float:
     # everyday words, the attribute is named in the documents' own.
     forms = [squash(f) for f in query.focus_forms()]
     texts = [squash(t) for t in passage_texts]
-    return float(any(f in t for f in forms for t in texts))
+    if any(f in t for f in forms for t in texts):
+        return 1.0
+    # A kind of body asked (どの省庁, 参加企業は): the documents name the bodies (甲省、乙株式会社).
+    heads = JA_ORG_KINDS.get(compound, ())
+    named = lazy(r"[一-鿿ァ-ヺーA-Za-z]{1,16}(?:" + "|".join(heads) + r")(?![一-鿿ァ-ヺー])") if heads else None
+    return float(named is not None and any(named.search(t) for t in texts))

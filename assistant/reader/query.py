@@ -146,6 +146,13 @@ _EN_ORG_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"councils?", ("会議", "協議会", "審議会", "Council")),
     (r"associations?", ("協会", "協議会", "連合会", "Association")),
 )
+#: A Japanese word for a kind of body (省庁, 企業) -> how a name of that kind ends: the documents
+#: name the bodies (甲省、乙庁), not the kind. General vocabulary of Japanese organisations.
+JA_ORG_KINDS: dict[str, tuple[str, ...]] = {
+    "省庁": ("省", "庁"), "官庁": ("省", "庁"), "府省": ("府", "省"), "府省庁": ("府", "省", "庁"),
+    "企業": ("株式会社", "会社"), "会社": ("株式会社", "会社"), "民間企業": ("株式会社", "会社"),
+    "大学": ("大学",), "研究機関": ("研究所", "研究機構", "機構", "大学"), "自治体": ("県", "市", "町", "村"),
+}
 _EN_ORG_KIND = lazy(r"\b(?:which|what)\s+(?:[a-z\-]+\s+){0,2}?(?P<kind>"
                     + "|".join(p for p, _ in _EN_ORG_KINDS) + r")(?![\w\-])", re.I)
 
