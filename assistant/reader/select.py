@@ -748,6 +748,13 @@ def inline_list(text: str) -> bool:
     return len(_INLINE_ENUMERATOR.findall(text)) >= 2
 
 
+def opens_enumeration(text: str) -> bool:
+    """Whether ``text`` opens an enumeration of its own past its start and stops on a comma, the rest
+    of it on the next line (``・特長(①甲、`` / ``②乙、③丙)``): that enumeration is the list."""
+    body = _HEADING_MARK.sub("", text, count=1)
+    return _INLINE_ENUMERATOR.search(body, 1) is not None and _RUNS_ON.search(body) is not None
+
+
 #: Markers of bracketed titles (【概要】, ＜主な論点＞): sub-headings rather than items.
 TITLE_MARKERS = ("【", "<", "＜")
 #: Markers of a line inside a list that can be an item's detail rather than an item: a sub-title
@@ -799,15 +806,50 @@ def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> 
     return [head, *items]
 
 
-def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: ReaderPolicy) -> list[Candidate]:
+    """The items of ``head``'s list above it, in document order, across passage boundaries (a list the
+    chunker cut starts above the passage its best line is in): the items of its bullet right above it,
+    and over other lines as the list goes on over them below it: a bulleted item's detail lines, up to
+    two sub-titles or labels (``• 甲制度`` / ``＜昨年度の例＞`` / ``対象：…`` / ``• 乙制度``: kept), and its
+    wrapped tail; the body of a numbered item (up to ``max_item_body`` sentences: left out) when the
+    item above it carries the number before (``(1)…`` / body / ``(2)…``)."""
+    numbered = marker in _NUMBERED_KINDS
+    bulleted = not numbered and marker not in DETAIL_MARKERS
+    number = item_number(head.text) if numbered else None
+    out: list[Candidate] = []
+    gap: list[Candidate] = []
+    for c in preceding(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body), across=True):
+        m = item_marker(c.text)
+        if m == marker:
+            n = item_number(c.text) if numbered else None
+            if gap and numbered and (number is None or n != number - 1):
+                break  # a numbered item out of sequence above other lines: another list
+            if bulleted and any(item_marker(x.text) is None for x in gap) \
+                    and (len(gap) > 1 or not _MID_SENTENCE.search(c.text)):
+                break  # an unmarked line under a bulleted item is its wrapped tail alone, nothing else
+            out = [c, *([] if numbered else gap), *out]
+            gap, number = [], n
+            if len(out) >= policy.max_list_items:
+                break
+            continue
+        if not (numbered or bulleted) or len(gap) >= (policy.max_item_body if numbered else 2) \
+                or c.cell is not None or _markdown_heading(c.text) or (bulleted and m not in (None, *DETAIL_MARKERS)):
+            break
+        gap.insert(0, c)
+    return out
+
+
+def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy, reach: bool = False) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
     when it is the list's heading or lead-in; ``[head]`` when there is no list, or when ``head``
-    enumerates the items itself.
+    enumerates the items itself (or opens an enumeration that runs on to the next line:
+    ``・特長(①甲、`` / ``②乙)``). With ``reach`` (a list question), the items above ``head`` are
+    gathered across passage boundaries and item bodies too (``items_before``).
 
     Numbered items (①, (1), 1.) may each carry a body of several sentences: the list goes on
     across a body when the next item of its kind carries the next number, and the bodies are
     left out (the items' own lines say what the list holds; a body is one item's detail)."""
-    if head.kind != "cell" and inline_list(head.text):
+    if head.kind != "cell" and (inline_list(head.text) or opens_enumeration(head.text)):
         return [head]
     if head.kind == "cell":
         # A cell under a heading label (主な支援策 / ・…) heads the list from its label line.
@@ -823,13 +865,16 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
             return counted
     marker = item_marker(head.text)
     before: list[Candidate] = []
-    if marker and not labelled:
+    if marker and not labelled and reach:
+        before = items_before(index, head, marker, policy)
+    elif marker and not labelled:
         for c in preceding(index, head, policy.max_list_items):
             if item_marker(c.text) != marker:
                 break
             before.insert(0, c)
     block = [*before, head]
-    total = sum(len(c.text) for c in block)
+    # Each item counts as shown (cut to max_item_chars), as the items after it do.
+    total = sum(min(len(c.text), policy.max_item_chars) if reach else len(c.text) for c in block)
     items = len(block) if marker else 0
     lead_in = 0
     number = item_number(head.text) if marker in _NUMBERED_KINDS else None
@@ -1220,7 +1265,7 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     for i in order[: policy.list_heads]:
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
-        block = list_block(index, cands[i], policy)
+        block = list_block(index, cands[i], policy, reach=True)
         if len(block) > 1 or (cands[i].kind != "cell" and inline_list(cands[i].text)):
             item = labelled_item(query, block) if len(block) > 1 else None
             if item is not None:
