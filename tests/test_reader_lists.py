@@ -8,7 +8,7 @@ import numpy as np
 from readerkit import hard_checks_pipeline
 
 from assistant.reader.candidates import line_of
-from assistant.reader.select import list_block, opens_enumeration, select
+from assistant.reader.select import _titled_run, list_block, opens_enumeration, select
 
 
 def _evidence(p, question: str):  # type: ignore[no-untyped-def]
@@ -87,3 +87,29 @@ def test_a_line_opening_an_enumeration_that_runs_on_is_its_own_list() -> None:
     assert opens_enumeration("・主な機能は(1)検索、")
     assert not opens_enumeration("(1)甲の整備、")  # a numbered item, not an enumeration inside a line
     assert not opens_enumeration("・甲の特長(①低コスト、②高効率)")  # ends: the whole of it is one line
+
+
+_SECTIONS = ("緑化推進の基本方針\n"
+             "【植える】\n・街路樹を計画的に植え替える\n・公園に花壇を設ける\n"
+             "【守る】\n・古い樹木を診断して\n保全する\n"
+             "【広める】\n・市民の植樹祭を開く\n\n"
+             "緑化推進の予算\n・植樹の費用は市が負担する。\n")
+
+
+def test_a_count_asked_of_titled_sections_gets_their_titles(tmp_path: Path, one_document) -> None:
+    from assistant.reader.shape import _list_answer
+
+    p = hard_checks_pipeline(one_document, tmp_path, _SECTIONS, "緑化")
+    sel, _, idx = _best_at(p, "緑化推進の基本方針の3つの柱は何か。", "・公園に花壇")
+    assert [c.text for c in sel.units] == ["【植える】", "【守る】", "【広める】"]
+    text, _ = _list_answer(sel.units, idx)
+    assert text.splitlines() == ["・【植える】【1】", "・【守る】【2】", "・【広める】【3】"]  # each title an item
+    # Another count than the sections': the titles alone are not the list asked for.
+    sel, _, _ = _best_at(p, "緑化推進の基本方針の2つの柱は何か。", "・公園に花壇")
+    assert [c.text for c in sel.units] != ["【植える】", "【守る】", "【広める】"]
+    # Titles in a row are a list of their own, no sections.
+    root = tmp_path / "row"
+    root.mkdir()
+    p = hard_checks_pipeline(one_document, root, "緑化推進の基本方針\n【植える】\n【守る】\n【広める】\n", "緑化")
+    _, best, idx = _best_at(p, "緑化推進の基本方針の3つの柱は何か。", "【守る】")
+    assert _titled_run(idx, best, p.reader_policy) == []

@@ -1234,6 +1234,71 @@ def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate]
     return None
 
 
+def _titled_run(index: LoadedIndex, c: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+    """The bracketed sub-titles of the run of titled sections ``c`` is in (``【甲】`` / ``・…`` / ``【乙】`` /
+    ``・…``, each item with at most one wrapped line), in document order; empty when ``c`` is in none."""
+    limit = (policy.max_list_items + 2) * (1 + policy.max_item_body)
+
+    def kind(x: Candidate, prev: str | None) -> str | None:
+        m = item_marker(x.text)
+        if x.cell is not None or _markdown_heading(x.text):
+            return None
+        if m in TITLE_MARKERS and len(x.text) <= policy.max_heading_chars and "。" not in x.text:
+            return "title"
+        if m is not None and m not in DETAIL_MARKERS and m not in _NUMBERED_KINDS:
+            return "item"
+        return "tail" if m is None and prev == "item" and len(x.text) <= policy.max_item_chars else None
+
+    first: Candidate | None = c if kind(c, None) == "title" else None
+    if first is None:
+        # Up through the section's items (and their wrapped lines) to its title.
+        for x in preceding(index, c, limit, across=True):
+            k = kind(x, "item")
+            if k == "title":
+                first = x
+                break
+            if k is None:
+                return []
+    if first is None:
+        return []
+    for x in preceding(index, first, limit, across=True):  # earlier sections of the run
+        k = kind(x, "item")
+        if k == "title":
+            first = x
+        elif k is None:
+            break
+    titles: list[Candidate] = [first]
+    prev = "title"
+    for x in following(index, first, limit):
+        k = kind(x, prev)
+        if k is None:
+            break
+        if k == "title":
+            if prev == "title":
+                return []  # titles in a row are a list of their own, not sections
+            titles.append(x)
+        prev = k
+    return titles if prev != "title" else []
+
+
+def counted_sections(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                     policy: ReaderPolicy) -> list[Candidate] | None:
+    """The bracketed sub-titles of a run of sections (``【甲】`` / ``・…`` / ``【乙】`` / ``・…`` / ``【丙】`` / ``・…``)
+    that a line scoring close to the best is in, when the question asks for as many things as there
+    are sections (…の3つの柱は何か): the titles name them; their items are their details. Else None."""
+    asked = {int(m.group(1)) for m in _ASKED_COUNT.finditer(query.normalized)}
+    if not asked:
+        return None
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    for i in order[: policy.list_heads]:
+        if scores[i] < scores[order[0]] - policy.typed_fallback_margin:
+            break
+        titles = _titled_run(index, cands[i], policy)
+        if len(titles) >= 2 and len(titles) in asked:
+            return titles
+    return None
+
+
 #: A run of short nouns a sentence enumerates itself (大学、研究所、学会、企業等): three or more.
 _NOUN_RUN = lazy(r"(?:^|[、,，。:：\s])((?:[^、,，。:：\s]{1,10}、){2,}[^、,，。:：\s]{1,10}?(?:等|など|及び|や|の各))")
 
@@ -1252,6 +1317,9 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     """The list the best-scored candidates belong to (one of the top few heads a list)."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
+    sections = counted_sections(query, index, cands, scores, policy)
+    if sections is not None:
+        return Selection(sections, None, None, float(scores[best]))
     named = named_heading(query, index, cands, scores, policy) or counted_heading(query, index, cands, scores, policy)
     if named is not None:
         above = preceding(index, named[0], 1)
