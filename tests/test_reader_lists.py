@@ -113,3 +113,21 @@ def test_a_count_asked_of_titled_sections_gets_their_titles(tmp_path: Path, one_
     p = hard_checks_pipeline(one_document, root, "緑化推進の基本方針\n【植える】\n【守る】\n【広める】\n", "緑化")
     _, best, idx = _best_at(p, "緑化推進の基本方針の3つの柱は何か。", "【守る】")
     assert _titled_run(idx, best, p.reader_policy) == []
+
+
+def test_a_sub_title_alone_above_the_items_heads_them(tmp_path: Path, one_document) -> None:
+    doc = ("安全検討の進め方\n\n・方針を定めることを目指す。\n・関係者と協力して検討する。\n"
+           "＜主な検討事項＞\n・国内の状況\n・海外の状況\n・設備の特徴\n")
+    p = hard_checks_pipeline(one_document, tmp_path, doc, "安全検討")
+    sel, _, _ = _best_at(p, "検討事項を全部挙げてください。", "・海外")
+    texts = [c.text for c in sel.units]
+    assert "・国内の状況" in texts and "・設備の特徴" in texts
+    assert not any("関係者" in t for t in texts)  # the bullets above the sub-title are another section's
+
+
+def test_items_above_join_only_as_far_as_the_lists_limits_leave_the_best_lines_items(tmp_path: Path, one_document) -> None:
+    rows = "".join(f"({n}) 第{n}地区の整備\n第{n}地区では道路と公園を順に整える。\n" for n in range(1, 11))
+    p = hard_checks_pipeline(one_document, tmp_path, "地区整備の計画\n\n" + rows, "地区整備")
+    sel, _, _ = _best_at(p, "整備する地区を全部挙げてください。", "(9)")
+    numbered = [c.text.split(")")[0] + ")" for c in sel.units if c.text[:1] == "("]
+    assert numbered[-2:] == ["(9)", "(10)"] and len(sel.units) <= p.reader_policy.max_list_items

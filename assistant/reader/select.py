@@ -806,17 +806,18 @@ def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> 
     return [head, *items]
 
 
-def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: ReaderPolicy) -> list[Candidate]:
-    """The items of ``head``'s list above it, in document order, across passage boundaries (a list the
-    chunker cut starts above the passage its best line is in): the items of its bullet right above it,
-    and over other lines as the list goes on over them below it: a bulleted item's detail lines, up to
-    two sub-titles or labels (``• 甲制度`` / ``＜昨年度の例＞`` / ``対象：…`` / ``• 乙制度``: kept), and its
-    wrapped tail; the body of a numbered item (up to ``max_item_body`` sentences: left out) when the
-    item above it carries the number before (``(1)…`` / body / ``(2)…``)."""
+def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: ReaderPolicy) -> list[list[Candidate]]:
+    """The items of ``head``'s list above it, nearest first, each with the lines kept with it, across
+    passage boundaries (a list the chunker cut starts above the passage its best line is in): the
+    items of its bullet right above it, and over other lines as the list goes on over them below it:
+    a bulleted item's detail lines (up to two, a label among them: ``• 甲制度`` / ``＜昨年度の例＞`` /
+    ``対象：…`` / ``• 乙制度``: kept; a sub-title alone heads the items under it) or its wrapped tail; the
+    body of a numbered item (up to ``max_item_body`` sentences: left out) when the item above it carries
+    the number before (``(1)…`` / body / ``(2)…``)."""
     numbered = marker in _NUMBERED_KINDS
     bulleted = not numbered and marker not in DETAIL_MARKERS
     number = item_number(head.text) if numbered else None
-    out: list[Candidate] = []
+    out: list[list[Candidate]] = []
     gap: list[Candidate] = []
     for c in preceding(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body), across=True):
         m = item_marker(c.text)
@@ -824,10 +825,12 @@ def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: Reade
             n = item_number(c.text) if numbered else None
             if gap and numbered and (number is None or n != number - 1):
                 break  # a numbered item out of sequence above other lines: another list
-            if bulleted and any(item_marker(x.text) is None for x in gap) \
-                    and (len(gap) > 1 or not _MID_SENTENCE.search(c.text)):
+            gap_marks = [item_marker(x.text) for x in gap]
+            if bulleted and None in gap_marks and (len(gap) > 1 or not _MID_SENTENCE.search(c.text)):
                 break  # an unmarked line under a bulleted item is its wrapped tail alone, nothing else
-            out = [c, *([] if numbered else gap), *out]
+            if bulleted and gap and None not in gap_marks and "label" not in gap_marks:
+                break  # a sub-title alone over the items below it heads them: another section
+            out.append([c] if numbered else [c, *gap])
             gap, number = [], n
             if len(out) >= policy.max_list_items:
                 break
@@ -865,16 +868,14 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy, reach:
             return counted
     marker = item_marker(head.text)
     before: list[Candidate] = []
-    if marker and not labelled and reach:
-        before = items_before(index, head, marker, policy)
-    elif marker and not labelled:
+    if marker and not labelled:
         for c in preceding(index, head, policy.max_list_items):
             if item_marker(c.text) != marker:
                 break
             before.insert(0, c)
+    first_marker = marker
     block = [*before, head]
-    # Each item counts as shown (cut to max_item_chars), as the items after it do.
-    total = sum(min(len(c.text), policy.max_item_chars) if reach else len(c.text) for c in block)
+    total = sum(len(c.text) for c in block)
     items = len(block) if marker else 0
     lead_in = 0
     number = item_number(head.text) if marker in _NUMBERED_KINDS else None
@@ -935,6 +936,19 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy, reach:
         # A last row whose number the extraction lost (a glyph read as ・ or dropped), of the items' shape.
         block.append(pending[0])
         items += 1
+    if reach and first_marker and not labelled and item_marker(block[0].text) == first_marker \
+            and (items >= 2 or (first_marker in _NUMBERED_KINDS and (item_number(block[0].text) or 0) > 1)):
+        # The list goes on above the passage or over the bodies above its first item: its items up there
+        # join, nearest first, as many as the list's limits leave room for (the best line's stay). Only
+        # for a list found here already, or a numbered item whose number says items come before it.
+        shown = sum(min(len(c.text), policy.max_item_chars) for c in block)
+        for group in items_before(index, block[0], first_marker, policy):
+            size = sum(min(len(c.text), policy.max_item_chars) for c in group)
+            if len(block) + len(group) > policy.max_list_items or shown + size > policy.max_list_chars:
+                break
+            block = [*group, *block]
+            shown += size
+            items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
         # Under a title (a short line, no sentence), up to two other lines (a ※ note, a sub-heading)
