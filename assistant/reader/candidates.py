@@ -248,17 +248,28 @@ def following(index: LoadedIndex, cand: Candidate, limit: int = 8) -> list[Candi
     return out
 
 
-def preceding(index: LoadedIndex, cand: Candidate, limit: int = 8) -> list[Candidate]:
-    """The sentences before ``cand`` in its passage, nearest first (no scores)."""
+def preceding(index: LoadedIndex, cand: Candidate, limit: int = 8, across: bool = False) -> list[Candidate]:
+    """The sentences before ``cand`` in its passage, nearest first (no scores); with ``across``, in its
+    document, across passage boundaries (as ``following`` reads)."""
     sents = index.sentences
     out: list[Candidate] = []
-    for pos, si in reversed(list(enumerate(sents.of_row(cand.row)))):
-        start, end = (int(x) for x in sents.spans[si])
-        if end > cand.start:
-            continue
-        text = sents.texts[si]
-        out.append(Candidate("sentence", cand.hit_rank, cand.row, cand.chunk, start, end, text, si, pos, 0.0, 0.0,
-                             0.0, 0.0, sents.tokens[si], tuple(index.annotations.spans(si, text))))
-        if len(out) >= limit:
+    first_start = cand.start
+    row = cand.row
+    while 0 <= row < index.size and len(out) < limit:
+        chunk = index.chunks[row] if row != cand.row else cand.chunk
+        if chunk.doc != cand.chunk.doc:
             break
+        for pos, si in reversed(list(enumerate(sents.of_row(row)))):
+            start, end = (int(x) for x in sents.spans[si])
+            if end > first_start:
+                continue
+            text = sents.texts[si]
+            out.append(Candidate("sentence", cand.hit_rank, row, chunk, start, end, text, si, pos, 0.0, 0.0,
+                                 0.0, 0.0, sents.tokens[si], tuple(index.annotations.spans(si, text))))
+            first_start = start
+            if len(out) >= limit:
+                break
+        if not across:
+            break
+        row -= 1
     return out

@@ -860,6 +860,13 @@ def inline_list(text: str) -> bool:
     return len(_INLINE_ENUMERATOR.findall(text)) >= 2
 
 
+def opens_enumeration(text: str) -> bool:
+    """Whether ``text`` opens an enumeration of its own past its start and stops on a comma, the rest
+    of it on the next line (``・特長(①甲、`` / ``②乙、③丙)``): that enumeration is the list."""
+    body = _HEADING_MARK.sub("", text, count=1)
+    return _INLINE_ENUMERATOR.search(body, 1) is not None and _RUNS_ON.search(body) is not None
+
+
 #: Markers of bracketed titles (【概要】, ＜主な論点＞): sub-headings rather than items.
 TITLE_MARKERS = ("【", "<", "＜")
 #: Markers of a line inside a list that can be an item's detail rather than an item: a sub-title
@@ -911,15 +918,53 @@ def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> 
     return [head, *items]
 
 
-def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: ReaderPolicy) -> list[list[Candidate]]:
+    """The items of ``head``'s list above it, nearest first, each with the lines kept with it, across
+    passage boundaries (a list the chunker cut starts above the passage its best line is in): the
+    items of its bullet right above it, and over other lines as the list goes on over them below it:
+    a bulleted item's detail lines (up to two, a label among them: ``• 甲制度`` / ``＜昨年度の例＞`` /
+    ``対象：…`` / ``• 乙制度``: kept; a sub-title alone heads the items under it) or its wrapped tail; the
+    body of a numbered item (up to ``max_item_body`` sentences: left out) when the item above it carries
+    the number before (``(1)…`` / body / ``(2)…``)."""
+    numbered = marker in _NUMBERED_KINDS
+    bulleted = not numbered and marker not in DETAIL_MARKERS
+    number = item_number(head.text) if numbered else None
+    out: list[list[Candidate]] = []
+    gap: list[Candidate] = []
+    for c in preceding(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body), across=True):
+        m = item_marker(c.text)
+        if m == marker:
+            n = item_number(c.text) if numbered else None
+            if gap and numbered and (number is None or n != number - 1):
+                break  # a numbered item out of sequence above other lines: another list
+            gap_marks = [item_marker(x.text) for x in gap]
+            if bulleted and None in gap_marks and (len(gap) > 1 or not _MID_SENTENCE.search(c.text)):
+                break  # an unmarked line under a bulleted item is its wrapped tail alone, nothing else
+            if bulleted and gap and None not in gap_marks and "label" not in gap_marks:
+                break  # a sub-title alone over the items below it heads them: another section
+            out.append([c] if numbered else [c, *gap])
+            gap, number = [], n
+            if len(out) >= policy.max_list_items:
+                break
+            continue
+        if not (numbered or bulleted) or len(gap) >= (policy.max_item_body if numbered else 2) \
+                or c.cell is not None or _markdown_heading(c.text) or (bulleted and m not in (None, *DETAIL_MARKERS)):
+            break
+        gap.insert(0, c)
+    return out
+
+
+def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy, reach: bool = False) -> list[Candidate]:
     """The list ``head`` belongs to: the run of items around it, or the items right after it
     when it is the list's heading or lead-in; ``[head]`` when there is no list, or when ``head``
-    enumerates the items itself.
+    enumerates the items itself (or opens an enumeration that runs on to the next line:
+    ``・特長(①甲、`` / ``②乙)``). With ``reach`` (a list question), the items above ``head`` are
+    gathered across passage boundaries and item bodies too (``items_before``).
 
     Numbered items (①, (1), 1.) may each carry a body of several sentences: the list goes on
     across a body when the next item of its kind carries the next number, and the bodies are
     left out (the items' own lines say what the list holds; a body is one item's detail)."""
-    if head.kind != "cell" and inline_list(head.text):
+    if head.kind != "cell" and (inline_list(head.text) or opens_enumeration(head.text)):
         return [head]
     if head.kind == "cell":
         # A cell under a heading label (主な支援策 / ・…) heads the list from its label line.
@@ -940,6 +985,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
             if item_marker(c.text) != marker:
                 break
             before.insert(0, c)
+    first_marker = marker
     block = [*before, head]
     total = sum(len(c.text) for c in block)
     items = len(block) if marker else 0
@@ -1002,6 +1048,19 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> lis
         # A last row whose number the extraction lost (a glyph read as ・ or dropped), of the items' shape.
         block.append(pending[0])
         items += 1
+    if reach and first_marker and not labelled and item_marker(block[0].text) == first_marker \
+            and (items >= 2 or (first_marker in _NUMBERED_KINDS and (item_number(block[0].text) or 0) > 1)):
+        # The list goes on above the passage or over the bodies above its first item: its items up there
+        # join, nearest first, as many as the list's limits leave room for (the best line's stay). Only
+        # for a list found here already, or a numbered item whose number says items come before it.
+        shown = sum(min(len(c.text), policy.max_item_chars) for c in block)
+        for group in items_before(index, block[0], first_marker, policy):
+            size = sum(min(len(c.text), policy.max_item_chars) for c in group)
+            if len(block) + len(group) > policy.max_list_items or shown + size > policy.max_list_chars:
+                break
+            block = [*group, *block]
+            shown += size
+            items += 1
     if items < 2 and not item_marker(head.text):
         # Slides often print their title under the content: the list just before a heading.
         # Under a title (a short line, no sentence), up to two other lines (a ※ note, a sub-heading)
@@ -1301,6 +1360,71 @@ def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate]
     return None
 
 
+def _titled_run(index: LoadedIndex, c: Candidate, policy: ReaderPolicy) -> list[Candidate]:
+    """The bracketed sub-titles of the run of titled sections ``c`` is in (``【甲】`` / ``・…`` / ``【乙】`` /
+    ``・…``, each item with at most one wrapped line), in document order; empty when ``c`` is in none."""
+    limit = (policy.max_list_items + 2) * (1 + policy.max_item_body)
+
+    def kind(x: Candidate, prev: str | None) -> str | None:
+        m = item_marker(x.text)
+        if x.cell is not None or _markdown_heading(x.text):
+            return None
+        if m in TITLE_MARKERS and len(x.text) <= policy.max_heading_chars and "。" not in x.text:
+            return "title"
+        if m is not None and m not in DETAIL_MARKERS and m not in _NUMBERED_KINDS:
+            return "item"
+        return "tail" if m is None and prev == "item" and len(x.text) <= policy.max_item_chars else None
+
+    first: Candidate | None = c if kind(c, None) == "title" else None
+    if first is None:
+        # Up through the section's items (and their wrapped lines) to its title.
+        for x in preceding(index, c, limit, across=True):
+            k = kind(x, "item")
+            if k == "title":
+                first = x
+                break
+            if k is None:
+                return []
+    if first is None:
+        return []
+    for x in preceding(index, first, limit, across=True):  # earlier sections of the run
+        k = kind(x, "item")
+        if k == "title":
+            first = x
+        elif k is None:
+            break
+    titles: list[Candidate] = [first]
+    prev = "title"
+    for x in following(index, first, limit):
+        k = kind(x, prev)
+        if k is None:
+            break
+        if k == "title":
+            if prev == "title":
+                return []  # titles in a row are a list of their own, not sections
+            titles.append(x)
+        prev = k
+    return titles if prev != "title" else []
+
+
+def counted_sections(query: Query, index: LoadedIndex, cands: Sequence[Candidate], scores: np.ndarray,
+                     policy: ReaderPolicy) -> list[Candidate] | None:
+    """The bracketed sub-titles of a run of sections (``【甲】`` / ``・…`` / ``【乙】`` / ``・…`` / ``【丙】`` / ``・…``)
+    that a line scoring close to the best is in, when the question asks for as many things as there
+    are sections (…の3つの柱は何か): the titles name them; their items are their details. Else None."""
+    asked = {int(m.group(1)) for m in _ASKED_COUNT.finditer(query.normalized)}
+    if not asked:
+        return None
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    for i in order[: policy.list_heads]:
+        if scores[i] < scores[order[0]] - policy.typed_fallback_margin:
+            break
+        titles = _titled_run(index, cands[i], policy)
+        if len(titles) >= 2 and len(titles) in asked:
+            return titles
+    return None
+
+
 #: A run of short nouns a sentence enumerates itself (大学、研究所、学会、企業等): three or more.
 _NOUN_RUN = lazy(r"(?:^|[、,，。:：\s])((?:[^、,，。:：\s]{1,10}、){2,}[^、,，。:：\s]{1,10}?(?:等|など|及び|や|の各))")
 
@@ -1319,6 +1443,9 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     """The list the best-scored candidates belong to (one of the top few heads a list)."""
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
+    sections = counted_sections(query, index, cands, scores, policy)
+    if sections is not None:
+        return Selection(sections, None, None, float(scores[best]))
     named = named_heading(query, index, cands, scores, policy) or counted_heading(query, index, cands, scores, policy)
     if named is not None:
         above = preceding(index, named[0], 1)
@@ -1332,7 +1459,7 @@ def select_list(query: Query, index: LoadedIndex, cands: Sequence[Candidate], sc
     for i in order[: policy.list_heads]:
         if scores[i] < scores[best] - policy.typed_fallback_margin:
             break
-        block = list_block(index, cands[i], policy)
+        block = list_block(index, cands[i], policy, reach=True)
         if len(block) > 1 or (cands[i].kind != "cell" and inline_list(cands[i].text)):
             item = labelled_item(query, block) if len(block) > 1 else None
             if item is not None:

@@ -392,8 +392,9 @@ def _list_answer(units: Sequence[Candidate], index: LoadedIndex,
             lead = []
             continue
         citations.append(make_citation(n, c.chunk, c.start, c.end, c.dense, index.page_of))
-        if i > 0 and main is not None and markers[k + i] in DETAIL_MARKERS:
-            # A line between two items (＜…の例＞, 対象：…) is the item's detail: indented, not an item.
+        if i > 0 and main is not None and markers[k + i] in DETAIL_MARKERS and markers[k + i] != main:
+            # A line between two items (＜…の例＞, 対象：…) is the item's detail: indented, not an item
+            # (a list of titles or labels is items of that kind, each a line of its own).
             lines.append(f"\u3000{_item_text(c) if item_chars is None else snippet(_item_text(c), None, item_chars)}"
                          f"{CITE_MARK.format(n=n)}")
             continue
