@@ -244,6 +244,7 @@ def test_focus_is_the_attribute_not_an_adverbial_compound(question: str, focus: 
         ("最少の参加国はどこか。", {"least"}),
         ("任期は最大4年か。", set()),  # a bound stated, not an extreme asked
         ("Which member pays the lowest share?", {"least"}),
+        ("What is the most important step, at least for now?", set()),
     ],
 )
 def test_question_asks(question: str, asks: set[str]) -> None:
