@@ -696,20 +696,16 @@ def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
     kind = _HEADER_KINDS.get(query.answer_type)
     if most == least or kind is None or not len(scores):
         return None
-    cells = [i for i, c in enumerate(cands) if c.cell is not None and c.cell.kind == "table"]
+    cells = [(i, c.cell) for i, c in enumerate(cands) if c.cell is not None and c.cell.kind == "table"]
     if not cells:
         return None
-    top = max(cells, key=lambda i: float(scores[i]))
+    top, at = max(cells, key=lambda ic: float(scores[ic[0]]))
     if float(scores[top]) < float(np.max(scores)) - policy.typed_fallback_margin:
         return None
-    at = cands[top].cell
-    assert at is not None
-    table = [i for i in cells if (cands[i].cell.doc, cands[i].cell.first_line, cands[i].cell.last_line)  # type: ignore[union-attr]
-             == (at.doc, at.first_line, at.last_line)]
+    table = {i: cell for i, cell in cells
+             if (cell.doc, cell.first_line, cell.last_line) == (at.doc, at.first_line, at.last_line)}
     values: dict[int, tuple[str, float]] = {}
-    for i in table:
-        cell = cands[i].cell
-        assert cell is not None
+    for i, cell in table.items():
         found = [s for s in cands[i].spans if s.start > len(cell.label)
                  and s.kind in ("percent", "money", "count", "number")]
         m = _NUMBER.search(found[0].value) if len(found) == 1 else None
@@ -725,11 +721,8 @@ def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
         # Several columns share the extreme (three at 20%): each of them, one a line.
         return Selection([cands[j] for j in holders], None, None, float(scores[top]), listed=True)
     (i,) = holders
-    labels = [cands[j].cell.label for j in table]  # type: ignore[union-attr]
-    caption = os.path.commonprefix(labels)
-    cell = cands[i].cell
-    assert cell is not None
-    header = cell.label[len(caption):].strip() or cell.label
+    caption = os.path.commonprefix([cell.label for cell in table.values()])
+    header = table[i].label[len(caption):].strip() or table[i].label
     start = cands[i].text.find(header)
     if start < 0:
         return None
@@ -740,8 +733,7 @@ def extreme_cell(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
 #: An item asked by its number (項目14, 9番目の項目, item 14, No. 3), not a count or a date.
 _ITEM_NO_ASKED = lazy(r"項目\s*(\d{1,2})(?![\d.年月日%])|(?<![\d.])(\d{1,2})\s*番目"
                       r"|\bitem\s+(?:no\.?\s*)?(\d{1,2})\b|\bNo\.\s*(\d{1,2})\b", re.I)
-
-
+#: A row of a numbered list: it starts with its number (3. 甲).
 _NUMBERED_ROW = lazy(r"\s*\d{1,2}[.．](?!\d)")
 
 
