@@ -242,7 +242,7 @@ class _Unit:
     #: claim asserts (``設立 2031年4月``) under a title naming what it speaks of.
     placed: float = 0.0
     #: ``own`` and ``item`` over the claim's topic without the words no passage of the documents uses
-    #: (``Claim.unused``: a drafter's 会場 where the slide's row says 開催場所): how much the unit is about the item
+    #: (``Claim.unused``: a drafter's 式場 where the slide's row says 開催地): how much the unit is about the item
     #: in the words it could state at all (equal to ``own`` and ``item`` when the claim has no such word).
     own_k: float = 0.0
     item_k: float = 0.0
@@ -532,7 +532,7 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison, previous: str
 def _dated_otherwise(claim: Claim, u: _Unit) -> bool:
     """Whether the unit is dated otherwise than the claim dates its item while it states another of its values, or
     its section heading dates it otherwise (a claim of the 2031年 meeting's 150 participants against
-    ``【参考】前回の会合(2019年5月)の概要`` / ``・参加者：12ヶ国から136人``): the record of another occasion, not the
+    ``【参考】前回の会合(2019年5月)の概要`` / ``・参加者：12ヶ国から80人``): the record of another occasion, not the
     claim's with one detail changed."""
     dates = [v for v in claim.values if v.kind == "date"]
     # (A row stating only the claim's date, otherwise, is the claim's date stated otherwise: ``_placed``'s own case.)
@@ -819,7 +819,7 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
     if not figures and not venues:
         return units
     cache: dict[tuple[str, int], str] = {}
-    # (Of what the claim asserts, the words the documents use: a drafter's own word, 1回あたり, no row states.)
+    # (Of what the claim asserts, the words the documents use: a drafter's own word, 一件ごと, no row states.)
     asserted = {t: w for t, w in claim.assertion.items() if t not in claim.unused} or claim.assertion
     out = []
     for u in units:
@@ -831,7 +831,7 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
                 and coverage(asserted, c.tokens) >= PLACED_ASSERTION):
             extra: frozenset[str] = frozenset()
         elif venues and _venue_row(u, venues):
-            # The row's label names the venue the claim names (開催場所： for a draft's 会場).
+            # The row's label names the venue the claim names (開催地： for a draft's 会場).
             extra = slot
         else:
             out.append(u)
@@ -850,7 +850,7 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
 
 
 #: Words naming where something is held or sited (general Japanese): a draft's 会場 and a slide's row label
-#: 開催場所： name one slot.
+#: 開催地： name one slot.
 VENUE_WORDS = ("会場", "開催場所", "開催地", "実施場所", "実施地", "所在地", "建設地", "設置場所", "場所")
 #: Kinds of name a venue is.
 _VENUE_KINDS = ("org", "place", "facility")
@@ -859,7 +859,7 @@ _ROW_LABEL_END = rx(r"([^\s・、。:：()（）]{1,8})\s*[:：]\s*$")
 
 
 def _venue_terms(claim: Claim) -> frozenset[str]:
-    """The claim's topic terms of the venue words it uses (会場 of …の会場は甲大学だった); empty when it names no venue."""
+    """The claim's topic terms of the venue words it uses (会場 of …の会場は甲大学とする); empty when it names no venue."""
     text = claim.query.normalized
     words = [w for w in VENUE_WORDS if w in text]
     return frozenset(t for t in claim.topic if len(t) >= 2 and any(t in w for w in words))
@@ -867,7 +867,7 @@ def _venue_terms(claim: Claim) -> frozenset[str]:
 
 def _venue_row(u: _Unit, venues: Sequence[TypedSpan]) -> bool:
     """Whether the unit gives a name in the place of one of the claim's venue names (as the claim does or otherwise)
-    right after a row label naming a venue (``開催場所：乙大学``)."""
+    right after a row label naming a venue (``開催地：乙市``)."""
     text = u.cand.text
     stated = [s for v in venues for s in u.cand.spans if s.kind == v.kind and compare_values(v, s) in ("equal", "differ")]
     for s in stated:
