@@ -246,6 +246,9 @@ class _Unit:
     #: in the words it could state at all (equal to ``own`` and ``item`` when the claim has no such word).
     own_k: float = 0.0
     item_k: float = 0.0
+    #: Whether the unit states every word of the claim's topic the documents use that weighs more than
+    #: ``WHOLE_WEIGHT`` (its lead-in counted; see ``_about`` for a table's cell).
+    cell_whole: bool = False
 
     @property
     def about_own(self) -> float:
@@ -690,6 +693,11 @@ def _slot_tokens(claim: Claim, words: Sequence[str]) -> frozenset[str]:
     return frozenset(t for t in claim.topic for w in words if len(t) >= 2 and (t.startswith(w) or w.startswith(t)))
 
 
+#: Weight over which a word of the claim is one a table's cell must state to stand for the claim's slot (a word of
+#: less weight, used in most passages, names nothing in particular).
+WHOLE_WEIGHT = 1.0
+
+
 def _known_topic(claim: Claim) -> dict[str, float]:
     """The claim's topic without the words no passage of the documents uses (``Claim.unused``); empty when it has
     none such, or nothing else."""
@@ -776,9 +784,11 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         item_m = coverage(claim.main, tokens | c.before) if claim.main else 0.0
         own_k = coverage(known, tokens) if known else own
         item_k = coverage(known, tokens | c.before) if known else item
+        whole = bool(known) and c.cell is not None and all(
+            t in tokens or t in c.before for t, w in known.items() if w > WHOLE_WEIGHT)
         out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
                          own_n, item_n, polar_own_n, polar_item_n, item_m, _record_own(claim, c, cmp),
-                         own_k=own_k, item_k=item_k))
+                         own_k=own_k, item_k=item_k, cell_whole=whole))
     return out
 
 
@@ -1121,7 +1131,18 @@ def _about(u: _Unit, v: TypedSpan) -> tuple[float, float]:
     """How much the unit is about the item of claim value ``v`` (own, with lead-in): its verbs light for a
     figure or date; for a name, the whole topic (any two bodies differ: a list of members is no
     statement of the claim's secretariat, whatever its verb)."""
+    if _table_cell(u) and u.cell_whole:
+        # A cell of a table whose column the claim names (``_key_named``), its caption and column stating every weighty
+        # word of the claim the documents use: they tie it to the claim's slot, and the drafter's own words (a
+        # synonym of the caption no document uses) cannot be asked of it.
+        return max(u.about_own, u.own_k), max(u.about_item, u.item_k)
     return (u.own, u.item) if v.kind in _NAME_KINDS else (u.about_own, u.about_item)
+
+
+def _table_cell(u: _Unit) -> bool:
+    """Whether the unit is a cell of a flattened table (its caption, its column's key, its value)."""
+    cell = u.cand.cell
+    return cell is not None and cell.kind == "table"
 
 
 def _is_record(u: _Unit) -> bool:

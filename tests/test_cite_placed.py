@@ -122,3 +122,34 @@ def test_words_no_document_uses_are_not_asked_of_a_placed_row() -> None:
                               DEFAULT_CITE_POLICY)
     assert strength == "conflict"
     assert unit is not None and unit.cand.text.startswith("・受講対象者")
+
+
+def _table_cell(caption: str, key: str, value: str) -> Candidate:
+    """A cell of a flattened table (its caption, its column's key, its value), as the reader recovers it."""
+    from assistant.bm25 import mecab_tokenize
+    from assistant.chunking import Chunk
+    from assistant.spans import extract_spans
+    from assistant.structure import Cell
+
+    label = f"{caption} {key}"
+    body = f"{label}：{value}"
+    chunk = Chunk("t.txt:1-3", "t.txt", "t", 1, 3, None, "", body, body, 0, len(body))
+    spans = tuple(s.shifted(len(label) + 1) for s in extract_spans(value))
+    return Candidate("cell", 1, 0, chunk, 0, len(body), body, 0, 0, 0.9, 0.9, 1.0, 0.9,
+                     frozenset(mecab_tokenize(body)), spans, Cell("t.txt", "table", label, value, 1, 3, 3))
+
+
+def test_a_table_cell_of_the_claims_column_need_not_state_the_drafters_own_words() -> None:
+    # The draft calls the caption's 経費分担 its 拠出比率 (words no document uses): the cell of the column it names,
+    # whose caption states every other weighty word of the claim, is the claim's share stated otherwise.
+    cells = [_table_cell("甲計画の経費分担(整備期)", k, v) for k, v in (("乙国", "12.5%"), ("丙国", "87.5%"))]
+    idf = {"拠出": 4.0, "比率": 4.0, "整備": 2.0, "経費": 2.0, "分担": 2.0, "乙国": 1.5, "運用": 2.0}
+    claim = _claim("整備期の甲計画の経費分担において、乙国の拠出比率は40%である。", idf)
+    assert judge(claim, cells, DEFAULT_CITE_POLICY)[0] != "conflict"
+    strength, unit, _ = judge(replace(claim, unused=frozenset({"拠出", "比率"})), cells, DEFAULT_CITE_POLICY)
+    assert strength == "conflict"
+    assert unit is not None and unit.cand.cell is not None and unit.cand.cell.label.endswith("乙国")
+    assert [(a.text, b.text) for a, b in unit.cmp.differing] == [("40%", "12.5%")]
+    # Another period (運用期, a weighty word the caption does not state): the cell is no statement of the claim's share.
+    claim = _claim("運用期の甲計画の経費分担において、乙国の拠出比率は40%である。", idf)
+    assert judge(replace(claim, unused=frozenset({"拠出", "比率"})), cells, DEFAULT_CITE_POLICY)[0] != "conflict"
