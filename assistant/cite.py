@@ -534,18 +534,21 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison, previous: str
 
 def _dated_otherwise(claim: Claim, u: _Unit) -> bool:
     """Whether the unit is dated otherwise than the claim dates its item while it states another of its values, or
-    its section heading dates it otherwise (a claim of the 2031年 meeting's 150 participants against
+    its section heading (or its own text) dates it and the claim's own time (a date, or a period relative to the
+    time of writing: 今年度) is not that date (a claim of the 2031年 meeting's 150 participants against
     ``【参考】前回の会合(2019年5月)の概要`` / ``・参加者：12ヶ国から80人``): the record of another occasion, not the
     claim's with one detail changed."""
-    dates = [v for v in claim.values if v.kind == "date"]
+    times = [v for v in claim.values if v.kind in ("date", "relative")]
     # (A row stating only the claim's date, otherwise, is the claim's date stated otherwise: ``_placed``'s own case.)
-    if not dates or all(v.kind == "date" for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing))):
+    if not times or all(v.kind in ("date", "relative") for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing))):
         return False
-    kinds = {v.kind == "date" for v, _ in u.cmp.differing}
+    kinds = {v.kind in ("date", "relative") for v, _ in u.cmp.differing}
     if kinds == {True, False}:
         return True
     heading = _section_heading(u.cand)
-    return bool(heading) and any(compare_values(v, h) == "differ" for v in dates for h in _heading_dates(heading))
+    # (The unit's own dates too: a window joining the dated heading to its row holds the heading.)
+    dates = (*(_heading_dates(heading) if heading else ()), *(s for s in u.cand.spans if s.kind == "date"))
+    return bool(dates) and not any(compare_values(v, h) == "equal" for v in times for h in dates)
 
 
 def _list_lead(c: Candidate, by_pos: dict[tuple[str, int], Candidate]) -> Candidate | None:

@@ -110,6 +110,15 @@ def test_a_row_under_a_heading_dating_another_session_is_not_placed() -> None:
     assert any(u.placed > 0.0 for u in units if u.cand.text.startswith("・開催場所"))
 
 
+def test_a_claim_of_this_years_session_is_not_placed_under_a_dated_heading() -> None:
+    # 今年 (a period relative to the time of writing) is not the heading's 2019: the row is the last session's record.
+    for sentence in ("今年の潮流発電国際セミナーの会場は南海大学に決まった。",
+                     "来年度の潮流発電国際セミナーには、約150人の学生が参加する予定である。"):
+        strength, _, units = judge(_claim(sentence), _seminar(), DEFAULT_CITE_POLICY)
+        assert strength != "conflict", sentence
+        assert all(u.placed == 0.0 for u in units), sentence
+
+
 def test_words_no_document_uses_are_not_asked_of_a_placed_row() -> None:
     # The drafter's 1回あたり (weighty, as a word the documents never use is) is in no row; of what the claim asserts,
     # the row states the rest (受講対象者), and the count there is the claim's stated otherwise.
