@@ -241,6 +241,14 @@ class _Unit:
     #: ``own`` with the claim's subject words that stand above the unit (see ``_placed``): a row stating what the
     #: claim asserts (``設立 2031年4月``) under a title naming what it speaks of.
     placed: float = 0.0
+    #: ``own`` and ``item`` over the claim's topic without the words no passage of the documents uses
+    #: (``Claim.unused``: a drafter's 式場 where the slide's row says 開催地): how much the unit is about the item
+    #: in the words it could state at all (equal to ``own`` and ``item`` when the claim has no such word).
+    own_k: float = 0.0
+    item_k: float = 0.0
+    #: Whether the unit states every word of the claim's topic the documents use that weighs more than
+    #: ``WHOLE_WEIGHT`` (its lead-in counted; see ``_about`` for a table's cell).
+    cell_whole: bool = False
 
     @property
     def about_own(self) -> float:
@@ -524,6 +532,25 @@ def _dated_by_heading(claim: Claim, c: Candidate, cmp: Comparison, previous: str
     return replace(cmp, matched=(*cmp.matched, *dated), unknown=tuple(v for v in cmp.unknown if v not in dated))
 
 
+def _dated_otherwise(claim: Claim, u: _Unit) -> bool:
+    """Whether the unit is dated otherwise than the claim dates its item while it states another of its values, or
+    its section heading (or its own text) dates it and the claim's own time (a date, or a period relative to the
+    time of writing: 今年度) is not that date (a claim of the 2031年 meeting's 150 participants against
+    ``【参考】前回の会合(2019年5月)の概要`` / ``・参加者：12ヶ国から80人``): the record of another occasion, not the
+    claim's with one detail changed."""
+    times = [v for v in claim.values if v.kind in ("date", "relative")]
+    # (A row stating only the claim's date, otherwise, is the claim's date stated otherwise: ``_placed``'s own case.)
+    if not times or all(v.kind in ("date", "relative") for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing))):
+        return False
+    kinds = {v.kind in ("date", "relative") for v, _ in u.cmp.differing}
+    if kinds == {True, False}:
+        return True
+    heading = _section_heading(u.cand)
+    # (The unit's own dates too: a window joining the dated heading to its row holds the heading.)
+    dates = (*(_heading_dates(heading) if heading else ()), *(s for s in u.cand.spans if s.kind == "date"))
+    return bool(dates) and not any(compare_values(v, h) == "equal" for v in times for h in dates)
+
+
 def _list_lead(c: Candidate, by_pos: dict[tuple[str, int], Candidate]) -> Candidate | None:
     """The lead-in of the list item ``c``: the nearest sentence above it in its passage that is no item of the
     list, when it leaves its statement open (``…甲委員会(ABC)を活用し、`` over ``・…の支援``); else None."""
@@ -669,6 +696,19 @@ def _slot_tokens(claim: Claim, words: Sequence[str]) -> frozenset[str]:
     return frozenset(t for t in claim.topic for w in words if len(t) >= 2 and (t.startswith(w) or w.startswith(t)))
 
 
+#: Weight over which a word of the claim is one a table's cell must state to stand for the claim's slot (a word of
+#: less weight, used in most passages, names nothing in particular).
+WHOLE_WEIGHT = 1.0
+
+
+def _known_topic(claim: Claim) -> dict[str, float]:
+    """The claim's topic without the words no passage of the documents uses (``Claim.unused``); empty when it has
+    none such, or nothing else."""
+    if not claim.unused:
+        return {}
+    return {t: w for t, w in claim.topic.items() if t not in claim.unused}
+
+
 def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
     out = []
     text = claim.query.normalized
@@ -682,6 +722,7 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
              frozenset(t for t in claim.topic if t in FRAME_WORDS) if any(v.kind == "money" for v in claim.values)
              else frozenset())
     roles = [t for t in claim.topic if t in ROLE_WORDS and not other_role_only(t, text)]
+    known = _known_topic(claim)
     passages: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for c in cands:
         if c.kind == "sentence":
@@ -744,8 +785,13 @@ def _units(claim: Claim, cands: Sequence[Candidate]) -> list[_Unit]:
         polar_own_n = coverage(nouns, tokens | slot) if slot and nouns else own_n
         polar_item_n = coverage(nouns, tokens | c.before | slot) if slot and nouns else item_n
         item_m = coverage(claim.main, tokens | c.before) if claim.main else 0.0
+        own_k = coverage(known, tokens) if known else own
+        item_k = coverage(known, tokens | c.before) if known else item
+        whole = bool(known) and c.cell is not None and all(
+            t in tokens or t in c.before for t, w in known.items() if w > WHOLE_WEIGHT)
         out.append(_Unit(c, own, item, cmp, value_own, near, polar_own, polar_item, section_own,
-                         own_n, item_n, polar_own_n, polar_item_n, item_m, _record_own(claim, c, cmp)))
+                         own_n, item_n, polar_own_n, polar_item_n, item_m, _record_own(claim, c, cmp),
+                         own_k=own_k, item_k=item_k, cell_whole=whole))
     return out
 
 
@@ -772,22 +818,35 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
     (``甲センターの概要`` / ``設立 2031年4月``): the row states the claim's item though it repeats none of the
     subject's words, while another line repeating them (``甲センターの開催について(2031年5月1日制定)``) states
     none of what the claim asserts. 0.0 (not used) otherwise."""
-    if not claim.subject or not claim.assertion:
+    if not claim.subject:
         return units
     # (Only a row giving one of the claim's figures or dates: a name is too loose a slot for a title lines away to
     # tie to the claim, and a year alone frames rather than states. Nor an amount: a budget line names its programme
     # beside its figure, and a slide lists many programmes' lines under one title. A line above stating a figure is
-    # another record, not the row's title.)
-    figures = [v for v in claim.values if v.kind in _FIGURES and v.kind != "money" and _stating(claim, v)]
-    if not figures:
+    # another record, not the row's title. A name only as the venue of a claim naming its venue, in a row whose
+    # label names a venue: ``_venue_row``.)
+    figures = [v for v in claim.values if v.kind in _FIGURES and v.kind != "money" and _stating(claim, v)
+               ] if claim.assertion else []
+    slot = _venue_terms(claim)
+    venues = [v for v in claim.values if v.kind in _VENUE_KINDS] if slot else []
+    if not figures and not venues:
         return units
     cache: dict[tuple[str, int], str] = {}
+    # (Of what the claim asserts, the words the documents use: a drafter's own word, 一件ごと, no row states.)
+    asserted = {t: w for t, w in claim.assertion.items() if t not in claim.unused} or claim.assertion
     out = []
     for u in units:
         c = u.cand
-        if (u.item >= policy.conflict_item or abs(u.value_own - u.own) > _TIE
-                or not any(v in figures for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing)))
-                or coverage(claim.assertion, c.tokens) < PLACED_ASSERTION):
+        if u.item >= policy.conflict_item or abs(u.value_own - u.own) > _TIE or _dated_otherwise(claim, u):
+            out.append(u)
+            continue
+        if (any(v in figures for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing)))
+                and coverage(asserted, c.tokens) >= PLACED_ASSERTION):
+            extra: frozenset[str] = frozenset()
+        elif venues and _venue_row(u, venues):
+            # The row's label names the venue the claim names (開催地： for a draft's 会場).
+            extra = slot
+        else:
             out.append(u)
             continue
         key = (c.chunk.id, c.start)
@@ -795,12 +854,40 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
             cache[key] = _title_lines(_above(u, units))
         low = cache[key]
         found = {t for t in claim.subject if len(t) >= 2 and t.lower() in low}
-        if coverage(claim.subject, c.tokens | found) < PLACED_SUBJECT:
+        if coverage(claim.subject, c.tokens | found | extra) < PLACED_SUBJECT:
             out.append(u)
             continue
-        placed = coverage(claim.topic, c.tokens | found)
+        placed = coverage(claim.topic, c.tokens | found | extra)
         out.append(replace(u, placed=placed) if placed > u.own else u)
     return out
+
+
+#: Words naming where something is held or sited (general Japanese): a draft's 会場 and a slide's row label
+#: 開催地： name one slot.
+VENUE_WORDS = ("会場", "開催場所", "開催地", "実施場所", "実施地", "所在地", "建設地", "設置場所", "場所")
+#: Kinds of name a venue is.
+_VENUE_KINDS = ("org", "place", "facility")
+#: The label of a row just before its value (``・開催場所：``).
+_ROW_LABEL_END = rx(r"([^\s・、。:：()（）]{1,8})\s*[:：]\s*$")
+
+
+def _venue_terms(claim: Claim) -> frozenset[str]:
+    """The claim's topic terms of the venue words it uses (会場 of …の会場は甲大学とする); empty when it names no venue."""
+    text = claim.query.normalized
+    words = [w for w in VENUE_WORDS if w in text]
+    return frozenset(t for t in claim.topic if len(t) >= 2 and any(t in w for w in words))
+
+
+def _venue_row(u: _Unit, venues: Sequence[TypedSpan]) -> bool:
+    """Whether the unit gives a name in the place of one of the claim's venue names (as the claim does or otherwise)
+    right after a row label naming a venue (``開催地：乙市``)."""
+    text = u.cand.text
+    stated = [s for v in venues for s in u.cand.spans if s.kind == v.kind and compare_values(v, s) in ("equal", "differ")]
+    for s in stated:
+        m = _ROW_LABEL_END.search(text, 0, s.start)
+        if m is not None and any(w in m.group(1) for w in VENUE_WORDS):
+            return True
+    return False
 
 
 def _record_own(claim: Claim, c: Candidate, cmp: Comparison) -> float:
@@ -1047,7 +1134,18 @@ def _about(u: _Unit, v: TypedSpan) -> tuple[float, float]:
     """How much the unit is about the item of claim value ``v`` (own, with lead-in): its verbs light for a
     figure or date; for a name, the whole topic (any two bodies differ: a list of members is no
     statement of the claim's secretariat, whatever its verb)."""
+    if _table_cell(u) and u.cell_whole:
+        # A cell of a table whose column the claim names (``_key_named``), its caption and column stating every weighty
+        # word of the claim the documents use: they tie it to the claim's slot, and the drafter's own words (a
+        # synonym of the caption no document uses) cannot be asked of it.
+        return max(u.about_own, u.own_k), max(u.about_item, u.item_k)
     return (u.own, u.item) if v.kind in _NAME_KINDS else (u.about_own, u.about_item)
+
+
+def _table_cell(u: _Unit) -> bool:
+    """Whether the unit is a cell of a flattened table (its caption, its column's key, its value)."""
+    cell = u.cand.cell
+    return cell is not None and cell.kind == "table"
 
 
 def _is_record(u: _Unit) -> bool:
@@ -1588,6 +1686,7 @@ def analyse_claim(query: Query, result: SearchResult, index: LoadedIndex, tokeni
     bodies = body_abbreviations(abbr)
     spans = day_pairs(query.normalized, whole_places(query.normalized, [_as_body(s, bodies) for s in [*spans, *bare]]))
     claim = make_claim(query, sorted(spans, key=lambda s: (s.start, -s.end, s.kind)), tokenize)
+    claim = replace(claim, unused=frozenset(t for t in claim.topic if index.df(t) == 0))
     cands = with_body_abbreviations(_with_relative_years(cands, index), bodies)
     cands = [c if (w := day_pairs(c.text, whole_places(c.text, c.spans))) == list(c.spans) else replace(c, spans=tuple(w))
              for c in cands]

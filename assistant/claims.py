@@ -107,6 +107,10 @@ class Claim:
     #: claim has no topic marker.
     subject: dict[str, float] = field(default_factory=dict)
     assertion: dict[str, float] = field(default_factory=dict)
+    #: The topic terms no passage of the documents uses (a drafter's own word: 式場 where slides write 開催地):
+    #: no unit can state them, so they do not tell whether a unit speaks of the claim's item (see
+    #: ``cite._Unit.own_k``). Set by the drafting check from the index (empty otherwise).
+    unused: frozenset[str] = frozenset()
 
     @property
     def trend(self) -> TypedSpan | None:

@@ -716,3 +716,19 @@ def test_the_same_kind_of_funding_or_another_items_line_is_no_funding_conflict()
     # A line naming another kind but not the claim's item (己計画) does not state the item otherwise.
     strength, _, _ = judge(_claim("己計画に係る経費は、分担金として計上されている。"), cands, DEFAULT_CITE_POLICY)
     assert strength != "conflict"
+
+
+def test_the_claims_words_no_passage_uses_are_marked_unused(table_pipeline) -> None:  # type: ignore[no-untyped-def]
+    # A drafter's own word (式典, 竣工: the memo never uses them) cannot be asked of any unit; the memo's words can.
+    from assistant.bm25 import get_tokenizer
+    from assistant.cite import analyse_claim
+
+    p = table_pipeline
+    sentence = "乙川センターの竣工式典は令和9年度に行う。"
+    res = p.search_many([sentence], k=8)[0]
+    index = p.index()
+    q = p.analyse(sentence).with_search_terms(res.query_tokens, index.idf)
+    claim, _ = analyse_claim(q, res, index, get_tokenizer(p.settings.tokenizer), True, 8)
+    assert claim.unused == {t for t in claim.topic if index.df(t) == 0}
+    assert any("式典" in t or "竣工" in t for t in claim.unused)
+    assert not any("センター" in t for t in claim.unused)
