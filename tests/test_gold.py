@@ -168,7 +168,8 @@ def test_blind_sets_are_valid_and_kept_out_of_training(name: str, train: list[Go
         assert _repeating(other, blind) == []
 
 
-@pytest.mark.parametrize("path", BLIND_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*BLIND_FILES, ROOT / "eval" / "fresh21.jsonl", ROOT / "eval" / "fresh22.jsonl"],
+                         ids=lambda p: p.name)
 def test_earlier_blind_sets_are_valid_and_apart_from_the_evaluation_sets(path: Path, train: list[GoldItem],
                                                                         gold: list[GoldItem]) -> None:
     """The earlier blind sets (eval/fresh9-fresh17.jsonl, diagnosed since, and the sets written to train on) train the reader: valid, and
