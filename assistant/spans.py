@@ -647,14 +647,9 @@ def agent_spans(text: str) -> list[TypedSpan]:
     """Nouns naming a person by what they do (``広報コーディネーター``, ``法務の専門家``), as ``role``
     spans: the answer to who is placed or consulted when the documents name no one. Computed when
     asked, not stored in the index (a who question reads them only when a line has no name)."""
-    out = []
-    for m in _AGENT.finditer(text):
-        a = m.start()
-        # The compound starts after a particle or a verb's kana (民間企業と繋ぐ技術…: 技術…).
-        while a < m.end() and not ("\u4e00" <= text[a] <= "\u9fff" or "\u30a1" <= text[a] <= "\u30fc"):
-            a += 1
-        out.append(TypedSpan("role", a, m.end(), text[a : m.end()], text[a : m.end()]))
-    return out
+    # The compound runs back to the kana before it (企業と繋ぐ広報コーディネーター: 広報…), or over
+    # one の (法務の専門家), not over 等の (甲等の外部専門家: 外部専門家).
+    return [TypedSpan("role", m.start(), m.end(), m.group(), m.group()) for m in _AGENT.finditer(text)]
 
 
 def name_spans(text: str, use_mecab: bool = True) -> list[TypedSpan]:
