@@ -748,14 +748,14 @@ def numbered_item(query: Query, cands: Sequence[Candidate], scores: np.ndarray,
     if m is None or not len(scores):
         return None
     n = int(next(g for g in m.groups() if g))
-    item = re.compile(rf"(?<![\d.,]){n}[.．](?!\d)\s*(?P<item>[^\d\s.．、。][^\n]*?)\s*"
-                      r"(?=(?<![\d.,])\d{1,2}[.．](?!\d)|\n|$)")
+    item = (rf"(?<![\d.,]){n}[.．](?!\d)\s*(?P<item>[^\d\s.．、。][^\n]*?)\s*"
+            r"(?=(?<![\d.,])\d{1,2}[.．](?!\d)|\n|$)")
     order = np.argsort(-scores, kind="stable")
     floor = float(scores[order[0]]) - policy.unit_fallback_margin
     for i in order:
         if float(scores[i]) < floor and not _NUMBERED_ROW.match(cands[i].text):
             continue
-        found = item.search(cands[i].text)
+        found = re.search(item, cands[i].text)
         if found is not None:
             a, b = found.span("item")
             direct = TypedSpan("org", a, b, found.group("item"), found.group("item"))
