@@ -275,12 +275,12 @@ ASKS: tuple[tuple[str, str], ...] = (
     ("part", r"うち|\bof (?:whom|which|them)\b"),
     # The value something is changed to (いくらに引き上げ, 何%まで高める).
     ("target", r"(?:いくら|何[^\s、。か]{0,4}|どこ|どれ(?:だけ|くらい|ほど)?)(?:に|まで)|\bto (?:what|how)"),
-    # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be
-    # ``other`` when the counter is one the analyser does not know.
     # The extreme of several (最も大きな割合の国, 最多の, the largest share): which one holds it.
     # Not English "most" or "least" alone: "most important", "at least" ask no extreme.
     ("most", r"最も(?:大き|多|高|重|長)|最大(?!で|限|約|\d)|最多|最高(?!裁)|一番(?:大き|多|高)|\b(?:largest|biggest|highest|greatest)\b"),
     ("least", r"最も(?:小さ|少な|低|軽|短)|最小(?!限)|最少|最低(?!限)|一番(?:小さ|少な|低)|\b(?:smallest|lowest|fewest)\b"),
+    # An amount in any words (何百万円, 何分, いくら, how much): the answer type may still be
+    # ``other`` when the counter is one the analyser does not know.
     ("amount", r"何(?!か(?![所月国])|[をがのでともにはや？?。、])|いくら|いくつ|どれ(?:だけ|くらい|ぐらい|ほど)|どの(?:程度|くらい|ぐらい)|\bhow (?:much|many|long)\b"),
 )
 #: ``ASKS`` compiled (on first use), by cue name.
