@@ -1,13 +1,15 @@
 """Shared builders of the reader's and the drafting check's fixture tests: a candidate line without an
-index, a fixture passage of lines, a draft sentence's claim, and a pipeline over one fixture document
-in which only the reader's hard checks abstain."""
+index, a fixture passage of lines, a draft sentence's claim, a pipeline over one fixture document
+in which only the reader's hard checks abstain, and the reader's evidence and selection on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.bm25 import mecab_tokenize
 from assistant.chunking import Chunk
@@ -61,3 +63,28 @@ def hard_checks_pipeline(one_document: Any, tmp_path: Path, text: str, title: st
     p = p.with_reader_model(replace(load_model(), abstain_threshold=0.0))
     p.reader_policy = replace(p.reader_policy, off_topic_dense=-1.0, off_topic_dense_en=-1.0, off_topic_translated=-1.0)
     return p
+
+
+def reader_evidence(p: Any, question: str) -> tuple[Any, Any, Any]:
+    """The analysed question, the index and the reader's evidence for ``question`` on a fixture pipeline."""
+    from assistant.bm25 import get_tokenizer
+    from assistant.reader import evidence
+
+    idx = p.index()
+    res = p._search(question, 10, None, None)
+    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
+    return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
+
+
+def select_with_best(p: Any, question: str, starts: str | Callable[[Candidate], bool],
+                     rest: float = 0.0) -> tuple[Any, Any, Any, Candidate]:
+    """``select`` on a fixture pipeline with the first candidate starting with ``starts`` (or for which
+    it is true) scored best (the others ``rest``): the question, the index, the selection and that candidate."""
+    from assistant.reader.select import select
+
+    q, idx, ev = reader_evidence(p, question)
+    chosen = starts if callable(starts) else (lambda c: c.text.startswith(starts))
+    best = next(i for i, c in enumerate(ev.cands) if chosen(c))
+    scores = np.full(len(ev.cands), rest)
+    scores[best] = 1.0
+    return q, idx, select(q, idx, ev.cands, scores, p.reader_policy), ev.cands[best]

@@ -7,13 +7,12 @@ embedder; the learned model's own behaviour is measured by the eval, not here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from readerkit import hard_checks_pipeline
+from readerkit import hard_checks_pipeline, reader_evidence, select_with_best
 
 from assistant.bm25 import bigram_tokenize, mecab_tokenize
 from assistant.crosslingual import dictionary_path
@@ -1306,7 +1305,7 @@ def test_a_sentence_that_enumerates_its_items_is_the_whole_list(tmp_path: Path, 
     from assistant.reader.select import select
 
     p = _fixture_pipeline(one_document, tmp_path, doc, "水素戦略")
-    q, idx, ev = _evidence_for(p, "水素の利点として挙げられているものは何か。")
+    q, idx, ev = reader_evidence(p, "水素の利点として挙げられているものは何か。")
     # The enumerating line ranked first (set here: which line the ranker puts first, on the fake
     # embedder's similarity, is not what this tests): the bullets around it are other points.
     best = next(i for i, c in enumerate(ev.cands) if "①脱炭素" in c.text)
@@ -1358,17 +1357,6 @@ def test_the_named_column_of_a_named_row_answers() -> None:
         assert sel.units[0].cell is not None and sel.units[0].cell.value == value
 
 
-def _evidence_for(p, question: str):  # type: ignore[no-untyped-def]
-    """The analysed question, the index and the reader's evidence for ``question`` on a fixture pipeline."""
-    from assistant.bm25 import get_tokenizer
-    from assistant.reader import evidence
-
-    idx = p.index()
-    res = p._search(question, 10, None, None)
-    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
-    return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
-
-
 def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path, one_document) -> None:
     from assistant.reader.candidates import line_of
 
@@ -1379,7 +1367,7 @@ def test_a_table_read_as_one_sentence_yields_to_its_row_cells(tmp_path: Path, on
            "電子申請 | 本庁で開始 | 支所へ拡大\n"
            "窓口予約 | 試行 | 全庁で実施\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "窓口改革")
-    _, _, ev = _evidence_for(p, "窓口はいつ開設するか。")
+    _, _, ev = reader_evidence(p, "窓口はいつ開設するか。")
     spans = [(line_of(c.chunk, c.start), line_of(c.chunk, c.end - 1)) for c in ev.cands if c.kind == "sentence"]
     assert (3, 3) in spans  # the prose sentence stays
     # No sentence runs over two rows (the splitter joins the rows: they have no sentence ends) ...
@@ -1409,7 +1397,7 @@ def test_a_what_question_on_a_heading_is_answered_by_its_items(tmp_path: Path, o
            "③駅前広場の整備\n\n"
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "地域交通")
-    q, idx, ev = _evidence_for(p, "令和7年度の重点事業は何か。")
+    q, idx, ev = reader_evidence(p, "令和7年度の重点事業は何か。")
     assert q.answer_type == "other"
     heading = next(i for i, c in enumerate(ev.cands) if c.text.startswith("●"))
     scores = np.zeros(len(ev.cands))
@@ -1437,7 +1425,7 @@ def test_a_sentence_announcing_items_heads_them_and_a_markdown_heading_is_no_ite
            "# 第3章 施策\n"
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "交通計画")
-    q, idx, ev = _evidence_for(p, "本市の方針は何か。")
+    q, idx, ev = reader_evidence(p, "本市の方針は何か。")
     lead = next(i for i, c in enumerate(ev.cands) if c.text.startswith("本市は"))
     scores = np.zeros(len(ev.cands))
     scores[lead] = 1.0
@@ -1596,20 +1584,6 @@ def test_what_question_naming_the_kind_of_its_answer_gets_the_compound_with_that
 # ------------------------------------------------------- list blocks: sections, bodies, wrapped items
 
 
-def _select_with_best(p, question: str, starts: str | Callable[[Candidate], bool],  # type: ignore[no-untyped-def]
-                      rest: float = 0.0):
-    """``select`` on a fixture pipeline with the first candidate starting with ``starts`` (or for which
-    it is true) scored best (the others ``rest``)."""
-    from assistant.reader.select import select
-
-    q, idx, ev = _evidence_for(p, question)
-    chosen = starts if callable(starts) else (lambda c: c.text.startswith(starts))
-    best = next(i for i, c in enumerate(ev.cands) if chosen(c))
-    scores = np.full(len(ev.cands), rest)
-    scores[best] = 1.0
-    return q, idx, select(q, idx, ev.cands, scores, p.reader_policy)
-
-
 def test_numbered_items_continue_across_their_bodies(tmp_path: Path, one_document) -> None:
     from assistant.reader.shape import _list_answer
 
@@ -1626,7 +1600,7 @@ def test_numbered_items_continue_across_their_bodies(tmp_path: Path, one_documen
            "(3)荷役機械の更新\n"
            "電動の荷役機械に更新する。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "港湾事業")
-    q, idx, sel = _select_with_best(p, "令和7年度の主な事業を挙げてください。", "令和7年度の主な事業")
+    q, idx, sel, _ = select_with_best(p, "令和7年度の主な事業を挙げてください。", "令和7年度の主な事業")
     # Each item carries three sentences of body: the next number continues the list, the bodies stay out.
     assert [c.text[:5] for c in sel.units] == ["令和7年度", "(1)岸壁", "(2)航路", "(3)荷役"]
     text, _ = _list_answer(sel.units, idx)
@@ -1643,7 +1617,7 @@ def test_a_numbered_item_out_of_sequence_after_a_body_starts_another_list(tmp_pa
            "(1)別表の注記\n"
            "金額は税込みで示す。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "施策")
-    _, _, sel = _select_with_best(p, "重点施策を挙げてください。", "重点施策")
+    _, _, sel, _ = select_with_best(p, "重点施策を挙げてください。", "重点施策")
     assert not any(c.text.startswith("(1)別表") for c in sel.units)
 
 
@@ -1659,15 +1633,15 @@ def test_a_question_naming_a_sub_heading_gets_that_section(tmp_path: Path, one_d
            "・備蓄品の点検\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "防災計画")
     # A list question: the run's first line scores best, the question names the sub-heading 各論.
-    q, _, sel = _select_with_best(p, "見直しの方向性として、各論で挙げられている取組は何か。", "・見直しの方向性")
+    q, _, sel, _ = select_with_best(p, "見直しの方向性として、各論で挙げられている取組は何か。", "・見直しの方向性")
     assert q.answer_type == "list"
     assert [c.text for c in sel.units] == ["各論として", "・避難所の運営訓練の実施", "・要配慮者名簿の更新", "・備蓄品の点検"]
     # A what-question whose best line is one item of the section: the section answers.
-    q, _, sel = _select_with_best(p, "見直しの方向性について、各論ではどのような提案がされているか。", "・要配慮者")
+    q, _, sel, _ = select_with_best(p, "見直しの方向性について、各論ではどのような提案がされているか。", "・要配慮者")
     assert q.answer_type == "other"
     assert [c.text[:5] for c in sel.units] == ["各論として", "・避難所の", "・要配慮者", "・備蓄品の"]
     # A question naming no sub-heading keeps the whole run.
-    _, _, sel = _select_with_best(p, "見直しの方向性として挙げられている取組は何か。", "・見直しの方向性")
+    _, _, sel, _ = select_with_best(p, "見直しの方向性として挙げられている取組は何か。", "・見直しの方向性")
     assert any(c.text.startswith("・計画の構成") for c in sel.units)
 
 
@@ -1679,7 +1653,7 @@ def test_a_sentence_stating_more_of_the_question_than_a_named_section_keeps_its_
            "・岸壁の補強方法\n"
            "・航路の確保\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "港湾計画")
-    q, _, sel = _select_with_best(p, "港湾の耐震化を令和9年度までに完了させる主な取組を挙げてください。", "・港湾の耐震化")
+    q, _, sel, _ = select_with_best(p, "港湾の耐震化を令和9年度までに完了させる主な取組を挙げてください。", "・港湾の耐震化")
     assert q.answer_type == "list"
     # 主な names the sub-heading, but the best line states far more of the question: it stays.
     assert sel.units[0].text.startswith("・港湾の耐震化")
@@ -1695,7 +1669,7 @@ def test_a_bracketed_sub_title_under_a_heading_heads_the_items(tmp_path: Path, o
            "・運営委員会を置く。\n"
            "・大学が講師を派遣する。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "人材育成")
-    q, _, sel = _select_with_best(p, "夏季スクールの概要として書かれている内容は何か。", "〇夏季スクール")
+    q, _, sel, _ = select_with_best(p, "夏季スクールの概要として書かれている内容は何か。", "〇夏季スクール")
     assert q.answer_type == "other"
     assert [c.text for c in sel.units] == ["【概要】", "・若手研究者に講義を行う。", "・企業の技術者も受け入れる。"]
 
@@ -1708,7 +1682,7 @@ def test_an_items_wrapped_tail_after_a_blank_line_joins_the_item(tmp_path: Path,
            "用意する。\n"
            "・施設の見学を行う。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "研修")
-    _, idx, sel = _select_with_best(p, "研修の内容を挙げてください。", "研修の内容")
+    _, idx, sel, _ = select_with_best(p, "研修の内容を挙げてください。", "研修の内容")
     assert [c.text[:4] for c in sel.units] == ["研修の内", "・受講者", "・他分野", "・施設の"]
     assert sel.units[2].text.endswith("テーマを用意する。")
     from assistant.reader.shape import _list_answer
@@ -1734,7 +1708,7 @@ def test_a_cell_under_a_heading_label_answers_a_what_question_with_all_its_items
            "計画期間は5年間とする。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "研修事業")
     # The label's first item, read as the label's value, scores best.
-    q, _, sel = _select_with_best(p, "研修事業の成果として期待されていることは？",
+    q, _, sel, _ = select_with_best(p, "研修事業の成果として期待されていることは？",
                                   lambda c: c.cell is not None and c.cell.kind == "below")
     assert q.answer_type == "other"
     units = sel.units
@@ -1753,7 +1727,7 @@ def test_a_label_heads_only_the_lines_under_it(tmp_path: Path, one_document) -> 
            "(1)バス路線の再編について\n"
            "事務局から再編案を説明した。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "交通会議")
-    _, _, sel = _select_with_best(p, "交通会議の議題は何だったか。", lambda c: c.cell is not None
+    _, _, sel, _ = select_with_best(p, "交通会議の議題は何だったか。", lambda c: c.cell is not None
                                   and c.cell.kind == "below" and c.cell.label.startswith("議題"))
     units = sel.units
     # Not the label lines above it (日時：, 場所：), nor the next label's numbered lines (議事概要：/ (1)…).
@@ -1769,7 +1743,7 @@ def test_a_title_printed_under_its_items_takes_them_across_a_note_line(tmp_path:
            "港湾事業の主な取組\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "港湾事業")
     # The slide's title sits under its content; a ※ note line sits among the items.
-    _, _, sel = _select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
+    _, _, sel, _ = select_with_best(p, "港湾事業の主な取組を挙げてください。", "港湾事業の主な取組")
     assert [c.text[:4] for c in sel.units] == ["・岸壁の", "・航路の", "※詳細は", "・荷役機"]
 
 
@@ -1782,7 +1756,7 @@ def test_a_sentence_takes_no_list_from_across_a_markdown_heading(tmp_path: Path,
            "市の直下を震源とするマグニチュード7.3の地震を想定している。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "防災計画")
     # The other lines score far lower: the best sentence's own list (none) is the answer.
-    _, _, sel = _select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
+    _, _, sel, _ = select_with_best(p, "想定している地震のマグニチュードを挙げてください。", "市の直下", rest=-5.0)
     assert [c.text[:4] for c in sel.units] == ["市の直下"]
 
 
@@ -1846,10 +1820,10 @@ def test_a_list_question_naming_one_labelled_item_of_a_block_gets_that_item(tmp_
            "・進捗:2023年に運転開始\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "水素事業")
     # The block's heading scores best, as a title restating the question does.
-    _, _, sel = _select_with_best(p, "地域水素事業の実施地をすべて挙げてください。", "地域水素事業")
+    _, _, sel, _ = select_with_best(p, "地域水素事業の実施地をすべて挙げてください。", "地域水素事業")
     assert [c.text for c in sel.units] == ["・実施地:北浜市、南山町"]
     # A list question naming no label gets the whole block.
-    _, _, sel = _select_with_best(p, "地域水素事業について示されている事項をすべて挙げてください。", "地域水素事業")
+    _, _, sel, _ = select_with_best(p, "地域水素事業について示されている事項をすべて挙げてください。", "地域水素事業")
     assert len(sel.units) == 5
 
 
@@ -1896,7 +1870,7 @@ def test_a_sentence_announcing_items_heads_them_across_a_second_sentence(tmp_pat
            "３．運営\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "協議会")
     for question in ("協議会を構成する団体を一通り教えてください。", "協議会はどのような団体で組織されるか。"):
-        _, _, sel = _select_with_best(p, question, "協議会は以下の団体")
+        _, _, sel, _ = select_with_best(p, question, "協議会は以下の団体")
         assert [c.text[:1] for c in sel.units if c.text.startswith(("①", "②", "③"))] == ["①", "②", "③"], question
 
 
@@ -1918,7 +1892,7 @@ def test_a_question_in_everyday_words_reads_the_line_in_official_ones(tmp_path: 
     from assistant.reader.features import F
 
     def coverage_of_the_line() -> float:
-        _, _, ev = _evidence_for(p, question)
+        _, _, ev = reader_evidence(p, question)
         return float(next(ev.X[i, F["lex"]] for i, c in enumerate(ev.cands) if "イベント" in c.text))
 
     with_synonym = coverage_of_the_line()
@@ -2136,7 +2110,7 @@ def test_a_heading_announcing_a_count_heads_that_many_unmarked_lines(tmp_path: P
            "住民との\n合意の形成\n\n"
            "今後の予定は別途示す。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "地域交流")
-    _, idx, sel = _select_with_best(p, "交流推進までの3段階とは何か。", "交流推進までの3段階")
+    _, idx, sel, _ = select_with_best(p, "交流推進までの3段階とは何か。", "交流推進までの3段階")
     assert [c.text for c in sel.units] == ["交流推進までの3段階", "住民との対話の場づくり", "住民との課題の共有",
                                            "住民との合意の形成"]
     from assistant.reader.select import counted_items
@@ -2166,11 +2140,11 @@ def test_a_persons_organisation_is_the_one_of_their_roster_row(tmp_path: Path, o
            "材料 東都大学 教授 西田 花子\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "検討会")
     # The remark's organisation (推進会議) on the name's line is a note on the person.
-    _, _, sel = _select_with_best(p, "南川一郎氏の所属団体は？", "※推進会議構成員")
+    _, _, sel, _ = select_with_best(p, "南川一郎氏の所属団体は？", "※推進会議構成員")
     assert sel.direct is not None and sel.direct.text.endswith("北海電力協会")
     assert sel.units[0].text.startswith("産業界")
     # A row on one line: its own organisation, before the name.
-    _, _, sel = _select_with_best(p, "西田花子氏の所属機関は？", "材料")
+    _, _, sel, _ = select_with_best(p, "西田花子氏の所属機関は？", "材料")
     assert sel.direct is not None and sel.direct.text.endswith("東都大学")
 
 
@@ -2276,12 +2250,12 @@ def test_a_list_question_quoting_a_heading_gets_that_sections_items(tmp_path: Pa
            "・宿泊施設の改修支援\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "振興策")
     # An item of another section scores best, as its words are the question's too.
-    q, _, sel = _select_with_best(p, "地域産業の振興策の【広げる】として挙げられている取組は？", "・企業誘致")
+    q, _, sel, _ = select_with_best(p, "地域産業の振興策の【広げる】として挙げられている取組は？", "・企業誘致")
     assert q.answer_type == "list"
     assert [c.text for c in sel.units] == ["【広げる】", "・販路開拓の商談会を支援", "・海外見本市への出展を補助",
                                            "・地域ブランドの認証制度を創設"]
     # Naming no heading line, the list of the best line answers.
-    _, _, sel = _select_with_best(p, "地域で挙げられている取組をすべて挙げてください。", "・企業誘致")
+    _, _, sel, _ = select_with_best(p, "地域で挙げられている取組をすべて挙げてください。", "・企業誘致")
     assert sel.units[0].text == "・企業誘致の説明会を開催"
 
 
@@ -2296,11 +2270,11 @@ def test_a_list_question_asking_a_count_gets_the_heading_counting_it(tmp_path: P
            "住民との\n合意の形成\n\n"
            "今後の予定は別途示す。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "地域交流")
-    _, _, sel = _select_with_best(p, "地域交流で示された、交流推進までの3段階は何か。", "・交流拠点")
+    _, _, sel, _ = select_with_best(p, "地域交流で示された、交流推進までの3段階は何か。", "・交流拠点")
     assert [c.text for c in sel.units] == ["交流推進までの3段階", "住民との対話の場づくり", "住民との課題の共有",
                                            "住民との合意の形成"]
     # Another count (or none) leaves the best line's list.
-    _, _, sel = _select_with_best(p, "地域交流で示された、交流推進までの4段階は何か。", "・交流拠点")
+    _, _, sel, _ = select_with_best(p, "地域交流で示された、交流推進までの4段階は何か。", "・交流拠点")
     assert sel.units[0].text == "・住民アンケートの実施"
 
 
@@ -2315,11 +2289,11 @@ def test_a_best_item_enumerating_nouns_past_the_cut_is_answered_whole(tmp_path: 
            "大学、研究所、学会、企業等における、各団体の普及啓発に関する企画を公募し、費用の一部を支援する。\n"
            "(3)意識調査の実施(数年に1回)住民の認識を把握するための調査を行い、活動の見直しに用いる。\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "普及啓発")
-    q, _, sel = _select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)")
+    q, _, sel, _ = select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)")
     assert q.answer_type == "list"
     assert len(sel.units) == 1 and sel.units[0].text.startswith("(2)")
     # Not far ahead of the others, it stays one item of its list.
-    _, _, sel = _select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)", rest=0.5)
+    _, _, sel, _ = select_with_best(p, "公募による新規企画で企画を募集する団体をすべて挙げてください。", "(2)", rest=0.5)
     assert len(sel.units) == 3
 
 
@@ -2335,14 +2309,14 @@ def test_a_numbered_row_heading_named_by_a_list_question_heads_its_unmarked_line
            "4. 環境対策\n\n"
            "緑地の拡張\n")
     p = _fixture_pipeline(one_document, tmp_path, doc, "重点項目")
-    q, _, sel = _select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫")
+    q, _, sel, _ = select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫")
     assert q.answer_type == "list"
     assert [c.text for c in sel.units] == ["1.港湾設計", "岸壁の耐震化検討", "航路の浚渫計画"]
     # Named but not quoted, a heading over no line scoring close to the best heads nothing asked.
-    _, _, sel = _select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫", rest=-5.0)
+    _, _, sel, _ = select_with_best(p, "港湾設計について、令和7年度に重点的に行う内容を挙げてください。", "倉庫", rest=-5.0)
     assert sel.units[0].text != "1.港湾設計"
     # A row the extractor ran into one line answers by itself when the question quotes its heading.
-    _, _, sel = _select_with_best(p, "「臨海道路の整備と維持管理」で令和7年度に重点的に行う内容を挙げてください。", "倉庫")
+    _, _, sel, _ = select_with_best(p, "「臨海道路の整備と維持管理」で令和7年度に重点的に行う内容を挙げてください。", "倉庫")
     assert [c.text for c in sel.units] == ["3.臨海道路の整備と維持管理橋梁の補修、舗装の更新、照明の省エネ化"]
 
 

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from readerkit import hard_checks_pipeline
+from readerkit import hard_checks_pipeline, select_with_best
 
 from assistant.reader.candidates import line_of
-from assistant.reader.select import _titled_run, list_block, opens_enumeration, select
-
-
-def _evidence(p, question: str):  # type: ignore[no-untyped-def]
-    from assistant.bm25 import get_tokenizer
-    from assistant.reader import evidence
-
-    idx = p.index()
-    res = p._search(question, 10, None, None)
-    q = p.analyse(question).with_search_terms(res.query_tokens, idx.idf)
-    return q, idx, evidence(q, res, idx, get_tokenizer(p.settings.tokenizer), True, p.reader_policy, p.reader_model)
-
-
-def _best_at(p, question: str, starts: str):  # type: ignore[no-untyped-def]
-    """``select`` with the first candidate starting with ``starts`` scored best, that candidate and the index."""
-    q, idx, ev = _evidence(p, question)
-    best = next(i for i, c in enumerate(ev.cands) if c.text.startswith(starts))
-    scores = np.zeros(len(ev.cands))
-    scores[best] = 1.0
-    return select(q, idx, ev.cands, scores, p.reader_policy), ev.cands[best], idx
-
+from assistant.reader.select import _titled_run, list_block, opens_enumeration
 
 # A long lead paragraph pushes the list over the chunker's passage size, so that a passage starts inside it.
 _LEAD = "".join(f"市の施設整備は第{n}期の計画に沿って、地域の要望を聞きながら段階的に進めてきた。\n" for n in range(1, 9))
@@ -52,7 +31,7 @@ def test_numbered_items_above_their_bodies_and_a_passage_boundary_join_the_list(
            "(3) 照明の設置\n夜間も安心して歩けるよう、園内の暗い場所に照明を設ける。\n\n"
            "(4) 花壇の整備\n地域の団体と協力して、季節の花を植える花壇を整える。\n")
     p = hard_checks_pipeline(one_document, tmp_path, doc, "公園整備")
-    sel, best, idx = _best_at(p, "令和8年度の主な取組を全部挙げてください。", "(4)")
+    _, idx, sel, best = select_with_best(p, "令和8年度の主な取組を全部挙げてください。", "(4)")
     assert best.pos == 0  # the best line opens its passage: the items above it are in the passage before
     assert [c.text[:3] for c in sel.units if c.text[:1] == "("] == ["(1)", "(2)", "(3)", "(4)"]
     assert not any("ホームページ" in c.text or "照明を設ける" in c.text for c in sel.units)  # bodies stay out
@@ -65,7 +44,7 @@ def test_bulleted_items_above_an_items_detail_lines_join_the_list(tmp_path: Path
            "• 短期派遣(応募期間:4/1~4/30)\n＜昨年度の例＞\n対象:学部生、修士 ・1か月 ・旅費\n\n"
            "• 長期研究員(不定期公募、任期2年)\n• 共同研究員(随時受付)\n• 招へい研究員(年1回公募)\n")
     p = hard_checks_pipeline(one_document, tmp_path, doc, "留学支援")
-    sel, best, idx = _best_at(p, "海外で学ぶための制度を全部教えて。", "•長期")
+    _, idx, sel, best = select_with_best(p, "海外で学ぶための制度を全部教えて。", "•長期")
     assert best.pos == 0
     texts = [c.text for c in sel.units]
     # The first item and its detail lines (kept, as below an item), then the items after it.
@@ -77,7 +56,7 @@ def test_an_item_out_of_sequence_above_a_body_is_another_list(tmp_path: Path, on
     doc = ("公園整備の方針\n\n" + _LEAD + "\n参考資料\n(1) 前年度の実績\n遊具を10基更新した。\n\n"
            "今年度の取組\n(1) 園路の舗装\n段差をなくして舗装し直す。\n(2) 照明の設置\n暗い場所に照明を設ける。\n")
     p = hard_checks_pipeline(one_document, tmp_path, doc, "公園整備")
-    sel, _, _ = _best_at(p, "今年度の取組を挙げてください。", "(2)")
+    _, _, sel, _ = select_with_best(p, "今年度の取組を挙げてください。", "(2)")
     assert any(c.text.startswith("(1)園路") for c in sel.units)
     assert not any("前年度" in c.text for c in sel.units)
 
@@ -100,18 +79,18 @@ def test_a_count_asked_of_titled_sections_gets_their_titles(tmp_path: Path, one_
     from assistant.reader.shape import _list_answer
 
     p = hard_checks_pipeline(one_document, tmp_path, _SECTIONS, "緑化")
-    sel, _, idx = _best_at(p, "緑化推進の基本方針の3つの柱は何か。", "・公園に花壇")
+    _, idx, sel, _ = select_with_best(p, "緑化推進の基本方針の3つの柱は何か。", "・公園に花壇")
     assert [c.text for c in sel.units] == ["【植える】", "【守る】", "【広める】"]
     text, _ = _list_answer(sel.units, idx)
     assert text.splitlines() == ["・【植える】【1】", "・【守る】【2】", "・【広める】【3】"]  # each title an item
     # Another count than the sections': the titles alone are not the list asked for.
-    sel, _, _ = _best_at(p, "緑化推進の基本方針の2つの柱は何か。", "・公園に花壇")
+    _, _, sel, _ = select_with_best(p, "緑化推進の基本方針の2つの柱は何か。", "・公園に花壇")
     assert [c.text for c in sel.units] != ["【植える】", "【守る】", "【広める】"]
     # Titles in a row are a list of their own, no sections.
     root = tmp_path / "row"
     root.mkdir()
     p = hard_checks_pipeline(one_document, root, "緑化推進の基本方針\n【植える】\n【守る】\n【広める】\n", "緑化")
-    _, best, idx = _best_at(p, "緑化推進の基本方針の3つの柱は何か。", "【守る】")
+    _, idx, _, best = select_with_best(p, "緑化推進の基本方針の3つの柱は何か。", "【守る】")
     assert _titled_run(idx, best, p.reader_policy) == []
 
 
@@ -119,7 +98,7 @@ def test_a_sub_title_alone_above_the_items_heads_them(tmp_path: Path, one_docume
     doc = ("安全検討の進め方\n\n・方針を定めることを目指す。\n・関係者と協力して検討する。\n"
            "＜主な検討事項＞\n・国内の状況\n・海外の状況\n・設備の特徴\n")
     p = hard_checks_pipeline(one_document, tmp_path, doc, "安全検討")
-    sel, _, _ = _best_at(p, "検討事項を全部挙げてください。", "・海外")
+    _, _, sel, _ = select_with_best(p, "検討事項を全部挙げてください。", "・海外")
     texts = [c.text for c in sel.units]
     assert "・国内の状況" in texts and "・設備の特徴" in texts
     assert not any("関係者" in t for t in texts)  # the bullets above the sub-title are another section's
@@ -128,6 +107,6 @@ def test_a_sub_title_alone_above_the_items_heads_them(tmp_path: Path, one_docume
 def test_items_above_join_only_as_far_as_the_lists_limits_leave_the_best_lines_items(tmp_path: Path, one_document) -> None:
     rows = "".join(f"({n}) 第{n}地区の整備\n第{n}地区では道路と公園を順に整える。\n" for n in range(1, 11))
     p = hard_checks_pipeline(one_document, tmp_path, "地区整備の計画\n\n" + rows, "地区整備")
-    sel, _, _ = _best_at(p, "整備する地区を全部挙げてください。", "(9)")
+    _, _, sel, _ = select_with_best(p, "整備する地区を全部挙げてください。", "(9)")
     numbered = [c.text.split(")")[0] + ")" for c in sel.units if c.text[:1] == "("]
     assert numbered[-2:] == ["(9)", "(10)"] and len(sel.units) <= p.reader_policy.max_list_items
