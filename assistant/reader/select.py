@@ -910,6 +910,12 @@ def counted_items(index: LoadedIndex, head: Candidate, policy: ReaderPolicy) -> 
     return [head, *items]
 
 
+def _list_reach(policy: ReaderPolicy) -> int:
+    """How many lines a list's items are looked for over, from one of its lines: ``max_list_items``
+    items and two more, each with up to ``max_item_body`` lines of body."""
+    return (policy.max_list_items + 2) * (1 + policy.max_item_body)
+
+
 def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: ReaderPolicy) -> list[list[Candidate]]:
     """The items of ``head``'s list above it, nearest first, each with the lines kept with it, across
     passage boundaries (a list the chunker cut starts above the passage its best line is in): the
@@ -923,7 +929,7 @@ def items_before(index: LoadedIndex, head: Candidate, marker: str, policy: Reade
     number = item_number(head.text) if numbered else None
     out: list[list[Candidate]] = []
     gap: list[Candidate] = []
-    for c in preceding(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body), across=True):
+    for c in preceding(index, head, _list_reach(policy), across=True):
         m = item_marker(c.text)
         if m == marker:
             n = item_number(c.text) if numbered else None
@@ -985,7 +991,7 @@ def list_block(index: LoadedIndex, head: Candidate, policy: ReaderPolicy, reach:
     number = item_number(head.text) if marker in _NUMBERED_KINDS else None
     pending: list[Candidate] = []  # sub-lines (＜例＞, 対象：…) between two items of the list
     heading: str | None = None  # the head's own marker, once it heads items of another kind
-    after = following(index, head, (policy.max_list_items + 2) * (1 + policy.max_item_body))
+    after = following(index, head, _list_reach(policy))
     for k, c in enumerate(after):
         m = item_marker(c.text)
         # A sub-title or label line (＜…の例＞ / 対象：…) right under a bulleted head whose bullet comes back
@@ -1355,7 +1361,7 @@ def counted_heading(query: Query, index: LoadedIndex, cands: Sequence[Candidate]
 def _titled_run(index: LoadedIndex, c: Candidate, policy: ReaderPolicy) -> list[Candidate]:
     """The bracketed sub-titles of the run of titled sections ``c`` is in (``【甲】`` / ``・…`` / ``【乙】`` /
     ``・…``, each item with at most one wrapped line), in document order; empty when ``c`` is in none."""
-    limit = (policy.max_list_items + 2) * (1 + policy.max_item_body)
+    limit = _list_reach(policy)
 
     def kind(x: Candidate, prev: str | None) -> str | None:
         m = item_marker(x.text)
