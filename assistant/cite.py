@@ -540,7 +540,7 @@ def _dated_otherwise(claim: Claim, u: _Unit) -> bool:
     claim's with one detail changed."""
     times = [v for v in claim.values if v.kind in ("date", "relative")]
     # (A row stating only the claim's date, otherwise, is the claim's date stated otherwise: ``_placed``'s own case.)
-    if not times or all(v.kind in ("date", "relative") for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing))):
+    if not times or all(v.kind in ("date", "relative") for v in u.cmp.stated):
         return False
     kinds = {v.kind in ("date", "relative") for v, _ in u.cmp.differing}
     if kinds == {True, False}:
@@ -840,7 +840,7 @@ def _placed(claim: Claim, units: list[_Unit], policy: CitePolicy) -> list[_Unit]
         if u.item >= policy.conflict_item or abs(u.value_own - u.own) > _TIE or _dated_otherwise(claim, u):
             out.append(u)
             continue
-        if (any(v in figures for v in (*u.cmp.matched, *(cv for cv, _ in u.cmp.differing)))
+        if (any(v in figures for v in u.cmp.stated)
                 and coverage(asserted, c.tokens) >= PLACED_ASSERTION):
             extra: frozenset[str] = frozenset()
         elif venues and _venue_row(u, venues):

@@ -626,6 +626,11 @@ class Comparison:
     unknown: tuple[TypedSpan, ...]  # claim values the unit says nothing comparable about
     polarity_conflict: str | None  # e.g. "増加 ≠ 減少" or "negation"
 
+    @property
+    def stated(self) -> tuple[TypedSpan, ...]:
+        """The claim values the unit states a value for, the same or another."""
+        return (*self.matched, *(cv for cv, _ in self.differing))
+
 
 def _date_parts(v: str) -> tuple[str, list[str], bool]:
     parts = v.split("-")
